@@ -1,0 +1,115 @@
+/*
+ * test.h -- Petrel's minimal unit-test harness.
+ *
+ * A test file defines TEST(name) functions and a main() that calls RUN() for
+ * each, then returns TEST_SUMMARY(). A failed check prints the file, line,
+ * both expressions and both values, marks the test failed and returns from
+ * it; the other tests still run. The last line printed is
+ * "N passed, N failed".
+ */
+#ifndef PETREL_TEST_H
+#define PETREL_TEST_H
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int test_failed_ = 0;   /* set by a failing check in the current test */
+static int test_passes_ = 0;
+static int test_failures_ = 0;
+
+#define TEST(name) static void name(void)
+
+#define RUN(name)                                                           \
+  do {                                                                      \
+    test_failed_ = 0;                                                       \
+    name();                                                                 \
+    if (test_failed_) {                                                     \
+      test_failures_++;                                                     \
+      printf("FAIL %s\n", #name);                                           \
+    } else {                                                                \
+      test_passes_++;                                                       \
+      printf("ok   %s\n", #name);                                           \
+    }                                                                       \
+    fflush(stdout);                                                         \
+  } while (0)
+
+#define TEST_SUMMARY()                                                      \
+  (printf("%d passed, %d failed\n", test_passes_, test_failures_),          \
+   test_failures_ ? 1 : 0)
+
+#define TEST_FAIL_AT_()                                                     \
+  do {                                                                      \
+    test_failed_ = 1;                                                       \
+    return;                                                                 \
+  } while (0)
+
+#define CHECK(cond)                                                         \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,      \
+              #cond);                                                       \
+      TEST_FAIL_AT_();                                                      \
+    }                                                                       \
+  } while (0)
+
+#define CHECK_INT_EQ(a, b)                                                  \
+  do {                                                                      \
+    long long va_ = (long long)(a), vb_ = (long long)(b);                   \
+    if (va_ != vb_) {                                                       \
+      fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__,   \
+              __LINE__, #a, #b, va_, vb_);                                  \
+      TEST_FAIL_AT_();                                                      \
+    }                                                                       \
+  } while (0)
+
+#define CHECK_UINT_EQ(a, b)                                                 \
+  do {                                                                      \
+    unsigned long long va_ = (unsigned long long)(a),                       \
+                       vb_ = (unsigned long long)(b);                       \
+    if (va_ != vb_) {                                                       \
+      fprintf(stderr, "%s:%d: %s == %s failed: %llu (0x%llx) != %llu "      \
+              "(0x%llx)\n", __FILE__, __LINE__, #a, #b, va_, va_, vb_,      \
+              vb_);                                                         \
+      TEST_FAIL_AT_();                                                      \
+    }                                                                       \
+  } while (0)
+
+#define CHECK_STR_EQ(a, b)                                                  \
+  do {                                                                      \
+    const char *sa_ = (a), *sb_ = (b);                                      \
+    if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                            \
+      fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n",         \
+              __FILE__, __LINE__, #a, #b, sa_ ? sa_ : "(null)",             \
+              sb_ ? sb_ : "(null)");                                        \
+      TEST_FAIL_AT_();                                                      \
+    }                                                                       \
+  } while (0)
+
+/* Prints a byte buffer as hex, for failed CHECK_MEM_EQ. */
+static inline void test_hex_(const char *label, const void *p, size_t n) {
+  const uint8_t *b = (const uint8_t *)p;
+  fprintf(stderr, "  %s (%zu bytes):", label, n);
+  for (size_t i = 0; i < n; i++)
+    fprintf(stderr, " %02x", b[i]);
+  fprintf(stderr, "\n");
+}
+
+#define CHECK_MEM_EQ(a, alen, b, blen)                                      \
+  do {                                                                      \
+    size_t la_ = (size_t)(alen), lb_ = (size_t)(blen);                      \
+    if (la_ != lb_ || (la_ && memcmp((a), (b), la_) != 0)) {                \
+      fprintf(stderr, "%s:%d: %s == %s failed\n", __FILE__, __LINE__, #a,   \
+              #b);                                                          \
+      test_hex_(#a, (a), la_);                                              \
+      test_hex_(#b, (b), lb_);                                              \
+      TEST_FAIL_AT_();                                                      \
+    }                                                                       \
+  } while (0)
+
+#define CHECK_NULL(p) CHECK((p) == NULL)
+#define CHECK_NOT_NULL(p) CHECK((p) != NULL)
+
+#endif /* PETREL_TEST_H */
