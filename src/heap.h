@@ -28,8 +28,8 @@
 
 /* Owner struct of an embedded member. hashmap.h defines it identically (C
  * allows an identical redefinition), so either header may come first. */
-#define PT_CONTAINER_OF(ptr, type, member)                                    \
-  ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define PT_CONTAINER_OF(ptr, type, member)                                     \
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Position value of a node that is in no heap. */
 #define PT_HEAP_NOT_IN_HEAP UINT32_MAX
