@@ -1,0 +1,101 @@
+/*
+ * context.h -- the context: everything one CoAP stack instance owns
+ * (internal).
+ *
+ * All lookups are hashes and all deadlines sit in one timer heap, so the
+ * cost of handling a datagram does not depend on how many sessions,
+ * exchanges or pending asyncs there are.
+ */
+#ifndef PT_CONTEXT_H
+#define PT_CONTEXT_H
+
+#include <pthread.h>
+
+#include "coap3/coap.h"
+
+#include "hashmap.h"
+#include "heap.h"
+#include "timer.h"
+
+/* Sends one datagram for @session; returns bytes sent or -1. The event
+ * loop installs the socket version; tests install a fake. */
+typedef ssize_t (*pt_send_fn)(coap_session_t *session, const uint8_t *data,
+                              size_t len);
+
+/* Default limits (each settable through the API). */
+#define PT_DEFAULT_SESSION_TIMEOUT 300   /* seconds idle before reaping */
+#define PT_DEFAULT_MAX_SESSIONS 0        /* per endpoint; 0 = no limit */
+#define PT_DEFAULT_DEDUP_PER_SESSION 256 /* remembered message IDs */
+#define PT_DEFAULT_DEDUP_TOTAL 1000000   /* across all sessions */
+#define PT_DEFAULT_MAX_ASYNC_TOTAL 1000000
+#define PT_DEFAULT_MAX_WAIT_PER_SESSION 1024 /* CONs queued behind NSTART */
+
+struct coap_context_t {
+  coap_endpoint_t *endpoints;
+  pt_hashmap sessions;         /* server sessions by (endpoint, peer) */
+  pt_hashmap exchanges_mid;    /* CONs awaiting ACK by (session, MID) */
+  pt_hashmap exchanges_token;  /* client requests by (session, token) */
+  pt_hashmap dedup;            /* received MIDs by (session, MID) */
+  pt_hashmap resources;        /* by Uri-Path */
+  pt_heap timers;
+  size_t dedup_total;
+
+  /* Client sessions are owned by the application; the context keeps a
+   * list only to close them when it is freed. */
+  coap_session_t *clients;
+
+  coap_resource_t *unknown_resource;
+  coap_resource_t *proxy_resource;
+  int have_wellknown;          /* application registered .well-known/core */
+
+  coap_response_handler_t response_handler;
+  coap_nack_handler_t nack_handler;
+  coap_ping_handler_t ping_handler;
+  coap_pong_handler_t pong_handler;
+  coap_event_handler_t event_handler;
+
+  unsigned session_timeout;    /* seconds */
+  unsigned max_idle_sessions;
+  unsigned max_handshake_sessions;
+  unsigned ping_timeout;
+  unsigned csm_timeout_ms;
+  uint32_t csm_max_message_size;
+  size_t max_token_size;
+  uint32_t block_mode;
+  size_t max_sessions_per_endpoint;
+  size_t dedup_per_session;
+  size_t dedup_max_total;
+  size_t max_wait_per_session;
+  void *app_data;
+  /* Options registered with coap_register_option(), one bit each, on top
+   * of those Petrel knows. */
+  uint8_t registered_opts[65536 / 8];
+
+  /* Scratch PDUs reused for every request/response on the loop thread, so
+   * the common path allocates nothing. */
+  coap_pdu_t *rx_pdu;
+  coap_pdu_t *tx_pdu;
+
+  pt_send_fn send;
+  /* Called on the loop thread after another thread woke it (the async
+   * module installs its queue drain here). */
+  void (*on_wake)(coap_context_t *ctx);
+  struct pt_io_state *io;      /* the platform backend's state */
+  int epfd;                    /* epoll set: coap_context_get_coap_fd() */
+  int wake_fd;                 /* eventfd: other threads wake the loop */
+  int timer_fd;                /* timerfd: deadlines wake an app's poll */
+  coap_tick_t timer_fd_armed;  /* deadline timer_fd is set to, 0 = none */
+  int in_io_process;
+};
+
+/* A context without sockets or epoll (ctx->send fails until replaced):
+ * what the sans-I/O tests drive. Free with coap_free_context(). */
+coap_context_t *pt_context_new_detached(void);
+
+/* The current time for the library (the clock, or a test's fake). */
+coap_tick_t pt_now(void);
+
+/* Emits an event to the application's event handler, if any. */
+void pt_event(coap_session_t *session, coap_event_t event);
+
+#endif /* PT_CONTEXT_H */

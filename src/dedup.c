@@ -1,0 +1,125 @@
+/*
+ * dedup.c -- remembering received message IDs (RFC 7252 section 4.5).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+
+#include "context.h"
+#include "session.h"
+
+typedef struct dedup_key {
+  const coap_session_t *session;
+  coap_mid_t mid;
+} dedup_key;
+
+static uint32_t dedup_hash(const coap_session_t *s, coap_mid_t mid) {
+  return pt_hash_mix(s->hash, (uint32_t)mid);
+}
+
+static int dedup_eq(const pt_hash_node *n, const void *key) {
+  const pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
+  const dedup_key *k = key;
+  return d->session == k->session && d->mid == k->mid;
+}
+
+/*
+ * RFC 7252 4.8.2: EXCHANGE_LIFETIME = MAX_TRANSMIT_SPAN + 2 * MAX_LATENCY
+ * + PROCESSING_DELAY, with MAX_TRANSMIT_SPAN = ACK_TIMEOUT *
+ * (2^MAX_RETRANSMIT - 1) * ACK_RANDOM_FACTOR and PROCESSING_DELAY =
+ * ACK_TIMEOUT. 247 s with the defaults.
+ */
+coap_tick_t pt_exchange_lifetime(const coap_session_t *s) {
+  uint64_t ack_ms = s->ack_timeout.integer_part * 1000u +
+                    s->ack_timeout.fractional_part;
+  uint64_t rf_milli = s->ack_random_factor.integer_part * 1000u +
+                      s->ack_random_factor.fractional_part;
+  unsigned shift = s->max_retransmit < 20 ? s->max_retransmit : 20;
+  uint64_t span_ms = ack_ms * ((1u << shift) - 1) * rf_milli / 1000u;
+  uint64_t total_ms = span_ms + 2 * COAP_DEFAULT_MAX_LATENCY * 1000u + ack_ms;
+  return (coap_tick_t)(total_ms * COAP_TICKS_PER_SECOND / 1000u);
+}
+
+static void dedup_free(coap_context_t *ctx, pt_dedup *d) {
+  pt_hashmap_remove(&ctx->dedup, &d->node);
+  ctx->dedup_total--;
+  free(d->reply);
+  free(d);
+}
+
+static void pop_head(coap_session_t *s) {
+  pt_dedup *d = s->dedup_head;
+  s->dedup_head = d->next;
+  if (!s->dedup_head)
+    s->dedup_tail = NULL;
+  s->dedup_count--;
+  dedup_free(s->context, d);
+}
+
+static void expire(coap_session_t *s, coap_tick_t now) {
+  while (s->dedup_head && s->dedup_head->expires <= now)
+    pop_head(s);
+}
+
+pt_dedup *pt_dedup_find(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
+  dedup_key k = {s, mid};
+  pt_hash_node *n =
+      pt_hashmap_find(&s->context->dedup, dedup_hash(s, mid), dedup_eq, &k);
+  if (!n)
+    return NULL;
+  pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
+  return d->expires > now ? d : NULL;
+}
+
+pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  expire(s, now);
+  if (ctx->dedup_per_session == 0)
+    return NULL;
+  while (s->dedup_count >= ctx->dedup_per_session)
+    pop_head(s);
+  if (ctx->dedup_total >= ctx->dedup_max_total)
+    return NULL;
+  pt_dedup *d = calloc(1, sizeof(*d));
+  if (!d)
+    return NULL;
+  pt_hash_node_init(&d->node);
+  if (pt_hashmap_insert(&ctx->dedup, &d->node, dedup_hash(s, mid)) < 0) {
+    free(d);
+    return NULL;
+  }
+  d->session = s;
+  d->mid = mid;
+  d->expires = now + pt_exchange_lifetime(s);
+  ctx->dedup_total++;
+  if (s->dedup_tail)
+    s->dedup_tail->next = d;
+  else
+    s->dedup_head = d;
+  s->dedup_tail = d;
+  s->dedup_count++;
+  return d;
+}
+
+void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
+                        size_t len) {
+  free(d->reply);
+  d->reply = NULL;
+  d->reply_len = 0;
+  d->state = (uint8_t)state;
+  if (state != PT_DEDUP_REPLY || !len || len > UINT16_MAX)
+    return;
+  d->reply = malloc(len);
+  if (!d->reply) {
+    d->state = PT_DEDUP_SEEN; /* a duplicate will be dropped, not re-run */
+    return;
+  }
+  memcpy(d->reply, data, len);
+  d->reply_len = (uint16_t)len;
+}
+
+void pt_dedup_purge_session(coap_session_t *s) {
+  while (s->dedup_head)
+    pop_head(s);
+}

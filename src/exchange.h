@@ -1,0 +1,81 @@
+/*
+ * exchange.h -- messages Petrel sends and keeps (internal; RFC 7252 4.2,
+ * 4.7, 5.3.2).
+ *
+ * An exchange holds one outgoing PDU that needs more than a single send:
+ * - a Confirmable message awaiting its ACK or RST, retransmitted with
+ *   exponential back-off (in context->exchanges_mid by (session, MID)),
+ *   or queued behind the session's NSTART limit;
+ * - a client request awaiting its response, found again by token (in
+ *   context->exchanges_token by (session, token)).
+ * A client CON request is both at first. Each has one timer: the next
+ * retransmission while unacknowledged, then the give-up time while a
+ * response is awaited.
+ */
+#ifndef PT_EXCHANGE_H
+#define PT_EXCHANGE_H
+
+#include "coap3/coap.h"
+
+#include "hashmap.h"
+#include "timer.h"
+
+struct pt_exchange {
+  pt_hash_node by_mid;
+  pt_hash_node by_token;
+  pt_timer timer;
+  coap_session_t *session;     /* holds a reference */
+  coap_pdu_t *pdu;             /* owned */
+  pt_exchange *next_wait;      /* the session's NSTART queue */
+  pt_exchange *prev, *next;    /* all of the session's exchanges */
+  coap_tick_t interval;        /* current retransmission interval */
+  coap_mid_t mid;
+  uint8_t retransmits;
+  uint8_t awaiting_ack : 1;    /* in exchanges_mid, counted in con_active */
+  uint8_t waiting : 1;         /* queued behind NSTART */
+  uint8_t awaiting_response : 1; /* in exchanges_token */
+  uint8_t observe : 1;         /* a registration: keep for notifications */
+};
+
+/*
+ * Sends @pdu on @session at @now, taking ownership of it. A CON is kept and
+ * retransmitted until acknowledged (or queued while NSTART CONs are in
+ * flight); a client request is kept until its response arrives. Returns the
+ * message ID, or COAP_INVALID_MID on failure (the PDU is freed).
+ */
+coap_mid_t pt_exchange_send(coap_session_t *session, coap_pdu_t *pdu,
+                            coap_tick_t now);
+
+/* The unacknowledged CON sent on @session with @mid, or NULL. */
+pt_exchange *pt_exchange_by_mid(coap_session_t *session, coap_mid_t mid);
+
+/* The client request on @session awaiting a response with @token, or NULL. */
+pt_exchange *pt_exchange_by_token(coap_session_t *session,
+                                  const coap_bin_const_t *token);
+
+/* The CON was acknowledged (Empty ACK or piggybacked response): stops its
+ * retransmission and lets the next queued CON go. Frees the exchange
+ * unless a response is still awaited (then its give-up timer starts). */
+void pt_exchange_acked(pt_exchange *ex, coap_tick_t now);
+
+/* The response for a client request has been handled: frees the exchange
+ * (unless it is an observe registration). */
+void pt_exchange_done(pt_exchange *ex, coap_tick_t now);
+
+/* Ends @ex without an answer: reports @reason to the NACK handler and
+ * frees it. */
+void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
+                      coap_tick_t now);
+
+/* Fails every exchange of @session with @reason (the session is closing). */
+void pt_exchange_fail_session(coap_session_t *session,
+                              coap_nack_reason_t reason);
+
+/* Sends the bytes of @pdu once, without keeping it. Returns 0 or -1. */
+int pt_send_pdu(coap_session_t *session, coap_pdu_t *pdu);
+
+/* Sends an Empty ACK or RST with @mid. Returns 0 or -1. */
+int pt_send_empty(coap_session_t *session, coap_pdu_type_t type,
+                  coap_mid_t mid);
+
+#endif /* PT_EXCHANGE_H */

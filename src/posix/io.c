@@ -1,0 +1,396 @@
+/*
+ * io.c -- the POSIX/Linux backend: UDP sockets, the epoll set behind
+ * coap_context_get_coap_fd(), the wake eventfd and the deadline timerfd,
+ * and the coap_io_* loop functions.
+ *
+ * Datagrams are read in batches with recvmmsg() so that one wake-up serves
+ * many requests. All protocol work happens in the sans-I/O core
+ * (pt_recv_datagram, pt_timers_run); this file only moves bytes and time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "io.h"
+#include "recv.h"
+#include "session.h"
+
+#define RX_BATCH 32
+#define RX_BUF 1536    /* the largest datagram we accept (RFC 7252 4.6) */
+#define MAX_EVENTS 64
+
+struct pt_io_state {
+  pt_io_handle wake;
+  pt_io_handle timer;
+  struct mmsghdr msgs[RX_BATCH];
+  struct iovec iov[RX_BATCH];
+  struct sockaddr_storage from[RX_BATCH];
+  uint8_t buf[RX_BATCH][RX_BUF];
+};
+
+/* ---- the context ---------------------------------------------------------- */
+
+static int epoll_add(coap_context_t *ctx, int fd, pt_io_handle *h) {
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
+  return epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int pt_io_context_init(coap_context_t *ctx) {
+  struct pt_io_state *io = calloc(1, sizeof(*io));
+  if (!io)
+    return -1;
+  ctx->io = io;
+  ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
+  ctx->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ctx->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (ctx->epfd < 0 || ctx->wake_fd < 0 || ctx->timer_fd < 0)
+    return -1;
+  io->wake = (pt_io_handle){PT_IO_WAKE, ctx};
+  io->timer = (pt_io_handle){PT_IO_TIMER, ctx};
+  if (epoll_add(ctx, ctx->wake_fd, &io->wake) < 0 ||
+      epoll_add(ctx, ctx->timer_fd, &io->timer) < 0)
+    return -1;
+  for (int i = 0; i < RX_BATCH; i++) {
+    io->iov[i].iov_base = io->buf[i];
+    io->iov[i].iov_len = RX_BUF;
+  }
+  return 0;
+}
+
+void pt_io_context_free(coap_context_t *ctx) {
+  if (ctx->epfd >= 0)
+    close(ctx->epfd);
+  if (ctx->wake_fd >= 0)
+    close(ctx->wake_fd);
+  if (ctx->timer_fd >= 0)
+    close(ctx->timer_fd);
+  ctx->epfd = ctx->wake_fd = ctx->timer_fd = -1;
+  free(ctx->io);
+  ctx->io = NULL;
+}
+
+void pt_io_wake(coap_context_t *ctx) {
+  uint64_t one = 1;
+  if (ctx->wake_fd >= 0 && write(ctx->wake_fd, &one, sizeof(one)) < 0 &&
+      errno != EAGAIN)
+    coap_log_warn("wake: %s\n", strerror(errno));
+}
+
+/* ---- sockets -------------------------------------------------------------- */
+
+static int udp_socket(int family) {
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    coap_log_warn("socket: %s\n", strerror(errno));
+  return fd;
+}
+
+static void read_local(int fd, coap_address_t *addr) {
+  coap_address_init(addr);
+  addr->size = sizeof(addr->addr);
+  getsockname(fd, &addr->addr.sa, &addr->size);
+}
+
+int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
+  int fd = udp_socket(addr->addr.sa.sa_family);
+  if (fd < 0)
+    return -1;
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  if (addr->addr.sa.sa_family == AF_INET6) {
+    int off = 0; /* a "::" endpoint also serves IPv4 peers */
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+  }
+  if (bind(fd, &addr->addr.sa, addr->size) < 0) {
+    coap_log_warn("coap_new_endpoint: bind: %s\n", strerror(errno));
+    close(fd);
+    return -1;
+  }
+  ep->fd = fd;
+  read_local(fd, &ep->bind_addr);
+  ep->io = (pt_io_handle){PT_IO_ENDPOINT, ep};
+  if (epoll_add(ep->context, fd, &ep->io) < 0) {
+    close(fd);
+    ep->fd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+void pt_io_endpoint_close(coap_endpoint_t *ep) {
+  if (ep->fd >= 0)
+    close(ep->fd); /* closing removes it from the epoll set */
+  ep->fd = -1;
+}
+
+int pt_io_client_open(coap_session_t *s, const coap_address_t *local) {
+  int fd = udp_socket(s->remote.addr.sa.sa_family);
+  if (fd < 0)
+    return -1;
+  if (local && bind(fd, &local->addr.sa, local->size) < 0) {
+    coap_log_warn("client session: bind: %s\n", strerror(errno));
+    close(fd);
+    return -1;
+  }
+  if (connect(fd, &s->remote.addr.sa, s->remote.size) < 0) {
+    coap_log_warn("client session: connect: %s\n", strerror(errno));
+    close(fd);
+    return -1;
+  }
+  s->fd = fd;
+  read_local(fd, &s->local);
+  s->io = (pt_io_handle){PT_IO_CLIENT, s};
+  if (epoll_add(s->context, fd, &s->io) < 0) {
+    close(fd);
+    s->fd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+void pt_io_client_close(coap_session_t *s) {
+  if (s->fd >= 0)
+    close(s->fd);
+  s->fd = -1;
+}
+
+ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
+  ssize_t n;
+  if (s->type == COAP_SESSION_TYPE_CLIENT)
+    n = send(s->fd, data, len, 0);
+  else if (s->endpoint)
+    n = sendto(s->endpoint->fd, data, len, 0, &s->remote.addr.sa,
+               s->remote.size);
+  else
+    return -1;
+  if (n < 0 && errno != ECONNREFUSED)
+    coap_log_debug("* %s: send: %s\n", coap_session_str(s), strerror(errno));
+  return n;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
+  struct pt_io_state *io = ep->context->io;
+  for (;;) {
+    for (int i = 0; i < RX_BATCH; i++) {
+      memset(&io->msgs[i].msg_hdr, 0, sizeof(io->msgs[i].msg_hdr));
+      io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
+      io->msgs[i].msg_hdr.msg_iovlen = 1;
+      io->msgs[i].msg_hdr.msg_name = &io->from[i];
+      io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
+    }
+    int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+      return;
+    for (int i = 0; i < n && ep->fd >= 0; i++) {
+      if (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+        continue; /* larger than any message we accept */
+      coap_address_t peer;
+      coap_address_init(&peer);
+      peer.size = io->msgs[i].msg_hdr.msg_namelen;
+      memcpy(&peer.addr, &io->from[i], peer.size);
+      coap_session_t *s = pt_session_for_peer(ep, &peer, NULL, -1, now);
+      if (s)
+        pt_recv_datagram(s, io->buf[i], io->msgs[i].msg_len, now);
+    }
+    if (n < RX_BATCH)
+      return;
+  }
+}
+
+static void read_client(coap_session_t *s, coap_tick_t now) {
+  struct pt_io_state *io = s->context->io;
+  coap_session_reference(s);
+  while (s->fd >= 0) {
+    ssize_t n = recv(s->fd, io->buf[0], RX_BUF, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+      if (errno == ECONNREFUSED) /* ICMP port unreachable */
+        pt_session_unreachable(s);
+      break;
+    }
+    if ((size_t)n <= RX_BUF)
+      pt_recv_datagram(s, io->buf[0], (size_t)n, now);
+  }
+  coap_session_release(s);
+}
+
+static void drain_fd(int fd) {
+  uint64_t v;
+  while (read(fd, &v, sizeof(v)) > 0)
+    ;
+}
+
+static void handle_event(coap_context_t *ctx, const struct epoll_event *ev,
+                         coap_tick_t now) {
+  pt_io_handle *h = ev->data.ptr;
+  switch (h->kind) {
+  case PT_IO_ENDPOINT:
+    read_endpoint(h->owner, now);
+    break;
+  case PT_IO_CLIENT:
+    read_client(h->owner, now);
+    break;
+  case PT_IO_WAKE:
+    drain_fd(ctx->wake_fd);
+    if (ctx->on_wake)
+      ctx->on_wake(ctx);
+    break;
+  case PT_IO_TIMER:
+    drain_fd(ctx->timer_fd);
+    ctx->timer_fd_armed = 0;
+    break;
+  }
+}
+
+/* ---- deadlines ---------------------------------------------------------- */
+
+/* Keeps the timerfd at the earliest deadline so that an application
+ * polling the epoll fd wakes when a timer is due. Only re-armed when the
+ * deadline changes. */
+static void arm_timer_fd(coap_context_t *ctx, coap_tick_t next) {
+  if (next == ctx->timer_fd_armed)
+    return;
+  struct itimerspec its;
+  memset(&its, 0, sizeof(its));
+  if (next) {
+    uint64_t us = coap_ticks_to_rt_us(next);
+    its.it_value.tv_sec = (time_t)(us / 1000000u);
+    its.it_value.tv_nsec = (long)(us % 1000000u) * 1000;
+    if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+      its.it_value.tv_nsec = 1;
+  }
+  if (timerfd_settime(ctx->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+    ctx->timer_fd_armed = next;
+}
+
+/* Runs what is due and returns the milliseconds until the next deadline
+ * (0 when none is armed), re-arming the timerfd. */
+static unsigned run_due(coap_context_t *ctx, coap_tick_t now) {
+  coap_tick_t next = pt_timers_run(ctx, now);
+  arm_timer_fd(ctx, next);
+  if (!next)
+    return 0;
+  coap_tick_t left = next > now ? next - now : 0;
+  uint64_t ms = (left * 1000u + COAP_TICKS_PER_SECOND - 1) / COAP_TICKS_PER_SECOND;
+  return ms ? (unsigned)ms : 1;
+}
+
+/* ---- the public loop ------------------------------------------------------- */
+
+int coap_context_get_coap_fd(const coap_context_t *ctx) {
+  return ctx ? ctx->epfd : -1;
+}
+
+unsigned int coap_io_prepare_epoll(coap_context_t *ctx, coap_tick_t now) {
+  return ctx ? run_due(ctx, now) : 0;
+}
+
+void coap_io_do_epoll(coap_context_t *ctx, struct epoll_event *events,
+                      size_t nevents) {
+  coap_tick_t now = pt_now();
+  for (size_t i = 0; i < nevents; i++)
+    handle_event(ctx, &events[i], now);
+}
+
+static int wait_ms_for(uint32_t timeout_ms, unsigned next_ms) {
+  long wait;
+  if (timeout_ms == COAP_IO_NO_WAIT)
+    return 0;
+  wait = timeout_ms == COAP_IO_WAIT ? -1 : (long)timeout_ms;
+  if (next_ms && (wait < 0 || next_ms < (unsigned long)wait))
+    wait = next_ms;
+  return wait > 0x7fffffff ? 0x7fffffff : (int)wait;
+}
+
+int coap_io_process(coap_context_t *ctx, uint32_t timeout_ms) {
+  if (!ctx || ctx->epfd < 0)
+    return -1;
+  coap_tick_t start = pt_now();
+  unsigned next_ms = run_due(ctx, start);
+  struct epoll_event events[MAX_EVENTS];
+  int n = epoll_wait(ctx->epfd, events, MAX_EVENTS,
+                     wait_ms_for(timeout_ms, next_ms));
+  if (n < 0 && errno != EINTR) {
+    coap_log_warn("coap_io_process: epoll_wait: %s\n", strerror(errno));
+    return -1;
+  }
+  coap_tick_t now = pt_now();
+  for (int i = 0; i < n; i++)
+    handle_event(ctx, &events[i], now);
+  run_due(ctx, pt_now());
+  uint64_t ms = (pt_now() - start) * 1000u / COAP_TICKS_PER_SECOND;
+  return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+int coap_io_process_with_fds(coap_context_t *ctx, uint32_t timeout_ms,
+                             int nfds, fd_set *readfds, fd_set *writefds,
+                             fd_set *exceptfds) {
+  if (!ctx || ctx->epfd < 0)
+    return -1;
+  coap_tick_t start = pt_now();
+  unsigned next_ms = run_due(ctx, start);
+  fd_set rfds, wfds, efds;
+  FD_ZERO(&rfds);
+  FD_ZERO(&wfds);
+  FD_ZERO(&efds);
+  if (readfds)
+    rfds = *readfds;
+  if (writefds)
+    wfds = *writefds;
+  if (exceptfds)
+    efds = *exceptfds;
+  FD_SET(ctx->epfd, &rfds);
+  int maxfd = (nfds > ctx->epfd + 1 ? nfds : ctx->epfd + 1);
+  int wait = wait_ms_for(timeout_ms, next_ms);
+  struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
+  int n = select(maxfd, &rfds, &wfds, &efds, wait < 0 ? NULL : &tv);
+  if (n < 0 && errno != EINTR)
+    return -1;
+  if (n > 0 && FD_ISSET(ctx->epfd, &rfds)) {
+    FD_CLR(ctx->epfd, &rfds);
+    coap_io_process(ctx, COAP_IO_NO_WAIT);
+  }
+  if (readfds)
+    *readfds = rfds;
+  if (writefds)
+    *writefds = wfds;
+  if (exceptfds)
+    *exceptfds = efds;
+  run_due(ctx, pt_now());
+  uint64_t ms = (pt_now() - start) * 1000u / COAP_TICKS_PER_SECOND;
+  return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+unsigned int coap_io_prepare_io(coap_context_t *ctx, coap_socket_t *sockets[],
+                                unsigned int max_sockets,
+                                unsigned int *num_sockets, coap_tick_t now) {
+  /* Petrel's sockets all sit behind the one epoll fd: none is listed. */
+  (void)sockets, (void)max_sockets;
+  if (num_sockets)
+    *num_sockets = 0;
+  return ctx ? run_due(ctx, now) : 0;
+}
+
+void coap_io_do_io(coap_context_t *ctx, coap_tick_t now) {
+  (void)now;
+  if (ctx)
+    coap_io_process(ctx, COAP_IO_NO_WAIT);
+}
+
+int coap_io_pending(coap_context_t *context) {
+  (void)context;
+  return 0; /* nothing is buffered: every send is immediate */
+}
+
+const char *coap_socket_strerror(void) {
+  return strerror(errno);
+}

@@ -1,0 +1,255 @@
+/*
+ * request.c -- serving a request: option checks, resource dispatch and
+ * sending the answer (RFC 7252 sections 5.2, 5.4, 5.7, 5.8 and 5.9).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "dedup.h"
+#include "exchange.h"
+#include "pdu.h"
+#include "recv.h"
+#include "resource.h"
+#include "session.h"
+
+#define PATH_MAX_LEN 1024
+#define QUERY_STACK_LEN 256
+
+/* ---- option checks (RFC 7252 5.4.1) ------------------------------------ */
+
+/* Options Petrel understands in a request. */
+static int option_known(const coap_context_t *ctx, uint16_t num) {
+  switch (num) {
+  case COAP_OPTION_IF_MATCH:
+  case COAP_OPTION_URI_HOST:
+  case COAP_OPTION_ETAG:
+  case COAP_OPTION_IF_NONE_MATCH:
+  case COAP_OPTION_OBSERVE:
+  case COAP_OPTION_URI_PORT:
+  case COAP_OPTION_URI_PATH:
+  case COAP_OPTION_CONTENT_FORMAT:
+  case COAP_OPTION_MAXAGE:
+  case COAP_OPTION_URI_QUERY:
+  case COAP_OPTION_HOP_LIMIT:
+  case COAP_OPTION_ACCEPT:
+  case COAP_OPTION_BLOCK2:
+  case COAP_OPTION_BLOCK1:
+  case COAP_OPTION_SIZE2:
+  case COAP_OPTION_PROXY_URI:
+  case COAP_OPTION_PROXY_SCHEME:
+  case COAP_OPTION_SIZE1:
+  case COAP_OPTION_ECHO:
+  case COAP_OPTION_NORESPONSE:
+  case COAP_OPTION_RTAG:
+    return 1;
+  default:
+    return (ctx->registered_opts[num >> 3] >> (num & 7)) & 1;
+  }
+}
+
+/* The first unrecognized critical option (odd number), or -1. */
+static int unknown_critical(const coap_context_t *ctx, const coap_pdu_t *pdu) {
+  coap_opt_iterator_t it;
+  coap_opt_t *opt;
+  coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+  while ((opt = coap_option_next(&it)) != NULL) {
+    if ((it.number & 1) && !option_known(ctx, it.number))
+      return it.number;
+  }
+  return -1;
+}
+
+/* ---- path and query ------------------------------------------------------ */
+
+/* Joins the Uri-Path options with '/' into buf; -1 if too long. */
+static int join_path(const coap_pdu_t *pdu, uint8_t *buf, size_t cap,
+                     size_t *len) {
+  coap_opt_filter_t f;
+  coap_opt_iterator_t it;
+  coap_opt_t *opt;
+  size_t n = 0;
+  coap_option_filter_clear(&f);
+  coap_option_filter_set(&f, COAP_OPTION_URI_PATH);
+  coap_option_iterator_init(pdu, &it, &f);
+  while ((opt = coap_option_next(&it)) != NULL) {
+    size_t olen = coap_opt_length(opt);
+    if (n + olen + 1 > cap)
+      return -1;
+    if (n)
+      buf[n++] = '/';
+    memcpy(buf + n, coap_opt_value(opt), olen);
+    n += olen;
+  }
+  *len = n;
+  return 0;
+}
+
+/* The Uri-Query options joined with '&', in @stack when it fits, else
+ * allocated (*heap set, caller frees). Returns 0, -1 on no memory. */
+static int join_query(const coap_pdu_t *pdu, coap_string_t *q, uint8_t *stack,
+                      size_t cap, uint8_t **heap) {
+  coap_opt_filter_t f;
+  coap_opt_iterator_t it;
+  coap_opt_t *opt;
+  size_t total = 0, count = 0;
+  coap_option_filter_clear(&f);
+  coap_option_filter_set(&f, COAP_OPTION_URI_QUERY);
+  coap_option_iterator_init(pdu, &it, &f);
+  while ((opt = coap_option_next(&it)) != NULL) {
+    total += coap_opt_length(opt) + (count ? 1 : 0);
+    count++;
+  }
+  *heap = NULL;
+  q->length = 0;
+  q->s = NULL;
+  if (!count)
+    return 0;
+  uint8_t *buf = stack;
+  if (total + 1 > cap && !(buf = *heap = malloc(total + 1)))
+    return -1;
+  size_t n = 0;
+  coap_option_iterator_init(pdu, &it, &f);
+  while ((opt = coap_option_next(&it)) != NULL) {
+    if (n)
+      buf[n++] = '&';
+    memcpy(buf + n, coap_opt_value(opt), coap_opt_length(opt));
+    n += coap_opt_length(opt);
+  }
+  buf[n] = 0;
+  q->s = buf;
+  q->length = n;
+  return 0;
+}
+
+/* ---- the response ------------------------------------------------------ */
+
+/* Prepares the response PDU: piggybacked in the ACK of a CON, a NON for a
+ * NON, or for a separate response a new CON/NON of its own (allocated, as
+ * a CON must be kept for retransmission). */
+static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
+                                int separate) {
+  coap_pdu_type_t rtype = coap_pdu_get_type(req);
+  coap_pdu_t *resp;
+  if (separate) {
+    coap_pdu_type_t t = rtype == COAP_MESSAGE_CON ? COAP_MESSAGE_CON
+                                                  : COAP_MESSAGE_NON;
+    resp = coap_pdu_init(t, 0, pt_session_next_mid(s),
+                         coap_session_max_pdu_size(s));
+  } else {
+    resp = s->context->tx_pdu;
+    int con = rtype == COAP_MESSAGE_CON;
+    pt_pdu_clear(resp, con ? COAP_MESSAGE_ACK : COAP_MESSAGE_NON, 0,
+                 con ? coap_pdu_get_mid(req) : pt_session_next_mid(s));
+  }
+  if (!resp)
+    return NULL;
+  coap_bin_const_t token = coap_pdu_get_token(req);
+  if (!coap_add_token(resp, token.length, token.s)) {
+    if (separate)
+      coap_delete_pdu(resp);
+    return NULL;
+  }
+  return resp;
+}
+
+/* Sends what the handler left in @resp, and records it for duplicates. */
+static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
+                   pt_dedup *d, int separate, coap_tick_t now) {
+  int con = coap_pdu_get_type(req) == COAP_MESSAGE_CON;
+  if (coap_pdu_get_code(resp) == 0) {
+    /* No answer yet (or none at all): a CON still needs its Empty ACK so
+     * that the peer stops retransmitting (RFC 7252 5.2.2). A separate
+     * response without a code sends nothing. */
+    if (!separate && con) {
+      pt_send_empty(s, COAP_MESSAGE_ACK, coap_pdu_get_mid(req));
+      if (d)
+        pt_dedup_set_reply(d, PT_DEDUP_EMPTY_ACK, NULL, 0);
+    }
+    if (separate)
+      coap_delete_pdu(resp);
+    return;
+  }
+  if (separate) {
+    pt_exchange_send(s, resp, now);
+    return;
+  }
+  const uint8_t *data;
+  size_t len;
+  if (!pt_pdu_wire(resp, &data, &len))
+    return;
+  if (coap_get_log_level() >= COAP_LOG_DEBUG)
+    coap_show_pdu(COAP_LOG_DEBUG, resp);
+  s->context->send(s, data, len);
+  if (d && con)
+    pt_dedup_set_reply(d, PT_DEDUP_REPLY, data, len);
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+/* Decides who answers: returns the resource whose handler runs, or NULL
+ * with an error code set in @resp (or .well-known/core answered). */
+static coap_resource_t *route(coap_session_t *s, const coap_pdu_t *req,
+                              coap_pdu_t *resp) {
+  coap_context_t *ctx = s->context;
+  coap_pdu_code_t method = coap_pdu_get_code(req);
+  uint8_t path[PATH_MAX_LEN];
+  size_t plen = 0;
+  if (unknown_critical(ctx, req) >= 0) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_OPTION);
+    return NULL;
+  }
+  coap_opt_iterator_t it;
+  if (coap_check_option(req, COAP_OPTION_PROXY_URI, &it) ||
+      coap_check_option(req, COAP_OPTION_PROXY_SCHEME, &it)) {
+    if (ctx->proxy_resource &&
+        pt_resource_has_handler(ctx->proxy_resource, method))
+      return ctx->proxy_resource;
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
+    return NULL;
+  }
+  coap_resource_t *r = NULL;
+  if (join_path(req, path, sizeof(path), &plen) == 0)
+    r = pt_resource_find(ctx, path, plen);
+  if (!r && !ctx->have_wellknown && plen == 16 &&
+      memcmp(path, ".well-known/core", 16) == 0) {
+    if (method == COAP_REQUEST_CODE_GET)
+      pt_wellknown_respond(ctx, s, req, resp);
+    else
+      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
+    return NULL;
+  }
+  if (!r && ctx->unknown_resource &&
+      pt_resource_has_handler(ctx->unknown_resource, method))
+    return ctx->unknown_resource;
+  if (!r) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_FOUND);
+    return NULL;
+  }
+  if (!pt_resource_has_handler(r, method)) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
+    return NULL;
+  }
+  return r;
+}
+
+void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
+                         int separate, coap_tick_t now) {
+  coap_pdu_t *resp = response_for(s, req, separate);
+  if (!resp)
+    return;
+  coap_resource_t *r = route(s, req, resp);
+  if (r) {
+    uint8_t qbuf[QUERY_STACK_LEN];
+    uint8_t *qheap;
+    coap_string_t query;
+    if (join_query(req, &query, qbuf, sizeof(qbuf), &qheap) < 0) {
+      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    } else {
+      pt_resource_call(r, coap_pdu_get_code(req), s, req,
+                       query.s ? &query : NULL, resp);
+      free(qheap);
+    }
+  }
+  finish(s, req, resp, d, separate, now);
+}

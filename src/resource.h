@@ -1,0 +1,78 @@
+/*
+ * resource.h -- resources, their attributes and method handlers (internal).
+ *
+ * Resources live in the context's hash map keyed by their Uri-Path (the
+ * path segments joined by '/', no leading '/', unescaped; "" for the root),
+ * so finding the target of a request costs one hash lookup however many
+ * resources there are.
+ */
+#ifndef PT_RESOURCE_H
+#define PT_RESOURCE_H
+
+#include "coap3/coap.h"
+
+#include "hashmap.h"
+
+/* Methods with a handler slot: GET, POST, PUT, DELETE, FETCH, PATCH,
+ * iPATCH (request codes 1..7). */
+#define PT_METHODS 7
+
+struct coap_attr_t {
+  coap_attr_t *next;
+  coap_str_const_t *name;      /* owned unless COAP_ATTR_FLAGS_RELEASE_NAME unset */
+  coap_str_const_t *value;     /* likewise, COAP_ATTR_FLAGS_RELEASE_VALUE */
+  int flags;
+};
+
+/* A handler in either argument order: libcoap's (resource, session, ...) or
+ * the seed page's (session, resource, ...). */
+typedef struct pt_handler {
+  coap_method_handler_t fn;
+  coap_seed_method_handler_t seed_fn;
+} pt_handler;
+
+struct coap_resource_t {
+  coap_context_t *context;     /* NULL until coap_add_resource() */
+  pt_hash_node by_path;
+  coap_str_const_t *uri_path;
+  int flags;                   /* COAP_RESOURCE_FLAGS_* */
+  unsigned is_unknown : 1;     /* coap_resource_unknown_init() */
+  unsigned is_proxy : 1;       /* coap_resource_proxy_uri_init() */
+  unsigned is_dynamic : 1;     /* created by the unknown handler (PUT) */
+  unsigned observable : 1;
+  unsigned hidden : 1;         /* not listed in .well-known/core */
+  pt_handler handler[PT_METHODS];
+  coap_attr_t *link_attr;
+  void *user_data;
+  coap_str_const_t **proxy_names;
+  size_t proxy_name_count;
+};
+
+/* The registered resource for a Uri-Path, or NULL. @path is borrowed. */
+coap_resource_t *pt_resource_find(coap_context_t *ctx, const uint8_t *path,
+                                  size_t len);
+
+/* 1 if @r has a handler for request code @method (1..7). */
+int pt_resource_has_handler(const coap_resource_t *r, coap_pdu_code_t method);
+
+/* Calls @r's handler for @method in whichever argument order it was
+ * registered. Every pointer is borrowed for the call. */
+void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
+                      coap_session_t *session, const coap_pdu_t *request,
+                      const coap_string_t *query, coap_pdu_t *response);
+
+/* Frees every resource of @ctx (on context free), calling the release
+ * userdata handler for each. */
+void pt_resources_free_all(coap_context_t *ctx);
+
+/*
+ * Writes the RFC 6690 link-format description of @ctx's resources into
+ * @response as the answer to GET /.well-known/core, honouring the
+ * request's query filter (?rt=, ?if=, ?href=, any attribute, with a
+ * trailing '*' as prefix match). Sets the code (2.05, or 4.00/5.00 on
+ * error) and Content-Format 40. Returns 0 on success.
+ */
+int pt_wellknown_respond(coap_context_t *ctx, coap_session_t *session,
+                         const coap_pdu_t *request, coap_pdu_t *response);
+
+#endif /* PT_RESOURCE_H */

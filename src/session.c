@@ -1,0 +1,510 @@
+/*
+ * session.c -- sessions: creation, lookup, reference counting, idle
+ * reaping, identifiers and the RFC 7252 section 4.8 parameters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+#include "address.h"
+#include "context.h"
+#include "dedup.h"
+#include "exchange.h"
+#include "io.h"
+#include "prng.h"
+
+/* ---- creation ------------------------------------------------------------ */
+
+static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now);
+
+static coap_session_t *session_new(coap_context_t *ctx, coap_session_type_t type,
+                                   coap_proto_t proto) {
+  coap_session_t *s = calloc(1, sizeof(*s));
+  if (!s)
+    return NULL;
+  s->context = ctx;
+  s->type = type;
+  s->proto = proto;
+  s->state = COAP_SESSION_STATE_ESTABLISHED;
+  s->fd = -1;
+  s->ifindex = -1;
+  pt_hash_node_init(&s->by_peer);
+  pt_timer_init(&s->idle_timer, idle_fire);
+  s->ack_timeout = COAP_DEFAULT_ACK_TIMEOUT;
+  s->ack_random_factor = COAP_DEFAULT_ACK_RANDOM_FACTOR;
+  s->default_leisure = COAP_DEFAULT_DEFAULT_LEISURE;
+  s->max_retransmit = COAP_DEFAULT_MAX_RETRANSMIT;
+  s->nstart = COAP_DEFAULT_NSTART;
+  s->probing_rate = COAP_DEFAULT_PROBING_RATE;
+  s->max_payloads = COAP_DEFAULT_MAX_PAYLOADS;
+  s->non_max_retransmit = COAP_DEFAULT_NON_MAX_RETRANSMIT;
+  s->non_timeout = COAP_DEFAULT_NON_TIMEOUT;
+  s->non_receive_timeout = COAP_DEFAULT_NON_RECEIVE_TIMEOUT;
+  s->mtu = COAP_DEFAULT_MTU;
+  s->next_mid = (coap_mid_t)(pt_prng_u64() & 0xffff);
+  s->token_counter = pt_prng_u64() & 0xffffffffu;
+  return s;
+}
+
+uint32_t pt_session_hash(const coap_endpoint_t *ep,
+                         const coap_address_t *remote) {
+  uintptr_t p = (uintptr_t)ep;
+  return pt_hash_mix(pt_address_hash(remote), (uint32_t)(p ^ (p >> 32)));
+}
+
+typedef struct peer_key {
+  const coap_endpoint_t *ep;
+  const coap_address_t *remote;
+} peer_key;
+
+static int peer_eq(const pt_hash_node *n, const void *key) {
+  const coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
+  const peer_key *k = key;
+  return s->endpoint == k->ep && coap_address_equals(&s->remote, k->remote);
+}
+
+static coap_session_t *find_peer(const coap_context_t *ctx,
+                                 const coap_endpoint_t *ep,
+                                 const coap_address_t *remote) {
+  peer_key k = {ep, remote};
+  pt_hash_node *n = pt_hashmap_find(&ctx->sessions,
+                                    pt_session_hash(ep, remote), peer_eq, &k);
+  return n ? PT_CONTAINER_OF(n, coap_session_t, by_peer) : NULL;
+}
+
+static coap_tick_t idle_ticks(const coap_context_t *ctx) {
+  return (coap_tick_t)ctx->session_timeout * COAP_TICKS_PER_SECOND;
+}
+
+coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
+                                    const coap_address_t *remote,
+                                    const coap_address_t *local, int ifindex,
+                                    coap_tick_t now) {
+  coap_context_t *ctx = ep->context;
+  coap_session_t *s = find_peer(ctx, ep, remote);
+  if (s)
+    return s;
+  if (ctx->max_sessions_per_endpoint &&
+      ep->session_count >= ctx->max_sessions_per_endpoint)
+    return NULL;
+  s = session_new(ctx, COAP_SESSION_TYPE_SERVER, ep->proto);
+  if (!s)
+    return NULL;
+  s->endpoint = ep;
+  s->remote = *remote;
+  s->local = local ? *local : ep->bind_addr;
+  s->ifindex = ifindex;
+  s->mtu = ep->default_mtu;
+  s->hash = pt_session_hash(ep, remote);
+  s->ref = 1; /* the context table's reference */
+  s->last_activity = now;
+  if (pt_hashmap_insert(&ctx->sessions, &s->by_peer, s->hash) < 0) {
+    free(s);
+    return NULL;
+  }
+  ep->session_count++;
+  if (ctx->session_timeout)
+    pt_timer_arm(ctx, &s->idle_timer, now + idle_ticks(ctx));
+  pt_event(s, COAP_EVENT_SERVER_SESSION_NEW);
+  return s;
+}
+
+/* ---- teardown ------------------------------------------------------------ */
+
+static void session_free(coap_session_t *s) {
+  coap_context_t *ctx = s->context;
+  pt_timer_cancel(ctx, &s->idle_timer);
+  pt_dedup_purge_session(s);
+  if (s->type == COAP_SESSION_TYPE_CLIENT) {
+    pt_io_client_close(s);
+    if (s->prev)
+      s->prev->next = s->next;
+    else if (ctx->clients == s)
+      ctx->clients = s->next;
+    if (s->next)
+      s->next->prev = s->prev;
+  }
+  free(s);
+}
+
+coap_session_t *coap_session_reference(coap_session_t *session) {
+  if (session)
+    session->ref++;
+  return session;
+}
+
+void coap_session_release(coap_session_t *session) {
+  if (!session || session->ref == 0)
+    return;
+  if (--session->ref > 0)
+    return;
+  /* Exchanges hold references, so none is left; what remains is state
+   * the session owns outright. */
+  session->closing = 1;
+  session_free(session);
+}
+
+void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
+  coap_context_t *ctx = s->context;
+  if (s->closing)
+    return;
+  coap_session_reference(s);
+  s->closing = 1;
+  pt_exchange_fail_session(s, reason);
+  pt_dedup_purge_session(s);
+  pt_timer_cancel(ctx, &s->idle_timer);
+  if (s->type == COAP_SESSION_TYPE_SERVER &&
+      pt_hashmap_contains(&s->by_peer)) {
+    pt_event(s, COAP_EVENT_SERVER_SESSION_DEL);
+    pt_hashmap_remove(&ctx->sessions, &s->by_peer);
+    s->endpoint->session_count--;
+    coap_session_release(s); /* the table's reference */
+  }
+  coap_session_release(s);
+}
+
+/* Reaping is lazy: activity only stamps last_activity, and the timer,
+ * when it fires, either closes the session or re-arms for the rest. */
+static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
+  coap_session_t *s = PT_CONTAINER_OF(t, coap_session_t, idle_timer);
+  coap_tick_t limit = idle_ticks(ctx);
+  if (!limit)
+    return;
+  if (s->last_activity + limit > now || s->exchanges || s->ref > 1) {
+    coap_tick_t base = s->last_activity + limit > now ? s->last_activity : now;
+    pt_timer_arm(ctx, t, base + limit);
+    return;
+  }
+  coap_log_debug("* %s: idle session closed\n", coap_session_str(s));
+  pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
+}
+
+void pt_session_touch(coap_session_t *s, coap_tick_t now) {
+  s->last_activity = now;
+}
+
+void pt_session_unreachable(coap_session_t *s) {
+  pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+}
+
+void coap_session_disconnected(coap_session_t *session,
+                               coap_nack_reason_t reason) {
+  if (!session)
+    return;
+  coap_session_reference(session);
+  pt_exchange_fail_session(session, reason);
+  session->state = COAP_SESSION_STATE_NONE;
+  coap_session_release(session);
+}
+
+void pt_sessions_free_all(coap_context_t *ctx) {
+  pt_hashmap_iter it;
+  pt_hash_node *n;
+  pt_hashmap_iter_init(&it, &ctx->sessions);
+  while ((n = pt_hashmap_iter_next(&it)) != NULL) {
+    coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
+    pt_hashmap_remove(&ctx->sessions, n);
+    s->endpoint->session_count--;
+    s->closing = 1;
+    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+    session_free(s);
+  }
+  while (ctx->clients) {
+    coap_session_t *s = ctx->clients;
+    s->closing = 1;
+    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+    session_free(s);
+  }
+}
+
+/* ---- client sessions ------------------------------------------------------ */
+
+coap_session_t *coap_new_client_session(coap_context_t *ctx,
+                                        const coap_address_t *local_if,
+                                        const coap_address_t *server,
+                                        coap_proto_t proto) {
+  if (!ctx || !server)
+    return NULL;
+  if (proto != COAP_PROTO_UDP) {
+    coap_log_warn("coap_new_client_session: only UDP is supported\n");
+    return NULL;
+  }
+  coap_session_t *s = session_new(ctx, COAP_SESSION_TYPE_CLIENT, proto);
+  if (!s)
+    return NULL;
+  s->remote = *server;
+  if (coap_address_get_port(&s->remote) == 0)
+    coap_address_set_port(&s->remote, COAP_DEFAULT_PORT);
+  if (pt_io_client_open(s, local_if) < 0) {
+    free(s);
+    return NULL;
+  }
+  s->hash = pt_session_hash(NULL, &s->remote) ^ (uint32_t)s->fd;
+  s->ref = 1; /* the application's */
+  s->next = ctx->clients;
+  if (ctx->clients)
+    ctx->clients->prev = s;
+  ctx->clients = s;
+  return s;
+}
+
+coap_session_t *coap_new_client_session_psk(
+    coap_context_t *ctx, const coap_address_t *local_if,
+    const coap_address_t *server, coap_proto_t proto, const char *identity,
+    const uint8_t *key, unsigned key_len) {
+  (void)ctx, (void)local_if, (void)server, (void)proto, (void)identity,
+      (void)key, (void)key_len;
+  coap_log_warn("DTLS is not supported by this build\n");
+  return NULL;
+}
+
+coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
+                                             const coap_address_t *local_if,
+                                             const coap_address_t *server,
+                                             coap_proto_t proto,
+                                             coap_dtls_cpsk_t *setup_data) {
+  (void)ctx, (void)local_if, (void)server, (void)proto, (void)setup_data;
+  coap_log_warn("DTLS is not supported by this build\n");
+  return NULL;
+}
+
+coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
+                                            const coap_address_t *local_if,
+                                            const coap_address_t *server,
+                                            coap_proto_t proto,
+                                            coap_dtls_pki_t *setup_data) {
+  (void)ctx, (void)local_if, (void)server, (void)proto, (void)setup_data;
+  coap_log_warn("DTLS is not supported by this build\n");
+  return NULL;
+}
+
+coap_session_t *coap_session_get_by_peer(const coap_context_t *ctx,
+                                         const coap_address_t *remote,
+                                         int ifindex) {
+  (void)ifindex;
+  if (!ctx || !remote)
+    return NULL;
+  /* One probe per endpoint: a context has a handful of endpoints. */
+  for (const coap_endpoint_t *ep = ctx->endpoints; ep; ep = ep->next) {
+    coap_session_t *s = find_peer(ctx, ep, remote);
+    if (s)
+      return s;
+  }
+  for (coap_session_t *s = ctx->clients; s; s = s->next)
+    if (coap_address_equals(&s->remote, remote))
+      return s;
+  return NULL;
+}
+
+int coap_session_set_type_client(coap_session_t *session) {
+  if (!session || session->type != COAP_SESSION_TYPE_SERVER)
+    return 0;
+  session->type = COAP_SESSION_TYPE_CLIENT;
+  coap_session_reference(session);
+  return 1;
+}
+
+/* ---- identifiers ------------------------------------------------------------ */
+
+coap_mid_t pt_session_next_mid(coap_session_t *s) {
+  if (!s)
+    return (coap_mid_t)(pt_prng_u64() & 0xffff);
+  s->next_mid = (coap_mid_t)((s->next_mid + 1) & 0xffff);
+  return s->next_mid;
+}
+
+size_t pt_session_max_pdu(coap_session_t *s) {
+  return coap_session_max_pdu_size(s);
+}
+
+coap_mid_t coap_new_message_id(coap_session_t *session) {
+  return pt_session_next_mid(session);
+}
+
+void coap_session_init_token(coap_session_t *session, size_t length,
+                             const uint8_t *token) {
+  if (!session || length > 8 || (length && !token))
+    return;
+  session->token_counter = coap_decode_var_bytes8(token, length);
+}
+
+/* Tokens are the session's counter in the fewest bytes (RFC 7252 5.3.1:
+ * unique per source/destination pair while in use). */
+void coap_session_new_token(coap_session_t *session, size_t *length,
+                            uint8_t *token) {
+  if (!session || !length || !token)
+    return;
+  *length = coap_encode_var_safe8(token, 8, ++session->token_counter);
+}
+
+coap_tick_t pt_session_initial_timeout(const coap_session_t *s) {
+  uint64_t ack_ms = s->ack_timeout.integer_part * 1000u +
+                    s->ack_timeout.fractional_part;
+  uint64_t rf = s->ack_random_factor.integer_part * 1000u +
+                s->ack_random_factor.fractional_part;
+  uint64_t factor = 1000 + (rf > 1000 ? pt_prng_below(rf - 1000 + 1) : 0);
+  uint64_t ms = ack_ms * factor / 1000u;
+  return (coap_tick_t)(ms * COAP_TICKS_PER_SECOND / 1000u);
+}
+
+/* ---- getters and setters ------------------------------------------------ */
+
+void coap_session_set_app_data(coap_session_t *s, void *data) {
+  if (s)
+    s->app_data = data;
+}
+
+void *coap_session_get_app_data(const coap_session_t *s) {
+  return s ? s->app_data : NULL;
+}
+
+const coap_address_t *coap_session_get_addr_remote(const coap_session_t *s) {
+  return s ? &s->remote : NULL;
+}
+
+const coap_address_t *coap_session_get_addr_mcast(const coap_session_t *s) {
+  (void)s;
+  return NULL; /* no multicast client sessions */
+}
+
+const coap_address_t *coap_session_get_addr_local(const coap_session_t *s) {
+  return s ? &s->local : NULL;
+}
+
+coap_proto_t coap_session_get_proto(const coap_session_t *s) {
+  return s ? s->proto : COAP_PROTO_NONE;
+}
+
+coap_session_type_t coap_session_get_type(const coap_session_t *s) {
+  return s ? s->type : COAP_SESSION_TYPE_NONE;
+}
+
+coap_session_state_t coap_session_get_state(const coap_session_t *s) {
+  return s ? s->state : COAP_SESSION_STATE_NONE;
+}
+
+int coap_session_get_ifindex(const coap_session_t *s) {
+  return s ? s->ifindex : -1;
+}
+
+void *coap_session_get_tls(const coap_session_t *s,
+                           coap_tls_library_t *tls_lib) {
+  (void)s;
+  if (tls_lib)
+    *tls_lib = COAP_TLS_LIBRARY_NOTLS;
+  return NULL;
+}
+
+coap_context_t *coap_session_get_context(const coap_session_t *s) {
+  return s ? s->context : NULL;
+}
+
+const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *s) {
+  (void)s;
+  return NULL;
+}
+
+const coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *s) {
+  (void)s;
+  return NULL;
+}
+
+const coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *s) {
+  (void)s;
+  return NULL;
+}
+
+void coap_session_set_mtu(coap_session_t *s, unsigned mtu) {
+  if (s && mtu >= 64)
+    s->mtu = mtu;
+}
+
+size_t coap_session_max_pdu_size(const coap_session_t *s) {
+  unsigned mtu = s ? s->mtu : COAP_DEFAULT_MTU;
+  return mtu > 4 ? mtu - 4 : 0;
+}
+
+void coap_session_set_no_observe_cancel(coap_session_t *s) {
+  if (s)
+    s->no_observe_cancel = 1;
+}
+
+#define FIXED_ACCESSORS(name)                                                 \
+  void coap_session_set_##name(coap_session_t *s, coap_fixed_point_t v) {     \
+    if (s && (v.integer_part || v.fractional_part))                            \
+      s->name = v;                                                            \
+  }                                                                           \
+  coap_fixed_point_t coap_session_get_##name(const coap_session_t *s) {       \
+    coap_fixed_point_t zero = {0, 0};                                         \
+    return s ? s->name : zero;                                                \
+  }
+
+FIXED_ACCESSORS(ack_timeout)
+FIXED_ACCESSORS(ack_random_factor)
+FIXED_ACCESSORS(default_leisure)
+FIXED_ACCESSORS(non_timeout)
+FIXED_ACCESSORS(non_receive_timeout)
+
+#define UINT_ACCESSORS(name, type)                                            \
+  void coap_session_set_##name(coap_session_t *s, type v) {                   \
+    if (s)                                                                    \
+      s->name = v;                                                            \
+  }                                                                           \
+  type coap_session_get_##name(const coap_session_t *s) {                     \
+    return s ? s->name : 0;                                                   \
+  }
+
+UINT_ACCESSORS(max_retransmit, uint16_t)
+UINT_ACCESSORS(probing_rate, uint32_t)
+UINT_ACCESSORS(max_payloads, uint16_t)
+UINT_ACCESSORS(non_max_retransmit, uint16_t)
+
+void coap_session_set_nstart(coap_session_t *s, uint16_t v) {
+  if (s && v > 0)
+    s->nstart = v;
+}
+
+uint16_t coap_session_get_nstart(const coap_session_t *s) {
+  return s ? s->nstart : 0;
+}
+
+/* ---- description ------------------------------------------------------------ */
+
+static const char *proto_name(coap_proto_t p) {
+  switch (p) {
+  case COAP_PROTO_UDP:
+    return "UDP";
+  case COAP_PROTO_DTLS:
+    return "DTLS";
+  case COAP_PROTO_TCP:
+    return "TCP";
+  case COAP_PROTO_TLS:
+    return "TLS";
+  default:
+    return "NONE";
+  }
+}
+
+const char *coap_session_str(const coap_session_t *session) {
+  if (!session)
+    return "(null)";
+  coap_session_t *s = (coap_session_t *)session; /* the buffer is a cache */
+  char local[64], remote[64];
+  coap_print_addr(&s->local, (uint8_t *)local, sizeof(local));
+  coap_print_addr(&s->remote, (uint8_t *)remote, sizeof(remote));
+  snprintf(s->str, sizeof(s->str), "%s <-> %s %s", local, remote,
+           proto_name(s->proto));
+  return s->str;
+}
+
+coap_mid_t coap_session_send_ping(coap_session_t *session) {
+  if (!session || session->closing)
+    return COAP_INVALID_MID;
+  coap_pdu_t *ping = coap_pdu_init(COAP_MESSAGE_CON, 0,
+                                   pt_session_next_mid(session), 0);
+  if (!ping)
+    return COAP_INVALID_MID;
+  return pt_exchange_send(session, ping, pt_now());
+}

@@ -1,0 +1,127 @@
+/*
+ * session.h -- sessions and endpoints (internal).
+ *
+ * A session is the state Petrel keeps for one peer: its address, the
+ * RFC 7252 section 4.8 transmission parameters, the message-ID and token
+ * generators, the Confirmable messages in flight (NSTART) and the recent
+ * message IDs it sent us (deduplication). A server session is created by
+ * the first datagram from a new peer on an endpoint and is found again by a
+ * hash of (endpoint, peer); a client session owns a connected socket.
+ *
+ * Lifetime: a session is reference counted. The application's reference
+ * (coap_new_client_session) and the library's own (an endpoint's table, an
+ * exchange in flight, a pending async) each count; the last release frees.
+ */
+#ifndef PT_SESSION_H
+#define PT_SESSION_H
+
+#include "coap3/coap.h"
+
+#include "hashmap.h"
+#include "io.h"
+#include "timer.h"
+
+typedef struct pt_exchange pt_exchange;
+typedef struct pt_dedup pt_dedup;
+
+struct coap_endpoint_t {
+  coap_context_t *context;
+  coap_endpoint_t *next;       /* context's endpoint list */
+  coap_proto_t proto;
+  int fd;                      /* bound UDP socket */
+  coap_address_t bind_addr;    /* with the port the kernel chose */
+  unsigned default_mtu;
+  size_t session_count;        /* server sessions in the context table */
+  char str[64];                /* coap_endpoint_str() buffer */
+};
+
+struct coap_session_t {
+  coap_context_t *context;
+  coap_endpoint_t *endpoint;   /* server sessions: where the peer came in */
+  coap_session_type_t type;
+  coap_session_state_t state;
+  coap_proto_t proto;
+  unsigned ref;
+  int fd;                      /* client sessions: connected socket, else -1 */
+  pt_io_handle io;             /* client sessions: epoll registration */
+  int ifindex;
+  coap_address_t remote;
+  coap_address_t local;
+  uint32_t hash;               /* pt_session_hash(endpoint, remote) */
+  coap_session_t *prev, *next; /* context->clients (client sessions) */
+  int closing;                 /* being torn down: send nothing more */
+  pt_hash_node by_peer;        /* context->sessions (server sessions) */
+  pt_timer idle_timer;         /* server sessions: reaped when idle */
+  coap_tick_t last_activity;
+
+  /* RFC 7252 section 4.8 transmission parameters. */
+  coap_fixed_point_t ack_timeout;
+  coap_fixed_point_t ack_random_factor;
+  coap_fixed_point_t default_leisure;
+  uint16_t max_retransmit;
+  uint16_t nstart;
+  uint32_t probing_rate;
+  /* RFC 9177 parameters (kept for the API; Q-Block is not implemented). */
+  uint16_t max_payloads;
+  uint16_t non_max_retransmit;
+  coap_fixed_point_t non_timeout;
+  coap_fixed_point_t non_receive_timeout;
+  unsigned mtu;
+
+  coap_mid_t next_mid;
+  uint64_t token_counter;      /* coap_session_new_token() */
+  uint8_t token_base[8];
+  size_t token_base_len;
+
+  /* Confirmable messages this session has in flight, and those waiting
+   * for a free NSTART slot (FIFO). */
+  pt_exchange *exchanges;      /* every exchange of this session */
+  unsigned con_active;
+  pt_exchange *wait_head, *wait_tail;
+  size_t wait_count;
+
+  /* Recently received message IDs, oldest first (deduplication). */
+  pt_dedup *dedup_head, *dedup_tail;
+  unsigned dedup_count;
+
+  unsigned no_observe_cancel;
+  void *app_data;
+  char str[128];               /* coap_session_str() buffer */
+};
+
+/* Hash of a server session's key. */
+uint32_t pt_session_hash(const coap_endpoint_t *ep,
+                         const coap_address_t *remote);
+
+/*
+ * Finds the server session for (ep, remote), creating it if absent and the
+ * endpoint's limit allows; NULL when it cannot. The returned session is
+ * borrowed (the context table holds it).
+ */
+coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
+                                    const coap_address_t *remote,
+                                    const coap_address_t *local,
+                                    int ifindex, coap_tick_t now);
+
+/* The peer is unreachable (ICMP): fails its exchanges with
+ * COAP_NACK_NOT_DELIVERABLE. */
+void pt_session_unreachable(coap_session_t *session);
+
+/* Closes and frees every session of @ctx (context teardown). */
+void pt_sessions_free_all(coap_context_t *ctx);
+
+/* Removes a server session from the context table and frees it once its
+ * last reference goes. */
+void pt_session_close(coap_session_t *session, coap_nack_reason_t reason);
+
+/* The next message ID for @session (sequential from a random start). */
+coap_mid_t pt_session_next_mid(coap_session_t *session);
+
+/* Marks @session active at @now (idle reaping looks at this lazily). */
+void pt_session_touch(coap_session_t *session, coap_tick_t now);
+
+/* Initial retransmission timeout: ACK_TIMEOUT x a random factor in
+ * [1, ACK_RANDOM_FACTOR], in ticks. */
+coap_tick_t pt_session_initial_timeout(const coap_session_t *session);
+
+#endif /* PT_SESSION_H */
