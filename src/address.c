@@ -391,7 +391,8 @@ static coap_addr_info_t *resolve_ip(const coap_str_const_t *address,
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM; /* one answer per address, not per type */
   hints.ai_flags = flags | (type == COAP_RESOLVE_TYPE_LOCAL ? AI_PASSIVE : 0);
-  if (getaddrinfo(node, NULL, &hints, &res) != 0)
+  /* getaddrinfo() refuses a NULL node with a NULL service: ask for port 0. */
+  if (getaddrinfo(node, node ? NULL : "0", &hints, &res) != 0)
     return NULL;
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     coap_address_t addr;
