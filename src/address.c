@@ -426,10 +426,11 @@ static coap_addr_info_t *resolve_unix(const coap_str_const_t *address,
   return head;
 }
 
-coap_addr_info_t *coap_resolve_address_info(
-    const coap_str_const_t *address, uint16_t port, uint16_t secure_port,
-    uint16_t ws_port, uint16_t ws_secure_port, int ai_hints_flags,
-    int scheme_hint_bits, coap_resolve_type_t type) {
+coap_addr_info_t *
+coap_resolve_address_info(const coap_str_const_t *address, uint16_t port,
+                          uint16_t secure_port, uint16_t ws_port,
+                          uint16_t ws_secure_port, int ai_hints_flags,
+                          int scheme_hint_bits, coap_resolve_type_t type) {
   const uint16_t ports[4] = {port, secure_port, ws_port, ws_secure_port};
   if (is_unix_path(address))
     return resolve_unix(address, scheme_hint_bits);

@@ -8,8 +8,7 @@
 
 #include "coap3/coap_mem.h"
 
-void coap_memory_init(void) {
-}
+void coap_memory_init(void) {}
 
 void *coap_malloc_type(coap_memory_tag_t type, size_t size) {
   (void)type;

@@ -124,8 +124,8 @@ TEST(unix_domain_paths) {
   CHECK(coap_address_set_unix_domain(&a, (const uint8_t *)enc, strlen(enc)));
   CHECK(coap_is_af_unix(&a));
   CHECK_STR_EQ(a.addr.cun.sun_path, "/tmp/coap.sock");
-  CHECK(coap_address_set_unix_domain(&b, (const uint8_t *)"/tmp/coap.sock",
-                                     14));
+  CHECK(
+      coap_address_set_unix_domain(&b, (const uint8_t *)"/tmp/coap.sock", 14));
   CHECK(coap_address_equals(&a, &b));
   CHECK_INT_EQ(pt_address_hash(&a), pt_address_hash(&b));
   CHECK_INT_EQ(coap_address_get_port(&a), 0);
@@ -136,8 +136,7 @@ TEST(unix_domain_malformed_too_long) {
   coap_address_t a;
   char path[COAP_UNIX_PATH_MAX + 1];
   memset(path, 'p', sizeof(path));
-  CHECK(!coap_address_set_unix_domain(&a, (uint8_t *)path,
-                                      COAP_UNIX_PATH_MAX));
+  CHECK(!coap_address_set_unix_domain(&a, (uint8_t *)path, COAP_UNIX_PATH_MAX));
   CHECK(coap_address_set_unix_domain(&a, (uint8_t *)path,
                                      COAP_UNIX_PATH_MAX - 1));
 }
@@ -217,9 +216,9 @@ TEST(resolve_ipv6_numeric_with_port) {
 
 TEST(resolve_localhost_gives_loopback) {
   coap_str_const_t host = str("localhost");
-  coap_addr_info_t *l = coap_resolve_address_info(
-      &host, 0, 0, 0, 0, 0, COAP_URI_SCHEME_ALL_COAP_BITS,
-      COAP_RESOLVE_TYPE_REMOTE);
+  coap_addr_info_t *l = coap_resolve_address_info(&host, 0, 0, 0, 0, 0,
+                                                  COAP_URI_SCHEME_ALL_COAP_BITS,
+                                                  COAP_RESOLVE_TYPE_REMOTE);
   CHECK_NOT_NULL(l);
   for (coap_addr_info_t *e = l; e; e = e->next) {
     CHECK_INT_EQ(e->scheme, COAP_URI_SCHEME_COAP); /* only UDP is built */
@@ -231,9 +230,9 @@ TEST(resolve_localhost_gives_loopback) {
 }
 
 TEST(resolve_local_wildcard) {
-  coap_addr_info_t *l = coap_resolve_address_info(
-      NULL, 5683, 0, 0, 0, 0, COAP_URI_SCHEME_COAP_BIT,
-      COAP_RESOLVE_TYPE_LOCAL);
+  coap_addr_info_t *l = coap_resolve_address_info(NULL, 5683, 0, 0, 0, 0,
+                                                  COAP_URI_SCHEME_COAP_BIT,
+                                                  COAP_RESOLVE_TYPE_LOCAL);
   CHECK_NOT_NULL(l);
   for (coap_addr_info_t *e = l; e; e = e->next)
     CHECK(coap_address_isany(&e->addr));
@@ -243,8 +242,7 @@ TEST(resolve_local_wildcard) {
 TEST(resolve_unix_path) {
   coap_str_const_t host = str("%2Ftmp%2Fsrv");
   coap_addr_info_t *l = coap_resolve_address_info(
-      &host, 0, 0, 0, 0, 0, COAP_URI_SCHEME_COAP_BIT,
-      COAP_RESOLVE_TYPE_LOCAL);
+      &host, 0, 0, 0, 0, 0, COAP_URI_SCHEME_COAP_BIT, COAP_RESOLVE_TYPE_LOCAL);
   CHECK_NOT_NULL(l);
   CHECK(coap_is_af_unix(&l->addr));
   CHECK_STR_EQ(l->addr.addr.cun.sun_path, "/tmp/srv");
@@ -281,8 +279,7 @@ TEST(scheme_hint_bits) {
                 COAP_URI_SCHEME_COAP_BIT); /* no (D)TLS or WS in this build */
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_UDP),
                 COAP_URI_SCHEME_COAP_BIT);
-  CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_DTLS),
-                0);
+  CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_DTLS), 0);
 }
 
 int main(void) {

@@ -137,8 +137,8 @@ TEST(default_handler_format) {
   /* "Mon DD HH:MM:SS.mmm WARN hello 42\n" */
   CHECK_INT_EQ(strlen(text), 20 + 5 + 9);
   CHECK_STR_EQ(text + 20, "WARN hello 42\n");
-  CHECK(text[3] == ' ' && text[6] == ' ' && text[9] == ':' &&
-        text[12] == ':' && text[15] == '.' && text[19] == ' ');
+  CHECK(text[3] == ' ' && text[6] == ' ' && text[9] == ':' && text[12] == ':' &&
+        text[15] == '.' && text[19] == ' ');
   read_back(err, text, sizeof(text));
   CHECK_STR_EQ(text + 20, "CRIT bad\n");
   fclose(err);
@@ -317,17 +317,17 @@ TEST(packet_loss_malformed_percent) {
 
 TEST(packet_loss_malformed_list) {
   int ok = 1;
-  check_rejected("0", &ok);         /* packets count from 1 */
-  check_rejected("3-1", &ok);       /* reversed range */
-  check_rejected("1-", &ok);        /* open range */
+  check_rejected("0", &ok);   /* packets count from 1 */
+  check_rejected("3-1", &ok); /* reversed range */
+  check_rejected("1-", &ok);  /* open range */
   check_rejected("-3", &ok);
-  check_rejected("1,", &ok);        /* trailing comma */
+  check_rejected("1,", &ok); /* trailing comma */
   check_rejected(",1", &ok);
   check_rejected("1,,2", &ok);
   check_rejected("1;2", &ok);
   check_rejected("1 2", &ok);
   check_rejected("abc", &ok);
-  check_rejected("1234567890", &ok); /* too many digits */
+  check_rejected("1234567890", &ok);              /* too many digits */
   check_rejected("1,2,3,4,5,6,7,8,9,10,11", &ok); /* over 10 intervals */
   CHECK(ok);
 }

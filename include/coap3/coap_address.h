@@ -87,8 +87,8 @@ COAP_STATIC_INLINE int coap_address_isany(const coap_address_t *a) {
   if (a->addr.sa.sa_family == AF_INET)
     return a->addr.sin.sin_addr.s_addr == htonl(INADDR_ANY);
   if (a->addr.sa.sa_family == AF_INET6)
-    return memcmp(&a->addr.sin6.sin6_addr, &in6addr_any,
-                  sizeof(in6addr_any)) == 0;
+    return memcmp(&a->addr.sin6.sin6_addr, &in6addr_any, sizeof(in6addr_any)) ==
+           0;
   return 0;
 }
 
@@ -119,8 +119,7 @@ COAP_API int coap_is_af_unix(const coap_address_t *a);
  *         in COAP_UNIX_PATH_MAX or contains a NUL byte.
  */
 COAP_API int coap_address_set_unix_domain(coap_address_t *addr,
-                                          const uint8_t *host,
-                                          size_t host_len);
+                                          const uint8_t *host, size_t host_len);
 
 /* ---- resolving host names (needs coap_uri.h's coap_uri_scheme_t) ------- */
 
@@ -170,10 +169,11 @@ COAP_API uint32_t coap_get_available_scheme_hint_bits(
  *         or NULL if nothing resolved (unknown host, no supported scheme,
  *         path too long, out of memory).
  */
-COAP_API coap_addr_info_t *coap_resolve_address_info(
-    const coap_str_const_t *address, uint16_t port, uint16_t secure_port,
-    uint16_t ws_port, uint16_t ws_secure_port, int ai_hints_flags,
-    int scheme_hint_bits, coap_resolve_type_t type);
+COAP_API coap_addr_info_t *
+coap_resolve_address_info(const coap_str_const_t *address, uint16_t port,
+                          uint16_t secure_port, uint16_t ws_port,
+                          uint16_t ws_secure_port, int ai_hints_flags,
+                          int scheme_hint_bits, coap_resolve_type_t type);
 
 /** Frees a list from coap_resolve_address_info() (transferred; NULL ok). */
 COAP_API void coap_free_address_info(coap_addr_info_t *info_list);

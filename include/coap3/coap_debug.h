@@ -53,14 +53,14 @@ extern "C" {
 /** Log levels, syslog's order: a smaller value is more severe. */
 typedef enum {
   COAP_LOG_EMERG = 0,
-  COAP_LOG_ALERT,   /* 1 */
-  COAP_LOG_CRIT,    /* 2 */
-  COAP_LOG_ERR,     /* 3 */
-  COAP_LOG_WARN,    /* 4, the default */
-  COAP_LOG_NOTICE,  /* 5 */
-  COAP_LOG_INFO,    /* 6 */
-  COAP_LOG_DEBUG,   /* 7 */
-  COAP_LOG_OSCORE,  /* 8 */
+  COAP_LOG_ALERT,     /* 1 */
+  COAP_LOG_CRIT,      /* 2 */
+  COAP_LOG_ERR,       /* 3 */
+  COAP_LOG_WARN,      /* 4, the default */
+  COAP_LOG_NOTICE,    /* 5 */
+  COAP_LOG_INFO,      /* 6 */
+  COAP_LOG_DEBUG,     /* 7 */
+  COAP_LOG_OSCORE,    /* 8 */
   COAP_LOG_DTLS_BASE, /* (D)TLS messages are logged at this + their level */
 #define COAP_LOG_CIPHERS COAP_LOG_DTLS_BASE /* older name */
 } coap_log_t;
@@ -77,8 +77,7 @@ typedef enum {
 #define _COAP_LOG_OSCORE 8
 
 /** Does nothing; what a compiled-out log call stands for. */
-COAP_STATIC_INLINE void coap_no_log(void) {
-}
+COAP_STATIC_INLINE void coap_no_log(void) {}
 
 /*
  * syslog-style names kept for older applications. Each is defined only if
@@ -157,28 +156,27 @@ COAP_API void coap_log_impl(coap_log_t level, const char *format, ...)
 
 #ifndef coap_log
 /** Logs printf-style at @p level; arguments are evaluated only if logged. */
-#define coap_log(level, ...)                                                 \
-  do {                                                                       \
-    if ((int)(level) <= (int)coap_get_log_level())                           \
-      coap_log_impl((level), __VA_ARGS__);                                   \
+#define coap_log(level, ...)                                                   \
+  do {                                                                         \
+    if ((int)(level) <= (int)coap_get_log_level())                             \
+      coap_log_impl((level), __VA_ARGS__);                                     \
   } while (0)
 #endif
 
 #ifndef coap_dtls_log
 /** Logs a (D)TLS message at @p level against the (D)TLS log level. */
-#define coap_dtls_log(level, ...)                                            \
-  do {                                                                       \
-    if ((int)(level) <= (int)coap_dtls_get_log_level())                      \
-      coap_log_impl((coap_log_t)((level) + COAP_LOG_DTLS_BASE),              \
-                    __VA_ARGS__);                                            \
+#define coap_dtls_log(level, ...)                                              \
+  do {                                                                         \
+    if ((int)(level) <= (int)coap_dtls_get_log_level())                        \
+      coap_log_impl((coap_log_t)((level) + COAP_LOG_DTLS_BASE), __VA_ARGS__);  \
   } while (0)
 #endif
 
 /* One macro per level; levels above COAP_MAX_LOGGING_LEVEL compile out. */
-#define COAP_LOG_AT_(lvl, n, ...)                                            \
-  do {                                                                       \
-    if (COAP_MAX_LOGGING_LEVEL >= (n))                                       \
-      coap_log((lvl), __VA_ARGS__);                                          \
+#define COAP_LOG_AT_(lvl, n, ...)                                              \
+  do {                                                                         \
+    if (COAP_MAX_LOGGING_LEVEL >= (n))                                         \
+      coap_log((lvl), __VA_ARGS__);                                            \
   } while (0)
 #define coap_log_emerg(...) coap_log(COAP_LOG_EMERG, __VA_ARGS__)
 #define coap_log_alert(...) COAP_LOG_AT_(COAP_LOG_ALERT, 1, __VA_ARGS__)

@@ -68,8 +68,7 @@ COAP_API void *coap_malloc_type(coap_memory_tag_t type, size_t size);
  * returned) @p p is untouched and the caller must still free it.
  * libcoap documents this for COAP_STRING only; Petrel accepts any tag.
  */
-COAP_API void *coap_realloc_type(coap_memory_tag_t type, void *p,
-                                 size_t size);
+COAP_API void *coap_realloc_type(coap_memory_tag_t type, void *p, size_t size);
 
 /**
  * Releases block @p p (ownership transferred; NULL is ignored). @p type
