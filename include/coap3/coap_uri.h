@@ -1,4 +1,32 @@
 #ifndef COAP_URI_H_
 #define COAP_URI_H_
-/* Being written: see the wire-format work (issue 2). */
+/*
+ * PLACEHOLDER (support branch): only the scheme enum, so that coap_address.h
+ * builds. The URI work owns this header and replaces it whole.
+ */
+typedef enum coap_uri_scheme_t {
+  COAP_URI_SCHEME_COAP = 0,
+  COAP_URI_SCHEME_COAPS,
+  COAP_URI_SCHEME_COAP_TCP,
+  COAP_URI_SCHEME_COAPS_TCP,
+  COAP_URI_SCHEME_HTTP,
+  COAP_URI_SCHEME_HTTPS,
+  COAP_URI_SCHEME_COAP_WS,
+  COAP_URI_SCHEME_COAPS_WS,
+  COAP_URI_SCHEME_LAST
+} coap_uri_scheme_t;
+
+#define COAP_URI_SCHEME_SECURE_MASK 0x01
+#define COAP_URI_SCHEME_COAP_BIT (1 << COAP_URI_SCHEME_COAP)
+#define COAP_URI_SCHEME_COAPS_BIT (1 << COAP_URI_SCHEME_COAPS)
+#define COAP_URI_SCHEME_COAP_TCP_BIT (1 << COAP_URI_SCHEME_COAP_TCP)
+#define COAP_URI_SCHEME_COAPS_TCP_BIT (1 << COAP_URI_SCHEME_COAPS_TCP)
+#define COAP_URI_SCHEME_HTTP_BIT (1 << COAP_URI_SCHEME_HTTP)
+#define COAP_URI_SCHEME_HTTPS_BIT (1 << COAP_URI_SCHEME_HTTPS)
+#define COAP_URI_SCHEME_COAP_WS_BIT (1 << COAP_URI_SCHEME_COAP_WS)
+#define COAP_URI_SCHEME_COAPS_WS_BIT (1 << COAP_URI_SCHEME_COAPS_WS)
+#define COAP_URI_SCHEME_ALL_COAP_BITS                                        \
+  (COAP_URI_SCHEME_COAP_BIT | COAP_URI_SCHEME_COAPS_BIT |                    \
+   COAP_URI_SCHEME_COAP_TCP_BIT | COAP_URI_SCHEME_COAPS_TCP_BIT |            \
+   COAP_URI_SCHEME_COAP_WS_BIT | COAP_URI_SCHEME_COAPS_WS_BIT)
 #endif
