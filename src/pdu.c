@@ -253,8 +253,12 @@ int pt_pdu_remove_option(coap_pdu_t *pdu, coap_option_num_t number) {
     return 0;
   uint32_t delta = n.delta + number - p.prev;
   size_t nh = pt_opt_hdr_size(delta, n.length);
+  /* The merged delta never needs more header bytes than the removed
+   * option plus the old header held, so this does not grow the PDU. */
   uint8_t *at = pdu_splice(pdu, p.off, next - p.off + n.size, nh);
-  pt_opt_write_hdr(at, delta, n.length); /* shrinks: splice cannot fail */
+  if (!at || nh == 0)
+    return 0;
+  pt_opt_write_hdr(at, delta, n.length);
   return 1;
 }
 

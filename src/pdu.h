@@ -75,7 +75,9 @@ int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
  */
 int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len);
 
-/* ---- editing: every function keeps the option encoding valid ---- */
+/* ---- editing: every function keeps the option encoding valid ----
+ * Value and token pointers given to these must not point into the PDU
+ * itself: the buffer may move or shift while they are copied. */
 
 /*
  * Makes room for @p new_size bytes from the token on (never shrinks).
