@@ -1,0 +1,588 @@
+/*
+ * test_pdu.c -- PDU building, wire framing, parsing (with a named test for
+ * each kind of malformed input) and in-place editing.
+ */
+#include "coap3/coap_encode.h"
+#include "coap3/coap_pdu.h"
+#include "pdu.h"
+#include "test.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+static coap_pdu_t *new_pdu(void) {
+  return coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x1234, 0);
+}
+
+/* Parses msg into a fresh PDU; returns the pt_parse_err. */
+static int parse_rc(const uint8_t *msg, size_t len) {
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+  if (!p)
+    return 1;
+  int rc = pt_pdu_parse_udp(p, msg, len);
+  int api = coap_pdu_parse(COAP_PROTO_UDP, msg, len, p);
+  coap_delete_pdu(p);
+  if (api != (rc == 0))
+    return 2; /* the public wrapper must agree */
+  return rc;
+}
+
+/* Parses msg and checks that framing it again gives the same bytes. */
+static int reframes(const uint8_t *msg, size_t len) {
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+  const uint8_t *w;
+  size_t n;
+  int ok = p && coap_pdu_parse(COAP_PROTO_UDP, msg, len, p) &&
+           pt_pdu_wire(p, &w, &n) && n == len && memcmp(w, msg, n) == 0;
+  coap_delete_pdu(p);
+  return ok;
+}
+
+/* ---- RFC 7252 Appendix A ---- */
+
+/* A.1: CON GET /temperature, MID 0x7d34, and its piggybacked ACK 2.05
+ * "22.3 C". */
+TEST(rfc7252_a1_build_and_parse) {
+  const uint8_t req[] = {0x40, 0x01, 0x7d, 0x34, 0xbb, 't', 'e', 'm', 'p',
+                         'e',  'r',  'a',  't',  'u',  'r', 'e'};
+  const uint8_t ack[] = {0x60, 0x45, 0x7d, 0x34, 0xff,
+                         '2',  '2',  '.',  '3',  ' ', 'C'};
+  coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
+                                0x7d34, 0);
+  CHECK_NOT_NULL(p);
+  CHECK_UINT_EQ(coap_add_option(p, COAP_OPTION_URI_PATH, 11,
+                                U8("temperature")), 12);
+  const uint8_t *w;
+  size_t n;
+  CHECK(pt_pdu_wire(p, &w, &n));
+  CHECK_MEM_EQ(w, n, req, sizeof(req));
+  pt_pdu_clear(p, COAP_MESSAGE_ACK, COAP_RESPONSE_CODE_CONTENT, 0x7d34);
+  CHECK(coap_add_data(p, 6, U8("22.3 C")));
+  CHECK(pt_pdu_wire(p, &w, &n));
+  CHECK_MEM_EQ(w, n, ack, sizeof(ack));
+  CHECK(reframes(req, sizeof(req)));
+  CHECK(reframes(ack, sizeof(ack)));
+
+  CHECK(coap_pdu_parse(COAP_PROTO_UDP, ack, sizeof(ack), p));
+  CHECK_INT_EQ(coap_pdu_get_type(p), COAP_MESSAGE_ACK);
+  CHECK_INT_EQ(coap_pdu_get_code(p), COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(coap_pdu_get_mid(p), 0x7d34);
+  const uint8_t *d;
+  CHECK(coap_get_data(p, &n, &d));
+  CHECK_MEM_EQ(d, n, "22.3 C", 6);
+  coap_delete_pdu(p);
+}
+
+/* A.2-style exchange with a token, and the empty ACK / RST forms. */
+TEST(rfc7252_a2_token_and_empty) {
+  const uint8_t req[] = {0x42, 0x01, 0x7d, 0x35, 0x20, 0xf0, 0xbb, 't', 'e',
+                         'm',  'p',  'e',  'r',  'a',  't',  'u',  'r', 'e'};
+  const uint8_t empty_ack[] = {0x60, 0x00, 0x7d, 0x35};
+  const uint8_t rst[] = {0x70, 0x00, 0x7d, 0x36};
+  CHECK(reframes(req, sizeof(req)));
+  CHECK(reframes(empty_ack, sizeof(empty_ack)));
+  CHECK(reframes(rst, sizeof(rst)));
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  CHECK(coap_pdu_parse(COAP_PROTO_UDP, req, sizeof(req), p));
+  coap_bin_const_t t = coap_pdu_get_token(p);
+  CHECK_MEM_EQ(t.s, t.length, "\x20\xf0", 2);
+  coap_opt_iterator_t it;
+  coap_opt_t *o = coap_check_option(p, COAP_OPTION_URI_PATH, &it);
+  CHECK_NOT_NULL(o);
+  CHECK_MEM_EQ(coap_opt_value(o), coap_opt_length(o), "temperature", 11);
+  size_t n;
+  const uint8_t *d;
+  CHECK_INT_EQ(coap_get_data(p, &n, &d), 0);
+  CHECK_UINT_EQ(n, 0);
+  CHECK_NULL(d);
+  coap_delete_pdu(p);
+}
+
+/* ---- extended forms through whole messages ---- */
+
+TEST(extended_numbers_and_lengths_roundtrip) {
+  uint8_t big[300];
+  for (size_t i = 0; i < sizeof(big); i++)
+    big[i] = (uint8_t)i;
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  CHECK(coap_add_token(p, 8, U8("12345678")));
+  CHECK_UINT_EQ(coap_add_option(p, 12, 0, NULL), 1);          /* delta 12 */
+  CHECK_UINT_EQ(coap_add_option(p, 25, 13, big), 3 + 13); /* 13, 13 */
+  CHECK_UINT_EQ(coap_add_option(p, 293, 268, big), 3 + 268);  /* 268 ext 13 */
+  CHECK_UINT_EQ(coap_add_option(p, 562, 269, big), 5 + 269);  /* 269 ext 14 */
+  CHECK_UINT_EQ(coap_add_option(p, 65535, 300, big), 5 + 300);
+  CHECK(coap_add_data(p, 5, U8("hello")));
+  const uint8_t *w;
+  size_t n;
+  CHECK(pt_pdu_wire(p, &w, &n));
+  CHECK(reframes(w, n));
+  coap_opt_iterator_t it;
+  coap_option_iterator_init(p, &it, COAP_OPT_ALL);
+  static const uint16_t nums[] = {12, 25, 293, 562, 65535};
+  static const uint32_t lens[] = {0, 13, 268, 269, 300};
+  for (int i = 0; i < 5; i++) {
+    coap_opt_t *o = coap_option_next(&it);
+    CHECK_NOT_NULL(o);
+    CHECK_UINT_EQ(it.number, nums[i]);
+    CHECK_UINT_EQ(coap_opt_length(o), lens[i]);
+    CHECK_MEM_EQ(coap_opt_value(o), lens[i], big, lens[i]);
+  }
+  CHECK_NULL(coap_option_next(&it));
+  coap_delete_pdu(p);
+}
+
+/* ---- malformed input, one test per kind ---- */
+
+TEST(parse_header_too_short) {
+  const uint8_t m[] = {0x40, 0x01, 0x00};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_SHORT_HEADER);
+  CHECK_INT_EQ(parse_rc(m, 0), PT_PARSE_ERR_SHORT_HEADER);
+}
+
+TEST(parse_bad_version) {
+  const uint8_t v0[] = {0x00, 0x01, 0x00, 0x01};
+  const uint8_t v2[] = {0x80, 0x01, 0x00, 0x01};
+  CHECK_INT_EQ(parse_rc(v0, sizeof(v0)), PT_PARSE_ERR_VERSION);
+  CHECK_INT_EQ(parse_rc(v2, sizeof(v2)), PT_PARSE_ERR_VERSION);
+}
+
+TEST(parse_reserved_tkl) {
+  uint8_t m[4 + 15 + 1] = {0x49, 0x01, 0x00, 0x01};
+  for (uint8_t tkl = 9; tkl <= 15; tkl++) {
+    m[0] = (uint8_t)(0x40 | tkl);
+    CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_TKL);
+  }
+}
+
+TEST(parse_token_past_end) {
+  const uint8_t m[] = {0x44, 0x01, 0x00, 0x01, 'a', 'b', 'c'};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_TOKEN_TRUNC);
+}
+
+TEST(parse_option_value_past_end) {
+  const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0xb5, 'a', 'b'};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_VALUE_TRUNC);
+}
+
+TEST(parse_delta_nibble_15) {
+  const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0xf0};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_DELTA_RESERVED);
+}
+
+TEST(parse_length_nibble_15) {
+  const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0x1f, 0x00};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_LENGTH_RESERVED);
+}
+
+TEST(parse_ext_delta_bytes_missing) {
+  const uint8_t d13[] = {0x40, 0x01, 0x00, 0x01, 0xd0};
+  const uint8_t d14[] = {0x40, 0x01, 0x00, 0x01, 0xe0, 0x00};
+  CHECK_INT_EQ(parse_rc(d13, sizeof(d13)), PT_PARSE_ERR_EXT_TRUNC);
+  CHECK_INT_EQ(parse_rc(d14, sizeof(d14)), PT_PARSE_ERR_EXT_TRUNC);
+}
+
+TEST(parse_ext_length_bytes_missing) {
+  const uint8_t l13[] = {0x40, 0x01, 0x00, 0x01, 0x1d};
+  const uint8_t l14[] = {0x40, 0x01, 0x00, 0x01, 0x1e, 0x01};
+  CHECK_INT_EQ(parse_rc(l13, sizeof(l13)), PT_PARSE_ERR_EXT_TRUNC);
+  CHECK_INT_EQ(parse_rc(l14, sizeof(l14)), PT_PARSE_ERR_EXT_TRUNC);
+}
+
+TEST(parse_marker_without_payload) {
+  const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0xb1, 'a', 0xff};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_EMPTY_PAYLOAD);
+}
+
+TEST(parse_empty_message_with_token) {
+  const uint8_t m[] = {0x41, 0x00, 0x00, 0x01, 0x55};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_EMPTY_MSG);
+}
+
+TEST(parse_empty_message_with_option_or_payload) {
+  const uint8_t opt[] = {0x60, 0x00, 0x00, 0x01, 0xb0};
+  const uint8_t pay[] = {0x60, 0x00, 0x00, 0x01, 0xff, 'x'};
+  CHECK_INT_EQ(parse_rc(opt, sizeof(opt)), PT_PARSE_ERR_EMPTY_MSG);
+  CHECK_INT_EQ(parse_rc(pay, sizeof(pay)), PT_PARSE_ERR_EMPTY_MSG);
+}
+
+TEST(parse_option_number_overflow) {
+  /* 65535 via delta 14-form, then delta 1 more. */
+  const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0xe0, 0xfe, 0xf2, 0x10};
+  const uint8_t ok[] = {0x40, 0x01, 0x00, 0x01, 0xe0, 0xfe, 0xf2, 0x00};
+  CHECK_INT_EQ(parse_rc(ok, sizeof(ok)), 0);
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_NUMBER_OVERFLOW);
+}
+
+TEST(parse_null_arguments) {
+  const uint8_t m[] = {0x40, 0x01, 0x00, 0x01};
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  CHECK_INT_EQ(pt_pdu_parse_udp(NULL, m, sizeof(m)), PT_PARSE_ERR_ARG);
+  CHECK_INT_EQ(pt_pdu_parse_udp(p, NULL, 4), PT_PARSE_ERR_ARG);
+  CHECK_INT_EQ(coap_pdu_parse(COAP_PROTO_UDP, m, sizeof(m), NULL), 0);
+  CHECK_INT_EQ(coap_pdu_parse(COAP_PROTO_TCP, m, sizeof(m), p), 0);
+  CHECK_INT_EQ(coap_pdu_parse(COAP_PROTO_DTLS, m, sizeof(m), p), 1);
+  coap_delete_pdu(p);
+}
+
+TEST(parse_exceeds_pdu_max_size) {
+  const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0xff, '1', '2', '3', '4'};
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 4);
+  CHECK_NOT_NULL(p);
+  CHECK_INT_EQ(pt_pdu_parse_udp(p, m, sizeof(m)), PT_PARSE_ERR_TOO_BIG);
+  CHECK_INT_EQ(pt_pdu_parse_udp(p, m, sizeof(m) - 1), 0);
+  coap_delete_pdu(p);
+}
+
+/* ---- API misuse ---- */
+
+TEST(api_null_pdu) {
+  size_t n = 1;
+  const uint8_t *d = U8("x");
+  CHECK_INT_EQ(coap_add_token(NULL, 1, U8("x")), 0);
+  CHECK_UINT_EQ(coap_add_option(NULL, 11, 1, U8("x")), 0);
+  CHECK_INT_EQ(coap_add_data(NULL, 1, U8("x")), 0);
+  CHECK_NULL(coap_add_data_after(NULL, 1));
+  CHECK_INT_EQ(coap_get_data(NULL, &n, &d), 0);
+  CHECK_NULL(d);
+  CHECK_INT_EQ(coap_pdu_get_mid(NULL), COAP_INVALID_MID);
+  CHECK_NULL(coap_pdu_duplicate(NULL, NULL, 0, NULL, NULL));
+  coap_delete_pdu(NULL);
+}
+
+TEST(api_token_too_long) {
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  CHECK_INT_EQ(coap_add_token(p, 9, U8("123456789")), 0);
+  CHECK_INT_EQ(coap_add_token(p, 8, U8("12345678")), 1);
+  coap_delete_pdu(p);
+}
+
+TEST(api_token_after_token_or_option) {
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  CHECK_INT_EQ(coap_add_token(p, 1, U8("a")), 1);
+  CHECK_INT_EQ(coap_add_token(p, 1, U8("b")), 0);
+  pt_pdu_clear(p, COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1);
+  CHECK(coap_add_option(p, 11, 1, U8("x")));
+  CHECK_INT_EQ(coap_add_token(p, 1, U8("b")), 0);
+  coap_delete_pdu(p);
+}
+
+TEST(api_option_after_payload_fails) {
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  CHECK(coap_add_data(p, 1, U8("x")));
+  CHECK_UINT_EQ(coap_add_option(p, 11, 1, U8("a")), 0);
+  coap_delete_pdu(p);
+}
+
+TEST(api_data_twice_and_zero_length) {
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  CHECK_INT_EQ(coap_add_data(p, 0, NULL), 1); /* nothing added */
+  size_t n;
+  const uint8_t *d;
+  CHECK_INT_EQ(coap_get_data(p, &n, &d), 0);
+  CHECK_NULL(coap_add_data_after(p, 0));
+  CHECK_INT_EQ(coap_add_data(p, 2, U8("ab")), 1);
+  CHECK_INT_EQ(coap_add_data(p, 2, U8("cd")), 0);
+  CHECK_NULL(coap_add_data_after(p, 2));
+  CHECK(coap_get_data(p, &n, &d));
+  CHECK_MEM_EQ(d, n, "ab", 2);
+  coap_delete_pdu(p);
+}
+
+TEST(api_out_of_order_option_inserted) {
+  /* libcoap 4.3.4 puts an option numbered below the last one in place. */
+  coap_pdu_t *a = new_pdu(), *b = new_pdu();
+  CHECK(a && b);
+  coap_add_option(a, 15, 1, U8("q"));
+  coap_add_option(a, 3, 4, U8("host"));
+  coap_add_option(a, 11, 1, U8("p"));
+  coap_add_option(b, 3, 4, U8("host"));
+  coap_add_option(b, 11, 1, U8("p"));
+  coap_add_option(b, 15, 1, U8("q"));
+  const uint8_t *wa, *wb;
+  size_t na, nb;
+  CHECK(pt_pdu_wire(a, &wa, &na) && pt_pdu_wire(b, &wb, &nb));
+  CHECK_MEM_EQ(wa, na, wb, nb);
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(api_max_size_exceeded) {
+  coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 8);
+  CHECK_NOT_NULL(p);
+  CHECK(coap_add_token(p, 4, U8("abcd")));
+  CHECK_UINT_EQ(coap_add_option(p, 11, 3, U8("xyz")), 4); /* exactly 8 */
+  CHECK_UINT_EQ(coap_add_option(p, 11, 0, NULL), 0);
+  CHECK_INT_EQ(coap_add_data(p, 1, U8("z")), 0);
+  CHECK_NULL(coap_pdu_init(COAP_MESSAGE_CON, 0, 0, PT_PDU_MAX_SIZE + 1));
+  coap_delete_pdu(p);
+}
+
+/* ---- editing keeps the encoding byte-exact ---- */
+
+/* 1 if a and b frame to the same bytes. */
+static int same_wire(coap_pdu_t *a, coap_pdu_t *b) {
+  const uint8_t *wa, *wb;
+  size_t na, nb;
+  if (!pt_pdu_wire(a, &wa, &na) || !pt_pdu_wire(b, &wb, &nb))
+    return 0;
+  if (na != nb || memcmp(wa, wb, na) != 0) {
+    test_hex_("a", wa, na);
+    test_hex_("b", wb, nb);
+    return 0;
+  }
+  return reframes(wa, na);
+}
+
+TEST(insert_shrinks_next_delta) {
+  coap_pdu_t *a = new_pdu(), *b = new_pdu();
+  CHECK(a && b);
+  coap_add_token(a, 1, U8("t"));
+  coap_add_option(a, 1, 1, U8("m"));
+  coap_add_option(a, 20, 1, U8("z")); /* delta 19: 13-form */
+  coap_add_data(a, 2, U8("pl"));
+  CHECK_UINT_EQ(pt_pdu_insert_option(a, 10, 2, U8("xy")), 3);
+  coap_add_token(b, 1, U8("t"));
+  coap_add_option(b, 1, 1, U8("m"));
+  coap_add_option(b, 10, 2, U8("xy"));
+  coap_add_option(b, 20, 1, U8("z")); /* delta 10: 1 byte */
+  coap_add_data(b, 2, U8("pl"));
+  CHECK(same_wire(a, b));
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(insert_before_first_and_at_end) {
+  coap_pdu_t *a = new_pdu(), *b = new_pdu();
+  CHECK(a && b);
+  coap_add_option(a, 300, 1, U8("e"));
+  CHECK(pt_pdu_insert_option(a, 4, 1, U8("s")));
+  CHECK(pt_pdu_insert_option(a, 65535, 0, NULL));
+  CHECK(pt_pdu_insert_option(a, 300, 1, U8("f"))); /* after equal */
+  coap_add_option(b, 4, 1, U8("s"));
+  coap_add_option(b, 300, 1, U8("e"));
+  coap_add_option(b, 300, 1, U8("f"));
+  coap_add_option(b, 65535, 0, NULL);
+  CHECK(same_wire(a, b));
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(remove_grows_next_delta) {
+  coap_pdu_t *a = new_pdu(), *b = new_pdu();
+  CHECK(a && b);
+  coap_add_option(a, 1, 1, U8("m"));
+  coap_add_option(a, 10, 2, U8("xy"));
+  coap_add_option(a, 290, 1, U8("z"));
+  coap_add_data(a, 1, U8("p"));
+  CHECK_INT_EQ(pt_pdu_remove_option(a, 10), 1);
+  CHECK_INT_EQ(pt_pdu_remove_option(a, 10), 0);
+  CHECK_INT_EQ(pt_pdu_remove_option(a, 2), 0);
+  coap_add_option(b, 1, 1, U8("m"));
+  coap_add_option(b, 290, 1, U8("z")); /* delta 289: 14-form */
+  coap_add_data(b, 1, U8("p"));
+  CHECK(same_wire(a, b));
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(remove_first_of_repeats_and_last) {
+  coap_pdu_t *a = new_pdu(), *b = new_pdu();
+  CHECK(a && b);
+  coap_add_option(a, 11, 1, U8("a"));
+  coap_add_option(a, 11, 1, U8("b"));
+  coap_add_option(a, 60, 1, U8("c"));
+  CHECK(pt_pdu_remove_option(a, 11));
+  CHECK(pt_pdu_remove_option(a, 60));
+  coap_add_option(b, 11, 1, U8("b"));
+  CHECK(same_wire(a, b));
+  CHECK_UINT_EQ(a->max_opt, 11);
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(update_value_across_length_forms) {
+  uint8_t big[300];
+  memset(big, 'v', sizeof(big));
+  coap_pdu_t *a = new_pdu(), *b = new_pdu();
+  CHECK(a && b);
+  coap_add_option(a, 11, 1, U8("a"));
+  coap_add_option(a, 12, 1, U8("\x28"));
+  coap_add_data(a, 3, U8("end"));
+  CHECK_UINT_EQ(pt_pdu_update_option(a, 11, 300, big), 303);
+  coap_add_option(b, 11, 300, big);
+  coap_add_option(b, 12, 1, U8("\x28"));
+  coap_add_data(b, 3, U8("end"));
+  CHECK(same_wire(a, b));
+  CHECK_UINT_EQ(pt_pdu_update_option(a, 11, 13, big), 15);
+  CHECK_UINT_EQ(pt_pdu_update_option(a, 14, 1, U8("\x3c")), 2); /* insert */
+  pt_pdu_clear(b, COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x1234);
+  coap_add_option(b, 11, 13, big);
+  coap_add_option(b, 12, 1, U8("\x28"));
+  coap_add_option(b, 14, 1, U8("\x3c"));
+  coap_add_data(b, 3, U8("end"));
+  CHECK(same_wire(a, b));
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(update_token_with_options_and_payload) {
+  coap_pdu_t *a = new_pdu(), *b = new_pdu();
+  CHECK(a && b);
+  coap_add_token(a, 2, U8("ab"));
+  coap_add_option(a, 11, 1, U8("p"));
+  coap_add_data(a, 2, U8("xy"));
+  CHECK(pt_pdu_update_token(a, 8, U8("12345678")));
+  coap_add_token(b, 8, U8("12345678"));
+  coap_add_option(b, 11, 1, U8("p"));
+  coap_add_data(b, 2, U8("xy"));
+  CHECK(same_wire(a, b));
+  CHECK_INT_EQ(pt_pdu_update_token(a, 9, U8("123456789")), 0);
+  CHECK(pt_pdu_update_token(a, 0, NULL));
+  pt_pdu_clear(b, COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x1234);
+  coap_add_option(b, 11, 1, U8("p"));
+  coap_add_data(b, 2, U8("xy"));
+  CHECK(same_wire(a, b));
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(growth_keeps_payload_pointer) {
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  uint8_t big[1000];
+  memset(big, 'x', sizeof(big));
+  CHECK(coap_add_data(p, 4, U8("data")));
+  CHECK(pt_pdu_insert_option(p, 35, sizeof(big), big)); /* realloc */
+  size_t n;
+  const uint8_t *d;
+  CHECK(coap_get_data(p, &n, &d));
+  CHECK_MEM_EQ(d, n, "data", 4);
+  coap_delete_pdu(p);
+}
+
+/* ---- the rest of the public API ---- */
+
+TEST(duplicate_drops_options_and_payload) {
+  coap_pdu_t *p = new_pdu(), *b = new_pdu();
+  CHECK(p && b);
+  coap_add_token(p, 1, U8("o"));
+  coap_add_option(p, 3, 1, U8("h"));
+  coap_add_option(p, 11, 1, U8("a"));
+  coap_add_option(p, 23, 1, U8("\x02"));
+  coap_add_data(p, 1, U8("z"));
+  coap_opt_filter_t drop;
+  coap_option_filter_clear(&drop);
+  coap_option_filter_set(&drop, COAP_OPTION_BLOCK2);
+  coap_pdu_t *d = coap_pdu_duplicate(p, NULL, 2, U8("nt"), &drop);
+  CHECK_NOT_NULL(d);
+  coap_pdu_set_mid(d, 0x1234);
+  coap_add_token(b, 2, U8("nt"));
+  coap_add_option(b, 3, 1, U8("h"));
+  coap_add_option(b, 11, 1, U8("a"));
+  CHECK(same_wire(d, b));
+  coap_delete_pdu(d);
+  coap_delete_pdu(p);
+  coap_delete_pdu(b);
+}
+
+TEST(header_accessors_and_wire) {
+  coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_POST, NULL);
+  CHECK_NOT_NULL(p);
+  CHECK_UINT_EQ(p->max_size, COAP_DEFAULT_MTU - 4);
+  coap_pdu_set_type(p, COAP_MESSAGE_RST);
+  coap_pdu_set_code(p, COAP_RESPONSE_CODE_NOT_FOUND);
+  coap_pdu_set_mid(p, 0xBEEF);
+  CHECK_INT_EQ(coap_pdu_get_type(p), COAP_MESSAGE_RST);
+  CHECK_INT_EQ(coap_pdu_get_code(p), 0x84);
+  CHECK_INT_EQ(coap_pdu_get_mid(p), 0xBEEF);
+  const uint8_t *w;
+  size_t n;
+  CHECK(pt_pdu_wire(p, &w, &n));
+  CHECK_MEM_EQ(w, n, "\x70\x84\xbe\xef", 4);
+  coap_delete_pdu(p);
+}
+
+TEST(new_pdu_mids_advance) {
+  coap_pdu_t *a = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, NULL);
+  coap_pdu_t *b = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, NULL);
+  CHECK(a && b);
+  CHECK_INT_EQ(coap_pdu_get_mid(b), (coap_pdu_get_mid(a) + 1) & 0xFFFF);
+  coap_delete_pdu(a);
+  coap_delete_pdu(b);
+}
+
+TEST(response_codes_and_phrases) {
+  CHECK_INT_EQ(COAP_RESPONSE_CODE(205), 0x45);
+  CHECK_INT_EQ(COAP_RESPONSE_CLASS(COAP_RESPONSE_CODE_NOT_FOUND), 4);
+  CHECK_INT_EQ(COAP_RESPONSE_CODE_HOP_LIMIT_REACHED, 0xA8);
+  CHECK_INT_EQ(COAP_SIGNALING_CODE_PONG, 0xE3);
+  CHECK_STR_EQ(coap_response_phrase(COAP_RESPONSE_CODE(404)), "Not Found");
+  CHECK_STR_EQ(coap_response_phrase(COAP_RESPONSE_CODE(205)), "Content");
+  CHECK_STR_EQ(coap_response_phrase(COAP_RESPONSE_CODE(231)), "Continue");
+  CHECK_STR_EQ(coap_response_phrase(COAP_RESPONSE_CODE(415)),
+               "Unsupported Content-Format");
+  CHECK_STR_EQ(coap_response_phrase(COAP_RESPONSE_CODE(508)),
+               "Hop Limit Reached");
+  CHECK_NULL(coap_response_phrase(0));
+  CHECK_NULL(coap_response_phrase(COAP_RESPONSE_CODE(499)));
+  for (int c = 0; c < 256; c++) {
+    const char *s = coap_response_phrase((unsigned char)c);
+    CHECK(!s || strlen(s) < COAP_ERROR_PHRASE_LENGTH);
+  }
+}
+
+TEST(delete_honours_references) {
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  p->ref = 1;
+  coap_delete_pdu(p); /* drops the reference only */
+  CHECK_UINT_EQ(p->ref, 0);
+  coap_delete_pdu(p);
+}
+
+int main(void) {
+  RUN(rfc7252_a1_build_and_parse);
+  RUN(rfc7252_a2_token_and_empty);
+  RUN(extended_numbers_and_lengths_roundtrip);
+  RUN(parse_header_too_short);
+  RUN(parse_bad_version);
+  RUN(parse_reserved_tkl);
+  RUN(parse_token_past_end);
+  RUN(parse_option_value_past_end);
+  RUN(parse_delta_nibble_15);
+  RUN(parse_length_nibble_15);
+  RUN(parse_ext_delta_bytes_missing);
+  RUN(parse_ext_length_bytes_missing);
+  RUN(parse_marker_without_payload);
+  RUN(parse_empty_message_with_token);
+  RUN(parse_empty_message_with_option_or_payload);
+  RUN(parse_option_number_overflow);
+  RUN(parse_null_arguments);
+  RUN(parse_exceeds_pdu_max_size);
+  RUN(api_null_pdu);
+  RUN(api_token_too_long);
+  RUN(api_token_after_token_or_option);
+  RUN(api_option_after_payload_fails);
+  RUN(api_data_twice_and_zero_length);
+  RUN(api_out_of_order_option_inserted);
+  RUN(api_max_size_exceeded);
+  RUN(insert_shrinks_next_delta);
+  RUN(insert_before_first_and_at_end);
+  RUN(remove_grows_next_delta);
+  RUN(remove_first_of_repeats_and_last);
+  RUN(update_value_across_length_forms);
+  RUN(update_token_with_options_and_payload);
+  RUN(growth_keeps_payload_pointer);
+  RUN(duplicate_drops_options_and_payload);
+  RUN(header_accessors_and_wire);
+  RUN(new_pdu_mids_advance);
+  RUN(response_codes_and_phrases);
+  RUN(delete_honours_references);
+  return TEST_SUMMARY();
+}
