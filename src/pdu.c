@@ -23,30 +23,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-
-/* ---- session hooks: weak defaults ---- */
-
-__attribute__((weak)) coap_mid_t pt_session_next_mid(coap_session_t *session) {
-  static uint32_t next; /* 0 = not started: pick a random start */
-  (void)session;
-  uint32_t v = __atomic_load_n(&next, __ATOMIC_RELAXED);
-  if (v == 0) {
-    uint16_t start = 0;
-    if (getrandom(&start, sizeof(start), GRND_NONBLOCK) != sizeof(start))
-      start = (uint16_t)(uintptr_t)&start;
-    uint32_t want = 0x10000u | start; /* bit 16 marks "started" */
-    __atomic_compare_exchange_n(&next, &v, want, 0, __ATOMIC_RELAXED,
-                                __ATOMIC_RELAXED);
-  }
-  uint32_t got = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
-  return (coap_mid_t)(got & 0xFFFF);
-}
-
-__attribute__((weak)) size_t pt_session_max_pdu(coap_session_t *session) {
-  (void)session;
-  return COAP_DEFAULT_MTU - PT_PDU_UDP_HDR;
-}
 
 /* ---- life cycle ---- */
 

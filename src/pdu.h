@@ -49,13 +49,12 @@ struct coap_pdu_t {
   coap_session_t *session; /* borrowed; set by the runtime, may be NULL */
 };
 
-/* ---- session hooks (weak defaults in pdu.c; the runtime overrides) ---- */
+/* ---- session hooks (defined by the session module, session.c) ---- */
 
-/* Next message id for @p session (borrowed, may be NULL). The default is a
- * process-wide counter with a random start. */
+/* Next message id for @p session (borrowed; NULL gives a random id). */
 coap_mid_t pt_session_next_mid(coap_session_t *session);
-/* max_size for a PDU sent on @p session: bytes after the fixed header. The
- * default is COAP_DEFAULT_MTU - 4, so a whole datagram fits 1152 bytes. */
+/* max_size for a PDU sent on @p session: bytes after the fixed header
+ * (COAP_DEFAULT_MTU - 4 for NULL, so a whole datagram fits 1152 bytes). */
 size_t pt_session_max_pdu(coap_session_t *session);
 
 /* ---- wire ---- */
