@@ -262,20 +262,19 @@ COAP_API void coap_context_set_session_timeout(coap_context_t *context,
 COAP_API unsigned int coap_context_get_session_timeout(const coap_context_t *context);
 
 /**
- * Sets how long to wait for the peer's CSM on reliable transports.
+ * Sets how long to wait for the peer's CSM on reliable transports before
+ * the session fails.
  * @param context     The context (borrowed).
  * @param csm_timeout Seconds (0: the default).
- * @deprecated Kept for libcoap compatibility.
  */
-COAP_DEPRECATED COAP_API void coap_context_set_csm_timeout(coap_context_t *context,
-                                                           unsigned int csm_timeout);
+COAP_API void coap_context_set_csm_timeout(coap_context_t *context,
+                                           unsigned int csm_timeout);
 
 /**
  * @param context The context (borrowed).
  * @return The CSM wait in seconds.
- * @deprecated Kept for libcoap compatibility.
  */
-COAP_DEPRECATED COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context);
+COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context);
 
 /**
  * Sets the Max-Message-Size we announce in our CSM (the largest PDU we

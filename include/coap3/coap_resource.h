@@ -285,15 +285,15 @@ COAP_API void coap_register_handler_seed_order(coap_resource_t *resource,
 #if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /*
  * No default association: any other handler type is a compile error.
- * void * and int are there for the null pointer constants NULL and 0
- * (a non-null int still fails: it is not convertible to a pointer).
+ * void * admits NULL (to remove a handler). A bare 0 is an int and is
+ * refused, since an int association would also let any non-zero int
+ * through with only a warning; write NULL instead.
  */
 #define PETREL_REGISTER_HANDLER_PICK_(libcoap_fn, handler)                     \
   _Generic((handler),                                                          \
       coap_method_handler_t: libcoap_fn,                                       \
       coap_seed_method_handler_t: coap_register_handler_seed_order,            \
-      void *: libcoap_fn,                                                      \
-      int: libcoap_fn)
+      void *: libcoap_fn)
 #define coap_register_handler(resource, method, handler)                       \
   PETREL_REGISTER_HANDLER_PICK_((coap_register_handler), handler)              \
   (resource, method, handler)
