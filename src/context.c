@@ -42,7 +42,7 @@ coap_context_t *pt_context_new_detached(void) {
   ctx->max_wait_per_session = PT_DEFAULT_MAX_WAIT_PER_SESSION;
   ctx->max_token_size = 8;
   ctx->csm_timeout_ms = 30000;
-  ctx->csm_max_message_size = COAP_DEFAULT_MAX_PDU_RX_SIZE;
+  ctx->csm_max_message_size = (8 * 1024 * 1024);
   ctx->epfd = ctx->wake_fd = ctx->timer_fd = -1;
   ctx->send = send_unavailable;
   ctx->rx_pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);

@@ -26,6 +26,8 @@ typedef enum pt_dedup_state {
   PT_DEDUP_RST        /* answered with a Reset */
 } pt_dedup_state;
 
+typedef struct pt_dedup pt_dedup;
+
 struct pt_dedup {
   pt_hash_node node;          /* context->dedup by (session, MID) */
   struct pt_dedup *next;      /* the session's FIFO */

@@ -20,6 +20,8 @@
 #include "hashmap.h"
 #include "timer.h"
 
+typedef struct pt_exchange pt_exchange;
+
 struct pt_exchange {
   pt_hash_node by_mid;
   pt_hash_node by_token;

@@ -13,6 +13,7 @@
 #include "dedup.h"
 #include "exchange.h"
 #include "io.h"
+#include "pdu.h"
 #include "prng.h"
 
 /* ---- creation ------------------------------------------------------------ */
@@ -320,8 +321,8 @@ size_t pt_session_max_pdu(coap_session_t *s) {
   return coap_session_max_pdu_size(s);
 }
 
-coap_mid_t coap_new_message_id(coap_session_t *session) {
-  return pt_session_next_mid(session);
+uint16_t coap_new_message_id(coap_session_t *session) {
+  return (uint16_t)pt_session_next_mid(session);
 }
 
 void coap_session_init_token(coap_session_t *session, size_t length,

@@ -29,10 +29,11 @@ struct coap_endpoint_t {
   coap_endpoint_t *next;       /* context's endpoint list */
   coap_proto_t proto;
   int fd;                      /* bound UDP socket */
+  pt_io_handle io;             /* epoll registration */
   coap_address_t bind_addr;    /* with the port the kernel chose */
   unsigned default_mtu;
   size_t session_count;        /* server sessions in the context table */
-  char str[64];                /* coap_endpoint_str() buffer */
+  char str[80];                /* coap_endpoint_str() buffer */
 };
 
 struct coap_session_t {
@@ -86,7 +87,7 @@ struct coap_session_t {
 
   unsigned no_observe_cancel;
   void *app_data;
-  char str[128];               /* coap_session_str() buffer */
+  char str[160];               /* coap_session_str() buffer */
 };
 
 /* Hash of a server session's key. */
