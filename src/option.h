@@ -1,0 +1,67 @@
+/*
+ * option.h -- internal option header codec shared by the parser and the
+ * PDU editing functions.
+ */
+#ifndef PETREL_OPTION_H
+#define PETREL_OPTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coap3/coap_option.h"
+
+/* Largest value an extended delta or length field can express:
+ * 269 + 0xFFFF (RFC 7252 section 3.1). */
+#define PT_OPT_EXT_MAX (269u + 0xFFFFu)
+
+/* The payload marker that ends the options (RFC 7252 section 3). */
+#define PT_PAYLOAD_MARKER 0xFF
+
+/*
+ * Why a message failed to parse. Each malformed-input kind has its own value
+ * so that tests (and logs) can tell them apart; all are negative.
+ */
+typedef enum pt_parse_err {
+  PT_PARSE_OK = 0,
+  PT_PARSE_ERR_ARG = -1,            /* NULL pdu or data */
+  PT_PARSE_ERR_SHORT_HEADER = -2,   /* fewer than 4 bytes */
+  PT_PARSE_ERR_VERSION = -3,        /* Ver is not 1 */
+  PT_PARSE_ERR_TKL = -4,            /* TKL 9..15 (reserved) */
+  PT_PARSE_ERR_TOKEN_TRUNC = -5,    /* token runs past the end */
+  PT_PARSE_ERR_DELTA_RESERVED = -6, /* delta nibble 15, not the marker */
+  PT_PARSE_ERR_LENGTH_RESERVED = -7,/* length nibble 15 */
+  PT_PARSE_ERR_EXT_TRUNC = -8,      /* extended delta/length bytes missing */
+  PT_PARSE_ERR_VALUE_TRUNC = -9,    /* option value runs past the end */
+  PT_PARSE_ERR_NUMBER_OVERFLOW = -10, /* option number above 65535 */
+  PT_PARSE_ERR_EMPTY_PAYLOAD = -11, /* payload marker with no payload */
+  PT_PARSE_ERR_EMPTY_MSG = -12,     /* code 0.00 with bytes after the MID */
+  PT_PARSE_ERR_TOO_BIG = -13,       /* bigger than the PDU may hold */
+  PT_PARSE_ERR_NOMEM = -14,         /* could not grow the PDU buffer */
+} pt_parse_err;
+
+/* A decoded option header: delta and value length after extensions. */
+typedef struct pt_opt_hdr {
+  uint32_t delta;  /* 0..PT_OPT_EXT_MAX */
+  uint32_t length; /* 0..PT_OPT_EXT_MAX */
+  uint32_t size;   /* header bytes, 1..5 */
+} pt_opt_hdr;
+
+/*
+ * Decodes the option header at @p p (borrowed), reading at most @p avail
+ * bytes, and checks that the value fits in @p avail too. Returns 0 or a
+ * negative pt_parse_err. The caller handles the payload marker (0xFF) before
+ * calling: here it is PT_PARSE_ERR_DELTA_RESERVED.
+ */
+int pt_opt_decode(const uint8_t *p, size_t avail, pt_opt_hdr *out);
+
+/* Header bytes (1..5) for @p delta and @p length; 0 if either is too big. */
+size_t pt_opt_hdr_size(uint32_t delta, size_t length);
+
+/*
+ * Writes the header for @p delta and @p length at @p p, which must have
+ * pt_opt_hdr_size(delta, length) bytes of room (not checked). Returns the
+ * header size, 0 if the values cannot be encoded.
+ */
+size_t pt_opt_write_hdr(uint8_t *p, uint32_t delta, size_t length);
+
+#endif /* PETREL_OPTION_H */

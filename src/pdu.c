@@ -1,0 +1,516 @@
+/*
+ * pdu.c -- building, editing, framing and parsing CoAP messages over UDP.
+ *
+ * RFC 7252 section 3, Message Format:
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |Ver| T |  TKL  |      Code     |          Message ID           |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |   Token (if any, TKL bytes) ...
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |   Options (if any) ...
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |1 1 1 1 1 1 1 1|    Payload (if any) ...
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * The PDU keeps token, options and payload contiguous in one buffer with
+ * room in front for the header (see pdu.h), so sending needs no copy and
+ * parsing copies the datagram once and then only points into it.
+ */
+#include "pdu.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+/* ---- session hooks: weak defaults ---- */
+
+__attribute__((weak)) coap_mid_t pt_session_next_mid(coap_session_t *session) {
+  static uint32_t next; /* 0 = not started: pick a random start */
+  (void)session;
+  uint32_t v = __atomic_load_n(&next, __ATOMIC_RELAXED);
+  if (v == 0) {
+    uint16_t start = 0;
+    if (getrandom(&start, sizeof(start), GRND_NONBLOCK) != sizeof(start))
+      start = (uint16_t)(uintptr_t)&start;
+    uint32_t want = 0x10000u | start; /* bit 16 marks "started" */
+    __atomic_compare_exchange_n(&next, &v, want, 0, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+  }
+  uint32_t got = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
+  return (coap_mid_t)(got & 0xFFFF);
+}
+
+__attribute__((weak)) size_t pt_session_max_pdu(coap_session_t *session) {
+  (void)session;
+  return COAP_DEFAULT_MTU - PT_PDU_UDP_HDR;
+}
+
+/* ---- life cycle ---- */
+
+coap_pdu_t *coap_pdu_init(coap_pdu_type_t type, coap_pdu_code_t code,
+                          coap_mid_t mid, size_t size) {
+  if (size > PT_PDU_MAX_SIZE)
+    return NULL;
+  coap_pdu_t *pdu = calloc(1, sizeof(*pdu));
+  if (!pdu)
+    return NULL;
+  size_t alloc = size && size < PT_PDU_INITIAL_ALLOC ? size
+                                                      : PT_PDU_INITIAL_ALLOC;
+  pdu->buf = malloc(PT_PDU_HDR_ROOM + alloc);
+  if (!pdu->buf) {
+    free(pdu);
+    return NULL;
+  }
+  pdu->alloc_size = alloc;
+  pdu->max_size = size;
+  pdu->token = pdu->buf + PT_PDU_HDR_ROOM;
+  pt_pdu_clear(pdu, type, code, mid);
+  return pdu;
+}
+
+coap_pdu_t *coap_new_pdu(coap_pdu_type_t type, coap_pdu_code_t code,
+                         coap_session_t *session) {
+  coap_pdu_t *pdu = coap_pdu_init(type, code, pt_session_next_mid(session),
+                                  pt_session_max_pdu(session));
+  if (pdu)
+    pdu->session = session;
+  return pdu;
+}
+
+void coap_delete_pdu(coap_pdu_t *pdu) {
+  if (!pdu)
+    return;
+  if (pdu->ref > 0) {
+    pdu->ref--;
+    return;
+  }
+  free(pdu->buf);
+  free(pdu);
+}
+
+void pt_pdu_clear(coap_pdu_t *pdu, coap_pdu_type_t type, coap_pdu_code_t code,
+                  coap_mid_t mid) {
+  pdu->type = type;
+  pdu->code = code;
+  pdu->mid = mid;
+  pdu->max_opt = 0;
+  pdu->hdr_size = 0;
+  pdu->token_length = 0;
+  pdu->used_size = 0;
+  pdu->data = NULL;
+}
+
+int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
+  if (new_size <= pdu->alloc_size)
+    return 1;
+  size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
+  if (new_size > limit)
+    return 0;
+  /* Doubling keeps a PDU grown option by option at O(n) total copying. */
+  size_t alloc = pdu->alloc_size * 2;
+  if (alloc < new_size)
+    alloc = new_size;
+  if (alloc > limit)
+    alloc = limit;
+  size_t data_off = pdu->data ? (size_t)(pdu->data - pdu->token) : 0;
+  uint8_t *buf = realloc(pdu->buf, PT_PDU_HDR_ROOM + alloc);
+  if (!buf)
+    return 0;
+  pdu->buf = buf;
+  pdu->token = buf + PT_PDU_HDR_ROOM;
+  if (pdu->data)
+    pdu->data = pdu->token + data_off;
+  pdu->alloc_size = alloc;
+  return 1;
+}
+
+/* ---- editing core ---- */
+
+/*
+ * Replaces the @p old_len bytes at offset @p off (from the token, before the
+ * payload) by @p new_len bytes of room, moving everything after. Returns the
+ * room (contents undefined) or NULL if the PDU cannot grow.
+ */
+static uint8_t *pdu_splice(coap_pdu_t *pdu, size_t off, size_t old_len,
+                           size_t new_len) {
+  if (new_len > old_len &&
+      !pt_pdu_resize(pdu, pdu->used_size + (new_len - old_len)))
+    return NULL;
+  uint8_t *at = pdu->token + off;
+  memmove(at + new_len, at + old_len, pdu->used_size - off - old_len);
+  pdu->used_size = pdu->used_size - old_len + new_len;
+  if (pdu->data)
+    pdu->data = pdu->data - old_len + new_len;
+  return at;
+}
+
+uint8_t *pt_pdu_opts(const coap_pdu_t *pdu, size_t *len) {
+  size_t end = pdu->data ? (size_t)(pdu->data - pdu->token) - 1
+                         : pdu->used_size;
+  *len = end - pdu->token_length;
+  return pdu->token + pdu->token_length;
+}
+
+/* Where a walk over the options stopped. */
+typedef struct opt_pos {
+  size_t off;      /* offset from the token of the option at the stop */
+  uint32_t prev;   /* number of the option before it (0 if none) */
+  int found;       /* 1 if an option starts at off, 0 at the end */
+  uint32_t number; /* that option's number */
+  pt_opt_hdr hdr;  /* and its header */
+} opt_pos;
+
+/*
+ * Walks to the first option numbered above @p number (@p past_equal) or at
+ * least @p number (otherwise). O(options): PDUs carry a handful.
+ * Returns 0 if the PDU's options are malformed, else 1.
+ */
+static int opt_seek(const coap_pdu_t *pdu, uint32_t number, int past_equal,
+                    opt_pos *pos) {
+  size_t len;
+  const uint8_t *opts = pt_pdu_opts(pdu, &len);
+  size_t at = 0;
+  pos->prev = 0;
+  while (at < len) {
+    if (pt_opt_decode(opts + at, len - at, &pos->hdr) != 0)
+      return 0;
+    pos->number = pos->prev + pos->hdr.delta;
+    if (past_equal ? pos->number > number : pos->number >= number) {
+      pos->off = pdu->token_length + at;
+      pos->found = 1;
+      return 1;
+    }
+    pos->prev = pos->number;
+    at += pos->hdr.size + pos->hdr.length;
+  }
+  pos->off = pdu->token_length + len;
+  pos->found = 0;
+  return 1;
+}
+
+size_t pt_pdu_insert_option(coap_pdu_t *pdu, coap_option_num_t number,
+                            size_t len, const uint8_t *data) {
+  opt_pos p;
+  if (!pdu || (len && !data) || !opt_seek(pdu, number, 1, &p))
+    return 0;
+  size_t h = pt_opt_hdr_size(number - p.prev, len);
+  size_t next_h = p.found ? pt_opt_hdr_size(p.number - number, p.hdr.length)
+                          : 0;
+  if (h == 0)
+    return 0;
+  uint8_t *at = pdu_splice(pdu, p.off, p.found ? p.hdr.size : 0,
+                           h + len + next_h);
+  if (!at)
+    return 0;
+  pt_opt_write_hdr(at, number - p.prev, len);
+  if (len)
+    memcpy(at + h, data, len);
+  if (p.found)
+    pt_opt_write_hdr(at + h + len, p.number - number, p.hdr.length);
+  else
+    pdu->max_opt = number;
+  return h + len;
+}
+
+size_t pt_pdu_update_option(coap_pdu_t *pdu, coap_option_num_t number,
+                            size_t len, const uint8_t *data) {
+  opt_pos p;
+  if (!pdu || (len && !data) || !opt_seek(pdu, number, 0, &p))
+    return 0;
+  if (!p.found || p.number != number)
+    return pt_pdu_insert_option(pdu, number, len, data);
+  size_t h = pt_opt_hdr_size(number - p.prev, len);
+  if (h == 0)
+    return 0;
+  uint8_t *at = pdu_splice(pdu, p.off, p.hdr.size + p.hdr.length, h + len);
+  if (!at)
+    return 0;
+  pt_opt_write_hdr(at, number - p.prev, len);
+  if (len)
+    memcpy(at + h, data, len);
+  return h + len;
+}
+
+int pt_pdu_remove_option(coap_pdu_t *pdu, coap_option_num_t number) {
+  opt_pos p;
+  if (!pdu || !opt_seek(pdu, number, 0, &p) || !p.found || p.number != number)
+    return 0;
+  size_t len;
+  pt_pdu_opts(pdu, &len);
+  size_t next = p.off + p.hdr.size + p.hdr.length;
+  size_t opts_end = pdu->token_length + len;
+  if (next == opts_end) { /* it was the last option */
+    pdu_splice(pdu, p.off, next - p.off, 0);
+    pdu->max_opt = (uint16_t)p.prev;
+    return 1;
+  }
+  /* The following option's delta now counts from the previous one. */
+  pt_opt_hdr n;
+  if (pt_opt_decode(pdu->token + next, opts_end - next, &n) != 0)
+    return 0;
+  uint32_t delta = n.delta + number - p.prev;
+  size_t nh = pt_opt_hdr_size(delta, n.length);
+  uint8_t *at = pdu_splice(pdu, p.off, next - p.off + n.size, nh);
+  pt_opt_write_hdr(at, delta, n.length); /* shrinks: splice cannot fail */
+  return 1;
+}
+
+int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+  if (!pdu || len > COAP_TOKEN_DEFAULT_MAX || (len && !data))
+    return 0;
+  uint8_t *at = pdu_splice(pdu, 0, pdu->token_length, len);
+  if (!at)
+    return 0;
+  if (len)
+    memcpy(at, data, len);
+  pdu->token_length = len;
+  return 1;
+}
+
+/* ---- public building API ---- */
+
+int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+  if (!pdu || pdu->used_size != 0)
+    return 0;
+  return pt_pdu_update_token(pdu, len, data);
+}
+
+size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len,
+                       const uint8_t *data) {
+  if (!pdu || pdu->data)
+    return 0;
+  return pt_pdu_insert_option(pdu, number, len, data);
+}
+
+uint8_t *coap_add_data_after(coap_pdu_t *pdu, size_t len) {
+  if (!pdu || pdu->data || len == 0 ||
+      !pt_pdu_resize(pdu, pdu->used_size + 1 + len))
+    return NULL;
+  pdu->token[pdu->used_size] = COAP_PAYLOAD_START;
+  pdu->data = pdu->token + pdu->used_size + 1;
+  pdu->used_size += 1 + len;
+  return pdu->data;
+}
+
+int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+  if (!pdu || (len && !data))
+    return 0;
+  if (len == 0)
+    return 1;
+  uint8_t *at = coap_add_data_after(pdu, len);
+  if (!at)
+    return 0;
+  memcpy(at, data, len);
+  return 1;
+}
+
+int coap_get_data(const coap_pdu_t *pdu, size_t *len, const uint8_t **data) {
+  if (!len || !data)
+    return 0;
+  if (!pdu || !pdu->data) {
+    *len = 0;
+    *data = NULL;
+    return 0;
+  }
+  *len = pdu->used_size - (size_t)(pdu->data - pdu->token);
+  *data = pdu->data;
+  return 1;
+}
+
+/* ---- header fields ---- */
+
+coap_pdu_code_t coap_pdu_get_code(const coap_pdu_t *pdu) {
+  return pdu ? pdu->code : COAP_EMPTY_CODE;
+}
+
+void coap_pdu_set_code(coap_pdu_t *pdu, coap_pdu_code_t code) {
+  if (pdu)
+    pdu->code = code;
+}
+
+coap_pdu_type_t coap_pdu_get_type(const coap_pdu_t *pdu) {
+  return pdu ? pdu->type : COAP_MESSAGE_CON;
+}
+
+void coap_pdu_set_type(coap_pdu_t *pdu, coap_pdu_type_t type) {
+  if (pdu)
+    pdu->type = type;
+}
+
+coap_bin_const_t coap_pdu_get_token(const coap_pdu_t *pdu) {
+  coap_bin_const_t t = {0, NULL};
+  if (pdu) {
+    t.length = pdu->token_length;
+    t.s = pdu->token;
+  }
+  return t;
+}
+
+coap_mid_t coap_pdu_get_mid(const coap_pdu_t *pdu) {
+  return pdu ? pdu->mid : COAP_INVALID_MID;
+}
+
+void coap_pdu_set_mid(coap_pdu_t *pdu, coap_mid_t mid) {
+  if (pdu)
+    pdu->mid = mid;
+}
+
+/* ---- duplicate ---- */
+
+coap_pdu_t *coap_pdu_duplicate(const coap_pdu_t *old_pdu,
+                               coap_session_t *session, size_t token_length,
+                               const uint8_t *token,
+                               coap_opt_filter_t *drop_options) {
+  if (!old_pdu)
+    return NULL;
+  size_t max = pt_session_max_pdu(session);
+  if (old_pdu->max_size == 0 || old_pdu->max_size > max)
+    max = old_pdu->max_size;
+  coap_pdu_t *pdu = coap_pdu_init(old_pdu->type, old_pdu->code,
+                                  pt_session_next_mid(session), max);
+  if (!pdu)
+    return NULL;
+  pdu->session = session;
+  if (!coap_add_token(pdu, token_length, token))
+    goto fail;
+  coap_opt_iterator_t it;
+  coap_opt_t *opt;
+  coap_option_iterator_init(old_pdu, &it, COAP_OPT_ALL);
+  while ((opt = coap_option_next(&it))) {
+    if (drop_options && coap_option_filter_get(drop_options, it.number))
+      continue;
+    if (!pt_pdu_insert_option(pdu, it.number, coap_opt_length(opt),
+                              coap_opt_value(opt)))
+      goto fail;
+  }
+  return pdu;
+fail:
+  coap_delete_pdu(pdu);
+  return NULL;
+}
+
+/* ---- wire ---- */
+
+int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
+  if (!pdu || !data || !len || pdu->token_length > COAP_TOKEN_DEFAULT_MAX)
+    return 0;
+  uint8_t *h = pdu->token - PT_PDU_UDP_HDR;
+  h[0] = (uint8_t)(1u << 6 | ((unsigned)pdu->type & 3u) << 4 |
+                   pdu->token_length);
+  h[1] = (uint8_t)pdu->code;
+  h[2] = (uint8_t)((unsigned)pdu->mid >> 8);
+  h[3] = (uint8_t)pdu->mid;
+  pdu->hdr_size = PT_PDU_UDP_HDR;
+  *data = h;
+  *len = PT_PDU_UDP_HDR + pdu->used_size;
+  return 1;
+}
+
+/* Checks the options and finds the payload in the parsed copy; sets
+ * max_opt and data. */
+static int parse_opts(coap_pdu_t *pdu) {
+  const uint8_t *p = pdu->token;
+  size_t at = pdu->token_length, end = pdu->used_size;
+  uint32_t number = 0;
+  while (at < end) {
+    if (p[at] == PT_PAYLOAD_MARKER) {
+      /* RFC 7252 3: a marker followed by a zero-length payload MUST be
+       * processed as a message format error. */
+      if (at + 1 == end)
+        return PT_PARSE_ERR_EMPTY_PAYLOAD;
+      pdu->data = pdu->token + at + 1;
+      break;
+    }
+    pt_opt_hdr h;
+    int rc = pt_opt_decode(p + at, end - at, &h);
+    if (rc != 0)
+      return rc;
+    number += h.delta;
+    if (number > COAP_MAX_OPT)
+      return PT_PARSE_ERR_NUMBER_OVERFLOW;
+    at += h.size + h.length;
+  }
+  pdu->max_opt = (uint16_t)number;
+  return 0;
+}
+
+int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
+  if (!pdu || !data)
+    return PT_PARSE_ERR_ARG;
+  if (len < PT_PDU_UDP_HDR)
+    return PT_PARSE_ERR_SHORT_HEADER;
+  if (data[0] >> 6 != 1)
+    return PT_PARSE_ERR_VERSION;
+  size_t tkl = data[0] & 0x0F;
+  if (tkl > COAP_TOKEN_DEFAULT_MAX)
+    return PT_PARSE_ERR_TKL;
+  if (len - PT_PDU_UDP_HDR < tkl)
+    return PT_PARSE_ERR_TOKEN_TRUNC;
+  /* RFC 7252 4.1: an Empty message has TKL 0 and nothing after the MID. */
+  if (data[1] == COAP_EMPTY_CODE && len > PT_PDU_UDP_HDR)
+    return PT_PARSE_ERR_EMPTY_MSG;
+  size_t body = len - PT_PDU_UDP_HDR;
+  size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
+  if (body > limit)
+    return PT_PARSE_ERR_TOO_BIG;
+  pt_pdu_clear(pdu, (coap_pdu_type_t)(data[0] >> 4 & 3),
+               (coap_pdu_code_t)data[1], (coap_mid_t)(data[2] << 8 | data[3]));
+  if (!pt_pdu_resize(pdu, body))
+    return PT_PARSE_ERR_NOMEM;
+  memcpy(pdu->token, data + PT_PDU_UDP_HDR, body);
+  pdu->token_length = tkl;
+  pdu->used_size = body;
+  return parse_opts(pdu);
+}
+
+int coap_pdu_parse(coap_proto_t proto, const uint8_t *data, size_t length,
+                   coap_pdu_t *pdu) {
+  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_DTLS)
+    return 0;
+  return pt_pdu_parse_udp(pdu, data, length) == 0;
+}
+
+/* ---- reason phrases (RFC 7252 12.1.2 and later registrations) ---- */
+
+static const struct {
+  unsigned char code;
+  const char *phrase;
+} phrases[] = {
+    {COAP_RESPONSE_CODE(201), "Created"},
+    {COAP_RESPONSE_CODE(202), "Deleted"},
+    {COAP_RESPONSE_CODE(203), "Valid"},
+    {COAP_RESPONSE_CODE(204), "Changed"},
+    {COAP_RESPONSE_CODE(205), "Content"},
+    {COAP_RESPONSE_CODE(231), "Continue"},
+    {COAP_RESPONSE_CODE(400), "Bad Request"},
+    {COAP_RESPONSE_CODE(401), "Unauthorized"},
+    {COAP_RESPONSE_CODE(402), "Bad Option"},
+    {COAP_RESPONSE_CODE(403), "Forbidden"},
+    {COAP_RESPONSE_CODE(404), "Not Found"},
+    {COAP_RESPONSE_CODE(405), "Method Not Allowed"},
+    {COAP_RESPONSE_CODE(406), "Not Acceptable"},
+    {COAP_RESPONSE_CODE(408), "Request Entity Incomplete"},
+    {COAP_RESPONSE_CODE(409), "Conflict"},
+    {COAP_RESPONSE_CODE(412), "Precondition Failed"},
+    {COAP_RESPONSE_CODE(413), "Request Entity Too Large"},
+    {COAP_RESPONSE_CODE(415), "Unsupported Content-Format"},
+    {COAP_RESPONSE_CODE(422), "Unprocessable"},
+    {COAP_RESPONSE_CODE(429), "Too Many Requests"},
+    {COAP_RESPONSE_CODE(500), "Internal Server Error"},
+    {COAP_RESPONSE_CODE(501), "Not Implemented"},
+    {COAP_RESPONSE_CODE(502), "Bad Gateway"},
+    {COAP_RESPONSE_CODE(503), "Service Unavailable"},
+    {COAP_RESPONSE_CODE(504), "Gateway Timeout"},
+    {COAP_RESPONSE_CODE(505), "Proxying Not Supported"},
+    {COAP_RESPONSE_CODE(508), "Hop Limit Reached"},
+};
+
+const char *coap_response_phrase(unsigned char code) {
+  for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+    if (phrases[i].code == code)
+      return phrases[i].phrase;
+  return NULL;
+}

@@ -1,0 +1,124 @@
+/*
+ * pdu.h -- the PDU object and the wire-format operations the runtime uses.
+ *
+ * Buffer layout: one allocation, `buf`, holds
+ *
+ *   [ header room (PT_PDU_HDR_ROOM) | token | options | 0xFF payload ]
+ *                                   ^ token                  ^ data
+ *
+ * The fixed header is not kept in the buffer while the PDU is edited (type,
+ * code and mid live in fields); pt_pdu_wire() writes it into the room just
+ * before the token, so a datagram is sent straight from the buffer with no
+ * copy. used_size counts bytes from the token on; alloc_size is the room
+ * from the token on. max_size limits used_size (0 means only the hard cap
+ * PT_PDU_MAX_SIZE).
+ */
+#ifndef PETREL_PDU_H
+#define PETREL_PDU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coap3/coap_pdu.h"
+#include "option.h"
+
+/* Room before the token: the 4-byte UDP header, with spare for the longer
+ * reliable-transport headers (RFC 8323: up to 6 bytes) later. */
+#define PT_PDU_HDR_ROOM 8
+/* The UDP fixed header size (RFC 7252 section 3). */
+#define PT_PDU_UDP_HDR 4
+/* Hard cap on used_size, whatever max_size says. */
+#define PT_PDU_MAX_SIZE (8u * 1024u * 1024u + 256u)
+/* First allocation when the maximum is larger (grown on demand). */
+#define PT_PDU_INITIAL_ALLOC 256u
+
+struct coap_pdu_t {
+  coap_pdu_type_t type;
+  coap_pdu_code_t code;
+  coap_mid_t mid;
+  uint16_t max_opt;     /* number of the last option (0 if none) */
+  uint8_t hdr_size;     /* header bytes last written by pt_pdu_wire() */
+  unsigned ref;         /* extra references: coap_delete_pdu() drops one */
+  size_t token_length;  /* 0..COAP_TOKEN_DEFAULT_MAX */
+  size_t used_size;     /* bytes from token to end of payload */
+  size_t alloc_size;    /* room from token on */
+  size_t max_size;      /* limit on used_size; 0: PT_PDU_MAX_SIZE */
+  uint8_t *buf;         /* the allocation (owned) */
+  uint8_t *token;       /* buf + PT_PDU_HDR_ROOM */
+  uint8_t *data;        /* payload start, NULL if no payload */
+  coap_session_t *session; /* borrowed; set by the runtime, may be NULL */
+};
+
+/* ---- session hooks (weak defaults in pdu.c; the runtime overrides) ---- */
+
+/* Next message id for @p session (borrowed, may be NULL). The default is a
+ * process-wide counter with a random start. */
+coap_mid_t pt_session_next_mid(coap_session_t *session);
+/* max_size for a PDU sent on @p session: bytes after the fixed header. The
+ * default is COAP_DEFAULT_MTU - 4, so a whole datagram fits 1152 bytes. */
+size_t pt_session_max_pdu(coap_session_t *session);
+
+/* ---- wire ---- */
+
+/*
+ * Writes the 4-byte UDP header in front of the token and points *@p data at
+ * the whole datagram (inside the PDU: valid until the PDU changes), *@p len
+ * at its size. Returns 1, or 0 if the token is longer than 8 bytes.
+ */
+int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
+
+/*
+ * Parses the UDP datagram @p data (borrowed; copied into the PDU, whose
+ * buffer is grown if needed) into @p pdu, replacing what it held. Returns 0
+ * or a negative pt_parse_err; on error the PDU's content is undefined (clear
+ * it before reuse).
+ */
+int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len);
+
+/* ---- editing: every function keeps the option encoding valid ---- */
+
+/*
+ * Makes room for @p new_size bytes from the token on (never shrinks).
+ * Returns 1, or 0 if that exceeds max_size or memory is short. The buffer may
+ * move: token and data are updated, older pointers into it are not.
+ */
+int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size);
+
+/*
+ * Inserts option @p number with a copy of @p len bytes at @p data (borrowed)
+ * after any options numbered <= @p number, even when a payload is present.
+ * Returns the option's encoded size, or 0 on failure (no room).
+ */
+size_t pt_pdu_insert_option(coap_pdu_t *pdu, coap_option_num_t number,
+                            size_t len, const uint8_t *data);
+
+/*
+ * Replaces the value of the first option numbered @p number with a copy of
+ * @p len bytes at @p data (borrowed), or inserts it if absent. Returns the
+ * option's encoded size, or 0 on failure.
+ */
+size_t pt_pdu_update_option(coap_pdu_t *pdu, coap_option_num_t number,
+                            size_t len, const uint8_t *data);
+
+/*
+ * Removes the FIRST option numbered @p number (call again for repeats).
+ * Returns 1 if one was removed, 0 if there was none (or on failure).
+ */
+int pt_pdu_remove_option(coap_pdu_t *pdu, coap_option_num_t number);
+
+/*
+ * Replaces the token with a copy of @p len bytes at @p data (borrowed), even
+ * when options and payload follow. Returns 1, or 0 if @p len > 8 or no room.
+ */
+int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data);
+
+/* Empties @p pdu (token, options, payload) and sets its header fields,
+ * keeping the buffer and max_size. */
+void pt_pdu_clear(coap_pdu_t *pdu, coap_pdu_type_t type, coap_pdu_code_t code,
+                  coap_mid_t mid);
+
+/* Start of the options (after the token) and their length up to the
+ * payload marker or end. */
+uint8_t *pt_pdu_opts(const coap_pdu_t *pdu, size_t *len);
+
+#endif /* PETREL_PDU_H */
