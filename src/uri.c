@@ -13,9 +13,15 @@
  *   - character classes and percent-encoding
  *   - coap_split_uri(): scheme, host, port, path and query
  *   - coap_uri_t allocation
+ *   - path and query into options (RFC 7252 6.4)
+ *   - path and query back from a request's options (RFC 7252 6.5)
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include "coap3/coap_encode.h"
+#include "coap3/coap_option.h"
+#include "coap3/coap_pdu.h"
 
 #include "uri.h"
 
@@ -402,4 +408,338 @@ coap_uri_t *coap_clone_uri(const coap_uri_t *uri) {
 
 void coap_delete_uri(coap_uri_t *uri) {
   free(uri);
+}
+
+/* ---- path and query into options (RFC 7252 section 6.4) ----------------- */
+/*
+ * Step 8: one Uri-Path per path segment, step 9: one Uri-Query per query
+ * argument, each after converting percent-encodings to bytes. Step 2's
+ * reference resolution removes dot segments first (RFC 3986 5.2.4).
+ */
+
+/* 1 for ".", 2 for "..", else 0. */
+static int dot_kind(const uint8_t *seg, size_t len) {
+  if (len == 1 && seg[0] == '.')
+    return 1;
+  if (len == 2 && seg[0] == '.' && seg[1] == '.')
+    return 2;
+  return 0;
+}
+
+/*
+ * The size of the delta-0 option carrying the decoded @p len bytes at
+ * @p seg, with the decoded length in *dlen; 0 for a bad percent-encoding
+ * or a value longer than an option can hold.
+ */
+static size_t segment_option_size(const uint8_t *seg, size_t len,
+                                  size_t *dlen) {
+  if (pt_uri_pct_check(seg, len, dlen) != PT_URI_OK)
+    return 0;
+  return coap_opt_encode_size(0, *dlen);
+}
+
+/* Writes that option at @p out, which has room for @p total bytes. */
+static void write_segment(const uint8_t *seg, size_t len, size_t dlen,
+                          uint8_t *out, size_t total) {
+  size_t h = coap_opt_setheader(out, total, 0, dlen);
+  pt_uri_pct_decode(seg, len, out + h, 0);
+}
+
+/*
+ * Segments are walked last to first because a ".." drops the nearest kept
+ * segment to its left, which is known only from the right; options are
+ * written back to front at the end of buf and moved to its start at the
+ * end. This keeps coap_split_path() O(length) without any allocation.
+ */
+int coap_split_path(const uint8_t *s, size_t length, unsigned char *buf,
+                    size_t *buflen) {
+  if ((!s && length) || !buf || !buflen)
+    return -1;
+  size_t end = 0;
+  while (end < length && s[end] != '?' && s[end] != '#')
+    end++;
+  if (end == 0) {
+    *buflen = 0;
+    return 0;
+  }
+  size_t room = *buflen, tail = room, skip = 0, seg_end = end, dlen, total;
+  int count = 0;
+  for (;;) {
+    size_t seg_start = seg_end;
+    while (seg_start > 0 && s[seg_start - 1] != '/')
+      seg_start--;
+    const uint8_t *seg = s + seg_start;
+    size_t len = seg_end - seg_start;
+    int dots = dot_kind(seg, len);
+    /* Checked even when the segment is dropped: the path is malformed. */
+    total = segment_option_size(seg, len, &dlen);
+    if (total == 0)
+      return -1;
+    if (dots && seg_end == end) {
+      /* "a/." and "a/.." resolve to "a/" and "/": an empty last segment. */
+      if (tail < 1)
+        return -1;
+      tail -= coap_opt_setheader(buf + tail - 1, 1, 0, 0);
+      count++;
+    }
+    if (dots == 2) {
+      skip++;
+    } else if (!dots && skip) {
+      skip--;
+    } else if (!dots) {
+      if (total > tail)
+        return -1;
+      tail -= total;
+      write_segment(seg, len, dlen, buf + tail, total);
+      count++;
+    }
+    if (seg_start == 0)
+      break;
+    seg_end = seg_start - 1;
+  }
+  if (count == 1 && room - tail == 1)
+    count = 0; /* resolved to "/" alone: step 8 adds no option */
+  size_t used = count ? room - tail : 0;
+  memmove(buf, buf + tail, used);
+  *buflen = used;
+  return count;
+}
+
+int coap_split_query(const uint8_t *s, size_t length, unsigned char *buf,
+                     size_t *buflen) {
+  if ((!s && length) || !buf || !buflen)
+    return -1;
+  size_t end = 0, start = 0, used = 0, dlen, total;
+  while (end < length && s[end] != '#')
+    end++;
+  int count = 0;
+  for (size_t i = 0; end > 0 && i <= end; i++) {
+    if (i < end && s[i] != '&')
+      continue;
+    total = segment_option_size(s + start, i - start, &dlen);
+    if (total == 0 || total > *buflen - used)
+      return -1;
+    write_segment(s + start, i - start, dlen, buf + used, total);
+    used += total;
+    count++;
+    start = i + 1;
+  }
+  *buflen = used;
+  return count;
+}
+
+typedef int (*split_fn)(const uint8_t *, size_t, unsigned char *, size_t *);
+
+/*
+ * Runs @p split over @p s into scratch space (the caller's @p buf when it is
+ * big enough, else a temporary allocation) and appends each resulting
+ * option to @p chain as option @p number. Returns 0 or -1.
+ */
+static int split_into_optlist(split_fn split, const uint8_t *s, size_t len,
+                              uint16_t number, coap_optlist_t **chain,
+                              uint8_t *buf, size_t buflen) {
+  if (len > SIZE_MAX / 8)
+    return -1;
+  /* Each option is at most 3 header bytes plus its still-encoded bytes. */
+  size_t segments = 1;
+  for (size_t i = 0; i < len; i++)
+    segments += s[i] == '/' || s[i] == '&';
+  size_t need = len + 3 * segments + 1;
+  uint8_t *heap = NULL;
+  if (!buf || buflen < need) {
+    if (!(heap = malloc(need)))
+      return -1;
+    buf = heap;
+    buflen = need;
+  }
+  int n = split(s, len, buf, &buflen);
+  int rc = n < 0 ? -1 : 0;
+  for (size_t off = 0; rc == 0 && n-- > 0; off += coap_opt_size(buf + off)) {
+    coap_optlist_t *o = coap_new_optlist(number, coap_opt_length(buf + off),
+                                         coap_opt_value(buf + off));
+    if (!o || !coap_insert_optlist(chain, o)) {
+      coap_delete_optlist(o);
+      rc = -1;
+    }
+  }
+  free(heap);
+  return rc;
+}
+
+int pt_uri_path_into_optlist(const uint8_t *path, size_t len,
+                             uint16_t number, coap_optlist_t **chain) {
+  if (!chain || (!path && len))
+    return -1;
+  return split_into_optlist(coap_split_path, path, len, number, chain, NULL,
+                            0);
+}
+
+int pt_uri_query_into_optlist(const uint8_t *query, size_t len,
+                              uint16_t number, coap_optlist_t **chain) {
+  if (!chain || (!query && len))
+    return -1;
+  return split_into_optlist(coap_split_query, query, len, number, chain,
+                            NULL, 0);
+}
+
+static int add_option(coap_optlist_t **chain, uint16_t number, size_t len,
+                      const uint8_t *data) {
+  coap_optlist_t *o = coap_new_optlist(number, len, data);
+  if (!o || !coap_insert_optlist(chain, o)) {
+    coap_delete_optlist(o);
+    return -1;
+  }
+  return 0;
+}
+
+/*
+ * Steps 5 and 7. A Uri-Host is added for a name only: an IP literal is
+ * taken to be the destination address itself, the usual case when the
+ * destination was resolved from the URI. (libcoap compares the literal with
+ * the printed destination address; Petrel does not yet look inside
+ * coap_address_t.) The port is compared with the scheme's default, as
+ * libcoap does, rather than with the destination's port.
+ */
+static int add_host_port(const coap_uri_t *uri, const void *dst,
+                         coap_optlist_t **chain) {
+  if (dst && uri->host.length && !pt_uri_host_is_ip_literal(&uri->host)) {
+    uint8_t host[255]; /* Uri-Host holds 1 to 255 bytes */
+    size_t dlen;
+    if (pt_uri_pct_check(uri->host.s, uri->host.length, &dlen) != PT_URI_OK ||
+        dlen == 0 || dlen > sizeof(host))
+      return -1;
+    pt_uri_pct_decode(uri->host.s, uri->host.length, host, 1);
+    if (add_option(chain, COAP_OPTION_URI_HOST, dlen, host) < 0)
+      return -1;
+  }
+  if (uri->port != pt_uri_default_port(uri->scheme)) {
+    uint8_t port[2];
+    unsigned n = coap_encode_var_safe(port, sizeof(port), uri->port);
+    if (add_option(chain, COAP_OPTION_URI_PORT, n, port) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int coap_uri_into_options(const coap_uri_t *uri,
+                          const struct coap_address_t *dst,
+                          coap_optlist_t **optlist_chain,
+                          int create_port_host_opt, uint8_t *buf,
+                          size_t buflen) {
+  if (!uri || !optlist_chain)
+    return -1;
+  if (create_port_host_opt && !coap_host_is_unix_domain(&uri->host) &&
+      add_host_port(uri, dst, optlist_chain) < 0)
+    return -1;
+  if (uri->path.length &&
+      split_into_optlist(coap_split_path, uri->path.s, uri->path.length,
+                         COAP_OPTION_URI_PATH, optlist_chain, buf,
+                         buflen) < 0)
+    return -1;
+  if (uri->query.length &&
+      split_into_optlist(coap_split_query, uri->query.s, uri->query.length,
+                         COAP_OPTION_URI_QUERY, optlist_chain, buf,
+                         buflen) < 0)
+    return -1;
+  return 0;
+}
+
+/* ---- path and query back from a request (RFC 7252 section 6.5) ---------- */
+
+/* Step 7: path segments keep pchar bytes (without "%") as they are. */
+static int keep_in_path(uint8_t c) {
+  return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@';
+}
+
+/* Step 8: query arguments also keep "/" and "?", but escape "&". */
+static int keep_in_query(uint8_t c) {
+  return c != '&' && (keep_in_path(c) || c == '/' || c == '?');
+}
+
+/*
+ * Joins the values of every option @p number in @p pdu with @p sep,
+ * percent-encoding bytes @p keep refuses. With @p out NULL only measures.
+ * Returns the length, and in *count the number of options seen.
+ */
+static size_t join_options(const coap_pdu_t *pdu, coap_option_num_t number,
+                           uint8_t sep, int (*keep)(uint8_t), uint8_t *out,
+                           size_t *count) {
+  static const char hex[] = "0123456789ABCDEF";
+  coap_opt_filter_t filter;
+  coap_opt_iterator_t it;
+  coap_opt_t *opt;
+  size_t n = 0;
+  *count = 0;
+  coap_option_filter_clear(&filter);
+  coap_option_filter_set(&filter, number);
+  if (!coap_option_iterator_init(pdu, &it, &filter))
+    return 0;
+  while ((opt = coap_option_next(&it))) {
+    if (*count > 0) {
+      if (out)
+        out[n] = sep;
+      n++;
+    }
+    (*count)++;
+    const uint8_t *v = coap_opt_value(opt);
+    for (uint32_t i = 0, len = coap_opt_length(opt); v && i < len; i++) {
+      if (keep(v[i])) {
+        if (out)
+          out[n] = v[i];
+        n++;
+      } else {
+        if (out) {
+          out[n] = '%';
+          out[n + 1] = (uint8_t)hex[v[i] >> 4];
+          out[n + 2] = (uint8_t)hex[v[i] & 15];
+        }
+        n += 3;
+      }
+    }
+  }
+  return n;
+}
+
+/* The joined options as a new string; NULL when there are none and
+ * @p none_is_null, or when out of memory. */
+static coap_string_t *joined_string(const coap_pdu_t *pdu,
+                                    coap_option_num_t number, uint8_t sep,
+                                    int (*keep)(uint8_t), int none_is_null) {
+  size_t count;
+  size_t len = join_options(pdu, number, sep, keep, NULL, &count);
+  if (count == 0 && none_is_null)
+    return NULL;
+  coap_string_t *str = coap_new_string(len);
+  if (!str)
+    return NULL;
+  join_options(pdu, number, sep, keep, str->s, &count);
+  str->length = len;
+  return str;
+}
+
+coap_string_t *coap_get_query(const coap_pdu_t *request) {
+  if (!request)
+    return NULL;
+  return joined_string(request, COAP_OPTION_URI_QUERY, '&', keep_in_query, 1);
+}
+
+coap_string_t *coap_get_uri_path(const coap_pdu_t *request) {
+  if (!request)
+    return NULL;
+  coap_opt_iterator_t it;
+  coap_opt_t *proxy = coap_check_option(request, COAP_OPTION_PROXY_URI, &it);
+  if (proxy) {
+    coap_uri_t uri;
+    const uint8_t *v = coap_opt_value(proxy);
+    if (!v ||
+        coap_split_proxy_uri(v, coap_opt_length(proxy), &uri) != PT_URI_OK)
+      return NULL;
+    coap_string_t *str = coap_new_string(uri.path.length);
+    if (str && uri.path.length) {
+      memcpy(str->s, uri.path.s, uri.path.length);
+      str->length = uri.path.length;
+    }
+    return str;
+  }
+  return joined_string(request, COAP_OPTION_URI_PATH, '/', keep_in_path, 0);
 }

@@ -67,4 +67,17 @@ size_t pt_uri_pct_decode(const uint8_t *s, size_t len, uint8_t *out,
  */
 int pt_uri_host_is_ip_literal(const coap_str_const_t *host);
 
+/*
+ * Splits a percent-encoded path (no leading "/") or query (no leading "?")
+ * as coap_split_path() / coap_split_query() do and appends one entry per
+ * segment to @p *chain as option @p number (Uri-Path or Location-Path,
+ * Uri-Query or Location-Query). The bytes at @p path / @p query are
+ * borrowed; the new entries belong to the chain. Returns 0, or -1 on a bad
+ * percent-encoding or out of memory (entries added so far stay).
+ */
+int pt_uri_path_into_optlist(const uint8_t *path, size_t len,
+                             uint16_t number, coap_optlist_t **chain);
+int pt_uri_query_into_optlist(const uint8_t *query, size_t len,
+                              uint16_t number, coap_optlist_t **chain);
+
 #endif /* PETREL_URI_H */

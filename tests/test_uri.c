@@ -2,7 +2,9 @@
  * test_uri.c -- coap_split_uri(), coap_split_proxy_uri() and coap_uri_t
  * allocation (src/uri.c).
  */
+#include "coap3/coap_pdu.h"
 #include "coap3/coap_uri.h"
+#include "pdu.h"
 #include "test.h"
 #include "uri.h"
 
@@ -412,6 +414,408 @@ TEST(clone_uri_empty_parts) {
   coap_delete_uri(NULL);
 }
 
+
+/* ---- coap_split_path / coap_split_query: exact option bytes ------------- */
+/* Each option has delta 0: header byte = length (< 13), or 13 then
+ * length - 13, or 14 then (length - 269) as two bytes. */
+
+/* Runs @p fn on the C string @p s into @p out (room 256); returns count. */
+static int split_with(int (*fn)(const uint8_t *, size_t, unsigned char *,
+                                size_t *),
+                      const char *s, uint8_t *out, size_t *len) {
+  *len = 256;
+  return fn((const uint8_t *)s, strlen(s), out, len);
+}
+
+#define CHECK_SPLIT(fn, input, want_count, ...)                                \
+  do {                                                                         \
+    static const uint8_t want_[] = {__VA_ARGS__};                              \
+    uint8_t out_[256];                                                         \
+    size_t len_;                                                               \
+    CHECK_INT_EQ(split_with(fn, input, out_, &len_), want_count);              \
+    CHECK_MEM_EQ(out_, len_, want_, sizeof(want_));                            \
+  } while (0)
+
+TEST(split_path_segments) {
+  CHECK_SPLIT(coap_split_path, "a/bc", 2, 0x01, 'a', 0x02, 'b', 'c');
+}
+
+TEST(split_path_percent_decoded) {
+  CHECK_SPLIT(coap_split_path, "a%20b/%C3%a9/%2F", 3, 0x03, 'a', ' ', 'b',
+              0x02, 0xc3, 0xa9, 0x01, '/');
+}
+
+TEST(split_path_empty_is_none) {
+  uint8_t out[4];
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"", 0, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path(NULL, 0, out, &len), 0);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"?q", 2, out, &len), 0);
+}
+
+/* RFC 7252 6.4 step 8: "coap://h/a/" has a last, empty segment. */
+TEST(split_path_trailing_slash) {
+  CHECK_SPLIT(coap_split_path, "a/", 2, 0x01, 'a', 0x00);
+}
+
+/* The path "//" (stored as "/") is two empty segments. */
+TEST(split_path_double_slash) {
+  CHECK_SPLIT(coap_split_path, "/", 2, 0x00, 0x00);
+}
+
+TEST(split_path_stops_at_query_and_fragment) {
+  CHECK_SPLIT(coap_split_path, "a/b?c/d", 2, 0x01, 'a', 0x01, 'b');
+  CHECK_SPLIT(coap_split_path, "a#b/c", 1, 0x01, 'a');
+}
+
+/* RFC 7252 6.4 step 2 resolves the URI (RFC 3986 5.2.4), so ".." removes
+ * the segment before it. libcoap 4.3.4 only drops "." and ".." segments:
+ * it would give a, b, c here. */
+TEST(split_path_dot_dot_removes_previous) {
+  CHECK_SPLIT(coap_split_path, "a/b/../c", 2, 0x01, 'a', 0x01, 'c');
+}
+
+TEST(split_path_single_dot_dropped) {
+  CHECK_SPLIT(coap_split_path, "a/./b", 2, 0x01, 'a', 0x01, 'b');
+}
+
+/* "/a/b/.." resolves to "/a/": a, then an empty segment. libcoap 4.3.4
+ * gives a, b. */
+TEST(split_path_trailing_dots_leave_empty_segment) {
+  CHECK_SPLIT(coap_split_path, "a/b/..", 2, 0x01, 'a', 0x00);
+  CHECK_SPLIT(coap_split_path, "a/.", 2, 0x01, 'a', 0x00);
+}
+
+/* ".." at the root has nothing to remove (RFC 3986 5.2.4). */
+TEST(split_path_dot_dot_above_root) {
+  CHECK_SPLIT(coap_split_path, "../../a", 1, 0x01, 'a');
+}
+
+/* Paths resolving to "/" give no options (step 8's "single slash"). */
+TEST(split_path_resolving_to_root) {
+  uint8_t out[8];
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a/..", 4, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)".", 1, out, &len), 0);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a/../", 5, out, &len), 0);
+}
+
+/* "..." and ".a" are ordinary segments; "%2E" is not a dot segment. */
+TEST(split_path_dot_lookalikes) {
+  CHECK_SPLIT(coap_split_path, ".../.a/%2E%2E", 3, 0x03, '.', '.', '.', 0x02,
+              '.', 'a', 0x02, '.', '.');
+}
+
+TEST(split_path_extended_lengths) {
+  uint8_t path[300], out[320];
+  memset(path, 'x', sizeof(path));
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path(path, 13, out, &len), 1);
+  CHECK_INT_EQ(len, 15);
+  CHECK_UINT_EQ(out[0], 0x0d);
+  CHECK_UINT_EQ(out[1], 0x00);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path(path, 270, out, &len), 1);
+  CHECK_INT_EQ(len, 273);
+  CHECK_UINT_EQ(out[0], 0x0e);
+  CHECK_UINT_EQ(out[1], 0x00);
+  CHECK_UINT_EQ(out[2], 0x01);
+}
+
+TEST(split_path_rejects_non_hex_percent) {
+  uint8_t out[16];
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a/%zz", 5, out, &len), -1);
+}
+
+TEST(split_path_rejects_truncated_percent) {
+  uint8_t out[16];
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"%4", 2, out, &len), -1);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a%/b", 4, out, &len), -1);
+  /* Even in a segment that ".." would remove. */
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"%4/..", 5, out, &len), -1);
+}
+
+TEST(split_path_rejects_small_buffer) {
+  uint8_t out[5];
+  size_t len = 4; /* needs 5: 02 'a' 'b' 01 'c' */
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"ab/c", 4, out, &len), -1);
+  len = 0;
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a/", 2, out, &len), -1);
+  len = 5;
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"ab/c", 4, out, &len), 2);
+  CHECK_INT_EQ(len, 5);
+}
+
+TEST(split_path_rejects_null) {
+  uint8_t out[4];
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path(NULL, 3, out, &len), -1);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a", 1, NULL, &len), -1);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a", 1, out, NULL), -1);
+}
+
+TEST(split_query_arguments) {
+  CHECK_SPLIT(coap_split_query, "x=1&y", 2, 0x03, 'x', '=', '1', 0x01, 'y');
+}
+
+TEST(split_query_empty_arguments_kept) {
+  CHECK_SPLIT(coap_split_query, "a&&b&", 4, 0x01, 'a', 0x00, 0x01, 'b',
+              0x00);
+}
+
+TEST(split_query_percent_decoded_no_dots) {
+  CHECK_SPLIT(coap_split_query, "q=%26/..&..", 2, 0x06, 'q', '=', '&', '/',
+              '.', '.', 0x02, '.', '.');
+}
+
+TEST(split_query_stops_at_fragment) {
+  CHECK_SPLIT(coap_split_query, "a?b#c&d", 1, 0x03, 'a', '?', 'b');
+  uint8_t out[4];
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"", 0, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
+}
+
+TEST(split_query_rejects_bad_percent) {
+  uint8_t out[16];
+  size_t len = sizeof(out);
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"a&%zz", 5, out, &len), -1);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"a=%4", 4, out, &len), -1);
+}
+
+TEST(split_query_rejects_small_buffer) {
+  uint8_t out[4];
+  size_t len = 3;
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"ab&c", 4, out, &len), -1);
+}
+
+/* ---- coap_uri_into_options: the options as they go on the wire --------- */
+
+/* Adds @p chain to a fresh PDU and copies its encoded options to @p out. */
+static size_t chain_wire(coap_optlist_t **chain, uint8_t *out, size_t room) {
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
+                                  1, 1024);
+  size_t len = 0;
+  if (pdu && coap_add_optlist_pdu(pdu, chain)) {
+    const uint8_t *opts = pt_pdu_opts(pdu, &len);
+    if (len > room)
+      len = 0;
+    else
+      memcpy(out, opts, len);
+  }
+  coap_delete_pdu(pdu);
+  return len;
+}
+
+/* Splits @p text, converts it with @p dst and @p port_host, and checks the
+ * option bytes the PDU ends up with. */
+#define CHECK_URI_OPTIONS(text, dst, port_host, ...)                           \
+  do {                                                                         \
+    static const uint8_t want_[] = {__VA_ARGS__};                              \
+    coap_uri_t u_;                                                             \
+    coap_optlist_t *chain_ = NULL;                                             \
+    uint8_t wire_[512];                                                        \
+    uint8_t scratch_[64];                                                      \
+    CHECK_INT_EQ(split(text, &u_), 0);                                         \
+    int rc_ = coap_uri_into_options(&u_, dst, &chain_, port_host, scratch_,   \
+                                    sizeof(scratch_));                         \
+    size_t n_ = chain_wire(&chain_, wire_, sizeof(wire_));                     \
+    coap_delete_optlist(chain_);                                               \
+    CHECK_INT_EQ(rc_, 0);                                                      \
+    CHECK_MEM_EQ(wire_, n_, want_, sizeof(want_));                             \
+  } while (0)
+
+/* Stands in for a destination address: only its being non-NULL matters. */
+static int some_dst;
+#define DST ((const struct coap_address_t *)&some_dst)
+
+TEST(into_options_ipv6_path_query) {
+  /* Uri-Path (11) "a", "b"; Uri-Query (15) "x=1", "y". The IP literal and
+   * the default port add neither Uri-Host nor Uri-Port. */
+  CHECK_URI_OPTIONS("coap://[::1]:5683/a/b?x=1&y", DST, 1, 0xb1, 'a', 0x01,
+                    'b', 0x43, 'x', '=', '1', 0x01, 'y');
+}
+
+TEST(into_options_percent_decoded_path) {
+  CHECK_URI_OPTIONS("coap://192.0.2.1/caf%C3%A9/a%2Fb", DST, 1, 0xb5, 'c',
+                    'a', 'f', 0xc3, 0xa9, 0x03, 'a', '/', 'b');
+}
+
+/* RFC 7252 6.4 step 5: the host lowercased and percent-decoded. libcoap
+ * 4.3.4 copies the host as written. */
+TEST(into_options_uri_host_for_name) {
+  CHECK_URI_OPTIONS("coap://Ex%41mple.ORG/x", DST, 1, 0x3b, 'e', 'x', 'A',
+                    'm', 'p', 'l', 'e', '.', 'o', 'r', 'g', 0x81, 'x');
+}
+
+TEST(into_options_no_uri_host_without_dst) {
+  CHECK_URI_OPTIONS("coap://example.org/x", NULL, 1, 0xb1, 'x');
+}
+
+TEST(into_options_uri_port_when_not_default) {
+  /* Uri-Port (7) 61616 = 0xF0B0; Uri-Path follows with delta 4. */
+  CHECK_URI_OPTIONS("coap://192.0.2.1:61616/p", DST, 1, 0x72, 0xf0, 0xb0,
+                    0x41, 'p');
+  /* 5683 is not coaps' default. */
+  CHECK_URI_OPTIONS("coaps://192.0.2.1:5683", DST, 1, 0x72, 0x16, 0x33);
+  /* Port 0 is an empty uint. */
+  CHECK_URI_OPTIONS("coap://192.0.2.1:0", DST, 1, 0x70);
+}
+
+TEST(into_options_port_host_not_requested) {
+  CHECK_URI_OPTIONS("coap://example.org:1234/p", DST, 0, 0xb1, 'p');
+}
+
+TEST(into_options_unix_domain_no_host_port) {
+  CHECK_URI_OPTIONS("coap://%2Ftmp%2Fs/p", DST, 1, 0xb1, 'p');
+}
+
+TEST(into_options_no_path) {
+  CHECK_URI_OPTIONS("coap://host", NULL, 1);
+  CHECK_URI_OPTIONS("coap://host/", NULL, 1);
+}
+
+TEST(into_options_trailing_slash_and_dots) {
+  CHECK_URI_OPTIONS("coap://h/a/b/../c/", NULL, 1, 0xb1, 'a', 0x01, 'c',
+                    0x00);
+}
+
+/* A path longer than the caller's scratch buffer is still split whole
+ * (libcoap 4.3.4 truncates it with a warning). */
+TEST(into_options_ignores_small_scratch) {
+  coap_uri_t u;
+  coap_optlist_t *chain = NULL;
+  uint8_t wire[64], scratch[2];
+  CHECK_INT_EQ(split("coap://h/abc/def?ghi", &u), 0);
+  CHECK_INT_EQ(coap_uri_into_options(&u, NULL, &chain, 1, scratch,
+                                     sizeof(scratch)), 0);
+  size_t n = chain_wire(&chain, wire, sizeof(wire));
+  coap_delete_optlist(chain);
+  static const uint8_t want[] = {0xb3, 'a', 'b', 'c', 0x03, 'd', 'e', 'f',
+                                 0x43, 'g', 'h', 'i'};
+  CHECK_MEM_EQ(wire, n, want, sizeof(want));
+  chain = NULL;
+  CHECK_INT_EQ(coap_uri_into_options(&u, NULL, &chain, 1, NULL, 0), 0);
+  CHECK_NOT_NULL(chain);
+  coap_delete_optlist(chain);
+}
+
+/* A coap_uri_t filled by hand can hold a bad escape: an error, not a
+ * partial option. */
+TEST(into_options_rejects_bad_percent) {
+  coap_uri_t u;
+  coap_optlist_t *chain = NULL;
+  memset(&u, 0, sizeof(u));
+  u.port = 5683;
+  COAP_SET_STR(&u.path, 4, (const uint8_t *)"a/%z");
+  CHECK_INT_EQ(coap_uri_into_options(&u, NULL, &chain, 1, NULL, 0), -1);
+  coap_delete_optlist(chain);
+  CHECK_INT_EQ(coap_uri_into_options(NULL, NULL, &chain, 1, NULL, 0), -1);
+  CHECK_INT_EQ(coap_uri_into_options(&u, NULL, NULL, 1, NULL, 0), -1);
+}
+
+TEST(path_into_optlist_location_path) {
+  coap_optlist_t *chain = NULL;
+  uint8_t wire[32];
+  CHECK_INT_EQ(pt_uri_path_into_optlist((const uint8_t *)"x/y", 3,
+                                        COAP_OPTION_LOCATION_PATH, &chain),
+               0);
+  CHECK_INT_EQ(pt_uri_query_into_optlist((const uint8_t *)"q", 1,
+                                         COAP_OPTION_LOCATION_QUERY, &chain),
+               0);
+  size_t n = chain_wire(&chain, wire, sizeof(wire));
+  coap_delete_optlist(chain);
+  /* Location-Path 8, Location-Query 20 (delta 12). */
+  static const uint8_t want[] = {0x81, 'x', 0x01, 'y', 0xc1, 'q'};
+  CHECK_MEM_EQ(wire, n, want, sizeof(want));
+}
+
+/* ---- coap_get_uri_path / coap_get_query (RFC 7252 6.5) ------------------ */
+
+static coap_pdu_t *request_with(const char *path_opts[], size_t npath,
+                                const char *query_opts[], size_t nquery) {
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
+                                  1, 1024);
+  for (size_t i = 0; pdu && i < npath; i++)
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, strlen(path_opts[i]),
+                    (const uint8_t *)path_opts[i]);
+  for (size_t i = 0; pdu && i < nquery; i++)
+    coap_add_option(pdu, COAP_OPTION_URI_QUERY, strlen(query_opts[i]),
+                    (const uint8_t *)query_opts[i]);
+  return pdu;
+}
+
+TEST(get_uri_path_escapes) {
+  const char *path[] = {"a b", "c/d", "x:@!"};
+  coap_pdu_t *pdu = request_with(path, 3, NULL, 0);
+  CHECK_NOT_NULL(pdu);
+  coap_string_t *s = coap_get_uri_path(pdu);
+  coap_delete_pdu(pdu);
+  CHECK_NOT_NULL(s);
+  int ok = s->length == 16 && memcmp(s->s, "a%20b/c%2Fd/x:@!", 16) == 0;
+  if (!ok)
+    test_hex_("got", s->s, s->length);
+  coap_delete_string(s);
+  CHECK(ok);
+}
+
+TEST(get_uri_path_none_is_empty) {
+  coap_pdu_t *pdu = request_with(NULL, 0, NULL, 0);
+  coap_string_t *s = coap_get_uri_path(pdu);
+  coap_delete_pdu(pdu);
+  CHECK_NOT_NULL(s);
+  size_t len = s->length;
+  coap_delete_string(s);
+  CHECK_INT_EQ(len, 0);
+  CHECK_NULL(coap_get_uri_path(NULL));
+}
+
+TEST(get_uri_path_from_proxy_uri) {
+  coap_pdu_t *pdu = request_with(NULL, 0, NULL, 0);
+  const char *proxy = "http://example.com/a%20b/c?q";
+  coap_add_option(pdu, COAP_OPTION_PROXY_URI, strlen(proxy),
+                  (const uint8_t *)proxy);
+  coap_string_t *s = coap_get_uri_path(pdu);
+  coap_delete_pdu(pdu);
+  CHECK_NOT_NULL(s);
+  int ok = s->length == 7 && memcmp(s->s, "a%20b/c", 7) == 0;
+  coap_delete_string(s);
+  CHECK(ok);
+}
+
+/* RFC 7252 6.5 step 8 escapes "&" inside an argument; libcoap 4.3.4 does
+ * not, so its "a&b" reads back as two arguments. */
+TEST(get_query_escapes_ampersand) {
+  const char *query[] = {"a&b", "c=/?", ""};
+  coap_pdu_t *pdu = request_with(NULL, 0, query, 3);
+  coap_string_t *s = coap_get_query(pdu);
+  coap_delete_pdu(pdu);
+  CHECK_NOT_NULL(s);
+  int ok = s->length == 11 && memcmp(s->s, "a%26b&c=/?&", 11) == 0;
+  if (!ok)
+    test_hex_("got", s->s, s->length);
+  coap_delete_string(s);
+  CHECK(ok);
+}
+
+TEST(get_query_none_is_null) {
+  const char *path[] = {"a"};
+  coap_pdu_t *pdu = request_with(path, 1, NULL, 0);
+  CHECK_NULL(coap_get_query(pdu));
+  coap_delete_pdu(pdu);
+}
+
 int main(void) {
   RUN(ipv6_port_path_query);
   RUN(ipv4_host_explicit_port);
@@ -457,5 +861,45 @@ int main(void) {
   RUN(new_uri_rejects_bad);
   RUN(clone_uri_copies_everything);
   RUN(clone_uri_empty_parts);
+  RUN(split_path_segments);
+  RUN(split_path_percent_decoded);
+  RUN(split_path_empty_is_none);
+  RUN(split_path_trailing_slash);
+  RUN(split_path_double_slash);
+  RUN(split_path_stops_at_query_and_fragment);
+  RUN(split_path_dot_dot_removes_previous);
+  RUN(split_path_single_dot_dropped);
+  RUN(split_path_trailing_dots_leave_empty_segment);
+  RUN(split_path_dot_dot_above_root);
+  RUN(split_path_resolving_to_root);
+  RUN(split_path_dot_lookalikes);
+  RUN(split_path_extended_lengths);
+  RUN(split_path_rejects_non_hex_percent);
+  RUN(split_path_rejects_truncated_percent);
+  RUN(split_path_rejects_small_buffer);
+  RUN(split_path_rejects_null);
+  RUN(split_query_arguments);
+  RUN(split_query_empty_arguments_kept);
+  RUN(split_query_percent_decoded_no_dots);
+  RUN(split_query_stops_at_fragment);
+  RUN(split_query_rejects_bad_percent);
+  RUN(split_query_rejects_small_buffer);
+  RUN(into_options_ipv6_path_query);
+  RUN(into_options_percent_decoded_path);
+  RUN(into_options_uri_host_for_name);
+  RUN(into_options_no_uri_host_without_dst);
+  RUN(into_options_uri_port_when_not_default);
+  RUN(into_options_port_host_not_requested);
+  RUN(into_options_unix_domain_no_host_port);
+  RUN(into_options_no_path);
+  RUN(into_options_trailing_slash_and_dots);
+  RUN(into_options_ignores_small_scratch);
+  RUN(into_options_rejects_bad_percent);
+  RUN(path_into_optlist_location_path);
+  RUN(get_uri_path_escapes);
+  RUN(get_uri_path_none_is_empty);
+  RUN(get_uri_path_from_proxy_uri);
+  RUN(get_query_escapes_ampersand);
+  RUN(get_query_none_is_null);
   return TEST_SUMMARY();
 }

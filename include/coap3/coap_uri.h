@@ -19,13 +19,12 @@
 #include "coap3/libcoap.h"
 
 #include "coap3/coap_forward_decls.h"
+#include "coap3/coap_option.h"
 #include "coap3/coap_str.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct coap_optlist_t;
 
 /**
  * The URI schemes the parser knows. The numbering is part of the API:
@@ -171,7 +170,7 @@ COAP_API int coap_split_proxy_uri(const uint8_t *str_var, size_t len,
  */
 COAP_API int coap_uri_into_options(const coap_uri_t *uri,
                                    const struct coap_address_t *dst,
-                                   struct coap_optlist_t **optlist_chain,
+                                   coap_optlist_t **optlist_chain,
                                    int create_port_host_opt, uint8_t *buf,
                                    size_t buflen);
 
