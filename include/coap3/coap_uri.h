@@ -203,10 +203,11 @@ COAP_API int coap_split_query(const uint8_t *s, size_t length,
                               unsigned char *buf, size_t *buflen);
 
 /**
- * Rebuilds the query of @p request (borrowed) from its Uri-Query options:
- * the arguments joined by "&", with bytes outside RFC 3986's query
- * characters percent-encoded. Returns NULL when there is no query or memory
- * runs out; otherwise a new string the caller frees with
+ * Rebuilds the query of @p request (borrowed) from its Uri-Query options
+ * (RFC 7252 section 6.5 step 8): the arguments joined by "&", with bytes
+ * outside RFC 3986's query characters, and any "&" inside an argument,
+ * percent-encoded. Returns NULL when the request has no Uri-Query option or
+ * memory runs out; otherwise a new string the caller frees with
  * coap_delete_string().
  */
 COAP_API coap_string_t *coap_get_query(const coap_pdu_t *request);
