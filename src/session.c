@@ -9,6 +9,7 @@
 #include "session.h"
 
 #include "address.h"
+#include "async.h"
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
@@ -118,6 +119,7 @@ static void session_free(coap_session_t *s) {
   coap_context_t *ctx = s->context;
   pt_timer_cancel(ctx, &s->idle_timer);
   pt_dedup_purge_session(s);
+  pt_async_purge_session(s);
   if (s->type == COAP_SESSION_TYPE_CLIENT) {
     pt_io_client_close(s);
     if (s->prev)
@@ -155,6 +157,7 @@ void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
   s->closing = 1;
   pt_exchange_fail_session(s, reason);
   pt_dedup_purge_session(s);
+  pt_async_purge_session(s);
   pt_timer_cancel(ctx, &s->idle_timer);
   if (s->type == COAP_SESSION_TYPE_SERVER &&
       pt_hashmap_contains(&s->by_peer)) {
