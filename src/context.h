@@ -48,6 +48,7 @@ struct coap_context_t {
   coap_resource_t *unknown_resource;
   coap_resource_t *proxy_resource;
   int have_wellknown;          /* application registered .well-known/core */
+  coap_resource_release_userdata_handler_t release_userdata;
 
   coap_response_handler_t response_handler;
   coap_nack_handler_t nack_handler;
