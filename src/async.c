@@ -195,10 +195,11 @@ static void async_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
   a->firing = 1;
   pt_request_dispatch(s, a->request, NULL, 1, now);
   a->firing = 0;
-  async_destroy(a); /* removed when the delayed handler returns */
-  if (a->freed) {
+  if (a->freed) { /* the handler freed it: already unlinked */
     coap_delete_pdu(a->request);
     free(a);
+  } else {
+    async_destroy(a); /* removed when the delayed handler returns */
   }
   coap_session_release(s);
 }

@@ -203,6 +203,14 @@ void coap_session_disconnected(coap_session_t *session,
   coap_session_release(session);
 }
 
+/* Frees @s whatever its reference count: its context is going away. */
+static void teardown(coap_session_t *s) {
+  s->closing = 1;
+  s->ref++; /* keeps it alive through the NACK handlers */
+  pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+  session_free(s);
+}
+
 void pt_sessions_free_all(coap_context_t *ctx) {
   pt_hashmap_iter it;
   pt_hash_node *n;
@@ -211,16 +219,10 @@ void pt_sessions_free_all(coap_context_t *ctx) {
     coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
     pt_hashmap_remove(&ctx->sessions, n);
     s->endpoint->session_count--;
-    s->closing = 1;
-    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
-    session_free(s);
+    teardown(s);
   }
-  while (ctx->clients) {
-    coap_session_t *s = ctx->clients;
-    s->closing = 1;
-    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
-    session_free(s);
-  }
+  while (ctx->clients)
+    teardown(ctx->clients);
 }
 
 /* ---- client sessions ------------------------------------------------------ */
