@@ -6,8 +6,7 @@
 
 #include "coap3/coap.h"
 
-#include "context.h"
-#include "pdu.h"
+#include "core_harness.h"
 #include "resource.h"
 
 #define S(lit) coap_make_str_const(lit)
@@ -34,8 +33,8 @@ static void lib_handler(coap_resource_t *r, coap_session_t *s,
   got_res = r, got_sess = s, got_req = req, got_query = q, got_resp = resp;
 }
 
-static void seed_handler(coap_session_t *s, coap_resource_t *r,
-                         coap_pdu_t *req, coap_string_t *q, coap_pdu_t *resp) {
+static void seed_handler(coap_session_t *s, coap_resource_t *r, coap_pdu_t *req,
+                         coap_string_t *q, coap_pdu_t *resp) {
   calls += 10;
   got_res = r, got_sess = s, got_req = req, got_query = q, got_resp = resp;
 }
@@ -50,7 +49,8 @@ static coap_resource_t *find(coap_context_t *ctx, const char *path) {
   return pt_resource_find(ctx, (const uint8_t *)path, strlen(path));
 }
 
-/* ---- lifecycle -------------------------------------------------------------- */
+/* ---- lifecycle --------------------------------------------------------------
+ */
 
 TEST(init_add_find_delete) {
   coap_context_t *ctx = pt_context_new_detached();
@@ -169,7 +169,8 @@ TEST(no_release_handler_means_nothing_called) {
   CHECK_INT_EQ(released, 0);
 }
 
-/* ---- unknown and proxy ------------------------------------------------------- */
+/* ---- unknown and proxy
+ * ------------------------------------------------------- */
 
 TEST(unknown_resource_goes_to_its_slot) {
   coap_context_t *ctx = pt_context_new_detached();
@@ -197,15 +198,13 @@ TEST(proxy_resource_goes_to_its_slot) {
   coap_resource_t *p = coap_resource_proxy_uri_init(lib_handler, 2, names);
   CHECK_NOT_NULL(p);
   CHECK_INT_EQ(p->proxy_name_count, 2);
-  CHECK_MEM_EQ(p->proxy_names[1]->s, p->proxy_names[1]->length, "192.0.2.1",
-               9);
+  CHECK_MEM_EQ(p->proxy_names[1]->s, p->proxy_names[1]->length, "192.0.2.1", 9);
   for (int m = 1; m <= PT_METHODS; m++)
     CHECK(pt_resource_has_handler(p, (coap_pdu_code_t)m));
   coap_add_resource(ctx, p);
   CHECK(ctx->proxy_resource == p);
   CHECK_INT_EQ(pt_hashmap_size(&ctx->resources), 0);
-  coap_resource_t *p2 = coap_resource_proxy_uri_init2(lib_handler, 1, names,
-                                                      0);
+  coap_resource_t *p2 = coap_resource_proxy_uri_init2(lib_handler, 1, names, 0);
   coap_add_resource(ctx, p2);
   CHECK(ctx->proxy_resource == p2);
   coap_free_context(ctx);
@@ -217,12 +216,14 @@ TEST(proxy_without_host_names_is_refused) {
   CHECK_NULL(coap_resource_proxy_uri_init(lib_handler, 1, NULL));
 }
 
-/* ---- handlers ----------------------------------------------------------------- */
+/* ---- handlers
+ * ----------------------------------------------------------------- */
 
 TEST(both_handler_shapes_called_in_their_order) {
   coap_resource_t *r = coap_resource_init(S("h"), 0);
   coap_session_t *sess = (coap_session_t *)(uintptr_t)0x1000;
-  coap_pdu_t *req = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 64);
+  coap_pdu_t *req =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 64);
   coap_pdu_t *resp = coap_pdu_init(COAP_MESSAGE_ACK, 0, 1, 64);
   coap_string_t q = {3, (uint8_t *)"a=b"};
   /* Through the _Generic macros: each picks the function for its type. */
@@ -302,7 +303,8 @@ TEST(delete_from_own_handler_is_deferred) {
   CHECK_INT_EQ(released, 1);
 }
 
-/* ---- attributes ---------------------------------------------------------------- */
+/* ---- attributes
+ * ---------------------------------------------------------------- */
 
 TEST(attrs_copied_without_flags) {
   coap_resource_t *r = coap_resource_init(S("a"), 0);
@@ -340,7 +342,8 @@ TEST(attrs_taken_with_release_flags) {
   coap_delete_resource(NULL, r); /* ASan: nothing leaked, nothing twice */
 }
 
-/* ---- coap_print_link ------------------------------------------------------------- */
+/* ---- coap_print_link
+ * ------------------------------------------------------------- */
 
 static coap_resource_t *sample(const char *path) {
   coap_resource_t *r = coap_resource_init(S(path), 0);
@@ -411,11 +414,12 @@ TEST(print_link_bad_arguments) {
   coap_delete_resource(NULL, r);
 }
 
-/* ---- /.well-known/core ------------------------------------------------------------ */
+/* ---- /.well-known/core
+ * ------------------------------------------------------------ */
 
 static coap_pdu_t *wk_request(const char *const *queries) {
-  coap_pdu_t *req = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 7,
-                                  1024);
+  coap_pdu_t *req =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 7, 1024);
   coap_add_option(req, COAP_OPTION_URI_PATH, 11,
                   (const uint8_t *)".well-known");
   coap_add_option(req, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"core");
@@ -537,7 +541,8 @@ TEST(wellknown_filter_if_title_ct) {
 
 TEST(wellknown_filter_href) {
   coap_context_t *ctx = three();
-  CHECK(wk_filter(ctx, "href=/actuators/led", "</actuators/led>;title=\"LED\""));
+  CHECK(
+      wk_filter(ctx, "href=/actuators/led", "</actuators/led>;title=\"LED\""));
   CHECK(wk_filter(ctx, "href=/a*", "</actuators/led>;title=\"LED\""));
   CHECK(wk_filter(ctx, "href=/sensors/l*",
                   "</sensors/light>;rt=\"light-lux core.sen-light\";"
@@ -571,16 +576,18 @@ TEST(wellknown_several_filters_all_apply) {
 
 TEST(wellknown_malformed_queries) {
   coap_context_t *ctx = three();
-  CHECK(wk_filter(ctx, "", ""));         /* empty name: no such attribute */
+  CHECK(wk_filter(ctx, "", "")); /* empty name: no such attribute */
   CHECK(wk_filter(ctx, "=x", ""));
-  CHECK(wk_filter(ctx, "rt", "</sensors/light>;rt=\"light-lux "
-                             "core.sen-light\";if=sensor,"
-                             "</sensors/temp>;rt=\"temperature-c\";if=sensor;"
-                             "ct=0;obs")); /* bare name: has the attribute */
-  CHECK(wk_filter(ctx, "rt=*", "</sensors/light>;rt=\"light-lux "
-                               "core.sen-light\";if=sensor,"
-                               "</sensors/temp>;rt=\"temperature-c\";"
-                               "if=sensor;ct=0;obs"));
+  CHECK(wk_filter(ctx, "rt",
+                  "</sensors/light>;rt=\"light-lux "
+                  "core.sen-light\";if=sensor,"
+                  "</sensors/temp>;rt=\"temperature-c\";if=sensor;"
+                  "ct=0;obs")); /* bare name: has the attribute */
+  CHECK(wk_filter(ctx, "rt=*",
+                  "</sensors/light>;rt=\"light-lux "
+                  "core.sen-light\";if=sensor,"
+                  "</sensors/temp>;rt=\"temperature-c\";"
+                  "if=sensor;ct=0;obs"));
   CHECK(wk_filter(ctx, "rt==", ""));
   CHECK(wk_filter(ctx, "href", ALL_THREE));
   coap_free_context(ctx);
@@ -613,7 +620,9 @@ TEST(wellknown_resource_sets_have_wellknown) {
   coap_free_context(ctx);
 }
 
-/* ---- scale --------------------------------------------------------------------------- */
+/* ---- scale
+ * ---------------------------------------------------------------------------
+ */
 
 TEST(thousand_resources) {
   coap_context_t *ctx = pt_context_new_detached();
@@ -651,7 +660,66 @@ TEST(notify_is_not_implemented_yet) {
   coap_delete_resource(NULL, r);
 }
 
+/* ---- through the request dispatcher
+ * ---------------------------------------------- */
+
+static void text_handler(coap_session_t *s, coap_resource_t *r, coap_pdu_t *req,
+                         coap_string_t *q, coap_pdu_t *resp) {
+  (void)s, (void)r, (void)req, (void)q;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 2, (const uint8_t *)"hi");
+}
+
+TEST(dispatch_wellknown_resource_and_not_found) {
+  coap_context_t *ctx = h_context();
+  coap_resource_t *r = coap_resource_init(S("hello"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, text_handler);
+  coap_add_attr(r, S("ct"), S("0"), 0);
+  coap_add_resource(ctx, r);
+  coap_session_t *s = h_server_session(5683);
+  CHECK_NOT_NULL(s);
+
+  coap_pdu_t *req = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 0xa1,
+                              ".well-known");
+  coap_add_option(req, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"core");
+  h_feed(s, req);
+  CHECK_INT_EQ(h_nsent, 1);
+  coap_pdu_t *resp = h_parse(0);
+  CHECK_NOT_NULL(resp);
+  CHECK_INT_EQ(coap_pdu_get_code(resp), COAP_RESPONSE_CODE_CONTENT);
+  size_t len;
+  const uint8_t *data;
+  CHECK(coap_get_data(resp, &len, &data));
+  CHECK_MEM_EQ(data, len, "</hello>;ct=0", 13);
+  coap_delete_pdu(resp);
+
+  h_feed(s,
+         h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 0xa2, "hello"));
+  CHECK_INT_EQ(h_nsent, 2);
+  resp = h_parse(1);
+  CHECK_INT_EQ(coap_pdu_get_code(resp), COAP_RESPONSE_CODE_CONTENT);
+  CHECK(coap_get_data(resp, &len, &data));
+  CHECK_MEM_EQ(data, len, "hi", 2);
+  coap_delete_pdu(resp);
+
+  h_feed(s,
+         h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, 3, 0xa3, "hello"));
+  resp = h_parse(2);
+  CHECK_INT_EQ(coap_pdu_get_code(resp), COAP_RESPONSE_CODE_NOT_ALLOWED);
+  coap_delete_pdu(resp);
+
+  h_feed(s,
+         h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 4, 0xa4, "nope"));
+  resp = h_parse(3);
+  CHECK_INT_EQ(coap_pdu_get_code(resp), COAP_RESPONSE_CODE_NOT_FOUND);
+  coap_delete_pdu(resp);
+  h_free(ctx);
+}
+
 int main(void) {
+  /* Harness helpers this file does not need (they are static). */
+  (void)h_feed_raw;
+  (void)h_advance;
   coap_startup();
   RUN(init_add_find_delete);
   RUN(leading_slash_is_stripped_and_root_is_empty);
@@ -687,6 +755,7 @@ int main(void) {
   RUN(wellknown_resource_sets_have_wellknown);
   RUN(thousand_resources);
   RUN(notify_is_not_implemented_yet);
+  RUN(dispatch_wellknown_resource_and_not_found);
   coap_cleanup();
   return TEST_SUMMARY();
 }
