@@ -7,6 +7,7 @@
 
 #include "context.h"
 
+#include "async.h"
 #include "clock.h"
 #include "exchange.h"
 #include "io.h"
@@ -35,6 +36,12 @@ coap_context_t *pt_context_new_detached(void) {
   pt_hashmap_init(&ctx->dedup);
   pt_hashmap_init(&ctx->resources);
   pt_heap_init(&ctx->timers);
+  pt_hashmap_init(&ctx->asyncs);
+  pthread_mutex_init(&ctx->async_lock, NULL);
+  ctx->loop_thread = pthread_self();
+  ctx->on_wake = pt_async_drain;
+  ctx->max_async_total = PT_DEFAULT_MAX_ASYNC_TOTAL;
+  ctx->max_async_per_session = PT_DEFAULT_MAX_ASYNC_PER_SESSION;
   ctx->session_timeout = PT_DEFAULT_SESSION_TIMEOUT;
   ctx->max_sessions_per_endpoint = PT_DEFAULT_MAX_SESSIONS;
   ctx->dedup_per_session = PT_DEFAULT_DEDUP_PER_SESSION;
@@ -83,6 +90,8 @@ void coap_free_context(coap_context_t *ctx) {
   pt_hashmap_free(&ctx->exchanges_token);
   pt_hashmap_free(&ctx->dedup);
   pt_hashmap_free(&ctx->resources);
+  pt_hashmap_free(&ctx->asyncs);
+  pthread_mutex_destroy(&ctx->async_lock);
   pt_heap_free(&ctx->timers);
   coap_delete_pdu(ctx->rx_pdu);
   coap_delete_pdu(ctx->tx_pdu);

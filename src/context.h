@@ -28,6 +28,7 @@ typedef ssize_t (*pt_send_fn)(coap_session_t *session, const uint8_t *data,
 #define PT_DEFAULT_DEDUP_PER_SESSION 256 /* remembered message IDs */
 #define PT_DEFAULT_DEDUP_TOTAL 1000000   /* across all sessions */
 #define PT_DEFAULT_MAX_ASYNC_TOTAL 1000000
+#define PT_DEFAULT_MAX_ASYNC_PER_SESSION 0 /* 0 = no limit */
 #define PT_DEFAULT_MAX_WAIT_PER_SESSION 1024 /* CONs queued behind NSTART */
 
 struct coap_context_t {
@@ -47,6 +48,7 @@ struct coap_context_t {
   coap_resource_t *unknown_resource;
   coap_resource_t *proxy_resource;
   int have_wellknown;          /* application registered .well-known/core */
+  coap_resource_release_userdata_handler_t release_userdata;
 
   coap_response_handler_t response_handler;
   coap_nack_handler_t nack_handler;
@@ -81,6 +83,15 @@ struct coap_context_t {
    * module installs its queue drain here). */
   void (*on_wake)(coap_context_t *ctx);
   struct pt_io_state *io;      /* the platform backend's state */
+
+  /* Separate responses (async.c). */
+  pt_hashmap asyncs;           /* by (session, token) */
+  size_t async_count;
+  size_t max_async_total;      /* 0 = no limit */
+  size_t max_async_per_session;
+  pthread_mutex_t async_lock;  /* guards the cross-thread queue */
+  coap_async_t *async_q_head;
+  pthread_t loop_thread;       /* accessed atomically */
   int epfd;                    /* epoll set: coap_context_get_coap_fd() */
   int wake_fd;                 /* eventfd: other threads wake the loop */
   int timer_fd;                /* timerfd: deadlines wake an app's poll */

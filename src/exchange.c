@@ -293,6 +293,8 @@ void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
 
 void pt_exchange_fail_session(coap_session_t *s, coap_nack_reason_t reason) {
   coap_tick_t now = pt_now();
+  coap_session_reference(s); /* the last exchange may hold the last ref */
   while (s->exchanges)
     pt_exchange_fail(s->exchanges, reason, now);
+  coap_session_release(s);
 }

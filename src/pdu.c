@@ -56,6 +56,34 @@ coap_pdu_t *coap_new_pdu(coap_pdu_type_t type, coap_pdu_code_t code,
   return pdu;
 }
 
+coap_pdu_t *pt_pdu_clone(const coap_pdu_t *src) {
+  if (!src)
+    return NULL;
+  coap_pdu_t *pdu = calloc(1, sizeof(*pdu));
+  if (!pdu)
+    return NULL;
+  size_t alloc = src->used_size ? src->used_size : 1;
+  pdu->buf = malloc(PT_PDU_HDR_ROOM + alloc);
+  if (!pdu->buf) {
+    free(pdu);
+    return NULL;
+  }
+  pdu->type = src->type;
+  pdu->code = src->code;
+  pdu->mid = src->mid;
+  pdu->max_opt = src->max_opt;
+  pdu->token_length = src->token_length;
+  pdu->used_size = src->used_size;
+  pdu->alloc_size = alloc;
+  pdu->max_size = src->max_size;
+  pdu->session = src->session;
+  pdu->token = pdu->buf + PT_PDU_HDR_ROOM;
+  if (src->used_size)
+    memcpy(pdu->token, src->token, src->used_size);
+  pdu->data = src->data ? pdu->token + (src->data - src->token) : NULL;
+  return pdu;
+}
+
 void coap_delete_pdu(coap_pdu_t *pdu) {
   if (!pdu)
     return;

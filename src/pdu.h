@@ -113,6 +113,11 @@ int pt_pdu_remove_option(coap_pdu_t *pdu, coap_option_num_t number);
  */
 int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data);
 
+/* A new PDU holding an exact copy of @p src (header fields, token,
+ * options, payload) in a buffer of just that size. NULL when out of
+ * memory. The caller owns the result. */
+coap_pdu_t *pt_pdu_clone(const coap_pdu_t *src);
+
 /* Empties @p pdu (token, options, payload) and sets its header fields,
  * keeping the buffer and max_size. */
 void pt_pdu_clear(coap_pdu_t *pdu, coap_pdu_type_t type, coap_pdu_code_t code,

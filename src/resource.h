@@ -22,6 +22,8 @@ struct coap_attr_t {
   coap_str_const_t *name;      /* owned unless COAP_ATTR_FLAGS_RELEASE_NAME unset */
   coap_str_const_t *value;     /* likewise, COAP_ATTR_FLAGS_RELEASE_VALUE */
   int flags;
+  /* Petrel always owns name and value: they are copied unless the flags
+   * hand them over, and freed with the attribute either way. */
 };
 
 /* A handler in either argument order: libcoap's (resource, session, ...) or
@@ -41,6 +43,9 @@ struct coap_resource_t {
   unsigned is_dynamic : 1;     /* created by the unknown handler (PUT) */
   unsigned observable : 1;
   unsigned hidden : 1;         /* not listed in .well-known/core */
+  unsigned in_call : 1;        /* one of its handlers is running */
+  unsigned delete_pending : 1; /* deleted from its own handler: freed when
+                                  pt_resource_call() returns */
   pt_handler handler[PT_METHODS];
   coap_attr_t *link_attr;
   void *user_data;
@@ -60,6 +65,10 @@ int pt_resource_has_handler(const coap_resource_t *r, coap_pdu_code_t method);
 void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
                       coap_session_t *session, const coap_pdu_t *request,
                       const coap_string_t *query, coap_pdu_t *response);
+
+/* Seed of the Uri-Path hash (fixed: paths are chosen by the application,
+ * not by peers, so there is nothing to salt against). */
+#define PT_RESOURCE_HASH_SEED 0x70657472u
 
 /* Frees every resource of @ctx (on context free), calling the release
  * userdata handler for each. */

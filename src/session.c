@@ -9,6 +9,7 @@
 #include "session.h"
 
 #include "address.h"
+#include "async.h"
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
@@ -118,6 +119,7 @@ static void session_free(coap_session_t *s) {
   coap_context_t *ctx = s->context;
   pt_timer_cancel(ctx, &s->idle_timer);
   pt_dedup_purge_session(s);
+  pt_async_purge_session(s);
   if (s->type == COAP_SESSION_TYPE_CLIENT) {
     pt_io_client_close(s);
     if (s->prev)
@@ -155,6 +157,7 @@ void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
   s->closing = 1;
   pt_exchange_fail_session(s, reason);
   pt_dedup_purge_session(s);
+  pt_async_purge_session(s);
   pt_timer_cancel(ctx, &s->idle_timer);
   if (s->type == COAP_SESSION_TYPE_SERVER &&
       pt_hashmap_contains(&s->by_peer)) {
@@ -200,6 +203,14 @@ void coap_session_disconnected(coap_session_t *session,
   coap_session_release(session);
 }
 
+/* Frees @s whatever its reference count: its context is going away. */
+static void teardown(coap_session_t *s) {
+  s->closing = 1;
+  s->ref++; /* keeps it alive through the NACK handlers */
+  pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+  session_free(s);
+}
+
 void pt_sessions_free_all(coap_context_t *ctx) {
   pt_hashmap_iter it;
   pt_hash_node *n;
@@ -208,16 +219,10 @@ void pt_sessions_free_all(coap_context_t *ctx) {
     coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
     pt_hashmap_remove(&ctx->sessions, n);
     s->endpoint->session_count--;
-    s->closing = 1;
-    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
-    session_free(s);
+    teardown(s);
   }
-  while (ctx->clients) {
-    coap_session_t *s = ctx->clients;
-    s->closing = 1;
-    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
-    session_free(s);
-  }
+  while (ctx->clients)
+    teardown(ctx->clients);
 }
 
 /* ---- client sessions ------------------------------------------------------ */

@@ -85,6 +85,8 @@ struct coap_session_t {
   pt_dedup *dedup_head, *dedup_tail;
   unsigned dedup_count;
 
+  coap_async_t *asyncs;        /* pending separate responses */
+  size_t async_count;
   unsigned no_observe_cancel;
   void *app_data;
   char str[160];               /* coap_session_str() buffer */

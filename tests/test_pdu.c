@@ -7,6 +7,8 @@
 #include "pdu.h"
 #include "test.h"
 
+#include "context.h"
+
 #define U8(s) ((const uint8_t *)(s))
 
 static coap_pdu_t *new_pdu(void) {
@@ -508,13 +510,23 @@ TEST(header_accessors_and_wire) {
   coap_delete_pdu(p);
 }
 
-TEST(new_pdu_mids_advance) {
-  coap_pdu_t *a = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, NULL);
-  coap_pdu_t *b = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, NULL);
-  CHECK(a && b);
-  CHECK_INT_EQ(coap_pdu_get_mid(b), (coap_pdu_get_mid(a) + 1) & 0xFFFF);
+TEST(new_pdu_mids_advance_per_session) {
+  coap_context_t *ctx = pt_context_new_detached();
+  coap_address_t peer;
+  coap_address_init(&peer);
+  peer.addr.sin.sin_family = AF_INET;
+  peer.size = sizeof(peer.addr.sin);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &peer, COAP_PROTO_UDP);
+  coap_pdu_t *a = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  coap_pdu_t *b = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  int ok = a && b;
+  coap_mid_t ma = a ? coap_pdu_get_mid(a) : 0, mb = b ? coap_pdu_get_mid(b) : 0;
   coap_delete_pdu(a);
   coap_delete_pdu(b);
+  coap_session_release(s);
+  coap_free_context(ctx);
+  CHECK(ok);
+  CHECK_INT_EQ(mb, (ma + 1) & 0xFFFF);
 }
 
 TEST(response_codes_and_phrases) {
@@ -581,7 +593,7 @@ int main(void) {
   RUN(growth_keeps_payload_pointer);
   RUN(duplicate_drops_options_and_payload);
   RUN(header_accessors_and_wire);
-  RUN(new_pdu_mids_advance);
+  RUN(new_pdu_mids_advance_per_session);
   RUN(response_codes_and_phrases);
   RUN(delete_honours_references);
   return TEST_SUMMARY();

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -314,6 +315,9 @@ static int wait_ms_for(uint32_t timeout_ms, unsigned next_ms) {
 int coap_io_process(coap_context_t *ctx, uint32_t timeout_ms) {
   if (!ctx || ctx->epfd < 0)
     return -1;
+  pthread_t self = pthread_self();
+  if (!pthread_equal(self, ctx->loop_thread)) /* the loop moved threads */
+    __atomic_store_n(&ctx->loop_thread, self, __ATOMIC_RELEASE);
   coap_tick_t start = pt_now();
   unsigned next_ms = run_due(ctx, start);
   struct epoll_event events[MAX_EVENTS];

@@ -1,0 +1,43 @@
+/*
+ * async.h -- separate responses (internal; the public API is
+ * coap3/coap_async.h).
+ *
+ * A pending async is found by (session, token) with one hash probe and
+ * waits on its own timer in the context's heap, so neither a datagram nor
+ * a pass of the loop ever walks the pending asyncs, however many there are.
+ *
+ * Threads: coap_async_trigger() and coap_async_set_delay() called from any
+ * thread other than the loop's put the async on a mutex-protected queue
+ * and wake the loop through its eventfd; the loop thread applies queued
+ * changes when it wakes. Called on the loop thread they apply at once.
+ */
+#ifndef PT_ASYNC_H
+#define PT_ASYNC_H
+
+#include "coap3/coap.h"
+
+#include "hashmap.h"
+#include "timer.h"
+
+struct coap_async_t {
+  pt_hash_node by_token;       /* context asyncs by (session, token) */
+  pt_timer timer;              /* when the delayed handler runs */
+  coap_session_t *session;     /* borrowed: the session frees its asyncs */
+  coap_async_t *prev, *next;   /* the session's asyncs */
+  coap_pdu_t *request;         /* owned copy of the request */
+  void *app_data;              /* the application's; accessed atomically */
+  /* Cross-thread queue (guarded by the context's async lock). */
+  coap_async_t *q_prev, *q_next;
+  coap_tick_t q_delay;         /* delay requested by another thread */
+  uint8_t queued;
+  uint8_t firing;              /* its handler is running */
+  uint8_t freed;               /* coap_free_async() called while firing */
+};
+
+/* Frees every async of @session (it is closing). */
+void pt_async_purge_session(coap_session_t *session);
+
+/* Applies the changes other threads queued (loop thread). */
+void pt_async_drain(coap_context_t *ctx);
+
+#endif /* PT_ASYNC_H */
