@@ -507,12 +507,11 @@ static coap_pdu_t *build_request(coap_session_t *session, client_opts_t *o,
   if (ok)
     ok = coap_add_optlist_pdu(pdu, &opts);
   coap_delete_optlist(opts);
-  if (ok && o->payload_len) {
-    ok = o->block_size
-             ? coap_add_data_large_request(session, pdu, o->payload_len,
-                                           o->payload, NULL, NULL)
-             : coap_add_data(pdu, o->payload_len, o->payload);
-  }
+  /* A body larger than one message needs coap_add_data_large_request()
+   * (Block1 with COAP_BLOCK_USE_LIBCOAP); until the library has block-wise
+   * transfers the body goes in whole and must fit. */
+  if (ok && o->payload_len)
+    ok = coap_add_data(pdu, o->payload_len, o->payload);
   if (!ok) {
     coap_delete_pdu(pdu);
     return NULL;

@@ -24,36 +24,41 @@ expect "GET /nonexistent is 4.04 Not Found" err-has "4.04" \
   "${CLIENT[@]}" "$BASE/nonexistent"
 expect "NON GET /time (-N) is answered" out-re "$TIME_RE" \
   "${CLIENT[@]}" -N "$BASE/time"
+expect "NON GET /time is answered with a NON" out-has "t:NON c:2.05" \
+  "${CLIENT[@]}" -v 7 -N "$BASE/time"
+expect "GET / is a piggybacked ACK 2.05 with Content-Format" out-re \
+  't:ACK c:2\.05 .*Content-Format:text/plain' "${CLIENT[@]}" -v 7 "$BASE/"
 
 # /example_data: starts empty, PUT creates, GET reads back, POST replaces,
 # DELETE removes.
 expect "GET /example_data before any PUT is 4.04" err-has "4.04" \
   "${CLIENT[@]}" "$BASE/example_data"
-expect "PUT /example_data succeeds" rc 0 \
-  "${CLIENT[@]}" -m put -t text -e "hello petrel" "$BASE/example_data"
+expect "PUT /example_data creates: 2.01" out-has "t:ACK c:2.01" \
+  "${CLIENT[@]}" -v 7 -m put -t text -e "hello petrel" "$BASE/example_data"
 expect "GET /example_data shows the PUT data" out-eq "hello petrel" \
   "${CLIENT[@]}" "$BASE/example_data"
-expect "PUT /example_data again (replace)" rc 0 \
-  "${CLIENT[@]}" -m put -e "second value" "$BASE/example_data"
+expect "PUT /example_data again replaces: 2.04" out-has "t:ACK c:2.04" \
+  "${CLIENT[@]}" -v 7 -m put -e "second value" "$BASE/example_data"
 expect "GET /example_data shows the replaced data" out-eq "second value" \
   "${CLIENT[@]}" "$BASE/example_data"
-expect "POST /example_data succeeds" rc 0 \
-  "${CLIENT[@]}" -m post -t json -e '{"posted":1}' "$BASE/example_data"
+expect "POST /example_data: 2.01" out-has "t:ACK c:2.01" \
+  "${CLIENT[@]}" -v 7 -m post -t json -e '{"posted":1}' "$BASE/example_data"
 expect "GET /example_data shows the POST data" out-eq '{"posted":1}' \
   "${CLIENT[@]}" "$BASE/example_data"
-expect "DELETE /example_data succeeds" rc 0 \
-  "${CLIENT[@]}" -m delete "$BASE/example_data"
+expect "DELETE /example_data: 2.02" out-has "t:ACK c:2.02" \
+  "${CLIENT[@]}" -v 7 -m delete "$BASE/example_data"
 expect "GET /example_data after DELETE is 4.04" err-has "4.04" \
   "${CLIENT[@]}" "$BASE/example_data"
 
 # /time: PUT sets the clock, DELETE stops it, an empty PUT restarts it.
-expect "PUT /time 1000000000 succeeds" rc 0 \
-  "${CLIENT[@]}" -m put -e 1000000000 "$BASE/time"
+expect "PUT /time 1000000000: 2.04" out-has "t:ACK c:2.04" \
+  "${CLIENT[@]}" -v 7 -m put -e 1000000000 "$BASE/time"
 expect "GET /time?ticks follows the PUT" out-re '^100000000[0-9]$' \
   "${CLIENT[@]}" "$BASE/time?ticks"
-expect "DELETE /time succeeds" rc 0 "${CLIENT[@]}" -m delete "$BASE/time"
+expect "DELETE /time: 2.02" out-has "t:ACK c:2.02" "${CLIENT[@]}" -v 7 -m delete "$BASE/time"
 expect "GET /time after DELETE is 4.04" err-has "4.04" "${CLIENT[@]}" "$BASE/time"
-expect "empty PUT /time restarts the clock" rc 0 "${CLIENT[@]}" -m put "$BASE/time"
+expect "empty PUT /time restarts the clock: 2.01" out-has "t:ACK c:2.01" \
+  "${CLIENT[@]}" -v 7 -m put "$BASE/time"
 expect "GET /time works again" out-re "$TIME_RE" "${CLIENT[@]}" "$BASE/time"
 
 stop_cleanly coap-server "$SERVER_PID"

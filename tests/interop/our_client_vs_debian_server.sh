@@ -45,8 +45,10 @@ expect "GET /.well-known/core with -A link" out-has "</time>" \
 expect "GET /nonexistent exits 2" rc 2 "${CLIENT[@]}" "$BASE/nonexistent"
 expect "GET /nonexistent prints 4.04 Not Found" err-has "4.04 Not Found" \
   "${CLIENT[@]}" "$BASE/nonexistent"
-expect "GET with -T token and -O option" out-re "$TIME_RE" \
-  "${CLIENT[@]}" -T 0x1234 -O 2049,abc "$BASE/time"
+expect "GET with -T token and an elective -O option" out-re "$TIME_RE" \
+  "${CLIENT[@]}" -T 0x1234 -O 2048,abc "$BASE/time"
+expect "a critical unknown -O option is 4.02 Bad Option" err-has "4.02" \
+  "${CLIENT[@]}" -O 2049,abc "$BASE/time"
 
 OUTFILE="$TMP/index.txt"
 expect "GET / -o file exits 0" rc 0 "${CLIENT[@]}" -o "$OUTFILE" "$BASE/"

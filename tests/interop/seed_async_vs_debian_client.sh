@@ -12,8 +12,15 @@ BASE="coap://[::1]:$SERVER_PORT"
 
 expect "CON GET /async?1 -> done (empty ACK, then separate 2.05)" out-eq "done" \
   "${CLIENT[@]}" "$BASE/async?1"
+expect "on the wire: empty ACK (no token) first" out-re 't:ACK c:0\.00 i:[0-9a-f]+ \{\} \[ \]' \
+  "${CLIENT[@]}" -v 7 "$BASE/async?1"
+expect "on the wire: then a CON 2.05 text/plain 'done'" out-re \
+  "t:CON c:2\.05 i:[0-9a-f]+ \{[0-9a-f]+\} \[ Content-Format:text/plain \] :: 'done'" \
+  "${CLIENT[@]}" -v 7 "$BASE/async?1"
 expect "NON GET /async?1 -> done" out-eq "done" \
   "${CLIENT[@]}" -N "$BASE/async?1"
+expect "NON GET /async?1 -> answered by a NON 2.05" out-has "t:NON c:2.05" \
+  "${CLIENT[@]}" -v 7 -N "$BASE/async?1"
 expect "GET /async?0 -> 4.00 Bad Request" err-has "4.00" \
   "${CLIENT[@]}" "$BASE/async?0"
 expect "GET /other -> 4.04" err-has "4.04" "${CLIENT[@]}" "$BASE/other"
