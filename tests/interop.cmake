@@ -21,6 +21,13 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
                      $<TARGET_FILE:seed_async_server>)
     list(APPEND interop_tests interop_seed_async_vs_debian_client)
   endif()
+  add_test(NAME interop_observe
+           COMMAND bash ${interop_dir}/observe.sh
+                   $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
+  list(APPEND interop_tests interop_observe)
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
+  # Observe (RFC 7641) is not in the library yet: no notifications are sent
+  # and a client rejects those it receives. Enable when it lands.
+  set_tests_properties(interop_observe PROPERTIES DISABLED TRUE)
 endif()

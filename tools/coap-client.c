@@ -573,8 +573,6 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   }
   st->token.s = o->token;
   st->token.length = o->token_len;
-  if (coap_get_log_level() >= COAP_LOG_INFO)
-    coap_show_pdu(COAP_LOG_INFO, pdu);
   if (coap_send(session, pdu) == COAP_INVALID_MID) {
     fprintf(stderr, "coap-client: cannot send the request\n");
     return EXIT_UNDELIVERED;
@@ -583,11 +581,10 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   if (o->observe_seconds) {
     st->observing = 1;
     run(ctx, st, o->observe_seconds);
-    if (st->got_response && !st->done)
-      st->done = 1; /* the duration is over: that is success */
   } else {
     run(ctx, st, o->wait_seconds);
   }
+  st->done = 1; /* freeing the context NACKs what is still pending: quiet */
   if (!st->got_response && st->status == EXIT_TIMEOUT)
     fprintf(stderr, "coap-client: no response within %u s\n",
             o->observe_seconds ? o->observe_seconds : o->wait_seconds);

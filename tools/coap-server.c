@@ -45,7 +45,6 @@ CONST_STR(attr_ct, "ct");
 CONST_STR(attr_rt, "rt");
 CONST_STR(attr_if, "if");
 CONST_STR(attr_title, "title");
-CONST_STR(attr_obs, "obs");
 CONST_STR(val_ct_text, "0");
 CONST_STR(val_title_root, "\"General Info\"");
 CONST_STR(val_title_time, "\"Internal Clock\"");
@@ -339,7 +338,6 @@ static coap_resource_t *init_resources(coap_context_t *ctx) {
   coap_resource_set_get_observable(tm, 1);
   coap_add_attr(tm, &attr_rt, &val_rt_time, 0);
   coap_add_attr(tm, &attr_if, &val_if_time, 0);
-  coap_add_attr(tm, &attr_obs, NULL, 0);
 
   /* The seed page's handler order (session, resource, ...), registered as
    * the page shows. */
