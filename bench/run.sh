@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR -- runs every scenario against Petrel, Debian's
+# libcoap and the UDP echo ceiling, alternating, and prints one table.
+# scripts/bench builds everything first and is the command to use.
+#
+# Servers run on CPU 0 and the load generator on CPU 1 (taskset). Each
+# throughput figure is the median of BENCH_RUNS runs (3) of BENCH_SECONDS
+# (3) seconds, the servers taking turns within each round so that drift on
+# the machine hits all of them alike.
+set -euo pipefail
+B=${1:?usage: bench/run.sh BUILD_DIR}
+RUNS=${BENCH_RUNS:-3}
+SECS=${BENCH_SECONDS:-3}
+PARK=${BENCH_PARK:-100000}
+IDLE=${BENCH_IDLE:-10000}
+OUT=${BENCH_OUT:-$B/bench-results.md}
+LOAD=$B/bench/coap-bench
+declare -A SERVER=([petrel]=$B/bench/petrel_bench_server
+                   [libcoap]=$B/ref_server_libcoap
+                   [echo]=$B/bench/udp_echo)
+HOST=127.0.0.1
+SCPU=${BENCH_SERVER_CPU:-0}
+LCPU=${BENCH_LOAD_CPU:-1}
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+port_base=$((20000 + RANDOM % 20000))
+next_port() { port_base=$((port_base + 1)); echo $port_base; }
+
+# start NAME -> sets SPID and SPORT
+start() {
+  SPORT=$(next_port)
+  taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" >/dev/null 2>&1 &
+  SPID=$!
+  PIDS+=("$SPID")
+  sleep 0.3
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+load() { taskset -c "$LCPU" "$LOAD" "$@" | tail -n 1; }
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
+
+declare -A RES LAT
+ROWS=()
+# throughput NAME "ARGS" SERVERS... : median rate per server
+throughput() {
+  local name=$1 args=$2; shift 2
+  declare -A rates pid port
+  for s in "$@"; do start "$s"; pid[$s]=$SPID; port[$s]=$SPORT; rates[$s]=""; done
+  for ((r = 0; r < RUNS; r++)); do
+    for s in "$@"; do
+      local line; line=$(load $args -d "$SECS" "$HOST" "${port[$s]}")
+      rates[$s]+=" $(field rate "$line")"
+      [ "$s" = petrel ] && LAT[$name]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
+      echo "  $name $s: $line" >&2
+    done
+  done
+  for s in "$@"; do RES[$name,$s]=$(median <<<"${rates[$s]}"); stop "${pid[$s]}"; done
+  ROWS+=("$name")
+}
+
+echo "bench: $RUNS x ${SECS}s per figure; servers on CPU $SCPU, load on CPU $LCPU" >&2
+T0=$SECONDS
+
+throughput "GET /hello, 1 session x 16 in flight (req/s)" "-c 1 -w 16" petrel libcoap echo
+throughput "GET /hello, 1,000 sessions x 1 (req/s)" "-c 1000 -w 1 -W 1" petrel libcoap echo
+throughput "GET /hello NON, 1 session x 16 (req/s)" "-n -c 1 -w 16" petrel libcoap echo
+throughput "separate /async?1, 1,000 sessions x 32 (completed/s)" "-c 1000 -w 32 -p async -q 1 -R 1 -W 2.5" petrel libcoap
+throughput "1 MiB Block2 GET, 1 session (bodies/s)" "-b -p large -c 1 -w 1" petrel libcoap
+
+# ---- pending asyncs: memory, then GET throughput with them parked -------
+pend="GET /hello, 1x16, $PARK separate responses pending (req/s)"
+declare -A ppid pport
+for s in petrel libcoap; do
+  start "$s"; ppid[$s]=$SPID; pport[$s]=$SPORT
+  before=$(rss_kb "$SPID")
+  line=$(load -P "$PARK" -S 1000 -A "async?3600" -L 60 -c 0 "$HOST" "$SPORT")
+  parked=$(field parked "$line")
+  after=$(rss_kb "$SPID")
+  RES[parked,$s]=$parked
+  RES[park_s,$s]=$(field park_s "$line")
+  RES[async_mem,$s]=$(awk -v a="$after" -v b="$before" -v n="$parked" 'BEGIN {if (n > 0) printf "%.0f", (a-b)*1024/n; else print "-"}')
+  echo "  parked $s: $line (RSS $before -> $after kB)" >&2
+done
+declare -A prates
+for ((r = 0; r < RUNS; r++)); do
+  for s in petrel libcoap; do
+    line=$(load -c 1 -w 16 -d "$SECS" "$HOST" "${pport[$s]}")
+    prates[$s]+=" $(field rate "$line")"
+    [ "$s" = petrel ] && LAT[$pend]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
+    echo "  pending $s: $line" >&2
+  done
+done
+for s in petrel libcoap; do RES[$pend,$s]=$(median <<<"${prates[$s]}"); stop "${ppid[$s]}"; done
+ROWS+=("$pend")
+
+# ---- idle sessions: memory ----------------------------------------------
+for s in petrel libcoap; do
+  start "$s"
+  before=$(rss_kb "$SPID")
+  line=$(load -I "$IDLE" -L 60 -c 0 "$HOST" "$SPORT")
+  after=$(rss_kb "$SPID")
+  n=$(field idle "$line")
+  RES[idle_mem,$s]=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN {if (n > 0) printf "%.0f", (a-b)*1024/n; else print "-"}')
+  echo "  idle $s: $line (RSS $before -> $after kB)" >&2
+  stop "$SPID"
+done
+
+# ---- instructions per piggybacked request (callgrind) -------------------
+for s in petrel libcoap; do
+  if ! command -v valgrind >/dev/null; then RES[ir,$s]="-"; continue; fi
+  port=$(next_port)
+  cg=$B/callgrind.$s.out
+  rm -f "$cg"
+  taskset -c "$SCPU" valgrind --tool=callgrind --callgrind-out-file="$cg" \
+    --toggle-collect=coap_io_process "${SERVER[$s]}" "$port" >/dev/null 2>&1 &
+  vpid=$!
+  PIDS+=("$vpid")
+  sleep 2
+  line=$(load -c 1 -w 16 -W 0 -d 3 -t 5 "$HOST" "$port")
+  done_n=$(field completed "$line")
+  stop "$vpid"
+  ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$cg")
+  RES[ir,$s]=$(awk -v i="$ir" -v n="$done_n" 'BEGIN {if (n > 0) printf "%.0f", i/n; else print "-"}')
+  echo "  callgrind $s: $ir Ir / $done_n requests" >&2
+done
+
+# ---- the table -----------------------------------------------------------
+{
+  echo "| scenario | Petrel | libcoap 4.3.1 | UDP echo ceiling | Petrel / libcoap | Petrel / ceiling | Petrel p50 / p99 / p99.9 (us) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for row in "${ROWS[@]}"; do
+    p=${RES[$row,petrel]:-}; l=${RES[$row,libcoap]:-}; e=${RES[$row,echo]:-}
+    ceil=$e
+    [ "$row" = "$pend" ] && ceil=${RES[GET /hello, 1 session x 16 in flight (req/s),echo]}
+    echo "| $row | ${p:--} | ${l:--} | ${e:--} | $(ratio "$p" "$l") | $(ratio "$p" "$ceil") | ${LAT[$row]:--} |"
+  done
+  echo "| separate responses parked: count (seconds) | ${RES[parked,petrel]} (${RES[park_s,petrel]} s) | ${RES[parked,libcoap]} (${RES[park_s,libcoap]} s) | | | | |"
+  echo "| RSS per pending separate response (bytes) | ${RES[async_mem,petrel]} | ${RES[async_mem,libcoap]} | | $(ratio "${RES[async_mem,petrel]}" "${RES[async_mem,libcoap]}") | | |"
+  echo "| RSS per idle session, $IDLE sessions (bytes) | ${RES[idle_mem,petrel]} | ${RES[idle_mem,libcoap]} | | $(ratio "${RES[idle_mem,petrel]}" "${RES[idle_mem,libcoap]}") | | |"
+  echo "| instructions per piggybacked GET (callgrind, user space) | ${RES[ir,petrel]} | ${RES[ir,libcoap]} | | $(ratio "${RES[ir,petrel]}" "${RES[ir,libcoap]}") | | |"
+} | tee "$OUT"
+echo "bench: done in $((SECONDS - T0)) s; table in $OUT" >&2
