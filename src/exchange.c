@@ -7,6 +7,7 @@
 
 #include "exchange.h"
 
+#include "block.h"
 #include "context.h"
 #include "dedup.h"
 #include "pdu.h"
@@ -287,6 +288,7 @@ void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
   pt_timer_cancel(ctx, &ex->timer);
   if (ctx->nack_handler)
     ctx->nack_handler(s, ex->pdu, reason, ex->mid);
+  pt_block_client_failed(s, ex->pdu); /* ends its block transfer, if any */
   exchange_free(ex, now);
   coap_session_release(s);
 }
