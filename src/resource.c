@@ -99,10 +99,9 @@ static coap_resource_t *special_new(const char *label, int flags) {
 
 coap_resource_t *coap_resource_unknown_init2(coap_method_handler_t put_handler,
                                              int flags) {
-  coap_resource_t *r = special_new(
-      UNKNOWN_PATH,
-      flags & (COAP_RESOURCE_FLAGS_MCAST_LIST |
-               COAP_RESOURCE_HANDLE_WELLKNOWN_CORE));
+  coap_resource_t *r =
+      special_new(UNKNOWN_PATH, flags & (COAP_RESOURCE_FLAGS_MCAST_LIST |
+                                         COAP_RESOURCE_HANDLE_WELLKNOWN_CORE));
   if (!r)
     return NULL;
   r->is_unknown = 1;
@@ -146,8 +145,7 @@ coap_resource_t *coap_resource_proxy_uri_init2(coap_method_handler_t handler,
   }
   for (size_t i = 0; i < host_name_count; i++) {
     const char *name = host_name_list[i] ? host_name_list[i] : "";
-    r->proxy_names[i] =
-        coap_new_str_const((const uint8_t *)name, strlen(name));
+    r->proxy_names[i] = coap_new_str_const((const uint8_t *)name, strlen(name));
     if (!r->proxy_names[i]) {
       resource_free(r);
       return NULL;
@@ -160,11 +158,12 @@ coap_resource_t *coap_resource_proxy_uri_init2(coap_method_handler_t handler,
 coap_resource_t *coap_resource_proxy_uri_init(coap_method_handler_t handler,
                                               size_t host_name_count,
                                               const char *host_name_list[]) {
-  return coap_resource_proxy_uri_init2(handler, host_name_count,
-                                       host_name_list, 0);
+  return coap_resource_proxy_uri_init2(handler, host_name_count, host_name_list,
+                                       0);
 }
 
-/* ---- the context's table -------------------------------------------------- */
+/* ---- the context's table --------------------------------------------------
+ */
 
 static void attr_free(coap_attr_t *a) {
   coap_delete_str_const(a->name);
@@ -243,8 +242,8 @@ void coap_add_resource(coap_context_t *context, coap_resource_t *resource) {
   } else if (resource->is_proxy) {
     set_slot(&context->proxy_resource, resource);
   } else {
-    coap_resource_t *old = coap_get_resource_from_uri_path(context,
-                                                           resource->uri_path);
+    coap_resource_t *old =
+        coap_get_resource_from_uri_path(context, resource->uri_path);
     if (old) {
       coap_log_warn("coap_add_resource: duplicate path '%.*s', old one "
                     "deleted\n",
@@ -281,7 +280,8 @@ void pt_resources_free_all(coap_context_t *ctx) {
     coap_delete_resource(ctx, ctx->proxy_resource);
 }
 
-/* ---- simple accessors ------------------------------------------------------ */
+/* ---- simple accessors ------------------------------------------------------
+ */
 
 coap_str_const_t *coap_resource_get_uri_path(coap_resource_t *resource) {
   return resource ? resource->uri_path : NULL;
@@ -290,8 +290,8 @@ coap_str_const_t *coap_resource_get_uri_path(coap_resource_t *resource) {
 void coap_resource_set_mode(coap_resource_t *resource, int mode) {
   if (!resource)
     return;
-  int notify = COAP_RESOURCE_FLAGS_NOTIFY_CON |
-               COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS;
+  int notify =
+      COAP_RESOURCE_FLAGS_NOTIFY_CON | COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS;
   resource->flags = (resource->flags & ~notify) | (mode & notify);
 }
 
@@ -305,7 +305,8 @@ void *coap_resource_get_userdata(coap_resource_t *resource) {
 }
 
 void coap_resource_release_userdata_handler(
-    coap_context_t *context, coap_resource_release_userdata_handler_t callback) {
+    coap_context_t *context,
+    coap_resource_release_userdata_handler_t callback) {
   if (context)
     context->release_userdata = callback;
 }
@@ -327,7 +328,8 @@ int coap_resource_set_dirty(coap_resource_t *r, const coap_string_t *query) {
   return coap_resource_notify_observers(r, query);
 }
 
-/* ---- handlers -------------------------------------------------------------- */
+/* ---- handlers --------------------------------------------------------------
+ */
 
 static pt_handler *handler_slot(coap_resource_t *r, coap_request_t method) {
   if (!r || method < 1 || method > PT_METHODS) {
@@ -390,7 +392,8 @@ void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
     resource_free(r);
 }
 
-/* ---- attributes ------------------------------------------------------------ */
+/* ---- attributes ------------------------------------------------------------
+ */
 
 coap_attr_t *coap_add_attr(coap_resource_t *resource, coap_str_const_t *name,
                            coap_str_const_t *value, int flags) {
@@ -446,7 +449,8 @@ coap_str_const_t *coap_attr_get_value(coap_attr_t *attribute) {
   return attribute ? attribute->value : NULL;
 }
 
-/* ---- one link (RFC 6690 section 2) ----------------------------------------- */
+/* ---- one link (RFC 6690 section 2) -----------------------------------------
+ */
 
 /* Output with the first `skip` characters dropped (for Block2 offsets). */
 typedef struct link_out {

@@ -124,7 +124,8 @@ static int passes_all(const coap_pdu_t *req, coap_resource_t *r) {
   return 1;
 }
 
-/* ---- collecting and printing ---------------------------------------------- */
+/* ---- collecting and printing ----------------------------------------------
+ */
 
 static int by_path(const void *a, const void *b) {
   const coap_str_const_t *pa = (*(coap_resource_t *const *)a)->uri_path;
@@ -183,8 +184,8 @@ static size_t print_links(coap_resource_t **list, size_t n, unsigned char *buf,
     if (pos + sep >= cap)
       break;
     size_t len = cap - pos - sep, offset = 0;
-    coap_print_status_t st = coap_print_link(list[i], buf + pos + sep, &len,
-                                             &offset);
+    coap_print_status_t st =
+        coap_print_link(list[i], buf + pos + sep, &len, &offset);
     if (st & (COAP_PRINT_STATUS_ERROR | COAP_PRINT_STATUS_TRUNC))
       break;
     if (sep)

@@ -31,7 +31,7 @@ static int h_nsent;
 static coap_tick_t h_now;
 static coap_endpoint_t h_ep;
 
-static ssize_t h_send(coap_session_t *s, const uint8_t *data, size_t len) {
+static inline ssize_t h_send(coap_session_t *s, const uint8_t *data, size_t len) {
   /* Every send is counted; the first H_MAX_SENT are kept. */
   if (h_nsent < H_MAX_SENT && len <= sizeof(h_sent_log[0].data)) {
     h_sent_log[h_nsent].session = s;
@@ -43,7 +43,7 @@ static ssize_t h_send(coap_session_t *s, const uint8_t *data, size_t len) {
 }
 
 /* A detached context with the fake clock at 1000 s and the fake send. */
-static coap_context_t *h_context(void) {
+static inline coap_context_t *h_context(void) {
   coap_startup();
   h_now = 1000 * COAP_TICKS_PER_SECOND;
   pt_clock_set_fake(&h_now);
@@ -58,12 +58,12 @@ static coap_context_t *h_context(void) {
   return ctx;
 }
 
-static void h_free(coap_context_t *ctx) {
+static inline void h_free(coap_context_t *ctx) {
   coap_free_context(ctx);
   pt_clock_set_fake(NULL);
 }
 
-static coap_address_t h_peer(uint16_t port) {
+static inline coap_address_t h_peer(uint16_t port) {
   coap_address_t a;
   coap_address_init(&a);
   a.addr.sin.sin_family = AF_INET;
@@ -74,13 +74,13 @@ static coap_address_t h_peer(uint16_t port) {
 }
 
 /* The server session for a peer on the fake endpoint. */
-static coap_session_t *h_server_session(uint16_t port) {
+static inline coap_session_t *h_server_session(uint16_t port) {
   coap_address_t a = h_peer(port);
   return pt_session_for_peer(&h_ep, &a, NULL, -1, h_now);
 }
 
 /* Feeds the wire form of @pdu to @s and frees @pdu. */
-static void h_feed(coap_session_t *s, coap_pdu_t *pdu) {
+static inline void h_feed(coap_session_t *s, coap_pdu_t *pdu) {
   const uint8_t *data;
   size_t len;
   pt_pdu_wire(pdu, &data, &len);
@@ -88,12 +88,12 @@ static void h_feed(coap_session_t *s, coap_pdu_t *pdu) {
   coap_delete_pdu(pdu);
 }
 
-static void h_feed_raw(coap_session_t *s, const uint8_t *data, size_t len) {
+static inline void h_feed_raw(coap_session_t *s, const uint8_t *data, size_t len) {
   pt_recv_datagram(s, data, len, h_now);
 }
 
 /* A request with a one-byte token and a path of one segment (or none). */
-static coap_pdu_t *h_request(coap_pdu_type_t type, coap_pdu_code_t code,
+static inline coap_pdu_t *h_request(coap_pdu_type_t type, coap_pdu_code_t code,
                              coap_mid_t mid, uint8_t token, const char *path) {
   coap_pdu_t *pdu = coap_pdu_init(type, code, mid, 1024);
   coap_add_token(pdu, 1, &token);
@@ -104,7 +104,7 @@ static coap_pdu_t *h_request(coap_pdu_type_t type, coap_pdu_code_t code,
 }
 
 /* Parses datagram @i of the log into a new PDU (caller deletes). */
-static coap_pdu_t *h_parse(int i) {
+static inline coap_pdu_t *h_parse(int i) {
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
   if (i < 0 || i >= h_nsent ||
       !coap_pdu_parse(COAP_PROTO_UDP, h_sent_log[i].data, h_sent_log[i].len,
@@ -116,7 +116,7 @@ static coap_pdu_t *h_parse(int i) {
 }
 
 /* Moves the fake clock and runs due timers. */
-static void h_advance(coap_context_t *ctx, coap_tick_t ticks) {
+static inline void h_advance(coap_context_t *ctx, coap_tick_t ticks) {
   h_now += ticks;
   pt_timers_run(ctx, h_now);
 }

@@ -105,9 +105,10 @@ typedef void (*coap_seed_method_handler_t)(coap_session_t *session,
 
 /**
  * Creates a resource for @p uri_path (no leading '/', e.g. "a/b").
- * @param uri_path The path; borrowed and must outlive the resource, or,
- *                 with COAP_RESOURCE_FLAGS_RELEASE_URI, transferred (then
- *                 freed with coap_delete_str_const() when the resource is).
+ * @param uri_path The path: copied (so coap_make_str_const() results are
+ *                 fine), or, with COAP_RESOURCE_FLAGS_RELEASE_URI,
+ *                 transferred (then freed with coap_delete_str_const() when
+ *                 the resource is, or at once if creation fails).
  * @param flags    COAP_RESOURCE_FLAGS_* ored together.
  * @return A new resource owned by the caller until coap_add_resource(),
  *         or NULL on failure.
@@ -307,9 +308,9 @@ COAP_API void coap_register_handler_seed_order(coap_resource_t *resource,
 /**
  * Adds an attribute shown in /.well-known/core for @p resource.
  * @param resource The resource (borrowed).
- * @param name     Attribute name; borrowed and must outlive the attribute,
- *                 or transferred with COAP_ATTR_FLAGS_RELEASE_NAME.
- * @param value    Attribute value or NULL; borrowed, or transferred with
+ * @param name     Attribute name: copied, or transferred with
+ *                 COAP_ATTR_FLAGS_RELEASE_NAME.
+ * @param value    Attribute value or NULL: copied, or transferred with
  *                 COAP_ATTR_FLAGS_RELEASE_VALUE.
  * @param flags    COAP_ATTR_FLAGS_* ored together.
  * @return The attribute (owned by the resource), or NULL on failure.

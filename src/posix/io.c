@@ -257,19 +257,21 @@ static void handle_event(coap_context_t *ctx, const struct epoll_event *ev,
 /* Keeps the timerfd at the earliest deadline so that an application
  * polling the epoll fd wakes when a timer is due. Only re-armed when the
  * deadline changes. */
-static void arm_timer_fd(coap_context_t *ctx, coap_tick_t next) {
+static void arm_timer_fd(coap_context_t *ctx, coap_tick_t next,
+                         coap_tick_t now) {
   if (next == ctx->timer_fd_armed)
     return;
   struct itimerspec its;
   memset(&its, 0, sizeof(its));
-  if (next) {
-    uint64_t us = coap_ticks_to_rt_us(next);
-    its.it_value.tv_sec = (time_t)(us / 1000000u);
-    its.it_value.tv_nsec = (long)(us % 1000000u) * 1000;
+  if (next) { /* relative: ticks have their own epoch */
+    uint64_t left = next > now ? next - now : 0;
+    uint64_t ns = left * (1000000000u / COAP_TICKS_PER_SECOND);
+    its.it_value.tv_sec = (time_t)(ns / 1000000000u);
+    its.it_value.tv_nsec = (long)(ns % 1000000000u);
     if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
       its.it_value.tv_nsec = 1;
   }
-  if (timerfd_settime(ctx->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+  if (timerfd_settime(ctx->timer_fd, 0, &its, NULL) == 0)
     ctx->timer_fd_armed = next;
 }
 
@@ -277,7 +279,7 @@ static void arm_timer_fd(coap_context_t *ctx, coap_tick_t next) {
  * (0 when none is armed), re-arming the timerfd. */
 static unsigned run_due(coap_context_t *ctx, coap_tick_t now) {
   coap_tick_t next = pt_timers_run(ctx, now);
-  arm_timer_fd(ctx, next);
+  arm_timer_fd(ctx, next, now);
   if (!next)
     return 0;
   coap_tick_t left = next > now ? next - now : 0;

@@ -1,0 +1,33 @@
+# Interop tests (label "interop"): real peers on loopback. Debian's libcoap
+# tools (coap-client-notls, coap-server-notls) and the node-coap client are
+# installed by scripts/deps; a script whose peer is missing exits 77 and the
+# test is reported as skipped. Servers use ephemeral ports.
+if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
+  set(interop_dir ${CMAKE_CURRENT_LIST_DIR}/interop)
+  add_test(NAME interop_debian_client_vs_server
+           COMMAND bash ${interop_dir}/debian_client_vs_server.sh
+                   $<TARGET_FILE:coap-server>)
+  add_test(NAME interop_our_client_vs_debian_server
+           COMMAND bash ${interop_dir}/our_client_vs_debian_server.sh
+                   $<TARGET_FILE:coap-client>)
+  add_test(NAME interop_node_client_vs_server
+           COMMAND bash ${interop_dir}/node_client_vs_server.sh
+                   $<TARGET_FILE:coap-server>)
+  set(interop_tests interop_debian_client_vs_server
+      interop_our_client_vs_debian_server interop_node_client_vs_server)
+  if(TARGET seed_async_server)
+    add_test(NAME interop_seed_async_vs_debian_client
+             COMMAND bash ${interop_dir}/seed_async_vs_debian_client.sh
+                     $<TARGET_FILE:seed_async_server>)
+    list(APPEND interop_tests interop_seed_async_vs_debian_client)
+  endif()
+  add_test(NAME interop_observe
+           COMMAND bash ${interop_dir}/observe.sh
+                   $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
+  list(APPEND interop_tests interop_observe)
+  set_tests_properties(${interop_tests} PROPERTIES
+    LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
+  # Observe (RFC 7641) is not in the library yet: no notifications are sent
+  # and a client rejects those it receives. Enable when it lands.
+  set_tests_properties(interop_observe PROPERTIES DISABLED TRUE)
+endif()

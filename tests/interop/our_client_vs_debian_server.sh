@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Interop (b): our coap-client against Debian's libcoap coap-server-notls.
+# usage: our_client_vs_debian_server.sh PATH/TO/coap-client
+. "$(dirname "$0")/lib.sh"
+CLIENT_BIN=${1:?usage: $0 coap-client}
+need coap-server-notls
+need coap-client-notls
+CLIENT=("$CLIENT_BIN" -B 5)
+
+# coap-server-notls cannot pick a free port itself: try random high ports
+# until one answers.
+start_debian_server() {
+  local attempt port pid
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 40000))
+    coap-server-notls -A ::1 -p "$port" >"$TMP/debian-server.log" 2>&1 &
+    pid=$!
+    sleep 0.3
+    if kill -0 "$pid" 2>/dev/null &&
+      timeout 5 coap-client-notls -B 2 "coap://[::1]:$port/" 2>/dev/null |
+      grep -q libcoap; then
+      BG_PIDS+=("$pid")
+      DEBIAN_PORT=$port
+      echo "started coap-server-notls (pid $pid) on port $port"
+      return 0
+    fi
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  echo "could not start coap-server-notls"
+  return 1
+}
+start_debian_server || exit 1
+BASE="coap://[::1]:$DEBIAN_PORT"
+TIME_RE='^[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}'
+
+expect "GET / shows libcoap's description" out-has "test server made with libcoap" \
+  "${CLIENT[@]}" "$BASE/"
+expect "GET / exits 0" rc 0 "${CLIENT[@]}" "$BASE/"
+expect "GET /time is the time as text" out-re "$TIME_RE" "${CLIENT[@]}" "$BASE/time"
+expect "NON GET /time (-N) is answered" out-re "$TIME_RE" \
+  "${CLIENT[@]}" -N "$BASE/time"
+expect "GET /.well-known/core with -A link" out-has "</time>" \
+  "${CLIENT[@]}" -A link "$BASE/.well-known/core"
+expect "GET /nonexistent exits 2" rc 2 "${CLIENT[@]}" "$BASE/nonexistent"
+expect "GET /nonexistent prints 4.04 Not Found" err-has "4.04 Not Found" \
+  "${CLIENT[@]}" "$BASE/nonexistent"
+expect "GET with -T token and an elective -O option" out-re "$TIME_RE" \
+  "${CLIENT[@]}" -T 0x1234 -O 2048,abc "$BASE/time"
+expect "a critical unknown -O option is 4.02 Bad Option" err-has "4.02" \
+  "${CLIENT[@]}" -O 2049,abc "$BASE/time"
+
+OUTFILE="$TMP/index.txt"
+expect "GET / -o file exits 0" rc 0 "${CLIENT[@]}" -o "$OUTFILE" "$BASE/"
+if grep -q "test server made with libcoap" "$OUTFILE" 2>/dev/null; then
+  pass "-o file holds the payload"
+else
+  fail "-o file holds the payload" "$(head -c 200 "$OUTFILE" 2>&1)"
+fi
+
+expect "PUT /example_data" rc 0 \
+  "${CLIENT[@]}" -m put -t text -e "from petrel" "$BASE/example_data"
+expect "GET /example_data shows it" out-eq "from petrel" \
+  "${CLIENT[@]}" "$BASE/example_data"
+
+# Nothing listens on the port just freed: ICMP or retransmissions must end in
+# a non-zero exit with a message, never a hang.
+spare=$((DEBIAN_PORT == 65535 ? DEBIAN_PORT - 1 : DEBIAN_PORT + 1))
+expect "no server: non-zero exit within -B" rc-nonzero "" \
+  "$CLIENT_BIN" -B 3 "coap://[::1]:$spare/time"
+if grep -qE "not delivered|no response" "$ERR"; then
+  pass "no server: a clear message on stderr"
+else
+  fail "no server: a clear message on stderr" "$(show | tr '\n' '|')"
+fi
+expect "bad URI is a usage error" rc 1 "$CLIENT_BIN" "not a uri"
+finish

@@ -1,0 +1,292 @@
+/*
+ * test_loop.c -- the real event loop on loopback: a Petrel server in its
+ * own thread, a raw UDP client checking types, codes, message IDs, tokens
+ * and options of what is on the wire, timing with tolerance, and wake-ups
+ * from other threads and through an application's own epoll.
+ */
+#include <pthread.h>
+#include <sys/epoll.h>
+
+#include "test.h"
+
+#include "context.h"
+#include "session.h"
+
+#include "seed_handler.h"
+#include "udp_client.h"
+
+static coap_context_t *ctx;
+static uint16_t port;
+static int stop_flag;
+static pthread_t loop;
+
+static void hnd_hello(coap_resource_t *r, coap_session_t *s,
+                      const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 12, (const uint8_t *)"Hello World!");
+}
+
+/* /wait registers with delay 0; the test triggers it from its own thread. */
+static coap_async_t *volatile parked;
+
+static void hnd_wait(coap_resource_t *r, coap_session_t *s,
+                     const coap_pdu_t *req, const coap_string_t *q,
+                     coap_pdu_t *resp) {
+  (void)r, (void)q;
+  coap_async_t *a = coap_find_async(s, coap_pdu_get_token(req));
+  if (!a) {
+    __atomic_store_n(&parked, coap_register_async(s, req, 0),
+                     __ATOMIC_RELEASE);
+    return;
+  }
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 5, (const uint8_t *)"woken");
+}
+
+static coap_tick_t coap_ticks_now_for_test(void) {
+  coap_tick_t now;
+  coap_ticks(&now);
+  return now;
+}
+
+static void *run_loop(void *arg) {
+  uint32_t timeout = (uint32_t)(uintptr_t)arg;
+  while (!__atomic_load_n(&stop_flag, __ATOMIC_ACQUIRE))
+    coap_io_process(ctx, timeout);
+  return NULL;
+}
+
+/* Starts a server on 127.0.0.1 with an ephemeral port; its loop runs
+ * coap_io_process(ctx, @timeout_ms) in a thread (COAP_IO_WAIT blocks until
+ * something happens). */
+static int start_server(uint32_t timeout_ms) {
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  ctx = coap_new_context(NULL);
+  coap_endpoint_t *ep = ctx ? coap_new_endpoint(ctx, &a, COAP_PROTO_UDP) : NULL;
+  if (!ep)
+    return -1;
+  port = coap_address_get_port(&ep->bind_addr);
+  const char *names[] = {"hello", "async", "wait"};
+  for (int i = 0; i < 3; i++) {
+    coap_resource_t *r = coap_resource_init(coap_make_str_const(names[i]), 0);
+    if (i == 0)
+      coap_register_handler(r, COAP_REQUEST_GET, hnd_hello);
+    else if (i == 1)
+      coap_register_handler(r, COAP_REQUEST_GET, hnd_get_with_delay);
+    else
+      coap_register_handler(r, COAP_REQUEST_GET, hnd_wait);
+    coap_add_resource(ctx, r);
+  }
+  stop_flag = 0;
+  parked = NULL;
+
+  return pthread_create(&loop, NULL, run_loop, (void *)(uintptr_t)timeout_ms);
+}
+
+static void stop_server(void) {
+  __atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
+  /* a blocked COAP_IO_WAIT loop is woken by a datagram to itself */
+  udp_client c = udp_client_open(port);
+  const uint8_t ping[4] = {0x40, 0, 0xff, 0xff};
+  udp_send(&c, ping, 4);
+  udp_client_close(&c);
+  pthread_join(loop, NULL);
+  coap_free_context(ctx);
+  ctx = NULL;
+}
+
+/* A GET with a one-byte token, Uri-Path @path and an optional query. */
+static size_t build_get(uint8_t *buf, uint8_t type, uint16_t mid, uint8_t tok,
+                        const char *path, const char *query) {
+  size_t n = 0, plen = strlen(path);
+  buf[n++] = (uint8_t)(0x41 | type << 4);
+  buf[n++] = COAP_REQUEST_CODE_GET;
+  buf[n++] = (uint8_t)(mid >> 8);
+  buf[n++] = (uint8_t)mid;
+  buf[n++] = tok;
+  buf[n++] = (uint8_t)(0xb0 | plen); /* Uri-Path (11), short */
+  memcpy(buf + n, path, plen);
+  n += plen;
+  if (query) {
+    size_t qlen = strlen(query);
+    buf[n++] = (uint8_t)(0x40 | qlen); /* Uri-Query (15): delta 4 */
+    memcpy(buf + n, query, qlen);
+    n += qlen;
+  }
+  return n;
+}
+
+#define T_CON 0
+#define T_NON 1
+
+static uint16_t mid_of(const uint8_t *m) {
+  return (uint16_t)(m[2] << 8 | m[3]);
+}
+
+TEST(piggybacked_get_on_the_wire) {
+  CHECK_INT_EQ(start_server(100), 0);
+  udp_client c = udp_client_open(port);
+  uint8_t req[64], resp[1500];
+  size_t n = build_get(req, T_CON, 0x1234, 0x5a, "hello", NULL);
+  CHECK_INT_EQ(udp_send(&c, req, n), 0);
+  ssize_t r = udp_recv(&c, resp, sizeof(resp), 2000);
+  udp_client_close(&c);
+  stop_server();
+  CHECK(r > 0);
+  CHECK_UINT_EQ(resp[0], 0x61);  /* v1 ACK TKL 1 */
+  CHECK_UINT_EQ(resp[1], 0x45);  /* 2.05 */
+  CHECK_UINT_EQ(mid_of(resp), 0x1234);
+  CHECK_UINT_EQ(resp[4], 0x5a);
+  CHECK_UINT_EQ(resp[5], 0xff);  /* no options, payload marker */
+  CHECK_MEM_EQ(resp + 6, (size_t)r - 6, "Hello World!", 12);
+}
+
+TEST(separate_con_on_the_wire) {
+  CHECK_INT_EQ(start_server(COAP_IO_WAIT), 0);
+  udp_client c = udp_client_open(port);
+  uint8_t req[64], resp[1500];
+  size_t n = build_get(req, T_CON, 0x40b4, 0x01, "async", "1");
+  double t0 = udp_now_ms();
+  udp_send(&c, req, n);
+  ssize_t r1 = udp_recv(&c, resp, sizeof(resp), 1000);
+  double t1 = udp_now_ms();
+  CHECK_INT_EQ(r1, 4);
+  CHECK_MEM_EQ(resp, 4, "\x60\x00\x40\xb4", 4); /* Empty ACK at once */
+  CHECK(t1 - t0 < 500);
+  ssize_t r2 = udp_recv(&c, resp, sizeof(resp), 3000);
+  double t2 = udp_now_ms();
+  CHECK(r2 > 0);
+  CHECK(t2 - t0 > 900 && t2 - t0 < 1800); /* delay 1 s, with tolerance */
+  CHECK_UINT_EQ(resp[0], 0x41);  /* CON, TKL 1 */
+  CHECK_UINT_EQ(resp[1], 0x45);  /* 2.05 */
+  CHECK(mid_of(resp) != 0x40b4); /* a fresh MID */
+  CHECK_UINT_EQ(resp[4], 0x01);  /* the request's token */
+  CHECK_UINT_EQ(resp[5], 0xc0);  /* Content-Format (12), empty = 0 */
+  CHECK_UINT_EQ(resp[6], 0xff);
+  CHECK_MEM_EQ(resp + 7, (size_t)r2 - 7, "done", 4);
+  uint8_t ack[4] = {0x60, 0, resp[2], resp[3]};
+  udp_send(&c, ack, 4);
+  /* acknowledged: nothing more comes */
+  CHECK_INT_EQ(udp_recv(&c, resp, sizeof(resp), 2500), -1);
+  udp_client_close(&c);
+  stop_server();
+}
+
+TEST(separate_non_on_the_wire) {
+  CHECK_INT_EQ(start_server(COAP_IO_WAIT), 0);
+  udp_client c = udp_client_open(port);
+  uint8_t req[64], resp[1500];
+  size_t n = build_get(req, T_NON, 0x553e, 0x02, "async", "1");
+  udp_send(&c, req, n);
+  ssize_t r = udp_recv(&c, resp, sizeof(resp), 3000);
+  udp_client_close(&c);
+  stop_server();
+  CHECK(r > 0);
+  CHECK_UINT_EQ(resp[0], 0x51); /* NON, TKL 1 */
+  CHECK_UINT_EQ(resp[1], 0x45);
+  CHECK(mid_of(resp) != 0x553e);
+  CHECK_UINT_EQ(resp[4], 0x02);
+}
+
+TEST(separate_con_is_retransmitted_without_ack) {
+  CHECK_INT_EQ(start_server(COAP_IO_WAIT), 0);
+  udp_client c = udp_client_open(port);
+  uint8_t req[64], first[1500], again[1500];
+  size_t n = build_get(req, T_CON, 0x0101, 0x03, "async", "1");
+  udp_send(&c, req, n);
+  udp_recv(&c, first, sizeof(first), 1000); /* Empty ACK */
+  ssize_t r1 = udp_recv(&c, first, sizeof(first), 3000);
+  double t1 = udp_now_ms();
+  ssize_t r2 = udp_recv(&c, again, sizeof(again), 4000);
+  double t2 = udp_now_ms();
+  udp_client_close(&c);
+  stop_server();
+  CHECK(r1 > 0);
+  CHECK_MEM_EQ(again, r2, first, r1); /* the same message, same MID */
+  CHECK(t2 - t1 > 1800 && t2 - t1 < 3500); /* ACK_TIMEOUT x [1, 1.5] */
+}
+
+TEST(trigger_from_another_thread_wakes_a_blocked_loop) {
+  CHECK_INT_EQ(start_server(COAP_IO_WAIT), 0);
+  udp_client c = udp_client_open(port);
+  uint8_t req[64], resp[1500];
+  size_t n = build_get(req, T_NON, 0x0202, 0x04, "wait", NULL);
+  udp_send(&c, req, n);
+  coap_async_t *a = NULL;
+  for (int i = 0; i < 200 && !a; i++) {
+    usleep(5000);
+    a = __atomic_load_n(&parked, __ATOMIC_ACQUIRE);
+  }
+  CHECK_NOT_NULL(a);
+  usleep(100000); /* the loop is now blocked in epoll_wait */
+  double t0 = udp_now_ms();
+  coap_async_trigger(a);
+  ssize_t r = udp_recv(&c, resp, sizeof(resp), 2000);
+  double t1 = udp_now_ms();
+  udp_client_close(&c);
+  stop_server();
+  CHECK(r > 0);
+  CHECK_MEM_EQ(resp + r - 5, 5, "woken", 5);
+  CHECK(t1 - t0 < 100); /* at once, not at some later pass */
+}
+
+/* An application that waits in its own epoll on coap_context_get_coap_fd()
+ * with no timeout of its own still gets the separate response on time:
+ * the fd becomes readable when the async's deadline is due. */
+TEST(app_epoll_on_coap_fd_wakes_for_deadlines) {
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  ctx = coap_new_context(&a);
+  CHECK_NOT_NULL(ctx);
+  port = coap_address_get_port(&ctx->endpoints->bind_addr);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("async"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_get_with_delay);
+  coap_add_resource(ctx, r);
+  int coap_fd = coap_context_get_coap_fd(ctx);
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = coap_fd};
+  epoll_ctl(ep, EPOLL_CTL_ADD, coap_fd, &ev);
+  udp_client c = udp_client_open(port);
+  uint8_t req[64], resp[1500];
+  size_t n = build_get(req, T_NON, 0x0303, 0x05, "async", "1");
+  double t0 = udp_now_ms();
+  udp_send(&c, req, n);
+  ssize_t got = -1;
+  while (got < 0 && udp_now_ms() - t0 < 3000) {
+    struct epoll_event out;
+    if (epoll_wait(ep, &out, 1, 3000) == 1)
+      coap_io_process(ctx, COAP_IO_NO_WAIT);
+    coap_io_prepare_epoll(ctx, coap_ticks_now_for_test());
+    got = udp_recv(&c, resp, sizeof(resp), 0);
+  }
+  double t1 = udp_now_ms();
+  udp_client_close(&c);
+  close(ep);
+  coap_free_context(ctx);
+  ctx = NULL;
+  CHECK(got > 0);
+  CHECK_UINT_EQ(resp[1], 0x45);
+  if (!(t1 - t0 > 900 && t1 - t0 < 1800))
+    fprintf(stderr, "separate response after %.0f ms\n", t1 - t0);
+  CHECK(t1 - t0 > 900 && t1 - t0 < 1800);
+}
+
+int main(void) {
+  coap_startup();
+  RUN(piggybacked_get_on_the_wire);
+  RUN(separate_con_on_the_wire);
+  RUN(separate_non_on_the_wire);
+  RUN(separate_con_is_retransmitted_without_ack);
+  RUN(trigger_from_another_thread_wakes_a_blocked_loop);
+  RUN(app_epoll_on_coap_fd_wakes_for_deadlines);
+  return TEST_SUMMARY();
+}

@@ -1,0 +1,474 @@
+/*
+ * coap-server: a small CoAP test server over the public API.
+ *
+ *   coap-server [-A addr] [-p port] [-v level] [-h]
+ *
+ * Listens on UDP addr:port (default [::]:5683; port 0 picks a free port) and
+ * always prints one line "coap-server: listening on ADDR:PORT" to stderr, so
+ * scripts can learn an ephemeral port. Resources:
+ *
+ *   /              GET: a short description of this server
+ *   /time          GET: the server's clock as text ("?ticks": seconds since
+ *                  the epoch); observable, notified every second.
+ *                  PUT with a number sets the clock to those seconds since the
+ *                  epoch, an empty PUT puts it back to real time (2.04, or
+ *                  2.01 after a DELETE); DELETE stops the clock (2.02) and
+ *                  GET then answers 4.04 until the next PUT.
+ *   /async         GET ?N: a separate response "done" after N seconds (the
+ *                  libcoap seed page's example handler, unmodified)
+ *   /example_data  GET the stored body (4.04 when there is none); PUT
+ *                  replaces it (2.04, or 2.01 when there was none); POST
+ *                  stores it (2.01); DELETE removes it (2.02)
+ *   /.well-known/core  from the library (RFC 6690)
+ *
+ * Runs until SIGINT or SIGTERM, then frees everything.
+ */
+#include <coap3/coap.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Strings handed to the library as borrowed coap_str_const_t must outlive
+ * the resources, so they are file-scope statics. */
+#define CONST_STR(var, text)                                                   \
+  static coap_str_const_t var = {sizeof(text) - 1, (const uint8_t *)(text)}
+
+CONST_STR(path_root, "");
+CONST_STR(path_time, "time");
+CONST_STR(path_async, "async");
+CONST_STR(path_data, "example_data");
+CONST_STR(attr_ct, "ct");
+CONST_STR(attr_rt, "rt");
+CONST_STR(attr_if, "if");
+CONST_STR(attr_title, "title");
+CONST_STR(val_ct_text, "0");
+CONST_STR(val_title_root, "\"General Info\"");
+CONST_STR(val_title_time, "\"Internal Clock\"");
+CONST_STR(val_rt_time, "\"ticks\"");
+CONST_STR(val_if_time, "\"clock\"");
+CONST_STR(val_title_async, "\"Separate response after ?N seconds\"");
+CONST_STR(val_title_data, "\"Example Data\"");
+CONST_STR(val_rt_data, "\"example\"");
+
+static const char INDEX_TEXT[] =
+    "This is a test server made with Petrel, a CoAP library with libcoap's "
+    "API.\n"
+    "Resources: /time, /async?N, /example_data, /.well-known/core\n";
+
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig) {
+  (void)sig;
+  quit = 1;
+}
+
+/* ---- body helpers ----------------------------------------------------------- */
+
+static void release_copy(coap_session_t *session, void *app_ptr) {
+  (void)session;
+  free(app_ptr);
+}
+
+/* Answers with a private copy of @data: the library borrows a response
+ * body until it calls the release function, possibly after later requests
+ * have changed the original. */
+static void respond_copy(coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *request, coap_pdu_t *response,
+                         const coap_string_t *query, uint16_t media_type,
+                         int maxage, const uint8_t *data, size_t len) {
+  uint8_t *copy = malloc(len ? len : 1);
+  if (!copy) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return;
+  }
+  memcpy(copy, data, len);
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  if (!coap_add_data_large_response(resource, session, request, response, query,
+                                    media_type, maxage, 0, len, copy,
+                                    release_copy, copy))
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+}
+
+/* ---- / ------------------------------------------------------------------------ */
+
+static void hnd_get_index(coap_resource_t *resource, coap_session_t *session,
+                          const coap_pdu_t *request, const coap_string_t *query,
+                          coap_pdu_t *response) {
+  respond_copy(resource, session, request, response, query,
+               COAP_MEDIATYPE_TEXT_PLAIN, -1, (const uint8_t *)INDEX_TEXT,
+               strlen(INDEX_TEXT));
+}
+
+/* ---- /time ----------------------------------------------------------------- */
+
+/* The clock: real time plus offset; stopped (GET answers 4.04) after a
+ * DELETE until the next PUT. */
+static struct {
+  int running;
+  time_t offset;
+} server_clock = {1, 0};
+
+static void hnd_get_time(coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response) {
+  if (!server_clock.running) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_NOT_FOUND);
+    return;
+  }
+  time_t now = time(NULL) + server_clock.offset;
+  char buf[64];
+  size_t len;
+  struct tm tm;
+  if (query && coap_string_equal(query, coap_make_str_const("ticks")))
+    len = (size_t)snprintf(buf, sizeof(buf), "%lld", (long long)now);
+  else if (gmtime_r(&now, &tm))
+    len = strftime(buf, sizeof(buf), "%b %d %H:%M:%S", &tm);
+  else
+    len = 0;
+  if (len == 0 || len >= sizeof(buf)) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return;
+  }
+  respond_copy(resource, session, request, response, query,
+               COAP_MEDIATYPE_TEXT_PLAIN, 1, (const uint8_t *)buf, len);
+}
+
+static void hnd_put_time(coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response) {
+  (void)session;
+  (void)query;
+  size_t len = 0;
+  const uint8_t *data = NULL;
+  coap_get_data(request, &len, &data);
+  long long seconds = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (data[i] < '0' || data[i] > '9' || seconds > 100000000000LL) {
+      coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
+      return;
+    }
+    seconds = seconds * 10 + (data[i] - '0');
+  }
+  coap_pdu_set_code(response, server_clock.running ? COAP_RESPONSE_CODE_CHANGED
+                                                   : COAP_RESPONSE_CODE_CREATED);
+  server_clock.running = 1;
+  server_clock.offset = len ? (time_t)seconds - time(NULL) : 0;
+  coap_resource_notify_observers(resource, NULL);
+}
+
+static void hnd_delete_time(coap_resource_t *resource, coap_session_t *session,
+                            const coap_pdu_t *request, const coap_string_t *query,
+                            coap_pdu_t *response) {
+  (void)session;
+  (void)request;
+  (void)query;
+  server_clock.running = 0;
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_DELETED);
+  coap_resource_notify_observers(resource, NULL);
+}
+
+/* ---- /async: the seed page's example handler, as published ------------------- */
+
+/*
+ * This example is used to demonstrate how to set up and use a "separate"
+ * response (empty ACK followed by data response at a later stage).
+ */
+static void
+hnd_get_with_delay(coap_session_t *session,
+              coap_resource_t *resource,
+              coap_pdu_t *request,
+              coap_string_t *query,
+              coap_pdu_t *response) {
+  unsigned long delay = 5;
+  size_t size;
+  coap_async_t *async;
+  coap_bin_const_t token = coap_pdu_get_token(request);
+  /*
+   * See if this is the initial, or delayed request
+   */
+  async = coap_find_async(session, token);
+  if (!async) {
+    /* Set up an async request to trigger delay in the future */
+    if (query) {
+      const uint8_t *p = query->s;
+      delay = 0;
+      for (size = query->length; size; --size, ++p)
+        delay = delay * 10 + (*p - '0');
+      if (delay == 0) {
+        coap_log_info("async: delay of 0 not supported\n");
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
+        return;
+      }
+    }
+    async = coap_register_async(session,
+                                request,
+                                COAP_TICKS_PER_SECOND * delay);
+    if (async == NULL) {
+      coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+      return;
+    }
+    /*
+     * Not setting response code will cause empty ACK to be sent
+     * if Confirmable
+     */
+    return;
+  }
+  /* async is set up, so this is the delayed request */
+  /* remove any stored app data associated with 'async' here */
+  /* Send back the appropriate data */
+  coap_add_data_large_response(resource, session, request, response,
+                               query, COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, 4,
+                               (const uint8_t *)"done", NULL, NULL);
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  /* async is automatically removed by libcoap on return from this handler */
+}
+
+/* ---- /example_data -------------------------------------------------------------- */
+
+static struct {
+  uint8_t *body; /* owned; NULL when there is no data */
+  size_t len;
+  uint16_t media_type;
+} example_data;
+
+static void hnd_get_data(coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response) {
+  if (!example_data.body) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_NOT_FOUND);
+    return;
+  }
+  respond_copy(resource, session, request, response, query,
+               example_data.media_type, -1, example_data.body, example_data.len);
+}
+
+/* Stores the request's body; returns 1 if there was data before, 0 if not,
+ * -1 when out of memory (the response code is then set). */
+static int store_data(const coap_pdu_t *request, coap_pdu_t *response) {
+  size_t len = 0;
+  const uint8_t *data = NULL;
+  coap_get_data(request, &len, &data);
+  uint8_t *copy = malloc(len ? len : 1);
+  if (!copy) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return -1;
+  }
+  if (len)
+    memcpy(copy, data, len);
+  coap_opt_iterator_t it;
+  coap_opt_t *cf = coap_check_option(request, COAP_OPTION_CONTENT_FORMAT, &it);
+  int existed = example_data.body != NULL;
+  free(example_data.body);
+  example_data.body = copy;
+  example_data.len = len;
+  example_data.media_type =
+      cf ? (uint16_t)coap_decode_var_bytes(coap_opt_value(cf), coap_opt_length(cf))
+         : COAP_MEDIATYPE_TEXT_PLAIN;
+  return existed;
+}
+
+static void hnd_put_data(coap_resource_t *resource, coap_session_t *session,
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response) {
+  (void)session;
+  (void)query;
+  int existed = store_data(request, response);
+  if (existed < 0)
+    return;
+  coap_pdu_set_code(response, existed ? COAP_RESPONSE_CODE_CHANGED
+                                      : COAP_RESPONSE_CODE_CREATED);
+  coap_resource_notify_observers(resource, NULL);
+}
+
+static void hnd_post_data(coap_resource_t *resource, coap_session_t *session,
+                          const coap_pdu_t *request, const coap_string_t *query,
+                          coap_pdu_t *response) {
+  (void)session;
+  (void)query;
+  if (store_data(request, response) < 0)
+    return;
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CREATED);
+  coap_resource_notify_observers(resource, NULL);
+}
+
+static void hnd_delete_data(coap_resource_t *resource, coap_session_t *session,
+                            const coap_pdu_t *request, const coap_string_t *query,
+                            coap_pdu_t *response) {
+  (void)session;
+  (void)request;
+  (void)query;
+  free(example_data.body);
+  example_data.body = NULL;
+  example_data.len = 0;
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_DELETED);
+  coap_resource_notify_observers(resource, NULL);
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static coap_resource_t *add_resource(coap_context_t *ctx, coap_str_const_t *path,
+                                     coap_str_const_t *title) {
+  coap_resource_t *r = coap_resource_init(path, 0);
+  if (!r)
+    return NULL;
+  coap_add_attr(r, &attr_ct, &val_ct_text, 0);
+  coap_add_attr(r, &attr_title, title, 0);
+  coap_add_resource(ctx, r);
+  return r;
+}
+
+/* Registers the resources; returns /time (to notify its observers), or
+ * NULL on failure. */
+static coap_resource_t *init_resources(coap_context_t *ctx) {
+  coap_resource_t *root = add_resource(ctx, &path_root, &val_title_root);
+  coap_resource_t *tm = add_resource(ctx, &path_time, &val_title_time);
+  coap_resource_t *async = add_resource(ctx, &path_async, &val_title_async);
+  coap_resource_t *data = add_resource(ctx, &path_data, &val_title_data);
+  if (!root || !tm || !async || !data)
+    return NULL;
+  coap_register_handler(root, COAP_REQUEST_GET, hnd_get_index);
+
+  coap_register_handler(tm, COAP_REQUEST_GET, hnd_get_time);
+  coap_register_handler(tm, COAP_REQUEST_PUT, hnd_put_time);
+  coap_register_handler(tm, COAP_REQUEST_DELETE, hnd_delete_time);
+  coap_resource_set_get_observable(tm, 1);
+  coap_add_attr(tm, &attr_rt, &val_rt_time, 0);
+  coap_add_attr(tm, &attr_if, &val_if_time, 0);
+
+  /* The seed page's handler order (session, resource, ...), registered as
+   * the page shows. */
+  coap_register_handler(async, COAP_REQUEST_GET, hnd_get_with_delay);
+
+  coap_register_handler(data, COAP_REQUEST_GET, hnd_get_data);
+  coap_register_handler(data, COAP_REQUEST_PUT, hnd_put_data);
+  coap_register_handler(data, COAP_REQUEST_POST, hnd_post_data);
+  coap_register_handler(data, COAP_REQUEST_DELETE, hnd_delete_data);
+  coap_resource_set_get_observable(data, 1);
+  coap_add_attr(data, &attr_rt, &val_rt_data, 0);
+  return tm;
+}
+
+typedef struct {
+  const char *addr;
+  unsigned port;
+  int log_level;
+} server_opts_t;
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: coap-server [-A addr] [-p port] [-v level] [-h]\n"
+             "  -A addr   address to listen on (default ::, all addresses)\n"
+             "  -p port   UDP port (default 5683; 0 picks a free one)\n"
+             "  -v level  log level 0..8 (default 4, warnings)\n"
+             "  -h        this text\n"
+             "Prints 'coap-server: listening on ADDR:PORT' to stderr once "
+             "ready.\n");
+}
+
+/* Returns -1 to exit successfully (help), 0 on a usage error, 1 to go on. */
+static int parse_args(int argc, char **argv, server_opts_t *o) {
+  o->addr = "::";
+  o->port = COAP_DEFAULT_PORT;
+  o->log_level = COAP_LOG_WARN;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return -1;
+    }
+    if (i + 1 >= argc || a[0] != '-' || a[1] == '\0' || a[2] != '\0' ||
+        !strchr("Apv", a[1])) {
+      usage(stderr);
+      return 0;
+    }
+    const char *v = argv[++i];
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    int numeric = *v && *end == '\0';
+    if (a[1] == 'A') {
+      o->addr = v;
+    } else if (a[1] == 'p' && numeric && n <= 0xFFFF) {
+      o->port = (unsigned)n;
+    } else if (a[1] == 'v' && numeric && n <= COAP_LOG_OSCORE) {
+      o->log_level = (int)n;
+    } else {
+      fprintf(stderr, "coap-server: bad value '%s' for %s\n", v, a);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
+  coap_str_const_t host = {strlen(o->addr), (const uint8_t *)o->addr};
+  coap_addr_info_t *info = coap_resolve_address_info(
+      &host, COAP_DEFAULT_PORT, 0, 0, 0, 0, COAP_URI_SCHEME_COAP_BIT,
+      COAP_RESOLVE_TYPE_LOCAL);
+  if (!info) {
+    fprintf(stderr, "coap-server: cannot resolve '%s'\n", o->addr);
+    return NULL;
+  }
+  coap_address_t addr;
+  coap_address_copy(&addr, &info->addr);
+  coap_free_address_info(info);
+  coap_address_set_port(&addr, (uint16_t)o->port); /* 0 stays 0: ephemeral */
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP);
+  if (!ep) {
+    fprintf(stderr, "coap-server: cannot listen on %s port %u\n", o->addr,
+            o->port);
+    return NULL;
+  }
+  /* "ADDR:PORT UDP" -> "ADDR:PORT", the bound port included. */
+  const char *desc = coap_endpoint_str(ep);
+  fprintf(stderr, "coap-server: listening on %.*s\n", (int)strcspn(desc, " "),
+          desc);
+  fflush(stderr);
+  return ep;
+}
+
+static void serve(coap_context_t *ctx, coap_resource_t *time_resource) {
+  time_t last = time(NULL);
+  while (!quit) {
+    if (coap_io_process(ctx, 1000) < 0)
+      break;
+    time_t now = time(NULL);
+    if (now != last && server_clock.running) {
+      coap_resource_notify_observers(time_resource, NULL);
+      last = now;
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  server_opts_t o;
+  int r = parse_args(argc, argv, &o);
+  if (r <= 0)
+    return r < 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal; /* no SA_RESTART: wake coap_io_process up */
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  coap_startup();
+  coap_set_log_level((coap_log_t)o.log_level);
+  int status = EXIT_FAILURE;
+  coap_context_t *ctx = coap_new_context(NULL);
+  if (ctx) {
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_resource_t *time_resource = init_resources(ctx);
+    if (time_resource && listen_on(ctx, &o)) {
+      serve(ctx, time_resource);
+      status = EXIT_SUCCESS;
+    }
+    coap_free_context(ctx); /* frees endpoints, sessions and resources */
+  }
+  free(example_data.body);
+  coap_cleanup();
+  return status;
+}
