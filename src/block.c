@@ -25,7 +25,8 @@ void pt_context_set_max_body_size(coap_context_t *ctx, size_t size) {
     ctx->max_body_size = size ? size : PT_DEFAULT_MAX_BODY_SIZE;
 }
 
-/* ---- the request key ------------------------------------------------------ */
+/* ---- the request key ------------------------------------------------------
+ */
 
 /* The options that name what a request is about. */
 static int key_option(coap_option_num_t n) {
@@ -91,7 +92,8 @@ coap_tick_t pt_block_expiry(const coap_session_t *s, coap_tick_t now) {
   return now + pt_exchange_lifetime(s);
 }
 
-/* ---- teardown ------------------------------------------------------------- */
+/* ---- teardown -------------------------------------------------------------
+ */
 
 void pt_block_free_all(coap_context_t *ctx) {
   pt_block_srv_free_all(ctx);

@@ -61,8 +61,8 @@ uint32_t pt_block_value(unsigned num, int m, unsigned szx);
 
 /* Adds or replaces option @number (Block1/Block2) of @pdu with (num, m,
  * szx). Returns 1 or 0. */
-int pt_block_set(coap_pdu_t *pdu, coap_option_num_t number, unsigned num,
-                 int m, unsigned szx);
+int pt_block_set(coap_pdu_t *pdu, coap_option_num_t number, unsigned num, int m,
+                 unsigned szx);
 
 /* Raw decode of option @number of @pdu (borrowed): 1 if present with a
  * value of 0..3 bytes; *num, *m, *szx (0..7, unchecked) filled. */

@@ -22,22 +22,22 @@
 #include "session.h"
 
 struct pt_blk_cli {
-  pt_hash_node node;           /* ctx->blk_cli by (session, tok) */
-  pt_timer timer;              /* expiry */
-  coap_session_t *session;     /* holds a reference */
-  coap_pdu_t *orig;            /* owned: the application's request, no
-                                  Block1 payload */
-  uint8_t tok[8];              /* token of the request in flight */
+  pt_hash_node node;       /* ctx->blk_cli by (session, tok) */
+  pt_timer timer;          /* expiry */
+  coap_session_t *session; /* holds a reference */
+  coap_pdu_t *orig;        /* owned: the application's request, no
+                              Block1 payload */
+  uint8_t tok[8];          /* token of the request in flight */
   size_t tok_len;
   /* upload (Block1) */
-  const uint8_t *tx;           /* the application's (see release) */
+  const uint8_t *tx; /* the application's (see release) */
   size_t tx_len;
   coap_release_large_data_t release;
   void *app_ptr;
   unsigned tx_szx;
   int tx_on;
   /* download (Block2) */
-  coap_binary_t *body;         /* owned, SINGLE_BODY only */
+  coap_binary_t *body; /* owned, SINGLE_BODY only */
   size_t body_len;
   uint8_t etag[8];
   size_t etag_len;
@@ -48,7 +48,8 @@ struct pt_blk_cli {
 #define SZX_SIZE(szx) ((size_t)1 << ((szx) + 4))
 #define BLOCK_OVERHEAD 6
 
-/* ---- lookup and lifetime -------------------------------------------------- */
+/* ---- lookup and lifetime --------------------------------------------------
+ */
 
 typedef struct cli_key {
   const coap_session_t *session;
@@ -68,8 +69,8 @@ static int cli_eq(const pt_hash_node *n, const void *key) {
 
 static pt_blk_cli *cli_find(coap_session_t *s, coap_bin_const_t token) {
   cli_key k = {s, token};
-  pt_hash_node *n = pt_hashmap_find(&s->context->blk_cli, cli_hash(s, token),
-                                    cli_eq, &k);
+  pt_hash_node *n =
+      pt_hashmap_find(&s->context->blk_cli, cli_hash(s, token), cli_eq, &k);
   return n ? PT_CONTAINER_OF(n, pt_blk_cli, node) : NULL;
 }
 
@@ -147,7 +148,8 @@ void pt_block_client_failed(coap_session_t *s, const coap_pdu_t *pdu) {
     cli_free(c);
 }
 
-/* ---- follow-up requests ------------------------------------------------------ */
+/* ---- follow-up requests
+ * ------------------------------------------------------ */
 
 static const coap_option_num_t skip_tx[] = {COAP_OPTION_BLOCK1};
 static const coap_option_num_t skip_rx[] = {
@@ -162,10 +164,9 @@ static int send_next(pt_blk_cli *c, coap_option_num_t which, unsigned num,
                      coap_tick_t now) {
   coap_session_t *s = c->session;
   int tx = which == COAP_OPTION_BLOCK1;
-  coap_pdu_t *p = coap_pdu_init(coap_pdu_get_type(c->orig),
-                                coap_pdu_get_code(c->orig),
-                                pt_session_next_mid(s),
-                                coap_session_max_pdu_size(s));
+  coap_pdu_t *p =
+      coap_pdu_init(coap_pdu_get_type(c->orig), coap_pdu_get_code(c->orig),
+                    pt_session_next_mid(s), coap_session_max_pdu_size(s));
   uint8_t tok[8];
   size_t tlen = 0;
   coap_session_new_token(s, &tlen, tok);
@@ -199,7 +200,8 @@ static int send_rx_request(pt_blk_cli *c, unsigned num, unsigned szx,
   return send_next(c, COAP_OPTION_BLOCK2, num, 0, szx, payload, n, now);
 }
 
-/* ---- coap_add_data_large_request --------------------------------------------- */
+/* ---- coap_add_data_large_request
+ * --------------------------------------------- */
 
 static size_t room(const coap_pdu_t *pdu) {
   size_t max = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
@@ -257,8 +259,7 @@ int coap_add_data_large_request(coap_session_t *session, coap_pdu_t *pdu,
   }
   if (!(session->context->block_mode & COAP_BLOCK_USE_LIBCOAP))
     goto done;
-  if (start_upload(session, pdu, length, data, release_func, app_ptr,
-                   pt_now()))
+  if (start_upload(session, pdu, length, data, release_func, app_ptr, pt_now()))
     return 1;
 done:
   if (release_func)
@@ -266,7 +267,8 @@ done:
   return ok;
 }
 
-/* ---- responses --------------------------------------------------------------- */
+/* ---- responses
+ * --------------------------------------------------------------- */
 
 /* Hands @pdu to the application as the answer to its original request,
  * with its original token. */
@@ -284,9 +286,8 @@ static coap_response_t deliver(pt_blk_cli *c, const coap_pdu_t *pdu) {
       copy = NULL;
     }
   }
-  coap_response_t r = ctx->response_handler(c->session, c->orig,
-                                            copy ? copy : pdu,
-                                            coap_pdu_get_mid(pdu));
+  coap_response_t r = ctx->response_handler(
+      c->session, c->orig, copy ? copy : pdu, coap_pdu_get_mid(pdu));
   coap_delete_pdu(copy);
   return r;
 }
@@ -295,9 +296,9 @@ static coap_response_t deliver(pt_blk_cli *c, const coap_pdu_t *pdu) {
  * Block2, the reassembled payload. */
 static coap_response_t deliver_body(pt_blk_cli *c, const coap_pdu_t *last) {
   static const coap_option_num_t skip[] = {COAP_OPTION_BLOCK2};
-  coap_pdu_t *w = coap_pdu_init(coap_pdu_get_type(last),
-                                coap_pdu_get_code(last), coap_pdu_get_mid(last),
-                                0);
+  coap_pdu_t *w =
+      coap_pdu_init(coap_pdu_get_type(last), coap_pdu_get_code(last),
+                    coap_pdu_get_mid(last), 0);
   coap_bin_const_t tok = coap_pdu_get_token(last);
   if (!w || !coap_add_token(w, tok.length, tok.s) ||
       !pt_block_copy_options(w, last, skip, 1) ||
@@ -349,8 +350,7 @@ static coap_response_t take_block2(pt_blk_cli *c, const coap_pdu_t *pdu,
   if (single) {
     if (start != c->body_len || start + plen > ctx->max_body_size)
       goto give_up;
-    c->body = coap_block_build_body(c->body, plen, pdata, start,
-                                    start + plen);
+    c->body = coap_block_build_body(c->body, plen, pdata, start, start + plen);
     if (!c->body)
       goto give_up;
     c->body_len = start + plen;
@@ -362,7 +362,7 @@ static coap_response_t take_block2(pt_blk_cli *c, const coap_pdu_t *pdu,
     return r;
   cli_free(c);
   return r;
-give_up: {
+give_up : {
   coap_response_t r2 = deliver(c, pdu);
   cli_free(c);
   return r2;
@@ -411,8 +411,8 @@ int pt_block_client_response(coap_session_t *s, struct pt_exchange *ex,
   if (!c) {
     unsigned an, as;
     int am;
-    if (!ex || (pt_block_peek(ex->pdu, COAP_OPTION_BLOCK2, &an, &am, &as) &&
-                an != 0))
+    if (!ex ||
+        (pt_block_peek(ex->pdu, COAP_OPTION_BLOCK2, &an, &am, &as) && an != 0))
       return 0; /* random access: the application asked for this block */
     coap_pdu_t *orig = pt_pdu_clone(ex->pdu);
     if (!orig || !(c = cli_new(s, orig, now)))

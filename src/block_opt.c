@@ -25,11 +25,11 @@ uint32_t pt_block_value(unsigned num, int m, unsigned szx) {
   return ((uint32_t)num << 4) | (m ? 0x08u : 0) | (szx & 7u);
 }
 
-int pt_block_set(coap_pdu_t *pdu, coap_option_num_t number, unsigned num,
-                 int m, unsigned szx) {
+int pt_block_set(coap_pdu_t *pdu, coap_option_num_t number, unsigned num, int m,
+                 unsigned szx) {
   uint8_t buf[4];
-  unsigned len = coap_encode_var_safe(buf, sizeof(buf),
-                                      pt_block_value(num, m, szx));
+  unsigned len =
+      coap_encode_var_safe(buf, sizeof(buf), pt_block_value(num, m, szx));
   return pt_pdu_update_option(pdu, number, len, buf) != 0;
 }
 
@@ -80,7 +80,8 @@ int pt_block_copy_options(coap_pdu_t *dst, const coap_pdu_t *src,
   return 1;
 }
 
-/* ---- decoding --------------------------------------------------------------- */
+/* ---- decoding ---------------------------------------------------------------
+ */
 
 unsigned int coap_opt_block_num(const coap_opt_t *block_opt) {
   uint32_t len = block_opt ? coap_opt_length(block_opt) : 0;
@@ -139,7 +140,8 @@ int coap_get_data_large(const coap_pdu_t *pdu, size_t *len,
   unsigned num, szx;
   int m;
   if (pt_block_peek(pdu, request ? COAP_OPTION_BLOCK1 : COAP_OPTION_BLOCK2,
-                    &num, &m, &szx) && szx < 7) {
+                    &num, &m, &szx) &&
+      szx < 7) {
     *offset = (size_t)num << (szx + 4);
     uint64_t size = pt_block_uint_opt(
         pdu, request ? COAP_OPTION_SIZE1 : COAP_OPTION_SIZE2, 0);
@@ -150,7 +152,8 @@ int coap_get_data_large(const coap_pdu_t *pdu, size_t *len,
   return have;
 }
 
-/* ---- encoding --------------------------------------------------------------- */
+/* ---- encoding ---------------------------------------------------------------
+ */
 
 int coap_write_block_b_opt(coap_session_t *session, coap_block_b_t *block,
                            coap_option_num_t number, coap_pdu_t *pdu,
@@ -177,9 +180,9 @@ int coap_write_block_b_opt(coap_session_t *session, coap_block_b_t *block,
   block->aszx = szx;
   block->m = start + ((size_t)1 << (szx + 4)) < data_length;
   size_t rest = data_length > start ? data_length - start : 0;
-  block->chunk_size = (uint32_t)(rest < ((size_t)1 << (szx + 4))
-                                     ? rest
-                                     : ((size_t)1 << (szx + 4)));
+  block->chunk_size =
+      (uint32_t)(rest < ((size_t)1 << (szx + 4)) ? rest
+                                                 : ((size_t)1 << (szx + 4)));
   block->defined = 1;
   return pt_block_set(pdu, number, block->num, block->m, szx) ? 1 : -1;
 }

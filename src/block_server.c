@@ -26,28 +26,28 @@
 #include "session.h"
 
 struct pt_blk_srv {
-  pt_hash_node node;           /* ctx->blk_srv */
-  pt_timer timer;              /* expiry */
-  coap_session_t *session;     /* holds a reference */
-  uint8_t *key;                /* owned request key */
+  pt_hash_node node;       /* ctx->blk_srv */
+  pt_timer timer;          /* expiry */
+  coap_session_t *session; /* holds a reference */
+  uint8_t *key;            /* owned request key */
   size_t key_len;
-  coap_pdu_t *tmpl;            /* owned: code and options of block 0 */
-  coap_pdu_t *resp;            /* while pending: the response (borrowed) */
-  const uint8_t *data;         /* the application's (see release) */
+  coap_pdu_t *tmpl;    /* owned: code and options of block 0 */
+  coap_pdu_t *resp;    /* while pending: the response (borrowed) */
+  const uint8_t *data; /* the application's (see release) */
   size_t length;
   coap_release_large_data_t release;
   void *app_ptr;
-  int more;                    /* the block put in resp was not the last */
-  int bad_block;               /* the asked-for block lies past the body */
+  int more;      /* the block put in resp was not the last */
+  int bad_block; /* the asked-for block lies past the body */
 };
 
 struct pt_blk_rx {
-  pt_hash_node node;           /* ctx->blk_rx */
-  pt_timer timer;              /* expiry */
-  coap_session_t *session;     /* holds a reference */
-  uint8_t *key;                /* owned request key */
+  pt_hash_node node;       /* ctx->blk_rx */
+  pt_timer timer;          /* expiry */
+  coap_session_t *session; /* holds a reference */
+  uint8_t *key;            /* owned request key */
   size_t key_len;
-  uint8_t *buf;                /* owned: the body so far */
+  uint8_t *buf; /* owned: the body so far */
   size_t len, cap;
 };
 
@@ -60,7 +60,8 @@ static const coap_option_num_t skip_b2[] = {COAP_OPTION_BLOCK2};
  * marker may add to a PDU. */
 #define BLOCK_OVERHEAD 6
 
-/* ---- held bodies ---------------------------------------------------------- */
+/* ---- held bodies ----------------------------------------------------------
+ */
 
 static int srv_eq(const pt_hash_node *n, const void *key) {
   const pt_blk_srv *b = PT_CONTAINER_OF(n, pt_blk_srv, node);
@@ -69,12 +70,10 @@ static int srv_eq(const pt_hash_node *n, const void *key) {
          memcmp(b->key, k->bytes, k->len) == 0;
 }
 
-static pt_blk_srv *srv_find(coap_session_t *s, const uint8_t *key,
-                            size_t len) {
+static pt_blk_srv *srv_find(coap_session_t *s, const uint8_t *key, size_t len) {
   struct pt_blk_key k = {s, key, len};
   pt_hash_node *n = pt_hashmap_find(&s->context->blk_srv,
-                                    pt_block_key_hash(s, key, len), srv_eq,
-                                    &k);
+                                    pt_block_key_hash(s, key, len), srv_eq, &k);
   return n ? PT_CONTAINER_OF(n, pt_blk_srv, node) : NULL;
 }
 
@@ -111,7 +110,8 @@ void pt_block_srv_free_all(coap_context_t *ctx) {
     srv_free(PT_CONTAINER_OF(n, pt_blk_srv, node));
 }
 
-/* ---- putting one block into a response ------------------------------------ */
+/* ---- putting one block into a response ------------------------------------
+ */
 
 static size_t room(const coap_pdu_t *pdu) {
   size_t max = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
@@ -157,7 +157,8 @@ static void reset_to_error(coap_pdu_t *resp, const coap_pdu_t *req,
   coap_add_token(resp, tok.length, tok.s);
 }
 
-/* ---- coap_add_data_large_response ------------------------------------------ */
+/* ---- coap_add_data_large_response ------------------------------------------
+ */
 
 static pt_blk_srv *srv_new(coap_session_t *s, const coap_pdu_t *req,
                            coap_pdu_t *resp) {
@@ -196,22 +197,19 @@ static int add_blocked(pt_blk_srv *b, const coap_pdu_t *req, coap_pdu_t *resp,
   return rc != 0;
 }
 
-int coap_add_data_large_response(coap_resource_t *resource,
-                                 coap_session_t *session,
-                                 const coap_pdu_t *request,
-                                 coap_pdu_t *response,
-                                 const coap_string_t *query,
-                                 uint16_t media_type, int maxage, uint64_t etag,
-                                 size_t length, const uint8_t *data,
-                                 coap_release_large_data_t release_func,
-                                 void *app_ptr) {
+int coap_add_data_large_response(
+    coap_resource_t *resource, coap_session_t *session,
+    const coap_pdu_t *request, coap_pdu_t *response, const coap_string_t *query,
+    uint16_t media_type, int maxage, uint64_t etag, size_t length,
+    const uint8_t *data, coap_release_large_data_t release_func,
+    void *app_ptr) {
   (void)resource, (void)query; /* the request itself gives the key */
   pt_blk_srv *b = NULL;
   if (!session || !request || !response || (length && !data))
     goto fail;
   coap_context_t *ctx = session->context;
   if (ctx->blk_pending && ctx->blk_pending->resp == response)
-    goto fail; /* at most once per response */
+    goto fail;          /* at most once per response */
   if (ctx->blk_pending) /* left over from a call outside a handler */
     srv_free(ctx->blk_pending);
   if (!pt_block_add_uint(response, COAP_OPTION_CONTENT_FORMAT, media_type) ||
@@ -296,11 +294,12 @@ static int serve_held(coap_session_t *s, const coap_pdu_t *req,
     return 1;
   }
   int more = 0;
-  int rc = put_block(resp, b->data, b->length, (size_t)num << (szx + 4), szx,
-                     &more);
+  int rc =
+      put_block(resp, b->data, b->length, (size_t)num << (szx + 4), szx, &more);
   if (rc <= 0) {
-    reset_to_error(resp, req, rc < 0 ? COAP_RESPONSE_CODE_BAD_OPTION
-                                     : COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    reset_to_error(resp, req,
+                   rc < 0 ? COAP_RESPONSE_CODE_BAD_OPTION
+                          : COAP_RESPONSE_CODE_INTERNAL_ERROR);
     return 1;
   }
   if (more)
@@ -310,7 +309,8 @@ static int serve_held(coap_session_t *s, const coap_pdu_t *req,
   return 1;
 }
 
-/* ---- Block1 reassembly ------------------------------------------------------- */
+/* ---- Block1 reassembly
+ * ------------------------------------------------------- */
 
 static int rx_eq(const pt_hash_node *n, const void *key) {
   const pt_blk_rx *x = PT_CONTAINER_OF(n, pt_blk_rx, node);
@@ -492,7 +492,8 @@ static int block1_block(coap_session_t *s, const coap_pdu_t *req,
   return 0;
 }
 
-/* ---- the dispatch hooks ------------------------------------------------------ */
+/* ---- the dispatch hooks
+ * ------------------------------------------------------ */
 
 int pt_block_server_before(coap_session_t *s, const coap_pdu_t *req,
                            coap_pdu_t *resp, coap_pdu_t **whole, int separate,
@@ -534,7 +535,8 @@ void pt_block_server_after(coap_session_t *s, const coap_pdu_t *req,
   }
 }
 
-/* ---- without library block mode ---------------------------------------------- */
+/* ---- without library block mode
+ * ---------------------------------------------- */
 
 void coap_add_data_blocked_response(const coap_pdu_t *request,
                                     coap_pdu_t *response, uint16_t media_type,
@@ -559,8 +561,8 @@ void coap_add_data_blocked_response(const coap_pdu_t *request,
   }
   pt_block_add_uint(response, COAP_OPTION_ETAG, derive_etag(data, length));
   pt_block_add_uint(response, COAP_OPTION_SIZE2, length);
-  int rc = put_block(response, data, length, (size_t)num << (szx + 4), szx,
-                     &more);
+  int rc =
+      put_block(response, data, length, (size_t)num << (szx + 4), szx, &more);
   if (rc < 0)
     reset_to_error(response, request, COAP_RESPONSE_CODE_BAD_OPTION);
   else if (rc == 0)

@@ -8,7 +8,8 @@
 #include "block.h"
 #include "core_harness.h"
 
-/* ---- bodies and handlers --------------------------------------------------- */
+/* ---- bodies and handlers ---------------------------------------------------
+ */
 
 #define BIG_LEN 5000
 static uint8_t big_body[BIG_LEN];
@@ -68,7 +69,8 @@ static void hnd_put(coap_resource_t *r, coap_session_t *s,
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
 }
 
-/* ---- two contexts joined by queues ---------------------------------------- */
+/* ---- two contexts joined by queues ----------------------------------------
+ */
 
 typedef struct q_item {
   coap_session_t *from;
@@ -185,7 +187,8 @@ static void pump(void) {
   }
 }
 
-/* ---- the client's view ------------------------------------------------------ */
+/* ---- the client's view ------------------------------------------------------
+ */
 
 static uint8_t got[2][300000];
 static size_t got_len[2];
@@ -218,30 +221,32 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
   return COAP_RESPONSE_OK;
 }
 
-static coap_pdu_t *client_request(int i, coap_pdu_code_t code,
-                                  const char *path, int szx) {
+static coap_pdu_t *client_request(int i, coap_pdu_code_t code, const char *path,
+                                  int szx) {
   coap_session_t *s = cli_sess[i];
   coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, code, s);
   coap_session_new_token(s, &sent_token_len[i], sent_token[i]);
   coap_add_token(p, sent_token_len[i], sent_token[i]);
   coap_add_option(p, COAP_OPTION_URI_PATH, strlen(path), (const uint8_t *)path);
   if (szx >= 0)
-    pt_block_set(p, code == COAP_REQUEST_CODE_GET ? COAP_OPTION_BLOCK2
-                                                  : COAP_OPTION_BLOCK1,
+    pt_block_set(p,
+                 code == COAP_REQUEST_CODE_GET ? COAP_OPTION_BLOCK2
+                                               : COAP_OPTION_BLOCK1,
                  0, 0, (unsigned)szx);
   responses[i] = 0;
   return p;
 }
 
-/* ---- Block2: client fetch against the server ------------------------------ */
+/* ---- Block2: client fetch against the server ------------------------------
+ */
 
 TEST(block2_every_szx_reassembles_byte_exact) {
   for (int szx = 0; szx <= 6; szx++) {
     setup(COAP_BLOCK_USE_LIBCOAP,
           COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
     coap_register_response_handler(cli_ctx, on_response);
-    coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big",
-                                          szx));
+    coap_send(cli_sess[0],
+              client_request(0, COAP_REQUEST_CODE_GET, "big", szx));
     pump();
     CHECK_INT_EQ(responses[0], 1);
     CHECK_INT_EQ(got_code[0], COAP_RESPONSE_CODE_CONTENT);
@@ -259,7 +264,8 @@ TEST(block2_every_szx_reassembles_byte_exact) {
 }
 
 TEST(block2_without_asking_uses_blocks_that_fit) {
-  setup(COAP_BLOCK_USE_LIBCOAP, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  setup(COAP_BLOCK_USE_LIBCOAP,
+        COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   coap_register_response_handler(cli_ctx, on_response);
   coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", -1));
   pump();
@@ -282,7 +288,8 @@ TEST(block2_without_single_body_delivers_each_block) {
 }
 
 TEST(block2_two_sessions_concurrently_never_mix) {
-  setup(COAP_BLOCK_USE_LIBCOAP, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  setup(COAP_BLOCK_USE_LIBCOAP,
+        COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   per_session = 1;
   coap_register_response_handler(cli_ctx, on_response);
   /* Both start before either finishes: the pump interleaves them. */
@@ -298,7 +305,8 @@ TEST(block2_two_sessions_concurrently_never_mix) {
   teardown();
 }
 
-/* ---- Block1: client upload against the server ------------------------------ */
+/* ---- Block1: client upload against the server ------------------------------
+ */
 
 static uint8_t upload[200000];
 static int client_releases;
@@ -336,8 +344,7 @@ TEST(block1_small_body_goes_in_one_message) {
   coap_register_response_handler(cli_ctx, on_response);
   client_releases = 0;
   coap_pdu_t *p = client_request(0, COAP_REQUEST_CODE_PUT, "up", -1);
-  CHECK(coap_add_data_large_request(cli_sess[0], p, 5,
-                                    (const uint8_t *)"small",
+  CHECK(coap_add_data_large_request(cli_sess[0], p, 5, (const uint8_t *)"small",
                                     on_client_release, NULL));
   CHECK_INT_EQ(client_releases, 1);
   coap_send(cli_sess[0], p);
@@ -346,10 +353,12 @@ TEST(block1_small_body_goes_in_one_message) {
   teardown();
 }
 
-/* ---- raw requests: the server's answers ------------------------------------ */
+/* ---- raw requests: the server's answers ------------------------------------
+ */
 
 static coap_pdu_t *raw(coap_pdu_code_t code, coap_mid_t mid, const char *path,
-                       coap_option_num_t blk, unsigned num, int m, unsigned szx) {
+                       coap_option_num_t blk, unsigned num, int m,
+                       unsigned szx) {
   coap_pdu_t *p = h_request(COAP_MESSAGE_CON, code, mid, 0x42, path);
   if (blk)
     pt_block_set(p, blk, num, m, szx);
@@ -360,7 +369,8 @@ static coap_pdu_t *raw(coap_pdu_code_t code, coap_mid_t mid, const char *path,
 static coap_pdu_t *last_sent(void) {
   coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
   q_item *it = &to_client.item[(to_client.head + to_client.count - 1) % QCAP];
-  if (!to_client.count || !coap_pdu_parse(COAP_PROTO_UDP, it->data, it->len, p)) {
+  if (!to_client.count ||
+      !coap_pdu_parse(COAP_PROTO_UDP, it->data, it->len, p)) {
     coap_delete_pdu(p);
     return NULL;
   }
@@ -376,8 +386,8 @@ static coap_pdu_code_t last_code(void) {
 
 TEST(szx_7_in_block2_request_is_bad_request) {
   setup(COAP_BLOCK_USE_LIBCOAP, 0);
-  h_feed(srv_sess[0], raw(COAP_REQUEST_CODE_GET, 1, "big", COAP_OPTION_BLOCK2,
-                          0, 0, 7));
+  h_feed(srv_sess[0],
+         raw(COAP_REQUEST_CODE_GET, 1, "big", COAP_OPTION_BLOCK2, 0, 0, 7));
   CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_BAD_REQUEST);
   CHECK_INT_EQ(big_calls, 0);
   teardown();
@@ -385,8 +395,8 @@ TEST(szx_7_in_block2_request_is_bad_request) {
 
 TEST(szx_7_in_block1_request_is_bad_request) {
   setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY, 0);
-  coap_pdu_t *p = raw(COAP_REQUEST_CODE_PUT, 1, "up", COAP_OPTION_BLOCK1, 0, 1,
-                      7);
+  coap_pdu_t *p =
+      raw(COAP_REQUEST_CODE_PUT, 1, "up", COAP_OPTION_BLOCK1, 0, 1, 7);
   h_feed(srv_sess[0], p);
   CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_BAD_REQUEST);
   CHECK_INT_EQ(put_calls, 0);
@@ -396,16 +406,16 @@ TEST(szx_7_in_block1_request_is_bad_request) {
 TEST(block_number_past_body_is_bad_option) {
   setup(COAP_BLOCK_USE_LIBCOAP, 0);
   /* 5000 bytes are 79 blocks of 64: block 79 starts past the end. */
-  h_feed(srv_sess[0], raw(COAP_REQUEST_CODE_GET, 1, "big", COAP_OPTION_BLOCK2,
-                          79, 0, 2));
+  h_feed(srv_sess[0],
+         raw(COAP_REQUEST_CODE_GET, 1, "big", COAP_OPTION_BLOCK2, 79, 0, 2));
   CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_BAD_OPTION);
   CHECK_INT_EQ(releases, 1); /* nothing held */
   /* Same from a held body. */
-  h_feed(srv_sess[0], raw(COAP_REQUEST_CODE_GET, 2, "big", COAP_OPTION_BLOCK2,
-                          0, 0, 2));
+  h_feed(srv_sess[0],
+         raw(COAP_REQUEST_CODE_GET, 2, "big", COAP_OPTION_BLOCK2, 0, 0, 2));
   CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_CONTENT);
-  h_feed(srv_sess[0], raw(COAP_REQUEST_CODE_GET, 3, "big", COAP_OPTION_BLOCK2,
-                          500, 0, 2));
+  h_feed(srv_sess[0],
+         raw(COAP_REQUEST_CODE_GET, 3, "big", COAP_OPTION_BLOCK2, 500, 0, 2));
   CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_BAD_OPTION);
   CHECK_INT_EQ(big_calls, 2);
   teardown();
@@ -414,19 +424,20 @@ TEST(block_number_past_body_is_bad_option) {
 
 TEST(held_body_released_once_on_expiry) {
   setup(COAP_BLOCK_USE_LIBCOAP, 0);
-  h_feed(srv_sess[0], raw(COAP_REQUEST_CODE_GET, 1, "big", COAP_OPTION_BLOCK2,
-                          0, 0, 6));
-  h_feed(srv_sess[0], raw(COAP_REQUEST_CODE_GET, 2, "big", COAP_OPTION_BLOCK2,
-                          1, 0, 6));
+  h_feed(srv_sess[0],
+         raw(COAP_REQUEST_CODE_GET, 1, "big", COAP_OPTION_BLOCK2, 0, 0, 6));
+  h_feed(srv_sess[0],
+         raw(COAP_REQUEST_CODE_GET, 2, "big", COAP_OPTION_BLOCK2, 1, 0, 6));
   CHECK_INT_EQ(big_calls, 1);
   CHECK_INT_EQ(releases, 0);
-  h_advance(srv_ctx, 260 * COAP_TICKS_PER_SECOND); /* > EXCHANGE_LIFETIME, < idle */
+  h_advance(srv_ctx,
+            260 * COAP_TICKS_PER_SECOND); /* > EXCHANGE_LIFETIME, < idle */
   CHECK_INT_EQ(releases, 1);
   CHECK(release_session == srv_sess[0]);
   CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_srv), 0);
   /* A block asked for after expiry: the handler serves it afresh. */
-  h_feed(srv_sess[0], raw(COAP_REQUEST_CODE_GET, 3, "big", COAP_OPTION_BLOCK2,
-                          2, 0, 6));
+  h_feed(srv_sess[0],
+         raw(COAP_REQUEST_CODE_GET, 3, "big", COAP_OPTION_BLOCK2, 2, 0, 6));
   CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_CONTENT);
   CHECK_INT_EQ(big_calls, 2);
   teardown();
@@ -435,8 +446,8 @@ TEST(held_body_released_once_on_expiry) {
 
 static coap_pdu_t *put_block(coap_mid_t mid, unsigned num, int m, unsigned szx,
                              size_t len, uint64_t size1) {
-  coap_pdu_t *p = raw(COAP_REQUEST_CODE_PUT, mid, "up", COAP_OPTION_BLOCK1,
-                      num, m, szx);
+  coap_pdu_t *p =
+      raw(COAP_REQUEST_CODE_PUT, mid, "up", COAP_OPTION_BLOCK1, num, m, szx);
   if (size1)
     pt_block_add_uint(p, COAP_OPTION_SIZE1, size1);
   coap_add_data(p, len, upload + ((size_t)num << (szx + 4)));
@@ -487,7 +498,8 @@ TEST(block1_expired_transfer_is_incomplete) {
   setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY, 0);
   h_feed(srv_sess[0], put_block(1, 0, 1, 2, 64, 0));
   CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 1);
-  h_advance(srv_ctx, 260 * COAP_TICKS_PER_SECOND); /* > EXCHANGE_LIFETIME, < idle */
+  h_advance(srv_ctx,
+            260 * COAP_TICKS_PER_SECOND); /* > EXCHANGE_LIFETIME, < idle */
   CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
   CHECK_UINT_EQ(srv_ctx->blk_rx_total, 0);
   h_feed(srv_sess[0], put_block(2, 1, 0, 2, 64, 0));
@@ -521,7 +533,8 @@ TEST(block1_short_intermediate_block_is_bad_request) {
   teardown();
 }
 
-/* ---- async + block ----------------------------------------------------------- */
+/* ---- async + block
+ * ----------------------------------------------------------- */
 
 static uint8_t async_body[3000];
 
@@ -541,7 +554,8 @@ static void hnd_async_big(coap_resource_t *r, coap_session_t *s,
 }
 
 TEST(async_separate_response_first_block_then_block2) {
-  setup(COAP_BLOCK_USE_LIBCOAP, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  setup(COAP_BLOCK_USE_LIBCOAP,
+        COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   coap_resource_t *r = coap_resource_init(coap_make_str_const("slow"), 0);
   coap_register_handler(r, COAP_REQUEST_GET, hnd_async_big);
   coap_add_resource(srv_ctx, r);
@@ -568,11 +582,12 @@ TEST(async_separate_response_first_block_then_block2) {
   teardown();
 }
 
-/* ---- option helpers ------------------------------------------------------------ */
+/* ---- option helpers
+ * ------------------------------------------------------------ */
 
 TEST(write_block_opt_lowers_size_to_fit) {
-  coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1,
-                                300);
+  coap_pdu_t *p =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 300);
   coap_block_t b = {0, 0, 6};
   CHECK_INT_EQ(coap_write_block_opt(&b, COAP_OPTION_BLOCK2, p, 5000), 1);
   CHECK_INT_EQ(b.szx, 4); /* 256 bytes fit in 300, 512 do not */
@@ -591,8 +606,8 @@ TEST(write_block_opt_lowers_size_to_fit) {
 }
 
 TEST(opt_block_num_and_macros) {
-  coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1,
-                                100);
+  coap_pdu_t *p =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 100);
   pt_block_set(p, COAP_OPTION_BLOCK2, 1000, 1, 3);
   coap_opt_iterator_t it;
   coap_opt_t *o = coap_check_option(p, COAP_OPTION_BLOCK2, &it);
@@ -603,8 +618,8 @@ TEST(opt_block_num_and_macros) {
 }
 
 TEST(block_build_body_grows_and_places) {
-  coap_binary_t *b = coap_block_build_body(NULL, 3, (const uint8_t *)"abc", 0,
-                                           6);
+  coap_binary_t *b =
+      coap_block_build_body(NULL, 3, (const uint8_t *)"abc", 0, 6);
   CHECK_NOT_NULL(b);
   b = coap_block_build_body(b, 3, (const uint8_t *)"def", 3, 6);
   CHECK_MEM_EQ(b->s, b->length, "abcdef", 6);
