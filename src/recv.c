@@ -27,6 +27,7 @@ static void reject_malformed(coap_session_t *s, const uint8_t *data,
                              size_t len, int err) {
   coap_log_debug("* %s: dropped malformed datagram of %zu bytes (%d)\n",
                  coap_session_str(s), len, err);
+  pt_event(s, COAP_EVENT_BAD_PACKET);
   if (len < 4 || (data[0] >> 6) != 1)
     return;
   if (((data[0] >> 4) & 3) == COAP_MESSAGE_CON)

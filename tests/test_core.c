@@ -14,6 +14,7 @@ static coap_nack_reason_t last_nack;
 static int response_calls;
 static coap_response_t response_result = COAP_RESPONSE_OK;
 static int events[16];
+static int bad_packets, retransmitted;
 
 static void hnd_hello(coap_resource_t *r, coap_session_t *s,
                       const coap_pdu_t *req, const coap_string_t *q,
@@ -53,6 +54,10 @@ static int on_event(coap_session_t *s, coap_event_t ev) {
     events[0]++;
   else if (ev == COAP_EVENT_SERVER_SESSION_DEL)
     events[1]++;
+  else if (ev == COAP_EVENT_BAD_PACKET)
+    bad_packets++;
+  else if (ev == COAP_EVENT_MSG_RETRANSMITTED)
+    retransmitted++;
   return 0;
 }
 
@@ -67,6 +72,7 @@ static coap_context_t *server(void) {
   hello_calls = nack_calls = response_calls = 0;
   response_result = COAP_RESPONSE_OK;
   memset(events, 0, sizeof(events));
+  bad_packets = retransmitted = 0;
   coap_register_nack_handler(ctx, on_nack);
   coap_register_response_handler(ctx, on_response);
   coap_register_event_handler(ctx, on_event);
@@ -229,6 +235,7 @@ TEST(malformed_con_gets_rst_malformed_non_is_dropped) {
   h_feed_raw(s, bad_non, sizeof(bad_non));
   CHECK_INT_EQ(h_nsent, 1);
   CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x70\x00\x00\x42", 4);
+  CHECK_INT_EQ(bad_packets, 2);
   h_free(ctx);
 }
 
@@ -339,6 +346,7 @@ TEST(client_con_is_retransmitted_then_nacked) {
   for (int i = 0; i < 100 && nack_calls == 0; i++)
     h_advance(ctx, COAP_TICKS_PER_SECOND);
   CHECK_INT_EQ(h_nsent, 5); /* first send + MAX_RETRANSMIT (4) */
+  CHECK_INT_EQ(retransmitted, 4);
   CHECK_INT_EQ(nack_calls, 1);
   CHECK_INT_EQ(last_nack, COAP_NACK_TOO_MANY_RETRIES);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_mid), 0);
