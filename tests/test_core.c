@@ -288,6 +288,24 @@ TEST(idle_server_session_is_reaped) {
   h_free(ctx);
 }
 
+TEST(max_idle_sessions_closes_least_recently_active) {
+  coap_context_t *ctx = server();
+  coap_context_set_max_idle_sessions(ctx, 2);
+  CHECK_INT_EQ(coap_context_get_max_idle_sessions(ctx), 2);
+  coap_session_t *a = h_server_session(40001);
+  coap_session_t *b = h_server_session(40002);
+  h_feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
+  coap_session_t *c = h_server_session(40003); /* b is the oldest now */
+  CHECK_NOT_NULL(c);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 2);
+  CHECK_INT_EQ(events[0], 3); /* three sessions were created */
+  CHECK_INT_EQ(events[1], 1); /* one was closed... */
+  CHECK(h_server_session(40001) == a); /* ...and it was not a */
+  CHECK_INT_EQ(events[0], 3);
+  (void)b;
+  h_free(ctx);
+}
+
 TEST(dedup_per_session_cap_holds) {
   coap_context_t *ctx = server();
   ctx->dedup_per_session = 4;
@@ -487,6 +505,7 @@ int main(void) {
   RUN(reserved_code_class_con_gets_rst);
   RUN(unexpected_ack_and_rst_are_ignored);
   RUN(idle_server_session_is_reaped);
+  RUN(max_idle_sessions_closes_least_recently_active);
   RUN(dedup_per_session_cap_holds);
   RUN(client_con_is_retransmitted_then_nacked);
   RUN(client_piggybacked_response_is_delivered_once);
