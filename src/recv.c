@@ -70,7 +70,7 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
     pt_exchange_acked(ex, now); /* Empty ACK: a separate response follows */
     return;
   }
-  ex->awaiting_ack ? pt_exchange_acked(ex, now) : (void)0;
+  pt_exchange_acked(ex, now); /* keeps it: a response is awaited */
   coap_response_t r;
   if (!pt_block_client_response(s, ex, pdu, now, &r)) /* block_client.c */
     deliver_response(s, ex, pdu);
