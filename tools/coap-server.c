@@ -66,7 +66,7 @@ static void on_signal(int sig) {
   quit = 1;
 }
 
-/* ---- body helpers ----------------------------------------------------------- */
+/* ---- body helpers ------------------------------------------------------- */
 
 static void release_copy(coap_session_t *session, void *app_ptr) {
   (void)session;
@@ -93,7 +93,7 @@ static void respond_copy(coap_resource_t *resource, coap_session_t *session,
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
 }
 
-/* ---- / ------------------------------------------------------------------------ */
+/* ---- / ------------------------------------------------------------------ */
 
 static void hnd_get_index(coap_resource_t *resource, coap_session_t *session,
                           const coap_pdu_t *request, const coap_string_t *query,
@@ -103,7 +103,7 @@ static void hnd_get_index(coap_resource_t *resource, coap_session_t *session,
                strlen(INDEX_TEXT));
 }
 
-/* ---- /time ----------------------------------------------------------------- */
+/* ---- /time -------------------------------------------------------------- */
 
 /* The clock: real time plus offset; stopped (GET answers 4.04) after a
  * DELETE until the next PUT. */
@@ -153,16 +153,17 @@ static void hnd_put_time(coap_resource_t *resource, coap_session_t *session,
     }
     seconds = seconds * 10 + (data[i] - '0');
   }
-  coap_pdu_set_code(response, server_clock.running ? COAP_RESPONSE_CODE_CHANGED
-                                                   : COAP_RESPONSE_CODE_CREATED);
+  coap_pdu_set_code(response, server_clock.running
+                                  ? COAP_RESPONSE_CODE_CHANGED
+                                  : COAP_RESPONSE_CODE_CREATED);
   server_clock.running = 1;
   server_clock.offset = len ? (time_t)seconds - time(NULL) : 0;
   coap_resource_notify_observers(resource, NULL);
 }
 
 static void hnd_delete_time(coap_resource_t *resource, coap_session_t *session,
-                            const coap_pdu_t *request, const coap_string_t *query,
-                            coap_pdu_t *response) {
+                            const coap_pdu_t *request,
+                            const coap_string_t *query, coap_pdu_t *response) {
   (void)session;
   (void)request;
   (void)query;
@@ -171,7 +172,8 @@ static void hnd_delete_time(coap_resource_t *resource, coap_session_t *session,
   coap_resource_notify_observers(resource, NULL);
 }
 
-/* ---- /async: the seed page's example handler, as published ------------------- */
+// clang-format off
+/* ---- /async: the seed page's example handler, as published -------------- */
 
 /*
  * This example is used to demonstrate how to set up and use a "separate"
@@ -226,8 +228,9 @@ hnd_get_with_delay(coap_session_t *session,
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
   /* async is automatically removed by libcoap on return from this handler */
 }
+// clang-format on
 
-/* ---- /example_data -------------------------------------------------------------- */
+/* ---- /example_data ------------------------------------------------------ */
 
 static struct {
   uint8_t *body; /* owned; NULL when there is no data */
@@ -243,7 +246,8 @@ static void hnd_get_data(coap_resource_t *resource, coap_session_t *session,
     return;
   }
   respond_copy(resource, session, request, response, query,
-               example_data.media_type, -1, example_data.body, example_data.len);
+               example_data.media_type, -1, example_data.body,
+               example_data.len);
 }
 
 /* Stores the request's body; returns 1 if there was data before, 0 if not,
@@ -265,9 +269,9 @@ static int store_data(const coap_pdu_t *request, coap_pdu_t *response) {
   free(example_data.body);
   example_data.body = copy;
   example_data.len = len;
-  example_data.media_type =
-      cf ? (uint16_t)coap_decode_var_bytes(coap_opt_value(cf), coap_opt_length(cf))
-         : COAP_MEDIATYPE_TEXT_PLAIN;
+  example_data.media_type = cf ? (uint16_t)coap_decode_var_bytes(
+                                     coap_opt_value(cf), coap_opt_length(cf))
+                               : COAP_MEDIATYPE_TEXT_PLAIN;
   return existed;
 }
 
@@ -296,8 +300,8 @@ static void hnd_post_data(coap_resource_t *resource, coap_session_t *session,
 }
 
 static void hnd_delete_data(coap_resource_t *resource, coap_session_t *session,
-                            const coap_pdu_t *request, const coap_string_t *query,
-                            coap_pdu_t *response) {
+                            const coap_pdu_t *request,
+                            const coap_string_t *query, coap_pdu_t *response) {
   (void)session;
   (void)request;
   (void)query;
@@ -308,9 +312,10 @@ static void hnd_delete_data(coap_resource_t *resource, coap_session_t *session,
   coap_resource_notify_observers(resource, NULL);
 }
 
-/* ---- setup ------------------------------------------------------------------------ */
+/* ---- setup -------------------------------------------------------------- */
 
-static coap_resource_t *add_resource(coap_context_t *ctx, coap_str_const_t *path,
+static coap_resource_t *add_resource(coap_context_t *ctx,
+                                     coap_str_const_t *path,
                                      coap_str_const_t *title) {
   coap_resource_t *r = coap_resource_init(path, 0);
   if (!r)
@@ -460,7 +465,8 @@ int main(int argc, char **argv) {
   int status = EXIT_FAILURE;
   coap_context_t *ctx = coap_new_context(NULL);
   if (ctx) {
-    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
+                                         COAP_BLOCK_SINGLE_BODY);
     coap_resource_t *time_resource = init_resources(ctx);
     if (time_resource && listen_on(ctx, &o)) {
       serve(ctx, time_resource);
