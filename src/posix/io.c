@@ -26,7 +26,25 @@
 
 #define RX_BATCH 32
 #define RX_BUF 1536    /* the largest datagram we accept (RFC 7252 4.6) */
+#define TX_BATCH 32
+#define TX_BUF 1152    /* larger datagrams skip the queue (COAP_DEFAULT_MTU) */
 #define MAX_EVENTS 64
+
+/*
+ * Answers to a batch of received datagrams leave in one sendmmsg(): while
+ * an endpoint's batch is handled, pt_io_send() copies each datagram to the
+ * send queue (answers are built in a PDU that is reused at once), and the
+ * queue is flushed when the batch is done, when it is full, or before a
+ * datagram that does not fit. Sends outside a batch go out at once.
+ */
+typedef struct tx_queue {
+  int fd;                      /* the endpoint socket batching, or -1 */
+  unsigned n;
+  struct mmsghdr msgs[TX_BATCH];
+  struct iovec iov[TX_BATCH];
+  coap_address_t to[TX_BATCH];
+  uint8_t buf[TX_BATCH][TX_BUF];
+} tx_queue;
 
 struct pt_io_state {
   pt_io_handle wake;
@@ -35,6 +53,7 @@ struct pt_io_state {
   struct iovec iov[RX_BATCH];
   struct sockaddr_storage from[RX_BATCH];
   uint8_t buf[RX_BATCH][RX_BUF];
+  tx_queue tx;
 };
 
 /* ---- the context ---------------------------------------------------------- */
@@ -63,6 +82,7 @@ int pt_io_context_init(coap_context_t *ctx) {
     io->iov[i].iov_base = io->buf[i];
     io->iov[i].iov_len = RX_BUF;
   }
+  io->tx.fd = -1;
   return 0;
 }
 
@@ -163,8 +183,51 @@ void pt_io_client_close(coap_session_t *s) {
   s->fd = -1;
 }
 
+/* ---- batched sends -------------------------------------------------------- */
+
+static void tx_flush(tx_queue *q) {
+  unsigned off = 0;
+  while (off < q->n) {
+    int r = sendmmsg(q->fd, q->msgs + off, q->n - off, 0);
+    if (r <= 0) { /* skip the datagram that failed, as sendto() would */
+      if (r < 0 && errno != ECONNREFUSED)
+        coap_log_debug("* sendmmsg: %s\n", strerror(errno));
+      r = 1;
+    }
+    off += (unsigned)r;
+  }
+  q->n = 0;
+}
+
+/* Queues a datagram to @to on the batching socket; 0 if it does not fit. */
+static int tx_queue_add(tx_queue *q, const coap_address_t *to,
+                        const uint8_t *data, size_t len) {
+  if (len > TX_BUF)
+    return 0;
+  if (q->n == TX_BATCH)
+    tx_flush(q);
+  unsigned i = q->n++;
+  memcpy(q->buf[i], data, len);
+  q->to[i] = *to;
+  q->iov[i].iov_base = q->buf[i];
+  q->iov[i].iov_len = len;
+  memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
+  q->msgs[i].msg_hdr.msg_name = &q->to[i].addr;
+  q->msgs[i].msg_hdr.msg_namelen = q->to[i].size;
+  q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+  q->msgs[i].msg_hdr.msg_iovlen = 1;
+  return 1;
+}
+
 ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
   ssize_t n;
+  tx_queue *q = s->context->io ? &s->context->io->tx : NULL;
+  if (q && q->fd >= 0 && s->fd < 0 && s->endpoint &&
+      s->endpoint->fd == q->fd) {
+    if (tx_queue_add(q, &s->remote, data, len))
+      return (ssize_t)len;
+    tx_flush(q); /* too big to queue: keep the order */
+  }
   if (s->fd >= 0) /* a client session's own connected socket */
     n = send(s->fd, data, len, 0);
   else if (s->endpoint)
@@ -181,6 +244,7 @@ ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
 
 static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
   struct pt_io_state *io = ep->context->io;
+  io->tx.fd = ep->fd;
   for (;;) {
     for (int i = 0; i < RX_BATCH; i++) {
       memset(&io->msgs[i].msg_hdr, 0, sizeof(io->msgs[i].msg_hdr));
@@ -191,7 +255,7 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
-      return;
+      break;
     for (int i = 0; i < n && ep->fd >= 0; i++) {
       if (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
         continue; /* larger than any message we accept */
@@ -203,9 +267,13 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       if (s)
         pt_recv_datagram(s, io->buf[i], io->msgs[i].msg_len, now);
     }
-    if (n < RX_BATCH)
-      return;
+    if (io->tx.n && ep->fd == io->tx.fd) /* else the endpoint closed */
+      tx_flush(&io->tx);
+    if (n < RX_BATCH || ep->fd < 0)
+      break;
   }
+  io->tx.n = 0;
+  io->tx.fd = -1;
 }
 
 static void read_client(coap_session_t *s, coap_tick_t now) {
