@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "dedup.h"
 
 #include "async.h"
 #include "block.h"
@@ -95,6 +96,7 @@ void coap_free_context(coap_context_t *ctx) {
   pt_hashmap_free(&ctx->exchanges_mid);
   pt_hashmap_free(&ctx->exchanges_token);
   pt_hashmap_free(&ctx->dedup);
+  pt_dedup_free_spares(ctx);
   pt_hashmap_free(&ctx->resources);
   pt_hashmap_free(&ctx->asyncs);
   pt_hashmap_free(&ctx->blk_srv);

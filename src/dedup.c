@@ -41,11 +41,42 @@ coap_tick_t pt_exchange_lifetime(const coap_session_t *s) {
   return (coap_tick_t)(total_ms * COAP_TICKS_PER_SECOND / 1000u);
 }
 
+static void drop_reply(pt_dedup *d) {
+  if (d->reply != d->inline_reply)
+    free(d->reply);
+  d->reply = NULL;
+  d->reply_len = 0;
+}
+
 static void dedup_free(coap_context_t *ctx, pt_dedup *d) {
   pt_hashmap_remove(&ctx->dedup, &d->node);
   ctx->dedup_total--;
-  free(d->reply);
-  free(d);
+  drop_reply(d);
+  if (ctx->dedup_spare_count >= PT_DEDUP_SPARE_MAX) {
+    free(d);
+    return;
+  }
+  d->next = ctx->dedup_spare;
+  ctx->dedup_spare = d;
+  ctx->dedup_spare_count++;
+}
+
+static pt_dedup *dedup_alloc(coap_context_t *ctx) {
+  pt_dedup *d = ctx->dedup_spare;
+  if (!d)
+    return malloc(sizeof(*d));
+  ctx->dedup_spare = d->next;
+  ctx->dedup_spare_count--;
+  return d;
+}
+
+void pt_dedup_free_spares(coap_context_t *ctx) {
+  while (ctx->dedup_spare) {
+    pt_dedup *d = ctx->dedup_spare;
+    ctx->dedup_spare = d->next;
+    free(d);
+  }
+  ctx->dedup_spare_count = 0;
 }
 
 static void pop_head(coap_session_t *s) {
@@ -81,9 +112,13 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
     pop_head(s);
   if (ctx->dedup_total >= ctx->dedup_max_total)
     return NULL;
-  pt_dedup *d = calloc(1, sizeof(*d));
+  pt_dedup *d = dedup_alloc(ctx);
   if (!d)
     return NULL;
+  d->next = NULL;
+  d->state = PT_DEDUP_SEEN;
+  d->reply = NULL;
+  d->reply_len = 0;
   pt_hash_node_init(&d->node);
   if (pt_hashmap_insert(&ctx->dedup, &d->node, dedup_hash(s, mid)) < 0) {
     free(d);
@@ -104,13 +139,11 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
 
 void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
                         size_t len) {
-  free(d->reply);
-  d->reply = NULL;
-  d->reply_len = 0;
+  drop_reply(d);
   d->state = (uint8_t)state;
   if (state != PT_DEDUP_REPLY || !len || len > UINT16_MAX)
     return;
-  d->reply = malloc(len);
+  d->reply = len <= sizeof(d->inline_reply) ? d->inline_reply : malloc(len);
   if (!d->reply) {
     d->state = PT_DEDUP_SEEN; /* a duplicate will be dropped, not re-run */
     return;

@@ -28,6 +28,14 @@ typedef enum pt_dedup_state {
 
 typedef struct pt_dedup pt_dedup;
 
+/* Answers up to this size (a piggybacked response with a short payload)
+ * are kept inside the entry; larger ones are allocated. Entries that
+ * expire are kept on a spare list of the context (up to
+ * PT_DEDUP_SPARE_MAX) and reused, so a steady stream of requests
+ * allocates nothing here. */
+#define PT_DEDUP_INLINE_REPLY 48
+#define PT_DEDUP_SPARE_MAX 4096
+
 struct pt_dedup {
   pt_hash_node node;          /* context->dedup by (session, MID) */
   struct pt_dedup *next;      /* the session's FIFO */
@@ -36,7 +44,8 @@ struct pt_dedup {
   coap_mid_t mid;
   uint8_t state;              /* pt_dedup_state */
   uint16_t reply_len;
-  uint8_t *reply;             /* owned datagram, or NULL */
+  uint8_t *reply;             /* the datagram: inline_reply, owned, or NULL */
+  uint8_t inline_reply[PT_DEDUP_INLINE_REPLY];
 };
 
 /* The entry for (@session, @mid) if it has not expired at @now, else NULL. */
@@ -53,6 +62,9 @@ pt_dedup *pt_dedup_add(coap_session_t *session, coap_mid_t mid,
 /* Records what was answered. @data is copied. */
 void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state,
                         const uint8_t *data, size_t len);
+
+/* Frees the context's spare entries (it is being freed). */
+void pt_dedup_free_spares(coap_context_t *ctx);
 
 /* Forgets every entry of @session (it is closing). */
 void pt_dedup_purge_session(coap_session_t *session);
