@@ -8,6 +8,7 @@
 #include "context.h"
 
 #include "async.h"
+#include "cache.h"
 #include "clock.h"
 #include "exchange.h"
 #include "io.h"
@@ -80,6 +81,7 @@ coap_context_t *coap_new_context(const coap_address_t *listen_addr) {
 void coap_free_context(coap_context_t *ctx) {
   if (!ctx)
     return;
+  pt_cache_free_all(ctx);
   pt_sessions_free_all(ctx);
   while (ctx->endpoints)
     coap_free_endpoint(ctx->endpoints);

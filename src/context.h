@@ -97,6 +97,13 @@ struct coap_context_t {
   int timer_fd;                /* timerfd: deadlines wake an app's poll */
   coap_tick_t timer_fd_armed;  /* deadline timer_fd is set to, 0 = none */
   int in_io_process;
+
+  /* Cache entries (cache.c). */
+  pt_hashmap cache;            /* every entry, by cache key */
+  pt_hashmap cache_by_session; /* session-based entries, by session */
+  uint16_t *cache_ignore;      /* coap_cache_ignore_options() (owned) */
+  size_t cache_ignore_count;
+  int mcast_per_resource;      /* coap_mcast_per_resource() was called */
 };
 
 /* A context without sockets or epoll (ctx->send fails until replaced):
