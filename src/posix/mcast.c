@@ -63,7 +63,9 @@ static int endpoint_can_join(const coap_endpoint_t *ep, int family) {
 int coap_join_mcast_group_intf(coap_context_t *ctx, const char *groupname,
                                const char *ifname) {
   mcast_group g = {0};
-  if (!ctx || !groupname || parse_group(groupname, &g) < 0) {
+  if (!ctx)
+    return -1;
+  if (!groupname || parse_group(groupname, &g) < 0) {
     coap_log_warn("coap_join_mcast_group: %s is not a multicast address\n",
                   groupname ? groupname : "(null)");
     return -1;
