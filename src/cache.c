@@ -14,18 +14,19 @@
 
 struct coap_cache_entry_t {
   coap_context_t *context;
-  coap_session_t *session;     /* session-based entries only (borrowed) */
+  coap_session_t *session; /* session-based entries only (borrowed) */
   coap_cache_key_t key;
-  pt_hash_node by_key;         /* context->cache */
-  pt_hash_node by_session;     /* context->cache_by_session */
-  pt_timer idle;               /* armed when idle_time > 0 */
-  unsigned idle_time;          /* seconds; 0 = never expires */
-  coap_pdu_t *pdu;             /* owned copy, or NULL */
+  pt_hash_node by_key;     /* context->cache */
+  pt_hash_node by_session; /* context->cache_by_session */
+  pt_timer idle;           /* armed when idle_time > 0 */
+  unsigned idle_time;      /* seconds; 0 = never expires */
+  coap_pdu_t *pdu;         /* owned copy, or NULL */
   void *app_data;
   coap_cache_app_data_free_callback_t app_free;
 };
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys ------------------------------------------------------------------
+ */
 
 /* RFC 7252 section 5.4.6: NoCacheKey is bits 2-4 of the number all set
  * ("(number & 0x1e) == 0x1c"). RFC 7641 section 2: Observe is not part of
@@ -104,15 +105,14 @@ coap_cache_key_t *coap_cache_derive_key_w_ignore(
   return key;
 }
 
-coap_cache_key_t *coap_cache_derive_key(const coap_session_t *session,
-                                        const coap_pdu_t *pdu,
-                                        coap_cache_session_based_t session_based) {
+coap_cache_key_t *
+coap_cache_derive_key(const coap_session_t *session, const coap_pdu_t *pdu,
+                      coap_cache_session_based_t session_based) {
   if (!session || !session->context)
     return NULL;
   const coap_context_t *ctx = session->context;
-  return coap_cache_derive_key_w_ignore(session, pdu, session_based,
-                                        ctx->cache_ignore,
-                                        ctx->cache_ignore_count);
+  return coap_cache_derive_key_w_ignore(
+      session, pdu, session_based, ctx->cache_ignore, ctx->cache_ignore_count);
 }
 
 void coap_delete_cache_key(coap_cache_key_t *cache_key) {
@@ -176,7 +176,8 @@ static void touch(coap_cache_entry_t *e) {
     coap_log_warn("cache entry: cannot re-arm its idle timer\n");
 }
 
-/* ---- entries --------------------------------------------------------------- */
+/* ---- entries ---------------------------------------------------------------
+ */
 
 static coap_cache_entry_t *entry_new(coap_session_t *session,
                                      const coap_pdu_t *pdu,
@@ -201,11 +202,11 @@ static coap_cache_entry_t *entry_new(coap_session_t *session,
   return e;
 }
 
-coap_cache_entry_t *coap_new_cache_entry(coap_session_t *session,
-                                         const coap_pdu_t *pdu,
-                                         coap_cache_record_pdu_t record_pdu,
-                                         coap_cache_session_based_t session_based,
-                                         unsigned int idle_time) {
+coap_cache_entry_t *
+coap_new_cache_entry(coap_session_t *session, const coap_pdu_t *pdu,
+                     coap_cache_record_pdu_t record_pdu,
+                     coap_cache_session_based_t session_based,
+                     unsigned int idle_time) {
   if (!session || !session->context || !pdu)
     return NULL;
   coap_cache_entry_t *e =
@@ -253,9 +254,9 @@ coap_cache_entry_t *coap_cache_get_by_key(coap_context_t *ctx,
   return e;
 }
 
-coap_cache_entry_t *coap_cache_get_by_pdu(coap_session_t *session,
-                                          const coap_pdu_t *pdu,
-                                          coap_cache_session_based_t session_based) {
+coap_cache_entry_t *
+coap_cache_get_by_pdu(coap_session_t *session, const coap_pdu_t *pdu,
+                      coap_cache_session_based_t session_based) {
   if (!session || !session->context || !pdu)
     return NULL;
   coap_context_t *ctx = session->context;
@@ -282,7 +283,8 @@ void *coap_cache_get_app_data(const coap_cache_entry_t *cache_entry) {
   return cache_entry ? cache_entry->app_data : NULL;
 }
 
-/* ---- teardown ---------------------------------------------------------------- */
+/* ---- teardown
+ * ---------------------------------------------------------------- */
 
 void pt_cache_session_closed(coap_session_t *session) {
   if (!session || !session->context)
@@ -303,7 +305,8 @@ void pt_cache_free_all(coap_context_t *ctx) {
   pt_hash_node *n;
   pt_hashmap_iter_init(&it, &ctx->cache);
   while ((n = pt_hashmap_iter_next(&it)) != NULL) /* teardown only */
-    coap_delete_cache_entry(ctx, PT_CONTAINER_OF(n, coap_cache_entry_t, by_key));
+    coap_delete_cache_entry(ctx,
+                            PT_CONTAINER_OF(n, coap_cache_entry_t, by_key));
   pt_hashmap_free(&ctx->cache);
   pt_hashmap_free(&ctx->cache_by_session);
   free(ctx->cache_ignore);

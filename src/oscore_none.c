@@ -15,9 +15,10 @@ int coap_oscore_is_supported(void) {
   return 0;
 }
 
-coap_oscore_conf_t *coap_new_oscore_conf(
-    coap_str_const_t conf_mem, coap_oscore_save_seq_num_t save_seq_num_func,
-    void *save_seq_num_func_param, uint64_t start_seq_num) {
+coap_oscore_conf_t *
+coap_new_oscore_conf(coap_str_const_t conf_mem,
+                     coap_oscore_save_seq_num_t save_seq_num_func,
+                     void *save_seq_num_func_param, uint64_t start_seq_num) {
   (void)conf_mem, (void)save_seq_num_func, (void)save_seq_num_func_param;
   (void)start_seq_num;
   coap_log_warn("coap_new_oscore_conf: OSCORE not supported\n");
@@ -29,11 +30,11 @@ int coap_delete_oscore_conf(coap_oscore_conf_t *oscore_conf) {
   return 0;
 }
 
-coap_session_t *coap_new_client_session_oscore(coap_context_t *ctx,
-                                               const coap_address_t *local_if,
-                                               const coap_address_t *server,
-                                               coap_proto_t proto,
-                                               coap_oscore_conf_t *oscore_conf) {
+coap_session_t *
+coap_new_client_session_oscore(coap_context_t *ctx,
+                               const coap_address_t *local_if,
+                               const coap_address_t *server, coap_proto_t proto,
+                               coap_oscore_conf_t *oscore_conf) {
   (void)ctx, (void)local_if, (void)server, (void)proto, (void)oscore_conf;
   return NULL;
 }
@@ -49,8 +50,8 @@ coap_session_t *coap_new_client_session_oscore_psk(
 
 coap_session_t *coap_new_client_session_oscore_pki(
     coap_context_t *ctx, const coap_address_t *local_if,
-    const coap_address_t *server, coap_proto_t proto,
-    coap_dtls_pki_t *pki_data, coap_oscore_conf_t *oscore_conf) {
+    const coap_address_t *server, coap_proto_t proto, coap_dtls_pki_t *pki_data,
+    coap_oscore_conf_t *oscore_conf) {
   (void)ctx, (void)local_if, (void)server, (void)proto, (void)pki_data;
   (void)oscore_conf;
   return NULL;

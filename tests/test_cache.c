@@ -41,7 +41,8 @@ TEST(sha256_vectors) {
                     "f1809a48a497200e046d39ccc7112cd0");
 }
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys ------------------------------------------------------------------
+ */
 
 static coap_pdu_t *req(coap_pdu_code_t code, uint8_t token, const char *path) {
   return h_request(COAP_MESSAGE_CON, code, token, token, path);
@@ -50,8 +51,10 @@ static coap_pdu_t *req(coap_pdu_code_t code, uint8_t token, const char *path) {
 /* 1 if the two PDUs give equal keys (not session based, context list). */
 static int same_key(coap_session_t *s, const coap_pdu_t *a,
                     const coap_pdu_t *b) {
-  coap_cache_key_t *ka = coap_cache_derive_key(s, a, COAP_CACHE_NOT_SESSION_BASED);
-  coap_cache_key_t *kb = coap_cache_derive_key(s, b, COAP_CACHE_NOT_SESSION_BASED);
+  coap_cache_key_t *ka =
+      coap_cache_derive_key(s, a, COAP_CACHE_NOT_SESSION_BASED);
+  coap_cache_key_t *kb =
+      coap_cache_derive_key(s, b, COAP_CACHE_NOT_SESSION_BASED);
   int eq = ka && kb && memcmp(ka, kb, sizeof(*ka)) == 0;
   coap_delete_cache_key(ka);
   coap_delete_cache_key(kb);
@@ -62,8 +65,8 @@ TEST(key_ignores_token_mid_and_type) {
   coap_context_t *ctx = h_context();
   coap_session_t *s = h_server_session(1000);
   coap_pdu_t *a = req(COAP_REQUEST_CODE_GET, 1, "temp");
-  coap_pdu_t *b = h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 77, 9,
-                            "temp");
+  coap_pdu_t *b =
+      h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 77, 9, "temp");
   CHECK_INT_EQ(same_key(s, a, b), 1);
   coap_delete_pdu(a);
   coap_delete_pdu(b);
@@ -188,10 +191,14 @@ TEST(key_session_based) {
   coap_session_t *s1 = h_server_session(1000);
   coap_session_t *s2 = h_server_session(2000);
   coap_pdu_t *a = req(COAP_REQUEST_CODE_GET, 1, "x");
-  coap_cache_key_t *k1 = coap_cache_derive_key(s1, a, COAP_CACHE_IS_SESSION_BASED);
-  coap_cache_key_t *k2 = coap_cache_derive_key(s2, a, COAP_CACHE_IS_SESSION_BASED);
-  coap_cache_key_t *k3 = coap_cache_derive_key(s1, a, COAP_CACHE_NOT_SESSION_BASED);
-  coap_cache_key_t *k4 = coap_cache_derive_key(s2, a, COAP_CACHE_NOT_SESSION_BASED);
+  coap_cache_key_t *k1 =
+      coap_cache_derive_key(s1, a, COAP_CACHE_IS_SESSION_BASED);
+  coap_cache_key_t *k2 =
+      coap_cache_derive_key(s2, a, COAP_CACHE_IS_SESSION_BASED);
+  coap_cache_key_t *k3 =
+      coap_cache_derive_key(s1, a, COAP_CACHE_NOT_SESSION_BASED);
+  coap_cache_key_t *k4 =
+      coap_cache_derive_key(s2, a, COAP_CACHE_NOT_SESSION_BASED);
   CHECK(k1 && k2 && k3 && k4);
   CHECK(memcmp(k1, k2, sizeof(*k1)) != 0);
   CHECK(memcmp(k1, k3, sizeof(*k1)) != 0);
@@ -204,7 +211,8 @@ TEST(key_session_based) {
   h_free(ctx);
 }
 
-/* ---- argument errors --------------------------------------------------------- */
+/* ---- argument errors
+ * --------------------------------------------------------- */
 
 TEST(key_bad_arguments) {
   coap_context_t *ctx = h_context();
@@ -213,8 +221,8 @@ TEST(key_bad_arguments) {
   const uint16_t ign[] = {COAP_OPTION_BLOCK1};
   CHECK_NULL(coap_cache_derive_key(s, NULL, COAP_CACHE_NOT_SESSION_BASED));
   CHECK_NULL(coap_cache_derive_key(NULL, a, COAP_CACHE_NOT_SESSION_BASED));
-  CHECK_NULL(coap_cache_derive_key_w_ignore(NULL, a,
-                                            COAP_CACHE_IS_SESSION_BASED, ign, 1));
+  CHECK_NULL(coap_cache_derive_key_w_ignore(
+      NULL, a, COAP_CACHE_IS_SESSION_BASED, ign, 1));
   CHECK_NULL(coap_cache_derive_key_w_ignore(s, a, COAP_CACHE_NOT_SESSION_BASED,
                                             NULL, 1));
   coap_delete_cache_key(NULL);
@@ -236,7 +244,8 @@ TEST(key_bad_arguments) {
   h_free(ctx);
 }
 
-/* ---- entries ------------------------------------------------------------------ */
+/* ---- entries
+ * ------------------------------------------------------------------ */
 
 static int freed;
 static void free_cb(void *data) {
@@ -249,8 +258,8 @@ TEST(entry_lookup_and_pdu_copy) {
   coap_session_t *s = h_server_session(1000);
   coap_pdu_t *a = req(COAP_REQUEST_CODE_GET, 5, "temp");
   coap_add_data(a, 2, (const uint8_t *)"hi");
-  coap_cache_entry_t *e = coap_new_cache_entry(
-      s, a, COAP_CACHE_RECORD_PDU, COAP_CACHE_NOT_SESSION_BASED, 0);
+  coap_cache_entry_t *e = coap_new_cache_entry(s, a, COAP_CACHE_RECORD_PDU,
+                                               COAP_CACHE_NOT_SESSION_BASED, 0);
   CHECK_NOT_NULL(e);
   coap_pdu_t *again = req(COAP_REQUEST_CODE_GET, 6, "temp");
   CHECK(coap_cache_get_by_pdu(s, again, COAP_CACHE_NOT_SESSION_BASED) == e);
@@ -258,7 +267,8 @@ TEST(entry_lookup_and_pdu_copy) {
   coap_session_t *s2 = h_server_session(2000);
   CHECK(coap_cache_get_by_pdu(s2, again, COAP_CACHE_NOT_SESSION_BASED) == e);
   CHECK_NULL(coap_cache_get_by_pdu(s, again, COAP_CACHE_IS_SESSION_BASED));
-  coap_cache_key_t *k = coap_cache_derive_key(s, a, COAP_CACHE_NOT_SESSION_BASED);
+  coap_cache_key_t *k =
+      coap_cache_derive_key(s, a, COAP_CACHE_NOT_SESSION_BASED);
   CHECK(coap_cache_get_by_key(ctx, k) == e);
   coap_delete_cache_key(k);
   /* The kept PDU is a copy: the original may go. */
@@ -280,8 +290,8 @@ TEST(entry_without_pdu) {
   coap_context_t *ctx = h_context();
   coap_session_t *s = h_server_session(1000);
   coap_pdu_t *a = req(COAP_REQUEST_CODE_GET, 5, "temp");
-  coap_cache_entry_t *e = coap_new_cache_entry(
-      s, a, COAP_CACHE_NOT_RECORD_PDU, COAP_CACHE_IS_SESSION_BASED, 0);
+  coap_cache_entry_t *e = coap_new_cache_entry(s, a, COAP_CACHE_NOT_RECORD_PDU,
+                                               COAP_CACHE_IS_SESSION_BASED, 0);
   CHECK_NOT_NULL(e);
   CHECK_NULL(coap_cache_get_pdu(e));
   CHECK(coap_cache_get_by_pdu(s, a, COAP_CACHE_IS_SESSION_BASED) == e);
@@ -293,8 +303,8 @@ TEST(entry_app_data) {
   coap_context_t *ctx = h_context();
   coap_session_t *s = h_server_session(1000);
   coap_pdu_t *a = req(COAP_REQUEST_CODE_GET, 5, "temp");
-  coap_cache_entry_t *e = coap_new_cache_entry(
-      s, a, COAP_CACHE_NOT_RECORD_PDU, COAP_CACHE_NOT_SESSION_BASED, 0);
+  coap_cache_entry_t *e = coap_new_cache_entry(s, a, COAP_CACHE_NOT_RECORD_PDU,
+                                               COAP_CACHE_NOT_SESSION_BASED, 0);
   CHECK_NOT_NULL(e);
   CHECK_NULL(coap_cache_get_app_data(e));
   int keep = 0;
@@ -350,10 +360,10 @@ TEST(entry_session_close_deletes_session_based_only) {
   coap_pdu_t *a = req(COAP_REQUEST_CODE_GET, 5, "a");
   coap_pdu_t *b = req(COAP_REQUEST_CODE_GET, 5, "b");
   freed = 0;
-  coap_cache_entry_t *e1 = coap_new_cache_entry(
-      s, a, COAP_CACHE_NOT_RECORD_PDU, COAP_CACHE_IS_SESSION_BASED, 0);
-  coap_cache_entry_t *e2 = coap_new_cache_entry(
-      s, b, COAP_CACHE_NOT_RECORD_PDU, COAP_CACHE_IS_SESSION_BASED, 5);
+  coap_cache_entry_t *e1 = coap_new_cache_entry(s, a, COAP_CACHE_NOT_RECORD_PDU,
+                                                COAP_CACHE_IS_SESSION_BASED, 0);
+  coap_cache_entry_t *e2 = coap_new_cache_entry(s, b, COAP_CACHE_NOT_RECORD_PDU,
+                                                COAP_CACHE_IS_SESSION_BASED, 5);
   coap_cache_entry_t *shared = coap_new_cache_entry(
       s, a, COAP_CACHE_NOT_RECORD_PDU, COAP_CACHE_NOT_SESSION_BASED, 0);
   coap_cache_entry_t *other = coap_new_cache_entry(

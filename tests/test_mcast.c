@@ -100,8 +100,7 @@ TEST(join_bad_arguments) {
   CHECK_INT_EQ(coap_join_mcast_group_intf(ctx, "not-an-address", NULL), -1);
   CHECK_INT_EQ(coap_join_mcast_group_intf(ctx, "127.0.0.1", NULL), -1);
   CHECK_INT_EQ(coap_join_mcast_group_intf(ctx, "fe80::1", NULL), -1);
-  CHECK_INT_EQ(coap_join_mcast_group_intf(ctx, "224.0.1.187", "nosuchif0"),
-               -1);
+  CHECK_INT_EQ(coap_join_mcast_group_intf(ctx, "224.0.1.187", "nosuchif0"), -1);
   coap_free_context(ctx);
   /* A context without endpoints has nothing to join with. */
   ctx = coap_new_context(NULL);
@@ -115,8 +114,8 @@ TEST(hops_on_client_session) {
   coap_context_t *ctx = coap_new_context(NULL);
   CHECK_NOT_NULL(ctx);
   coap_address_t group = addr(AF_INET, "224.0.1.187", 5683);
-  coap_session_t *s = coap_new_client_session(ctx, NULL, &group,
-                                              COAP_PROTO_UDP);
+  coap_session_t *s =
+      coap_new_client_session(ctx, NULL, &group, COAP_PROTO_UDP);
   if (!s) {
     printf("SKIP: no route to 224.0.1.187 in this sandbox\n");
     coap_free_context(ctx);
@@ -138,8 +137,7 @@ TEST(hops_ipv6_session) {
   coap_context_t *ctx = coap_new_context(NULL);
   CHECK_NOT_NULL(ctx);
   coap_address_t peer = addr(AF_INET6, "::1", 5683);
-  coap_session_t *s = coap_new_client_session(ctx, NULL, &peer,
-                                              COAP_PROTO_UDP);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &peer, COAP_PROTO_UDP);
   if (!s) {
     printf("SKIP: no IPv6 loopback in this sandbox\n");
     coap_free_context(ctx);

@@ -7,7 +7,8 @@
 
 #include "context.h"
 
-/* ---- (D)TLS, TCP, WebSockets ------------------------------------------------- */
+/* ---- (D)TLS, TCP, WebSockets
+ * ------------------------------------------------- */
 
 TEST(capabilities_all_absent) {
   CHECK_INT_EQ(coap_dtls_is_supported(), 0);
@@ -59,7 +60,8 @@ TEST(ws_host_request_refused) {
   CHECK_INT_EQ(coap_ws_set_host_request(NULL, NULL), 0);
 }
 
-/* ---- OSCORE ------------------------------------------------------------------- */
+/* ---- OSCORE
+ * ------------------------------------------------------------------- */
 
 TEST(oscore_refused) {
   coap_context_t *ctx = pt_context_new_detached();
@@ -72,8 +74,8 @@ TEST(oscore_refused) {
   CHECK_INT_EQ(coap_delete_oscore_conf(NULL), 0);
   coap_address_t server;
   coap_address_init(&server);
-  CHECK_NULL(coap_new_client_session_oscore(ctx, NULL, &server,
-                                            COAP_PROTO_UDP, NULL));
+  CHECK_NULL(
+      coap_new_client_session_oscore(ctx, NULL, &server, COAP_PROTO_UDP, NULL));
   CHECK_NULL(coap_new_client_session_oscore_psk(ctx, NULL, &server,
                                                 COAP_PROTO_DTLS, NULL, NULL));
   CHECK_NULL(coap_new_client_session_oscore_pki(ctx, NULL, &server,
@@ -88,7 +90,8 @@ TEST(oscore_refused) {
   coap_free_context(ctx);
 }
 
-/* ---- observe (not implemented yet) ----------------------------------------------- */
+/* ---- observe (not implemented yet)
+ * ----------------------------------------------- */
 
 static int cb_calls;
 static int observe_added(coap_session_t *s, coap_subscription_t *k,
@@ -126,7 +129,8 @@ TEST(observe_persistence_refused) {
   coap_free_context(ctx);
 }
 
-/* ---- events ------------------------------------------------------------------------ */
+/* ---- events
+ * ------------------------------------------------------------------------ */
 
 /* The setters under test are deprecated in libcoap's API, on purpose. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"

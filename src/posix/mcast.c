@@ -88,8 +88,7 @@ int coap_join_mcast_group_intf(coap_context_t *ctx, const char *groupname,
     }
   }
   if (!joined && !failed)
-    coap_log_warn("coap_join_mcast_group: no UDP endpoint for %s\n",
-                  groupname);
+    coap_log_warn("coap_join_mcast_group: no UDP endpoint for %s\n", groupname);
   return joined && !failed ? 0 : -1;
 }
 
