@@ -42,9 +42,8 @@ coap_tick_t pt_exchange_lifetime(const coap_session_t *s) {
 }
 
 static void drop_reply(pt_dedup *d) {
-  if (d->reply != d->inline_reply)
-    free(d->reply);
-  d->reply = NULL;
+  if (d->reply_len > PT_DEDUP_INLINE_REPLY)
+    free(d->reply.heap);
   d->reply_len = 0;
 }
 
@@ -117,7 +116,6 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
     return NULL;
   d->next = NULL;
   d->state = PT_DEDUP_SEEN;
-  d->reply = NULL;
   d->reply_len = 0;
   pt_hash_node_init(&d->node);
   if (pt_hashmap_insert(&ctx->dedup, &d->node, dedup_hash(s, mid)) < 0) {
@@ -143,12 +141,12 @@ void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
   d->state = (uint8_t)state;
   if (state != PT_DEDUP_REPLY || !len || len > UINT16_MAX)
     return;
-  d->reply = len <= sizeof(d->inline_reply) ? d->inline_reply : malloc(len);
-  if (!d->reply) {
+  uint8_t *to = d->reply.in;
+  if (len > PT_DEDUP_INLINE_REPLY && !(to = d->reply.heap = malloc(len))) {
     d->state = PT_DEDUP_SEEN; /* a duplicate will be dropped, not re-run */
     return;
   }
-  memcpy(d->reply, data, len);
+  memcpy(to, data, len);
   d->reply_len = (uint16_t)len;
 }
 

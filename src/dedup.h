@@ -33,7 +33,7 @@ typedef struct pt_dedup pt_dedup;
  * expire are kept on a spare list of the context (up to
  * PT_DEDUP_SPARE_MAX) and reused, so a steady stream of requests
  * allocates nothing here. */
-#define PT_DEDUP_INLINE_REPLY 48
+#define PT_DEDUP_INLINE_REPLY 32
 #define PT_DEDUP_SPARE_MAX 4096
 
 struct pt_dedup {
@@ -44,9 +44,18 @@ struct pt_dedup {
   coap_mid_t mid;
   uint8_t state;              /* pt_dedup_state */
   uint16_t reply_len;
-  uint8_t *reply;             /* the datagram: inline_reply, owned, or NULL */
-  uint8_t inline_reply[PT_DEDUP_INLINE_REPLY];
+  union {                     /* the datagram (see pt_dedup_reply()) */
+    uint8_t in[PT_DEDUP_INLINE_REPLY]; /* up to that size */
+    uint8_t *heap;                     /* owned, when larger */
+  } reply;
 };
+
+/* The stored answer of @d (reply_len bytes; borrowed, NULL if none). */
+static inline const uint8_t *pt_dedup_reply(const pt_dedup *d) {
+  if (!d->reply_len)
+    return NULL;
+  return d->reply_len <= PT_DEDUP_INLINE_REPLY ? d->reply.in : d->reply.heap;
+}
 
 /* The entry for (@session, @mid) if it has not expired at @now, else NULL. */
 pt_dedup *pt_dedup_find(coap_session_t *session, coap_mid_t mid,
