@@ -151,6 +151,7 @@ static uint64_t now_ns(void) {
 
 typedef struct stats {
   uint64_t completed, non2xx, retrans, rst, timeouts;
+  uint64_t warm;       /* completed during the warm-up */
   uint64_t hist[HIST_BUCKETS];
 } stats;
 
@@ -432,6 +433,8 @@ static void complete(bench *b, session *se, int idx, int code, uint64_t now,
       b->idle_ready++;
     return;
   }
+  if (!b->measuring)
+    b->st.warm++;
   if (b->measuring) {
     b->st.completed++;
     if ((code >> 5) != 2)
@@ -749,13 +752,13 @@ int main(int argc, char **argv) {
   double secs = b.cfg.duration;
   printf("rate=%.0f completed=%llu p50_us=%.1f p99_us=%.1f p999_us=%.1f "
          "non2xx=%llu retrans=%llu rst=%llu timeouts=%llu parked=%llu "
-         "idle=%llu park_s=%.2f\n",
+         "idle=%llu park_s=%.2f warm=%llu\n",
          secs > 0 ? (double)b.st.completed / secs : 0,
          (unsigned long long)b.st.completed, percentile_us(&b.st, 0.50),
          percentile_us(&b.st, 0.99), percentile_us(&b.st, 0.999),
          (unsigned long long)b.st.non2xx, (unsigned long long)b.st.retrans,
          (unsigned long long)b.st.rst, (unsigned long long)b.st.timeouts,
          (unsigned long long)b.parked, (unsigned long long)b.idle_ready,
-         park_secs);
+         park_secs, (unsigned long long)b.st.warm);
   return 0;
 }

@@ -31,11 +31,13 @@ cleanup() {
 trap cleanup EXIT
 
 port_base=$((20000 + RANDOM % 20000))
-next_port() { port_base=$((port_base + 1)); echo $port_base; }
+# Sets PORT to a fresh port (no subshell: the counter must advance).
+next_port() { port_base=$((port_base + 1)); PORT=$port_base; }
 
 # start NAME -> sets SPID and SPORT
 start() {
-  SPORT=$(next_port)
+  next_port
+  SPORT=$PORT
   taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" >/dev/null 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
@@ -48,32 +50,51 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
 
-declare -A RES LAT
+declare -A RES LAT CPU
+# CPU time the server process has used, in ns (runtime from schedstat).
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+# Server CPU microseconds per request completed in the run of @3 (the
+# measured window plus its warm-up, as the server sees both).
+per_req() {
+  local n; n=$(( $(field completed "$3") ))
+  awk -v a="$1" -v b="$2" -v n="$n" -v w="$(field warm "$3")" \
+    'BEGIN {t = n + w; if (t > 0) printf "%.2f", (b - a) / t / 1000; else print ""}'
+}
 ROWS=()
 # throughput NAME "ARGS" SERVERS... : median rate per server
 throughput() {
   local name=$1 args=$2; shift 2
   declare -A rates pid port
   for s in "$@"; do start "$s"; pid[$s]=$SPID; port[$s]=$SPORT; rates[$s]=""; done
+  declare -A cpus
   for ((r = 0; r < RUNS; r++)); do
     for s in "$@"; do
-      local line; line=$(load $args -d "$SECS" "$HOST" "${port[$s]}")
+      local c0 line c1
+      c0=$(cpu_ns "${pid[$s]}")
+      line=$(load $args -d "$SECS" "$HOST" "${port[$s]}")
+      c1=$(cpu_ns "${pid[$s]}")
       rates[$s]+=" $(field rate "$line")"
+      cpus[$s]+=" $(per_req "$c0" "$c1" "$line")"
       [ "$s" = petrel ] && LAT[$name]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
       echo "  $name $s: $line" >&2
     done
   done
-  for s in "$@"; do RES[$name,$s]=$(median <<<"${rates[$s]}"); stop "${pid[$s]}"; done
+  for s in "$@"; do
+    RES[$name,$s]=$(median <<<"${rates[$s]}")
+    CPU[$name,$s]=$(median <<<"${cpus[$s]}")
+    stop "${pid[$s]}"
+  done
   ROWS+=("$name")
 }
 
 echo "bench: $RUNS x ${SECS}s per figure; servers on CPU $SCPU, load on CPU $LCPU" >&2
 T0=$SECONDS
 
-throughput "GET /hello, 1 session x 16 in flight (req/s)" "-c 1 -w 16" petrel libcoap echo
+FIRST="GET /hello, 1 session x 16 in flight (req/s)"
+throughput "$FIRST" "-c 1 -w 16" petrel libcoap echo
 throughput "GET /hello, 1,000 sessions x 1 (req/s)" "-c 1000 -w 1 -W 1" petrel libcoap echo
 throughput "GET /hello NON, 1 session x 16 (req/s)" "-n -c 1 -w 16" petrel libcoap echo
-throughput "separate /async?1, 1,000 sessions x 32 (completed/s)" "-c 1000 -w 32 -p async -q 1 -R 1 -W 2.5" petrel libcoap
+throughput "separate /async?1, 1,000 sessions x 8 (completed/s)" "-c 1000 -w 8 -p async -q 1 -R 1 -W 2.5" petrel libcoap
 throughput "1 MiB Block2 GET, 1 session (bodies/s)" "-b -p large -c 1 -w 1" petrel libcoap
 
 # ---- pending asyncs: memory, then GET throughput with them parked -------
@@ -90,16 +111,23 @@ for s in petrel libcoap; do
   RES[async_mem,$s]=$(awk -v a="$after" -v b="$before" -v n="$parked" 'BEGIN {if (n > 0) printf "%.0f", (a-b)*1024/n; else print "-"}')
   echo "  parked $s: $line (RSS $before -> $after kB)" >&2
 done
-declare -A prates
+declare -A prates pcpus
 for ((r = 0; r < RUNS; r++)); do
   for s in petrel libcoap; do
+    c0=$(cpu_ns "${ppid[$s]}")
     line=$(load -c 1 -w 16 -d "$SECS" "$HOST" "${pport[$s]}")
+    c1=$(cpu_ns "${ppid[$s]}")
     prates[$s]+=" $(field rate "$line")"
+    pcpus[$s]+=" $(per_req "$c0" "$c1" "$line")"
     [ "$s" = petrel ] && LAT[$pend]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
     echo "  pending $s: $line" >&2
   done
 done
-for s in petrel libcoap; do RES[$pend,$s]=$(median <<<"${prates[$s]}"); stop "${ppid[$s]}"; done
+for s in petrel libcoap; do
+  RES[$pend,$s]=$(median <<<"${prates[$s]}")
+  CPU[$pend,$s]=$(median <<<"${pcpus[$s]}")
+  stop "${ppid[$s]}"
+done
 ROWS+=("$pend")
 
 # ---- idle sessions: memory ----------------------------------------------
@@ -117,7 +145,8 @@ done
 # ---- instructions per piggybacked request (callgrind) -------------------
 for s in petrel libcoap; do
   if ! command -v valgrind >/dev/null; then RES[ir,$s]="-"; continue; fi
-  port=$(next_port)
+  next_port
+  port=$PORT
   cg=$B/callgrind.$s.out
   rm -f "$cg"
   taskset -c "$SCPU" valgrind --tool=callgrind --callgrind-out-file="$cg" \
@@ -134,18 +163,26 @@ for s in petrel libcoap; do
 done
 
 # ---- the table -----------------------------------------------------------
+# Two views of each throughput scenario: requests per second as measured,
+# and the server's CPU time per request (runtime from /proc/PID/schedstat),
+# which is what a server pays per request whatever else runs on the
+# machine. Ratios: Petrel over libcoap and over the ceiling for req/s; for
+# CPU, the others' cost over Petrel's (above 1: Petrel is cheaper).
 {
-  echo "| scenario | Petrel | libcoap 4.3.1 | UDP echo ceiling | Petrel / libcoap | Petrel / ceiling | Petrel p50 / p99 / p99.9 (us) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | Petrel | libcoap 4.3.1 | UDP echo ceiling | Petrel / libcoap | Petrel / ceiling | server CPU us/req: Petrel, libcoap, echo | CPU libcoap / Petrel | CPU echo / Petrel | Petrel p50 / p99 / p99.9 (us) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
     p=${RES[$row,petrel]:-}; l=${RES[$row,libcoap]:-}; e=${RES[$row,echo]:-}
+    cp=${CPU[$row,petrel]:-}; cl=${CPU[$row,libcoap]:-}; ce=${CPU[$row,echo]:-}
     ceil=$e
-    [ "$row" = "$pend" ] && ceil=${RES[GET /hello, 1 session x 16 in flight (req/s),echo]}
-    echo "| $row | ${p:--} | ${l:--} | ${e:--} | $(ratio "$p" "$l") | $(ratio "$p" "$ceil") | ${LAT[$row]:--} |"
+    if [ "$row" = "$pend" ]; then
+      ceil=${RES[$FIRST,echo]}; ce=${CPU[$FIRST,echo]}
+    fi
+    echo "| $row | ${p:--} | ${l:--} | ${e:--} | $(ratio "$p" "$l") | $(ratio "$p" "$ceil") | ${cp:--}, ${cl:--}, ${ce:--} | $(ratio "$cl" "$cp") | $(ratio "$ce" "$cp") | ${LAT[$row]:--} |"
   done
-  echo "| separate responses parked: count (seconds) | ${RES[parked,petrel]} (${RES[park_s,petrel]} s) | ${RES[parked,libcoap]} (${RES[park_s,libcoap]} s) | | | | |"
-  echo "| RSS per pending separate response (bytes) | ${RES[async_mem,petrel]} | ${RES[async_mem,libcoap]} | | $(ratio "${RES[async_mem,petrel]}" "${RES[async_mem,libcoap]}") | | |"
-  echo "| RSS per idle session, $IDLE sessions (bytes) | ${RES[idle_mem,petrel]} | ${RES[idle_mem,libcoap]} | | $(ratio "${RES[idle_mem,petrel]}" "${RES[idle_mem,libcoap]}") | | |"
-  echo "| instructions per piggybacked GET (callgrind, user space) | ${RES[ir,petrel]} | ${RES[ir,libcoap]} | | $(ratio "${RES[ir,petrel]}" "${RES[ir,libcoap]}") | | |"
+  echo "| separate responses parked: count (seconds) | ${RES[parked,petrel]} (${RES[park_s,petrel]} s) | ${RES[parked,libcoap]} (${RES[park_s,libcoap]} s) | | | | | | | |"
+  echo "| RSS per pending separate response (bytes) | ${RES[async_mem,petrel]} | ${RES[async_mem,libcoap]} | | $(ratio "${RES[async_mem,petrel]}" "${RES[async_mem,libcoap]}") | | | | | |"
+  echo "| RSS per idle session, $IDLE sessions (bytes) | ${RES[idle_mem,petrel]} | ${RES[idle_mem,libcoap]} | | $(ratio "${RES[idle_mem,petrel]}" "${RES[idle_mem,libcoap]}") | | | | | |"
+  echo "| instructions per piggybacked GET (callgrind, user space) | ${RES[ir,petrel]} | ${RES[ir,libcoap]} | | $(ratio "${RES[ir,petrel]}" "${RES[ir,libcoap]}") | | | | | |"
 } | tee "$OUT"
 echo "bench: done in $((SECONDS - T0)) s; table in $OUT" >&2
