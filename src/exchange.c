@@ -187,6 +187,7 @@ static void retransmit(coap_context_t *ctx, pt_exchange *ex, coap_tick_t now) {
   coap_log_debug("** %s: mid=0x%04x: retransmission #%u\n",
                  coap_session_str(s), ex->mid, ex->retransmits);
   pt_send_pdu(s, ex->pdu);
+  pt_event(s, COAP_EVENT_MSG_RETRANSMITTED);
 }
 
 static void on_timer(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {

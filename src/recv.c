@@ -27,6 +27,7 @@ static void reject_malformed(coap_session_t *s, const uint8_t *data,
                              size_t len, int err) {
   coap_log_debug("* %s: dropped malformed datagram of %zu bytes (%d)\n",
                  coap_session_str(s), len, err);
+  pt_event(s, COAP_EVENT_BAD_PACKET);
   if (len < 4 || (data[0] >> 6) != 1)
     return;
   if (((data[0] >> 4) & 3) == COAP_MESSAGE_CON)
@@ -69,7 +70,7 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
     pt_exchange_acked(ex, now); /* Empty ACK: a separate response follows */
     return;
   }
-  ex->awaiting_ack ? pt_exchange_acked(ex, now) : (void)0;
+  pt_exchange_acked(ex, now); /* keeps it: a response is awaited */
   coap_response_t r;
   if (!pt_block_client_response(s, ex, pdu, now, &r)) /* block_client.c */
     deliver_response(s, ex, pdu);

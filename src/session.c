@@ -76,6 +76,52 @@ static coap_session_t *find_peer(const coap_context_t *ctx,
   return n ? PT_CONTAINER_OF(n, coap_session_t, by_peer) : NULL;
 }
 
+/* ---- recency (server sessions) ------------------------------------------ */
+
+static void lru_unlink(coap_context_t *ctx, coap_session_t *s) {
+  if (s->prev)
+    s->prev->next = s->next;
+  else if (ctx->lru_head == s)
+    ctx->lru_head = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  else if (ctx->lru_tail == s)
+    ctx->lru_tail = s->prev;
+  s->prev = s->next = NULL;
+}
+
+static void lru_append(coap_context_t *ctx, coap_session_t *s) {
+  s->prev = ctx->lru_tail;
+  s->next = NULL;
+  if (ctx->lru_tail)
+    ctx->lru_tail->next = s;
+  else
+    ctx->lru_head = s;
+  ctx->lru_tail = s;
+}
+
+static int is_idle(const coap_session_t *s) {
+  return s->ref == 1 && !s->exchanges && !s->asyncs;
+}
+
+/* Closes the least recently active idle server session when the context
+ * holds max_idle_sessions of them. Looks at a few of the oldest only: a
+ * busy session near the head is skipped rather than searched past. */
+static void make_room(coap_context_t *ctx) {
+  if (!ctx->max_idle_sessions ||
+      pt_hashmap_size(&ctx->sessions) < ctx->max_idle_sessions)
+    return;
+  coap_session_t *s = ctx->lru_head;
+  for (int looked = 0; s && looked < 8; looked++, s = s->next) {
+    if (is_idle(s)) {
+      coap_log_debug("* %s: closed to make room (max_idle_sessions)\n",
+                     coap_session_str(s));
+      pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
+      return;
+    }
+  }
+}
+
 static coap_tick_t idle_ticks(const coap_context_t *ctx) {
   return (coap_tick_t)ctx->session_timeout * COAP_TICKS_PER_SECOND;
 }
@@ -91,6 +137,7 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   if (ctx->max_sessions_per_endpoint &&
       ep->session_count >= ctx->max_sessions_per_endpoint)
     return NULL;
+  make_room(ctx);
   s = session_new(ctx, COAP_SESSION_TYPE_SERVER, ep->proto);
   if (!s)
     return NULL;
@@ -107,6 +154,7 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
     return NULL;
   }
   ep->session_count++;
+  lru_append(ctx, s);
   if (ctx->session_timeout)
     pt_timer_arm(ctx, &s->idle_timer, now + idle_ticks(ctx));
   pt_event(s, COAP_EVENT_SERVER_SESSION_NEW);
@@ -120,7 +168,7 @@ static void session_free(coap_session_t *s) {
   pt_timer_cancel(ctx, &s->idle_timer);
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
-  if (s->type == COAP_SESSION_TYPE_CLIENT) {
+  if (s->in_clients) {
     pt_io_client_close(s);
     if (s->prev)
       s->prev->next = s->next;
@@ -159,10 +207,10 @@ void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
   pt_timer_cancel(ctx, &s->idle_timer);
-  if (s->type == COAP_SESSION_TYPE_SERVER &&
-      pt_hashmap_contains(&s->by_peer)) {
+  if (pt_hashmap_contains(&s->by_peer)) {
     pt_event(s, COAP_EVENT_SERVER_SESSION_DEL);
     pt_hashmap_remove(&ctx->sessions, &s->by_peer);
+    lru_unlink(ctx, s);
     s->endpoint->session_count--;
     coap_session_release(s); /* the table's reference */
   }
@@ -187,6 +235,10 @@ static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 
 void pt_session_touch(coap_session_t *s, coap_tick_t now) {
   s->last_activity = now;
+  if (s->context->lru_tail != s && pt_hashmap_contains(&s->by_peer)) {
+    lru_unlink(s->context, s);
+    lru_append(s->context, s);
+  }
 }
 
 void pt_session_unreachable(coap_session_t *s) {
@@ -218,6 +270,7 @@ void pt_sessions_free_all(coap_context_t *ctx) {
   while ((n = pt_hashmap_iter_next(&it)) != NULL) {
     coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
     pt_hashmap_remove(&ctx->sessions, n);
+    lru_unlink(ctx, s);
     s->endpoint->session_count--;
     teardown(s);
   }
@@ -250,6 +303,7 @@ coap_session_t *coap_new_client_session(coap_context_t *ctx,
   }
   s->hash = pt_session_hash(NULL, &s->remote) ^ (uint32_t)(uintptr_t)s;
   s->ref = 1; /* the application's */
+  s->in_clients = 1;
   s->next = ctx->clients;
   if (ctx->clients)
     ctx->clients->prev = s;
@@ -305,6 +359,8 @@ coap_session_t *coap_session_get_by_peer(const coap_context_t *ctx,
   return NULL;
 }
 
+/* The session stays in the endpoint's table (its peer's datagrams still
+ * arrive there) and keeps sending through the endpoint's socket. */
 int coap_session_set_type_client(coap_session_t *session) {
   if (!session || session->type != COAP_SESSION_TYPE_SERVER)
     return 0;
