@@ -297,10 +297,9 @@ static void hnd_get_async_large(coap_resource_t *resource,
                                 coap_pdu_t *response) {
   if (coap_find_async(session, coap_pdu_get_token(request))) {
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
-    if (!coap_add_data_large_response(
-            resource, session, request, response, query,
-            COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, ASYNC_LARGE_SIZE, large_body,
-            NULL, NULL))
+    if (!coap_add_data_large_response(resource, session, request, response,
+                                      query, COAP_MEDIATYPE_TEXT_PLAIN, -1, 0,
+                                      ASYNC_LARGE_SIZE, large_body, NULL, NULL))
       coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
     return; /* the library frees the async after this call */
   }
