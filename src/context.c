@@ -9,6 +9,7 @@
 
 #include "async.h"
 #include "block.h"
+#include "cache.h"
 #include "clock.h"
 #include "exchange.h"
 #include "io.h"
@@ -86,6 +87,7 @@ void coap_free_context(coap_context_t *ctx) {
   if (!ctx)
     return;
   pt_block_free_all(ctx); /* releases large bodies; before sessions go */
+  pt_cache_free_all(ctx);
   pt_sessions_free_all(ctx);
   while (ctx->endpoints)
     coap_free_endpoint(ctx->endpoints);

@@ -111,6 +111,13 @@ struct coap_context_t {
   int blk_ack1_set;
   size_t max_body_size;        /* largest body one transfer reassembles */
   size_t blk_rx_total;         /* bytes held by all Block1 reassemblies */
+
+  /* Cache entries (cache.c). */
+  pt_hashmap cache;            /* every entry, by cache key */
+  pt_hashmap cache_by_session; /* session-based entries, by session */
+  uint16_t *cache_ignore;      /* coap_cache_ignore_options() (owned) */
+  size_t cache_ignore_count;
+  int mcast_per_resource;      /* coap_mcast_per_resource() was called */
 };
 
 /* A context without sockets or epoll (ctx->send fails until replaced):

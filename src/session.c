@@ -10,6 +10,7 @@
 
 #include "address.h"
 #include "async.h"
+#include "cache.h"
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
@@ -168,6 +169,7 @@ static void session_free(coap_session_t *s) {
   pt_timer_cancel(ctx, &s->idle_timer);
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
+  pt_cache_session_closed(s);
   if (s->in_clients) {
     pt_io_client_close(s);
     if (s->prev)

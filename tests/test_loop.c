@@ -313,6 +313,30 @@ TEST(client_to_closed_port_gets_nack_and_frees_state) {
   coap_free_context(cctx); /* ASan reports any leak */
 }
 
+/* coap_io_process_with_fds(): the application's own descriptors are
+ * watched alongside the library's, and reported back. */
+TEST(io_process_with_fds_reports_app_fds) {
+  coap_context_t *c2 = coap_new_context(NULL);
+  CHECK_NOT_NULL(c2);
+  int p[2];
+  CHECK_INT_EQ(pipe(p), 0);
+  fd_set rfds;
+  FD_ZERO(&rfds);
+  FD_SET(p[0], &rfds);
+  int rc = coap_io_process_with_fds(c2, 50, p[0] + 1, &rfds, NULL, NULL);
+  CHECK(rc >= 0);
+  CHECK(!FD_ISSET(p[0], &rfds)); /* nothing written yet: timed out */
+  CHECK_INT_EQ(write(p[1], "x", 1), 1);
+  FD_ZERO(&rfds);
+  FD_SET(p[0], &rfds);
+  rc = coap_io_process_with_fds(c2, 1000, p[0] + 1, &rfds, NULL, NULL);
+  CHECK(rc >= 0 && rc < 900);
+  CHECK(FD_ISSET(p[0], &rfds));
+  close(p[0]);
+  close(p[1]);
+  coap_free_context(c2);
+}
+
 /* An application that waits in its own epoll on coap_context_get_coap_fd()
  * with no timeout of its own still gets the separate response on time:
  * the fd becomes readable when the async's deadline is due. */
@@ -367,5 +391,6 @@ int main(void) {
   RUN(random_datagram_burst_leaves_server_serving);
   RUN(app_epoll_on_coap_fd_wakes_for_deadlines);
   RUN(client_to_closed_port_gets_nack_and_frees_state);
+  RUN(io_process_with_fds_reports_app_fds);
   return TEST_SUMMARY();
 }
