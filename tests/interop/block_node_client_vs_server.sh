@@ -11,12 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 SERVER_BIN=${1:?usage: $0 coap-server}
 NODE_DIR="$(cd "$(dirname "$0")/../node" && pwd)"
-need node
+need_node_coap "$NODE_DIR"
 need perl
-if [ ! -d "$NODE_DIR/node_modules/coap" ]; then
-  echo "SKIP: node-coap is not installed in tests/node (scripts/deps installs it)"
-  exit 77
-fi
 CLIENT=(node "$NODE_DIR/client.js" --timeout 30)
 make_bodies
 GOT="$TMP/got"

@@ -6,6 +6,7 @@
 # script started (by pid) and removes its scratch directory.
 #
 # Exit status: 0 all passed, 1 a check failed, 77 a peer is not installed
+# (outside CI)
 # (ctest reports the test as skipped; scripts/deps installs the peers).
 
 set -u
@@ -31,8 +32,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# node-coap, installed into tests/node by scripts/deps.
+need_node_coap() {
+  need node
+  if [ ! -d "$1/node_modules/coap" ]; then
+    if [ "${CI:-}" = true ]; then
+      echo "FAIL: node-coap is not installed in tests/node"
+      exit 1
+    fi
+    echo "SKIP: node-coap is not installed in tests/node (scripts/deps installs it)"
+    exit 77
+  fi
+}
+
+# A missing peer skips the test when run by hand, but fails it under CI
+# (CI=true), where scripts/deps has installed every peer.
 need() {
   if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
+    if [ "${CI:-}" = true ]; then
+      echo "FAIL: $1 is not installed, and under CI every peer must be"
+      exit 1
+    fi
     echo "SKIP: $1 is not installed (scripts/deps installs it)"
     exit 77
   fi
