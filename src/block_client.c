@@ -253,7 +253,13 @@ int coap_add_data_large_request(coap_session_t *session, coap_pdu_t *pdu,
   int ok = 0;
   if (!session || !pdu || (length && !data))
     goto done;
-  if (length + 1 <= room(pdu)) { /* fits one message */
+  /* One message when it fits, unless the application asked for smaller
+   * blocks with a Block1 option of its own. */
+  unsigned num, szx;
+  int m;
+  int small_blocks = pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) &&
+                     szx <= 6 && length > SZX_SIZE(szx);
+  if (length + 1 <= room(pdu) && !small_blocks) {
     ok = coap_add_data(pdu, length, data);
     goto done;
   }

@@ -353,6 +353,32 @@ TEST(block1_small_body_goes_in_one_message) {
   teardown();
 }
 
+/* An application Block1 option asking for 16-byte blocks is honoured even
+ * when the whole body would fit one message. */
+TEST(block1_app_block_size_honoured_for_small_body) {
+  setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY,
+        COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_register_response_handler(cli_ctx, on_response);
+  static const uint8_t body[] = "0123456789abcdef0123456789";
+  coap_pdu_t *p = client_request(0, COAP_REQUEST_CODE_PUT, "up", 0); /* 16 */
+  CHECK(coap_add_data_large_request(cli_sess[0], p, 26, body, NULL, NULL));
+  size_t len;
+  const uint8_t *data;
+  CHECK(coap_get_data(p, &len, &data));
+  CHECK_UINT_EQ(len, 16);
+  unsigned num, szx;
+  int m;
+  CHECK(pt_block_peek(p, COAP_OPTION_BLOCK1, &num, &m, &szx));
+  CHECK_UINT_EQ(num, 0);
+  CHECK_INT_EQ(m, 1);
+  CHECK_UINT_EQ(szx, 0);
+  coap_send(cli_sess[0], p);
+  pump();
+  CHECK_INT_EQ(put_calls, 1);
+  CHECK_MEM_EQ(put_body, put_len, body, 26);
+  teardown();
+}
+
 /* ---- raw requests: the server's answers ------------------------------------
  */
 
@@ -635,6 +661,7 @@ int main(void) {
   RUN(block2_two_sessions_concurrently_never_mix);
   RUN(block1_upload_reassembled_into_one_body);
   RUN(block1_small_body_goes_in_one_message);
+  RUN(block1_app_block_size_honoured_for_small_body);
   RUN(szx_7_in_block2_request_is_bad_request);
   RUN(szx_7_in_block1_request_is_bad_request);
   RUN(block_number_past_body_is_bad_option);

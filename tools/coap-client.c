@@ -261,7 +261,8 @@ static void usage(FILE *f) {
          "  -B seconds   give up after this long (default 90)\n"
          "  -o file      write the response payload to file\n"
          "  -v level     log level 0..8 (default 4, warnings)\n"
-         "  -b [num,]size  block-wise transfer with this block size\n"
+         "  -b [num,]size  block size 16..1024 for the request body (Block1)\n"
+         "               or the response (Block2, from block num)\n"
          "  -s duration  observe the resource for duration seconds\n"
          "  -w           append a newline to each payload written\n"
          "  -h, --help   this text\n"
@@ -405,9 +406,11 @@ static coap_response_t on_response(coap_session_t *session,
     return COAP_RESPONSE_FAIL; /* not ours: let the library reject it */
 
   coap_pdu_code_t code = coap_pdu_get_code(received);
-  size_t len = 0;
+  size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
-  coap_get_data(received, &len, &data);
+  /* With COAP_BLOCK_SINGLE_BODY the library hands over the whole body,
+   * reassembled from its Block2 blocks. */
+  coap_get_data_large(received, &len, &data, &offset, &total);
   st->got_response = 1;
   if (COAP_RESPONSE_CLASS(code) == 2) {
     if (len)
@@ -505,20 +508,27 @@ static coap_pdu_t *build_request(coap_session_t *session, client_opts_t *o,
                          (unsigned)o->content_format);
   if (ok && o->accept >= 0)
     ok = add_uint_option(&opts, COAP_OPTION_ACCEPT, (unsigned)o->accept);
-  if (ok && o->block_size && o->method == COAP_REQUEST_CODE_GET) {
+  if (ok && o->block_size) {
+    /* -b: the block size we ask for. A body to send goes in Block1 blocks
+     * (the library sends them from block 0); otherwise Block2 asks for the
+     * response in blocks, starting at block num. */
     unsigned szx = 0;
     while ((16u << szx) < (unsigned)o->block_size)
       szx++;
-    ok = add_uint_option(&opts, COAP_OPTION_BLOCK2, o->block_num << 4 | szx);
+    if (o->payload_len > (size_t)o->block_size)
+      ok = add_uint_option(&opts, COAP_OPTION_BLOCK1, szx);
+    else if (!o->payload_len)
+      ok = add_uint_option(&opts, COAP_OPTION_BLOCK2, o->block_num << 4 | szx);
   }
   if (ok)
     ok = coap_add_optlist_pdu(pdu, &opts);
   coap_delete_optlist(opts);
-  /* A body larger than one message needs coap_add_data_large_request()
-   * (Block1 with COAP_BLOCK_USE_LIBCOAP); until the library has block-wise
-   * transfers the body goes in whole and must fit. */
+  /* Last change before coap_send(): the library sends a body larger than
+   * one message (or than the -b block size) in Block1 blocks. The body is
+   * borrowed; o->payload outlives the context, whose end releases it. */
   if (ok && o->payload_len)
-    ok = coap_add_data(pdu, o->payload_len, o->payload);
+    ok = coap_add_data_large_request(session, pdu, o->payload_len, o->payload,
+                                     NULL, NULL);
   if (!ok) {
     coap_delete_pdu(pdu);
     return NULL;
@@ -622,9 +632,10 @@ int main(int argc, char **argv) {
     coap_set_app_data(ctx, &st);
     coap_register_response_handler(ctx, on_response);
     coap_register_nack_handler(ctx, on_nack);
-    if (o.block_size)
-      coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
-                                           COAP_BLOCK_SINGLE_BODY);
+    /* Block-wise both ways, whole bodies in the response handler (as
+     * libcoap's coap-client, which always uses COAP_BLOCK_USE_LIBCOAP). */
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
+                                         COAP_BLOCK_SINGLE_BODY);
     status = request(&o, ctx, &st);
     coap_free_context(ctx);
   } else if (st.out) {
