@@ -95,7 +95,7 @@ throughput "$FIRST" "-c 1 -w 16" petrel libcoap echo
 throughput "GET /hello, 1,000 sessions x 1 (req/s)" "-c 1000 -w 1 -W 1" petrel libcoap echo
 throughput "GET /hello NON, 1 session x 16 (req/s)" "-n -c 1 -w 16" petrel libcoap echo
 throughput "separate /async?1, 1,000 sessions x 8 (completed/s)" "-c 1000 -w 8 -p async -q 1 -R 1 -W 2.5" petrel libcoap
-throughput "1 MiB Block2 GET, 1 session (bodies/s)" "-b -p large -c 1 -w 1" petrel libcoap
+throughput "1 MiB Block2 GET, 16 sessions x 1 (bodies/s)" "-b -p large -c 16 -w 1" petrel libcoap
 
 # ---- pending asyncs: memory, then GET throughput with them parked -------
 pend="GET /hello, 1x16, $PARK separate responses pending (req/s)"
