@@ -9,19 +9,19 @@
 #include "context.h"
 #include "session.h"
 
-typedef struct dedup_key {
-  const coap_session_t *session;
-  coap_mid_t mid;
-} dedup_key;
-
-static uint32_t dedup_hash(const coap_session_t *s, coap_mid_t mid) {
-  return pt_hash_mix(s->hash, (uint32_t)mid);
+/* Each session indexes its own entries: a lookup touches only that
+ * session's small table and entries, never a context-wide table that
+ * grows with every other session's traffic (100,000 pending separate
+ * responses, or 1,000 busy sessions x 256 remembered IDs, made each
+ * lookup a string of cache and TLB misses). The map spreads the MID
+ * itself with Fibonacci hashing. */
+static uint32_t dedup_hash(coap_mid_t mid) {
+  return (uint32_t)mid;
 }
 
 static int dedup_eq(const pt_hash_node *n, const void *key) {
   const pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
-  const dedup_key *k = key;
-  return d->session == k->session && d->mid == k->mid;
+  return d->mid == *(const coap_mid_t *)key;
 }
 
 /*
@@ -48,7 +48,7 @@ static void drop_reply(pt_dedup *d) {
 }
 
 static void dedup_free(coap_context_t *ctx, pt_dedup *d) {
-  pt_hashmap_remove(&ctx->dedup, &d->node);
+  pt_hashmap_remove(&d->session->dedup_map, &d->node);
   ctx->dedup_total--;
   drop_reply(d);
   if (ctx->dedup_spare_count >= PT_DEDUP_SPARE_MAX) {
@@ -93,9 +93,8 @@ static void expire(coap_session_t *s, coap_tick_t now) {
 }
 
 pt_dedup *pt_dedup_find(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
-  dedup_key k = {s, mid};
-  pt_hash_node *n =
-      pt_hashmap_find(&s->context->dedup, dedup_hash(s, mid), dedup_eq, &k);
+  pt_hash_node *n = pt_hashmap_find(&s->dedup_map, dedup_hash(mid), dedup_eq,
+                                    &mid);
   if (!n)
     return NULL;
   pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
@@ -118,7 +117,7 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   d->state = PT_DEDUP_SEEN;
   d->reply_len = 0;
   pt_hash_node_init(&d->node);
-  if (pt_hashmap_insert(&ctx->dedup, &d->node, dedup_hash(s, mid)) < 0) {
+  if (pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(mid)) < 0) {
     free(d);
     return NULL;
   }
@@ -153,4 +152,5 @@ void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
 void pt_dedup_purge_session(coap_session_t *s) {
   while (s->dedup_head)
     pop_head(s);
+  pt_hashmap_free(&s->dedup_map); /* its bucket array */
 }

@@ -10,7 +10,7 @@
  *
  * Entries of one session form a FIFO in arrival order, which is also
  * expiry order, so expiry and the per-session cap pop from the head and
- * nothing is ever scanned. Lookup is one hash probe.
+ * nothing is ever scanned. Lookup is one probe of the session's own table.
  */
 #ifndef PT_DEDUP_H
 #define PT_DEDUP_H
@@ -37,7 +37,7 @@ typedef struct pt_dedup pt_dedup;
 #define PT_DEDUP_SPARE_MAX 4096
 
 struct pt_dedup {
-  pt_hash_node node;          /* context->dedup by (session, MID) */
+  pt_hash_node node;          /* session->dedup_map by MID */
   struct pt_dedup *next;      /* the session's FIFO */
   coap_session_t *session;    /* borrowed: entries die with the session */
   coap_tick_t expires;

@@ -87,6 +87,7 @@ struct coap_session_t {
   /* Recently received message IDs, oldest first (deduplication). */
   pt_dedup *dedup_head, *dedup_tail;
   unsigned dedup_count;
+  pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
 
   coap_async_t *asyncs;        /* pending separate responses */
   size_t async_count;
