@@ -50,7 +50,7 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
 
-declare -A RES LAT CPU
+declare -A RES LAT CPU SCALE
 # CPU time the server process has used, in ns (runtime from schedstat).
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 # Server CPU microseconds per request completed in the run of @3 (the
@@ -92,7 +92,8 @@ T0=$SECONDS
 
 FIRST="GET /hello, 1 session x 16 in flight (req/s)"
 throughput "$FIRST" "-c 1 -w 16" petrel libcoap echo
-throughput "GET /hello, 1,000 sessions x 1 (req/s)" "-c 1000 -w 1 -W 1" petrel libcoap echo
+MANY="GET /hello, 1,000 sessions x 1 (req/s)"
+throughput "$MANY" "-c 1000 -w 1 -W 1" petrel libcoap echo
 throughput "GET /hello NON, 1 session x 16 (req/s)" "-n -c 1 -w 16" petrel libcoap echo
 throughput "separate /async?1, 1,000 sessions x 8 (completed/s)" "-c 1000 -w 8 -p async -q 1 -R 1 -W 2.5" petrel libcoap
 throughput "1 MiB Block2 GET, 16 sessions x 1 (bodies/s)" "-b -p large -c 16 -w 1" petrel libcoap
@@ -180,6 +181,18 @@ done
     fi
     echo "| $row | ${p:--} | ${l:--} | ${e:--} | $(ratio "$p" "$l") | $(ratio "$p" "$ceil") | ${cp:--}, ${cl:--}, ${ce:--} | $(ratio "$cl" "$cp") | $(ratio "$ce" "$cp") | ${LAT[$row]:--} |"
   done
+  # The scaling targets, as ratios of two rows (req/s; and CPU per request,
+  # the first row's over the other's, so 1.00 means no extra cost).
+  for sv in petrel libcoap echo; do
+    r1=$(ratio "${RES[$MANY,$sv]:-}" "${RES[$FIRST,$sv]:-}")
+    c1=$(ratio "${CPU[$FIRST,$sv]:-}" "${CPU[$MANY,$sv]:-}")
+    SCALE[many,$sv]="$r1 ($c1)"
+    r2=$(ratio "${RES[$pend,$sv]:-}" "${RES[$FIRST,$sv]:-}")
+    c2=$(ratio "${CPU[$FIRST,$sv]:-}" "${CPU[$pend,$sv]:-}")
+    SCALE[pend,$sv]="$r2 ($c2)"
+  done
+  echo "| 1,000 sessions / 1 session: req/s (CPU) | ${SCALE[many,petrel]} | ${SCALE[many,libcoap]} | ${SCALE[many,echo]} | | | | | | |"
+  echo "| $PARK pending / none: req/s (CPU) | ${SCALE[pend,petrel]} | ${SCALE[pend,libcoap]} | | | | | | | |"
   echo "| separate responses parked: count (seconds) | ${RES[parked,petrel]} (${RES[park_s,petrel]} s) | ${RES[parked,libcoap]} (${RES[park_s,libcoap]} s) | | | | | | | |"
   echo "| RSS per pending separate response (bytes) | ${RES[async_mem,petrel]} | ${RES[async_mem,libcoap]} | | $(ratio "${RES[async_mem,petrel]}" "${RES[async_mem,libcoap]}") | | | | | |"
   echo "| RSS per idle session, $IDLE sessions (bytes) | ${RES[idle_mem,petrel]} | ${RES[idle_mem,libcoap]} | | $(ratio "${RES[idle_mem,petrel]}" "${RES[idle_mem,libcoap]}") | | | | | |"
