@@ -4,12 +4,12 @@
 # scripts/bench builds everything first and is the command to use.
 #
 # Servers run on CPU 0 and the load generator on CPU 1 (taskset). Each
-# throughput figure is the median of BENCH_RUNS runs (3) of BENCH_SECONDS
+# throughput figure is the median of BENCH_RUNS runs (5) of BENCH_SECONDS
 # (3) seconds, the servers taking turns within each round so that drift on
 # the machine hits all of them alike.
 set -euo pipefail
 B=${1:?usage: bench/run.sh BUILD_DIR}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 SECS=${BENCH_SECONDS:-3}
 PARK=${BENCH_PARK:-100000}
 IDLE=${BENCH_IDLE:-10000}
@@ -170,7 +170,7 @@ done
 # machine. Ratios: Petrel over libcoap and over the ceiling for req/s; for
 # CPU, the others' cost over Petrel's (above 1: Petrel is cheaper).
 {
-  echo "| scenario | Petrel | libcoap 4.3.1 | UDP echo ceiling | Petrel / libcoap | Petrel / ceiling | server CPU us/req: Petrel, libcoap, echo | CPU libcoap / Petrel | CPU echo / Petrel | Petrel p50 / p99 / p99.9 (us) |"
+  echo "| scenario | Petrel | libcoap 4.3.1 | UDP echo ceiling | Petrel / libcoap | Petrel / ceiling | server CPU us/req: Petrel, libcoap, echo | CPU libcoap / Petrel | CPU echo / Petrel | Petrel p50 / p99 / p99.9 (us, last run) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
     p=${RES[$row,petrel]:-}; l=${RES[$row,libcoap]:-}; e=${RES[$row,echo]:-}
