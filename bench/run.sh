@@ -61,47 +61,71 @@ per_req() {
     'BEGIN {t = n + w; if (t > 0) printf "%.2f", (b - a) / t / 1000; else print ""}'
 }
 ROWS=()
-# throughput NAME "ARGS" SERVERS... : median rate per server
+declare -A SARGS
+# One measured run of scenario NAME against server S (pid, port): appends
+# its rate and CPU per request to RATES[NAME,S] and CPUS[NAME,S].
+declare -A RATES CPUS
+measure() {
+  local name=$1 s=$2 pid=$3 port=$4 c0 line c1
+  c0=$(cpu_ns "$pid")
+  line=$(load ${SARGS[$name]} -d "$SECS" "$HOST" "$port")
+  c1=$(cpu_ns "$pid")
+  RATES[$name,$s]+=" $(field rate "$line")"
+  CPUS[$name,$s]+=" $(per_req "$c0" "$c1" "$line")"
+  [ "$s" = petrel ] && LAT[$name]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
+  echo "  $name $s: $line" >&2
+}
+settle() { # NAME S: medians into RES and CPU
+  RES[$1,$2]=$(median <<<"${RATES[$1,$2]:-}")
+  CPU[$1,$2]=$(median <<<"${CPUS[$1,$2]:-}")
+}
+# throughput "SERVERS" NAME... : every round runs each NAME against each
+# server in turn, so that scenarios compared with each other (1 session
+# and 1,000) are measured in the same minutes.
 throughput() {
-  local name=$1 args=$2; shift 2
-  declare -A rates pid port
-  for s in "$@"; do start "$s"; pid[$s]=$SPID; port[$s]=$SPORT; rates[$s]=""; done
-  declare -A cpus
+  local servers=($1) s name r; shift
+  declare -A pid port
+  for s in "${servers[@]}"; do start "$s"; pid[$s]=$SPID; port[$s]=$SPORT; done
   for ((r = 0; r < RUNS; r++)); do
-    for s in "$@"; do
-      local c0 line c1
-      c0=$(cpu_ns "${pid[$s]}")
-      line=$(load $args -d "$SECS" "$HOST" "${port[$s]}")
-      c1=$(cpu_ns "${pid[$s]}")
-      rates[$s]+=" $(field rate "$line")"
-      cpus[$s]+=" $(per_req "$c0" "$c1" "$line")"
-      [ "$s" = petrel ] && LAT[$name]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
-      echo "  $name $s: $line" >&2
+    for s in "${servers[@]}"; do
+      for name in "$@"; do measure "$name" "$s" "${pid[$s]}" "${port[$s]}"; done
     done
   done
-  for s in "$@"; do
-    RES[$name,$s]=$(median <<<"${rates[$s]}")
-    CPU[$name,$s]=$(median <<<"${cpus[$s]}")
+  for s in "${servers[@]}"; do
+    for name in "$@"; do settle "$name" "$s"; done
     stop "${pid[$s]}"
   done
-  ROWS+=("$name")
+  ROWS+=("$@")
 }
 
 echo "bench: $RUNS x ${SECS}s per figure; servers on CPU $SCPU, load on CPU $LCPU" >&2
 T0=$SECONDS
 
 FIRST="GET /hello, 1 session x 16 in flight (req/s)"
-throughput "$FIRST" "-c 1 -w 16" petrel libcoap echo
 MANY="GET /hello, 1,000 sessions x 1 (req/s)"
-throughput "$MANY" "-c 1000 -w 1 -W 1" petrel libcoap echo
-throughput "GET /hello NON, 1 session x 16 (req/s)" "-n -c 1 -w 16" petrel libcoap echo
-throughput "separate /async?1, 1,000 sessions x 8 (completed/s)" "-c 1000 -w 8 -p async -q 1 -R 1 -W 2.5" petrel libcoap
-throughput "1 MiB Block2 GET, 16 sessions x 1 (bodies/s)" "-b -p large -c 16 -w 1" petrel libcoap
+NON="GET /hello NON, 1 session x 16 (req/s)"
+SEP="separate /async?1, 1,000 sessions x 8 (completed/s)"
+BLK="1 MiB Block2 GET, 16 sessions x 1 (bodies/s)"
+SARGS[$FIRST]="-c 1 -w 16"
+SARGS[$MANY]="-c 1000 -w 1 -W 1"
+SARGS[$NON]="-n -c 1 -w 16"
+SARGS[$SEP]="-c 1000 -w 8 -p async -q 1 -R 1 -W 2.5"
+SARGS[$BLK]="-b -p large -c 16 -w 1"
+throughput "petrel libcoap echo" "$FIRST" "$MANY"
+throughput "petrel libcoap echo" "$NON"
+throughput "petrel libcoap" "$SEP"
+throughput "petrel libcoap" "$BLK"
 
 # ---- pending asyncs: memory, then GET throughput with them parked -------
+# Each round also loads a second server of the same kind with nothing
+# parked, so that "pending / none" compares runs of the same minutes.
 pend="GET /hello, 1x16, $PARK separate responses pending (req/s)"
-declare -A ppid pport
+none="GET /hello, 1x16, none pending, same rounds (req/s)"
+SARGS[$pend]="-c 1 -w 16"
+SARGS[$none]="-c 1 -w 16"
+declare -A ppid pport npid nport
 for s in petrel libcoap; do
+  start "$s"; npid[$s]=$SPID; nport[$s]=$SPORT
   start "$s"; ppid[$s]=$SPID; pport[$s]=$SPORT
   before=$(rss_kb "$SPID")
   line=$(load -P "$PARK" -S 1000 -A "async?3600" -L 60 -c 0 "$HOST" "$SPORT")
@@ -112,24 +136,17 @@ for s in petrel libcoap; do
   RES[async_mem,$s]=$(awk -v a="$after" -v b="$before" -v n="$parked" 'BEGIN {if (n > 0) printf "%.0f", (a-b)*1024/n; else print "-"}')
   echo "  parked $s: $line (RSS $before -> $after kB)" >&2
 done
-declare -A prates pcpus
 for ((r = 0; r < RUNS; r++)); do
   for s in petrel libcoap; do
-    c0=$(cpu_ns "${ppid[$s]}")
-    line=$(load -c 1 -w 16 -d "$SECS" "$HOST" "${pport[$s]}")
-    c1=$(cpu_ns "${ppid[$s]}")
-    prates[$s]+=" $(field rate "$line")"
-    pcpus[$s]+=" $(per_req "$c0" "$c1" "$line")"
-    [ "$s" = petrel ] && LAT[$pend]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
-    echo "  pending $s: $line" >&2
+    measure "$pend" "$s" "${ppid[$s]}" "${pport[$s]}"
+    measure "$none" "$s" "${npid[$s]}" "${nport[$s]}"
   done
 done
 for s in petrel libcoap; do
-  RES[$pend,$s]=$(median <<<"${prates[$s]}")
-  CPU[$pend,$s]=$(median <<<"${pcpus[$s]}")
-  stop "${ppid[$s]}"
+  settle "$pend" "$s"; settle "$none" "$s"
+  stop "${ppid[$s]}"; stop "${npid[$s]}"
 done
-ROWS+=("$pend")
+ROWS+=("$pend" "$none")
 
 # ---- idle sessions: memory ----------------------------------------------
 for s in petrel libcoap; do
@@ -176,7 +193,7 @@ done
     p=${RES[$row,petrel]:-}; l=${RES[$row,libcoap]:-}; e=${RES[$row,echo]:-}
     cp=${CPU[$row,petrel]:-}; cl=${CPU[$row,libcoap]:-}; ce=${CPU[$row,echo]:-}
     ceil=$e
-    if [ "$row" = "$pend" ]; then
+    if [ "$row" = "$pend" ] || [ "$row" = "$none" ]; then
       ceil=${RES[$FIRST,echo]}; ce=${CPU[$FIRST,echo]}
     fi
     echo "| $row | ${p:--} | ${l:--} | ${e:--} | $(ratio "$p" "$l") | $(ratio "$p" "$ceil") | ${cp:--}, ${cl:--}, ${ce:--} | $(ratio "$cl" "$cp") | $(ratio "$ce" "$cp") | ${LAT[$row]:--} |"
@@ -187,8 +204,8 @@ done
     r1=$(ratio "${RES[$MANY,$sv]:-}" "${RES[$FIRST,$sv]:-}")
     c1=$(ratio "${CPU[$FIRST,$sv]:-}" "${CPU[$MANY,$sv]:-}")
     SCALE[many,$sv]="$r1 ($c1)"
-    r2=$(ratio "${RES[$pend,$sv]:-}" "${RES[$FIRST,$sv]:-}")
-    c2=$(ratio "${CPU[$FIRST,$sv]:-}" "${CPU[$pend,$sv]:-}")
+    r2=$(ratio "${RES[$pend,$sv]:-}" "${RES[$none,$sv]:-}")
+    c2=$(ratio "${CPU[$none,$sv]:-}" "${CPU[$pend,$sv]:-}")
     SCALE[pend,$sv]="$r2 ($c2)"
   done
   echo "| 1,000 sessions / 1 session: req/s (CPU) | ${SCALE[many,petrel]} | ${SCALE[many,libcoap]} | ${SCALE[many,echo]} | | | | | | |"
