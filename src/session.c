@@ -80,6 +80,52 @@ static coap_tick_t idle_ticks(const coap_context_t *ctx) {
   return (coap_tick_t)ctx->session_timeout * COAP_TICKS_PER_SECOND;
 }
 
+/* ---- least recently active first (server sessions) ------------------------- */
+
+static void lru_unlink(coap_context_t *ctx, coap_session_t *s) {
+  if (s->lru_prev)
+    s->lru_prev->lru_next = s->lru_next;
+  else if (ctx->lru_head == s)
+    ctx->lru_head = s->lru_next;
+  else
+    return; /* not linked */
+  if (s->lru_next)
+    s->lru_next->lru_prev = s->lru_prev;
+  else
+    ctx->lru_tail = s->lru_prev;
+  s->lru_prev = s->lru_next = NULL;
+}
+
+static void lru_append(coap_context_t *ctx, coap_session_t *s) {
+  s->lru_prev = ctx->lru_tail;
+  s->lru_next = NULL;
+  if (ctx->lru_tail)
+    ctx->lru_tail->lru_next = s;
+  else
+    ctx->lru_head = s;
+  ctx->lru_tail = s;
+}
+
+/* How many of the least recently active sessions a new peer may look at
+ * for one to evict: a bound, so that a full endpoint costs O(1) a datagram
+ * even when its oldest sessions are all busy. */
+#define EVICT_CANDIDATES 16
+
+/* Frees the least recently active session of @ep that holds nothing in
+ * flight. Returns 1 if one was evicted. */
+static int evict_idle(coap_context_t *ctx, coap_endpoint_t *ep) {
+  coap_session_t *s = ctx->lru_head;
+  for (int i = 0; s && i < EVICT_CANDIDATES; s = s->lru_next, i++) {
+    if (s->endpoint != ep || s->exchanges || s->asyncs || s->ref > 1)
+      continue;
+    coap_log_debug("* %s: evicted for a new peer\n", coap_session_str(s));
+    ctx->stat_sessions_evicted++;
+    pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
+    return 1;
+  }
+  return 0;
+}
+
 coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
                                     const coap_address_t *remote,
                                     const coap_address_t *local, int ifindex,
@@ -89,8 +135,11 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   if (s)
     return s;
   if (ctx->max_sessions_per_endpoint &&
-      ep->session_count >= ctx->max_sessions_per_endpoint)
+      ep->session_count >= ctx->max_sessions_per_endpoint &&
+      !evict_idle(ctx, ep)) {
+    ctx->stat_sessions_refused++;
     return NULL;
+  }
   s = session_new(ctx, COAP_SESSION_TYPE_SERVER, ep->proto);
   if (!s)
     return NULL;
@@ -107,6 +156,7 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
     return NULL;
   }
   ep->session_count++;
+  lru_append(ctx, s);
   if (ctx->session_timeout)
     pt_timer_arm(ctx, &s->idle_timer, now + idle_ticks(ctx));
   pt_event(s, COAP_EVENT_SERVER_SESSION_NEW);
@@ -163,6 +213,7 @@ void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
       pt_hashmap_contains(&s->by_peer)) {
     pt_event(s, COAP_EVENT_SERVER_SESSION_DEL);
     pt_hashmap_remove(&ctx->sessions, &s->by_peer);
+    lru_unlink(ctx, s);
     s->endpoint->session_count--;
     coap_session_release(s); /* the table's reference */
   }
@@ -187,6 +238,11 @@ static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 
 void pt_session_touch(coap_session_t *s, coap_tick_t now) {
   s->last_activity = now;
+  if (s->type == COAP_SESSION_TYPE_SERVER && s->context->lru_tail != s &&
+      pt_hashmap_contains(&s->by_peer)) {
+    lru_unlink(s->context, s);
+    lru_append(s->context, s);
+  }
 }
 
 void pt_session_unreachable(coap_session_t *s) {
@@ -218,6 +274,7 @@ void pt_sessions_free_all(coap_context_t *ctx) {
   while ((n = pt_hashmap_iter_next(&it)) != NULL) {
     coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
     pt_hashmap_remove(&ctx->sessions, n);
+    lru_unlink(ctx, s);
     s->endpoint->session_count--;
     teardown(s);
   }

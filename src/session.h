@@ -54,6 +54,11 @@ struct coap_session_t {
   pt_hash_node by_peer;        /* context->sessions (server sessions) */
   pt_timer idle_timer;         /* server sessions: reaped when idle */
   coap_tick_t last_activity;
+  coap_session_t *lru_prev, *lru_next; /* context LRU (server sessions) */
+  /* RFC 7252 11.3 (limits.c): what this peer sent us and what we sent it
+   * until it proved it receives our datagrams. */
+  uint64_t amp_in, amp_out;
+  uint8_t verified;
 
   /* RFC 7252 section 4.8 transmission parameters. */
   coap_fixed_point_t ack_timeout;
