@@ -26,8 +26,8 @@ typedef ssize_t (*pt_send_fn)(coap_session_t *session, const uint8_t *data,
 #define PT_DEFAULT_SESSION_TIMEOUT 300   /* seconds idle before reaping */
 #define PT_DEFAULT_MAX_SESSIONS 10000    /* per endpoint; 0 = no limit */
 #define PT_DEFAULT_DEDUP_PER_SESSION 256 /* remembered message IDs */
-#define PT_DEFAULT_DEDUP_TOTAL 1000000   /* across all sessions */
-#define PT_DEFAULT_MAX_ASYNC_TOTAL 1000000
+#define PT_DEFAULT_DEDUP_TOTAL 32768     /* across all sessions */
+#define PT_DEFAULT_MAX_ASYNC_TOTAL 32768
 #define PT_DEFAULT_MAX_ASYNC_PER_SESSION 1024 /* 0 = no limit */
 #define PT_DEFAULT_MAX_WAIT_PER_SESSION 1024 /* CONs queued behind NSTART */
 /* RFC 7252 11.3 (limits.c): bytes sent to an unverified peer per byte

@@ -78,10 +78,10 @@ TEST(defaults_are_documented_values) {
   coap_context_t *ctx = server();
   CHECK_UINT_EQ(coap_petrel_context_get_max_sessions_per_endpoint(ctx), 10000);
   CHECK_UINT_EQ(coap_petrel_context_get_max_async_per_session(ctx), 1024);
-  CHECK_UINT_EQ(coap_petrel_context_get_max_async_total(ctx), 1000000);
+  CHECK_UINT_EQ(coap_petrel_context_get_max_async_total(ctx), 32768);
   CHECK_UINT_EQ(coap_petrel_context_get_max_queued_cons(ctx), 1024);
   CHECK_UINT_EQ(coap_petrel_context_get_dedup_per_session(ctx), 256);
-  CHECK_UINT_EQ(coap_petrel_context_get_dedup_total(ctx), 1000000);
+  CHECK_UINT_EQ(coap_petrel_context_get_dedup_total(ctx), 32768);
   CHECK_UINT_EQ(coap_petrel_context_get_amplification_factor(ctx), 3);
   coap_petrel_stats_t st = stats(ctx);
   CHECK_UINT_EQ(st.sessions, 0);

@@ -53,7 +53,7 @@ coap_petrel_context_get_max_sessions_per_endpoint(const coap_context_t *ctx);
 
 /*
  * Largest number of pending asyncs (coap_register_async()) per session
- * (default 1024) and in the whole context (default 1000000). Past either,
+ * (default 1024) and in the whole context (default 32768). Past either,
  * coap_register_async() returns NULL; the seed example's handler then
  * answers 5.03 Service Unavailable.
  */
@@ -83,7 +83,7 @@ coap_petrel_context_get_max_queued_cons(const coap_context_t *ctx);
 
 /*
  * Message IDs remembered per session (default 256) and in the whole
- * context (default 1000000), each for EXCHANGE_LIFETIME. A session past its
+ * context (default 32768), each for EXCHANGE_LIFETIME. A session past its
  * own cap forgets its oldest entry; when the context is at its cap, new
  * messages are still served, but without duplicate detection. A per-session
  * value of 0 turns deduplication off.
