@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- from the seed page, verbatim ------------------------------------- */
+// clang-format off
+/* ---- from the seed page, verbatim --------------------------------------- */
 /*
  * This example is used to demonstrate how to set up and use a "separate"
  * response (empty ACK followed by data response at a later stage).
@@ -71,7 +72,8 @@ hnd_get_with_delay(coap_session_t *session,
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
   /* async is automatically removed by libcoap on return from this handler */
 }
-/* ---- end of the seed page's code -------------------------------------- */
+/* ---- end of the seed page's code ---------------------------------------- */
+// clang-format on
 
 /* The resource's path, in static storage so it outlives the resource. */
 static coap_str_const_t async_path = {5, (const uint8_t *)"async"};
@@ -119,8 +121,7 @@ int main(int argc, char **argv) {
   coap_startup();
   coap_context_t *ctx = coap_new_context(NULL);
   coap_endpoint_t *ep = ctx ? listen_on(ctx, host, (unsigned)port) : NULL;
-  coap_resource_t *r = ep ? coap_resource_init(&async_path, 0)
-                          : NULL;
+  coap_resource_t *r = ep ? coap_resource_init(&async_path, 0) : NULL;
   if (!r) {
     fprintf(stderr, "%s: cannot listen on %s port %lu\n", argv[0], host, port);
     coap_free_context(ctx);

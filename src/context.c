@@ -8,6 +8,8 @@
 #include "context.h"
 
 #include "async.h"
+#include "block.h"
+#include "cache.h"
 #include "clock.h"
 #include "exchange.h"
 #include "io.h"
@@ -38,6 +40,10 @@ coap_context_t *pt_context_new_detached(void) {
   pt_hashmap_init(&ctx->resources);
   pt_heap_init(&ctx->timers);
   pt_hashmap_init(&ctx->asyncs);
+  pt_hashmap_init(&ctx->blk_srv);
+  pt_hashmap_init(&ctx->blk_rx);
+  pt_hashmap_init(&ctx->blk_cli);
+  ctx->max_body_size = PT_DEFAULT_MAX_BODY_SIZE;
   pthread_mutex_init(&ctx->async_lock, NULL);
   ctx->loop_thread = pthread_self();
   ctx->on_wake = pt_async_drain;
@@ -82,6 +88,8 @@ coap_context_t *coap_new_context(const coap_address_t *listen_addr) {
 void coap_free_context(coap_context_t *ctx) {
   if (!ctx)
     return;
+  pt_block_free_all(ctx); /* releases large bodies; before sessions go */
+  pt_cache_free_all(ctx);
   pt_sessions_free_all(ctx);
   while (ctx->endpoints)
     coap_free_endpoint(ctx->endpoints);
@@ -93,6 +101,9 @@ void coap_free_context(coap_context_t *ctx) {
   pt_hashmap_free(&ctx->dedup);
   pt_hashmap_free(&ctx->resources);
   pt_hashmap_free(&ctx->asyncs);
+  pt_hashmap_free(&ctx->blk_srv);
+  pt_hashmap_free(&ctx->blk_rx);
+  pt_hashmap_free(&ctx->blk_cli);
   pthread_mutex_destroy(&ctx->async_lock);
   pt_heap_free(&ctx->timers);
   coap_delete_pdu(ctx->rx_pdu);

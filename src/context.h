@@ -49,6 +49,9 @@ struct coap_context_t {
   /* Client sessions are owned by the application; the context keeps a
    * list only to close them when it is freed. */
   coap_session_t *clients;
+  /* Server sessions, least recently active first: the oldest idle one
+   * makes room when max_idle_sessions is reached. */
+  coap_session_t *lru_head, *lru_tail;
 
   coap_resource_t *unknown_resource;
   coap_resource_t *proxy_resource;
@@ -82,8 +85,6 @@ struct coap_context_t {
   uint64_t stat_sessions_refused;
   uint64_t stat_sessions_evicted;
   uint64_t stat_amp_dropped;
-  coap_session_t *lru_head, *lru_tail; /* server sessions, least recently
-                                          active first (eviction order) */
   void *app_data;
   /* Options registered with coap_register_option(), one bit each, on top
    * of those Petrel knows. */
@@ -113,6 +114,24 @@ struct coap_context_t {
   int timer_fd;                /* timerfd: deadlines wake an app's poll */
   coap_tick_t timer_fd_armed;  /* deadline timer_fd is set to, 0 = none */
   int in_io_process;
+
+  /* Block-wise transfers (block*.c). */
+  pt_hashmap blk_srv;          /* held Block2 bodies by (session, request) */
+  pt_hashmap blk_rx;           /* Block1 reassemblies by (session, request) */
+  pt_hashmap blk_cli;          /* client transfers by (session, token) */
+  struct pt_blk_srv *blk_pending; /* begun by coap_add_data_large_response()
+                                     in the handler now running */
+  uint32_t blk_ack1;           /* Block1 value to answer a reassembled body */
+  int blk_ack1_set;
+  size_t max_body_size;        /* largest body one transfer reassembles */
+  size_t blk_rx_total;         /* bytes held by all Block1 reassemblies */
+
+  /* Cache entries (cache.c). */
+  pt_hashmap cache;            /* every entry, by cache key */
+  pt_hashmap cache_by_session; /* session-based entries, by session */
+  uint16_t *cache_ignore;      /* coap_cache_ignore_options() (owned) */
+  size_t cache_ignore_count;
+  int mcast_per_resource;      /* coap_mcast_per_resource() was called */
 };
 
 /* A context without sockets or epoll (ctx->send fails until replaced):

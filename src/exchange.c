@@ -7,6 +7,7 @@
 
 #include "exchange.h"
 
+#include "block.h"
 #include "context.h"
 #include "dedup.h"
 #include "pdu.h"
@@ -189,6 +190,7 @@ static void retransmit(coap_context_t *ctx, pt_exchange *ex, coap_tick_t now) {
   coap_log_debug("** %s: mid=0x%04x: retransmission #%u\n",
                  coap_session_str(s), ex->mid, ex->retransmits);
   pt_send_pdu(s, ex->pdu);
+  pt_event(s, COAP_EVENT_MSG_RETRANSMITTED);
 }
 
 static void on_timer(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
@@ -290,6 +292,7 @@ void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
   pt_timer_cancel(ctx, &ex->timer);
   if (ctx->nack_handler)
     ctx->nack_handler(s, ex->pdu, reason, ex->mid);
+  pt_block_client_failed(s, ex->pdu); /* ends its block transfer, if any */
   exchange_free(ex, now);
   coap_session_release(s);
 }

@@ -9,6 +9,7 @@
  */
 #include "recv.h"
 
+#include "block.h"
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
@@ -27,6 +28,7 @@ static void reject_malformed(coap_session_t *s, const uint8_t *data,
                              size_t len, int err) {
   coap_log_debug("* %s: dropped malformed datagram of %zu bytes (%d)\n",
                  coap_session_str(s), len, err);
+  pt_event(s, COAP_EVENT_BAD_PACKET);
   if (len < 4 || (data[0] >> 6) != 1)
     return;
   if (((data[0] >> 4) & 3) == COAP_MESSAGE_CON)
@@ -70,8 +72,10 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
     pt_exchange_acked(ex, now); /* Empty ACK: a separate response follows */
     return;
   }
-  ex->awaiting_ack ? pt_exchange_acked(ex, now) : (void)0;
-  deliver_response(s, ex, pdu);
+  pt_exchange_acked(ex, now); /* keeps it: a response is awaited */
+  coap_response_t r;
+  if (!pt_block_client_response(s, ex, pdu, now, &r)) /* block_client.c */
+    deliver_response(s, ex, pdu);
   pt_exchange_done(ex, now);
 }
 
@@ -139,7 +143,9 @@ static void on_separate_response(coap_session_t *s, const coap_pdu_t *pdu,
   }
   if (ex->awaiting_ack) /* its Empty ACK was lost or skipped */
     pt_exchange_acked(ex, now);
-  coap_response_t r = deliver_response(s, ex, pdu);
+  coap_response_t r;
+  if (!pt_block_client_response(s, ex, pdu, now, &r)) /* block_client.c */
+    r = deliver_response(s, ex, pdu);
   settle_response(s, pdu, d, r == COAP_RESPONSE_FAIL);
   pt_exchange_done(ex, now);
 }

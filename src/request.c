@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
@@ -240,17 +241,25 @@ void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
   if (!resp)
     return;
   coap_resource_t *r = route(s, req, resp);
+  /* Block-wise (block_server.c): may answer alone (held Block2 body, 2.31,
+   * errors) or hand the handler a reassembled Block1 body instead. */
+  coap_pdu_t *whole = NULL;
+  if (r && pt_block_server_before(s, req, resp, &whole, separate, now))
+    r = NULL;
+  const coap_pdu_t *hreq = whole ? whole : req;
   if (r) {
     uint8_t qbuf[QUERY_STACK_LEN];
     uint8_t *qheap;
     coap_string_t query;
-    if (join_query(req, &query, qbuf, sizeof(qbuf), &qheap) < 0) {
+    if (join_query(hreq, &query, qbuf, sizeof(qbuf), &qheap) < 0) {
       coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
     } else {
-      pt_resource_call(r, coap_pdu_get_code(req), s, req,
+      pt_resource_call(r, coap_pdu_get_code(hreq), s, hreq,
                        query.s ? &query : NULL, resp);
       free(qheap);
     }
   }
+  pt_block_server_after(s, hreq, resp, now); /* large response bookkeeping */
+  coap_delete_pdu(whole);
   finish(s, req, resp, d, separate, now);
 }

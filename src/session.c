@@ -10,6 +10,7 @@
 
 #include "address.h"
 #include "async.h"
+#include "cache.h"
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
@@ -76,34 +77,54 @@ static coap_session_t *find_peer(const coap_context_t *ctx,
   return n ? PT_CONTAINER_OF(n, coap_session_t, by_peer) : NULL;
 }
 
-static coap_tick_t idle_ticks(const coap_context_t *ctx) {
-  return (coap_tick_t)ctx->session_timeout * COAP_TICKS_PER_SECOND;
-}
-
-/* ---- least recently active first (server sessions) ------------------------- */
+/* ---- recency (server sessions) ------------------------------------------ */
 
 static void lru_unlink(coap_context_t *ctx, coap_session_t *s) {
-  if (s->lru_prev)
-    s->lru_prev->lru_next = s->lru_next;
+  if (s->prev)
+    s->prev->next = s->next;
   else if (ctx->lru_head == s)
-    ctx->lru_head = s->lru_next;
-  else
-    return; /* not linked */
-  if (s->lru_next)
-    s->lru_next->lru_prev = s->lru_prev;
-  else
-    ctx->lru_tail = s->lru_prev;
-  s->lru_prev = s->lru_next = NULL;
+    ctx->lru_head = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  else if (ctx->lru_tail == s)
+    ctx->lru_tail = s->prev;
+  s->prev = s->next = NULL;
 }
 
 static void lru_append(coap_context_t *ctx, coap_session_t *s) {
-  s->lru_prev = ctx->lru_tail;
-  s->lru_next = NULL;
+  s->prev = ctx->lru_tail;
+  s->next = NULL;
   if (ctx->lru_tail)
-    ctx->lru_tail->lru_next = s;
+    ctx->lru_tail->next = s;
   else
     ctx->lru_head = s;
   ctx->lru_tail = s;
+}
+
+static int is_idle(const coap_session_t *s) {
+  return s->ref == 1 && !s->exchanges && !s->asyncs;
+}
+
+/* Closes the least recently active idle server session when the context
+ * holds max_idle_sessions of them. Looks at a few of the oldest only: a
+ * busy session near the head is skipped rather than searched past. */
+static void make_room(coap_context_t *ctx) {
+  if (!ctx->max_idle_sessions ||
+      pt_hashmap_size(&ctx->sessions) < ctx->max_idle_sessions)
+    return;
+  coap_session_t *s = ctx->lru_head;
+  for (int looked = 0; s && looked < 8; looked++, s = s->next) {
+    if (is_idle(s)) {
+      coap_log_debug("* %s: closed to make room (max_idle_sessions)\n",
+                     coap_session_str(s));
+      pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
+      return;
+    }
+  }
+}
+
+static coap_tick_t idle_ticks(const coap_context_t *ctx) {
+  return (coap_tick_t)ctx->session_timeout * COAP_TICKS_PER_SECOND;
 }
 
 /* How many of the least recently active sessions a new peer may look at
@@ -115,8 +136,8 @@ static void lru_append(coap_context_t *ctx, coap_session_t *s) {
  * flight. Returns 1 if one was evicted. */
 static int evict_idle(coap_context_t *ctx, coap_endpoint_t *ep) {
   coap_session_t *s = ctx->lru_head;
-  for (int i = 0; s && i < EVICT_CANDIDATES; s = s->lru_next, i++) {
-    if (s->endpoint != ep || s->exchanges || s->asyncs || s->ref > 1)
+  for (int i = 0; s && i < EVICT_CANDIDATES; s = s->next, i++) {
+    if (s->endpoint != ep || !is_idle(s))
       continue;
     coap_log_debug("* %s: evicted for a new peer\n", coap_session_str(s));
     ctx->stat_sessions_evicted++;
@@ -140,6 +161,7 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
     ctx->stat_sessions_refused++;
     return NULL;
   }
+  make_room(ctx);
   s = session_new(ctx, COAP_SESSION_TYPE_SERVER, ep->proto);
   if (!s)
     return NULL;
@@ -170,7 +192,8 @@ static void session_free(coap_session_t *s) {
   pt_timer_cancel(ctx, &s->idle_timer);
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
-  if (s->type == COAP_SESSION_TYPE_CLIENT) {
+  pt_cache_session_closed(s);
+  if (s->in_clients) {
     pt_io_client_close(s);
     if (s->prev)
       s->prev->next = s->next;
@@ -209,8 +232,7 @@ void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
   pt_timer_cancel(ctx, &s->idle_timer);
-  if (s->type == COAP_SESSION_TYPE_SERVER &&
-      pt_hashmap_contains(&s->by_peer)) {
+  if (pt_hashmap_contains(&s->by_peer)) {
     pt_event(s, COAP_EVENT_SERVER_SESSION_DEL);
     pt_hashmap_remove(&ctx->sessions, &s->by_peer);
     lru_unlink(ctx, s);
@@ -238,8 +260,7 @@ static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 
 void pt_session_touch(coap_session_t *s, coap_tick_t now) {
   s->last_activity = now;
-  if (s->type == COAP_SESSION_TYPE_SERVER && s->context->lru_tail != s &&
-      pt_hashmap_contains(&s->by_peer)) {
+  if (s->context->lru_tail != s && pt_hashmap_contains(&s->by_peer)) {
     lru_unlink(s->context, s);
     lru_append(s->context, s);
   }
@@ -307,6 +328,7 @@ coap_session_t *coap_new_client_session(coap_context_t *ctx,
   }
   s->hash = pt_session_hash(NULL, &s->remote) ^ (uint32_t)(uintptr_t)s;
   s->ref = 1; /* the application's */
+  s->in_clients = 1;
   s->next = ctx->clients;
   if (ctx->clients)
     ctx->clients->prev = s;
@@ -362,6 +384,8 @@ coap_session_t *coap_session_get_by_peer(const coap_context_t *ctx,
   return NULL;
 }
 
+/* The session stays in the endpoint's table (its peer's datagrams still
+ * arrive there) and keeps sending through the endpoint's socket. */
 int coap_session_set_type_client(coap_session_t *session) {
   if (!session || session->type != COAP_SESSION_TYPE_SERVER)
     return 0;

@@ -49,12 +49,14 @@ struct coap_session_t {
   coap_address_t remote;
   coap_address_t local;
   uint32_t hash;               /* pt_session_hash(endpoint, remote) */
-  coap_session_t *prev, *next; /* context->clients (client sessions) */
+  coap_session_t *prev, *next; /* context->clients (client sessions), or
+                                * context->lru (server sessions, least
+                                * recently active first) */
   int closing;                 /* being torn down: send nothing more */
+  int in_clients;              /* linked in context->clients */
   pt_hash_node by_peer;        /* context->sessions (server sessions) */
   pt_timer idle_timer;         /* server sessions: reaped when idle */
   coap_tick_t last_activity;
-  coap_session_t *lru_prev, *lru_next; /* context LRU (server sessions) */
   /* RFC 7252 11.3 (limits.c): what this peer sent us and what we sent it
    * until it proved it receives our datagrams. */
   uint64_t amp_in, amp_out;

@@ -13,8 +13,21 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
   add_test(NAME interop_node_client_vs_server
            COMMAND bash ${interop_dir}/node_client_vs_server.sh
                    $<TARGET_FILE:coap-server>)
+  # Block-wise transfers (RFC 7959), large bodies both ways.
+  add_test(NAME interop_block_debian_client_vs_server
+           COMMAND bash ${interop_dir}/block_debian_client_vs_server.sh
+                   $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+  add_test(NAME interop_block_our_client_vs_debian_server
+           COMMAND bash ${interop_dir}/block_our_client_vs_debian_server.sh
+                   $<TARGET_FILE:coap-client>)
+  add_test(NAME interop_block_node_client_vs_server
+           COMMAND bash ${interop_dir}/block_node_client_vs_server.sh
+                   $<TARGET_FILE:coap-server>)
   set(interop_tests interop_debian_client_vs_server
-      interop_our_client_vs_debian_server interop_node_client_vs_server)
+      interop_our_client_vs_debian_server interop_node_client_vs_server
+      interop_block_debian_client_vs_server
+      interop_block_our_client_vs_debian_server
+      interop_block_node_client_vs_server)
   if(TARGET seed_async_server)
     add_test(NAME interop_seed_async_vs_debian_client
              COMMAND bash ${interop_dir}/seed_async_vs_debian_client.sh

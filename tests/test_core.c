@@ -14,6 +14,7 @@ static coap_nack_reason_t last_nack;
 static int response_calls;
 static coap_response_t response_result = COAP_RESPONSE_OK;
 static int events[16];
+static int bad_packets, retransmitted;
 
 static void hnd_hello(coap_resource_t *r, coap_session_t *s,
                       const coap_pdu_t *req, const coap_string_t *q,
@@ -53,6 +54,10 @@ static int on_event(coap_session_t *s, coap_event_t ev) {
     events[0]++;
   else if (ev == COAP_EVENT_SERVER_SESSION_DEL)
     events[1]++;
+  else if (ev == COAP_EVENT_BAD_PACKET)
+    bad_packets++;
+  else if (ev == COAP_EVENT_MSG_RETRANSMITTED)
+    retransmitted++;
   return 0;
 }
 
@@ -67,6 +72,7 @@ static coap_context_t *server(void) {
   hello_calls = nack_calls = response_calls = 0;
   response_result = COAP_RESPONSE_OK;
   memset(events, 0, sizeof(events));
+  bad_packets = retransmitted = 0;
   coap_register_nack_handler(ctx, on_nack);
   coap_register_response_handler(ctx, on_response);
   coap_register_event_handler(ctx, on_event);
@@ -229,6 +235,7 @@ TEST(malformed_con_gets_rst_malformed_non_is_dropped) {
   h_feed_raw(s, bad_non, sizeof(bad_non));
   CHECK_INT_EQ(h_nsent, 1);
   CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x70\x00\x00\x42", 4);
+  CHECK_INT_EQ(bad_packets, 2);
   h_free(ctx);
 }
 
@@ -278,6 +285,24 @@ TEST(idle_server_session_is_reaped) {
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->dedup), 0);
   CHECK_INT_EQ(events[1], 1);
+  h_free(ctx);
+}
+
+TEST(max_idle_sessions_closes_least_recently_active) {
+  coap_context_t *ctx = server();
+  coap_context_set_max_idle_sessions(ctx, 2);
+  CHECK_INT_EQ(coap_context_get_max_idle_sessions(ctx), 2);
+  coap_session_t *a = h_server_session(40001);
+  coap_session_t *b = h_server_session(40002);
+  h_feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
+  coap_session_t *c = h_server_session(40003); /* b is the oldest now */
+  CHECK_NOT_NULL(c);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 2);
+  CHECK_INT_EQ(events[0], 3); /* three sessions were created */
+  CHECK_INT_EQ(events[1], 1); /* one was closed... */
+  CHECK(h_server_session(40001) == a); /* ...and it was not a */
+  CHECK_INT_EQ(events[0], 3);
+  (void)b;
   h_free(ctx);
 }
 
@@ -339,6 +364,7 @@ TEST(client_con_is_retransmitted_then_nacked) {
   for (int i = 0; i < 100 && nack_calls == 0; i++)
     h_advance(ctx, COAP_TICKS_PER_SECOND);
   CHECK_INT_EQ(h_nsent, 5); /* first send + MAX_RETRANSMIT (4) */
+  CHECK_INT_EQ(retransmitted, 4);
   CHECK_INT_EQ(nack_calls, 1);
   CHECK_INT_EQ(last_nack, COAP_NACK_TOO_MANY_RETRIES);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_mid), 0);
@@ -479,6 +505,7 @@ int main(void) {
   RUN(reserved_code_class_con_gets_rst);
   RUN(unexpected_ack_and_rst_are_ignored);
   RUN(idle_server_session_is_reaped);
+  RUN(max_idle_sessions_closes_least_recently_active);
   RUN(dedup_per_session_cap_holds);
   RUN(client_con_is_retransmitted_then_nacked);
   RUN(client_piggybacked_response_is_delivered_once);

@@ -236,6 +236,107 @@ TEST(trigger_from_another_thread_wakes_a_blocked_loop) {
   CHECK(t1 - t0 < 100); /* at once, not at some later pass */
 }
 
+/* A burst of random datagrams (many malformed, some valid-looking) from one
+ * peer leaves the server answering another peer. */
+TEST(random_datagram_burst_leaves_server_serving) {
+  CHECK_INT_EQ(start_server(50), 0);
+  udp_client noise = udp_client_open(port);
+  uint32_t x = 12345;
+  uint8_t junk[256];
+  for (int i = 0; i < 5000; i++) {
+    size_t len = 0;
+    x = x * 1103515245u + 12345u;
+    len = (x >> 16) % sizeof(junk);
+    for (size_t j = 0; j < len; j++) {
+      x = x * 1103515245u + 12345u;
+      junk[j] = (uint8_t)(x >> 16);
+    }
+    if (len >= 1 && (i & 1))
+      junk[0] = (uint8_t)(0x40 | (junk[0] & 0x3f)); /* version 1 */
+    udp_send(&noise, junk, len);
+    if (i % 100 == 0)
+      usleep(1000); /* stay within the socket buffers */
+  }
+  udp_client c = udp_client_open(port);
+  uint8_t req[64], resp[1500];
+  size_t n = build_get(req, T_CON, 0x4444, 0x66, "hello", NULL);
+  udp_send(&c, req, n);
+  ssize_t r = udp_recv(&c, resp, sizeof(resp), 3000);
+  udp_client_close(&c);
+  udp_client_close(&noise);
+  stop_server();
+  CHECK(r > 0);
+  CHECK_UINT_EQ(resp[1], 0x45);
+  CHECK_UINT_EQ(mid_of(resp), 0x4444);
+}
+
+static int nacks;
+static coap_nack_reason_t nack_reason;
+
+static void on_nack(coap_session_t *s, const coap_pdu_t *sent,
+                    coap_nack_reason_t reason, coap_mid_t mid) {
+  (void)s, (void)sent, (void)mid;
+  nacks++;
+  nack_reason = reason;
+}
+
+/* A client whose peer is gone (ICMP port unreachable on loopback) gets a
+ * NACK and keeps no state. */
+TEST(client_to_closed_port_gets_nack_and_frees_state) {
+  int probe = socket(AF_INET, SOCK_DGRAM, 0); /* find a port nobody uses */
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t sl = sizeof(sa);
+  bind(probe, (struct sockaddr *)&sa, sizeof(sa));
+  getsockname(probe, (struct sockaddr *)&sa, &sl);
+  close(probe);
+  coap_context_t *cctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(cctx);
+  coap_register_nack_handler(cctx, on_nack);
+  coap_address_t dst;
+  coap_address_init(&dst);
+  dst.addr.sin = sa;
+  dst.size = sizeof(sa);
+  coap_session_t *s = coap_new_client_session(cctx, NULL, &dst, COAP_PROTO_UDP);
+  CHECK_NOT_NULL(s);
+  coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  coap_add_token(p, 1, (const uint8_t *)"t");
+  nacks = 0;
+  CHECK(coap_send(s, p) != COAP_INVALID_MID);
+  double t0 = udp_now_ms();
+  while (!nacks && udp_now_ms() - t0 < 5000)
+    coap_io_process(cctx, 100);
+  CHECK_INT_EQ(nacks, 1);
+  CHECK_INT_EQ(nack_reason, COAP_NACK_NOT_DELIVERABLE);
+  CHECK_INT_EQ(coap_can_exit(cctx), 1);
+  coap_session_release(s);
+  coap_free_context(cctx); /* ASan reports any leak */
+}
+
+/* coap_io_process_with_fds(): the application's own descriptors are
+ * watched alongside the library's, and reported back. */
+TEST(io_process_with_fds_reports_app_fds) {
+  coap_context_t *c2 = coap_new_context(NULL);
+  CHECK_NOT_NULL(c2);
+  int p[2];
+  CHECK_INT_EQ(pipe(p), 0);
+  fd_set rfds;
+  FD_ZERO(&rfds);
+  FD_SET(p[0], &rfds);
+  int rc = coap_io_process_with_fds(c2, 50, p[0] + 1, &rfds, NULL, NULL);
+  CHECK(rc >= 0);
+  CHECK(!FD_ISSET(p[0], &rfds)); /* nothing written yet: timed out */
+  CHECK_INT_EQ(write(p[1], "x", 1), 1);
+  FD_ZERO(&rfds);
+  FD_SET(p[0], &rfds);
+  rc = coap_io_process_with_fds(c2, 1000, p[0] + 1, &rfds, NULL, NULL);
+  CHECK(rc >= 0 && rc < 900);
+  CHECK(FD_ISSET(p[0], &rfds));
+  close(p[0]);
+  close(p[1]);
+  coap_free_context(c2);
+}
+
 /* An application that waits in its own epoll on coap_context_get_coap_fd()
  * with no timeout of its own still gets the separate response on time:
  * the fd becomes readable when the async's deadline is due. */
@@ -287,6 +388,9 @@ int main(void) {
   RUN(separate_non_on_the_wire);
   RUN(separate_con_is_retransmitted_without_ack);
   RUN(trigger_from_another_thread_wakes_a_blocked_loop);
+  RUN(random_datagram_burst_leaves_server_serving);
   RUN(app_epoll_on_coap_fd_wakes_for_deadlines);
+  RUN(client_to_closed_port_gets_nack_and_frees_state);
+  RUN(io_process_with_fds_reports_app_fds);
   return TEST_SUMMARY();
 }

@@ -44,19 +44,19 @@ typedef struct {
   coap_pdu_type_t type;
   uint8_t *payload;
   size_t payload_len;
-  int content_format;     /* -1: none */
-  int accept;             /* -1: none */
-  coap_optlist_t *extra;  /* -O options, owned */
+  int content_format;    /* -1: none */
+  int accept;            /* -1: none */
+  coap_optlist_t *extra; /* -O options, owned */
   uint8_t token[MAX_TOKEN];
   size_t token_len;
   int have_token;
-  unsigned wait_seconds;  /* -B */
-  const char *output;     /* -o, NULL: stdout */
+  unsigned wait_seconds; /* -B */
+  const char *output;    /* -o, NULL: stdout */
   int log_level;
-  int block_size;         /* -b, 0: none */
+  int block_size; /* -b, 0: none */
   unsigned block_num;
   unsigned observe_seconds; /* -s, 0: no observe */
-  int newline;            /* -w */
+  int newline;              /* -w */
   const char *uri;
 } client_opts_t;
 
@@ -65,8 +65,8 @@ typedef struct {
   coap_bin_const_t token;
   FILE *out;
   int newline;
-  int done;     /* stop the loop */
-  int status;   /* exit status so far */
+  int done;   /* stop the loop */
+  int status; /* exit status so far */
   int got_response;
   int observing;
 } client_state_t;
@@ -115,9 +115,12 @@ static int parse_method(const char *s, coap_pdu_code_t *out) {
     const char *name;
     coap_pdu_code_t code;
   } methods[] = {
-      {"get", COAP_REQUEST_CODE_GET},       {"post", COAP_REQUEST_CODE_POST},
-      {"put", COAP_REQUEST_CODE_PUT},       {"delete", COAP_REQUEST_CODE_DELETE},
-      {"fetch", COAP_REQUEST_CODE_FETCH},   {"patch", COAP_REQUEST_CODE_PATCH},
+      {"get", COAP_REQUEST_CODE_GET},
+      {"post", COAP_REQUEST_CODE_POST},
+      {"put", COAP_REQUEST_CODE_PUT},
+      {"delete", COAP_REQUEST_CODE_DELETE},
+      {"fetch", COAP_REQUEST_CODE_FETCH},
+      {"patch", COAP_REQUEST_CODE_PATCH},
       {"ipatch", COAP_REQUEST_CODE_IPATCH},
   };
   for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
@@ -129,7 +132,7 @@ static int parse_method(const char *s, coap_pdu_code_t *out) {
   return 0;
 }
 
-/* ---- byte strings from the command line ---------------------------------- */
+/* ---- byte strings from the command line --------------------------------- */
 
 static int hex_digit(int c) {
   if (c >= '0' && c <= '9')
@@ -209,8 +212,8 @@ static int add_extra_option(client_opts_t *o, const char *arg) {
     return 0;
   long len = decode_text(text, buf, 1);
   int ok = len >= 0 &&
-           coap_insert_optlist(&o->extra, coap_new_optlist((uint16_t)num,
-                                                           (size_t)len, buf));
+           coap_insert_optlist(
+               &o->extra, coap_new_optlist((uint16_t)num, (size_t)len, buf));
   free(buf);
   return ok;
 }
@@ -237,33 +240,34 @@ static unsigned parse_seconds(const char *s, int *ok) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: coap-client [-m method] [-e text] [-f file] [-t type] "
-          "[-A type]\n"
-          "                   [-O num,text] [-T token] [-N] [-B seconds] "
-          "[-o file]\n"
-          "                   [-v level] [-b [num,]size] [-s duration] [-w] "
-          "[-h] URI\n"
-          "  -m method    get|put|post|delete|fetch|patch|ipatch (default get)\n"
-          "  -e text      payload (percent-encoding allowed)\n"
-          "  -f file      payload from a file ('-' for stdin)\n"
-          "  -t type      Content-Format of the payload (number or name: "
-          "text,\n"
-          "               link, xml, octet, exi, json, cbor)\n"
-          "  -A type      Accept (number or name as for -t)\n"
-          "  -O num,text  add option num (text, or hex when it starts with "
-          "0x)\n"
-          "  -T token     request token (text, or hex when it starts with 0x)\n"
-          "  -N           send a Non-confirmable request\n"
-          "  -B seconds   give up after this long (default 90)\n"
-          "  -o file      write the response payload to file\n"
-          "  -v level     log level 0..8 (default 4, warnings)\n"
-          "  -b [num,]size  block-wise transfer with this block size\n"
-          "  -s duration  observe the resource for duration seconds\n"
-          "  -w           append a newline to each payload written\n"
-          "  -h, --help   this text\n"
-          "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
-          "             3 on timeout, 4 when the request was not delivered\n");
+  fprintf(
+      f, "usage: coap-client [-m method] [-e text] [-f file] [-t type] "
+         "[-A type]\n"
+         "                   [-O num,text] [-T token] [-N] [-B seconds] "
+         "[-o file]\n"
+         "                   [-v level] [-b [num,]size] [-s duration] [-w] "
+         "[-h] URI\n"
+         "  -m method    get|put|post|delete|fetch|patch|ipatch (default get)\n"
+         "  -e text      payload (percent-encoding allowed)\n"
+         "  -f file      payload from a file ('-' for stdin)\n"
+         "  -t type      Content-Format of the payload (number or name: "
+         "text,\n"
+         "               link, xml, octet, exi, json, cbor)\n"
+         "  -A type      Accept (number or name as for -t)\n"
+         "  -O num,text  add option num (text, or hex when it starts with "
+         "0x)\n"
+         "  -T token     request token (text, or hex when it starts with 0x)\n"
+         "  -N           send a Non-confirmable request\n"
+         "  -B seconds   give up after this long (default 90)\n"
+         "  -o file      write the response payload to file\n"
+         "  -v level     log level 0..8 (default 4, warnings)\n"
+         "  -b [num,]size  block size 16..1024 for the request body (Block1)\n"
+         "               or the response (Block2, from block num)\n"
+         "  -s duration  observe the resource for duration seconds\n"
+         "  -w           append a newline to each payload written\n"
+         "  -h, --help   this text\n"
+         "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
+         "             3 on timeout, 4 when the request was not delivered\n");
 }
 
 /* Fills o from argv. Returns -1 to exit successfully (help), 0 on a usage
@@ -377,7 +381,7 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
   return 1;
 }
 
-/* ---- handlers --------------------------------------------------------------- */
+/* ---- handlers ----------------------------------------------------------- */
 
 static client_state_t *state_of(coap_session_t *session) {
   return coap_get_app_data(coap_session_get_context(session));
@@ -402,9 +406,11 @@ static coap_response_t on_response(coap_session_t *session,
     return COAP_RESPONSE_FAIL; /* not ours: let the library reject it */
 
   coap_pdu_code_t code = coap_pdu_get_code(received);
-  size_t len = 0;
+  size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
-  coap_get_data(received, &len, &data);
+  /* With COAP_BLOCK_SINGLE_BODY the library hands over the whole body,
+   * reassembled from its Block2 blocks. */
+  coap_get_data_large(received, &len, &data, &offset, &total);
   st->got_response = 1;
   if (COAP_RESPONSE_CLASS(code) == 2) {
     if (len)
@@ -426,7 +432,8 @@ static coap_response_t on_response(coap_session_t *session,
   /* An observe keeps going until its duration runs out, unless the server
    * ended it (an error, or a response without Observe). */
   coap_opt_iterator_t it;
-  int notification = coap_check_option(received, COAP_OPTION_OBSERVE, &it) != NULL;
+  int notification =
+      coap_check_option(received, COAP_OPTION_OBSERVE, &it) != NULL;
   if (!st->observing || !notification || st->status != EXIT_OK)
     st->done = 1;
   return COAP_RESPONSE_OK;
@@ -461,12 +468,13 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
         (token.length && memcmp(token.s, st->token.s, token.length) != 0))
       return;
   }
-  fprintf(stderr, "coap-client: request not delivered: %s\n", nack_text(reason));
+  fprintf(stderr, "coap-client: request not delivered: %s\n",
+          nack_text(reason));
   st->status = EXIT_UNDELIVERED;
   st->done = 1;
 }
 
-/* ---- building the request ---------------------------------------------------- */
+/* ---- building the request ----------------------------------------------- */
 
 static int add_uint_option(coap_optlist_t **chain, uint16_t number,
                            unsigned value) {
@@ -478,8 +486,9 @@ static int add_uint_option(coap_optlist_t **chain, uint16_t number,
 static coap_pdu_t *build_request(coap_session_t *session, client_opts_t *o,
                                  const coap_uri_t *uri,
                                  const coap_address_t *dst) {
-  coap_pdu_t *pdu = coap_pdu_init(o->type, o->method, coap_new_message_id(session),
-                                  coap_session_max_pdu_size(session));
+  coap_pdu_t *pdu =
+      coap_pdu_init(o->type, o->method, coap_new_message_id(session),
+                    coap_session_max_pdu_size(session));
   if (!pdu)
     return NULL;
   if (!o->have_token) {
@@ -489,8 +498,9 @@ static coap_pdu_t *build_request(coap_session_t *session, client_opts_t *o,
   coap_optlist_t *opts = o->extra; /* the chain takes them over */
   o->extra = NULL;
   uint8_t scratch[256];
-  int ok = coap_add_token(pdu, o->token_len, o->token) &&
-           coap_uri_into_options(uri, dst, &opts, 1, scratch, sizeof(scratch)) == 0;
+  int ok =
+      coap_add_token(pdu, o->token_len, o->token) &&
+      coap_uri_into_options(uri, dst, &opts, 1, scratch, sizeof(scratch)) == 0;
   if (ok && o->observe_seconds)
     ok = add_uint_option(&opts, COAP_OPTION_OBSERVE, 0);
   if (ok && o->content_format >= 0 && o->payload)
@@ -498,20 +508,27 @@ static coap_pdu_t *build_request(coap_session_t *session, client_opts_t *o,
                          (unsigned)o->content_format);
   if (ok && o->accept >= 0)
     ok = add_uint_option(&opts, COAP_OPTION_ACCEPT, (unsigned)o->accept);
-  if (ok && o->block_size && o->method == COAP_REQUEST_CODE_GET) {
+  if (ok && o->block_size) {
+    /* -b: the block size we ask for. A body to send goes in Block1 blocks
+     * (the library sends them from block 0); otherwise Block2 asks for the
+     * response in blocks, starting at block num. */
     unsigned szx = 0;
     while ((16u << szx) < (unsigned)o->block_size)
       szx++;
-    ok = add_uint_option(&opts, COAP_OPTION_BLOCK2, o->block_num << 4 | szx);
+    if (o->payload_len > (size_t)o->block_size)
+      ok = add_uint_option(&opts, COAP_OPTION_BLOCK1, szx);
+    else if (!o->payload_len)
+      ok = add_uint_option(&opts, COAP_OPTION_BLOCK2, o->block_num << 4 | szx);
   }
   if (ok)
     ok = coap_add_optlist_pdu(pdu, &opts);
   coap_delete_optlist(opts);
-  /* A body larger than one message needs coap_add_data_large_request()
-   * (Block1 with COAP_BLOCK_USE_LIBCOAP); until the library has block-wise
-   * transfers the body goes in whole and must fit. */
+  /* Last change before coap_send(): the library sends a body larger than
+   * one message (or than the -b block size) in Block1 blocks. The body is
+   * borrowed; o->payload outlives the context, whose end releases it. */
   if (ok && o->payload_len)
-    ok = coap_add_data(pdu, o->payload_len, o->payload);
+    ok = coap_add_data_large_request(session, pdu, o->payload_len, o->payload,
+                                     NULL, NULL);
   if (!ok) {
     coap_delete_pdu(pdu);
     return NULL;
@@ -519,9 +536,10 @@ static coap_pdu_t *build_request(coap_session_t *session, client_opts_t *o,
   return pdu;
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main --------------------------------------------------------------- */
 
-/* Resolves the URI's host into dst; returns the protocol, or COAP_PROTO_NONE. */
+/* Resolves the URI's host into dst; returns the protocol, or COAP_PROTO_NONE.
+ */
 static coap_proto_t resolve(const coap_uri_t *uri, coap_address_t *dst) {
   coap_addr_info_t *info = coap_resolve_address_info(
       &uri->host, uri->port, uri->port, uri->port, uri->port, 0,
@@ -601,7 +619,8 @@ int main(int argc, char **argv) {
   }
   coap_startup();
   coap_set_log_level((coap_log_t)o.log_level);
-  client_state_t st = {.out = stdout, .newline = o.newline, .status = EXIT_USAGE};
+  client_state_t st = {
+      .out = stdout, .newline = o.newline, .status = EXIT_USAGE};
   if (o.output && !(st.out = fopen(o.output, "wb"))) {
     fprintf(stderr, "coap-client: cannot open '%s': %s\n", o.output,
             strerror(errno));
@@ -613,9 +632,10 @@ int main(int argc, char **argv) {
     coap_set_app_data(ctx, &st);
     coap_register_response_handler(ctx, on_response);
     coap_register_nack_handler(ctx, on_nack);
-    if (o.block_size)
-      coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
-                                           COAP_BLOCK_SINGLE_BODY);
+    /* Block-wise both ways, whole bodies in the response handler (as
+     * libcoap's coap-client, which always uses COAP_BLOCK_USE_LIBCOAP). */
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
+                                         COAP_BLOCK_SINGLE_BODY);
     status = request(&o, ctx, &st);
     coap_free_context(ctx);
   } else if (st.out) {

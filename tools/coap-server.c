@@ -16,9 +16,17 @@
  *                  GET then answers 4.04 until the next PUT.
  *   /async         GET ?N: a separate response "done" after N seconds (the
  *                  libcoap seed page's example handler, unmodified)
+ *   /async_large   GET ?N: a separate response after N seconds whose body,
+ *                  the first 4096 bytes of /large, takes several blocks
+ *   /large         GET: 256 KiB of text, the lines "line 0\n", "line 1\n",
+ *                  ... cut at 262144 bytes (served in Block2 blocks)
  *   /example_data  GET the stored body (4.04 when there is none); PUT
  *                  replaces it (2.04, or 2.01 when there was none); POST
- *                  stores it (2.01); DELETE removes it (2.02)
+ *                  stores it (2.01); DELETE removes it (2.02). Bodies of
+ *                  any size up to the library's limit, both ways block-wise
+ *
+ * Block-wise transfers (RFC 7959) are the library's: the handlers see whole
+ * request bodies and hand over whole response bodies.
  *   /.well-known/core  from the library (RFC 6690)
  *
  * Runs until SIGINT or SIGTERM, then frees everything.
@@ -41,6 +49,8 @@ CONST_STR(path_root, "");
 CONST_STR(path_time, "time");
 CONST_STR(path_async, "async");
 CONST_STR(path_data, "example_data");
+CONST_STR(path_large, "large");
+CONST_STR(path_async_large, "async_large");
 CONST_STR(attr_ct, "ct");
 CONST_STR(attr_rt, "rt");
 CONST_STR(attr_if, "if");
@@ -53,11 +63,15 @@ CONST_STR(val_if_time, "\"clock\"");
 CONST_STR(val_title_async, "\"Separate response after ?N seconds\"");
 CONST_STR(val_title_data, "\"Example Data\"");
 CONST_STR(val_rt_data, "\"example\"");
+CONST_STR(val_title_large, "\"256 KiB of text lines\"");
+CONST_STR(val_title_async_large,
+          "\"Separate response of 4096 bytes after ?N seconds\"");
 
 static const char INDEX_TEXT[] =
     "This is a test server made with Petrel, a CoAP library with libcoap's "
     "API.\n"
-    "Resources: /time, /async?N, /example_data, /.well-known/core\n";
+    "Resources: /time, /async?N, /async_large?N, /large, /example_data,\n"
+    "/.well-known/core\n";
 
 static volatile sig_atomic_t quit;
 
@@ -66,7 +80,7 @@ static void on_signal(int sig) {
   quit = 1;
 }
 
-/* ---- body helpers ----------------------------------------------------------- */
+/* ---- body helpers ------------------------------------------------------- */
 
 static void release_copy(coap_session_t *session, void *app_ptr) {
   (void)session;
@@ -93,7 +107,7 @@ static void respond_copy(coap_resource_t *resource, coap_session_t *session,
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
 }
 
-/* ---- / ------------------------------------------------------------------------ */
+/* ---- / ------------------------------------------------------------------ */
 
 static void hnd_get_index(coap_resource_t *resource, coap_session_t *session,
                           const coap_pdu_t *request, const coap_string_t *query,
@@ -103,7 +117,7 @@ static void hnd_get_index(coap_resource_t *resource, coap_session_t *session,
                strlen(INDEX_TEXT));
 }
 
-/* ---- /time ----------------------------------------------------------------- */
+/* ---- /time -------------------------------------------------------------- */
 
 /* The clock: real time plus offset; stopped (GET answers 4.04) after a
  * DELETE until the next PUT. */
@@ -153,16 +167,17 @@ static void hnd_put_time(coap_resource_t *resource, coap_session_t *session,
     }
     seconds = seconds * 10 + (data[i] - '0');
   }
-  coap_pdu_set_code(response, server_clock.running ? COAP_RESPONSE_CODE_CHANGED
-                                                   : COAP_RESPONSE_CODE_CREATED);
+  coap_pdu_set_code(response, server_clock.running
+                                  ? COAP_RESPONSE_CODE_CHANGED
+                                  : COAP_RESPONSE_CODE_CREATED);
   server_clock.running = 1;
   server_clock.offset = len ? (time_t)seconds - time(NULL) : 0;
   coap_resource_notify_observers(resource, NULL);
 }
 
 static void hnd_delete_time(coap_resource_t *resource, coap_session_t *session,
-                            const coap_pdu_t *request, const coap_string_t *query,
-                            coap_pdu_t *response) {
+                            const coap_pdu_t *request,
+                            const coap_string_t *query, coap_pdu_t *response) {
   (void)session;
   (void)request;
   (void)query;
@@ -171,7 +186,8 @@ static void hnd_delete_time(coap_resource_t *resource, coap_session_t *session,
   coap_resource_notify_observers(resource, NULL);
 }
 
-/* ---- /async: the seed page's example handler, as published ------------------- */
+// clang-format off
+/* ---- /async: the seed page's example handler, as published -------------- */
 
 /*
  * This example is used to demonstrate how to set up and use a "separate"
@@ -226,8 +242,78 @@ hnd_get_with_delay(coap_session_t *session,
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
   /* async is automatically removed by libcoap on return from this handler */
 }
+// clang-format on
 
-/* ---- /example_data -------------------------------------------------------------- */
+/* ---- /large and /async_large --------------------------------------------- */
+
+#define LARGE_SIZE (256u * 1024u)
+#define ASYNC_LARGE_SIZE 4096u
+
+/* The body of /large, built once at startup; static, so the library may
+ * borrow it for as long as it likes (no release function). */
+static uint8_t large_body[LARGE_SIZE];
+
+static void init_large_body(void) {
+  size_t n = 0;
+  for (unsigned line = 0; n < LARGE_SIZE; line++) {
+    char buf[32];
+    int len = snprintf(buf, sizeof(buf), "line %u\n", line);
+    size_t take = LARGE_SIZE - n < (size_t)len ? LARGE_SIZE - n : (size_t)len;
+    memcpy(large_body + n, buf, take);
+    n += take;
+  }
+}
+
+static void hnd_get_large(coap_resource_t *resource, coap_session_t *session,
+                          const coap_pdu_t *request, const coap_string_t *query,
+                          coap_pdu_t *response) {
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  if (!coap_add_data_large_response(resource, session, request, response, query,
+                                    COAP_MEDIATYPE_TEXT_PLAIN, -1, 0,
+                                    LARGE_SIZE, large_body, NULL, NULL))
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+}
+
+/* Seconds from a query of digits (1..3600); 0 when malformed. */
+static unsigned query_seconds(const coap_string_t *query) {
+  unsigned v = 0;
+  if (!query || query->length == 0 || query->length > 4)
+    return 0;
+  for (size_t i = 0; i < query->length; i++) {
+    if (query->s[i] < '0' || query->s[i] > '9')
+      return 0;
+    v = v * 10 + (unsigned)(query->s[i] - '0');
+  }
+  return v <= 3600 ? v : 0;
+}
+
+/* First call: an async that calls again after ?N seconds (Empty ACK now
+ * for a CON). Second call: the 4096-byte body, sent as a separate response
+ * carrying Block2 block 0; the library serves the later blocks. */
+static void hnd_get_async_large(coap_resource_t *resource,
+                                coap_session_t *session,
+                                const coap_pdu_t *request,
+                                const coap_string_t *query,
+                                coap_pdu_t *response) {
+  if (coap_find_async(session, coap_pdu_get_token(request))) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+    if (!coap_add_data_large_response(resource, session, request, response,
+                                      query, COAP_MEDIATYPE_TEXT_PLAIN, -1, 0,
+                                      ASYNC_LARGE_SIZE, large_body, NULL, NULL))
+      coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return; /* the library frees the async after this call */
+  }
+  unsigned seconds = query_seconds(query);
+  if (!seconds) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
+    return;
+  }
+  if (!coap_register_async(session, request,
+                           (coap_tick_t)seconds * COAP_TICKS_PER_SECOND))
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+}
+
+/* ---- /example_data ------------------------------------------------------ */
 
 static struct {
   uint8_t *body; /* owned; NULL when there is no data */
@@ -243,15 +329,18 @@ static void hnd_get_data(coap_resource_t *resource, coap_session_t *session,
     return;
   }
   respond_copy(resource, session, request, response, query,
-               example_data.media_type, -1, example_data.body, example_data.len);
+               example_data.media_type, -1, example_data.body,
+               example_data.len);
 }
 
 /* Stores the request's body; returns 1 if there was data before, 0 if not,
  * -1 when out of memory (the response code is then set). */
 static int store_data(const coap_pdu_t *request, coap_pdu_t *response) {
-  size_t len = 0;
+  size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
-  coap_get_data(request, &len, &data);
+  /* COAP_BLOCK_SINGLE_BODY: the library reassembled any Block1 blocks, so
+   * this is the whole body (offset 0, len == total). */
+  coap_get_data_large(request, &len, &data, &offset, &total);
   uint8_t *copy = malloc(len ? len : 1);
   if (!copy) {
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
@@ -265,9 +354,9 @@ static int store_data(const coap_pdu_t *request, coap_pdu_t *response) {
   free(example_data.body);
   example_data.body = copy;
   example_data.len = len;
-  example_data.media_type =
-      cf ? (uint16_t)coap_decode_var_bytes(coap_opt_value(cf), coap_opt_length(cf))
-         : COAP_MEDIATYPE_TEXT_PLAIN;
+  example_data.media_type = cf ? (uint16_t)coap_decode_var_bytes(
+                                     coap_opt_value(cf), coap_opt_length(cf))
+                               : COAP_MEDIATYPE_TEXT_PLAIN;
   return existed;
 }
 
@@ -296,8 +385,8 @@ static void hnd_post_data(coap_resource_t *resource, coap_session_t *session,
 }
 
 static void hnd_delete_data(coap_resource_t *resource, coap_session_t *session,
-                            const coap_pdu_t *request, const coap_string_t *query,
-                            coap_pdu_t *response) {
+                            const coap_pdu_t *request,
+                            const coap_string_t *query, coap_pdu_t *response) {
   (void)session;
   (void)request;
   (void)query;
@@ -308,9 +397,10 @@ static void hnd_delete_data(coap_resource_t *resource, coap_session_t *session,
   coap_resource_notify_observers(resource, NULL);
 }
 
-/* ---- setup ------------------------------------------------------------------------ */
+/* ---- setup -------------------------------------------------------------- */
 
-static coap_resource_t *add_resource(coap_context_t *ctx, coap_str_const_t *path,
+static coap_resource_t *add_resource(coap_context_t *ctx,
+                                     coap_str_const_t *path,
                                      coap_str_const_t *title) {
   coap_resource_t *r = coap_resource_init(path, 0);
   if (!r)
@@ -328,8 +418,13 @@ static coap_resource_t *init_resources(coap_context_t *ctx) {
   coap_resource_t *tm = add_resource(ctx, &path_time, &val_title_time);
   coap_resource_t *async = add_resource(ctx, &path_async, &val_title_async);
   coap_resource_t *data = add_resource(ctx, &path_data, &val_title_data);
-  if (!root || !tm || !async || !data)
+  coap_resource_t *large = add_resource(ctx, &path_large, &val_title_large);
+  coap_resource_t *async_large =
+      add_resource(ctx, &path_async_large, &val_title_async_large);
+  if (!root || !tm || !async || !data || !large || !async_large)
     return NULL;
+  coap_register_handler(large, COAP_REQUEST_GET, hnd_get_large);
+  coap_register_handler(async_large, COAP_REQUEST_GET, hnd_get_async_large);
   coap_register_handler(root, COAP_REQUEST_GET, hnd_get_index);
 
   coap_register_handler(tm, COAP_REQUEST_GET, hnd_get_time);
@@ -457,10 +552,12 @@ int main(int argc, char **argv) {
 
   coap_startup();
   coap_set_log_level((coap_log_t)o.log_level);
+  init_large_body();
   int status = EXIT_FAILURE;
   coap_context_t *ctx = coap_new_context(NULL);
   if (ctx) {
-    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
+                                         COAP_BLOCK_SINGLE_BODY);
     coap_resource_t *time_resource = init_resources(ctx);
     if (time_resource && listen_on(ctx, &o)) {
       serve(ctx, time_resource);

@@ -207,6 +207,24 @@ COAP_API int coap_add_block_b_data(coap_pdu_t *pdu, size_t len, const uint8_t *d
                                    coap_block_b_t *block);
 
 /**
+ * Where the payload of @p pdu sits in the whole body: for a request its
+ * Block1 option (and Size1), for a response its Block2 option (and Size2).
+ * With COAP_BLOCK_SINGLE_BODY the library hands over whole bodies, so
+ * @p offset is 0 and @p length equals @p total. The body is complete when
+ * *@p offset + *@p length == *@p total; before the last block @p total is
+ * only a lower bound (Size1/Size2 when the peer sent it).
+ * @param pdu    The message (borrowed).
+ * @param length Set to the payload length.
+ * @param data   Set to the payload (borrowed from @p pdu), NULL if none.
+ * @param offset Set to the payload's offset in the body.
+ * @param total  Set to the body size (or its lower bound).
+ * @return 1 if @p pdu has a payload, 0 otherwise.
+ */
+COAP_API int coap_get_data_large(const coap_pdu_t *pdu, size_t *length,
+                                 const uint8_t **data, size_t *offset,
+                                 size_t *total);
+
+/**
  * Accumulates a body from payloads: copies @p length bytes of @p data to
  * offset @p offset of @p body_data, growing it as needed.
  * @param body_data The body so far (ownership TRANSFERRED in and back out

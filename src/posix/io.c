@@ -165,7 +165,7 @@ void pt_io_client_close(coap_session_t *s) {
 
 ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
   ssize_t n;
-  if (s->type == COAP_SESSION_TYPE_CLIENT)
+  if (s->fd >= 0) /* a client session's own connected socket */
     n = send(s->fd, data, len, 0);
   else if (s->endpoint)
     n = sendto(s->endpoint->fd, data, len, 0, &s->remote.addr.sa,

@@ -6,6 +6,7 @@
 # script started (by pid) and removes its scratch directory.
 #
 # Exit status: 0 all passed, 1 a check failed, 77 a peer is not installed
+# (outside CI)
 # (ctest reports the test as skipped; scripts/deps installs the peers).
 
 set -u
@@ -31,8 +32,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# node-coap, installed into tests/node by scripts/deps.
+need_node_coap() {
+  need node
+  if [ ! -d "$1/node_modules/coap" ]; then
+    if [ "${CI:-}" = true ]; then
+      echo "FAIL: node-coap is not installed in tests/node"
+      exit 1
+    fi
+    echo "SKIP: node-coap is not installed in tests/node (scripts/deps installs it)"
+    exit 77
+  fi
+}
+
+# A missing peer skips the test when run by hand, but fails it under CI
+# (CI=true), where scripts/deps has installed every peer.
 need() {
   if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
+    if [ "${CI:-}" = true ]; then
+      echo "FAIL: $1 is not installed, and under CI every peer must be"
+      exit 1
+    fi
     echo "SKIP: $1 is not installed (scripts/deps installs it)"
     exit 77
   fi
@@ -147,6 +167,66 @@ stop_cleanly() {
     fail "$name stops on SIGTERM and exits 0 (frees everything)" \
       "exit status $status" "$(tail -n 20 "$TMP/$name.log" | tr '\n' '|')"
   fi
+}
+
+# expect_body NAME EXPECTED GOT CMD...: runs CMD (60 s at most, for the
+# many round trips of small blocks under the sanitizers); it must exit 0 and
+# leave in file GOT exactly the bytes of file EXPECTED.
+expect_body() {
+  local name=$1 expected=$2 got=$3
+  shift 3
+  LAST_CMD="$*"
+  rm -f "$got"
+  run 60 "$@"
+  if [ "$RC" = 0 ] && cmp -s "$expected" "$got"; then
+    pass "$name ($(wc -c <"$got") bytes, byte-exact)"
+  else
+    local diff
+    diff=$(cmp "$expected" "$got" 2>&1 | head -n1)
+    fail "$name" "expected $(wc -c <"$expected") bytes; got: ${diff:-same}" \
+      "$(show | tr '\n' '|')"
+  fi
+}
+
+# The bodies the block-wise tests use, written to files in $TMP:
+#   $LARGE_BODY  what our server's /large serves: the lines "line 0",
+#                "line 1", ... each ending in a newline, cut at 262144 bytes
+#   $ASYNC_BODY  what /async_large serves: the first 4096 bytes of it
+#   $UPLOAD_BODY 204800 bytes covering every byte value, in a pattern that
+#                does not repeat at any block size
+make_bodies() {
+  LARGE_BODY="$TMP/large.expected"
+  ASYNC_BODY="$TMP/async_large.expected"
+  UPLOAD_BODY="$TMP/upload.bin"
+  seq 0 40000 | sed 's/^/line /' | head -c 262144 >"$LARGE_BODY"
+  head -c 4096 "$LARGE_BODY" >"$ASYNC_BODY"
+  perl -e 'print map { chr(($_ * 31 + int($_ / 251)) % 256) } 0 .. 204799' \
+    >"$UPLOAD_BODY"
+}
+
+# start_debian_server [ARGS...]: starts coap-server-notls (which cannot pick
+# a free port itself) on random ports below the ephemeral range until one
+# answers; sets DEBIAN_PORT.
+start_debian_server() {
+  local attempt port pid
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 12000))
+    coap-server-notls -A ::1 -p "$port" "$@" >"$TMP/debian-server.log" 2>&1 &
+    pid=$!
+    sleep 0.3
+    if kill -0 "$pid" 2>/dev/null &&
+      timeout 5 coap-client-notls -B 2 "coap://[::1]:$port/" 2>/dev/null |
+      grep -q libcoap; then
+      BG_PIDS+=("$pid")
+      DEBIAN_PORT=$port
+      echo "started coap-server-notls (pid $pid) on port $port"
+      return 0
+    fi
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  echo "could not start coap-server-notls"
+  return 1
 }
 
 finish() {

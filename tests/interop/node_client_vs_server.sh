@@ -4,11 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 SERVER_BIN=${1:?usage: $0 coap-server}
 NODE_DIR="$(cd "$(dirname "$0")/../node" && pwd)"
-need node
-if [ ! -d "$NODE_DIR/node_modules/coap" ]; then
-  echo "SKIP: node-coap is not installed in tests/node (scripts/deps installs it)"
-  exit 77
-fi
+need_node_coap "$NODE_DIR"
 CLIENT=(node "$NODE_DIR/client.js" --timeout 10)
 
 start_listening coap-server "$SERVER_BIN" -A ::1 -p 0 || exit 1

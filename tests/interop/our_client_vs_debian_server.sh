@@ -7,29 +7,6 @@ need coap-server-notls
 need coap-client-notls
 CLIENT=("$CLIENT_BIN" -B 5)
 
-# coap-server-notls cannot pick a free port itself: try random high ports
-# until one answers.
-start_debian_server() {
-  local attempt port pid
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 40000))
-    coap-server-notls -A ::1 -p "$port" >"$TMP/debian-server.log" 2>&1 &
-    pid=$!
-    sleep 0.3
-    if kill -0 "$pid" 2>/dev/null &&
-      timeout 5 coap-client-notls -B 2 "coap://[::1]:$port/" 2>/dev/null |
-      grep -q libcoap; then
-      BG_PIDS+=("$pid")
-      DEBIAN_PORT=$port
-      echo "started coap-server-notls (pid $pid) on port $port"
-      return 0
-    fi
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  echo "could not start coap-server-notls"
-  return 1
-}
 start_debian_server || exit 1
 BASE="coap://[::1]:$DEBIAN_PORT"
 TIME_RE='^[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}'

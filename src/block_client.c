@@ -1,0 +1,429 @@
+/*
+ * block_client.c -- the client side of block-wise transfers (RFC 7959):
+ * request bodies sent as Block1, Block2 responses fetched block by block.
+ *
+ * A transfer (pt_blk_cli) starts with coap_add_data_large_request(), or
+ * with the first Block2 response (M set) to a request when the context
+ * has COAP_BLOCK_USE_LIBCOAP. Each follow-up request is a copy of the
+ * application's request with a fresh token and message ID; the transfer
+ * is re-keyed by that token, so responses find it with one hash probe.
+ * The application sees responses with its original token, and with
+ * COAP_BLOCK_SINGLE_BODY one response holding the whole body, without
+ * Block2.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "block.h"
+
+#include "context.h"
+#include "exchange.h"
+#include "pdu.h"
+#include "session.h"
+
+struct pt_blk_cli {
+  pt_hash_node node;       /* ctx->blk_cli by (session, tok) */
+  pt_timer timer;          /* expiry */
+  coap_session_t *session; /* holds a reference */
+  coap_pdu_t *orig;        /* owned: the application's request, no
+                              Block1 payload */
+  uint8_t tok[8];          /* token of the request in flight */
+  size_t tok_len;
+  /* upload (Block1) */
+  const uint8_t *tx; /* the application's (see release) */
+  size_t tx_len;
+  coap_release_large_data_t release;
+  void *app_ptr;
+  unsigned tx_szx;
+  int tx_on;
+  /* download (Block2) */
+  coap_binary_t *body; /* owned, SINGLE_BODY only */
+  size_t body_len;
+  uint8_t etag[8];
+  size_t etag_len;
+  int rx_on;
+  int restarts;
+};
+
+#define SZX_SIZE(szx) ((size_t)1 << ((szx) + 4))
+#define BLOCK_OVERHEAD 6
+
+/* ---- lookup and lifetime --------------------------------------------------
+ */
+
+typedef struct cli_key {
+  const coap_session_t *session;
+  coap_bin_const_t token;
+} cli_key;
+
+static uint32_t cli_hash(const coap_session_t *s, coap_bin_const_t t) {
+  return pt_block_key_hash(s, t.s, t.length);
+}
+
+static int cli_eq(const pt_hash_node *n, const void *key) {
+  const pt_blk_cli *c = PT_CONTAINER_OF(n, pt_blk_cli, node);
+  const cli_key *k = key;
+  return c->session == k->session && c->tok_len == k->token.length &&
+         memcmp(c->tok, k->token.s, c->tok_len) == 0;
+}
+
+static pt_blk_cli *cli_find(coap_session_t *s, coap_bin_const_t token) {
+  cli_key k = {s, token};
+  pt_hash_node *n =
+      pt_hashmap_find(&s->context->blk_cli, cli_hash(s, token), cli_eq, &k);
+  return n ? PT_CONTAINER_OF(n, pt_blk_cli, node) : NULL;
+}
+
+/* Keys @c by @token (8 bytes at most). Returns 0 or -1. */
+static int cli_rekey(pt_blk_cli *c, coap_bin_const_t token) {
+  coap_context_t *ctx = c->session->context;
+  pt_hashmap_remove(&ctx->blk_cli, &c->node);
+  memcpy(c->tok, token.s, token.length);
+  c->tok_len = token.length;
+  return pt_hashmap_insert(&ctx->blk_cli, &c->node,
+                           cli_hash(c->session, token));
+}
+
+static void tx_release(pt_blk_cli *c) {
+  coap_release_large_data_t rel = c->release;
+  c->release = NULL;
+  c->tx_on = 0;
+  if (rel)
+    rel(c->session, c->app_ptr);
+}
+
+static void cli_free(pt_blk_cli *c) {
+  coap_session_t *s = c->session;
+  coap_context_t *ctx = s->context;
+  pt_timer_cancel(ctx, &c->timer);
+  pt_hashmap_remove(&ctx->blk_cli, &c->node);
+  tx_release(c);
+  coap_delete_binary(c->body);
+  coap_delete_pdu(c->orig);
+  free(c);
+  coap_session_release(s);
+}
+
+static void cli_expire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
+  (void)ctx, (void)now;
+  cli_free(PT_CONTAINER_OF(t, pt_blk_cli, timer));
+}
+
+void pt_block_cli_free_all(coap_context_t *ctx) {
+  pt_hashmap_iter it;
+  pt_hash_node *n;
+  pt_hashmap_iter_init(&it, &ctx->blk_cli);
+  while ((n = pt_hashmap_iter_next(&it)) != NULL)
+    cli_free(PT_CONTAINER_OF(n, pt_blk_cli, node));
+}
+
+/* A transfer for @orig (ownership transferred), keyed by its token. */
+static pt_blk_cli *cli_new(coap_session_t *s, coap_pdu_t *orig,
+                           coap_tick_t now) {
+  pt_blk_cli *c = calloc(1, sizeof(*c));
+  if (!c) {
+    coap_delete_pdu(orig);
+    return NULL;
+  }
+  pt_hash_node_init(&c->node);
+  pt_timer_init(&c->timer, cli_expire);
+  c->session = coap_session_reference(s);
+  c->orig = orig;
+  pt_blk_cli *old = cli_find(s, coap_pdu_get_token(orig));
+  if (old) /* the token was reused: the old transfer is over */
+    cli_free(old);
+  if (cli_rekey(c, coap_pdu_get_token(orig)) < 0 ||
+      pt_timer_arm(s->context, &c->timer, pt_block_expiry(s, now)) < 0) {
+    cli_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void pt_block_client_failed(coap_session_t *s, const coap_pdu_t *pdu) {
+  if (!pt_hashmap_size(&s->context->blk_cli))
+    return;
+  pt_blk_cli *c = cli_find(s, coap_pdu_get_token(pdu));
+  if (c)
+    cli_free(c);
+}
+
+/* ---- follow-up requests
+ * ------------------------------------------------------ */
+
+static const coap_option_num_t skip_tx[] = {COAP_OPTION_BLOCK1};
+static const coap_option_num_t skip_rx[] = {
+    COAP_OPTION_BLOCK1, COAP_OPTION_BLOCK2, COAP_OPTION_SIZE1,
+    COAP_OPTION_OBSERVE};
+
+/* Sends the next request of @c: a copy of the original with a fresh token,
+ * Block option @which = (num, m, szx) and @n bytes of payload. Returns 0,
+ * or -1 (the transfer should end). */
+static int send_next(pt_blk_cli *c, coap_option_num_t which, unsigned num,
+                     int m, unsigned szx, const uint8_t *payload, size_t n,
+                     coap_tick_t now) {
+  coap_session_t *s = c->session;
+  int tx = which == COAP_OPTION_BLOCK1;
+  coap_pdu_t *p =
+      coap_pdu_init(coap_pdu_get_type(c->orig), coap_pdu_get_code(c->orig),
+                    pt_session_next_mid(s), coap_session_max_pdu_size(s));
+  uint8_t tok[8];
+  size_t tlen = 0;
+  coap_session_new_token(s, &tlen, tok);
+  coap_bin_const_t token = {tlen, tok};
+  if (!p || !coap_add_token(p, tlen, tok) ||
+      !pt_block_copy_options(p, c->orig, tx ? skip_tx : skip_rx,
+                             tx ? 1 : sizeof(skip_rx) / sizeof(skip_rx[0])) ||
+      !pt_block_set(p, which, num, m, szx) ||
+      (n && !coap_add_data(p, n, payload)) || cli_rekey(c, token) < 0) {
+    coap_delete_pdu(p);
+    return -1;
+  }
+  p->session = s;
+  pt_timer_arm(s->context, &c->timer, pt_block_expiry(s, now));
+  return pt_exchange_send(s, p, now) == COAP_INVALID_MID ? -1 : 0;
+}
+
+static int send_tx_block(pt_blk_cli *c, size_t start, coap_tick_t now) {
+  size_t size = SZX_SIZE(c->tx_szx);
+  size_t n = c->tx_len - start < size ? c->tx_len - start : size;
+  return send_next(c, COAP_OPTION_BLOCK1, (unsigned)(start / size),
+                   start + n < c->tx_len, c->tx_szx, c->tx + start, n, now);
+}
+
+static int send_rx_request(pt_blk_cli *c, unsigned num, unsigned szx,
+                           coap_tick_t now) {
+  size_t n = 0;
+  const uint8_t *payload = NULL;
+  if (coap_pdu_get_code(c->orig) == COAP_REQUEST_CODE_FETCH)
+    coap_get_data(c->orig, &n, &payload); /* FETCH repeats its body */
+  return send_next(c, COAP_OPTION_BLOCK2, num, 0, szx, payload, n, now);
+}
+
+/* ---- coap_add_data_large_request
+ * --------------------------------------------- */
+
+static size_t room(const coap_pdu_t *pdu) {
+  size_t max = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
+  return max > pdu->used_size ? max - pdu->used_size : 0;
+}
+
+/* Block1 options and the first block; the transfer keeps the rest. */
+static int start_upload(coap_session_t *s, coap_pdu_t *pdu, size_t length,
+                        const uint8_t *data, coap_release_large_data_t rel,
+                        void *app_ptr, coap_tick_t now) {
+  unsigned num, szx = 6;
+  int m;
+  if (pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) && szx > 6)
+    szx = 6; /* the application's preferred block size caps ours */
+  uint8_t rtag[4];
+  coap_opt_iterator_t it;
+  coap_prng(rtag, sizeof(rtag));
+  if (!pt_block_add_uint(pdu, COAP_OPTION_SIZE1, length) ||
+      (!coap_check_option(pdu, COAP_OPTION_RTAG, &it) &&
+       !pt_pdu_insert_option(pdu, COAP_OPTION_RTAG, sizeof(rtag), rtag)))
+    return 0;
+  size_t r = room(pdu);
+  while (szx > 0 && SZX_SIZE(szx) + BLOCK_OVERHEAD > r)
+    szx--;
+  if (SZX_SIZE(szx) + BLOCK_OVERHEAD > r ||
+      !pt_block_set(pdu, COAP_OPTION_BLOCK1, 0, 1, szx))
+    return 0;
+  coap_pdu_t *orig = pt_pdu_clone(pdu);
+  pt_blk_cli *c = orig ? cli_new(s, orig, now) : NULL;
+  if (!c)
+    return 0;
+  c->tx = data;
+  c->tx_len = length;
+  c->tx_szx = szx;
+  c->tx_on = 1;
+  if (!coap_add_data(pdu, SZX_SIZE(szx), data)) {
+    cli_free(c); /* calls no release: not yet attached */
+    return 0;
+  }
+  c->release = rel;
+  c->app_ptr = app_ptr;
+  return 1;
+}
+
+int coap_add_data_large_request(coap_session_t *session, coap_pdu_t *pdu,
+                                size_t length, const uint8_t *data,
+                                coap_release_large_data_t release_func,
+                                void *app_ptr) {
+  int ok = 0;
+  if (!session || !pdu || (length && !data))
+    goto done;
+  /* One message when it fits, unless the application asked for smaller
+   * blocks with a Block1 option of its own. */
+  unsigned num, szx;
+  int m;
+  int small_blocks = pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) &&
+                     szx <= 6 && length > SZX_SIZE(szx);
+  if (length + 1 <= room(pdu) && !small_blocks) {
+    ok = coap_add_data(pdu, length, data);
+    goto done;
+  }
+  if (!(session->context->block_mode & COAP_BLOCK_USE_LIBCOAP))
+    goto done;
+  if (start_upload(session, pdu, length, data, release_func, app_ptr, pt_now()))
+    return 1;
+done:
+  if (release_func)
+    release_func(session, app_ptr);
+  return ok;
+}
+
+/* ---- responses
+ * --------------------------------------------------------------- */
+
+/* Hands @pdu to the application as the answer to its original request,
+ * with its original token. */
+static coap_response_t deliver(pt_blk_cli *c, const coap_pdu_t *pdu) {
+  coap_context_t *ctx = c->session->context;
+  if (!ctx->response_handler)
+    return COAP_RESPONSE_OK;
+  coap_bin_const_t want = coap_pdu_get_token(c->orig);
+  coap_bin_const_t have = coap_pdu_get_token(pdu);
+  coap_pdu_t *copy = NULL;
+  if (!coap_binary_equal(&want, &have)) {
+    copy = pt_pdu_clone(pdu);
+    if (!copy || !pt_pdu_update_token(copy, want.length, want.s)) {
+      coap_delete_pdu(copy);
+      copy = NULL;
+    }
+  }
+  coap_response_t r = ctx->response_handler(
+      c->session, c->orig, copy ? copy : pdu, coap_pdu_get_mid(pdu));
+  coap_delete_pdu(copy);
+  return r;
+}
+
+/* The whole body as one response: @last's header and options without
+ * Block2, the reassembled payload. */
+static coap_response_t deliver_body(pt_blk_cli *c, const coap_pdu_t *last) {
+  static const coap_option_num_t skip[] = {COAP_OPTION_BLOCK2};
+  coap_pdu_t *w =
+      coap_pdu_init(coap_pdu_get_type(last), coap_pdu_get_code(last),
+                    coap_pdu_get_mid(last), 0);
+  coap_bin_const_t tok = coap_pdu_get_token(last);
+  if (!w || !coap_add_token(w, tok.length, tok.s) ||
+      !pt_block_copy_options(w, last, skip, 1) ||
+      (c->body_len && !coap_add_data(w, c->body_len, c->body->s))) {
+    coap_delete_pdu(w);
+    return deliver(c, last);
+  }
+  w->session = c->session;
+  coap_response_t r = deliver(c, w);
+  coap_delete_pdu(w);
+  return r;
+}
+
+static void etag_of(const coap_pdu_t *pdu, uint8_t *out, size_t *len) {
+  coap_opt_iterator_t it;
+  coap_opt_t *opt = coap_check_option(pdu, COAP_OPTION_ETAG, &it);
+  *len = 0;
+  if (opt && coap_opt_length(opt) <= 8) {
+    *len = coap_opt_length(opt);
+    memcpy(out, coap_opt_value(opt), *len);
+  }
+}
+
+/* The Block2 part: takes the block, asks for the next or delivers. */
+static coap_response_t take_block2(pt_blk_cli *c, const coap_pdu_t *pdu,
+                                   unsigned num, int m, unsigned szx,
+                                   coap_tick_t now) {
+  coap_context_t *ctx = c->session->context;
+  int single = (ctx->block_mode & COAP_BLOCK_SINGLE_BODY) != 0;
+  uint8_t etag[8];
+  size_t elen, plen = 0;
+  const uint8_t *pdata = NULL;
+  etag_of(pdu, etag, &elen);
+  coap_get_data(pdu, &plen, &pdata);
+  size_t start = (size_t)num << (szx + 4);
+  if (!c->rx_on) {
+    c->rx_on = 1;
+    memcpy(c->etag, etag, elen);
+    c->etag_len = elen;
+  } else if (elen != c->etag_len || memcmp(etag, c->etag, elen) != 0) {
+    /* The body changed under us: start over (a bounded number of times). */
+    if (c->restarts++ >= PT_BLOCK_MAX_RESTARTS)
+      goto give_up;
+    c->rx_on = 0;
+    c->body_len = 0;
+    return send_rx_request(c, 0, szx, now) < 0 ? deliver(c, pdu)
+                                               : COAP_RESPONSE_OK;
+  }
+  if (single) {
+    if (start != c->body_len || start + plen > ctx->max_body_size)
+      goto give_up;
+    c->body = coap_block_build_body(c->body, plen, pdata, start, start + plen);
+    if (!c->body)
+      goto give_up;
+    c->body_len = start + plen;
+  }
+  coap_response_t r = COAP_RESPONSE_OK;
+  if (!single || !m)
+    r = single ? deliver_body(c, pdu) : deliver(c, pdu);
+  if (m && r == COAP_RESPONSE_OK && send_rx_request(c, num + 1, szx, now) == 0)
+    return r;
+  cli_free(c);
+  return r;
+give_up : {
+  coap_response_t r2 = deliver(c, pdu);
+  cli_free(c);
+  return r2;
+}
+}
+
+/* A response to a Block1 request. Returns 1 when the next block went. */
+static int take_block1(pt_blk_cli *c, const coap_pdu_t *pdu, coap_tick_t now) {
+  unsigned num, szx;
+  int m;
+  if (coap_pdu_get_code(pdu) != COAP_RESPONSE_CODE_CONTINUE ||
+      !pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) || szx > 6)
+    return 0;
+  if (szx < c->tx_szx) /* the server asked for smaller blocks */
+    c->tx_szx = szx;
+  size_t next = ((size_t)num + 1) << (szx + 4);
+  if (next >= c->tx_len || send_tx_block(c, next, now) < 0)
+    return 0;
+  return 1;
+}
+
+int pt_block_client_response(coap_session_t *s, struct pt_exchange *ex,
+                             const coap_pdu_t *pdu, coap_tick_t now,
+                             coap_response_t *r) {
+  coap_context_t *ctx = s->context;
+  unsigned num, szx;
+  int m;
+  int b2 = pt_block_peek(pdu, COAP_OPTION_BLOCK2, &num, &m, &szx) && szx < 7;
+  pt_blk_cli *c = pt_hashmap_size(&ctx->blk_cli)
+                      ? cli_find(s, coap_pdu_get_token(pdu))
+                      : NULL;
+  *r = COAP_RESPONSE_OK;
+  if (c && c->tx_on) {
+    if (take_block1(c, pdu, now))
+      return 1;
+    tx_release(c); /* the upload is over, whatever the answer */
+  }
+  if (!(ctx->block_mode & COAP_BLOCK_USE_LIBCOAP) || !b2 ||
+      (!c && (!m || num != 0))) {
+    if (!c)
+      return 0;
+    *r = deliver(c, pdu);
+    cli_free(c);
+    return 1;
+  }
+  if (!c) {
+    unsigned an, as;
+    int am;
+    if (!ex ||
+        (pt_block_peek(ex->pdu, COAP_OPTION_BLOCK2, &an, &am, &as) && an != 0))
+      return 0; /* random access: the application asked for this block */
+    coap_pdu_t *orig = pt_pdu_clone(ex->pdu);
+    if (!orig || !(c = cli_new(s, orig, now)))
+      return 0;
+  }
+  *r = take_block2(c, pdu, num, m, szx, now);
+  return 1;
+}

@@ -1,0 +1,570 @@
+/*
+ * block_server.c -- the server side of block-wise transfers (RFC 7959):
+ * large responses served as Block2 from a held body, Block1 request
+ * bodies reassembled for the handler.
+ *
+ * Flow of a large response: the handler calls
+ * coap_add_data_large_response(), which puts the first (or the asked-for)
+ * block into the response and leaves a pending pt_blk_srv on the context.
+ * When the handler returns, pt_block_server_after() keeps it in
+ * ctx->blk_srv (unless that block was the last, or the handler answered
+ * with an error), with the response's options as a template. A later
+ * Block2 request for the same (session, request key) with NUM > 0 is
+ * answered from it by pt_block_server_before() without the handler. A
+ * Block2 request that finds no held body (it expired, or never was) goes
+ * to the handler again, whose call serves the asked-for block of its
+ * fresh body: the RFC's stateless behaviour, with the ETag telling the
+ * client whether the body changed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "block.h"
+
+#include "context.h"
+#include "pdu.h"
+#include "session.h"
+
+struct pt_blk_srv {
+  pt_hash_node node;       /* ctx->blk_srv */
+  pt_timer timer;          /* expiry */
+  coap_session_t *session; /* holds a reference */
+  uint8_t *key;            /* owned request key */
+  size_t key_len;
+  coap_pdu_t *tmpl;    /* owned: code and options of block 0 */
+  coap_pdu_t *resp;    /* while pending: the response (borrowed) */
+  const uint8_t *data; /* the application's (see release) */
+  size_t length;
+  coap_release_large_data_t release;
+  void *app_ptr;
+  int more;      /* the block put in resp was not the last */
+  int bad_block; /* the asked-for block lies past the body */
+};
+
+struct pt_blk_rx {
+  pt_hash_node node;       /* ctx->blk_rx */
+  pt_timer timer;          /* expiry */
+  coap_session_t *session; /* holds a reference */
+  uint8_t *key;            /* owned request key */
+  size_t key_len;
+  uint8_t *buf; /* owned: the body so far */
+  size_t len, cap;
+};
+
+static const coap_option_num_t skip_b1[] = {COAP_OPTION_BLOCK1,
+                                            COAP_OPTION_SIZE1};
+static const coap_option_num_t skip_b2[] = {COAP_OPTION_BLOCK2};
+
+#define SZX_SIZE(szx) ((size_t)1 << ((szx) + 4))
+/* Bytes a Block option (header + up to 3 value bytes) and the payload
+ * marker may add to a PDU. */
+#define BLOCK_OVERHEAD 6
+
+/* ---- held bodies ----------------------------------------------------------
+ */
+
+static int srv_eq(const pt_hash_node *n, const void *key) {
+  const pt_blk_srv *b = PT_CONTAINER_OF(n, pt_blk_srv, node);
+  const struct pt_blk_key *k = key;
+  return b->session == k->session && b->key_len == k->len &&
+         memcmp(b->key, k->bytes, k->len) == 0;
+}
+
+static pt_blk_srv *srv_find(coap_session_t *s, const uint8_t *key, size_t len) {
+  struct pt_blk_key k = {s, key, len};
+  pt_hash_node *n = pt_hashmap_find(&s->context->blk_srv,
+                                    pt_block_key_hash(s, key, len), srv_eq, &k);
+  return n ? PT_CONTAINER_OF(n, pt_blk_srv, node) : NULL;
+}
+
+/* Ends a held body: out of the map, off the heap, release called once. */
+static void srv_free(pt_blk_srv *b) {
+  coap_session_t *s = b->session;
+  coap_context_t *ctx = s->context;
+  if (ctx->blk_pending == b)
+    ctx->blk_pending = NULL;
+  pt_timer_cancel(ctx, &b->timer);
+  pt_hashmap_remove(&ctx->blk_srv, &b->node);
+  if (b->release)
+    b->release(s, b->app_ptr);
+  coap_delete_pdu(b->tmpl);
+  free(b->key);
+  free(b);
+  coap_session_release(s);
+}
+
+static void srv_expire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
+  (void)ctx, (void)now;
+  pt_blk_srv *b = PT_CONTAINER_OF(t, pt_blk_srv, timer);
+  coap_log_debug("* %s: large body expired\n", coap_session_str(b->session));
+  srv_free(b);
+}
+
+void pt_block_srv_free_all(coap_context_t *ctx) {
+  pt_hashmap_iter it;
+  pt_hash_node *n;
+  if (ctx->blk_pending)
+    srv_free(ctx->blk_pending);
+  pt_hashmap_iter_init(&it, &ctx->blk_srv);
+  while ((n = pt_hashmap_iter_next(&it)) != NULL)
+    srv_free(PT_CONTAINER_OF(n, pt_blk_srv, node));
+}
+
+/* ---- putting one block into a response ------------------------------------
+ */
+
+static size_t room(const coap_pdu_t *pdu) {
+  size_t max = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
+  return max > pdu->used_size ? max - pdu->used_size : 0;
+}
+
+/*
+ * Adds Block2 and the block of @data starting at byte @start (a multiple
+ * of the asked-for block size 2^(@szx+4)) to @resp, with the largest block
+ * size <= that which fits. Returns 1 (*@more set), 0 if not even 16 bytes
+ * fit, -1 if @start lies past the body (RFC 7959 2.4: 4.02 Bad Option).
+ */
+static int put_block(coap_pdu_t *resp, const uint8_t *data, size_t length,
+                     size_t start, unsigned szx, int *more) {
+  size_t r = room(resp);
+  while (szx > 0 && SZX_SIZE(szx) + BLOCK_OVERHEAD > r)
+    szx--;
+  if (SZX_SIZE(szx) + BLOCK_OVERHEAD > r)
+    return 0;
+  if (start > 0 && start >= length)
+    return -1;
+  size_t size = SZX_SIZE(szx);
+  *more = start + size < length;
+  if (!pt_block_set(resp, COAP_OPTION_BLOCK2, (unsigned)(start / size), *more,
+                    szx))
+    return 0;
+  size_t n = length - start < size ? length - start : size;
+  return coap_add_data(resp, n, data + start) ? 1 : 0;
+}
+
+/* An 8-byte ETag from the body's bytes (two differently seeded hashes). */
+static uint64_t derive_etag(const uint8_t *data, size_t length) {
+  uint64_t e = ((uint64_t)pt_hash_bytes(data, length, 0x45546167) << 32) |
+               pt_hash_bytes(data, length, (uint32_t)length);
+  return e ? e : 1;
+}
+
+/* Sets @resp to the bare error @code (token kept from @req). */
+static void reset_to_error(coap_pdu_t *resp, const coap_pdu_t *req,
+                           coap_pdu_code_t code) {
+  coap_bin_const_t tok = coap_pdu_get_token(req);
+  pt_pdu_clear(resp, coap_pdu_get_type(resp), code, coap_pdu_get_mid(resp));
+  coap_add_token(resp, tok.length, tok.s);
+}
+
+/* ---- coap_add_data_large_response ------------------------------------------
+ */
+
+static pt_blk_srv *srv_new(coap_session_t *s, const coap_pdu_t *req,
+                           coap_pdu_t *resp) {
+  pt_blk_srv *b = calloc(1, sizeof(*b));
+  if (!b)
+    return NULL;
+  long n = pt_block_request_key(
+      req, coap_pdu_get_code(req) == COAP_REQUEST_CODE_FETCH, &b->key);
+  if (n < 0) {
+    free(b);
+    return NULL;
+  }
+  b->key_len = (size_t)n;
+  pt_hash_node_init(&b->node);
+  pt_timer_init(&b->timer, srv_expire);
+  b->session = coap_session_reference(s);
+  b->resp = resp;
+  return b;
+}
+
+/* The block-wise part: ETag, Size2, Block2 and the first block. */
+static int add_blocked(pt_blk_srv *b, const coap_pdu_t *req, coap_pdu_t *resp,
+                       uint64_t etag) {
+  unsigned num = 0, szx = 6;
+  int m;
+  if (pt_block_peek(req, COAP_OPTION_BLOCK2, &num, &m, &szx) && szx > 6)
+    szx = 6;
+  if (!pt_block_add_uint(resp, COAP_OPTION_ETAG,
+                         etag ? etag : derive_etag(b->data, b->length)) ||
+      !pt_block_add_uint(resp, COAP_OPTION_SIZE2, b->length))
+    return 0;
+  size_t start = (size_t)num << (szx + 4);
+  int rc = put_block(resp, b->data, b->length, start, szx, &b->more);
+  if (rc < 0)
+    b->bad_block = 1;
+  return rc != 0;
+}
+
+int coap_add_data_large_response(
+    coap_resource_t *resource, coap_session_t *session,
+    const coap_pdu_t *request, coap_pdu_t *response, const coap_string_t *query,
+    uint16_t media_type, int maxage, uint64_t etag, size_t length,
+    const uint8_t *data, coap_release_large_data_t release_func,
+    void *app_ptr) {
+  (void)resource, (void)query; /* the request itself gives the key */
+  pt_blk_srv *b = NULL;
+  if (!session || !request || !response || (length && !data))
+    goto fail;
+  coap_context_t *ctx = session->context;
+  if (ctx->blk_pending && ctx->blk_pending->resp == response)
+    goto fail;          /* at most once per response */
+  if (ctx->blk_pending) /* left over from a call outside a handler */
+    srv_free(ctx->blk_pending);
+  if (!pt_block_add_uint(response, COAP_OPTION_CONTENT_FORMAT, media_type) ||
+      (maxage >= 0 &&
+       !pt_block_add_uint(response, COAP_OPTION_MAXAGE, (uint64_t)maxage)))
+    goto fail;
+  unsigned num, szx;
+  int m;
+  int asked = pt_block_peek(request, COAP_OPTION_BLOCK2, &num, &m, &szx);
+  if (!asked && length + 1 <= room(response)) { /* fits one message */
+    int ok = coap_add_data(response, length, data);
+    if (release_func)
+      release_func(session, app_ptr);
+    return ok;
+  }
+  if (!(b = srv_new(session, request, response)))
+    goto fail;
+  b->data = data;
+  b->length = length;
+  b->release = release_func;
+  b->app_ptr = app_ptr;
+  if (!add_blocked(b, request, response, etag)) {
+    srv_free(b);
+    return 0;
+  }
+  ctx->blk_pending = b;
+  return 1;
+fail:
+  if (release_func)
+    release_func(session, app_ptr);
+  return 0;
+}
+
+/* After the handler: keep the held body for later blocks, or end it. */
+static void finish_pending(coap_session_t *s, const coap_pdu_t *req,
+                           coap_pdu_t *resp, coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  pt_blk_srv *b = ctx->blk_pending;
+  ctx->blk_pending = NULL;
+  if (b->resp != resp) { /* begun outside this dispatch */
+    srv_free(b);
+    return;
+  }
+  b->resp = NULL;
+  if (b->bad_block) {
+    reset_to_error(resp, req, COAP_RESPONSE_CODE_BAD_OPTION);
+    srv_free(b);
+    return;
+  }
+  if (COAP_RESPONSE_CLASS(coap_pdu_get_code(resp)) != 2 || !b->more) {
+    srv_free(b); /* an error, or the last block went out */
+    return;
+  }
+  b->tmpl = coap_pdu_init(COAP_MESSAGE_NON, coap_pdu_get_code(resp), 0, 0);
+  pt_blk_srv *old = srv_find(s, b->key, b->key_len);
+  if (old) /* a new GET of the same target replaces the old body */
+    srv_free(old);
+  if (!b->tmpl || !pt_block_copy_options(b->tmpl, resp, NULL, 0) ||
+      pt_hashmap_insert(&ctx->blk_srv, &b->node,
+                        pt_block_key_hash(s, b->key, b->key_len)) < 0 ||
+      pt_timer_arm(ctx, &b->timer, pt_block_expiry(s, now)) < 0)
+    srv_free(b); /* later blocks will call the handler again */
+}
+
+/* Answers a Block2 request with NUM > 0 from a held body. Returns 1 when
+ * @resp is complete. */
+static int serve_held(coap_session_t *s, const coap_pdu_t *req,
+                      coap_pdu_t *resp, unsigned num, unsigned szx,
+                      coap_tick_t now) {
+  uint8_t *key;
+  long klen = pt_block_request_key(
+      req, coap_pdu_get_code(req) == COAP_REQUEST_CODE_FETCH, &key);
+  if (klen < 0)
+    return 0;
+  pt_blk_srv *b = srv_find(s, key, (size_t)klen);
+  free(key);
+  if (!b)
+    return 0;
+  coap_pdu_set_code(resp, coap_pdu_get_code(b->tmpl));
+  if (!pt_block_copy_options(resp, b->tmpl, skip_b2, 1)) {
+    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return 1;
+  }
+  int more = 0;
+  int rc =
+      put_block(resp, b->data, b->length, (size_t)num << (szx + 4), szx, &more);
+  if (rc <= 0) {
+    reset_to_error(resp, req,
+                   rc < 0 ? COAP_RESPONSE_CODE_BAD_OPTION
+                          : COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return 1;
+  }
+  if (more)
+    pt_timer_arm(s->context, &b->timer, pt_block_expiry(s, now));
+  else
+    srv_free(b); /* the last block: the transfer is over */
+  return 1;
+}
+
+/* ---- Block1 reassembly
+ * ------------------------------------------------------- */
+
+static int rx_eq(const pt_hash_node *n, const void *key) {
+  const pt_blk_rx *x = PT_CONTAINER_OF(n, pt_blk_rx, node);
+  const struct pt_blk_key *k = key;
+  return x->session == k->session && x->key_len == k->len &&
+         memcmp(x->key, k->bytes, k->len) == 0;
+}
+
+static void rx_free(pt_blk_rx *x) {
+  coap_session_t *s = x->session;
+  coap_context_t *ctx = s->context;
+  pt_timer_cancel(ctx, &x->timer);
+  pt_hashmap_remove(&ctx->blk_rx, &x->node);
+  ctx->blk_rx_total -= x->cap;
+  free(x->buf);
+  free(x->key);
+  free(x);
+  coap_session_release(s);
+}
+
+static void rx_expire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
+  (void)ctx, (void)now;
+  rx_free(PT_CONTAINER_OF(t, pt_blk_rx, timer));
+}
+
+void pt_block_rx_free_all(coap_context_t *ctx) {
+  pt_hashmap_iter it;
+  pt_hash_node *n;
+  pt_hashmap_iter_init(&it, &ctx->blk_rx);
+  while ((n = pt_hashmap_iter_next(&it)) != NULL)
+    rx_free(PT_CONTAINER_OF(n, pt_blk_rx, node));
+}
+
+/* The reassembly for @key (ownership of @key passes to a new one). */
+static pt_blk_rx *rx_find(coap_session_t *s, const uint8_t *key, size_t len) {
+  struct pt_blk_key k = {s, key, len};
+  pt_hash_node *n = pt_hashmap_find(&s->context->blk_rx,
+                                    pt_block_key_hash(s, key, len), rx_eq, &k);
+  return n ? PT_CONTAINER_OF(n, pt_blk_rx, node) : NULL;
+}
+
+static pt_blk_rx *rx_new(coap_session_t *s, uint8_t *key, size_t len) {
+  pt_blk_rx *x = calloc(1, sizeof(*x));
+  if (!x)
+    return NULL;
+  pt_hash_node_init(&x->node);
+  pt_timer_init(&x->timer, rx_expire);
+  x->session = coap_session_reference(s);
+  x->key = key;
+  x->key_len = len;
+  if (pt_hashmap_insert(&s->context->blk_rx, &x->node,
+                        pt_block_key_hash(s, key, len)) < 0) {
+    x->key = NULL;
+    rx_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+/* Appends @n bytes; the buffer grows by doubling up to @max, and the
+ * context's total stays under PT_BLOCK_RX_TOTAL_MAX. Returns 0 or -1. */
+static int rx_append(pt_blk_rx *x, const uint8_t *data, size_t n, size_t hint,
+                     size_t max) {
+  coap_context_t *ctx = x->session->context;
+  if (x->len + n > x->cap) {
+    size_t cap = x->cap ? x->cap * 2 : (hint && hint <= max ? hint : 1024);
+    while (cap < x->len + n)
+      cap *= 2;
+    if (cap > max)
+      cap = max;
+    if (cap < x->len + n ||
+        ctx->blk_rx_total - x->cap + cap > PT_BLOCK_RX_TOTAL_MAX)
+      return -1;
+    uint8_t *nb = realloc(x->buf, cap);
+    if (!nb)
+      return -1;
+    ctx->blk_rx_total += cap - x->cap;
+    x->buf = nb;
+    x->cap = cap;
+  }
+  if (n)
+    memcpy(x->buf + x->len, data, n);
+  x->len += n;
+  return 0;
+}
+
+/* RFC 7959 2.9.3: 4.13 with Size1 telling the largest body accepted. */
+static int too_large(const coap_pdu_t *req, coap_pdu_t *resp, size_t max) {
+  reset_to_error(resp, req, COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
+  pt_block_add_uint(resp, COAP_OPTION_SIZE1, max);
+  return 1;
+}
+
+/* The request the handler sees: @req's header and options without
+ * Block1/Size1, and the whole body. NULL when out of memory. */
+static coap_pdu_t *whole_request(const coap_pdu_t *req, const pt_blk_rx *x) {
+  coap_pdu_t *w = coap_pdu_init(coap_pdu_get_type(req), coap_pdu_get_code(req),
+                                coap_pdu_get_mid(req), 0);
+  coap_bin_const_t tok = coap_pdu_get_token(req);
+  if (!w || !coap_add_token(w, tok.length, tok.s) ||
+      !pt_block_copy_options(w, req, skip_b1, 2) ||
+      !coap_add_data(w, x->len, x->buf)) {
+    coap_delete_pdu(w);
+    return NULL;
+  }
+  w->session = req->session;
+  return w;
+}
+
+/* One Block1 block with COAP_BLOCK_SINGLE_BODY. Returns 1 when @resp is
+ * the answer; 0 with *@whole set when the body is complete. */
+static int block1_block(coap_session_t *s, const coap_pdu_t *req,
+                        coap_pdu_t *resp, coap_pdu_t **whole, unsigned num,
+                        int m, unsigned szx, coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  size_t max = ctx->max_body_size, size = SZX_SIZE(szx), plen;
+  const uint8_t *pdata;
+  if (!coap_get_data(req, &plen, &pdata))
+    plen = 0;
+  size_t start = (size_t)num * size;
+  uint64_t size1 = pt_block_uint_opt(req, COAP_OPTION_SIZE1, 0);
+  if (plen > size || (m && plen != size)) {
+    reset_to_error(resp, req, COAP_RESPONSE_CODE_BAD_REQUEST);
+    return 1;
+  }
+  uint8_t *key;
+  long klen = pt_block_request_key(req, 0, &key);
+  if (klen < 0) {
+    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return 1;
+  }
+  pt_blk_rx *x = rx_find(s, key, (size_t)klen);
+  if (size1 > max || start + plen > max) {
+    free(key);
+    if (x)
+      rx_free(x);
+    return too_large(req, resp, max);
+  }
+  if (num == 0) {
+    if (x)
+      rx_free(x);
+    x = rx_new(s, key, (size_t)klen);
+  } else {
+    free(key);
+    if (x && start + plen == x->len && start < x->len) {
+      /* a repeat of the block just taken (its answer was lost) */
+    } else if (!x || x->len != start) {
+      if (x)
+        rx_free(x);
+      reset_to_error(resp, req, COAP_RESPONSE_CODE_INCOMPLETE);
+      return 1;
+    } else if (rx_append(x, pdata, plen, 0, max) < 0) {
+      rx_free(x);
+      return too_large(req, resp, max);
+    }
+  }
+  if (!x) {
+    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return 1;
+  }
+  if (num == 0 && rx_append(x, pdata, plen, (size_t)size1, max) < 0) {
+    rx_free(x);
+    return too_large(req, resp, max);
+  }
+  if (m) { /* RFC 7959 2.9.1: 2.31 Continue, acknowledging this block */
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTINUE);
+    pt_block_set(resp, COAP_OPTION_BLOCK1, num, 1, szx);
+    pt_timer_arm(ctx, &x->timer, pt_block_expiry(s, now));
+    return 1;
+  }
+  *whole = whole_request(req, x);
+  rx_free(x);
+  if (!*whole) {
+    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return 1;
+  }
+  ctx->blk_ack1 = pt_block_value(num, 0, szx);
+  ctx->blk_ack1_set = 1;
+  return 0;
+}
+
+/* ---- the dispatch hooks
+ * ------------------------------------------------------ */
+
+int pt_block_server_before(coap_session_t *s, const coap_pdu_t *req,
+                           coap_pdu_t *resp, coap_pdu_t **whole, int separate,
+                           coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  unsigned num1, szx1, num2, szx2;
+  int m1, m2;
+  int b1 = pt_block_peek(req, COAP_OPTION_BLOCK1, &num1, &m1, &szx1);
+  int b2 = pt_block_peek(req, COAP_OPTION_BLOCK2, &num2, &m2, &szx2);
+  *whole = NULL;
+  ctx->blk_ack1_set = 0;
+  if ((b1 && szx1 == 7) || (b2 && szx2 == 7)) {
+    /* RFC 7959 2.2: SZX 7 is reserved and MUST lead to 4.00. */
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_REQUEST);
+    return 1;
+  }
+  if (b1 && !separate &&
+      (ctx->block_mode & (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY)) ==
+          (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY))
+    return block1_block(s, req, resp, whole, num1, m1, szx1, now);
+  if (b2 && num2 > 0 && pt_hashmap_size(&ctx->blk_srv))
+    return serve_held(s, req, resp, num2, szx2, now);
+  return 0;
+}
+
+void pt_block_server_after(coap_session_t *s, const coap_pdu_t *req,
+                           coap_pdu_t *resp, coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  if (ctx->blk_pending)
+    finish_pending(s, req, resp, now);
+  if (ctx->blk_ack1_set) {
+    ctx->blk_ack1_set = 0;
+    if (COAP_RESPONSE_CLASS(coap_pdu_get_code(resp)) == 2) {
+      /* RFC 7959 2.3: the final response acknowledges the last block. */
+      uint8_t buf[4];
+      unsigned len = coap_encode_var_safe(buf, sizeof(buf), ctx->blk_ack1);
+      pt_pdu_update_option(resp, COAP_OPTION_BLOCK1, len, buf);
+    }
+  }
+}
+
+/* ---- without library block mode
+ * ---------------------------------------------- */
+
+void coap_add_data_blocked_response(const coap_pdu_t *request,
+                                    coap_pdu_t *response, uint16_t media_type,
+                                    int maxage, size_t length,
+                                    const uint8_t *data) {
+  if (!request || !response || (length && !data))
+    return;
+  unsigned num = 0, szx = 6;
+  int m, more = 0;
+  int asked = pt_block_peek(request, COAP_OPTION_BLOCK2, &num, &m, &szx);
+  if (asked && szx > 6) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
+    return;
+  }
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  pt_block_add_uint(response, COAP_OPTION_CONTENT_FORMAT, media_type);
+  if (maxage >= 0)
+    pt_block_add_uint(response, COAP_OPTION_MAXAGE, (uint64_t)maxage);
+  if (!asked && length + 1 <= room(response)) {
+    coap_add_data(response, length, data);
+    return;
+  }
+  pt_block_add_uint(response, COAP_OPTION_ETAG, derive_etag(data, length));
+  pt_block_add_uint(response, COAP_OPTION_SIZE2, length);
+  int rc =
+      put_block(response, data, length, (size_t)num << (szx + 4), szx, &more);
+  if (rc < 0)
+    reset_to_error(response, request, COAP_RESPONSE_CODE_BAD_OPTION);
+  else if (rc == 0)
+    reset_to_error(response, request, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+}
