@@ -125,6 +125,7 @@ struct coap_context_t {
   int blk_ack1_set;
   size_t max_body_size;        /* largest body one transfer reassembles */
   size_t blk_rx_total;         /* bytes held by all Block1 reassemblies */
+  size_t blk_rx_total_max;     /* its limit (PT_BLOCK_RX_TOTAL_MAX) */
 
   /* Cache entries (cache.c). */
   pt_hashmap cache;            /* every entry, by cache key */

@@ -6,6 +6,7 @@
 
 #include "coap3/coap_petrel.h"
 
+#include "block.h"
 #include "context.h"
 #include "session.h"
 
@@ -15,6 +16,7 @@ void pt_limits_init(coap_context_t *ctx) {
   ctx->amp_rate = PT_DEFAULT_AMP_RATE;
   ctx->amp_bucket = PT_DEFAULT_AMP_BURST;
   ctx->amp_refilled = 0;
+  ctx->blk_rx_total_max = PT_BLOCK_RX_TOTAL_MAX;
 }
 
 /* ---- amplification ------------------------------------------------------ */
@@ -99,6 +101,17 @@ SIZE_LIMIT(max_async_total, max_async_total)
 SIZE_LIMIT(dedup_per_session, dedup_per_session)
 SIZE_LIMIT(dedup_total, dedup_max_total)
 
+SIZE_LIMIT(block_bytes_total, blk_rx_total_max)
+
+void coap_petrel_context_set_max_body_size(coap_context_t *ctx, size_t max) {
+  if (ctx)
+    pt_context_set_max_body_size(ctx, max);
+}
+
+size_t coap_petrel_context_get_max_body_size(const coap_context_t *ctx) {
+  return ctx ? ctx->max_body_size : 0;
+}
+
 void coap_petrel_context_set_max_queued_cons(coap_context_t *ctx, size_t max) {
   if (ctx)
     ctx->max_wait_per_session = max ? max : 1;
@@ -122,6 +135,7 @@ int coap_petrel_context_get_stats(const coap_context_t *ctx,
   st->exchanges = ctx->exchange_count;
   st->dedup_entries = ctx->dedup_total;
   st->asyncs = ctx->async_count;
+  st->block_bytes = ctx->blk_rx_total;
   st->sessions_refused = ctx->stat_sessions_refused;
   st->sessions_evicted = ctx->stat_sessions_evicted;
   st->amplification_dropped = ctx->stat_amp_dropped;

@@ -207,6 +207,80 @@ TEST(async_total_limit_answers_5_03_and_frees_up) {
   h_free(ctx);
 }
 
+/* ---- block-wise reassembly ------------------------------------------------ */
+
+static int put_calls;
+
+static void hnd_put(coap_resource_t *r, coap_session_t *s,
+                    const coap_pdu_t *req, const coap_string_t *q,
+                    coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  put_calls++;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
+}
+
+static coap_context_t *block_server(void) {
+  coap_context_t *ctx = server();
+  coap_context_set_block_mode(ctx,
+                              COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("up"), 0);
+  coap_register_handler(r, COAP_REQUEST_PUT, hnd_put);
+  coap_add_resource(ctx, r);
+  put_calls = 0;
+  return ctx;
+}
+
+/* PUT /up, Block1 block @num of 16 bytes (SZX 0), more to come if @m. */
+static coap_pdu_t *block1_put(coap_mid_t mid, unsigned num, int m) {
+  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, mid, 9,
+                            "up");
+  uint8_t v[2];
+  unsigned val = num << 4 | (m ? 8u : 0u);
+  size_t n = coap_encode_var_safe(v, sizeof(v), val);
+  coap_add_option(p, COAP_OPTION_BLOCK1, n, v);
+  coap_add_data(p, 16, (const uint8_t *)"0123456789abcdef");
+  return p;
+}
+
+TEST(block_body_past_max_body_size_is_4_13) {
+  coap_context_t *ctx = block_server();
+  coap_petrel_context_set_max_body_size(ctx, 32);
+  CHECK_UINT_EQ(coap_petrel_context_get_max_body_size(ctx), 32);
+  coap_session_t *a = h_server_session(40001);
+  h_nsent = 0;
+  h_feed(a, block1_put(1, 0, 1));
+  h_feed(a, block1_put(2, 1, 1));
+  h_feed(a, block1_put(3, 2, 0));
+  CHECK_INT_EQ(h_nsent, 3);
+  CHECK_INT_EQ(sent_code(0), COAP_RESPONSE_CODE_CONTINUE);
+  CHECK_INT_EQ(sent_code(1), COAP_RESPONSE_CODE_CONTINUE);
+  CHECK_INT_EQ(sent_code(2), COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
+  CHECK_INT_EQ(put_calls, 0);
+  CHECK_UINT_EQ(stats(ctx).block_bytes, 0); /* the partial body is gone */
+  h_free(ctx);
+}
+
+TEST(block_bytes_total_refuses_new_transfer_only) {
+  coap_context_t *ctx = block_server();
+  coap_petrel_context_set_block_bytes_total(ctx, 1024);
+  CHECK_UINT_EQ(coap_petrel_context_get_block_bytes_total(ctx), 1024);
+  coap_session_t *a = h_server_session(40001);
+  coap_session_t *b = h_server_session(40002);
+  h_nsent = 0;
+  h_feed(a, block1_put(1, 0, 1));
+  CHECK_INT_EQ(sent_code(0), COAP_RESPONSE_CODE_CONTINUE);
+  CHECK(stats(ctx).block_bytes > 0);
+  h_feed(b, block1_put(1, 0, 1)); /* no room left for a second body */
+  CHECK_INT_EQ(sent_code(1), COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
+  h_feed(a, block1_put(2, 1, 0)); /* a's transfer completes */
+  CHECK_INT_EQ(sent_code(2), COAP_RESPONSE_CODE_CHANGED);
+  CHECK_INT_EQ(put_calls, 1);
+  CHECK_UINT_EQ(stats(ctx).block_bytes, 0);
+  h_feed(b, block1_put(2, 0, 0)); /* and b's now fits */
+  CHECK_INT_EQ(sent_code(3), COAP_RESPONSE_CODE_CHANGED);
+  h_free(ctx);
+}
+
 /* ---- queued CONs --------------------------------------------------------- */
 
 TEST(queued_cons_limit_fails_coap_send_for_that_session_only) {
@@ -413,6 +487,8 @@ int main(void) {
   RUN(no_session_limit_when_zero);
   RUN(async_per_session_limit_answers_5_03);
   RUN(async_total_limit_answers_5_03_and_frees_up);
+  RUN(block_body_past_max_body_size_is_4_13);
+  RUN(block_bytes_total_refuses_new_transfer_only);
   RUN(queued_cons_limit_fails_coap_send_for_that_session_only);
   RUN(dedup_per_session_cap_forgets_oldest);
   RUN(dedup_total_cap_serves_without_duplicate_detection);

@@ -66,6 +66,25 @@ COAP_API void coap_petrel_context_set_max_async_total(coap_context_t *ctx,
 COAP_API size_t
 coap_petrel_context_get_max_async_total(const coap_context_t *ctx);
 
+/* ---- block-wise reassembly (RFC 7959) ----------------------------------- */
+
+/*
+ * Largest body one block-wise transfer may reassemble (Block1 on a server,
+ * Block2 on a client; default 8 MiB; 0 restores the default), and the
+ * bytes all Block1 reassemblies of the context may hold together (default
+ * 64 MiB; 0 = none may be held). A Block1 request past either is answered
+ * 4.13 Request Entity Too Large with Size1 set to the per-body limit, and
+ * its partial body is dropped; other transfers go on.
+ */
+COAP_API void coap_petrel_context_set_max_body_size(coap_context_t *ctx,
+                                                    size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_body_size(const coap_context_t *ctx);
+COAP_API void coap_petrel_context_set_block_bytes_total(coap_context_t *ctx,
+                                                        size_t max);
+COAP_API size_t
+coap_petrel_context_get_block_bytes_total(const coap_context_t *ctx);
+
 /* ---- outgoing Confirmable messages ------------------------------------ */
 
 /*
@@ -124,6 +143,7 @@ typedef struct coap_petrel_stats_t {
                                requests awaiting a response */
   size_t dedup_entries;     /* remembered message IDs */
   size_t asyncs;            /* pending separate responses */
+  size_t block_bytes;       /* held by Block1 reassemblies */
   uint64_t sessions_refused;  /* datagrams dropped: endpoint full */
   uint64_t sessions_evicted;  /* idle sessions evicted for a new peer */
   uint64_t amplification_dropped; /* datagrams not sent (11.3 policy) */
