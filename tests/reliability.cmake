@@ -25,7 +25,7 @@ foreach(src ${rel_tests})
   target_compile_definitions(${name} PRIVATE _GNU_SOURCE)
   target_link_libraries(${name} PRIVATE coap-3-static petrel_relay)
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 300 LABELS reliability)
+  set_tests_properties(${name} PROPERTIES TIMEOUT 400 LABELS reliability)
 endforeach()
 
 if(PETREL_TOOLS AND TARGET seed_async_server)
@@ -34,4 +34,18 @@ if(PETREL_TOOLS AND TARGET seed_async_server)
                    $<TARGET_FILE:seed_async_server> $<TARGET_FILE:lossy_relay>)
   set_tests_properties(reliability_debian_client_lossy PROPERTIES
     LABELS "reliability;interop" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
+
+# valgrind memcheck cannot run sanitizer builds: the script builds a plain
+# tree of its own under this build directory and runs the server-side tests
+# and the seed example there.
+add_test(NAME valgrind_server_tests
+         COMMAND bash ${rel_dir}/valgrind.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/valgrind-plain)
+set_tests_properties(valgrind_server_tests PROPERTIES
+  LABELS "valgrind;reliability" TIMEOUT 1200 SKIP_RETURN_CODE 77)
+# The flood saturates loopback and both cores: alone, so that neither it nor
+# the timing of other tests suffers.
+if(TEST test_flood)
+  set_tests_properties(test_flood PROPERTIES RUN_SERIAL TRUE)
 endif()
