@@ -33,8 +33,8 @@ typedef ssize_t (*pt_send_fn)(coap_session_t *session, const uint8_t *data,
 /* RFC 7252 11.3 (limits.c): bytes sent to an unverified peer per byte
  * received from it, and the context-wide allowance beyond that. */
 #define PT_DEFAULT_AMP_FACTOR 3
-#define PT_DEFAULT_AMP_BURST 16384       /* bytes */
-#define PT_DEFAULT_AMP_RATE 16384        /* bytes per second */
+#define PT_DEFAULT_AMP_BURST 1048576     /* bytes */
+#define PT_DEFAULT_AMP_RATE 1048576      /* bytes per second */
 
 struct coap_context_t {
   coap_endpoint_t *endpoints;

@@ -125,8 +125,13 @@ COAP_API size_t coap_petrel_context_get_dedup_total(const coap_context_t *ctx);
  * that refills at @rate bytes per second (so that a legitimate first
  * request for a large resource is answered); when the allowance is empty
  * they are not sent (a CON is retransmitted later as usual; the peer's own
- * retransmissions raise its credit). Defaults: factor 3, burst 16384,
- * rate 16384. @factor 0 turns the policy off.
+ * retransmissions raise its credit). Defaults: factor 3, burst 1 MiB,
+ * rate 1 MiB/s: however many spoofed sources a flood uses, Petrel reflects
+ * at most 1 MiB a second more than 3 times what it receives, while the
+ * block-wise downloads of ordinary clients (which acknowledge nothing: their
+ * answers are piggybacked) are served at full speed in normal times. Peers
+ * that do acknowledge a CON (separate responses, notifications) are never
+ * limited. @factor 0 turns the policy off.
  */
 COAP_API void coap_petrel_context_set_amplification(coap_context_t *ctx,
                                                     unsigned factor,
