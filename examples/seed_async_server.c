@@ -5,8 +5,8 @@
  *   seed_async_server [addr [port]]     (default :: and 5683; port 0 picks
  *                                        a free port)
  *
- * Serves GET /async?N with the page's hnd_get_with_delay handler, copied
- * verbatim below: an empty ACK at once, then a separate 2.05 "done" N
+ * Serves GET /async?N with the page's hnd_get_with_delay handler, verbatim
+ * in seed_handler.h: an empty ACK at once, then a separate 2.05 "done" N
  * seconds later (5 without a query). Prints "seed_async_server: listening
  * on ADDR:PORT" to stderr once ready and runs until SIGINT or SIGTERM.
  */
@@ -17,63 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// clang-format off
-/* ---- from the seed page, verbatim --------------------------------------- */
-/*
- * This example is used to demonstrate how to set up and use a "separate"
- * response (empty ACK followed by data response at a later stage).
- */
-static void
-hnd_get_with_delay(coap_session_t *session,
-              coap_resource_t *resource,
-              coap_pdu_t *request,
-              coap_string_t *query,
-              coap_pdu_t *response) {
-  unsigned long delay = 5;
-  size_t size;
-  coap_async_t *async;
-  coap_bin_const_t token = coap_pdu_get_token(request);
-  /*
-   * See if this is the initial, or delayed request
-   */
-  async = coap_find_async(session, token);
-  if (!async) {
-    /* Set up an async request to trigger delay in the future */
-    if (query) {
-      const uint8_t *p = query->s;
-      delay = 0;
-      for (size = query->length; size; --size, ++p)
-        delay = delay * 10 + (*p - '0');
-      if (delay == 0) {
-        coap_log_info("async: delay of 0 not supported\n");
-        coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
-        return;
-      }
-    }
-    async = coap_register_async(session,
-                                request,
-                                COAP_TICKS_PER_SECOND * delay);
-    if (async == NULL) {
-      coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
-      return;
-    }
-    /*
-     * Not setting response code will cause empty ACK to be sent
-     * if Confirmable
-     */
-    return;
-  }
-  /* async is set up, so this is the delayed request */
-  /* remove any stored app data associated with 'async' here */
-  /* Send back the appropriate data */
-  coap_add_data_large_response(resource, session, request, response,
-                               query, COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, 4,
-                               (const uint8_t *)"done", NULL, NULL);
-  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
-  /* async is automatically removed by libcoap on return from this handler */
-}
-/* ---- end of the seed page's code ---------------------------------------- */
-// clang-format on
+#include "seed_handler.h" /* the page's handler, verbatim */
 
 /* The resource's path, in static storage so it outlives the resource. */
 static coap_str_const_t async_path = {5, (const uint8_t *)"async"};

@@ -14,3 +14,9 @@ add_test(NAME install_consumer
                  bash ${CMAKE_CURRENT_LIST_DIR}/consumer/check.sh
                  ${PROJECT_BINARY_DIR})
 set_tests_properties(install_consumer PROPERTIES LABELS install TIMEOUT 300)
+
+# The seed page's handler is carried verbatim (examples/seed_handler.h).
+add_test(NAME seed_handler_verbatim
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/seed_verbatim.sh)
+set_tests_properties(seed_handler_verbatim PROPERTIES LABELS unit
+                     TIMEOUT 30 SKIP_RETURN_CODE 77)

@@ -9,7 +9,7 @@
 #include "async.h"
 #include "core_harness.h"
 
-#include "seed_handler.h"
+#include "../examples/seed_handler.h"
 
 /* ---- other handlers ------------------------------------------------------ */
 

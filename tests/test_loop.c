@@ -12,7 +12,7 @@
 #include "context.h"
 #include "session.h"
 
-#include "seed_handler.h"
+#include "../examples/seed_handler.h"
 #include "udp_client.h"
 
 static coap_context_t *ctx;

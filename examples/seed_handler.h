@@ -1,13 +1,15 @@
 /*
- * seed_handler.h -- the seed page's example handler, hnd_get_with_delay,
- * character for character as coap_async(3) prints it, for the tests that
- * serve /async.
+ * seed_handler.h -- the separate-response example handler of libcoap's
+ * coap_async(3) page, hnd_get_with_delay, character for character as the
+ * page prints it. The example server, coap-server and the tests include
+ * this one copy.
  */
 #ifndef PETREL_SEED_HANDLER_H
 #define PETREL_SEED_HANDLER_H
 
-#include "coap3/coap.h"
+#include <coap3/coap.h>
 
+// clang-format off
 /*
  * This example is used to demonstrate how to set up and use a "separate"
  * response (empty ACK followed by data response at a later stage).
@@ -61,5 +63,6 @@ hnd_get_with_delay(coap_session_t *session,
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
   /* async is automatically removed by libcoap on return from this handler */
 }
+// clang-format on
 
 #endif /* PETREL_SEED_HANDLER_H */
