@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "../tests/core_harness.h"
-#include "../tests/seed_handler.h"
+#include "../examples/seed_handler.h"
 
 #define PEERS 6
 #define MAX_SESSIONS 4

@@ -7,7 +7,7 @@
 
 #include "core_harness.h"
 
-#include "seed_handler.h"
+#include "../examples/seed_handler.h"
 
 static int hello_calls;
 static int big_calls;

@@ -29,7 +29,7 @@
 #include "dedup.h"
 #include "session.h"
 #include "relay/lossy_relay.h"
-#include "seed_handler.h"
+#include "../../examples/seed_handler.h"
 
 #define PER_KIND 1000
 #define TOTAL (2 * PER_KIND)
