@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../tests/core_harness.h"
 #include "../examples/seed_handler.h"
+#include "../tests/core_harness.h"
 
 #define PEERS 6
 #define MAX_SESSIONS 4
@@ -81,8 +81,8 @@ static coap_context_t *setup(void) {
              {"hold", COAP_REQUEST_GET, hnd_hold},
              {"up", COAP_REQUEST_PUT, hnd_put}};
   for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
-    coap_resource_t *r = coap_resource_init(
-        coap_make_str_const(res[i].path), 0);
+    coap_resource_t *r =
+        coap_resource_init(coap_make_str_const(res[i].path), 0);
     coap_register_handler(r, res[i].method, res[i].h);
     coap_add_resource(ctx, r);
   }

@@ -33,8 +33,8 @@ void pt_amp_verified(coap_session_t *s) {
 static void refill(coap_context_t *ctx, coap_tick_t now) {
   if (now <= ctx->amp_refilled)
     return;
-  uint64_t add = (now - ctx->amp_refilled) * ctx->amp_rate /
-                 COAP_TICKS_PER_SECOND;
+  uint64_t add =
+      (now - ctx->amp_refilled) * ctx->amp_rate / COAP_TICKS_PER_SECOND;
   if (!add)
     return; /* keep the remainder for the next call */
   ctx->amp_refilled = now;
@@ -68,9 +68,8 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
   return s->context->send(s, data, len);
 }
 
-void coap_petrel_context_set_amplification(coap_context_t *ctx,
-                                           unsigned factor, size_t burst,
-                                           size_t rate) {
+void coap_petrel_context_set_amplification(coap_context_t *ctx, unsigned factor,
+                                           size_t burst, size_t rate) {
   if (!ctx)
     return;
   ctx->amp_factor = factor;
@@ -80,19 +79,20 @@ void coap_petrel_context_set_amplification(coap_context_t *ctx,
     ctx->amp_bucket = burst;
 }
 
-unsigned coap_petrel_context_get_amplification_factor(const coap_context_t *ctx) {
+unsigned
+coap_petrel_context_get_amplification_factor(const coap_context_t *ctx) {
   return ctx ? ctx->amp_factor : 0;
 }
 
 /* ---- setters and getters ------------------------------------------------ */
 
-#define SIZE_LIMIT(api, field)                                                \
-  void coap_petrel_context_set_##api(coap_context_t *ctx, size_t max) {       \
-    if (ctx)                                                                  \
-      ctx->field = max;                                                       \
-  }                                                                           \
-  size_t coap_petrel_context_get_##api(const coap_context_t *ctx) {           \
-    return ctx ? ctx->field : 0;                                              \
+#define SIZE_LIMIT(api, field)                                                 \
+  void coap_petrel_context_set_##api(coap_context_t *ctx, size_t max) {        \
+    if (ctx)                                                                   \
+      ctx->field = max;                                                        \
+  }                                                                            \
+  size_t coap_petrel_context_get_##api(const coap_context_t *ctx) {            \
+    return ctx ? ctx->field : 0;                                               \
   }
 
 SIZE_LIMIT(max_sessions_per_endpoint, max_sessions_per_endpoint)

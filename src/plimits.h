@@ -23,8 +23,7 @@ void pt_limits_init(coap_context_t *ctx);
 /* Sends @len bytes of @data (borrowed) to @session's peer through
  * context->send if the amplification policy allows. Returns what the send
  * returned, or -1 when the policy held the datagram back. */
-ssize_t pt_send_bytes(coap_session_t *session, const uint8_t *data,
-                      size_t len);
+ssize_t pt_send_bytes(coap_session_t *session, const uint8_t *data, size_t len);
 
 /* Counts a datagram of @len bytes received from @session's peer. */
 void pt_amp_received(coap_session_t *session, size_t len);

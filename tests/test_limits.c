@@ -58,8 +58,8 @@ static coap_petrel_stats_t stats(coap_context_t *ctx) {
 
 /* GET /async?N (CON) with a one-byte token. */
 static coap_pdu_t *async_get(coap_mid_t mid, uint8_t token, const char *q) {
-  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid,
-                            token, "async");
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid, token, "async");
   coap_add_option(p, COAP_OPTION_URI_QUERY, strlen(q), (const uint8_t *)q);
   return p;
 }
@@ -72,7 +72,8 @@ static int sent_code(int i) {
   return code;
 }
 
-/* ---- the API --------------------------------------------------------------- */
+/* ---- the API ---------------------------------------------------------------
+ */
 
 TEST(defaults_are_documented_values) {
   coap_context_t *ctx = server();
@@ -117,7 +118,8 @@ TEST(setters_round_trip_and_null_is_harmless) {
   h_free(ctx);
 }
 
-/* ---- sessions per endpoint --------------------------------------------------- */
+/* ---- sessions per endpoint
+ * --------------------------------------------------- */
 
 TEST(full_endpoint_evicts_least_recently_active_idle_session) {
   coap_context_t *ctx = server();
@@ -167,7 +169,8 @@ TEST(no_session_limit_when_zero) {
   h_free(ctx);
 }
 
-/* ---- pending asyncs -------------------------------------------------------- */
+/* ---- pending asyncs --------------------------------------------------------
+ */
 
 TEST(async_per_session_limit_answers_5_03) {
   coap_context_t *ctx = server();
@@ -207,7 +210,8 @@ TEST(async_total_limit_answers_5_03_and_frees_up) {
   h_free(ctx);
 }
 
-/* ---- block-wise reassembly ------------------------------------------------ */
+/* ---- block-wise reassembly ------------------------------------------------
+ */
 
 static int put_calls;
 
@@ -232,8 +236,8 @@ static coap_context_t *block_server(void) {
 
 /* PUT /up, Block1 block @num of 16 bytes (SZX 0), more to come if @m. */
 static coap_pdu_t *block1_put(coap_mid_t mid, unsigned num, int m) {
-  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, mid, 9,
-                            "up");
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, mid, 9, "up");
   uint8_t v[2];
   unsigned val = num << 4 | (m ? 8u : 0u);
   size_t n = coap_encode_var_safe(v, sizeof(v), val);
@@ -319,7 +323,8 @@ TEST(dedup_per_session_cap_forgets_oldest) {
   coap_petrel_context_set_dedup_per_session(ctx, 2);
   coap_session_t *a = h_server_session(40001);
   for (coap_mid_t m = 1; m <= 3; m++)
-    h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, m, 1, "hello"));
+    h_feed(a,
+           h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, m, 1, "hello"));
   CHECK_INT_EQ(hello_calls, 3);
   CHECK_UINT_EQ(stats(ctx).dedup_entries, 2);
   /* MID 3 is remembered: answered from the cache. */
@@ -354,7 +359,8 @@ TEST(dedup_off_runs_every_duplicate) {
   coap_petrel_context_set_dedup_per_session(ctx, 0);
   coap_session_t *a = h_server_session(40001);
   for (int i = 0; i < 3; i++)
-    h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 7, 1, "hello"));
+    h_feed(a,
+           h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 7, 1, "hello"));
   CHECK_INT_EQ(hello_calls, 3);
   CHECK_UINT_EQ(stats(ctx).dedup_entries, 0);
   h_free(ctx);
@@ -453,14 +459,16 @@ TEST(amplification_policy_off_with_factor_zero) {
   h_free(ctx);
 }
 
-/* ---- state goes away --------------------------------------------------------- */
+/* ---- state goes away
+ * --------------------------------------------------------- */
 
 TEST(all_state_gone_after_exchange_lifetime_and_session_timeout) {
   coap_context_t *ctx = server();
   for (int i = 0; i < 20; i++) {
     coap_session_t *s = h_server_session((uint16_t)(40000 + i));
     h_feed(s, async_get(1, 1, "1"));
-    h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 2, "hello"));
+    h_feed(s,
+           h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 2, "hello"));
   }
   coap_petrel_stats_t st = stats(ctx);
   CHECK_UINT_EQ(st.sessions, 20);

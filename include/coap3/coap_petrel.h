@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "coap3/libcoap.h"
 #include "coap3/coap_forward_decls.h"
+#include "coap3/libcoap.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,8 +44,9 @@ extern "C" {
  * application); if every candidate is busy, the datagram is dropped
  * without any answer. Peers that already have a session are not affected.
  */
-COAP_API void coap_petrel_context_set_max_sessions_per_endpoint(
-    coap_context_t *ctx, size_t max);
+COAP_API void
+coap_petrel_context_set_max_sessions_per_endpoint(coap_context_t *ctx,
+                                                  size_t max);
 COAP_API size_t
 coap_petrel_context_get_max_sessions_per_endpoint(const coap_context_t *ctx);
 
@@ -142,15 +143,15 @@ coap_petrel_context_get_amplification_factor(const coap_context_t *ctx);
 /* ---- counters ------------------------------------------------------------ */
 
 typedef struct coap_petrel_stats_t {
-  size_t sessions;          /* server sessions, all endpoints */
-  size_t client_sessions;   /* client sessions not yet freed */
-  size_t exchanges;         /* messages kept: CONs in flight or queued,
-                               requests awaiting a response */
-  size_t dedup_entries;     /* remembered message IDs */
-  size_t asyncs;            /* pending separate responses */
-  size_t block_bytes;       /* held by Block1 reassemblies */
-  uint64_t sessions_refused;  /* datagrams dropped: endpoint full */
-  uint64_t sessions_evicted;  /* idle sessions evicted for a new peer */
+  size_t sessions;                /* server sessions, all endpoints */
+  size_t client_sessions;         /* client sessions not yet freed */
+  size_t exchanges;               /* messages kept: CONs in flight or queued,
+                                     requests awaiting a response */
+  size_t dedup_entries;           /* remembered message IDs */
+  size_t asyncs;                  /* pending separate responses */
+  size_t block_bytes;             /* held by Block1 reassemblies */
+  uint64_t sessions_refused;      /* datagrams dropped: endpoint full */
+  uint64_t sessions_evicted;      /* idle sessions evicted for a new peer */
   uint64_t amplification_dropped; /* datagrams not sent (11.3 policy) */
 } coap_petrel_stats_t;
 

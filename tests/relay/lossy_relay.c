@@ -27,12 +27,12 @@
 typedef struct peer {
   struct sockaddr_storage addr; /* the client */
   socklen_t addr_len;
-  int fd;                       /* upstream socket, connected */
+  int fd; /* upstream socket, connected */
 } peer;
 
 typedef struct queued {
   uint64_t due_ms;
-  int dir;                      /* 0 up, 1 down */
+  int dir; /* 0 up, 1 down */
   int peer;
   size_t len;
   uint8_t *data;
@@ -40,8 +40,8 @@ typedef struct queued {
 
 struct relay {
   pthread_t thread;
-  int stop;                     /* accessed atomically */
-  int ep;                       /* epoll */
+  int stop; /* accessed atomically */
+  int ep;   /* epoll */
   int listen_fd;
   uint16_t port;
   struct sockaddr_storage upstream;
@@ -52,7 +52,7 @@ struct relay {
   int npeers;
   queued *q;
   size_t nq;
-  pthread_mutex_t lock;         /* guards stats */
+  pthread_mutex_t lock; /* guards stats */
   relay_stats stats;
 };
 
@@ -70,7 +70,8 @@ static double uniform(relay *r) {
   return (double)((r->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
 }
 
-/* ---- the queue ------------------------------------------------------------- */
+/* ---- the queue -------------------------------------------------------------
+ */
 
 static void enqueue(relay *r, int dir, int p, const uint8_t *data, size_t len,
                     uint64_t due) {
@@ -234,9 +235,9 @@ static int open_listener(relay *r) {
   if (r->listen_fd < 0 || bind(r->listen_fd, (struct sockaddr *)&a, len) < 0 ||
       getsockname(r->listen_fd, (struct sockaddr *)&a, &len) < 0)
     return -1;
-  r->port = ntohs(a.ss_family == AF_INET6
-                      ? ((struct sockaddr_in6 *)&a)->sin6_port
-                      : ((struct sockaddr_in *)&a)->sin_port);
+  r->port =
+      ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
+                                    : ((struct sockaddr_in *)&a)->sin_port);
   struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
   return epoll_ctl(r->ep, EPOLL_CTL_ADD, r->listen_fd, &ev);
 }

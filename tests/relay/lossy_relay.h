@@ -19,20 +19,20 @@
 #include <sys/socket.h>
 
 typedef struct relay_fault {
-  double loss;          /* probability a datagram is dropped */
-  double dup;           /* probability it is sent twice */
-  double reorder;       /* probability it is held back extra_ms more */
-  unsigned delay_ms;    /* every datagram is delayed 0..delay_ms */
-  unsigned extra_ms;    /* the hold-back of a reordered datagram */
+  double loss;       /* probability a datagram is dropped */
+  double dup;        /* probability it is sent twice */
+  double reorder;    /* probability it is held back extra_ms more */
+  unsigned delay_ms; /* every datagram is delayed 0..delay_ms */
+  unsigned extra_ms; /* the hold-back of a reordered datagram */
 } relay_fault;
 
 typedef struct relay_stats {
-  uint64_t in[2];       /* datagrams received: [0] up (client->server),
-                           [1] down (server->client) */
+  uint64_t in[2]; /* datagrams received: [0] up (client->server),
+                     [1] down (server->client) */
   uint64_t dropped[2];
   uint64_t duplicated[2];
   uint64_t reordered[2];
-  uint64_t out[2];      /* datagrams sent on */
+  uint64_t out[2]; /* datagrams sent on */
 } relay_stats;
 
 typedef struct relay relay;

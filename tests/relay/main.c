@@ -54,18 +54,29 @@ int main(int argc, char **argv) {
   int c;
   while ((c = getopt(argc, argv, "s:l:d:r:D:")) != -1) {
     switch (c) {
-    case 's': seed = strtoull(optarg, NULL, 0); break;
-    case 'l': f.loss = atof(optarg); break;
-    case 'd': f.dup = atof(optarg); break;
-    case 'r': f.reorder = atof(optarg); break;
-    case 'D': f.delay_ms = (unsigned)atoi(optarg); break;
-    default: goto usage;
+    case 's':
+      seed = strtoull(optarg, NULL, 0);
+      break;
+    case 'l':
+      f.loss = atof(optarg);
+      break;
+    case 'd':
+      f.dup = atof(optarg);
+      break;
+    case 'r':
+      f.reorder = atof(optarg);
+      break;
+    case 'D':
+      f.delay_ms = (unsigned)atoi(optarg);
+      break;
+    default:
+      goto usage;
     }
   }
   struct sockaddr_storage up;
   socklen_t len;
-  if (argc - optind != 2 || parse_upstream(argv[optind], argv[optind + 1],
-                                           &up, &len) < 0)
+  if (argc - optind != 2 ||
+      parse_upstream(argv[optind], argv[optind + 1], &up, &len) < 0)
     goto usage;
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));

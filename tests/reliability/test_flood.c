@@ -34,7 +34,7 @@
 #define SOURCES_PER_ADDR 25000
 #define ADDRS 4
 #define PER_SOURCE 10
-#define BATCH 500                /* sockets open at once */
+#define BATCH 500 /* sockets open at once */
 #define FLOOD_LIMIT_MS 45000
 #define PROBE_EVERY_MS 20
 #define PROBE_RETRY_MS 100
@@ -58,11 +58,12 @@ static uint64_t ms_now(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* ---- the server (its own thread) ------------------------------------------ */
+/* ---- the server (its own thread) ------------------------------------------
+ */
 
 static coap_context_t *server;
 static uint16_t server_port;
-static int stop_server;               /* atomic */
+static int stop_server; /* atomic */
 static size_t peak_sessions, peak_dedup, peak_exchanges, peak_heap;
 static size_t heap_before;
 static uint64_t bytes_out, bytes_in_closed;
@@ -146,7 +147,7 @@ static int start_server(void) {
 
 /* ---- the legitimate client (its own thread) ------------------------------ */
 
-static int stop_probe;                /* atomic */
+static int stop_probe; /* atomic */
 static int probes, answered, unanswered;
 static uint64_t worst_ms;
 
@@ -156,7 +157,7 @@ static size_t build_get(uint8_t *buf, uint16_t mid, const char *path) {
   buf[n++] = COAP_REQUEST_CODE_GET;
   buf[n++] = (uint8_t)(mid >> 8);
   buf[n++] = (uint8_t)mid;
-  buf[n++] = 0x5a; /* token */
+  buf[n++] = 0x5a;                  /* token */
   buf[n++] = (uint8_t)(0xb0 | len); /* Uri-Path (11), short length */
   memcpy(buf + n, path, len);
   return n + len;
@@ -213,15 +214,18 @@ static void *prober(void *arg) {
   return NULL;
 }
 
-/* ---- the flood ------------------------------------------------------------- */
+/* ---- the flood -------------------------------------------------------------
+ */
 
 static uint64_t flood_sent, flood_sources;
 
 /* Opens a socket bound to 127.0.0.(2+@addr):@port, or -1. */
 static int source_socket(int addr, uint16_t port) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                          .sin_addr.s_addr = htonl(0x7f000002u + (unsigned)addr)};
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons(port),
+                          .sin_addr.s_addr =
+                              htonl(0x7f000002u + (unsigned)addr)};
   if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
     return fd;
   if (fd >= 0)
@@ -322,7 +326,8 @@ TEST(million_request_flood_from_100000_sources) {
   printf("sizes: session %zu bytes, dedup entry %zu bytes + its reply\n",
          sizeof(coap_session_t), sizeof(pt_dedup));
   printf("legitimate client: %d probes, %d answered (worst %llu ms), %d "
-         "not\n", probes, answered, (unsigned long long)worst_ms, unanswered);
+         "not\n",
+         probes, answered, (unsigned long long)worst_ms, unanswered);
 
   CHECK(flood_sources >= ADDRS * SOURCES_PER_ADDR * 9 / 10);
   CHECK(flood_sent >= flood_sources * PER_SOURCE * 9 / 10);

@@ -24,12 +24,12 @@
 
 #include "test.h"
 
+#include "../../examples/seed_handler.h"
 #include "clock.h"
 #include "context.h"
 #include "dedup.h"
-#include "session.h"
 #include "relay/lossy_relay.h"
-#include "../../examples/seed_handler.h"
+#include "session.h"
 
 #define PER_KIND 1000
 #define TOTAL (2 * PER_KIND)
@@ -62,7 +62,8 @@ static int token_id(const coap_pdu_t *pdu) {
   return id < TOTAL ? (int)id : -1;
 }
 
-/* ---- server ---------------------------------------------------------------- */
+/* ---- server ----------------------------------------------------------------
+ */
 
 static void hnd_hello(coap_resource_t *r, coap_session_t *s,
                       const coap_pdu_t *req, const coap_string_t *q,
@@ -119,7 +120,8 @@ static coap_context_t *start_server(uint16_t *port) {
   return ctx;
 }
 
-/* ---- client ---------------------------------------------------------------- */
+/* ---- client ----------------------------------------------------------------
+ */
 
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
                                    const coap_pdu_t *recv, coap_mid_t mid) {
@@ -177,8 +179,11 @@ TEST(two_thousand_cons_through_a_lossy_relay) {
   struct sockaddr_in up = {.sin_family = AF_INET,
                            .sin_port = htons(srv_port),
                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  relay_fault f = {.loss = 0.2, .dup = 0.05, .reorder = 0.05,
-                   .delay_ms = 20, .extra_ms = 100};
+  relay_fault f = {.loss = 0.2,
+                   .dup = 0.05,
+                   .reorder = 0.05,
+                   .delay_ms = 20,
+                   .extra_ms = 100};
   relay *rel = relay_start((struct sockaddr *)&up, sizeof(up), &f, &f, 7);
   CHECK_NOT_NULL(rel);
 
@@ -228,8 +233,8 @@ TEST(two_thousand_cons_through_a_lossy_relay) {
   for (int id = 0, shown = 0; id < TOTAL && shown < 10; id++)
     if (responses[id] != 1 && ++shown)
       printf("request %d (session %d): %d responses, server runs %d/%d/%d\n",
-             id, id % SESSIONS, responses[id], hello_runs[id],
-             async_first[id], async_delayed[id]);
+             id, id % SESSIONS, responses[id], hello_runs[id], async_first[id],
+             async_delayed[id]);
   CHECK_INT_EQ(nacks, 0);
   CHECK_INT_EQ(bad_responses, 0);
   CHECK_INT_EQ(completed(), TOTAL);
@@ -256,8 +261,8 @@ TEST(two_thousand_cons_through_a_lossy_relay) {
    * nothing is left. */
   coap_petrel_context_get_stats(server, &st);
   CHECK_UINT_EQ(st.sessions, SESSIONS);
-  coap_tick_t fake = pt_clock_now() + (coap_tick_t)lifetime_s *
-                                          COAP_TICKS_PER_SECOND;
+  coap_tick_t fake =
+      pt_clock_now() + (coap_tick_t)lifetime_s * COAP_TICKS_PER_SECOND;
   pt_clock_set_fake(&fake);
   coap_io_process(server, COAP_IO_NO_WAIT);
   coap_petrel_context_get_stats(server, &st);
