@@ -35,6 +35,7 @@ static coap_session_t *session_new(coap_context_t *ctx, coap_session_type_t type
   s->ifindex = -1;
   pt_hash_node_init(&s->by_peer);
   pt_timer_init(&s->idle_timer, idle_fire);
+  pt_timer_init(&s->dedup_timer, pt_dedup_expire_fire);
   s->ack_timeout = COAP_DEFAULT_ACK_TIMEOUT;
   s->ack_random_factor = COAP_DEFAULT_ACK_RANDOM_FACTOR;
   s->default_leisure = COAP_DEFAULT_DEFAULT_LEISURE;

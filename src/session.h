@@ -88,8 +88,10 @@ struct coap_session_t {
   pt_exchange *wait_head, *wait_tail;
   size_t wait_count;
 
-  /* Recently received message IDs, oldest first (deduplication). */
+  /* Recently received message IDs, oldest first (deduplication), and the
+   * timer that frees them as they expire. */
   pt_dedup *dedup_head, *dedup_tail;
+  pt_timer dedup_timer;
   unsigned dedup_count;
 
   coap_async_t *asyncs;        /* pending separate responses */
