@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "dedup.h"
 
 #include "async.h"
 #include "block.h"
@@ -36,7 +37,6 @@ coap_context_t *pt_context_new_detached(void) {
   pt_hashmap_init(&ctx->sessions);
   pt_hashmap_init(&ctx->exchanges_mid);
   pt_hashmap_init(&ctx->exchanges_token);
-  pt_hashmap_init(&ctx->dedup);
   pt_hashmap_init(&ctx->resources);
   pt_heap_init(&ctx->timers);
   pt_hashmap_init(&ctx->asyncs);
@@ -98,7 +98,7 @@ void coap_free_context(coap_context_t *ctx) {
   pt_hashmap_free(&ctx->sessions);
   pt_hashmap_free(&ctx->exchanges_mid);
   pt_hashmap_free(&ctx->exchanges_token);
-  pt_hashmap_free(&ctx->dedup);
+  pt_dedup_free_spares(ctx);
   pt_hashmap_free(&ctx->resources);
   pt_hashmap_free(&ctx->asyncs);
   pt_hashmap_free(&ctx->blk_srv);

@@ -41,7 +41,8 @@ struct coap_context_t {
   pt_hashmap sessions;         /* server sessions by (endpoint, peer) */
   pt_hashmap exchanges_mid;    /* CONs awaiting ACK by (session, MID) */
   pt_hashmap exchanges_token;  /* client requests by (session, token) */
-  pt_hashmap dedup;            /* received MIDs by (session, MID) */
+  struct pt_dedup *dedup_spare; /* freed entries kept for reuse (dedup.c) */
+  size_t dedup_spare_count;
   pt_hashmap resources;        /* by Uri-Path */
   pt_heap timers;
   size_t dedup_total;

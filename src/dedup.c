@@ -9,19 +9,19 @@
 #include "context.h"
 #include "session.h"
 
-typedef struct dedup_key {
-  const coap_session_t *session;
-  coap_mid_t mid;
-} dedup_key;
-
-static uint32_t dedup_hash(const coap_session_t *s, coap_mid_t mid) {
-  return pt_hash_mix(s->hash, (uint32_t)mid);
+/* Each session indexes its own entries: a lookup touches only that
+ * session's small table and entries, never a context-wide table that
+ * grows with every other session's traffic (100,000 pending separate
+ * responses, or 1,000 busy sessions x 256 remembered IDs, made each
+ * lookup a string of cache and TLB misses). The map spreads the MID
+ * itself with Fibonacci hashing. */
+static uint32_t dedup_hash(coap_mid_t mid) {
+  return (uint32_t)mid;
 }
 
 static int dedup_eq(const pt_hash_node *n, const void *key) {
   const pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
-  const dedup_key *k = key;
-  return d->session == k->session && d->mid == k->mid;
+  return d->mid == *(const coap_mid_t *)key;
 }
 
 /*
@@ -41,11 +41,41 @@ coap_tick_t pt_exchange_lifetime(const coap_session_t *s) {
   return (coap_tick_t)(total_ms * COAP_TICKS_PER_SECOND / 1000u);
 }
 
+static void drop_reply(pt_dedup *d) {
+  if (d->reply_len > PT_DEDUP_INLINE_REPLY)
+    free(d->reply.heap);
+  d->reply_len = 0;
+}
+
 static void dedup_free(coap_context_t *ctx, pt_dedup *d) {
-  pt_hashmap_remove(&ctx->dedup, &d->node);
+  pt_hashmap_remove(&d->session->dedup_map, &d->node);
   ctx->dedup_total--;
-  free(d->reply);
-  free(d);
+  drop_reply(d);
+  if (ctx->dedup_spare_count >= PT_DEDUP_SPARE_MAX) {
+    free(d);
+    return;
+  }
+  d->next = ctx->dedup_spare;
+  ctx->dedup_spare = d;
+  ctx->dedup_spare_count++;
+}
+
+static pt_dedup *dedup_alloc(coap_context_t *ctx) {
+  pt_dedup *d = ctx->dedup_spare;
+  if (!d)
+    return malloc(sizeof(*d));
+  ctx->dedup_spare = d->next;
+  ctx->dedup_spare_count--;
+  return d;
+}
+
+void pt_dedup_free_spares(coap_context_t *ctx) {
+  while (ctx->dedup_spare) {
+    pt_dedup *d = ctx->dedup_spare;
+    ctx->dedup_spare = d->next;
+    free(d);
+  }
+  ctx->dedup_spare_count = 0;
 }
 
 static void pop_head(coap_session_t *s) {
@@ -73,9 +103,8 @@ void pt_dedup_expire_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 }
 
 pt_dedup *pt_dedup_find(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
-  dedup_key k = {s, mid};
-  pt_hash_node *n =
-      pt_hashmap_find(&s->context->dedup, dedup_hash(s, mid), dedup_eq, &k);
+  pt_hash_node *n = pt_hashmap_find(&s->dedup_map, dedup_hash(mid), dedup_eq,
+                                    &mid);
   if (!n)
     return NULL;
   pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
@@ -91,11 +120,14 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
     pop_head(s);
   if (ctx->dedup_total >= ctx->dedup_max_total)
     return NULL;
-  pt_dedup *d = calloc(1, sizeof(*d));
+  pt_dedup *d = dedup_alloc(ctx);
   if (!d)
     return NULL;
+  d->next = NULL;
+  d->state = PT_DEDUP_SEEN;
+  d->reply_len = 0;
   pt_hash_node_init(&d->node);
-  if (pt_hashmap_insert(&ctx->dedup, &d->node, dedup_hash(s, mid)) < 0) {
+  if (pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(mid)) < 0) {
     free(d);
     return NULL;
   }
@@ -116,18 +148,16 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
 
 void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
                         size_t len) {
-  free(d->reply);
-  d->reply = NULL;
-  d->reply_len = 0;
+  drop_reply(d);
   d->state = (uint8_t)state;
   if (state != PT_DEDUP_REPLY || !len || len > UINT16_MAX)
     return;
-  d->reply = malloc(len);
-  if (!d->reply) {
+  uint8_t *to = d->reply.in;
+  if (len > PT_DEDUP_INLINE_REPLY && !(to = d->reply.heap = malloc(len))) {
     d->state = PT_DEDUP_SEEN; /* a duplicate will be dropped, not re-run */
     return;
   }
-  memcpy(d->reply, data, len);
+  memcpy(to, data, len);
   d->reply_len = (uint16_t)len;
 }
 
@@ -135,4 +165,5 @@ void pt_dedup_purge_session(coap_session_t *s) {
   pt_timer_cancel(s->context, &s->dedup_timer);
   while (s->dedup_head)
     pop_head(s);
+  pt_hashmap_free(&s->dedup_map); /* its bucket array */
 }

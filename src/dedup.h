@@ -10,7 +10,7 @@
  *
  * Entries of one session form a FIFO in arrival order, which is also
  * expiry order, so expiry and the per-session cap pop from the head and
- * nothing is ever scanned. Lookup is one hash probe.
+ * nothing is ever scanned. Lookup is one probe of the session's own table.
  */
 #ifndef PT_DEDUP_H
 #define PT_DEDUP_H
@@ -29,16 +29,34 @@ typedef enum pt_dedup_state {
 
 typedef struct pt_dedup pt_dedup;
 
+/* Answers up to this size (a piggybacked response with a short payload)
+ * are kept inside the entry; larger ones are allocated. Entries that
+ * expire are kept on a spare list of the context (up to
+ * PT_DEDUP_SPARE_MAX) and reused, so a steady stream of requests
+ * allocates nothing here. */
+#define PT_DEDUP_INLINE_REPLY 32
+#define PT_DEDUP_SPARE_MAX 4096
+
 struct pt_dedup {
-  pt_hash_node node;          /* context->dedup by (session, MID) */
+  pt_hash_node node;          /* session->dedup_map by MID */
   struct pt_dedup *next;      /* the session's FIFO */
   coap_session_t *session;    /* borrowed: entries die with the session */
   coap_tick_t expires;
   coap_mid_t mid;
   uint8_t state;              /* pt_dedup_state */
   uint16_t reply_len;
-  uint8_t *reply;             /* owned datagram, or NULL */
+  union {                     /* the datagram (see pt_dedup_reply()) */
+    uint8_t in[PT_DEDUP_INLINE_REPLY]; /* up to that size */
+    uint8_t *heap;                     /* owned, when larger */
+  } reply;
 };
+
+/* The stored answer of @d (reply_len bytes; borrowed, NULL if none). */
+static inline const uint8_t *pt_dedup_reply(const pt_dedup *d) {
+  if (!d->reply_len)
+    return NULL;
+  return d->reply_len <= PT_DEDUP_INLINE_REPLY ? d->reply.in : d->reply.heap;
+}
 
 /* The entry for (@session, @mid) if it has not expired at @now, else NULL. */
 pt_dedup *pt_dedup_find(coap_session_t *session, coap_mid_t mid,
@@ -59,6 +77,9 @@ void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state,
  * re-arms for the next, so that an idle session holds none after
  * EXCHANGE_LIFETIME. */
 void pt_dedup_expire_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now);
+
+/* Frees the context's spare entries (it is being freed). */
+void pt_dedup_free_spares(coap_context_t *ctx);
 
 /* Forgets every entry of @session (it is closing). */
 void pt_dedup_purge_session(coap_session_t *session);

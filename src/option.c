@@ -255,12 +255,38 @@ coap_opt_t *coap_option_next(coap_opt_iterator_t *oi) {
   return NULL;
 }
 
+/* A direct walk rather than a filtered iterator: it is asked for on every
+ * request (Proxy-*, Block1/2, ...) and options come in number order, so
+ * the walk stops at the first option past @number. The iterator it leaves
+ * behind is the one the filtered walk would, so coap_option_next() goes on
+ * to the repeats of @number. */
 coap_opt_t *coap_check_option(const coap_pdu_t *pdu, coap_option_num_t number,
                               coap_opt_iterator_t *oi) {
-  coap_opt_filter_t f;
-  coap_option_filter_clear(&f);
-  coap_option_filter_set(&f, number);
-  if (!coap_option_iterator_init(pdu, oi, &f))
+  if (!oi)
     return NULL;
-  return coap_option_next(oi);
+  memset(oi, 0, sizeof(*oi));
+  oi->bad = 1;
+  if (!pdu || pdu->used_size <= pdu->token_length)
+    return NULL;
+  coap_opt_t *cur = pdu->token + pdu->token_length;
+  size_t left = pdu->used_size - pdu->token_length;
+  uint32_t n = 0;
+  pt_opt_hdr h;
+  while (left && cur[0] != PT_PAYLOAD_MARKER &&
+         pt_opt_decode(cur, left, &h) == 0 && n + h.delta <= number) {
+    n += h.delta;
+    size_t step = h.size + h.length;
+    if (n == number) {
+      oi->bad = 0;
+      oi->filtered = 1;
+      coap_option_filter_set(&oi->filter, number);
+      oi->number = number;
+      oi->next_option = cur + step;
+      oi->length = left - step;
+      return cur;
+    }
+    cur += step;
+    left -= step;
+  }
+  return NULL;
 }

@@ -195,9 +195,27 @@ static int opt_seek(const coap_pdu_t *pdu, uint32_t number, int past_equal,
   return 1;
 }
 
+/* The common case of building a PDU in option order: append after the last
+ * option, with no walk and nothing to move. */
+static size_t append_option(coap_pdu_t *pdu, coap_option_num_t number,
+                            size_t len, const uint8_t *data) {
+  size_t h = pt_opt_hdr_size(number - pdu->max_opt, len);
+  if (h == 0 || !pt_pdu_resize(pdu, pdu->used_size + h + len))
+    return 0;
+  uint8_t *at = pdu->token + pdu->used_size;
+  pt_opt_write_hdr(at, number - pdu->max_opt, len);
+  if (len)
+    memcpy(at + h, data, len);
+  pdu->used_size += h + len;
+  pdu->max_opt = number;
+  return h + len;
+}
+
 size_t pt_pdu_insert_option(coap_pdu_t *pdu, coap_option_num_t number,
                             size_t len, const uint8_t *data) {
   opt_pos p;
+  if (pdu && !pdu->data && number >= pdu->max_opt && (data || !len))
+    return append_option(pdu, number, len, data);
   if (!pdu || (len && !data) || !opt_seek(pdu, number, 1, &p))
     return 0;
   size_t h = pt_opt_hdr_size(number - p.prev, len);

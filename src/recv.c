@@ -100,7 +100,7 @@ static void answer_duplicate(coap_session_t *s, const pt_dedup *d,
     return; /* a duplicate NON is dropped */
   switch (d->state) {
   case PT_DEDUP_REPLY:
-    pt_send_bytes(s, d->reply, d->reply_len);
+    pt_send_bytes(s, pt_dedup_reply(d), d->reply_len);
     break;
   case PT_DEDUP_EMPTY_ACK:
     pt_send_empty(s, COAP_MESSAGE_ACK, mid);

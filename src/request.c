@@ -50,57 +50,74 @@ static int option_known(const coap_context_t *ctx, uint16_t num) {
   }
 }
 
-/* The first unrecognized critical option (odd number), or -1. */
-static int unknown_critical(const coap_context_t *ctx, const coap_pdu_t *pdu) {
-  coap_opt_iterator_t it;
-  coap_opt_t *opt;
-  coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
-  while ((opt = coap_option_next(&it)) != NULL) {
-    if ((it.number & 1) && !option_known(ctx, it.number))
-      return it.number;
-  }
-  return -1;
+/* ---- one walk over the options ------------------------------------------ */
+
+/*
+ * Steps to the next option of the encoded options @opts[0..len) (a parsed
+ * or built PDU's, so already checked), at *@at; sets its number (running
+ * delta sum in *@num), value and length. Returns 0 at the end.
+ */
+static int next_option(const uint8_t *opts, size_t len, size_t *at,
+                       uint32_t *num, const uint8_t **val, size_t *vlen) {
+  pt_opt_hdr h;
+  if (*at >= len || opts[*at] == PT_PAYLOAD_MARKER ||
+      pt_opt_decode(opts + *at, len - *at, &h) != 0)
+    return 0;
+  *num += h.delta;
+  *val = opts + *at + h.size;
+  *vlen = h.length;
+  *at += h.size + h.length;
+  return 1;
 }
 
-/* ---- path and query ------------------------------------------------------ */
+/* What the dispatcher needs to know of a request's options, from one walk
+ * (the options come in number order, RFC 7252 3.1). */
+typedef struct req_scan {
+  int unknown_critical; /* first unrecognized critical option, or -1 */
+  int proxy;            /* Proxy-Uri or Proxy-Scheme present */
+  int path_ok;          /* 0 if the joined Uri-Path did not fit */
+  size_t path_len;      /* joined Uri-Path, '/'-separated, in the buffer */
+} req_scan;
 
-/* Joins the Uri-Path options with '/' into buf; -1 if too long. */
-static int join_path(const coap_pdu_t *pdu, uint8_t *buf, size_t cap,
-                     size_t *len) {
-  coap_opt_filter_t f;
-  coap_opt_iterator_t it;
-  coap_opt_t *opt;
-  size_t n = 0;
-  coap_option_filter_clear(&f);
-  coap_option_filter_set(&f, COAP_OPTION_URI_PATH);
-  coap_option_iterator_init(pdu, &it, &f);
-  while ((opt = coap_option_next(&it)) != NULL) {
-    size_t olen = coap_opt_length(opt);
-    if (n + olen + 1 > cap)
-      return -1;
-    if (n)
-      buf[n++] = '/';
-    memcpy(buf + n, coap_opt_value(opt), olen);
-    n += olen;
+static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
+                         uint8_t *path, size_t cap, req_scan *sc) {
+  size_t len, at = 0, vlen;
+  const uint8_t *opts = pt_pdu_opts(req, &len), *val;
+  uint32_t num = 0;
+  *sc = (req_scan){.unknown_critical = -1, .path_ok = 1};
+  while (next_option(opts, len, &at, &num, &val, &vlen)) {
+    if ((num & 1) && sc->unknown_critical < 0 && !option_known(ctx, num))
+      sc->unknown_critical = (int)num;
+    if (num == COAP_OPTION_PROXY_URI || num == COAP_OPTION_PROXY_SCHEME)
+      sc->proxy = 1;
+    if (num != COAP_OPTION_URI_PATH || !sc->path_ok)
+      continue;
+    if (sc->path_len + vlen + 1 > cap) {
+      sc->path_ok = 0;
+      continue;
+    }
+    if (sc->path_len)
+      path[sc->path_len++] = '/';
+    memcpy(path + sc->path_len, val, vlen);
+    sc->path_len += vlen;
   }
-  *len = n;
-  return 0;
 }
+
+/* ---- query ----------------------------------------------------------------- */
 
 /* The Uri-Query options joined with '&', in @stack when it fits, else
  * allocated (*heap set, caller frees). Returns 0, -1 on no memory. */
 static int join_query(const coap_pdu_t *pdu, coap_string_t *q, uint8_t *stack,
                       size_t cap, uint8_t **heap) {
-  coap_opt_filter_t f;
-  coap_opt_iterator_t it;
-  coap_opt_t *opt;
-  size_t total = 0, count = 0;
-  coap_option_filter_clear(&f);
-  coap_option_filter_set(&f, COAP_OPTION_URI_QUERY);
-  coap_option_iterator_init(pdu, &it, &f);
-  while ((opt = coap_option_next(&it)) != NULL) {
-    total += coap_opt_length(opt) + (count ? 1 : 0);
-    count++;
+  size_t len, at = 0, vlen, total = 0, count = 0;
+  const uint8_t *opts = pt_pdu_opts(pdu, &len), *val;
+  uint32_t num = 0;
+  while (next_option(opts, len, &at, &num, &val, &vlen) &&
+         num <= COAP_OPTION_URI_QUERY) {
+    if (num == COAP_OPTION_URI_QUERY) {
+      total += vlen + (count ? 1 : 0);
+      count++;
+    }
   }
   *heap = NULL;
   q->length = 0;
@@ -111,12 +128,16 @@ static int join_query(const coap_pdu_t *pdu, coap_string_t *q, uint8_t *stack,
   if (total + 1 > cap && !(buf = *heap = malloc(total + 1)))
     return -1;
   size_t n = 0;
-  coap_option_iterator_init(pdu, &it, &f);
-  while ((opt = coap_option_next(&it)) != NULL) {
+  at = 0;
+  num = 0;
+  while (next_option(opts, len, &at, &num, &val, &vlen) &&
+         num <= COAP_OPTION_URI_QUERY) {
+    if (num != COAP_OPTION_URI_QUERY)
+      continue;
     if (n)
       buf[n++] = '&';
-    memcpy(buf + n, coap_opt_value(opt), coap_opt_length(opt));
-    n += coap_opt_length(opt);
+    memcpy(buf + n, val, vlen);
+    n += vlen;
   }
   buf[n] = 0;
   q->s = buf;
@@ -196,23 +217,21 @@ static coap_resource_t *route(coap_session_t *s, const coap_pdu_t *req,
   coap_context_t *ctx = s->context;
   coap_pdu_code_t method = coap_pdu_get_code(req);
   uint8_t path[PATH_MAX_LEN];
-  size_t plen = 0;
-  if (unknown_critical(ctx, req) >= 0) {
+  req_scan sc;
+  scan_request(ctx, req, path, sizeof(path), &sc);
+  size_t plen = sc.path_ok ? sc.path_len : 0;
+  if (sc.unknown_critical >= 0) {
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_OPTION);
     return NULL;
   }
-  coap_opt_iterator_t it;
-  if (coap_check_option(req, COAP_OPTION_PROXY_URI, &it) ||
-      coap_check_option(req, COAP_OPTION_PROXY_SCHEME, &it)) {
+  if (sc.proxy) {
     if (ctx->proxy_resource &&
         pt_resource_has_handler(ctx->proxy_resource, method))
       return ctx->proxy_resource;
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
     return NULL;
   }
-  coap_resource_t *r = NULL;
-  if (join_path(req, path, sizeof(path), &plen) == 0)
-    r = pt_resource_find(ctx, path, plen);
+  coap_resource_t *r = sc.path_ok ? pt_resource_find(ctx, path, plen) : NULL;
   if (!r && !ctx->have_wellknown && plen == 16 &&
       memcmp(path, ".well-known/core", 16) == 0) {
     if (method == COAP_REQUEST_CODE_GET)

@@ -93,6 +93,7 @@ struct coap_session_t {
   pt_dedup *dedup_head, *dedup_tail;
   pt_timer dedup_timer;
   unsigned dedup_count;
+  pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
 
   coap_async_t *asyncs;        /* pending separate responses */
   size_t async_count;

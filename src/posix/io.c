@@ -26,7 +26,28 @@
 
 #define RX_BATCH 32
 #define RX_BUF 1536    /* the largest datagram we accept (RFC 7252 4.6) */
+#define TX_BATCH 32
+#define TX_BUF 1152    /* larger datagrams skip the queue (COAP_DEFAULT_MTU) */
 #define MAX_EVENTS 64
+
+/*
+ * Datagrams to peers of an endpoint leave in batches with sendmmsg():
+ * while a batch of received datagrams is handled, and while due timers run
+ * (separate responses, retransmissions), pt_io_send() copies each datagram
+ * to the send queue (answers are built in a PDU that is reused at once).
+ * The queue is flushed when that work is done, when it is full, before a
+ * datagram for another socket or one that does not fit, and before its
+ * socket closes. Other sends go out at once.
+ */
+typedef struct tx_queue {
+  int active;                  /* queueing (inside a batch or timer run) */
+  int fd;                      /* the socket of the queued datagrams */
+  unsigned n;
+  struct mmsghdr msgs[TX_BATCH];
+  struct iovec iov[TX_BATCH];
+  coap_address_t to[TX_BATCH];
+  uint8_t buf[TX_BATCH][TX_BUF];
+} tx_queue;
 
 struct pt_io_state {
   pt_io_handle wake;
@@ -35,6 +56,7 @@ struct pt_io_state {
   struct iovec iov[RX_BATCH];
   struct sockaddr_storage from[RX_BATCH];
   uint8_t buf[RX_BATCH][RX_BUF];
+  tx_queue tx;
 };
 
 /* ---- the context ---------------------------------------------------------- */
@@ -87,6 +109,8 @@ void pt_io_wake(coap_context_t *ctx) {
 
 /* ---- sockets -------------------------------------------------------------- */
 
+static void tx_flush(struct tx_queue *q);
+
 static int udp_socket(int family) {
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
@@ -127,6 +151,9 @@ int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
 }
 
 void pt_io_endpoint_close(coap_endpoint_t *ep) {
+  struct pt_io_state *io = ep->context ? ep->context->io : NULL;
+  if (io && io->tx.n && io->tx.fd == ep->fd)
+    tx_flush(&io->tx);
   if (ep->fd >= 0)
     close(ep->fd); /* closing removes it from the epoll set */
   ep->fd = -1;
@@ -163,8 +190,53 @@ void pt_io_client_close(coap_session_t *s) {
   s->fd = -1;
 }
 
+/* ---- batched sends -------------------------------------------------------- */
+
+static void tx_flush(tx_queue *q) {
+  unsigned off = 0;
+  if (!q->n)
+    return;
+  while (off < q->n) {
+    int r = sendmmsg(q->fd, q->msgs + off, q->n - off, 0);
+    if (r <= 0) { /* skip the datagram that failed, as sendto() would */
+      if (r < 0 && errno != ECONNREFUSED)
+        coap_log_debug("* sendmmsg: %s\n", strerror(errno));
+      r = 1;
+    }
+    off += (unsigned)r;
+  }
+  q->n = 0;
+}
+
+/* Queues a datagram to @to on socket @fd; 0 if it does not fit. */
+static int tx_queue_add(tx_queue *q, int fd, const coap_address_t *to,
+                        const uint8_t *data, size_t len) {
+  if (len > TX_BUF)
+    return 0;
+  if (q->n == TX_BATCH || (q->n && q->fd != fd))
+    tx_flush(q);
+  q->fd = fd;
+  unsigned i = q->n++;
+  memcpy(q->buf[i], data, len);
+  q->to[i] = *to;
+  q->iov[i].iov_base = q->buf[i];
+  q->iov[i].iov_len = len;
+  memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
+  q->msgs[i].msg_hdr.msg_name = &q->to[i].addr;
+  q->msgs[i].msg_hdr.msg_namelen = q->to[i].size;
+  q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+  q->msgs[i].msg_hdr.msg_iovlen = 1;
+  return 1;
+}
+
 ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
   ssize_t n;
+  tx_queue *q = s->context->io ? &s->context->io->tx : NULL;
+  if (q && q->active && s->fd < 0 && s->endpoint && s->endpoint->fd >= 0) {
+    if (tx_queue_add(q, s->endpoint->fd, &s->remote, data, len))
+      return (ssize_t)len;
+    tx_flush(q); /* too big to queue: keep the order */
+  }
   if (s->fd >= 0) /* a client session's own connected socket */
     n = send(s->fd, data, len, 0);
   else if (s->endpoint)
@@ -181,6 +253,8 @@ ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
 
 static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
   struct pt_io_state *io = ep->context->io;
+  int was_active = io->tx.active;
+  io->tx.active = 1;
   for (;;) {
     for (int i = 0; i < RX_BATCH; i++) {
       memset(&io->msgs[i].msg_hdr, 0, sizeof(io->msgs[i].msg_hdr));
@@ -191,7 +265,7 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
-      return;
+      break;
     for (int i = 0; i < n && ep->fd >= 0; i++) {
       if (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
         continue; /* larger than any message we accept */
@@ -203,9 +277,11 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       if (s)
         pt_recv_datagram(s, io->buf[i], io->msgs[i].msg_len, now);
     }
-    if (n < RX_BATCH)
-      return;
+    tx_flush(&io->tx);
+    if (n < RX_BATCH || ep->fd < 0)
+      break;
   }
+  io->tx.active = was_active;
 }
 
 static void read_client(coap_session_t *s, coap_tick_t now) {
@@ -278,7 +354,15 @@ static void arm_timer_fd(coap_context_t *ctx, coap_tick_t next,
 /* Runs what is due and returns the milliseconds until the next deadline
  * (0 when none is armed), re-arming the timerfd. */
 static unsigned run_due(coap_context_t *ctx, coap_tick_t now) {
+  tx_queue *q = ctx->io ? &ctx->io->tx : NULL;
+  int was_active = q ? q->active : 0;
+  if (q)
+    q->active = 1;
   coap_tick_t next = pt_timers_run(ctx, now);
+  if (q) {
+    tx_flush(q);
+    q->active = was_active;
+  }
   arm_timer_fd(ctx, next, now);
   if (!next)
     return 0;

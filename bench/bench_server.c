@@ -1,0 +1,132 @@
+/*
+ * bench_server.c -- the server the benchmark loads, written against the
+ * public libcoap API only, so the same source builds twice: against Petrel
+ * (petrel_bench_server) and against Debian's libcoap (ref_server_libcoap).
+ *
+ * Resources:
+ *   /hello      GET: 2.05 "Hello World!" (12 bytes, text/plain), piggybacked
+ *   /async?N    GET: the coap_async(3) page's separate response after N s
+ *   /large      GET: 1 MiB body through coap_add_data_large_response()
+ *               (sent block by block, RFC 7959, by the library)
+ *
+ * The /async handler is the seed page's logic with libcoap's documented
+ * handler argument order (resource, session, ...), which both libraries
+ * accept; the page's own order is exercised by examples/.
+ *
+ * usage: bench_server PORT    (listens on 127.0.0.1; SIGTERM stops it)
+ */
+#include <coap3/coap.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LARGE_SIZE (1024 * 1024)
+
+static volatile sig_atomic_t quit;
+static uint8_t *large_body;
+
+static void on_signal(int sig) {
+  (void)sig;
+  quit = 1;
+}
+
+static void hnd_hello(coap_resource_t *resource, coap_session_t *session,
+                      const coap_pdu_t *request, const coap_string_t *query,
+                      coap_pdu_t *response) {
+  (void)resource, (void)session, (void)request, (void)query;
+  static const uint8_t text_plain = 0;
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_option(response, COAP_OPTION_CONTENT_FORMAT, 0, &text_plain);
+  coap_add_data(response, 12, (const uint8_t *)"Hello World!");
+}
+
+static void hnd_async(coap_resource_t *resource, coap_session_t *session,
+                      const coap_pdu_t *request, const coap_string_t *query,
+                      coap_pdu_t *response) {
+  coap_bin_const_t token = coap_pdu_get_token(request);
+  coap_async_t *async = coap_find_async(session, token);
+  if (!async) {
+    unsigned long delay = 5;
+    if (query) {
+      delay = 0;
+      for (size_t i = 0; i < query->length; i++)
+        delay = delay * 10 + (unsigned long)(query->s[i] - '0');
+      if (delay == 0) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
+        return;
+      }
+    }
+    async = coap_register_async(session, request,
+                                COAP_TICKS_PER_SECOND * delay);
+    if (!async)
+      coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+    return; /* no code: an Empty ACK now, the response later */
+  }
+  coap_add_data_large_response(resource, session, request, response, query,
+                               COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, 4,
+                               (const uint8_t *)"done", NULL, NULL);
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+}
+
+static void hnd_large(coap_resource_t *resource, coap_session_t *session,
+                      const coap_pdu_t *request, const coap_string_t *query,
+                      coap_pdu_t *response) {
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data_large_response(resource, session, request, response, query,
+                               COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1,
+                               0x1234, LARGE_SIZE, large_body, NULL, NULL);
+}
+
+static void add(coap_context_t *ctx, const char *path,
+                coap_method_handler_t handler) {
+  coap_str_const_t *name = coap_new_str_const((const uint8_t *)path,
+                                              strlen(path));
+  coap_resource_t *r = coap_resource_init(name, COAP_RESOURCE_FLAGS_RELEASE_URI);
+  coap_register_handler(r, COAP_REQUEST_GET, handler);
+  coap_add_resource(ctx, r);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s PORT\n", argv[0]);
+    return 2;
+  }
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  large_body = malloc(LARGE_SIZE);
+  if (!large_body)
+    return 1;
+  for (size_t i = 0; i < LARGE_SIZE; i++)
+    large_body[i] = (uint8_t)(i * 131u);
+
+  coap_startup();
+  coap_set_log_level(4); /* warnings only, in both libraries */
+  coap_context_t *ctx = coap_new_context(NULL);
+  if (!ctx)
+    return 1;
+  coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
+                                       COAP_BLOCK_SINGLE_BODY);
+  coap_address_t addr;
+  coap_address_init(&addr);
+  addr.addr.sin.sin_family = AF_INET;
+  addr.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.addr.sin.sin_port = htons((uint16_t)atoi(argv[1]));
+  addr.size = sizeof(addr.addr.sin);
+  if (!coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP)) {
+    fprintf(stderr, "%s: cannot listen on port %s\n", argv[0], argv[1]);
+    return 1;
+  }
+  add(ctx, "hello", hnd_hello);
+  add(ctx, "async", hnd_async);
+  add(ctx, "large", hnd_large);
+
+  while (!quit)
+    coap_io_process(ctx, 1000);
+
+  coap_free_context(ctx);
+  coap_cleanup();
+  free(large_body);
+  return 0;
+}
