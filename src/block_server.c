@@ -371,7 +371,7 @@ static pt_blk_rx *rx_new(coap_session_t *s, uint8_t *key, size_t len) {
 }
 
 /* Appends @n bytes; the buffer grows by doubling up to @max, and the
- * context's total stays under PT_BLOCK_RX_TOTAL_MAX. Returns 0 or -1. */
+ * context's total stays under blk_rx_total_max. Returns 0 or -1. */
 static int rx_append(pt_blk_rx *x, const uint8_t *data, size_t n, size_t hint,
                      size_t max) {
   coap_context_t *ctx = x->session->context;
@@ -382,7 +382,7 @@ static int rx_append(pt_blk_rx *x, const uint8_t *data, size_t n, size_t hint,
     if (cap > max)
       cap = max;
     if (cap < x->len + n ||
-        ctx->blk_rx_total - x->cap + cap > PT_BLOCK_RX_TOTAL_MAX)
+        ctx->blk_rx_total - x->cap + cap > ctx->blk_rx_total_max)
       return -1;
     uint8_t *nb = realloc(x->buf, cap);
     if (!nb)

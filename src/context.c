@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "exchange.h"
 #include "io.h"
+#include "plimits.h"
 #include "pdu.h"
 #include "resource.h"
 #include "session.h"
@@ -53,6 +54,7 @@ coap_context_t *pt_context_new_detached(void) {
   ctx->dedup_per_session = PT_DEFAULT_DEDUP_PER_SESSION;
   ctx->dedup_max_total = PT_DEFAULT_DEDUP_TOTAL;
   ctx->max_wait_per_session = PT_DEFAULT_MAX_WAIT_PER_SESSION;
+  pt_limits_init(ctx);
   ctx->max_token_size = 8;
   ctx->csm_timeout_ms = 30000;
   ctx->csm_max_message_size = (8 * 1024 * 1024);

@@ -24,12 +24,17 @@ typedef ssize_t (*pt_send_fn)(coap_session_t *session, const uint8_t *data,
 
 /* Default limits (each settable through the API). */
 #define PT_DEFAULT_SESSION_TIMEOUT 300   /* seconds idle before reaping */
-#define PT_DEFAULT_MAX_SESSIONS 0        /* per endpoint; 0 = no limit */
+#define PT_DEFAULT_MAX_SESSIONS 10000    /* per endpoint; 0 = no limit */
 #define PT_DEFAULT_DEDUP_PER_SESSION 256 /* remembered message IDs */
-#define PT_DEFAULT_DEDUP_TOTAL 1000000   /* across all sessions */
-#define PT_DEFAULT_MAX_ASYNC_TOTAL 1000000
-#define PT_DEFAULT_MAX_ASYNC_PER_SESSION 0 /* 0 = no limit */
+#define PT_DEFAULT_DEDUP_TOTAL 32768     /* across all sessions */
+#define PT_DEFAULT_MAX_ASYNC_TOTAL 32768
+#define PT_DEFAULT_MAX_ASYNC_PER_SESSION 1024 /* 0 = no limit */
 #define PT_DEFAULT_MAX_WAIT_PER_SESSION 1024 /* CONs queued behind NSTART */
+/* RFC 7252 11.3 (limits.c): bytes sent to an unverified peer per byte
+ * received from it, and the context-wide allowance beyond that. */
+#define PT_DEFAULT_AMP_FACTOR 3
+#define PT_DEFAULT_AMP_BURST 1048576     /* bytes */
+#define PT_DEFAULT_AMP_RATE 1048576      /* bytes per second */
 
 struct coap_context_t {
   coap_endpoint_t *endpoints;
@@ -72,6 +77,15 @@ struct coap_context_t {
   size_t dedup_per_session;
   size_t dedup_max_total;
   size_t max_wait_per_session;
+  /* Limits and counters (limits.c, coap3/coap_petrel.h). */
+  size_t exchange_count;       /* pt_exchange objects alive */
+  unsigned amp_factor;         /* 0 = no amplification policy */
+  size_t amp_burst, amp_rate;  /* the allowance's size and refill rate */
+  uint64_t amp_bucket;         /* allowance left, in bytes */
+  coap_tick_t amp_refilled;    /* when the allowance was last refilled */
+  uint64_t stat_sessions_refused;
+  uint64_t stat_sessions_evicted;
+  uint64_t stat_amp_dropped;
   void *app_data;
   /* Options registered with coap_register_option(), one bit each, on top
    * of those Petrel knows. */
@@ -112,6 +126,7 @@ struct coap_context_t {
   int blk_ack1_set;
   size_t max_body_size;        /* largest body one transfer reassembles */
   size_t blk_rx_total;         /* bytes held by all Block1 reassemblies */
+  size_t blk_rx_total_max;     /* its limit (PT_BLOCK_RX_TOTAL_MAX) */
 
   /* Cache entries (cache.c). */
   pt_hashmap cache;            /* every entry, by cache key */

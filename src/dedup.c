@@ -92,6 +92,16 @@ static void expire(coap_session_t *s, coap_tick_t now) {
     pop_head(s);
 }
 
+/* One timer per session, at its oldest entry's expiry (the FIFO is in
+ * expiry order): armed when the first entry arrives, so adding to a
+ * non-empty FIFO costs no heap operation. */
+void pt_dedup_expire_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
+  coap_session_t *s = PT_CONTAINER_OF(t, coap_session_t, dedup_timer);
+  expire(s, now);
+  if (s->dedup_head)
+    pt_timer_arm(ctx, t, s->dedup_head->expires);
+}
+
 pt_dedup *pt_dedup_find(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   pt_hash_node *n = pt_hashmap_find(&s->dedup_map, dedup_hash(mid), dedup_eq,
                                     &mid);
@@ -131,6 +141,8 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
     s->dedup_head = d;
   s->dedup_tail = d;
   s->dedup_count++;
+  if (!pt_timer_armed(&s->dedup_timer))
+    pt_timer_arm(ctx, &s->dedup_timer, s->dedup_head->expires);
   return d;
 }
 
@@ -150,6 +162,7 @@ void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
 }
 
 void pt_dedup_purge_session(coap_session_t *s) {
+  pt_timer_cancel(s->context, &s->dedup_timer);
   while (s->dedup_head)
     pop_head(s);
   pt_hashmap_free(&s->dedup_map); /* its bucket array */

@@ -18,6 +18,7 @@
 #include "coap3/coap.h"
 
 #include "hashmap.h"
+#include "timer.h"
 
 typedef enum pt_dedup_state {
   PT_DEDUP_SEEN,      /* nothing answered (NON, or answer still to come) */
@@ -71,6 +72,11 @@ pt_dedup *pt_dedup_add(coap_session_t *session, coap_mid_t mid,
 /* Records what was answered. @data is copied. */
 void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state,
                         const uint8_t *data, size_t len);
+
+/* The session's dedup timer: frees the entries that expired by @now and
+ * re-arms for the next, so that an idle session holds none after
+ * EXCHANGE_LIFETIME. */
+void pt_dedup_expire_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now);
 
 /* Frees the context's spare entries (it is being freed). */
 void pt_dedup_free_spares(coap_context_t *ctx);

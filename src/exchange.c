@@ -11,6 +11,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "pdu.h"
+#include "plimits.h"
 #include "session.h"
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -72,13 +73,13 @@ int pt_send_pdu(coap_session_t *s, coap_pdu_t *pdu) {
     return -1;
   if (coap_get_log_level() >= COAP_LOG_DEBUG)
     coap_show_pdu(COAP_LOG_DEBUG, pdu);
-  return s->context->send(s, data, len) < 0 ? -1 : 0;
+  return pt_send_bytes(s, data, len) < 0 ? -1 : 0;
 }
 
 int pt_send_empty(coap_session_t *s, coap_pdu_type_t type, coap_mid_t mid) {
   uint8_t msg[4] = {(uint8_t)(0x40 | (type << 4)), 0, (uint8_t)(mid >> 8),
                     (uint8_t)mid};
-  return s->context->send(s, msg, sizeof(msg)) < 0 ? -1 : 0;
+  return pt_send_bytes(s, msg, sizeof(msg)) < 0 ? -1 : 0;
 }
 
 /* ---- lifetime ------------------------------------------------------------- */
@@ -99,6 +100,7 @@ static pt_exchange *exchange_new(coap_session_t *s, coap_pdu_t *pdu) {
   if (s->exchanges)
     s->exchanges->prev = ex;
   s->exchanges = ex;
+  s->context->exchange_count++;
   return ex;
 }
 
@@ -139,6 +141,7 @@ static void exchange_free(pt_exchange *ex, coap_tick_t now) {
   int freed_slot = ex->awaiting_ack;
   coap_delete_pdu(ex->pdu);
   free(ex);
+  ctx->exchange_count--;
   if (freed_slot) {
     s->con_active--;
     start_next_waiting(s, now);

@@ -14,6 +14,7 @@
 #include "dedup.h"
 #include "exchange.h"
 #include "pdu.h"
+#include "plimits.h"
 #include "session.h"
 
 /* ---- rejecting ------------------------------------------------------- */
@@ -59,6 +60,7 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
   pt_exchange *ex = pt_exchange_by_mid(s, coap_pdu_get_mid(pdu));
   if (!ex)
     return; /* RFC 7252 4.2: an unexpected ACK is silently ignored */
+  pt_amp_verified(s); /* it received our CON */
   coap_pdu_code_t code = coap_pdu_get_code(pdu);
   if (coap_pdu_get_code(ex->pdu) == 0) {
     on_pong(s, pdu);
@@ -81,6 +83,7 @@ static void on_rst(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
   pt_exchange *ex = pt_exchange_by_mid(s, coap_pdu_get_mid(pdu));
   if (!ex)
     return;
+  pt_amp_verified(s); /* it received our CON */
   if (coap_pdu_get_code(ex->pdu) == 0) {
     on_pong(s, pdu);
     pt_exchange_acked(ex, now);
@@ -97,7 +100,7 @@ static void answer_duplicate(coap_session_t *s, const pt_dedup *d,
     return; /* a duplicate NON is dropped */
   switch (d->state) {
   case PT_DEDUP_REPLY:
-    s->context->send(s, pt_dedup_reply(d), d->reply_len);
+    pt_send_bytes(s, pt_dedup_reply(d), d->reply_len);
     break;
   case PT_DEDUP_EMPTY_ACK:
     pt_send_empty(s, COAP_MESSAGE_ACK, mid);
@@ -187,6 +190,7 @@ static void on_message(coap_session_t *s, const coap_pdu_t *pdu,
 void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
                       coap_tick_t now) {
   coap_pdu_t *pdu = s->context->rx_pdu;
+  pt_amp_received(s, len);
   int rc = pt_pdu_parse_udp(pdu, data, len);
   if (rc < 0) {
     reject_malformed(s, data, len, rc);

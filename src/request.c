@@ -10,6 +10,7 @@
 #include "dedup.h"
 #include "exchange.h"
 #include "pdu.h"
+#include "plimits.h"
 #include "recv.h"
 #include "resource.h"
 #include "session.h"
@@ -202,7 +203,7 @@ static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
     return;
   if (coap_get_log_level() >= COAP_LOG_DEBUG)
     coap_show_pdu(COAP_LOG_DEBUG, resp);
-  s->context->send(s, data, len);
+  pt_send_bytes(s, data, len);
   if (d && con)
     pt_dedup_set_reply(d, PT_DEDUP_REPLY, data, len);
 }

@@ -35,6 +35,7 @@ static coap_session_t *session_new(coap_context_t *ctx, coap_session_type_t type
   s->ifindex = -1;
   pt_hash_node_init(&s->by_peer);
   pt_timer_init(&s->idle_timer, idle_fire);
+  pt_timer_init(&s->dedup_timer, pt_dedup_expire_fire);
   s->ack_timeout = COAP_DEFAULT_ACK_TIMEOUT;
   s->ack_random_factor = COAP_DEFAULT_ACK_RANDOM_FACTOR;
   s->default_leisure = COAP_DEFAULT_DEFAULT_LEISURE;
@@ -127,6 +128,26 @@ static coap_tick_t idle_ticks(const coap_context_t *ctx) {
   return (coap_tick_t)ctx->session_timeout * COAP_TICKS_PER_SECOND;
 }
 
+/* How many of the least recently active sessions a new peer may look at
+ * for one to evict: a bound, so that a full endpoint costs O(1) a datagram
+ * even when its oldest sessions are all busy. */
+#define EVICT_CANDIDATES 16
+
+/* Frees the least recently active session of @ep that holds nothing in
+ * flight. Returns 1 if one was evicted. */
+static int evict_idle(coap_context_t *ctx, coap_endpoint_t *ep) {
+  coap_session_t *s = ctx->lru_head;
+  for (int i = 0; s && i < EVICT_CANDIDATES; s = s->next, i++) {
+    if (s->endpoint != ep || !is_idle(s))
+      continue;
+    coap_log_debug("* %s: evicted for a new peer\n", coap_session_str(s));
+    ctx->stat_sessions_evicted++;
+    pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
+    return 1;
+  }
+  return 0;
+}
+
 coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
                                     const coap_address_t *remote,
                                     const coap_address_t *local, int ifindex,
@@ -136,8 +157,11 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   if (s)
     return s;
   if (ctx->max_sessions_per_endpoint &&
-      ep->session_count >= ctx->max_sessions_per_endpoint)
+      ep->session_count >= ctx->max_sessions_per_endpoint &&
+      !evict_idle(ctx, ep)) {
+    ctx->stat_sessions_refused++;
     return NULL;
+  }
   make_room(ctx);
   s = session_new(ctx, COAP_SESSION_TYPE_SERVER, ep->proto);
   if (!s)

@@ -57,6 +57,10 @@ struct coap_session_t {
   pt_hash_node by_peer;        /* context->sessions (server sessions) */
   pt_timer idle_timer;         /* server sessions: reaped when idle */
   coap_tick_t last_activity;
+  /* RFC 7252 11.3 (limits.c): what this peer sent us and what we sent it
+   * until it proved it receives our datagrams. */
+  uint64_t amp_in, amp_out;
+  uint8_t verified;
 
   /* RFC 7252 section 4.8 transmission parameters. */
   coap_fixed_point_t ack_timeout;
@@ -84,8 +88,10 @@ struct coap_session_t {
   pt_exchange *wait_head, *wait_tail;
   size_t wait_count;
 
-  /* Recently received message IDs, oldest first (deduplication). */
+  /* Recently received message IDs, oldest first (deduplication), and the
+   * timer that frees them as they expire. */
   pt_dedup *dedup_head, *dedup_tail;
+  pt_timer dedup_timer;
   unsigned dedup_count;
   pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
 

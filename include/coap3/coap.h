@@ -36,6 +36,7 @@ extern "C" {
 #include "coap3/coap_mem.h"
 #include "coap3/coap_net.h"
 #include "coap3/coap_option.h"
+#include "coap3/coap_petrel.h"
 #include "coap3/coap_oscore.h"
 #include "coap3/coap_pdu.h"
 #include "coap3/coap_prng.h"

@@ -1,0 +1,170 @@
+/*
+ * coap_petrel.h -- Petrel's own extensions to the libcoap API: resource
+ * limits, the amplification policy and state counters.
+ *
+ * libcoap 4.3.4 has no setters for these; every name here starts with
+ * coap_petrel_ so that an application can tell them from libcoap's API.
+ * An application that uses them builds only against Petrel; test for the
+ * macro COAP_PETREL_API to keep code portable to libcoap.
+ *
+ * Every limit has a default that suits a server on the open internet (see
+ * README.md, "Limits"), can be changed at any time from the thread that
+ * runs the context's event loop, and applies to what happens from then on:
+ * nothing already held is dropped when a limit is lowered. A value of 0
+ * means "no limit" unless the function says otherwise.
+ *
+ * When a limit is reached the stack refuses only the one new thing that
+ * would pass it (a new peer, a new async, a queued CON, a remembered
+ * message ID), never anything of another peer: no limit can stall a peer
+ * that stays within it.
+ */
+#ifndef COAP_PETREL_H_
+#define COAP_PETREL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coap3/coap_forward_decls.h"
+#include "coap3/libcoap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Defined when this header is available (Petrel, not libcoap). */
+#define COAP_PETREL_API 1
+
+/* ---- sessions --------------------------------------------------------- */
+
+/*
+ * Sets the largest number of server sessions (peers) each endpoint of @ctx
+ * keeps at once (default 10000; 0 = no limit). When an endpoint is full, a
+ * datagram from a new peer first evicts the least recently active session
+ * that holds nothing in flight (no exchange, async or reference held by the
+ * application); if every candidate is busy, the datagram is dropped
+ * without any answer. Peers that already have a session are not affected.
+ */
+COAP_API void
+coap_petrel_context_set_max_sessions_per_endpoint(coap_context_t *ctx,
+                                                  size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_sessions_per_endpoint(const coap_context_t *ctx);
+
+/* ---- separate responses ------------------------------------------------ */
+
+/*
+ * Largest number of pending asyncs (coap_register_async()) per session
+ * (default 1024) and in the whole context (default 32768). Past either,
+ * coap_register_async() returns NULL; the seed example's handler then
+ * answers 5.03 Service Unavailable.
+ */
+COAP_API void coap_petrel_context_set_max_async_per_session(coap_context_t *ctx,
+                                                            size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_async_per_session(const coap_context_t *ctx);
+COAP_API void coap_petrel_context_set_max_async_total(coap_context_t *ctx,
+                                                      size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_async_total(const coap_context_t *ctx);
+
+/* ---- block-wise reassembly (RFC 7959) ----------------------------------- */
+
+/*
+ * Largest body one block-wise transfer may reassemble (Block1 on a server,
+ * Block2 on a client; default 8 MiB; 0 restores the default), and the
+ * bytes all Block1 reassemblies of the context may hold together (default
+ * 64 MiB; 0 = none may be held). A Block1 request past either is answered
+ * 4.13 Request Entity Too Large with Size1 set to the per-body limit, and
+ * its partial body is dropped; other transfers go on.
+ */
+COAP_API void coap_petrel_context_set_max_body_size(coap_context_t *ctx,
+                                                    size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_body_size(const coap_context_t *ctx);
+COAP_API void coap_petrel_context_set_block_bytes_total(coap_context_t *ctx,
+                                                        size_t max);
+COAP_API size_t
+coap_petrel_context_get_block_bytes_total(const coap_context_t *ctx);
+
+/* ---- outgoing Confirmable messages ------------------------------------ */
+
+/*
+ * Largest number of Confirmable messages queued per session behind its
+ * NSTART limit (default 1024). Past it, coap_send() frees the PDU and
+ * returns COAP_INVALID_MID (and a separate response is not sent). The CONs
+ * already in flight are not counted. 0 is taken as 1.
+ */
+COAP_API void coap_petrel_context_set_max_queued_cons(coap_context_t *ctx,
+                                                      size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_queued_cons(const coap_context_t *ctx);
+
+/* ---- deduplication (RFC 7252 4.5) -------------------------------------- */
+
+/*
+ * Message IDs remembered per session (default 256) and in the whole
+ * context (default 32768), each for EXCHANGE_LIFETIME. A session past its
+ * own cap forgets its oldest entry; when the context is at its cap, new
+ * messages are still served, but without duplicate detection. A per-session
+ * value of 0 turns deduplication off.
+ */
+COAP_API void coap_petrel_context_set_dedup_per_session(coap_context_t *ctx,
+                                                        size_t max);
+COAP_API size_t
+coap_petrel_context_get_dedup_per_session(const coap_context_t *ctx);
+COAP_API void coap_petrel_context_set_dedup_total(coap_context_t *ctx,
+                                                  size_t max);
+COAP_API size_t coap_petrel_context_get_dedup_total(const coap_context_t *ctx);
+
+/* ---- amplification (RFC 7252 section 11.3) ------------------------------ */
+
+/*
+ * Until a peer has shown that it receives what Petrel sends it (it
+ * acknowledged or reset one of our Confirmable messages), Petrel sends that
+ * peer at most @factor times the bytes it has received from it. Datagrams
+ * beyond that are paid from one context-wide allowance of @burst bytes
+ * that refills at @rate bytes per second (so that a legitimate first
+ * request for a large resource is answered); when the allowance is empty
+ * they are not sent (a CON is retransmitted later as usual; the peer's own
+ * retransmissions raise its credit). Defaults: factor 3, burst 1 MiB,
+ * rate 1 MiB/s: however many spoofed sources a flood uses, Petrel reflects
+ * at most 1 MiB a second more than 3 times what it receives, while the
+ * block-wise downloads of ordinary clients (which acknowledge nothing: their
+ * answers are piggybacked) are served at full speed in normal times. Peers
+ * that do acknowledge a CON (separate responses, notifications) are never
+ * limited. @factor 0 turns the policy off.
+ */
+COAP_API void coap_petrel_context_set_amplification(coap_context_t *ctx,
+                                                    unsigned factor,
+                                                    size_t burst, size_t rate);
+COAP_API unsigned
+coap_petrel_context_get_amplification_factor(const coap_context_t *ctx);
+
+/* ---- counters ------------------------------------------------------------ */
+
+typedef struct coap_petrel_stats_t {
+  size_t sessions;                /* server sessions, all endpoints */
+  size_t client_sessions;         /* client sessions not yet freed */
+  size_t exchanges;               /* messages kept: CONs in flight or queued,
+                                     requests awaiting a response */
+  size_t dedup_entries;           /* remembered message IDs */
+  size_t asyncs;                  /* pending separate responses */
+  size_t block_bytes;             /* held by Block1 reassemblies */
+  uint64_t sessions_refused;      /* datagrams dropped: endpoint full */
+  uint64_t sessions_evicted;      /* idle sessions evicted for a new peer */
+  uint64_t amplification_dropped; /* datagrams not sent (11.3 policy) */
+} coap_petrel_stats_t;
+
+/*
+ * Fills *@stats (borrowed, written) with the current counts of @ctx.
+ * Cheap (no scan): tests and monitoring may call it often. Returns 1, or
+ * 0 when an argument is NULL.
+ */
+COAP_API int coap_petrel_context_get_stats(const coap_context_t *ctx,
+                                           coap_petrel_stats_t *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COAP_PETREL_H_ */

@@ -1,0 +1,143 @@
+/*
+ * limits.c -- Petrel's limit setters (coap3/coap_petrel.h), the
+ * RFC 7252 section 11.3 amplification policy and the state counters.
+ */
+#include "plimits.h"
+
+#include "coap3/coap_petrel.h"
+
+#include "block.h"
+#include "context.h"
+#include "session.h"
+
+void pt_limits_init(coap_context_t *ctx) {
+  ctx->amp_factor = PT_DEFAULT_AMP_FACTOR;
+  ctx->amp_burst = PT_DEFAULT_AMP_BURST;
+  ctx->amp_rate = PT_DEFAULT_AMP_RATE;
+  ctx->amp_bucket = PT_DEFAULT_AMP_BURST;
+  ctx->amp_refilled = 0;
+  ctx->blk_rx_total_max = PT_BLOCK_RX_TOTAL_MAX;
+}
+
+/* ---- amplification ------------------------------------------------------ */
+
+void pt_amp_received(coap_session_t *s, size_t len) {
+  s->amp_in += len;
+}
+
+void pt_amp_verified(coap_session_t *s) {
+  s->verified = 1;
+}
+
+/* Tops the allowance up for the time since the last refill. */
+static void refill(coap_context_t *ctx, coap_tick_t now) {
+  if (now <= ctx->amp_refilled)
+    return;
+  uint64_t add =
+      (now - ctx->amp_refilled) * ctx->amp_rate / COAP_TICKS_PER_SECOND;
+  if (!add)
+    return; /* keep the remainder for the next call */
+  ctx->amp_refilled = now;
+  ctx->amp_bucket += add;
+  if (ctx->amp_bucket > ctx->amp_burst)
+    ctx->amp_bucket = ctx->amp_burst;
+}
+
+/* 1 if @len more bytes may go to @s's peer now. */
+static int amp_allows(coap_session_t *s, size_t len) {
+  coap_context_t *ctx = s->context;
+  if (!ctx->amp_factor || s->verified || s->type != COAP_SESSION_TYPE_SERVER)
+    return 1;
+  if (s->amp_out + len <= s->amp_in * ctx->amp_factor)
+    return 1;
+  refill(ctx, pt_now());
+  if (ctx->amp_bucket < len)
+    return 0;
+  ctx->amp_bucket -= len;
+  return 1;
+}
+
+ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
+  if (!amp_allows(s, len)) {
+    s->context->stat_amp_dropped++;
+    coap_log_debug("* %s: %zu bytes held back (unverified peer)\n",
+                   coap_session_str(s), len);
+    return -1;
+  }
+  s->amp_out += len;
+  return s->context->send(s, data, len);
+}
+
+void coap_petrel_context_set_amplification(coap_context_t *ctx, unsigned factor,
+                                           size_t burst, size_t rate) {
+  if (!ctx)
+    return;
+  ctx->amp_factor = factor;
+  ctx->amp_burst = burst;
+  ctx->amp_rate = rate;
+  if (ctx->amp_bucket > burst)
+    ctx->amp_bucket = burst;
+}
+
+unsigned
+coap_petrel_context_get_amplification_factor(const coap_context_t *ctx) {
+  return ctx ? ctx->amp_factor : 0;
+}
+
+/* ---- setters and getters ------------------------------------------------ */
+
+#define SIZE_LIMIT(api, field)                                                 \
+  void coap_petrel_context_set_##api(coap_context_t *ctx, size_t max) {        \
+    if (ctx)                                                                   \
+      ctx->field = max;                                                        \
+  }                                                                            \
+  size_t coap_petrel_context_get_##api(const coap_context_t *ctx) {            \
+    return ctx ? ctx->field : 0;                                               \
+  }
+
+SIZE_LIMIT(max_sessions_per_endpoint, max_sessions_per_endpoint)
+SIZE_LIMIT(max_async_per_session, max_async_per_session)
+SIZE_LIMIT(max_async_total, max_async_total)
+SIZE_LIMIT(dedup_per_session, dedup_per_session)
+SIZE_LIMIT(dedup_total, dedup_max_total)
+
+SIZE_LIMIT(block_bytes_total, blk_rx_total_max)
+
+void coap_petrel_context_set_max_body_size(coap_context_t *ctx, size_t max) {
+  if (ctx)
+    pt_context_set_max_body_size(ctx, max);
+}
+
+size_t coap_petrel_context_get_max_body_size(const coap_context_t *ctx) {
+  return ctx ? ctx->max_body_size : 0;
+}
+
+void coap_petrel_context_set_max_queued_cons(coap_context_t *ctx, size_t max) {
+  if (ctx)
+    ctx->max_wait_per_session = max ? max : 1;
+}
+
+size_t coap_petrel_context_get_max_queued_cons(const coap_context_t *ctx) {
+  return ctx ? ctx->max_wait_per_session : 0;
+}
+
+/* ---- counters ------------------------------------------------------------ */
+
+int coap_petrel_context_get_stats(const coap_context_t *ctx,
+                                  coap_petrel_stats_t *st) {
+  if (!ctx || !st)
+    return 0;
+  st->sessions = pt_hashmap_size(&ctx->sessions);
+  st->client_sessions = 0;
+  /* Client sessions are few (one per server the application talks to). */
+  for (const coap_session_t *s = ctx->clients; s; s = s->next)
+    st->client_sessions++;
+  st->exchanges = ctx->exchange_count;
+  st->dedup_entries = ctx->dedup_total;
+  st->asyncs = ctx->async_count;
+  st->block_bytes = ctx->blk_rx_total;
+  st->sessions_refused = ctx->stat_sessions_refused;
+  st->sessions_evicted = ctx->stat_sessions_evicted;
+  st->amplification_dropped = ctx->stat_amp_dropped;
+  return 1;
+}
