@@ -16,8 +16,11 @@ IDLE=${BENCH_IDLE:-10000}
 OUT=${BENCH_OUT:-$B/bench-results.md}
 LOAD=$B/bench/coap-bench
 declare -A SERVER=([petrel]=$B/bench/petrel_bench_server
+                   [petrel_defaults]=$B/bench/petrel_bench_server
                    [libcoap]=$B/ref_server_libcoap
                    [echo]=$B/bench/udp_echo)
+# petrel_defaults: the same server keeping Petrel's default limits.
+declare -A SERVER_ARGS=([petrel_defaults]=defaults)
 HOST=127.0.0.1
 SCPU=${BENCH_SERVER_CPU:-0}
 LCPU=${BENCH_LOAD_CPU:-1}
@@ -38,7 +41,7 @@ next_port() { port_base=$((port_base + 1)); PORT=$port_base; }
 start() {
   next_port
   SPORT=$PORT
-  taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" >/dev/null 2>&1 &
+  taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" ${SERVER_ARGS[$1]:-} >/dev/null 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
   sleep 0.3
@@ -72,7 +75,7 @@ measure() {
   c1=$(cpu_ns "$pid")
   RATES[$name,$s]+=" $(field rate "$line")"
   CPUS[$name,$s]+=" $(per_req "$c0" "$c1" "$line")"
-  [ "$s" = petrel ] && LAT[$name]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
+  [[ $s == petrel* ]] && LAT[$name]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
   echo "  $name $s: $line" >&2
 }
 settle() { # NAME S: medians into RES and CPU
@@ -115,6 +118,9 @@ throughput "petrel libcoap echo" "$FIRST" "$MANY"
 throughput "petrel libcoap echo" "$NON"
 throughput "petrel libcoap" "$SEP"
 throughput "petrel libcoap" "$BLK"
+BLKD="1 MiB Block2 GET, 16 x 1, Petrel's default limits (bodies/s)"
+SARGS[$BLKD]="${SARGS[$BLK]}"
+throughput "petrel_defaults" "$BLKD"
 
 # ---- pending asyncs: memory, then GET throughput with them parked -------
 # Each round also loads a second server of the same kind with nothing
@@ -190,8 +196,10 @@ done
   echo "| scenario | Petrel | libcoap 4.3.1 | UDP echo ceiling | Petrel / libcoap | Petrel / ceiling | server CPU us/req: Petrel, libcoap, echo | CPU libcoap / Petrel | CPU echo / Petrel | Petrel p50 / p99 / p99.9 (us, last run) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
-    p=${RES[$row,petrel]:-}; l=${RES[$row,libcoap]:-}; e=${RES[$row,echo]:-}
-    cp=${CPU[$row,petrel]:-}; cl=${CPU[$row,libcoap]:-}; ce=${CPU[$row,echo]:-}
+    p=${RES[$row,petrel]:-${RES[$row,petrel_defaults]:-}}
+    cp=${CPU[$row,petrel]:-${CPU[$row,petrel_defaults]:-}}
+    l=${RES[$row,libcoap]:-}; e=${RES[$row,echo]:-}
+    cl=${CPU[$row,libcoap]:-}; ce=${CPU[$row,echo]:-}
     ceil=$e
     if [ "$row" = "$pend" ] || [ "$row" = "$none" ]; then
       ceil=${RES[$FIRST,echo]}; ce=${CPU[$FIRST,echo]}
