@@ -750,7 +750,7 @@ int main(int argc, char **argv) {
     run_load(&b, &rx);
   }
   double secs = b.cfg.duration;
-  printf("rate=%.0f completed=%llu p50_us=%.1f p99_us=%.1f p999_us=%.1f "
+  printf("rate=%.1f completed=%llu p50_us=%.1f p99_us=%.1f p999_us=%.1f "
          "non2xx=%llu retrans=%llu rst=%llu timeouts=%llu parked=%llu "
          "idle=%llu park_s=%.2f warm=%llu\n",
          secs > 0 ? (double)b.st.completed / secs : 0,

@@ -50,7 +50,7 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 load() { taskset -c "$LCPU" "$LOAD" "$@" | tail -n 1; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
 
 declare -A RES LAT CPU SCALE
@@ -118,8 +118,8 @@ throughput "petrel libcoap echo" "$FIRST" "$MANY"
 throughput "petrel libcoap echo" "$NON"
 throughput "petrel libcoap" "$SEP"
 throughput "petrel libcoap" "$BLK"
-BLKD="1 MiB Block2 GET, 16 x 1, Petrel's default limits (bodies/s)"
-SARGS[$BLKD]="${SARGS[$BLK]}"
+BLKD="1 MiB Block2 GET, 1 session, Petrel's default limits (bodies/s)"
+SARGS[$BLKD]="-b -p large -c 1 -w 1 -W 0"
 throughput "petrel_defaults" "$BLKD"
 
 # ---- pending asyncs: memory, then GET throughput with them parked -------
