@@ -171,8 +171,7 @@ static void async_destroy(coap_async_t *a) {
     a->freed = 1;
     return;
   }
-  coap_delete_pdu(a->request);
-  free(a);
+  free(a); /* the request copy lives in the same block */
 }
 
 void coap_free_async(coap_session_t *session, coap_async_t *async) {
@@ -196,7 +195,6 @@ static void async_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
   pt_request_dispatch(s, a->request, NULL, 1, now);
   a->firing = 0;
   if (a->freed) { /* the handler freed it: already unlinked */
-    coap_delete_pdu(a->request);
     free(a);
   } else {
     async_destroy(a); /* removed when the delayed handler returns */
@@ -225,21 +223,18 @@ coap_async_t *coap_register_async(coap_session_t *session,
     coap_log_debug("coap_register_async: limit reached\n");
     return NULL;
   }
-  coap_async_t *a = calloc(1, sizeof(*a));
+  /* One allocation: the async, then its copy of the request (token,
+   * options and payload). */
+  coap_async_t *a = calloc(1, sizeof(*a) + pt_pdu_clone_size(request));
   if (!a)
     return NULL;
-  a->request = pt_pdu_clone(request); /* token, options and payload */
-  if (!a->request) {
-    free(a);
-    return NULL;
-  }
+  a->request = pt_pdu_clone_into(request, a + 1);
   a->request->session = session;
   pt_hash_node_init(&a->by_token);
   pt_timer_init(&a->timer, async_fire);
   a->session = session;
   if (pt_hashmap_insert(&ctx->asyncs, &a->by_token,
                         async_hash(session, token)) < 0) {
-    coap_delete_pdu(a->request);
     free(a);
     return NULL;
   }

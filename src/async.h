@@ -24,7 +24,7 @@ struct coap_async_t {
   pt_timer timer;              /* when the delayed handler runs */
   coap_session_t *session;     /* borrowed: the session frees its asyncs */
   coap_async_t *prev, *next;   /* the session's asyncs */
-  coap_pdu_t *request;         /* owned copy of the request */
+  coap_pdu_t *request;         /* copy of the request, in this allocation */
   void *app_data;              /* the application's; accessed atomically */
   /* Cross-thread queue (guarded by the context's async lock). */
   coap_async_t *q_prev, *q_next;

@@ -84,6 +84,31 @@ coap_pdu_t *pt_pdu_clone(const coap_pdu_t *src) {
   return pdu;
 }
 
+size_t pt_pdu_clone_size(const coap_pdu_t *src) {
+  return sizeof(coap_pdu_t) + PT_PDU_HDR_ROOM + src->used_size;
+}
+
+coap_pdu_t *pt_pdu_clone_into(const coap_pdu_t *src, void *mem) {
+  coap_pdu_t *pdu = mem;
+  memset(pdu, 0, sizeof(*pdu));
+  pdu->buf = (uint8_t *)mem + sizeof(*pdu);
+  pdu->type = src->type;
+  pdu->code = src->code;
+  pdu->mid = src->mid;
+  pdu->max_opt = src->max_opt;
+  pdu->embedded = 1;
+  pdu->token_length = src->token_length;
+  pdu->used_size = src->used_size;
+  pdu->alloc_size = src->used_size;
+  pdu->max_size = src->used_size ? src->used_size : 1;
+  pdu->session = src->session;
+  pdu->token = pdu->buf + PT_PDU_HDR_ROOM;
+  if (src->used_size)
+    memcpy(pdu->token, src->token, src->used_size);
+  pdu->data = src->data ? pdu->token + (src->data - src->token) : NULL;
+  return pdu;
+}
+
 void coap_delete_pdu(coap_pdu_t *pdu) {
   if (!pdu)
     return;
@@ -91,6 +116,8 @@ void coap_delete_pdu(coap_pdu_t *pdu) {
     pdu->ref--;
     return;
   }
+  if (pdu->embedded)
+    return; /* freed with its owner */
   free(pdu->buf);
   free(pdu);
 }
@@ -110,6 +137,8 @@ void pt_pdu_clear(coap_pdu_t *pdu, coap_pdu_type_t type, coap_pdu_code_t code,
 int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
   if (new_size <= pdu->alloc_size)
     return 1;
+  if (pdu->embedded)
+    return 0;
   size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
   if (new_size > limit)
     return 0;

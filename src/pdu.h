@@ -38,6 +38,8 @@ struct coap_pdu_t {
   coap_mid_t mid;
   uint16_t max_opt;     /* number of the last option (0 if none) */
   uint8_t hdr_size;     /* header bytes last written by pt_pdu_wire() */
+  uint8_t embedded;     /* lives inside its owner's allocation (see
+                           pt_pdu_clone_into): never freed or grown */
   unsigned ref;         /* extra references: coap_delete_pdu() drops one */
   size_t token_length;  /* 0..COAP_TOKEN_DEFAULT_MAX */
   size_t used_size;     /* bytes from token to end of payload */
@@ -117,6 +119,15 @@ int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data);
  * options, payload) in a buffer of just that size. NULL when out of
  * memory. The caller owns the result. */
 coap_pdu_t *pt_pdu_clone(const coap_pdu_t *src);
+
+/* Bytes pt_pdu_clone_into() needs for a copy of @p src. */
+size_t pt_pdu_clone_size(const coap_pdu_t *src);
+
+/* Builds an exact, read-only copy of @p src in @p mem (at least
+ * pt_pdu_clone_size(src) bytes, aligned for coap_pdu_t), so that an owner
+ * can keep a PDU in its own allocation. The copy cannot grow, and
+ * coap_delete_pdu() leaves it alone: it goes when @p mem is freed. */
+coap_pdu_t *pt_pdu_clone_into(const coap_pdu_t *src, void *mem);
 
 /* Empties @p pdu (token, options, payload) and sets its header fields,
  * keeping the buffer and max_size. */

@@ -106,24 +106,6 @@ static int is_idle(const coap_session_t *s) {
   return s->ref == 1 && !s->exchanges && !s->asyncs;
 }
 
-/* Closes the least recently active idle server session when the context
- * holds max_idle_sessions of them. Looks at a few of the oldest only: a
- * busy session near the head is skipped rather than searched past. */
-static void make_room(coap_context_t *ctx) {
-  if (!ctx->max_idle_sessions ||
-      pt_hashmap_size(&ctx->sessions) < ctx->max_idle_sessions)
-    return;
-  coap_session_t *s = ctx->lru_head;
-  for (int looked = 0; s && looked < 8; looked++, s = s->next) {
-    if (is_idle(s)) {
-      coap_log_debug("* %s: closed to make room (max_idle_sessions)\n",
-                     coap_session_str(s));
-      pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
-      return;
-    }
-  }
-}
-
 static coap_tick_t idle_ticks(const coap_context_t *ctx) {
   return (coap_tick_t)ctx->session_timeout * COAP_TICKS_PER_SECOND;
 }
@@ -133,12 +115,13 @@ static coap_tick_t idle_ticks(const coap_context_t *ctx) {
  * even when its oldest sessions are all busy. */
 #define EVICT_CANDIDATES 16
 
-/* Frees the least recently active session of @ep that holds nothing in
- * flight. Returns 1 if one was evicted. */
-static int evict_idle(coap_context_t *ctx, coap_endpoint_t *ep) {
+/* Frees the least recently active session that holds nothing in flight,
+ * among those of @ep (or of any endpoint when @ep is NULL). Returns 1 if one
+ * was evicted. */
+static int evict_idle(coap_context_t *ctx, const coap_endpoint_t *ep) {
   coap_session_t *s = ctx->lru_head;
   for (int i = 0; s && i < EVICT_CANDIDATES; s = s->next, i++) {
-    if (s->endpoint != ep || !is_idle(s))
+    if ((ep && s->endpoint != ep) || !is_idle(s))
       continue;
     coap_log_debug("* %s: evicted for a new peer\n", coap_session_str(s));
     ctx->stat_sessions_evicted++;
@@ -162,7 +145,9 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
     ctx->stat_sessions_refused++;
     return NULL;
   }
-  make_room(ctx);
+  if (ctx->max_idle_sessions && /* libcoap's context-wide setting */
+      pt_hashmap_size(&ctx->sessions) >= ctx->max_idle_sessions)
+    evict_idle(ctx, NULL);
   s = session_new(ctx, COAP_SESSION_TYPE_SERVER, ep->proto);
   if (!s)
     return NULL;
