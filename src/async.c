@@ -21,6 +21,9 @@
 #include "recv.h"
 #include "session.h"
 
+/* The request copy that follows the async in its allocation. */
+#define ASYNC_REQUEST(a) ((coap_pdu_t *)((a) + 1))
+
 /* ---- lookup --------------------------------------------------------------- */
 
 typedef struct async_key {
@@ -37,7 +40,7 @@ static int async_eq(const pt_hash_node *n, const void *key) {
   const async_key *k = key;
   if (a->session != k->session)
     return 0;
-  coap_bin_const_t t = coap_pdu_get_token(a->request);
+  coap_bin_const_t t = coap_pdu_get_token(ASYNC_REQUEST(a));
   return coap_binary_equal(&t, &k->token);
 }
 
@@ -61,20 +64,6 @@ static int on_loop_thread(coap_context_t *ctx) {
   return pthread_equal(loop, pthread_self());
 }
 
-/* Caller holds async_lock. */
-static void queue_unlink(coap_context_t *ctx, coap_async_t *a) {
-  if (!a->queued)
-    return;
-  if (a->q_prev)
-    a->q_prev->q_next = a->q_next;
-  else
-    ctx->async_q_head = a->q_next;
-  if (a->q_next)
-    a->q_next->q_prev = a->q_prev;
-  a->q_prev = a->q_next = NULL;
-  a->queued = 0;
-}
-
 /* ---- scheduling ------------------------------------------------------------- */
 
 /* Delay 0 means "wait until told": the timer is disarmed. */
@@ -88,33 +77,46 @@ static void apply_delay(coap_async_t *a, coap_tick_t delay, coap_tick_t now) {
     pt_timer_arm(ctx, &a->timer, now + delay);
 }
 
-/* A change asked for by another thread: queued, and the loop woken. */
+/* A change asked for by another thread: posted, and the loop woken. A
+ * second change before the loop has seen the first replaces it. */
 static void post_delay(coap_async_t *a, coap_tick_t delay) {
   coap_context_t *ctx = a->session->context;
   pthread_mutex_lock(&ctx->async_lock);
-  a->q_delay = delay;
-  if (!a->queued) {
-    a->queued = 1;
-    a->q_prev = NULL;
-    a->q_next = ctx->async_q_head;
-    if (ctx->async_q_head)
-      ctx->async_q_head->q_prev = a;
-    ctx->async_q_head = a;
+  pt_async_post *p = a->post;
+  if (!p && (p = malloc(sizeof(*p))) != NULL) {
+    p->async = a;
+    p->next = ctx->async_posts;
+    ctx->async_posts = p;
+    a->post = p;
   }
+  if (p)
+    p->delay = delay;
   pthread_mutex_unlock(&ctx->async_lock);
+  if (!p) {
+    coap_log_err("coap_async: out of memory: a trigger is lost\n");
+    return;
+  }
   pt_io_wake(ctx);
 }
 
+/* Takes the posted changes under the lock, then applies them: only this
+ * (the loop) thread frees asyncs, so each one posted is still alive. */
 void pt_async_drain(coap_context_t *ctx) {
   coap_tick_t now = pt_now();
   pthread_mutex_lock(&ctx->async_lock);
-  while (ctx->async_q_head) {
-    coap_async_t *a = ctx->async_q_head;
-    coap_tick_t delay = a->q_delay;
-    queue_unlink(ctx, a);
-    apply_delay(a, delay, now);
-  }
+  pt_async_post *list = ctx->async_posts;
+  ctx->async_posts = NULL;
+  for (pt_async_post *p = list; p; p = p->next)
+    if (p->async)
+      p->async->post = NULL;
   pthread_mutex_unlock(&ctx->async_lock);
+  while (list) {
+    pt_async_post *p = list;
+    list = p->next;
+    if (p->async)
+      apply_delay(p->async, p->delay, now);
+    free(p);
+  }
 }
 
 static void set_delay(coap_async_t *a, coap_tick_t delay) {
@@ -151,11 +153,11 @@ static void async_destroy(coap_async_t *a) {
   coap_session_t *s = a->session;
   coap_context_t *ctx = s->context;
   pt_timer_cancel(ctx, &a->timer);
-  if (a->queued) {
-    pthread_mutex_lock(&ctx->async_lock);
-    queue_unlink(ctx, a);
-    pthread_mutex_unlock(&ctx->async_lock);
-  }
+  pthread_mutex_lock(&ctx->async_lock); /* a worker may be posting */
+  if (a->post)
+    a->post->async = NULL; /* the drain will skip it */
+  a->post = NULL;
+  pthread_mutex_unlock(&ctx->async_lock);
   if (pt_hashmap_contains(&a->by_token)) {
     pt_hashmap_remove(&ctx->asyncs, &a->by_token);
     ctx->async_count--;
@@ -192,7 +194,7 @@ static void async_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
   coap_session_t *s = coap_session_reference(a->session);
   (void)ctx;
   a->firing = 1;
-  pt_request_dispatch(s, a->request, NULL, 1, now);
+  pt_request_dispatch(s, ASYNC_REQUEST(a), NULL, 1, now);
   a->firing = 0;
   if (a->freed) { /* the handler freed it: already unlinked */
     free(a);
@@ -228,8 +230,7 @@ coap_async_t *coap_register_async(coap_session_t *session,
   coap_async_t *a = calloc(1, sizeof(*a) + pt_pdu_clone_size(request));
   if (!a)
     return NULL;
-  a->request = pt_pdu_clone_into(request, a + 1);
-  a->request->session = session;
+  pt_pdu_clone_into(request, ASYNC_REQUEST(a))->session = session;
   pt_hash_node_init(&a->by_token);
   pt_timer_init(&a->timer, async_fire);
   a->session = session;

@@ -19,17 +19,24 @@
 #include "hashmap.h"
 #include "timer.h"
 
+/* A trigger or delay change made by another thread, waiting for the loop
+ * (in the context's list, guarded by its async lock). */
+typedef struct pt_async_post {
+  struct pt_async_post *next;
+  coap_async_t *async;         /* NULL once the async is gone */
+  coap_tick_t delay;
+} pt_async_post;
+
+/* An async is one allocation: this header, then its copy of the request
+ * (see ASYNC_REQUEST in async.c). */
 struct coap_async_t {
   pt_hash_node by_token;       /* context asyncs by (session, token) */
   pt_timer timer;              /* when the delayed handler runs */
   coap_session_t *session;     /* borrowed: the session frees its asyncs */
   coap_async_t *prev, *next;   /* the session's asyncs */
-  coap_pdu_t *request;         /* copy of the request, in this allocation */
   void *app_data;              /* the application's; accessed atomically */
-  /* Cross-thread queue (guarded by the context's async lock). */
-  coap_async_t *q_prev, *q_next;
-  coap_tick_t q_delay;         /* delay requested by another thread */
-  uint8_t queued;
+  pt_async_post *post;         /* pending change from another thread, or
+                                  NULL (guarded by the async lock) */
   uint8_t firing;              /* its handler is running */
   uint8_t freed;               /* coap_free_async() called while firing */
 };

@@ -104,6 +104,7 @@ void coap_free_context(coap_context_t *ctx) {
   pt_hashmap_free(&ctx->blk_srv);
   pt_hashmap_free(&ctx->blk_rx);
   pt_hashmap_free(&ctx->blk_cli);
+  pt_async_drain(ctx); /* frees posts that outlived their asyncs */
   pthread_mutex_destroy(&ctx->async_lock);
   pt_heap_free(&ctx->timers);
   coap_delete_pdu(ctx->rx_pdu);

@@ -108,7 +108,7 @@ struct coap_context_t {
   size_t max_async_total;      /* 0 = no limit */
   size_t max_async_per_session;
   pthread_mutex_t async_lock;  /* guards the cross-thread queue */
-  coap_async_t *async_q_head;
+  struct pt_async_post *async_posts; /* changes from other threads */
   pthread_t loop_thread;       /* accessed atomically */
   int epfd;                    /* epoll set: coap_context_get_coap_fd() */
   int wake_fd;                 /* eventfd: other threads wake the loop */

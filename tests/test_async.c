@@ -395,6 +395,32 @@ TEST(many_pending_asyncs_fire_in_deadline_order) {
   h_free(ctx);
 }
 
+static void *trigger_from_thread(void *arg) {
+  coap_async_trigger(arg);
+  return NULL;
+}
+
+/* A trigger posted by another thread is applied by the loop thread; one
+ * still posted when the context goes is freed with it. */
+TEST(trigger_from_another_thread_is_applied_by_the_loop) {
+  coap_context_t *ctx = server();
+  coap_session_t *s = h_server_session(40000);
+  h_feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 5, 3, "later"));
+  pthread_t t;
+  pthread_create(&t, NULL, trigger_from_thread, last_async);
+  pthread_join(t, NULL);
+  h_advance(ctx, 10);
+  CHECK_INT_EQ(later_calls, 1); /* posted, not applied yet */
+  pt_async_drain(ctx);          /* what the loop does when woken */
+  h_advance(ctx, 1);
+  CHECK_INT_EQ(later_calls, 2);
+  CHECK_INT_EQ(h_nsent, 1);
+  h_feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 6, 4, "later"));
+  pthread_create(&t, NULL, trigger_from_thread, last_async);
+  pthread_join(t, NULL);
+  h_free(ctx); /* the pending post is freed: ASan reports any leak */
+}
+
 int main(void) {
   RUN(seed_con_empty_ack_then_separate_con);
   RUN(seed_separate_con_is_retransmitted_until_acked);
@@ -415,5 +441,6 @@ int main(void) {
   RUN(context_free_with_pending_asyncs_is_clean);
   RUN(async_of_timed_out_session_is_dropped);
   RUN(many_pending_asyncs_fire_in_deadline_order);
+  RUN(trigger_from_another_thread_is_applied_by_the_loop);
   return TEST_SUMMARY();
 }
