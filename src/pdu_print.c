@@ -115,9 +115,8 @@ static const char *type_name(coap_pdu_type_t type) {
 }
 
 static void put_code(line_t *l, coap_pdu_code_t code) {
-  static const char *const methods[] = {"0.00",   "GET",   "POST",
-                                        "PUT",    "DELETE", "FETCH",
-                                        "PATCH",  "iPATCH"};
+  static const char *const methods[] = {"0.00",   "GET",   "POST",  "PUT",
+                                        "DELETE", "FETCH", "PATCH", "iPATCH"};
   static const char *const signals[] = {"7.00", "CSM",     "Ping",
                                         "Pong", "Release", "Abort"};
   unsigned c = (unsigned)code & 0xff;
@@ -132,7 +131,7 @@ static void put_code(line_t *l, coap_pdu_code_t code) {
 typedef enum {
   KIND_UNKNOWN, /* every byte escaped */
   KIND_UINT,
-  KIND_FORMAT,  /* uint naming a media type */
+  KIND_FORMAT, /* uint naming a media type */
   KIND_BLOCK,
   KIND_STRING,
   KIND_OPAQUE,
@@ -176,8 +175,7 @@ static const opt_desc known_options[] = {
 };
 
 static const opt_desc *find_option(coap_option_num_t number) {
-  for (size_t i = 0; i < sizeof(known_options) / sizeof(known_options[0]);
-       i++)
+  for (size_t i = 0; i < sizeof(known_options) / sizeof(known_options[0]); i++)
     if (known_options[i].number == number)
       return &known_options[i];
   return NULL;
@@ -317,8 +315,7 @@ static int textual_format(long format) {
          format == COAP_MEDIATYPE_APPLICATION_JSON;
 }
 
-static void put_payload(line_t *l, const coap_pdu_t *pdu,
-                        long content_format) {
+static void put_payload(line_t *l, const coap_pdu_t *pdu, long content_format) {
   size_t len;
   const uint8_t *data;
   if (!coap_get_data(pdu, &len, &data) || len == 0)
