@@ -8,6 +8,7 @@
 
 #include "block.h"
 #include "context.h"
+#include "exchange.h"
 #include "session.h"
 
 void pt_limits_init(coap_context_t *ctx) {
@@ -57,11 +58,29 @@ static int amp_allows(coap_session_t *s, size_t len) {
   return 1;
 }
 
+/* Asks an unverified peer to show that it receives what we send: one
+ * Empty CON (a ping, 4 bytes), at most once per session. Its ACK or RST
+ * verifies the peer (recv.c), so a client that never ACKs a CON of ours --
+ * a plain block-wise GET client -- is held back once, not for every
+ * body. */
+static void probe(coap_session_t *s) {
+  if (s->probing || s->type != COAP_SESSION_TYPE_SERVER)
+    return;
+  s->probing = 1;
+  coap_mid_t mid = coap_session_send_ping(s);
+  pt_exchange *ex = mid == COAP_INVALID_MID ? NULL : pt_exchange_by_mid(s, mid);
+  if (ex)
+    ex->internal = 1;
+}
+
 ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
-  if (!amp_allows(s, len)) {
+  /* An Empty message (4 bytes) answers at least 4 bytes received: it
+   * never amplifies, so it always goes. */
+  if (len > 4 && !amp_allows(s, len)) {
     s->context->stat_amp_dropped++;
     coap_log_debug("* %s: %zu bytes held back (unverified peer)\n",
                    coap_session_str(s), len);
+    probe(s);
     return -1;
   }
   s->amp_out += len;

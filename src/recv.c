@@ -63,7 +63,8 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
   pt_amp_verified(s); /* it received our CON */
   coap_pdu_code_t code = coap_pdu_get_code(pdu);
   if (coap_pdu_get_code(ex->pdu) == 0) {
-    on_pong(s, pdu);
+    if (!ex->internal)
+      on_pong(s, pdu);
     pt_exchange_acked(ex, now);
     return;
   }
@@ -85,7 +86,8 @@ static void on_rst(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
     return;
   pt_amp_verified(s); /* it received our CON */
   if (coap_pdu_get_code(ex->pdu) == 0) {
-    on_pong(s, pdu);
+    if (!ex->internal)
+      on_pong(s, pdu);
     pt_exchange_acked(ex, now);
     return;
   }

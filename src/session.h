@@ -61,6 +61,7 @@ struct coap_session_t {
    * until it proved it receives our datagrams. */
   uint64_t amp_in, amp_out;
   uint8_t verified;
+  uint8_t probing;              /* a reachability ping is in flight or done */
 
   /* RFC 7252 section 4.8 transmission parameters. */
   coap_fixed_point_t ack_timeout;

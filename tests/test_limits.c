@@ -382,11 +382,16 @@ TEST(unverified_peer_gets_at_most_factor_times_what_it_sent) {
   h_nsent = 0;
   h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
   CHECK_INT_EQ(big_calls, 1);
-  CHECK_INT_EQ(h_nsent, 0); /* 600 bytes for a 9-byte request: held back */
+  /* 600 bytes for a 9-byte request: held back; only a 4-byte probe (an
+   * Empty CON) goes, asking the peer to show it receives. */
+  CHECK_INT_EQ(h_nsent, 1);
+  CHECK_UINT_EQ(h_sent_log[0].len, 4);
+  CHECK_UINT_EQ(h_sent_log[0].data[0], 0x40);
+  CHECK_UINT_EQ(h_sent_log[0].data[1], 0);
   CHECK_UINT_EQ(stats(ctx).amplification_dropped, 1);
   /* Small answers within 3x still go. */
   h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 1, "hello"));
-  CHECK_INT_EQ(h_nsent, 1);
+  CHECK_INT_EQ(h_nsent, 2);
   h_free(ctx);
 }
 
@@ -418,13 +423,68 @@ TEST(allowance_answers_a_first_large_request_then_runs_dry) {
   CHECK_INT_EQ(h_nsent, 1);
   coap_session_t *b = h_server_session(40002);
   h_feed(b, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
-  CHECK_INT_EQ(h_nsent, 1); /* 400 bytes left: not enough */
+  CHECK_INT_EQ(h_nsent, 2); /* 400 bytes left: not enough; b is probed */
+  CHECK_UINT_EQ(h_sent_log[1].len, 4);
   /* The allowance refills at 100 bytes/s: b's retransmission after 3 s is
-   * answered from the cache. */
+   * answered from the cache (b never answered the probe). */
   h_now += 3 * COAP_TICKS_PER_SECOND;
   h_feed(b, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
-  CHECK_INT_EQ(h_nsent, 2);
+  CHECK_INT_EQ(h_nsent, 3);
+  CHECK(h_sent_log[2].len > 600);
   CHECK_INT_EQ(big_calls, 2);
+  h_free(ctx);
+}
+
+static int app_nacks, app_pongs;
+
+static void count_nack(coap_session_t *s, const coap_pdu_t *sent,
+                       coap_nack_reason_t reason, coap_mid_t mid) {
+  (void)s, (void)sent, (void)reason, (void)mid;
+  app_nacks++;
+}
+
+static void count_pong(coap_session_t *s, const coap_pdu_t *rcvd,
+                       coap_mid_t mid) {
+  (void)s, (void)rcvd, (void)mid;
+  app_pongs++;
+}
+
+/* A client that never ACKs a CON of ours (a plain GET client) answers the
+ * probe: its RST verifies it, and from then on it gets everything. */
+TEST(probe_answered_with_rst_verifies_the_peer) {
+  coap_context_t *ctx = server();
+  coap_petrel_context_set_amplification(ctx, 3, 0, 0); /* no allowance */
+  app_nacks = app_pongs = 0;
+  coap_register_nack_handler(ctx, count_nack);
+  coap_register_pong_handler(ctx, count_pong);
+  coap_session_t *a = h_server_session(40001);
+  h_nsent = 0;
+  h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
+  CHECK_INT_EQ(h_nsent, 1); /* the probe */
+  coap_pdu_t *probe = h_parse(0);
+  CHECK_NOT_NULL(probe);
+  coap_mid_t mid = coap_pdu_get_mid(probe);
+  coap_delete_pdu(probe);
+  h_feed(a, coap_pdu_init(COAP_MESSAGE_RST, 0, mid, 0));
+  /* The client retransmits its request: the stored answer now goes. */
+  h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
+  CHECK_INT_EQ(h_nsent, 2);
+  CHECK(h_sent_log[1].len > 600);
+  h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 2, "big"));
+  CHECK_INT_EQ(h_nsent, 3);
+  CHECK_INT_EQ(big_calls, 2);
+  CHECK_INT_EQ(app_pongs, 0); /* the probe is the library's own */
+  /* A peer that never answers its probe is probed once (the CON's
+   * retransmissions), and its NACK does not reach the application. */
+  coap_session_t *b = h_server_session(40002);
+  h_feed(b, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
+  h_feed(b, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 2, "big"));
+  int sent = h_nsent;
+  CHECK_INT_EQ(sent, 4); /* one probe for two held-back answers */
+  for (int i = 0; i < 100; i++)
+    h_advance(ctx, COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(h_nsent, sent + COAP_DEFAULT_MAX_RETRANSMIT);
+  CHECK_INT_EQ(app_nacks, 0);
   h_free(ctx);
 }
 
@@ -512,6 +572,7 @@ int main(void) {
   RUN(spoofed_flood_of_small_requests_is_not_amplified);
   RUN(allowance_answers_a_first_large_request_then_runs_dry);
   RUN(peer_that_acks_our_con_is_verified);
+  RUN(probe_answered_with_rst_verifies_the_peer);
   RUN(amplification_policy_off_with_factor_zero);
   RUN(all_state_gone_after_exchange_lifetime_and_session_timeout);
   return TEST_SUMMARY();
