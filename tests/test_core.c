@@ -179,6 +179,54 @@ TEST(unknown_critical_option_is_4_02_elective_is_ignored) {
   h_free(ctx);
 }
 
+/* RFC 7252 5.4.3 and 5.4.5: a known option with a value outside its length
+ * range, or a non-repeatable one repeated, is treated as unrecognized:
+ * 4.02 when critical, ignored when elective. */
+static int code_for_request_with(coap_context_t *ctx, coap_mid_t mid,
+                                 uint16_t num, size_t len, int twice) {
+  coap_session_t *s = h_server_session(40000);
+  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid, 1,
+                            "hello");
+  static const uint8_t v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  coap_add_option(p, num, len, v);
+  if (twice)
+    coap_add_option(p, num, len, v);
+  int before = h_nsent;
+  h_feed(s, p);
+  (void)ctx;
+  return h_nsent == before + 1 ? reply_code(before) : -1;
+}
+
+TEST(critical_option_with_bad_length_or_repeat_is_4_02) {
+  coap_context_t *ctx = server();
+  CHECK_INT_EQ(code_for_request_with(ctx, 1, COAP_OPTION_URI_HOST, 0, 0),
+               COAP_RESPONSE_CODE_BAD_OPTION); /* Uri-Host: 1-255 */
+  CHECK_INT_EQ(code_for_request_with(ctx, 2, COAP_OPTION_URI_PORT, 3, 0),
+               COAP_RESPONSE_CODE_BAD_OPTION); /* Uri-Port: 0-2 */
+  CHECK_INT_EQ(code_for_request_with(ctx, 3, COAP_OPTION_IF_NONE_MATCH, 1, 0),
+               COAP_RESPONSE_CODE_BAD_OPTION); /* If-None-Match: empty */
+  CHECK_INT_EQ(code_for_request_with(ctx, 4, COAP_OPTION_URI_HOST, 4, 1),
+               COAP_RESPONSE_CODE_BAD_OPTION); /* Uri-Host twice */
+  CHECK_INT_EQ(code_for_request_with(ctx, 5, COAP_OPTION_BLOCK2, 4, 0),
+               COAP_RESPONSE_CODE_BAD_OPTION); /* Block2: 0-3 */
+  CHECK_INT_EQ(code_for_request_with(ctx, 6, COAP_OPTION_IF_MATCH, 8, 1),
+               COAP_RESPONSE_CODE_CONTENT); /* If-Match may repeat */
+  CHECK_INT_EQ(code_for_request_with(ctx, 7, COAP_OPTION_URI_HOST, 4, 0),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(hello_calls, 2);
+  h_free(ctx);
+}
+
+TEST(elective_option_with_bad_length_or_repeat_is_ignored) {
+  coap_context_t *ctx = server();
+  CHECK_INT_EQ(code_for_request_with(ctx, 1, COAP_OPTION_MAXAGE, 5, 0),
+               COAP_RESPONSE_CODE_CONTENT); /* Max-Age: 0-4 */
+  CHECK_INT_EQ(code_for_request_with(ctx, 2, COAP_OPTION_CONTENT_FORMAT, 2, 1),
+               COAP_RESPONSE_CODE_CONTENT); /* Content-Format twice */
+  CHECK_INT_EQ(hello_calls, 2);
+  h_free(ctx);
+}
+
 TEST(registered_option_is_accepted) {
   coap_context_t *ctx = server();
   coap_register_option(ctx, 65001);
@@ -497,6 +545,8 @@ int main(void) {
   RUN(unknown_path_is_4_04);
   RUN(method_without_handler_is_4_05);
   RUN(unknown_critical_option_is_4_02_elective_is_ignored);
+  RUN(critical_option_with_bad_length_or_repeat_is_4_02);
+  RUN(elective_option_with_bad_length_or_repeat_is_ignored);
   RUN(registered_option_is_accepted);
   RUN(proxy_uri_without_proxy_is_5_05);
   RUN(handler_without_code_sends_empty_ack_for_con_nothing_for_non);
