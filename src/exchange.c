@@ -290,7 +290,7 @@ void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
   coap_context_t *ctx = s->context;
   coap_session_reference(s); /* the handler may release the session */
   pt_timer_cancel(ctx, &ex->timer);
-  if (ctx->nack_handler && !ex->internal)
+  if (ctx->nack_handler)
     ctx->nack_handler(s, ex->pdu, reason, ex->mid);
   pt_block_client_failed(s, ex->pdu); /* ends its block transfer, if any */
   exchange_free(ex, now);

@@ -37,8 +37,6 @@ struct pt_exchange {
   uint8_t waiting : 1;         /* queued behind NSTART */
   uint8_t awaiting_response : 1; /* in exchanges_token */
   uint8_t observe : 1;         /* a registration: keep for notifications */
-  uint8_t internal : 1;        /* the library's own (a reachability ping):
-                                  no NACK or pong reaches the application */
 };
 
 /*

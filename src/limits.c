@@ -58,19 +58,33 @@ static int amp_allows(coap_session_t *s, size_t len) {
   return 1;
 }
 
-/* Asks an unverified peer to show that it receives what we send: one
- * Empty CON (a ping, 4 bytes), at most once per session. Its ACK or RST
- * verifies the peer (recv.c), so a client that never ACKs a CON of ours --
- * a plain block-wise GET client -- is held back once, not for every
- * body. */
+/* Asks an unverified peer to show that it receives what we send: an Empty
+ * CON (a ping, 4 bytes) of our own, sent once and not retransmitted (no
+ * exchange keeps it, so it holds nothing alive), again at most every two
+ * ACK_TIMEOUTs while answers are still held back. Its ACK or RST verifies
+ * the peer, so a client that never ACKs a CON of ours -- a plain
+ * block-wise GET client -- is held back once, not for every body. */
 static void probe(coap_session_t *s) {
-  if (s->probing || s->type != COAP_SESSION_TYPE_SERVER)
+  if (s->type != COAP_SESSION_TYPE_SERVER)
+    return;
+  coap_tick_t now = pt_now();
+  coap_tick_t gap = 2 * (coap_tick_t)(s->ack_timeout.integer_part * 1000u +
+                                      s->ack_timeout.fractional_part) *
+                    COAP_TICKS_PER_SECOND / 1000u;
+  if (s->probing && now < s->probe_at + gap)
     return;
   s->probing = 1;
-  coap_mid_t mid = coap_session_send_ping(s);
-  pt_exchange *ex = mid == COAP_INVALID_MID ? NULL : pt_exchange_by_mid(s, mid);
-  if (ex)
-    ex->internal = 1;
+  s->probe_at = now;
+  s->probe_mid = pt_session_next_mid(s);
+  pt_send_empty(s, COAP_MESSAGE_CON, s->probe_mid);
+}
+
+int pt_amp_probe_answered(coap_session_t *s, coap_mid_t mid) {
+  if (!s->probing || mid != s->probe_mid)
+    return 0;
+  s->probing = 0;
+  pt_amp_verified(s);
+  return 1;
 }
 
 ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {

@@ -31,4 +31,8 @@ void pt_amp_received(coap_session_t *session, size_t len);
 /* The peer answered one of our CONs: it is no longer limited. */
 void pt_amp_verified(coap_session_t *session);
 
+/* 1 if @mid answers the reachability probe sent to @session (which is then
+ * verified); 0 if it is some other message ID. */
+int pt_amp_probe_answered(coap_session_t *session, coap_mid_t mid);
+
 #endif /* PT_PLIMITS_H */

@@ -57,14 +57,15 @@ static void on_pong(coap_session_t *s, const coap_pdu_t *pdu) {
 }
 
 static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
+  if (pt_amp_probe_answered(s, coap_pdu_get_mid(pdu)))
+    return;
   pt_exchange *ex = pt_exchange_by_mid(s, coap_pdu_get_mid(pdu));
   if (!ex)
     return; /* RFC 7252 4.2: an unexpected ACK is silently ignored */
   pt_amp_verified(s); /* it received our CON */
   coap_pdu_code_t code = coap_pdu_get_code(pdu);
   if (coap_pdu_get_code(ex->pdu) == 0) {
-    if (!ex->internal)
-      on_pong(s, pdu);
+    on_pong(s, pdu);
     pt_exchange_acked(ex, now);
     return;
   }
@@ -81,13 +82,14 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
 }
 
 static void on_rst(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
+  if (pt_amp_probe_answered(s, coap_pdu_get_mid(pdu)))
+    return;
   pt_exchange *ex = pt_exchange_by_mid(s, coap_pdu_get_mid(pdu));
   if (!ex)
     return;
   pt_amp_verified(s); /* it received our CON */
   if (coap_pdu_get_code(ex->pdu) == 0) {
-    if (!ex->internal)
-      on_pong(s, pdu);
+    on_pong(s, pdu);
     pt_exchange_acked(ex, now);
     return;
   }

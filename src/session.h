@@ -61,7 +61,9 @@ struct coap_session_t {
    * until it proved it receives our datagrams. */
   uint64_t amp_in, amp_out;
   uint8_t verified;
-  uint8_t probing;              /* a reachability ping is in flight or done */
+  uint8_t probing;             /* a reachability probe is outstanding */
+  coap_mid_t probe_mid;        /* its message ID */
+  coap_tick_t probe_at;        /* when it was sent */
 
   /* RFC 7252 section 4.8 transmission parameters. */
   coap_fixed_point_t ack_timeout;
