@@ -56,18 +56,11 @@ coap_pdu_t *coap_new_pdu(coap_pdu_type_t type, coap_pdu_code_t code,
   return pdu;
 }
 
-coap_pdu_t *pt_pdu_clone(const coap_pdu_t *src) {
-  if (!src)
-    return NULL;
-  coap_pdu_t *pdu = calloc(1, sizeof(*pdu));
-  if (!pdu)
-    return NULL;
-  size_t alloc = src->used_size ? src->used_size : 1;
-  pdu->buf = malloc(PT_PDU_HDR_ROOM + alloc);
-  if (!pdu->buf) {
-    free(pdu);
-    return NULL;
-  }
+/* Makes @pdu (zeroed) an exact copy of @src in the buffer @buf, which has
+ * PT_PDU_HDR_ROOM + @alloc bytes (@alloc >= src->used_size). */
+static void copy_into(coap_pdu_t *pdu, const coap_pdu_t *src, uint8_t *buf,
+                      size_t alloc) {
+  pdu->buf = buf;
   pdu->type = src->type;
   pdu->code = src->code;
   pdu->mid = src->mid;
@@ -75,12 +68,25 @@ coap_pdu_t *pt_pdu_clone(const coap_pdu_t *src) {
   pdu->token_length = src->token_length;
   pdu->used_size = src->used_size;
   pdu->alloc_size = alloc;
-  pdu->max_size = src->max_size;
   pdu->session = src->session;
-  pdu->token = pdu->buf + PT_PDU_HDR_ROOM;
+  pdu->token = buf + PT_PDU_HDR_ROOM;
   if (src->used_size)
     memcpy(pdu->token, src->token, src->used_size);
   pdu->data = src->data ? pdu->token + (src->data - src->token) : NULL;
+}
+
+coap_pdu_t *pt_pdu_clone(const coap_pdu_t *src) {
+  if (!src)
+    return NULL;
+  coap_pdu_t *pdu = calloc(1, sizeof(*pdu));
+  size_t alloc = src->used_size ? src->used_size : 1;
+  uint8_t *buf = pdu ? malloc(PT_PDU_HDR_ROOM + alloc) : NULL;
+  if (!buf) {
+    free(pdu);
+    return NULL;
+  }
+  copy_into(pdu, src, buf, alloc);
+  pdu->max_size = src->max_size;
   return pdu;
 }
 
@@ -91,21 +97,9 @@ size_t pt_pdu_clone_size(const coap_pdu_t *src) {
 coap_pdu_t *pt_pdu_clone_into(const coap_pdu_t *src, void *mem) {
   coap_pdu_t *pdu = mem;
   memset(pdu, 0, sizeof(*pdu));
-  pdu->buf = (uint8_t *)mem + sizeof(*pdu);
-  pdu->type = src->type;
-  pdu->code = src->code;
-  pdu->mid = src->mid;
-  pdu->max_opt = src->max_opt;
+  copy_into(pdu, src, (uint8_t *)mem + sizeof(*pdu), src->used_size);
   pdu->embedded = 1;
-  pdu->token_length = src->token_length;
-  pdu->used_size = src->used_size;
-  pdu->alloc_size = src->used_size;
   pdu->max_size = src->used_size ? src->used_size : 1;
-  pdu->session = src->session;
-  pdu->token = pdu->buf + PT_PDU_HDR_ROOM;
-  if (src->used_size)
-    memcpy(pdu->token, src->token, src->used_size);
-  pdu->data = src->data ? pdu->token + (src->data - src->token) : NULL;
   return pdu;
 }
 

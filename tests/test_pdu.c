@@ -558,6 +558,29 @@ TEST(delete_honours_references) {
   coap_delete_pdu(p);
 }
 
+/* A copy kept inside its owner's allocation (pt_pdu_clone_into): exact,
+ * never grown, and left alone by coap_delete_pdu(). */
+TEST(clone_into_is_exact_fixed_and_not_freed) {
+  coap_pdu_t *src = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
+                                  0x1234, 256);
+  coap_add_token(src, 2, (const uint8_t *)"ab");
+  coap_add_option(src, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"async");
+  coap_add_data(src, 3, (const uint8_t *)"xyz");
+  uint8_t *mem = malloc(pt_pdu_clone_size(src));
+  coap_pdu_t *c = pt_pdu_clone_into(src, mem);
+  const uint8_t *w1, *w2;
+  size_t l1, l2;
+  int ok = pt_pdu_wire(src, &w1, &l1) && pt_pdu_wire(c, &w2, &l2);
+  int grew = pt_pdu_insert_option(c, COAP_OPTION_URI_QUERY, 1,
+                                  (const uint8_t *)"q") != 0;
+  coap_delete_pdu(c); /* must not free: ASan would report it */
+  CHECK(ok);
+  CHECK_MEM_EQ(w2, l2, w1, l1);
+  CHECK(!grew);
+  free(mem);
+  coap_delete_pdu(src);
+}
+
 int main(void) {
   RUN(rfc7252_a1_build_and_parse);
   RUN(rfc7252_a2_token_and_empty);
@@ -596,5 +619,6 @@ int main(void) {
   RUN(new_pdu_mids_advance_per_session);
   RUN(response_codes_and_phrases);
   RUN(delete_honours_references);
+  RUN(clone_into_is_exact_fixed_and_not_freed);
   return TEST_SUMMARY();
 }
