@@ -12,9 +12,10 @@
  *    that name the target (Uri-Host, Uri-Port, Uri-Path, Uri-Query,
  *    Accept, Proxy-Uri, Proxy-Scheme, Request-Tag): two clients, or two
  *    resources, queries or Request-Tags on one session, never share one.
- *  - pt_blk_rx: a server's Block1 reassembly (COAP_BLOCK_SINGLE_BODY),
- *    same key. Bounded by the context's max body size, and the bytes of
- *    all reassemblies together by PT_BLOCK_RX_TOTAL_MAX.
+ *  - pt_blk_rx: a server's Block1 transfer, same key: the reassembly of a
+ *    single body (COAP_BLOCK_SINGLE_BODY), bounded by the context's max
+ *    body size, and the bytes of all reassemblies together by
+ *    PT_BLOCK_RX_TOTAL_MAX; or, per block, where the next block starts.
  *  - pt_blk_cli: a client transfer (Block1 upload and/or Block2 fetch),
  *    keyed by (session, token of the request currently in flight). Each
  *    follow-up request gets a fresh token; what the application sees
@@ -82,30 +83,55 @@ int pt_block_add_uint(coap_pdu_t *pdu, coap_option_num_t number,
 int pt_block_copy_options(coap_pdu_t *dst, const coap_pdu_t *src,
                           const coap_option_num_t *skip, size_t nskip);
 
+/* Sets @resp (borrowed) to the bare error @code, with @req's token. */
+void pt_block_reset_to_error(coap_pdu_t *resp, const coap_pdu_t *req,
+                             coap_pdu_code_t code);
+
 /* ---- server (block_server.c) --------------------------------------------- */
 
 /*
- * Request dispatch hook, before the handler of resource found for @req.
- * Answers in @resp what the block layer answers alone: a Block2 request
- * served from a held body, 2.31 for an intermediate Block1 block,
- * 4.00 / 4.08 / 4.13 for bad Block options. Returns 1 if @resp is complete
- * (the handler must not run). Otherwise returns 0 and may set *@whole to a
- * reassembled request (owned by the caller: coap_delete_pdu() it after
+ * Request dispatch hook, before the handler of @resource (found for @req)
+ * runs. Answers in @resp what the block layer answers alone: a Block2
+ * request served from a held body, 2.31 for an intermediate Block1 block
+ * of a single-body transfer, 4.00 / 4.08 / 4.13 for bad Block options or
+ * blocks out of sequence. Returns 1 if @resp is complete (the handler must
+ * not run). Otherwise returns 0 and may set *@whole to a reassembled
+ * request (owned by the caller: coap_delete_pdu() it after
  * pt_block_server_after()) the handler should see instead of @req.
  * All pointers borrowed.
  */
 int pt_block_server_before(coap_session_t *session, const coap_pdu_t *req,
-                           coap_pdu_t *resp, coap_pdu_t **whole, int separate,
+                           coap_pdu_t *resp, coap_pdu_t **whole,
+                           const coap_resource_t *resource, int separate,
                            coap_tick_t now);
 
 /*
  * Request dispatch hook, after the handler returned: finishes what
  * coap_add_data_large_response() started on @resp (keeps the body for
- * later blocks, or releases it) and acknowledges a reassembled Block1
- * body with a Block1 option. All pointers borrowed.
+ * later blocks, or releases it) and acknowledges the Block1 block the
+ * handler answered with a Block1 option. All pointers borrowed.
  */
 void pt_block_server_after(coap_session_t *session, const coap_pdu_t *req,
                            coap_pdu_t *resp, coap_tick_t now);
+
+/* ---- server, Block1 (block_rx.c) ------------------------------------------
+ */
+
+/*
+ * The Block1 part of pt_block_server_before() for a request carrying
+ * Block1 (@num, @m, @szx; SZX 7 already refused) when the context has
+ * COAP_BLOCK_USE_LIBCOAP. Same return values. All pointers borrowed.
+ */
+int pt_block_rx_before(coap_session_t *session, const coap_pdu_t *req,
+                       coap_pdu_t *resp, coap_pdu_t **whole,
+                       const coap_resource_t *resource, unsigned num, int m,
+                       unsigned szx, coap_tick_t now);
+
+/* The Block1 part of pt_block_server_after(): puts the Block1 option
+ * acknowledging the block into @resp (borrowed) and moves the transfer on,
+ * or ends it. */
+void pt_block_rx_after(coap_session_t *session, coap_pdu_t *resp,
+                       coap_tick_t now);
 
 /* ---- client (block_client.c) ------------------------------------------- */
 

@@ -34,14 +34,17 @@ struct pt_blk_cli {
   size_t tx_len;
   coap_release_large_data_t release;
   void *app_ptr;
-  unsigned tx_szx;
+  unsigned tx_szx; /* block size of the block in flight */
+  size_t tx_start; /* its offset */
   int tx_on;
   /* download (Block2) */
   coap_binary_t *body; /* owned, SINGLE_BODY only */
-  size_t body_len;
+  size_t body_len;     /* where the next block must start */
+  unsigned rx_szx;     /* the block size asked for: no block may be larger */
   uint8_t etag[8];
   size_t etag_len;
-  int rx_on;
+  uint64_t fmt; /* Content-Format of the first block (absent: 0) */
+  int rx_on;    /* a Block2 body is under way */
   int restarts;
 };
 
@@ -140,11 +143,27 @@ static pt_blk_cli *cli_new(coap_session_t *s, coap_pdu_t *orig,
   return c;
 }
 
+/* Ends @c because its body cannot be completed, telling the application
+ * with COAP_EVENT_XMIT_BLOCK_FAIL (not all of a request body was sent) or
+ * COAP_EVENT_PARTIAL_BLOCK (not all of a response body was received). */
+static void cli_fail(pt_blk_cli *c) {
+  coap_session_t *s = coap_session_reference(c->session);
+  coap_event_t ev =
+      c->tx_on ? COAP_EVENT_XMIT_BLOCK_FAIL : COAP_EVENT_PARTIAL_BLOCK;
+  cli_free(c);
+  pt_event(s, ev);
+  coap_session_release(s);
+}
+
 void pt_block_client_failed(coap_session_t *s, const coap_pdu_t *pdu) {
   if (!pt_hashmap_size(&s->context->blk_cli))
     return;
   pt_blk_cli *c = cli_find(s, coap_pdu_get_token(pdu));
-  if (c)
+  if (!c)
+    return;
+  if (c->tx_on || c->rx_on)
+    cli_fail(c); /* the body was under way */
+  else
     cli_free(c);
 }
 
@@ -186,6 +205,7 @@ static int send_next(pt_blk_cli *c, coap_option_num_t which, unsigned num,
 
 static int send_tx_block(pt_blk_cli *c, size_t start, coap_tick_t now) {
   size_t size = SZX_SIZE(c->tx_szx);
+  c->tx_start = start;
   size_t n = c->tx_len - start < size ? c->tx_len - start : size;
   return send_next(c, COAP_OPTION_BLOCK1, (unsigned)(start / size),
                    start + n < c->tx_len, c->tx_szx, c->tx + start, n, now);
@@ -328,65 +348,140 @@ static void etag_of(const coap_pdu_t *pdu, uint8_t *out, size_t *len) {
   }
 }
 
-/* The Block2 part: takes the block, asks for the next or delivers. */
-static coap_response_t take_block2(pt_blk_cli *c, const coap_pdu_t *pdu,
-                                   unsigned num, int m, unsigned szx,
-                                   coap_tick_t now) {
-  coap_context_t *ctx = c->session->context;
-  int single = (ctx->block_mode & COAP_BLOCK_SINGLE_BODY) != 0;
+/* One Block2 block of a response, as received. */
+typedef struct blk2 {
+  unsigned num, szx;
+  int m;
+  size_t start, plen;
+  const uint8_t *pdata;
+} blk2;
+
+enum { RX_TAKE, RX_RESTART, RX_FAIL };
+
+/*
+ * Checks block @b of @pdu against the body so far (RFC 7959 2.4): it must
+ * start where the body so far ends, be no larger than the size asked for,
+ * be whole unless it is the last, and keep the Content-Format. A change of
+ * ETag means the body changed: RX_RESTART while restarts remain. The first
+ * block of a body (or of a restart) sets what the others must match.
+ */
+static int check_block2(pt_blk_cli *c, const coap_pdu_t *pdu, const blk2 *b) {
   uint8_t etag[8];
-  size_t elen, plen = 0;
-  const uint8_t *pdata = NULL;
+  size_t elen;
+  uint64_t fmt = pt_block_uint_opt(pdu, COAP_OPTION_CONTENT_FORMAT, 0);
   etag_of(pdu, etag, &elen);
-  coap_get_data(pdu, &plen, &pdata);
-  size_t start = (size_t)num << (szx + 4);
+  if (b->start != (c->rx_on ? c->body_len : 0) || b->szx > c->rx_szx ||
+      b->plen > SZX_SIZE(b->szx) || (b->m && b->plen != SZX_SIZE(b->szx)))
+    return RX_FAIL;
   if (!c->rx_on) {
     c->rx_on = 1;
     memcpy(c->etag, etag, elen);
     c->etag_len = elen;
-  } else if (elen != c->etag_len || memcmp(etag, c->etag, elen) != 0) {
-    /* The body changed under us: start over (a bounded number of times). */
-    if (c->restarts++ >= PT_BLOCK_MAX_RESTARTS)
-      goto give_up;
-    c->rx_on = 0;
-    c->body_len = 0;
-    return send_rx_request(c, 0, szx, now) < 0 ? deliver(c, pdu)
-                                               : COAP_RESPONSE_OK;
+    c->fmt = fmt;
+    return RX_TAKE;
   }
-  if (single) {
-    if (start != c->body_len || start + plen > ctx->max_body_size)
-      goto give_up;
-    c->body = coap_block_build_body(c->body, plen, pdata, start, start + plen);
-    if (!c->body)
-      goto give_up;
-    c->body_len = start + plen;
-  }
-  coap_response_t r = COAP_RESPONSE_OK;
-  if (!single || !m)
-    r = single ? deliver_body(c, pdu) : deliver(c, pdu);
-  if (m && r == COAP_RESPONSE_OK && send_rx_request(c, num + 1, szx, now) == 0)
-    return r;
-  cli_free(c);
-  return r;
-give_up : {
-  coap_response_t r2 = deliver(c, pdu);
-  cli_free(c);
-  return r2;
-}
+  if (elen != c->etag_len || memcmp(etag, c->etag, elen) != 0)
+    return c->restarts++ < PT_BLOCK_MAX_RESTARTS ? RX_RESTART : RX_FAIL;
+  return fmt == c->fmt ? RX_TAKE : RX_FAIL;
 }
 
-/* A response to a Block1 request. Returns 1 when the next block went. */
+/* The body changed under us: ask for it again from block 0. */
+static coap_response_t restart_block2(pt_blk_cli *c, unsigned szx,
+                                      coap_tick_t now) {
+  coap_session_t *s = c->session;
+  int single = (s->context->block_mode & COAP_BLOCK_SINGLE_BODY) != 0;
+  c->rx_on = 0;
+  c->body_len = 0;
+  c->rx_szx = szx;
+  if (send_rx_request(c, 0, szx, now) < 0) {
+    cli_fail(c);
+    return COAP_RESPONSE_OK;
+  }
+  if (!single) /* the blocks it has seen belong to a body that is gone */
+    pt_event(s, COAP_EVENT_PARTIAL_BLOCK);
+  return COAP_RESPONSE_OK;
+}
+
+/* The Block2 part: takes the block, asks for the next or delivers. A
+ * block that cannot be part of the body ends the transfer with
+ * COAP_EVENT_PARTIAL_BLOCK: the application never gets a fragment as the
+ * body. */
+static coap_response_t take_block2(pt_blk_cli *c, const coap_pdu_t *pdu,
+                                   const blk2 *b, coap_tick_t now) {
+  coap_context_t *ctx = c->session->context;
+  int single = (ctx->block_mode & COAP_BLOCK_SINGLE_BODY) != 0;
+  int verdict = check_block2(c, pdu, b);
+  if (verdict == RX_RESTART)
+    return restart_block2(c, b->szx, now);
+  if (verdict == RX_FAIL ||
+      (single && b->start + b->plen > ctx->max_body_size)) {
+    cli_fail(c);
+    return COAP_RESPONSE_OK;
+  }
+  if (single) {
+    c->body = coap_block_build_body(c->body, b->plen, b->pdata, b->start,
+                                    b->start + b->plen);
+    if (!c->body) {
+      cli_fail(c);
+      return COAP_RESPONSE_OK;
+    }
+  }
+  c->body_len = b->start + b->plen;
+  c->rx_szx = b->szx;
+  coap_response_t r = COAP_RESPONSE_OK;
+  if (!single || !b->m)
+    r = single ? deliver_body(c, pdu) : deliver(c, pdu);
+  if (b->m && r == COAP_RESPONSE_OK &&
+      send_rx_request(c, b->num + 1, b->szx, now) < 0) {
+    cli_fail(c);
+    return r;
+  }
+  if (!b->m || r != COAP_RESPONSE_OK)
+    cli_free(c); /* done, or the application said stop */
+  return r;
+}
+
+enum { TX_NEXT, TX_DONE, TX_FAIL };
+
+/*
+ * A response to a Block1 request. While blocks remain, a 2.xx carrying the
+ * Block1 option of the block in flight acknowledges it (2.31 Continue, or
+ * another 2.xx for a block the server acted on by itself, RFC 7959 2.3):
+ * the next block goes, at the server's smaller block size if it asked for
+ * one. Anything else mid-way fails the upload. The answer to the last
+ * block is the final response (TX_DONE).
+ */
 static int take_block1(pt_blk_cli *c, const coap_pdu_t *pdu, coap_tick_t now) {
   unsigned num, szx;
   int m;
-  if (coap_pdu_get_code(pdu) != COAP_RESPONSE_CODE_CONTINUE ||
-      !pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) || szx > 6)
-    return 0;
+  size_t sent = SZX_SIZE(c->tx_szx);
+  size_t next = c->tx_start + sent;
+  if (next >= c->tx_len)
+    return TX_DONE;
+  if (COAP_RESPONSE_CLASS(coap_pdu_get_code(pdu)) != 2 ||
+      !pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) || szx > 6 ||
+      num != c->tx_start / sent)
+    return TX_FAIL;
   if (szx < c->tx_szx) /* the server asked for smaller blocks */
     c->tx_szx = szx;
-  size_t next = ((size_t)num + 1) << (szx + 4);
-  if (next >= c->tx_len || send_tx_block(c, next, now) < 0)
+  return send_tx_block(c, next, now) < 0 ? TX_FAIL : TX_NEXT;
+}
+
+/* A response to a request whose body went out in blocks. Returns 1 when
+ * the block layer took it (*@r set), 0 when Block2 handling goes on. */
+static int upload_answered(pt_blk_cli *c, const coap_pdu_t *pdu,
+                           coap_tick_t now, coap_response_t *r) {
+  int t = take_block1(c, pdu, now);
+  if (t == TX_NEXT)
+    return 1;
+  if (t == TX_DONE) {
+    tx_release(c); /* the upload is over */
     return 0;
+  }
+  int refused = COAP_RESPONSE_CLASS(coap_pdu_get_code(pdu)) > 2;
+  if (refused) /* the server's answer is the application's to see */
+    *r = deliver(c, pdu);
+  cli_fail(c);
   return 1;
 }
 
@@ -394,20 +489,26 @@ int pt_block_client_response(coap_session_t *s, struct pt_exchange *ex,
                              const coap_pdu_t *pdu, coap_tick_t now,
                              coap_response_t *r) {
   coap_context_t *ctx = s->context;
-  unsigned num, szx;
-  int m;
-  int b2 = pt_block_peek(pdu, COAP_OPTION_BLOCK2, &num, &m, &szx) && szx < 7;
+  blk2 b = {0, 0, 0, 0, 0, NULL};
+  int b2 =
+      pt_block_peek(pdu, COAP_OPTION_BLOCK2, &b.num, &b.m, &b.szx) && b.szx < 7;
   pt_blk_cli *c = pt_hashmap_size(&ctx->blk_cli)
                       ? cli_find(s, coap_pdu_get_token(pdu))
                       : NULL;
   *r = COAP_RESPONSE_OK;
-  if (c && c->tx_on) {
-    if (take_block1(c, pdu, now))
-      return 1;
-    tx_release(c); /* the upload is over, whatever the answer */
+  if (c && c->tx_on && upload_answered(c, pdu, now, r))
+    return 1;
+  if (c && c->rx_on &&
+      (!b2 || COAP_RESPONSE_CLASS(coap_pdu_get_code(pdu)) != 2)) {
+    /* Mid-body: an error ends it (the application sees the error), and a
+     * 2.xx without Block2 is no part of it. */
+    if (COAP_RESPONSE_CLASS(coap_pdu_get_code(pdu)) > 2)
+      *r = deliver(c, pdu);
+    cli_fail(c);
+    return 1;
   }
   if (!(ctx->block_mode & COAP_BLOCK_USE_LIBCOAP) || !b2 ||
-      (!c && (!m || num != 0))) {
+      (!c && (!b.m || b.num != 0))) {
     if (!c)
       return 0;
     *r = deliver(c, pdu);
@@ -424,6 +525,17 @@ int pt_block_client_response(coap_session_t *s, struct pt_exchange *ex,
     if (!orig || !(c = cli_new(s, orig, now)))
       return 0;
   }
-  *r = take_block2(c, pdu, num, m, szx, now);
+  if (!c->rx_on && !c->restarts) {
+    /* The first block: no larger than the application asked for. */
+    unsigned an, as = 6;
+    int am;
+    if (pt_block_peek(c->orig, COAP_OPTION_BLOCK2, &an, &am, &as) && as > 6)
+      as = 6;
+    c->rx_szx = as;
+  }
+  b.start = (size_t)b.num << (b.szx + 4);
+  if (!coap_get_data(pdu, &b.plen, &b.pdata))
+    b.plen = 0;
+  *r = take_block2(c, pdu, &b, now);
   return 1;
 }

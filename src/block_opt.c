@@ -62,6 +62,13 @@ int pt_block_add_uint(coap_pdu_t *pdu, coap_option_num_t number,
   return pt_pdu_insert_option(pdu, number, len, buf) != 0;
 }
 
+void pt_block_reset_to_error(coap_pdu_t *resp, const coap_pdu_t *req,
+                             coap_pdu_code_t code) {
+  coap_bin_const_t tok = coap_pdu_get_token(req);
+  pt_pdu_clear(resp, coap_pdu_get_type(resp), code, coap_pdu_get_mid(resp));
+  coap_add_token(resp, tok.length, tok.s);
+}
+
 int pt_block_copy_options(coap_pdu_t *dst, const coap_pdu_t *src,
                           const coap_option_num_t *skip, size_t nskip) {
   coap_opt_iterator_t it;

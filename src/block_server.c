@@ -1,7 +1,7 @@
 /*
  * block_server.c -- the server side of block-wise transfers (RFC 7959):
- * large responses served as Block2 from a held body, Block1 request
- * bodies reassembled for the handler.
+ * large responses served as Block2 from a held body, and the dispatch
+ * hooks (Block1 request bodies are in block_rx.c).
  *
  * Flow of a large response: the handler calls
  * coap_add_data_large_response(), which puts the first (or the asked-for)
@@ -41,18 +41,6 @@ struct pt_blk_srv {
   int bad_block; /* the asked-for block lies past the body */
 };
 
-struct pt_blk_rx {
-  pt_hash_node node;       /* ctx->blk_rx */
-  pt_timer timer;          /* expiry */
-  coap_session_t *session; /* holds a reference */
-  uint8_t *key;            /* owned request key */
-  size_t key_len;
-  uint8_t *buf; /* owned: the body so far */
-  size_t len, cap;
-};
-
-static const coap_option_num_t skip_b1[] = {COAP_OPTION_BLOCK1,
-                                            COAP_OPTION_SIZE1};
 static const coap_option_num_t skip_b2[] = {COAP_OPTION_BLOCK2};
 
 #define SZX_SIZE(szx) ((size_t)1 << ((szx) + 4))
@@ -147,14 +135,6 @@ static uint64_t derive_etag(const uint8_t *data, size_t length) {
   uint64_t e = ((uint64_t)pt_hash_bytes(data, length, 0x45546167) << 32) |
                pt_hash_bytes(data, length, (uint32_t)length);
   return e ? e : 1;
-}
-
-/* Sets @resp to the bare error @code (token kept from @req). */
-static void reset_to_error(coap_pdu_t *resp, const coap_pdu_t *req,
-                           coap_pdu_code_t code) {
-  coap_bin_const_t tok = coap_pdu_get_token(req);
-  pt_pdu_clear(resp, coap_pdu_get_type(resp), code, coap_pdu_get_mid(resp));
-  coap_add_token(resp, tok.length, tok.s);
 }
 
 /* ---- coap_add_data_large_response ------------------------------------------
@@ -255,7 +235,7 @@ static void finish_pending(coap_session_t *s, const coap_pdu_t *req,
   }
   b->resp = NULL;
   if (b->bad_block) {
-    reset_to_error(resp, req, COAP_RESPONSE_CODE_BAD_OPTION);
+    pt_block_reset_to_error(resp, req, COAP_RESPONSE_CODE_BAD_OPTION);
     srv_free(b);
     return;
   }
@@ -290,16 +270,16 @@ static int serve_held(coap_session_t *s, const coap_pdu_t *req,
     return 0;
   coap_pdu_set_code(resp, coap_pdu_get_code(b->tmpl));
   if (!pt_block_copy_options(resp, b->tmpl, skip_b2, 1)) {
-    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    pt_block_reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
     return 1;
   }
   int more = 0;
   int rc =
       put_block(resp, b->data, b->length, (size_t)num << (szx + 4), szx, &more);
   if (rc <= 0) {
-    reset_to_error(resp, req,
-                   rc < 0 ? COAP_RESPONSE_CODE_BAD_OPTION
-                          : COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    pt_block_reset_to_error(resp, req,
+                            rc < 0 ? COAP_RESPONSE_CODE_BAD_OPTION
+                                   : COAP_RESPONSE_CODE_INTERNAL_ERROR);
     return 1;
   }
   if (more)
@@ -309,194 +289,12 @@ static int serve_held(coap_session_t *s, const coap_pdu_t *req,
   return 1;
 }
 
-/* ---- Block1 reassembly
- * ------------------------------------------------------- */
-
-static int rx_eq(const pt_hash_node *n, const void *key) {
-  const pt_blk_rx *x = PT_CONTAINER_OF(n, pt_blk_rx, node);
-  const struct pt_blk_key *k = key;
-  return x->session == k->session && x->key_len == k->len &&
-         memcmp(x->key, k->bytes, k->len) == 0;
-}
-
-static void rx_free(pt_blk_rx *x) {
-  coap_session_t *s = x->session;
-  coap_context_t *ctx = s->context;
-  pt_timer_cancel(ctx, &x->timer);
-  pt_hashmap_remove(&ctx->blk_rx, &x->node);
-  ctx->blk_rx_total -= x->cap;
-  free(x->buf);
-  free(x->key);
-  free(x);
-  coap_session_release(s);
-}
-
-static void rx_expire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
-  (void)ctx, (void)now;
-  rx_free(PT_CONTAINER_OF(t, pt_blk_rx, timer));
-}
-
-void pt_block_rx_free_all(coap_context_t *ctx) {
-  pt_hashmap_iter it;
-  pt_hash_node *n;
-  pt_hashmap_iter_init(&it, &ctx->blk_rx);
-  while ((n = pt_hashmap_iter_next(&it)) != NULL)
-    rx_free(PT_CONTAINER_OF(n, pt_blk_rx, node));
-}
-
-/* The reassembly for @key (ownership of @key passes to a new one). */
-static pt_blk_rx *rx_find(coap_session_t *s, const uint8_t *key, size_t len) {
-  struct pt_blk_key k = {s, key, len};
-  pt_hash_node *n = pt_hashmap_find(&s->context->blk_rx,
-                                    pt_block_key_hash(s, key, len), rx_eq, &k);
-  return n ? PT_CONTAINER_OF(n, pt_blk_rx, node) : NULL;
-}
-
-static pt_blk_rx *rx_new(coap_session_t *s, uint8_t *key, size_t len) {
-  pt_blk_rx *x = calloc(1, sizeof(*x));
-  if (!x)
-    return NULL;
-  pt_hash_node_init(&x->node);
-  pt_timer_init(&x->timer, rx_expire);
-  x->session = coap_session_reference(s);
-  x->key = key;
-  x->key_len = len;
-  if (pt_hashmap_insert(&s->context->blk_rx, &x->node,
-                        pt_block_key_hash(s, key, len)) < 0) {
-    x->key = NULL;
-    rx_free(x);
-    return NULL;
-  }
-  return x;
-}
-
-/* Appends @n bytes; the buffer grows by doubling up to @max, and the
- * context's total stays under blk_rx_total_max. Returns 0 or -1. */
-static int rx_append(pt_blk_rx *x, const uint8_t *data, size_t n, size_t hint,
-                     size_t max) {
-  coap_context_t *ctx = x->session->context;
-  if (x->len + n > x->cap) {
-    size_t cap = x->cap ? x->cap * 2 : (hint && hint <= max ? hint : 1024);
-    while (cap < x->len + n)
-      cap *= 2;
-    if (cap > max)
-      cap = max;
-    if (cap < x->len + n ||
-        ctx->blk_rx_total - x->cap + cap > ctx->blk_rx_total_max)
-      return -1;
-    uint8_t *nb = realloc(x->buf, cap);
-    if (!nb)
-      return -1;
-    ctx->blk_rx_total += cap - x->cap;
-    x->buf = nb;
-    x->cap = cap;
-  }
-  if (n)
-    memcpy(x->buf + x->len, data, n);
-  x->len += n;
-  return 0;
-}
-
-/* RFC 7959 2.9.3: 4.13 with Size1 telling the largest body accepted. */
-static int too_large(const coap_pdu_t *req, coap_pdu_t *resp, size_t max) {
-  reset_to_error(resp, req, COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
-  pt_block_add_uint(resp, COAP_OPTION_SIZE1, max);
-  return 1;
-}
-
-/* The request the handler sees: @req's header and options without
- * Block1/Size1, and the whole body. NULL when out of memory. */
-static coap_pdu_t *whole_request(const coap_pdu_t *req, const pt_blk_rx *x) {
-  coap_pdu_t *w = coap_pdu_init(coap_pdu_get_type(req), coap_pdu_get_code(req),
-                                coap_pdu_get_mid(req), 0);
-  coap_bin_const_t tok = coap_pdu_get_token(req);
-  if (!w || !coap_add_token(w, tok.length, tok.s) ||
-      !pt_block_copy_options(w, req, skip_b1, 2) ||
-      !coap_add_data(w, x->len, x->buf)) {
-    coap_delete_pdu(w);
-    return NULL;
-  }
-  w->session = req->session;
-  return w;
-}
-
-/* One Block1 block with COAP_BLOCK_SINGLE_BODY. Returns 1 when @resp is
- * the answer; 0 with *@whole set when the body is complete. */
-static int block1_block(coap_session_t *s, const coap_pdu_t *req,
-                        coap_pdu_t *resp, coap_pdu_t **whole, unsigned num,
-                        int m, unsigned szx, coap_tick_t now) {
-  coap_context_t *ctx = s->context;
-  size_t max = ctx->max_body_size, size = SZX_SIZE(szx), plen;
-  const uint8_t *pdata;
-  if (!coap_get_data(req, &plen, &pdata))
-    plen = 0;
-  size_t start = (size_t)num * size;
-  uint64_t size1 = pt_block_uint_opt(req, COAP_OPTION_SIZE1, 0);
-  if (plen > size || (m && plen != size)) {
-    reset_to_error(resp, req, COAP_RESPONSE_CODE_BAD_REQUEST);
-    return 1;
-  }
-  uint8_t *key;
-  long klen = pt_block_request_key(req, 0, &key);
-  if (klen < 0) {
-    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-    return 1;
-  }
-  pt_blk_rx *x = rx_find(s, key, (size_t)klen);
-  if (size1 > max || start + plen > max) {
-    free(key);
-    if (x)
-      rx_free(x);
-    return too_large(req, resp, max);
-  }
-  if (num == 0) {
-    if (x)
-      rx_free(x);
-    x = rx_new(s, key, (size_t)klen);
-  } else {
-    free(key);
-    if (x && start + plen == x->len && start < x->len) {
-      /* a repeat of the block just taken (its answer was lost) */
-    } else if (!x || x->len != start) {
-      if (x)
-        rx_free(x);
-      reset_to_error(resp, req, COAP_RESPONSE_CODE_INCOMPLETE);
-      return 1;
-    } else if (rx_append(x, pdata, plen, 0, max) < 0) {
-      rx_free(x);
-      return too_large(req, resp, max);
-    }
-  }
-  if (!x) {
-    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-    return 1;
-  }
-  if (num == 0 && rx_append(x, pdata, plen, (size_t)size1, max) < 0) {
-    rx_free(x);
-    return too_large(req, resp, max);
-  }
-  if (m) { /* RFC 7959 2.9.1: 2.31 Continue, acknowledging this block */
-    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTINUE);
-    pt_block_set(resp, COAP_OPTION_BLOCK1, num, 1, szx);
-    pt_timer_arm(ctx, &x->timer, pt_block_expiry(s, now));
-    return 1;
-  }
-  *whole = whole_request(req, x);
-  rx_free(x);
-  if (!*whole) {
-    reset_to_error(resp, req, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-    return 1;
-  }
-  ctx->blk_ack1 = pt_block_value(num, 0, szx);
-  ctx->blk_ack1_set = 1;
-  return 0;
-}
-
 /* ---- the dispatch hooks
  * ------------------------------------------------------ */
 
 int pt_block_server_before(coap_session_t *s, const coap_pdu_t *req,
-                           coap_pdu_t *resp, coap_pdu_t **whole, int separate,
+                           coap_pdu_t *resp, coap_pdu_t **whole,
+                           const coap_resource_t *r, int separate,
                            coap_tick_t now) {
   coap_context_t *ctx = s->context;
   unsigned num1, szx1, num2, szx2;
@@ -510,10 +308,8 @@ int pt_block_server_before(coap_session_t *s, const coap_pdu_t *req,
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_REQUEST);
     return 1;
   }
-  if (b1 && !separate &&
-      (ctx->block_mode & (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY)) ==
-          (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY))
-    return block1_block(s, req, resp, whole, num1, m1, szx1, now);
+  if (b1 && !separate && (ctx->block_mode & COAP_BLOCK_USE_LIBCOAP))
+    return pt_block_rx_before(s, req, resp, whole, r, num1, m1, szx1, now);
   if (b2 && num2 > 0 && pt_hashmap_size(&ctx->blk_srv))
     return serve_held(s, req, resp, num2, szx2, now);
   return 0;
@@ -524,15 +320,8 @@ void pt_block_server_after(coap_session_t *s, const coap_pdu_t *req,
   coap_context_t *ctx = s->context;
   if (ctx->blk_pending)
     finish_pending(s, req, resp, now);
-  if (ctx->blk_ack1_set) {
-    ctx->blk_ack1_set = 0;
-    if (COAP_RESPONSE_CLASS(coap_pdu_get_code(resp)) == 2) {
-      /* RFC 7959 2.3: the final response acknowledges the last block. */
-      uint8_t buf[4];
-      unsigned len = coap_encode_var_safe(buf, sizeof(buf), ctx->blk_ack1);
-      pt_pdu_update_option(resp, COAP_OPTION_BLOCK1, len, buf);
-    }
-  }
+  if (ctx->blk_ack1_set)
+    pt_block_rx_after(s, resp, now); /* block_rx.c */
 }
 
 /* ---- without library block mode
@@ -564,7 +353,8 @@ void coap_add_data_blocked_response(const coap_pdu_t *request,
   int rc =
       put_block(response, data, length, (size_t)num << (szx + 4), szx, &more);
   if (rc < 0)
-    reset_to_error(response, request, COAP_RESPONSE_CODE_BAD_OPTION);
+    pt_block_reset_to_error(response, request, COAP_RESPONSE_CODE_BAD_OPTION);
   else if (rc == 0)
-    reset_to_error(response, request, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    pt_block_reset_to_error(response, request,
+                            COAP_RESPONSE_CODE_INTERNAL_ERROR);
 }

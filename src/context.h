@@ -122,8 +122,9 @@ struct coap_context_t {
   pt_hashmap blk_cli;          /* client transfers by (session, token) */
   struct pt_blk_srv *blk_pending; /* begun by coap_add_data_large_response()
                                      in the handler now running */
-  uint32_t blk_ack1;           /* Block1 value to answer a reassembled body */
-  int blk_ack1_set;
+  uint32_t blk_ack1;           /* Block1 value to answer the block taken */
+  int blk_ack1_set;            /* what pt_block_rx_after() does (block_rx.c) */
+  struct pt_blk_rx *blk_ack1_rx; /* the per-block transfer being answered */
   size_t max_body_size;        /* largest body one transfer reassembles */
   size_t blk_rx_total;         /* bytes held by all Block1 reassemblies */
   size_t blk_rx_total_max;     /* its limit (PT_BLOCK_RX_TOTAL_MAX) */

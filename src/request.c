@@ -284,7 +284,7 @@ void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
   /* Block-wise (block_server.c): may answer alone (held Block2 body, 2.31,
    * errors) or hand the handler a reassembled Block1 body instead. */
   coap_pdu_t *whole = NULL;
-  if (r && pt_block_server_before(s, req, resp, &whole, separate, now))
+  if (r && pt_block_server_before(s, req, resp, &whole, r, separate, now))
     r = NULL;
   const coap_pdu_t *hreq = whole ? whole : req;
   if (r) {

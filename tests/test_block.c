@@ -48,6 +48,8 @@ static void hnd_big(coap_resource_t *r, coap_session_t *s,
                                60, 0, BIG_LEN, body, on_release, NULL);
 }
 
+static const char *put_path = "up"; /* where put_block() PUTs */
+
 /* PUT /up: remembers the body it was given. */
 static uint8_t put_body[300000];
 static size_t put_len;
@@ -86,6 +88,7 @@ typedef struct queue {
 
 static queue to_server, to_client;
 static int seen_blocks, blocks_without_etag_or_size2;
+static int continues, continues_without_block1;
 
 static void q_push(queue *q, coap_session_t *s, const uint8_t *d, size_t n) {
   if (n > sizeof(q->item[0].data))
@@ -115,6 +118,11 @@ static ssize_t server_send(coap_session_t *s, const uint8_t *d, size_t n) {
     if (!coap_check_option(p, COAP_OPTION_ETAG, &it) ||
         !coap_check_option(p, COAP_OPTION_SIZE2, &it))
       blocks_without_etag_or_size2++;
+  }
+  if (coap_pdu_get_code(p) == COAP_RESPONSE_CODE_CONTINUE) {
+    continues++;
+    if (!coap_check_option(p, COAP_OPTION_BLOCK1, &it))
+      continues_without_block1++;
   }
   coap_delete_pdu(p);
   q_push(&to_client, s, d, n);
@@ -152,7 +160,9 @@ static void setup(uint32_t server_mode, uint32_t client_mode) {
   first_session = NULL;
   release_session = NULL;
   seen_blocks = blocks_without_etag_or_size2 = 0;
+  continues = continues_without_block1 = 0;
   put_len = 0;
+  put_path = "up";
 }
 
 static void teardown(void) {
@@ -472,8 +482,8 @@ TEST(held_body_released_once_on_expiry) {
 
 static coap_pdu_t *put_block(coap_mid_t mid, unsigned num, int m, unsigned szx,
                              size_t len, uint64_t size1) {
-  coap_pdu_t *p =
-      raw(COAP_REQUEST_CODE_PUT, mid, "up", COAP_OPTION_BLOCK1, num, m, szx);
+  coap_pdu_t *p = raw(COAP_REQUEST_CODE_PUT, mid, put_path, COAP_OPTION_BLOCK1,
+                      num, m, szx);
   if (size1)
     pt_block_add_uint(p, COAP_OPTION_SIZE1, size1);
   coap_add_data(p, len, upload + ((size_t)num << (szx + 4)));
@@ -556,6 +566,639 @@ TEST(block1_short_intermediate_block_is_bad_request) {
   setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY, 0);
   h_feed(srv_sess[0], put_block(1, 0, 1, 2, 10, 0)); /* M set, 10 of 64 */
   CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_BAD_REQUEST);
+  teardown();
+}
+
+/* ---- Block1 per block (COAP_BLOCK_USE_LIBCOAP without SINGLE_BODY) --------
+ */
+
+/* PUT handler that sees each block: reassembles with coap_block_build_body()
+ * and answers as each_mode says. */
+enum {
+  EACH_CONTINUE_UNTIL_LAST, /* 2.31 until the last block, then 2.04 */
+  EACH_ALWAYS_CHANGED,      /* 2.04 for every block (acted on per block) */
+  EACH_FAIL_AT_BLOCK_2,     /* 4.00 for the block at offset 2 * size */
+  EACH_OWN_SMALLER_BLOCK1,  /* 2.31 with its own Block1 of a quarter size */
+};
+static int each_mode, each_calls, each_with_block1;
+static size_t each_off[8], each_len_at[8], each_total[8];
+static coap_binary_t *each_body;
+static size_t each_end; /* offset + length of the last block seen */
+
+static void hnd_put_each(coap_resource_t *r, coap_session_t *s,
+                         const coap_pdu_t *req, const coap_string_t *q,
+                         coap_pdu_t *resp) {
+  (void)r, (void)s, (void)q;
+  size_t len = 0, off = 0, total = 0;
+  const uint8_t *data = NULL;
+  coap_block_t b1 = {0, 0, 0};
+  int has_b1 = coap_get_block(req, COAP_OPTION_BLOCK1, &b1);
+  int i = each_calls++;
+  each_with_block1 += has_b1;
+  coap_get_data_large(req, &len, &data, &off, &total);
+  if (i < 8) {
+    each_off[i] = off;
+    each_len_at[i] = len;
+    each_total[i] = total;
+  }
+  each_body = coap_block_build_body(each_body, len, data, off, total);
+  each_end = off + len;
+  int last = off + len == total;
+  coap_pdu_code_t code =
+      last ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_CONTINUE;
+  if (each_mode == EACH_ALWAYS_CHANGED)
+    code = COAP_RESPONSE_CODE_CHANGED;
+  if (each_mode == EACH_FAIL_AT_BLOCK_2 && has_b1 && b1.num == 2)
+    code = COAP_RESPONSE_CODE_BAD_REQUEST;
+  if (each_mode == EACH_OWN_SMALLER_BLOCK1 && has_b1 && !last && b1.szx >= 2)
+    pt_block_set(resp, COAP_OPTION_BLOCK1, b1.num, 1, b1.szx - 2);
+  coap_pdu_set_code(resp, code);
+}
+
+static void add_each_resource(const char *path, int flags,
+                              coap_method_handler_t h) {
+  coap_resource_t *r = coap_resource_init(coap_make_str_const(path), flags);
+  coap_register_handler(r, COAP_REQUEST_PUT, h);
+  coap_add_resource(srv_ctx, r);
+  each_calls = each_with_block1 = 0;
+  each_end = 0;
+  each_mode = EACH_CONTINUE_UNTIL_LAST;
+  coap_delete_binary(each_body);
+  each_body = NULL;
+  put_path = path;
+}
+
+/* The raw bytes of the last datagram the server sent. */
+static const uint8_t *last_raw(size_t *len) {
+  q_item *it = &to_client.item[(to_client.head + to_client.count - 1) % QCAP];
+  *len = to_client.count ? it->len : 0;
+  return it->data;
+}
+
+static size_t unhex(const char *h, uint8_t *out) {
+  size_t n = 0;
+  for (; h[0] && h[1]; h += 2) {
+    unsigned v;
+    sscanf(h, "%2x", &v);
+    out[n++] = (uint8_t)v;
+  }
+  return n;
+}
+
+/* The input of the report: a CON PUT /example_data, token 0102, Block1
+ * 0/M/64, Size1 20480, 64 bytes 'A'. libcoap's example server in its
+ * default mode (-L 1) answers 2.31 from its handler; the answer must carry
+ * Block1 0/M/64 (RFC 7959 2.3), or the client stops after block 0. */
+TEST(block1_per_block_issue_input_continue_carries_block1) {
+  setup(COAP_BLOCK_USE_LIBCOAP, 0);
+  add_each_resource("example_data", 0, hnd_put_each);
+  uint8_t in[200], want[16];
+  size_t n =
+      unhex("420312340102bc6578616d706c655f64617461d1030ad2145000ff", in);
+  memset(in + n, 'A', 64);
+  n += 64;
+  size_t wn = unhex("625f12340102d10e0a", want), got_n;
+  pt_recv_datagram(srv_sess[0], in, n, h_now);
+  const uint8_t *got_raw = last_raw(&got_n);
+  CHECK_MEM_EQ(got_raw, got_n, want, wn);
+  CHECK_INT_EQ(each_calls, 1);
+  CHECK_INT_EQ(each_with_block1, 1); /* the handler saw the block as sent */
+  CHECK_UINT_EQ(each_off[0], 0);
+  CHECK_UINT_EQ(each_len_at[0], 64);
+  CHECK_UINT_EQ(each_total[0], 20480); /* Size1 */
+  teardown();
+}
+
+/* Kept-back inputs of the same kind: a NON with an 8-byte token and 16-byte
+ * blocks, no Size1; the final block's answer acknowledges it too. */
+TEST(block1_per_block_non_small_blocks_every_answer_acknowledges) {
+  setup(COAP_BLOCK_USE_LIBCOAP, 0);
+  add_each_resource("each", 0, hnd_put_each);
+  fill(upload, 40, 6);
+  static const uint8_t tok[8] = {9, 8, 7, 6, 5, 4, 3, 2};
+  for (unsigned num = 0; num < 3; num++) {
+    coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_NON, COAP_REQUEST_CODE_PUT,
+                                  (coap_mid_t)(100 + num), 1024);
+    coap_add_token(p, sizeof(tok), tok);
+    coap_add_option(p, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"each");
+    pt_block_set(p, COAP_OPTION_BLOCK1, num, num < 2, 0);
+    coap_add_data(p, num < 2 ? 16 : 8, upload + num * 16);
+    h_feed(srv_sess[0], p);
+    coap_pdu_t *r = last_sent();
+    unsigned rn, rs;
+    int rm;
+    CHECK_INT_EQ(coap_pdu_get_type(r), COAP_MESSAGE_NON);
+    CHECK_INT_EQ(coap_pdu_get_code(r), num < 2 ? COAP_RESPONSE_CODE_CONTINUE
+                                               : COAP_RESPONSE_CODE_CHANGED);
+    CHECK(pt_block_peek(r, COAP_OPTION_BLOCK1, &rn, &rm, &rs));
+    CHECK_UINT_EQ(rn, num);
+    CHECK_INT_EQ(rm, num < 2);
+    CHECK_UINT_EQ(rs, 0);
+    coap_bin_const_t t = coap_pdu_get_token(r);
+    CHECK_MEM_EQ(t.s, t.length, tok, sizeof(tok));
+    coap_delete_pdu(r);
+  }
+  CHECK_INT_EQ(each_calls, 3);
+  CHECK_UINT_EQ(each_total[0], 17); /* no Size1: more than known so far */
+  CHECK_UINT_EQ(each_total[2], 40);
+  CHECK_MEM_EQ(each_body->s, each_end, upload, 40);
+  CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
+  teardown();
+}
+
+/* Our client against a per-block server, at several block sizes: every
+ * block reaches the handler with Block1, every 2.31 carries Block1, the
+ * body arrives byte-exact and the application gets the final 2.04. */
+TEST(block1_per_block_upload_byte_exact_every_continue_acknowledges) {
+  static const unsigned szxs[] = {0, 2, 6};
+  for (unsigned k = 0; k < 3; k++) {
+    unsigned szx = szxs[k];
+    size_t len = 20000 + k * 7;
+    setup(COAP_BLOCK_USE_LIBCOAP,
+          COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    add_each_resource("each", 0, hnd_put_each);
+    coap_register_response_handler(cli_ctx, on_response);
+    fill(upload, len, 11 + k);
+    coap_pdu_t *p = client_request(0, COAP_REQUEST_CODE_PUT, "each", (int)szx);
+    CHECK(coap_add_data_large_request(cli_sess[0], p, len, upload, NULL, NULL));
+    coap_send(cli_sess[0], p);
+    pump();
+    size_t size = (size_t)16 << szx, blocks = (len + size - 1) / size;
+    CHECK_INT_EQ(each_calls, (int)blocks);
+    CHECK_INT_EQ(each_with_block1, (int)blocks);
+    CHECK_INT_EQ(continues, (int)blocks - 1);
+    CHECK_INT_EQ(continues_without_block1, 0);
+    CHECK_NOT_NULL(each_body);
+    CHECK_MEM_EQ(each_body->s, each_end, upload, len);
+    CHECK_INT_EQ(responses[0], 1);
+    CHECK_INT_EQ(got_code[0], COAP_RESPONSE_CODE_CHANGED);
+    CHECK(token_ok[0]);
+    CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
+    teardown();
+  }
+}
+
+/* RFC 7959 2.3 / 2.9.2: a block that does not continue the body (a gap,
+ * out of order, or no transfer begun) is 4.08 and never reaches the
+ * handler. */
+TEST(block1_per_block_gap_out_of_order_or_unknown_is_incomplete) {
+  setup(COAP_BLOCK_USE_LIBCOAP, 0);
+  add_each_resource("each", 0, hnd_put_each);
+  h_feed(srv_sess[0], put_block(1, 0, 1, 2, 64, 0));
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_CONTINUE);
+  h_feed(srv_sess[0], put_block(2, 2, 1, 2, 64, 0)); /* block 1 missing */
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_INCOMPLETE);
+  CHECK_INT_EQ(each_calls, 1);
+  CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
+  h_feed(srv_sess[0], put_block(3, 1, 1, 2, 64, 0)); /* too late now */
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_INCOMPLETE);
+  h_feed(srv_sess[0], put_block(4, 7, 0, 2, 10, 0)); /* never begun */
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_INCOMPLETE);
+  /* Blocks 0, 1, then 1 again (its answer was lost): answered again. */
+  h_feed(srv_sess[0], put_block(5, 0, 1, 2, 64, 0));
+  h_feed(srv_sess[0], put_block(6, 1, 1, 2, 64, 0));
+  h_feed(srv_sess[0], put_block(7, 1, 1, 2, 64, 0));
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_CONTINUE);
+  h_feed(srv_sess[0], put_block(8, 3, 1, 2, 64, 0)); /* block 2 skipped */
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_INCOMPLETE);
+  CHECK_INT_EQ(each_calls, 4);
+  teardown();
+}
+
+/* The handler's own code is kept: an error ends the transfer and carries
+ * no Block1; a 2.04 for an intermediate block (acted on by itself) keeps
+ * its code with Block1 M clear (RFC 7959 2.3), and the client goes on. */
+TEST(block1_per_block_handler_code_kept) {
+  setup(COAP_BLOCK_USE_LIBCOAP, 0);
+  add_each_resource("each", 0, hnd_put_each);
+  each_mode = EACH_FAIL_AT_BLOCK_2;
+  fill(upload, 400, 3);
+  for (unsigned i = 0; i < 3; i++)
+    h_feed(srv_sess[0], put_block((coap_mid_t)(1 + i), i, 1, 2, 64, 400));
+  coap_pdu_t *r = last_sent();
+  coap_opt_iterator_t it;
+  CHECK_INT_EQ(coap_pdu_get_code(r), COAP_RESPONSE_CODE_BAD_REQUEST);
+  CHECK_NULL(coap_check_option(r, COAP_OPTION_BLOCK1, &it));
+  coap_delete_pdu(r);
+  CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
+  h_feed(srv_sess[0], put_block(4, 3, 1, 2, 64, 400));
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_INCOMPLETE);
+  CHECK_INT_EQ(each_calls, 3);
+  teardown();
+
+  setup(COAP_BLOCK_USE_LIBCOAP,
+        COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  add_each_resource("each", 0, hnd_put_each);
+  each_mode = EACH_ALWAYS_CHANGED;
+  coap_register_response_handler(cli_ctx, on_response);
+  fill(upload, 1000, 8);
+  coap_pdu_t *p = client_request(0, COAP_REQUEST_CODE_PUT, "each", 2);
+  CHECK(coap_add_data_large_request(cli_sess[0], p, 1000, upload, NULL, NULL));
+  coap_send(cli_sess[0], p);
+  /* The server's first answer: 2.04 with Block1 0/_/64. */
+  coap_pdu_t *first = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
+  q_item qi = to_server.item[to_server.head];
+  to_server.head = (to_server.head + 1) % QCAP;
+  to_server.count--;
+  pt_recv_datagram(srv_sess[0], qi.data, qi.len, h_now);
+  q_item *ans = &to_client.item[to_client.head];
+  CHECK(coap_pdu_parse(COAP_PROTO_UDP, ans->data, ans->len, first));
+  unsigned n, z;
+  int m;
+  CHECK_INT_EQ(coap_pdu_get_code(first), COAP_RESPONSE_CODE_CHANGED);
+  CHECK(pt_block_peek(first, COAP_OPTION_BLOCK1, &n, &m, &z));
+  CHECK_UINT_EQ(n, 0);
+  CHECK_INT_EQ(m, 0);
+  coap_delete_pdu(first);
+  pump();
+  CHECK_INT_EQ(each_calls, 16);
+  CHECK_MEM_EQ(each_body->s, each_end, upload, 1000);
+  CHECK_INT_EQ(responses[0], 1); /* only the last block's answer */
+  CHECK_INT_EQ(got_code[0], COAP_RESPONSE_CODE_CHANGED);
+  teardown();
+}
+
+/* A handler that puts its own Block1 in a 2.31 (a smaller block size: the
+ * server's choice) is not overridden, and the client follows it. */
+TEST(block1_per_block_handler_own_block1_kept_client_follows) {
+  setup(COAP_BLOCK_USE_LIBCOAP,
+        COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  add_each_resource("each", 0, hnd_put_each);
+  each_mode = EACH_OWN_SMALLER_BLOCK1;
+  coap_register_response_handler(cli_ctx, on_response);
+  fill(upload, 3000, 12);
+  coap_pdu_t *p = client_request(0, COAP_REQUEST_CODE_PUT, "each", 4);
+  CHECK(coap_add_data_large_request(cli_sess[0], p, 3000, upload, NULL, NULL));
+  coap_send(cli_sess[0], p);
+  pump();
+  /* 256 bytes, then 64 (asked for), then 16 (asked again), ... */
+  CHECK_UINT_EQ(each_len_at[0], 256);
+  CHECK_UINT_EQ(each_off[1], 256);
+  CHECK_UINT_EQ(each_len_at[1], 64);
+  CHECK_UINT_EQ(each_off[2], 320);
+  CHECK_UINT_EQ(each_len_at[2], 16);
+  CHECK_MEM_EQ(each_body->s, each_end, upload, 3000);
+  CHECK_INT_EQ(responses[0], 1);
+  CHECK_INT_EQ(got_code[0], COAP_RESPONSE_CODE_CHANGED);
+  teardown();
+}
+
+/* RFC 7959 2.3: the blocks of one body share its Content-Format; a change
+ * is 4.08 in either mode, and the transfer ends. */
+TEST(block1_content_format_change_is_incomplete) {
+  for (int single = 0; single < 2; single++) {
+    setup(COAP_BLOCK_USE_LIBCOAP | (single ? COAP_BLOCK_SINGLE_BODY : 0), 0);
+    add_each_resource("cf", 0, hnd_put_each);
+    put_calls = 0;
+    for (unsigned i = 0; i < 3; i++) {
+      coap_pdu_t *p =
+          raw(COAP_REQUEST_CODE_PUT, (coap_mid_t)(1 + i), "cf", 0, 0, 0, 0);
+      pt_block_add_uint(p, COAP_OPTION_CONTENT_FORMAT,
+                        i < 2 ? COAP_MEDIATYPE_TEXT_PLAIN
+                              : COAP_MEDIATYPE_APPLICATION_JSON);
+      pt_block_set(p, COAP_OPTION_BLOCK1, i, 1, 2);
+      coap_add_data(p, 64, upload + i * 64);
+      h_feed(srv_sess[0], p);
+      CHECK_INT_EQ(last_code(), i < 2 ? COAP_RESPONSE_CODE_CONTINUE
+                                      : COAP_RESPONSE_CODE_INCOMPLETE);
+    }
+    CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
+    CHECK_INT_EQ(each_calls, single ? 0 : 2);
+    teardown();
+  }
+}
+
+/* COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY: that resource's handler gets one
+ * whole body although the context delivers per block. */
+TEST(block1_force_single_body_resource_gets_one_body) {
+  setup(COAP_BLOCK_USE_LIBCOAP,
+        COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  add_each_resource("whole", COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY, hnd_put);
+  coap_register_response_handler(cli_ctx, on_response);
+  fill(upload, 5000, 13);
+  coap_pdu_t *p = client_request(0, COAP_REQUEST_CODE_PUT, "whole", 2);
+  CHECK(coap_add_data_large_request(cli_sess[0], p, 5000, upload, NULL, NULL));
+  coap_send(cli_sess[0], p);
+  pump();
+  CHECK_INT_EQ(put_calls, 1);
+  CHECK_MEM_EQ(put_body, put_len, upload, 5000);
+  CHECK_INT_EQ(continues, 78);
+  CHECK_INT_EQ(continues_without_block1, 0);
+  CHECK_INT_EQ(got_code[0], COAP_RESPONSE_CODE_CHANGED);
+  teardown();
+}
+
+/* ---- the client against a scripted server ---------------------------------
+ * The test plays the server: it takes each request the client sent and
+ * answers it by hand, rightly or wrongly. */
+
+static int events_partial, events_xmit_fail;
+
+static int on_event(coap_session_t *s, const coap_event_t e) {
+  (void)s;
+  events_partial += e == COAP_EVENT_PARTIAL_BLOCK;
+  events_xmit_fail += e == COAP_EVENT_XMIT_BLOCK_FAIL;
+  return 0;
+}
+
+static void scripted_setup(uint32_t client_mode) {
+  setup(COAP_BLOCK_USE_LIBCOAP, client_mode);
+  coap_register_response_handler(cli_ctx, on_response);
+  coap_register_event_handler(cli_ctx, on_event);
+  events_partial = events_xmit_fail = 0;
+  client_releases = 0;
+}
+
+/* The next request the client sent, parsed (NULL if none; caller
+ * deletes). */
+static coap_pdu_t *next_request(void) {
+  if (!to_server.count)
+    return NULL;
+  q_item *it = &to_server.item[to_server.head];
+  to_server.head = (to_server.head + 1) % QCAP;
+  to_server.count--;
+  coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
+  if (!coap_pdu_parse(COAP_PROTO_UDP, it->data, it->len, p)) {
+    coap_delete_pdu(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* An ACK to @req with @code and its token. */
+static coap_pdu_t *ack_for(const coap_pdu_t *req, coap_pdu_code_t code) {
+  coap_pdu_t *a =
+      coap_pdu_init(COAP_MESSAGE_ACK, code, coap_pdu_get_mid(req), 1200);
+  coap_bin_const_t t = coap_pdu_get_token(req);
+  coap_add_token(a, t.length, t.s);
+  return a;
+}
+
+/* Answers @req (deleted) with block @num of big_body at @szx, M set unless
+ * it is the last; @etag 0 for none, @plen (SIZE_MAX: the block's own
+ * length) bytes of payload. */
+static void answer_block(coap_pdu_t *req, unsigned num, unsigned szx,
+                         uint64_t etag, uint64_t fmt, size_t plen) {
+  coap_pdu_t *a = ack_for(req, COAP_RESPONSE_CODE_CONTENT);
+  size_t size = (size_t)16 << szx, start = num * size;
+  size_t left = start < BIG_LEN ? BIG_LEN - start : 0;
+  if (plen == SIZE_MAX)
+    plen = left < size ? left : size;
+  if (etag)
+    pt_block_add_uint(a, COAP_OPTION_ETAG, etag);
+  pt_block_add_uint(a, COAP_OPTION_CONTENT_FORMAT, fmt);
+  pt_block_set(a, COAP_OPTION_BLOCK2, num, start + size < BIG_LEN, szx);
+  coap_add_data(a, plen, big_body + start);
+  coap_delete_pdu(req);
+  h_feed(cli_sess[0], a);
+}
+
+/* The Block2 NUM of request @req (-1 without one). */
+static int asked_num(const coap_pdu_t *req) {
+  unsigned num, szx;
+  int m;
+  return pt_block_peek(req, COAP_OPTION_BLOCK2, &num, &m, &szx) ? (int)num : -1;
+}
+
+/* The failure the application must see: no body handed over as if whole,
+ * one COAP_EVENT_PARTIAL_BLOCK, no request left, no state left. */
+#define CHECK_PARTIAL_BLOCK_FAILURE(delivered)                                 \
+  do {                                                                         \
+    CHECK_INT_EQ(responses[0], (delivered));                                   \
+    CHECK_INT_EQ(events_partial, 1);                                           \
+    CHECK_INT_EQ(events_xmit_fail, 0);                                         \
+    CHECK_INT_EQ(to_server.count, 0);                                          \
+    CHECK_UINT_EQ(pt_hashmap_size(&cli_ctx->blk_cli), 0);                      \
+  } while (0)
+
+/* The report's input: the server answers the request for block 1 with
+ * block 2. */
+TEST(block2_answer_with_other_block_number_is_partial_block) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 0));
+  answer_block(next_request(), 0, 0, 7, 0, SIZE_MAX);
+  coap_pdu_t *req = next_request();
+  CHECK_INT_EQ(asked_num(req), 1);
+  answer_block(req, 2, 0, 7, 0, SIZE_MAX);
+  CHECK_PARTIAL_BLOCK_FAILURE(0);
+  teardown();
+  /* Kept back: block 0 again, per-block delivery, 64-byte blocks. */
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 2));
+  answer_block(next_request(), 0, 2, 7, 0, SIZE_MAX);
+  CHECK_INT_EQ(responses[0], 1); /* block 0, as a block */
+  answer_block(next_request(), 0, 2, 7, 0, SIZE_MAX);
+  CHECK_PARTIAL_BLOCK_FAILURE(1);
+  teardown();
+}
+
+/* The body's ETag changes on every answer: the client starts over at most
+ * PT_BLOCK_MAX_RESTARTS times, then fails. */
+TEST(block2_etag_changing_past_restart_limit_is_partial_block) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 0));
+  int restarts = 0;
+  coap_pdu_t *req;
+  for (uint64_t etag = 1; etag < 100 && (req = next_request()); etag++) {
+    int num = asked_num(req);
+    restarts += num == 0 && etag > 1;
+    answer_block(req, num < 0 ? 0 : (unsigned)num, 0, etag, 0, SIZE_MAX);
+  }
+  CHECK_INT_EQ(restarts, PT_BLOCK_MAX_RESTARTS);
+  CHECK_PARTIAL_BLOCK_FAILURE(0);
+  teardown();
+}
+
+/* Control: one change of ETag restarts the fetch, which then completes
+ * with the new body. */
+TEST(block2_etag_change_within_limit_restarts_and_completes) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 6));
+  answer_block(next_request(), 0, 6, 1, 0, SIZE_MAX);
+  coap_pdu_t *req = next_request();
+  answer_block(req, (unsigned)asked_num(req), 6, 2, 0, SIZE_MAX);
+  int asked = 0;
+  while ((req = next_request())) {
+    asked++;
+    answer_block(req, (unsigned)asked_num(req), 6, 2, 0, SIZE_MAX);
+  }
+  CHECK_INT_EQ(asked, 5); /* block 0 again, then 1..4 */
+  CHECK_INT_EQ(responses[0], 1);
+  CHECK_MEM_EQ(got[0], got_len[0], big_body, BIG_LEN);
+  CHECK_INT_EQ(events_partial, 0);
+  teardown();
+}
+
+/* RFC 7959 2.4: a block may be smaller than asked for, never larger. */
+TEST(block2_block_size_growing_is_partial_block) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 0));
+  answer_block(next_request(), 0, 0, 7, 0, SIZE_MAX);
+  answer_block(next_request(), 1, 0, 7, 0, SIZE_MAX);
+  coap_pdu_t *req = next_request();
+  CHECK_INT_EQ(asked_num(req), 2);
+  answer_block(req, 1, 1, 7, 0, SIZE_MAX); /* bytes 32..63: 32 at a time */
+  CHECK_PARTIAL_BLOCK_FAILURE(0);
+  teardown();
+  /* Kept back: the first block already larger than asked for. */
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 1));
+  answer_block(next_request(), 0, 3, 7, 0, SIZE_MAX);
+  CHECK_PARTIAL_BLOCK_FAILURE(0);
+  teardown();
+}
+
+/* A later block answered without Block2 is no part of the body. */
+TEST(block2_missing_block2_on_later_block_is_partial_block) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 0));
+  answer_block(next_request(), 0, 0, 7, 0, SIZE_MAX);
+  coap_pdu_t *req = next_request();
+  coap_pdu_t *a = ack_for(req, COAP_RESPONSE_CODE_CONTENT);
+  pt_block_add_uint(a, COAP_OPTION_ETAG, 7);
+  coap_add_data(a, 16, big_body + 16);
+  coap_delete_pdu(req);
+  h_feed(cli_sess[0], a);
+  CHECK_PARTIAL_BLOCK_FAILURE(0);
+  teardown();
+}
+
+/* Kept back: an intermediate block shorter than its size, and a change of
+ * Content-Format, in per-block mode (block 0 was delivered as a block). */
+TEST(block2_short_block_or_format_change_is_partial_block) {
+  for (int k = 0; k < 2; k++) {
+    scripted_setup(COAP_BLOCK_USE_LIBCOAP);
+    coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 4));
+    answer_block(next_request(), 0, 4, 7, 0, SIZE_MAX);
+    if (k == 0)
+      answer_block(next_request(), 1, 4, 7, 0, 100);
+    else
+      answer_block(next_request(), 1, 4, 7, COAP_MEDIATYPE_APPLICATION_CBOR,
+                   SIZE_MAX);
+    CHECK_PARTIAL_BLOCK_FAILURE(1);
+    teardown();
+  }
+}
+
+/* 4.xx mid-transfer: the application sees that error (with its token), and
+ * COAP_EVENT_PARTIAL_BLOCK; never the blocks so far as a 2.05. */
+TEST(block2_error_mid_transfer_delivers_error_and_partial_block) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_send(cli_sess[0], client_request(0, COAP_REQUEST_CODE_GET, "big", 0));
+  answer_block(next_request(), 0, 0, 7, 0, SIZE_MAX);
+  answer_block(next_request(), 1, 0, 7, 0, SIZE_MAX);
+  coap_pdu_t *req = next_request();
+  coap_pdu_t *a = ack_for(req, COAP_RESPONSE_CODE_NOT_FOUND);
+  coap_delete_pdu(req);
+  h_feed(cli_sess[0], a);
+  CHECK_PARTIAL_BLOCK_FAILURE(1);
+  CHECK_INT_EQ(got_code[0], COAP_RESPONSE_CODE_NOT_FOUND);
+  CHECK(token_ok[0]);
+  CHECK_UINT_EQ(got_len[0], 0);
+  teardown();
+}
+
+/* ---- uploads against a scripted server ---- */
+
+static coap_pdu_t *start_scripted_upload(size_t len, int szx) {
+  fill(upload, len, 21);
+  coap_pdu_t *p = client_request(0, COAP_REQUEST_CODE_PUT, "up", szx);
+  coap_add_data_large_request(cli_sess[0], p, len, upload, on_client_release,
+                              NULL);
+  coap_send(cli_sess[0], p);
+  return next_request();
+}
+
+/* Answers upload request @req (deleted) with @code and, if @with_b1, Block1
+ * (@num, @m, @szx). */
+static void answer_upload(coap_pdu_t *req, coap_pdu_code_t code, int with_b1,
+                          unsigned num, int m, unsigned szx) {
+  coap_pdu_t *a = ack_for(req, code);
+  if (with_b1)
+    pt_block_set(a, COAP_OPTION_BLOCK1, num, m, szx);
+  coap_delete_pdu(req);
+  h_feed(cli_sess[0], a);
+}
+
+#define CHECK_XMIT_FAILURE(delivered)                                          \
+  do {                                                                         \
+    CHECK_INT_EQ(responses[0], (delivered));                                   \
+    CHECK_INT_EQ(events_xmit_fail, 1);                                         \
+    CHECK_INT_EQ(events_partial, 0);                                           \
+    CHECK_INT_EQ(to_server.count, 0);                                          \
+    CHECK_INT_EQ(client_releases, 1);                                          \
+    CHECK_UINT_EQ(pt_hashmap_size(&cli_ctx->blk_cli), 0);                      \
+  } while (0)
+
+/* The server refuses block 2 of 4: the application gets that 4.xx and
+ * COAP_EVENT_XMIT_BLOCK_FAIL; the rest is not sent. */
+TEST(block1_upload_error_mid_transfer_delivers_error_and_xmit_fail) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_pdu_t *req = start_scripted_upload(200, 2);
+  answer_upload(req, COAP_RESPONSE_CODE_CONTINUE, 1, 0, 1, 2);
+  answer_upload(next_request(), COAP_RESPONSE_CODE_CONTINUE, 1, 1, 1, 2);
+  answer_upload(next_request(), COAP_RESPONSE_CODE_REQUEST_TOO_LARGE, 0, 0, 0,
+                0);
+  CHECK_XMIT_FAILURE(1);
+  CHECK_INT_EQ(got_code[0], COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
+  CHECK(token_ok[0]);
+  teardown();
+}
+
+/* What Petrel's server used to send: 2.31 without Block1. Also 2.31 for
+ * another block, and a 2.04 without Block1 before the last block: none
+ * acknowledges the block sent, so the upload fails and no success is
+ * reported. */
+TEST(block1_answer_not_acknowledging_the_block_is_xmit_block_fail) {
+  for (int k = 0; k < 3; k++) {
+    scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_pdu_t *req = start_scripted_upload(20480, 2);
+    if (k == 1) {
+      answer_upload(req, COAP_RESPONSE_CODE_CONTINUE, 1, 0, 1, 2);
+      req = next_request();
+    }
+    answer_upload(
+        req, k == 2 ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_CONTINUE,
+        k == 1, 5, 1, 2);
+    CHECK_XMIT_FAILURE(0);
+    teardown();
+  }
+}
+
+/* RFC 7959 2.3 (its figure of a server asking for smaller blocks): block 0
+ * of 128 bytes answered 2.31 with Block1 0/M/32; the next block is NUM 4 of
+ * 32 bytes, from byte 128. */
+TEST(block1_server_asks_for_smaller_blocks_next_offset_right) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_pdu_t *req = start_scripted_upload(300, 3);
+  answer_upload(req, COAP_RESPONSE_CODE_CONTINUE, 1, 0, 1, 1);
+  req = next_request();
+  unsigned num, szx;
+  int m;
+  size_t len;
+  const uint8_t *data;
+  CHECK(pt_block_peek(req, COAP_OPTION_BLOCK1, &num, &m, &szx));
+  CHECK_UINT_EQ(num, 4);
+  CHECK_INT_EQ(m, 1);
+  CHECK_UINT_EQ(szx, 1);
+  CHECK(coap_get_data(req, &len, &data));
+  CHECK_MEM_EQ(data, len, upload + 128, 32);
+  coap_delete_pdu(req);
+  teardown();
+}
+
+/* The peer resets block 1: the NACK handler is told, and the application
+ * gets COAP_EVENT_XMIT_BLOCK_FAIL too. */
+TEST(block1_reset_mid_upload_is_xmit_block_fail) {
+  scripted_setup(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_pdu_t *req = start_scripted_upload(200, 2);
+  answer_upload(req, COAP_RESPONSE_CODE_CONTINUE, 1, 0, 1, 2);
+  req = next_request();
+  coap_pdu_t *rst =
+      coap_pdu_init(COAP_MESSAGE_RST, 0, coap_pdu_get_mid(req), 0);
+  coap_delete_pdu(req);
+  h_feed(cli_sess[0], rst);
+  CHECK_XMIT_FAILURE(0);
   teardown();
 }
 
@@ -671,6 +1314,25 @@ int main(void) {
   RUN(block1_expired_transfer_is_incomplete);
   RUN(block1_past_limit_is_too_large_with_size1);
   RUN(block1_short_intermediate_block_is_bad_request);
+  RUN(block1_per_block_issue_input_continue_carries_block1);
+  RUN(block1_per_block_non_small_blocks_every_answer_acknowledges);
+  RUN(block1_per_block_upload_byte_exact_every_continue_acknowledges);
+  RUN(block1_per_block_gap_out_of_order_or_unknown_is_incomplete);
+  RUN(block1_per_block_handler_code_kept);
+  RUN(block1_per_block_handler_own_block1_kept_client_follows);
+  RUN(block1_content_format_change_is_incomplete);
+  RUN(block1_force_single_body_resource_gets_one_body);
+  RUN(block2_answer_with_other_block_number_is_partial_block);
+  RUN(block2_etag_changing_past_restart_limit_is_partial_block);
+  RUN(block2_etag_change_within_limit_restarts_and_completes);
+  RUN(block2_block_size_growing_is_partial_block);
+  RUN(block2_missing_block2_on_later_block_is_partial_block);
+  RUN(block2_short_block_or_format_change_is_partial_block);
+  RUN(block2_error_mid_transfer_delivers_error_and_partial_block);
+  RUN(block1_upload_error_mid_transfer_delivers_error_and_xmit_fail);
+  RUN(block1_answer_not_acknowledging_the_block_is_xmit_block_fail);
+  RUN(block1_server_asks_for_smaller_blocks_next_offset_right);
+  RUN(block1_reset_mid_upload_is_xmit_block_fail);
   RUN(async_separate_response_first_block_then_block2);
   RUN(write_block_opt_lowers_size_to_fit);
   RUN(opt_block_num_and_macros);
