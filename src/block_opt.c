@@ -168,20 +168,20 @@ int coap_write_block_b_opt(coap_session_t *session, coap_block_b_t *block,
   if (!block || !pdu || block->szx > 6)
     return -1;
   size_t start = (size_t)block->num << (block->szx + 4);
-  if (data_length && start >= data_length)
-    return -3; /* the block lies past the body */
+  if (block->num != 0 && start >= data_length)
+    return -2; /* the block lies past the body */
   size_t max = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
   if (session && coap_session_max_pdu_size(session) < max)
     max = coap_session_max_pdu_size(session);
   /* room for the option (up to 4 bytes with header) and payload marker */
   if (max < pdu->used_size + 5 + 16)
-    return -2;
+    return -3;
   size_t avail = max - pdu->used_size - 5;
   unsigned szx = block->szx;
   while (szx > 0 && ((size_t)1 << (szx + 4)) > avail)
     szx--;
   if (((size_t)1 << (szx + 4)) > avail)
-    return -2;
+    return -3;
   block->num = (unsigned)(start >> (szx + 4));
   block->szx = szx;
   block->aszx = szx;

@@ -1269,9 +1269,42 @@ TEST(write_block_opt_lowers_size_to_fit) {
   const uint8_t *data;
   CHECK(coap_get_data(p, &len, &data));
   CHECK_UINT_EQ(len, 256);
-  coap_block_t past = {100, 0, 4};
-  CHECK_INT_EQ(coap_write_block_opt(&past, COAP_OPTION_BLOCK1, p, 5000), -3);
   coap_delete_pdu(p);
+}
+
+/* libcoap's values: -2 for a block past the end of the body, -3 when not
+ * even the smallest block fits in the PDU. */
+TEST(write_block_opt_past_end_is_minus_2_no_room_is_minus_3) {
+  coap_pdu_t *p =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 300);
+  coap_block_t past = {100, 0, 4}; /* starts at 25600 */
+  CHECK_INT_EQ(coap_write_block_opt(&past, COAP_OPTION_BLOCK1, p, 5000), -2);
+  coap_block_t at_end = {1, 0, 0}; /* starts at 16 == the length */
+  CHECK_INT_EQ(coap_write_block_opt(&at_end, COAP_OPTION_BLOCK2, p, 16), -2);
+  coap_block_t last_byte = {1, 0, 0}; /* starts at 16 of 17 */
+  CHECK_INT_EQ(coap_write_block_opt(&last_byte, COAP_OPTION_BLOCK2, p, 17), 1);
+  CHECK_INT_EQ(last_byte.m, 0);
+  coap_block_t empty = {0, 0, 2}; /* block 0 of an empty body is fine */
+  CHECK_INT_EQ(coap_write_block_opt(&empty, COAP_OPTION_BLOCK2, p, 0), 1);
+  coap_block_b_t bpast = {0};
+  bpast.num = 3;
+  bpast.szx = 6;
+  CHECK_INT_EQ(
+      coap_write_block_b_opt(NULL, &bpast, COAP_OPTION_BLOCK2, p, 3072), -2);
+  coap_delete_pdu(p);
+
+  coap_pdu_t *small =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 30);
+  coap_add_token(small, 8, (const uint8_t *)"12345678");
+  coap_add_option(small, COAP_OPTION_URI_PATH, 8, (const uint8_t *)"abcdefgh");
+  coap_block_t none = {0, 0, 0};
+  CHECK_INT_EQ(coap_write_block_opt(&none, COAP_OPTION_BLOCK2, small, 5000),
+               -3);
+  coap_block_b_t bnone = {0};
+  CHECK_INT_EQ(
+      coap_write_block_b_opt(NULL, &bnone, COAP_OPTION_BLOCK2, small, 5000),
+      -3);
+  coap_delete_pdu(small);
 }
 
 TEST(opt_block_num_and_macros) {
@@ -1335,6 +1368,7 @@ int main(void) {
   RUN(block1_reset_mid_upload_is_xmit_block_fail);
   RUN(async_separate_response_first_block_then_block2);
   RUN(write_block_opt_lowers_size_to_fit);
+  RUN(write_block_opt_past_end_is_minus_2_no_room_is_minus_3);
   RUN(opt_block_num_and_macros);
   RUN(block_build_body_grows_and_places);
   return TEST_SUMMARY();

@@ -153,7 +153,11 @@ COAP_API int coap_get_block_b(const coap_session_t *session, const coap_pdu_t *p
  * @param number      COAP_OPTION_BLOCK1 or COAP_OPTION_BLOCK2.
  * @param pdu         The message (borrowed).
  * @param data_length Total length of the body being sent.
- * @return 1 on success, a negative value on error.
+ * @return 1 on success; -2 if block->num is not 0 and the block starts at
+ *         or past @p data_length; -3 if not even a 16-byte block fits in
+ *         the room left in @p pdu; -1 if @p block or @p pdu is NULL, the
+ *         block size is invalid (szx above 6) or the option cannot be
+ *         added.
  */
 COAP_API int coap_write_block_opt(coap_block_t *block, coap_option_num_t number,
                                   coap_pdu_t *pdu, size_t data_length);
@@ -165,7 +169,8 @@ COAP_API int coap_write_block_opt(coap_block_t *block, coap_option_num_t number,
  * @param number      COAP_OPTION_BLOCK1 or COAP_OPTION_BLOCK2.
  * @param pdu         The message (borrowed).
  * @param data_length Total length of the body being sent.
- * @return 1 on success, a negative value on error.
+ * @return As coap_write_block_opt(): 1, or -2 past the end, -3 no room,
+ *         -1 invalid arguments.
  */
 COAP_API int coap_write_block_b_opt(coap_session_t *session, coap_block_b_t *block,
                                     coap_option_num_t number, coap_pdu_t *pdu,
