@@ -16,7 +16,9 @@
  * Exit status: 0 on a 2.xx response, 1 on a usage or setup error, 2 on a
  * 4.xx/5.xx response, 3 when no response came in time, 4 when the request
  * could not be delivered (NACK: peer unreachable, too many retransmissions,
- * Reset).
+ * Reset), 5 when a block-wise body could not be sent or received whole
+ * (COAP_EVENT_XMIT_BLOCK_FAIL, COAP_EVENT_PARTIAL_BLOCK: nothing is printed
+ * as the body).
  */
 #include <coap3/coap.h>
 
@@ -33,6 +35,7 @@ enum {
   EXIT_ERROR_RESPONSE = 2,
   EXIT_TIMEOUT = 3,
   EXIT_UNDELIVERED = 4,
+  EXIT_INCOMPLETE = 5,
 };
 
 #define MAX_TOKEN 8
@@ -267,7 +270,9 @@ static void usage(FILE *f) {
          "  -w           append a newline to each payload written\n"
          "  -h, --help   this text\n"
          "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
-         "             3 on timeout, 4 when the request was not delivered\n");
+         "             3 on timeout, 4 when the request was not delivered,\n"
+         "             5 when a block-wise body was not sent or received "
+         "whole\n");
 }
 
 /* Fills o from argv. Returns -1 to exit successfully (help), 0 on a usage
@@ -474,6 +479,23 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
   st->done = 1;
 }
 
+/* A block-wise transfer failed: the body was not sent or received whole.
+ * The library hands over no part of a body as if it were all of it. */
+static int on_event(coap_session_t *session, const coap_event_t event) {
+  client_state_t *st = state_of(session);
+  if (!st || st->done ||
+      (event != COAP_EVENT_PARTIAL_BLOCK &&
+       event != COAP_EVENT_XMIT_BLOCK_FAIL))
+    return 0;
+  fprintf(stderr, "coap-client: block-wise transfer failed: %s\n",
+          event == COAP_EVENT_PARTIAL_BLOCK
+              ? "the response body was not received whole"
+              : "the request body was not sent whole");
+  st->status = EXIT_INCOMPLETE;
+  st->done = 1;
+  return 0;
+}
+
 /* ---- building the request ----------------------------------------------- */
 
 static int add_uint_option(coap_optlist_t **chain, uint16_t number,
@@ -632,6 +654,7 @@ int main(int argc, char **argv) {
     coap_set_app_data(ctx, &st);
     coap_register_response_handler(ctx, on_response);
     coap_register_nack_handler(ctx, on_nack);
+    coap_register_event_handler(ctx, on_event);
     /* Block-wise both ways, whole bodies in the response handler (as
      * libcoap's coap-client, which always uses COAP_BLOCK_USE_LIBCOAP). */
     coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |

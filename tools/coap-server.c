@@ -1,7 +1,7 @@
 /*
  * coap-server: a small CoAP test server over the public API.
  *
- *   coap-server [-A addr] [-p port] [-v level] [-h]
+ *   coap-server [-A addr] [-p port] [-v level] [-L value] [-h]
  *
  * Listens on UDP addr:port (default [::]:5683; port 0 picks a free port) and
  * always prints one line "coap-server: listening on ADDR:PORT" to stderr, so
@@ -25,8 +25,12 @@
  *                  stores it (2.01); DELETE removes it (2.02). Bodies of
  *                  any size up to the library's limit, both ways block-wise
  *
- * Block-wise transfers (RFC 7959) are the library's: the handlers see whole
- * request bodies and hand over whole response bodies.
+ * Block-wise transfers (RFC 7959) are the library's. By default (-L 3:
+ * COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY) the handlers see whole
+ * request bodies; with -L 1 (libcoap's example server's default) the
+ * /example_data handlers see each Block1 block, answer 2.31 Continue until
+ * the last and reassemble the body themselves. Response bodies are always
+ * handed over whole.
  *   /.well-known/core  from the library (RFC 6690)
  *
  * Runs until SIGINT or SIGTERM, then frees everything.
@@ -277,14 +281,57 @@ static void hnd_get_data(coap_resource_t *resource, coap_session_t *session,
                example_data.len);
 }
 
+/* A body arriving block by block (-L without COAP_BLOCK_SINGLE_BODY): the
+ * blocks so far of one upload at a time, and the session sending it (only
+ * compared, never used). */
+static struct {
+  coap_binary_t *body; /* owned */
+  const coap_session_t *session;
+} partial;
+
+/* Takes one block of a larger body. Returns 1 when the body is complete
+ * (*data and *len then describe it), 0 when more is to come (2.31 set), -1
+ * on failure (the response code is set). */
+static int take_block(coap_session_t *session, size_t offset, size_t total,
+                      const uint8_t **data, size_t *len, coap_pdu_t *response) {
+  if (offset == 0) {
+    coap_delete_binary(partial.body);
+    partial.body = NULL;
+    partial.session = session;
+  } else if (partial.session != session || !partial.body) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INCOMPLETE);
+    return -1;
+  }
+  partial.body =
+      coap_block_build_body(partial.body, *len, *data, offset, total);
+  if (!partial.body) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return -1;
+  }
+  if (offset + *len < total) {
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTINUE);
+    return 0;
+  }
+  *len += offset;
+  *data = partial.body->s;
+  return 1;
+}
+
 /* Stores the request's body; returns 1 if there was data before, 0 if not,
- * -1 when out of memory (the response code is then set). */
-static int store_data(const coap_pdu_t *request, coap_pdu_t *response) {
+ * 2 when more blocks are to come (2.31 set), -1 on failure (the response
+ * code is then set). */
+static int store_data(coap_session_t *session, const coap_pdu_t *request,
+                      coap_pdu_t *response) {
   size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
-  /* COAP_BLOCK_SINGLE_BODY: the library reassembled any Block1 blocks, so
-   * this is the whole body (offset 0, len == total). */
+  /* With COAP_BLOCK_SINGLE_BODY the library reassembled any Block1 blocks,
+   * so this is the whole body (offset 0, len == total); without, a part. */
   coap_get_data_large(request, &len, &data, &offset, &total);
+  if (offset != 0 || len != total) {
+    int done = take_block(session, offset, total, &data, &len, response);
+    if (done <= 0)
+      return done < 0 ? -1 : 2;
+  }
   uint8_t *copy = malloc(len ? len : 1);
   if (!copy) {
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
@@ -301,16 +348,17 @@ static int store_data(const coap_pdu_t *request, coap_pdu_t *response) {
   example_data.media_type = cf ? (uint16_t)coap_decode_var_bytes(
                                      coap_opt_value(cf), coap_opt_length(cf))
                                : COAP_MEDIATYPE_TEXT_PLAIN;
+  coap_delete_binary(partial.body); /* was the source of a blocked body */
+  partial.body = NULL;
   return existed;
 }
 
 static void hnd_put_data(coap_resource_t *resource, coap_session_t *session,
                          const coap_pdu_t *request, const coap_string_t *query,
                          coap_pdu_t *response) {
-  (void)session;
   (void)query;
-  int existed = store_data(request, response);
-  if (existed < 0)
+  int existed = store_data(session, request, response);
+  if (existed < 0 || existed == 2)
     return;
   coap_pdu_set_code(response, existed ? COAP_RESPONSE_CODE_CHANGED
                                       : COAP_RESPONSE_CODE_CREATED);
@@ -320,9 +368,9 @@ static void hnd_put_data(coap_resource_t *resource, coap_session_t *session,
 static void hnd_post_data(coap_resource_t *resource, coap_session_t *session,
                           const coap_pdu_t *request, const coap_string_t *query,
                           coap_pdu_t *response) {
-  (void)session;
   (void)query;
-  if (store_data(request, response) < 0)
+  int stored = store_data(session, request, response);
+  if (stored < 0 || stored == 2)
     return;
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CREATED);
   coap_resource_notify_observers(resource, NULL);
@@ -395,13 +443,19 @@ typedef struct {
   const char *addr;
   unsigned port;
   int log_level;
+  uint32_t block_mode; /* -L */
 } server_opts_t;
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: coap-server [-A addr] [-p port] [-v level] [-h]\n"
+  fprintf(f, "usage: coap-server [-A addr] [-p port] [-v level] [-L value] "
+             "[-h]\n"
              "  -A addr   address to listen on (default ::, all addresses)\n"
              "  -p port   UDP port (default 5683; 0 picks a free one)\n"
              "  -v level  log level 0..8 (default 4, warnings)\n"
+             "  -L value  block mode: the sum of COAP_BLOCK_* flags, which "
+             "must\n"
+             "            include COAP_BLOCK_USE_LIBCOAP (1); 2 adds\n"
+             "            COAP_BLOCK_SINGLE_BODY (default 3)\n"
              "  -h        this text\n"
              "Prints 'coap-server: listening on ADDR:PORT' to stderr once "
              "ready.\n");
@@ -412,6 +466,7 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
   o->addr = "::";
   o->port = COAP_DEFAULT_PORT;
   o->log_level = COAP_LOG_WARN;
+  o->block_mode = COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -419,13 +474,13 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
       return -1;
     }
     if (i + 1 >= argc || a[0] != '-' || a[1] == '\0' || a[2] != '\0' ||
-        !strchr("Apv", a[1])) {
+        !strchr("ApvL", a[1])) {
       usage(stderr);
       return 0;
     }
     const char *v = argv[++i];
     char *end;
-    unsigned long n = strtoul(v, &end, 10);
+    unsigned long n = strtoul(v, &end, a[1] == 'L' ? 0 : 10);
     int numeric = *v && *end == '\0';
     if (a[1] == 'A') {
       o->addr = v;
@@ -433,6 +488,9 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
       o->port = (unsigned)n;
     } else if (a[1] == 'v' && numeric && n <= COAP_LOG_OSCORE) {
       o->log_level = (int)n;
+    } else if (a[1] == 'L' && numeric && n <= 0xFF &&
+               (n & COAP_BLOCK_USE_LIBCOAP)) {
+      o->block_mode = (uint32_t)n;
     } else {
       fprintf(stderr, "coap-server: bad value '%s' for %s\n", v, a);
       return 0;
@@ -500,8 +558,7 @@ int main(int argc, char **argv) {
   int status = EXIT_FAILURE;
   coap_context_t *ctx = coap_new_context(NULL);
   if (ctx) {
-    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
-                                         COAP_BLOCK_SINGLE_BODY);
+    coap_context_set_block_mode(ctx, o.block_mode);
     coap_resource_t *time_resource = init_resources(ctx);
     if (time_resource && listen_on(ctx, &o)) {
       serve(ctx, time_resource);
@@ -510,6 +567,7 @@ int main(int argc, char **argv) {
     coap_free_context(ctx); /* frees endpoints, sessions and resources */
   }
   free(example_data.body);
+  coap_delete_binary(partial.body);
   coap_cleanup();
   return status;
 }
