@@ -23,11 +23,21 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
   add_test(NAME interop_block_node_client_vs_server
            COMMAND bash ${interop_dir}/block_node_client_vs_server.sh
                    $<TARGET_FILE:coap-server>)
+  # Per-block mode (coap-server -L 1): Block1 blocks reach the handler.
+  add_test(NAME interop_block_debian_client_vs_per_block_server
+           COMMAND bash ${interop_dir}/block_debian_client_vs_per_block_server.sh
+                   $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+  # Our client against a server that gets block-wise wrong on purpose.
+  add_test(NAME interop_block_client_failures
+           COMMAND bash ${interop_dir}/block_client_failures.sh
+                   $<TARGET_FILE:coap-client>)
   set(interop_tests interop_debian_client_vs_server
       interop_our_client_vs_debian_server interop_node_client_vs_server
       interop_block_debian_client_vs_server
       interop_block_our_client_vs_debian_server
-      interop_block_node_client_vs_server)
+      interop_block_node_client_vs_server
+      interop_block_debian_client_vs_per_block_server
+      interop_block_client_failures)
   if(TARGET seed_async_server)
     add_test(NAME interop_seed_async_vs_debian_client
              COMMAND bash ${interop_dir}/seed_async_vs_debian_client.sh
