@@ -765,6 +765,33 @@ TEST(block1_per_block_gap_out_of_order_or_unknown_is_incomplete) {
   teardown();
 }
 
+/* A lone block (block 0, M clear) needs no state and is acknowledged; a
+ * transfer left idle past EXCHANGE_LIFETIME is gone (4.08 after). */
+TEST(block1_per_block_lone_block_and_expiry) {
+  setup(COAP_BLOCK_USE_LIBCOAP, 0);
+  add_each_resource("each", 0, hnd_put_each);
+  h_feed(srv_sess[0], put_block(1, 0, 0, 3, 100, 0));
+  coap_pdu_t *r = last_sent();
+  unsigned num, szx;
+  int m;
+  CHECK_INT_EQ(coap_pdu_get_code(r), COAP_RESPONSE_CODE_CHANGED);
+  CHECK(pt_block_peek(r, COAP_OPTION_BLOCK1, &num, &m, &szx));
+  CHECK_UINT_EQ(num, 0);
+  CHECK_INT_EQ(m, 0);
+  CHECK_UINT_EQ(szx, 3);
+  coap_delete_pdu(r);
+  CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
+  h_feed(srv_sess[0], put_block(2, 0, 1, 2, 64, 0));
+  CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 1);
+  h_advance(srv_ctx,
+            260 * COAP_TICKS_PER_SECOND); /* > EXCHANGE_LIFETIME, < idle */
+  CHECK_UINT_EQ(pt_hashmap_size(&srv_ctx->blk_rx), 0);
+  h_feed(srv_sess[0], put_block(3, 1, 0, 2, 10, 0));
+  CHECK_INT_EQ(last_code(), COAP_RESPONSE_CODE_INCOMPLETE);
+  CHECK_INT_EQ(each_calls, 2);
+  teardown();
+}
+
 /* The handler's own code is kept: an error ends the transfer and carries
  * no Block1; a 2.04 for an intermediate block (acted on by itself) keeps
  * its code with Block1 M clear (RFC 7959 2.3), and the client goes on. */
@@ -1351,6 +1378,7 @@ int main(void) {
   RUN(block1_per_block_non_small_blocks_every_answer_acknowledges);
   RUN(block1_per_block_upload_byte_exact_every_continue_acknowledges);
   RUN(block1_per_block_gap_out_of_order_or_unknown_is_incomplete);
+  RUN(block1_per_block_lone_block_and_expiry);
   RUN(block1_per_block_handler_code_kept);
   RUN(block1_per_block_handler_own_block1_kept_client_follows);
   RUN(block1_content_format_change_is_incomplete);

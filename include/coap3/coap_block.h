@@ -329,6 +329,27 @@ COAP_API int coap_add_data_large_response(coap_resource_t *resource,
  * Sets the COAP_BLOCK_* flags new sessions of @p context start with.
  * Call before creating sessions. Without COAP_BLOCK_USE_LIBCOAP the
  * application does all block-wise work itself (the default).
+ *
+ * Server, Block1 request bodies: with COAP_BLOCK_SINGLE_BODY (or for a
+ * resource flagged COAP_RESOURCE_FLAGS_FORCE_SINGLE_BODY, or a FETCH) the
+ * handler is called once with the whole body; otherwise once per block,
+ * with the Block1 and Size1 options (coap_get_data_large() gives offset
+ * and total), and it answers 2.31 Continue until the last block. Either
+ * way the library puts the Block1 option of the block answered into a
+ * 2.xx answer that has none, and answers 4.08 itself to a block that does
+ * not continue the body or changes its Content-Format (RFC 7959 2.3).
+ *
+ * Client: a body that cannot be completed is never handed over in part as
+ * if it were whole. Not all of a response body received (a block other
+ * than the one asked for, larger than asked for, or short before the
+ * last; no Block2 or another Content-Format mid-body; an ETag that keeps
+ * changing after 3 restarts; an error or a NACK mid-body) raises
+ * COAP_EVENT_PARTIAL_BLOCK; not all of a request body sent (a block not
+ * acknowledged by its Block1, an error or a NACK before the last block)
+ * raises COAP_EVENT_XMIT_BLOCK_FAIL. An error response that ended the
+ * transfer goes to the response handler first, with the request's token.
+ * Without COAP_BLOCK_SINGLE_BODY, a restart after a change of ETag raises
+ * COAP_EVENT_PARTIAL_BLOCK too: the blocks seen so far are void.
  * @param context    The context (borrowed).
  * @param block_mode COAP_BLOCK_* flags ored together; unknown bits ignored.
  */
