@@ -181,7 +181,9 @@ static void start_next_waiting(coap_session_t *s, coap_tick_t now) {
 static void retransmit(coap_context_t *ctx, pt_exchange *ex, coap_tick_t now) {
   coap_session_t *s = ex->session;
   if (ex->retransmits >= s->max_retransmit) {
-    pt_exchange_fail(ex, COAP_NACK_TOO_MANY_RETRIES, now);
+    pt_exchange_fail(ex, ex->bad_response ? COAP_NACK_BAD_RESPONSE
+                                          : COAP_NACK_TOO_MANY_RETRIES,
+                     now);
     return;
   }
   ex->retransmits++;

@@ -35,6 +35,22 @@ static void reject_malformed(coap_session_t *s, const uint8_t *data,
     pt_send_empty(s, COAP_MESSAGE_RST, (coap_mid_t)(data[2] << 8 | data[3]));
 }
 
+/*
+ * RFC 7252 5.4.1: a response carrying a critical option we do not
+ * recognize (option.c: unknown, reserved, wrong length, repeated) is
+ * rejected and never reaches the application. Returns 1 if @pdu is such a
+ * response.
+ */
+static int bad_critical_option(coap_session_t *s, const coap_pdu_t *pdu) {
+  int num = pt_pdu_unrecognized_critical(pdu, s->context->registered_opts);
+  if (num < 0)
+    return 0;
+  coap_log_debug("* %s: response with unrecognized critical option %d: "
+                 "rejected\n", coap_session_str(s), num);
+  pt_event(s, COAP_EVENT_BAD_PACKET);
+  return 1;
+}
+
 /* ---- ACK and RST --------------------------------------------------------- */
 
 static coap_response_t deliver_response(coap_session_t *s, pt_exchange *ex,
@@ -72,6 +88,12 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
   if (code == 0 || !ex->awaiting_response || !same_token(ex->pdu, pdu) ||
       (code >> 5) < 2) {
     pt_exchange_acked(ex, now); /* Empty ACK: a separate response follows */
+    return;
+  }
+  if (bad_critical_option(s, pdu)) {
+    /* RFC 7252 4.2: rejecting an ACK is ignoring it, so the request is
+     * retransmitted; if it fails, the NACK says why. */
+    ex->bad_response = 1;
     return;
   }
   pt_exchange_acked(ex, now); /* keeps it: a response is awaited */
@@ -143,6 +165,13 @@ static void on_separate_response(coap_session_t *s, const coap_pdu_t *pdu,
     coap_log_debug("* %s: response with unknown token: rejected\n",
                    coap_session_str(s));
     settle_response(s, pdu, d, 1);
+    return;
+  }
+  if (bad_critical_option(s, pdu)) {
+    /* RFC 7252 4.2/4.3: rejected with an RST, after which this response
+     * will not come again: the request fails now. */
+    settle_response(s, pdu, d, 1);
+    pt_exchange_fail(ex, COAP_NACK_BAD_RESPONSE, now);
     return;
   }
   if (ex->awaiting_ack) /* its Empty ACK was lost or skipped */

@@ -2,6 +2,7 @@
  * request.c -- serving a request: option checks, resource dispatch and
  * sending the answer (RFC 7252 sections 5.2, 5.4, 5.7, 5.8 and 5.9).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,53 +21,17 @@
 
 /* ---- option checks (RFC 7252 5.4.1) ------------------------------------ */
 
-/* What RFC 7252 5.10 (and RFCs 7641, 7959, 7967, 8768, 9175) define for
- * an option Petrel understands: its value length range and whether it may
- * repeat. */
-typedef struct opt_rule {
-  uint16_t num;
-  uint16_t min, max;
-  uint8_t repeatable;
-} opt_rule;
-
-static const opt_rule rules[] = {
-    {COAP_OPTION_IF_MATCH, 0, 8, 1},      {COAP_OPTION_URI_HOST, 1, 255, 0},
-    {COAP_OPTION_ETAG, 1, 8, 1},          {COAP_OPTION_IF_NONE_MATCH, 0, 0, 0},
-    {COAP_OPTION_OBSERVE, 0, 3, 0},       {COAP_OPTION_URI_PORT, 0, 2, 0},
-    {COAP_OPTION_LOCATION_PATH, 0, 255, 1},
-    {COAP_OPTION_URI_PATH, 0, 255, 1},    {COAP_OPTION_CONTENT_FORMAT, 0, 2, 0},
-    {COAP_OPTION_MAXAGE, 0, 4, 0},        {COAP_OPTION_URI_QUERY, 0, 255, 1},
-    {COAP_OPTION_HOP_LIMIT, 1, 1, 0},     {COAP_OPTION_ACCEPT, 0, 2, 0},
-    {COAP_OPTION_LOCATION_QUERY, 0, 255, 1},
-    {COAP_OPTION_BLOCK2, 0, 3, 0},        {COAP_OPTION_BLOCK1, 0, 3, 0},
-    {COAP_OPTION_SIZE2, 0, 4, 0},         {COAP_OPTION_PROXY_URI, 1, 1034, 0},
-    {COAP_OPTION_PROXY_SCHEME, 1, 255, 0}, {COAP_OPTION_SIZE1, 0, 4, 0},
-    {COAP_OPTION_ECHO, 1, 40, 0},         {COAP_OPTION_NORESPONSE, 0, 1, 0},
-    {COAP_OPTION_RTAG, 0, 8, 1},
-};
-
-static const opt_rule *rule_for(uint32_t num) {
-  /* A short table in number order: a few comparisons per option. */
-  for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) &&
-                     rules[i].num <= num; i++)
-    if (rules[i].num == num)
-      return &rules[i];
-  return NULL;
-}
-
 /*
  * 1 if option @num (value @vlen bytes; @repeat: same number as the one
- * before) is one Petrel can act on. RFC 7252 5.4.1/5.4.3/5.4.5: an unknown
- * option, one whose value is outside its length range and a repeat of a
- * non-repeatable one are all treated as unrecognized -- fatal (4.02) only
- * when critical. Options the application registered are taken as they are.
+ * before) is one Petrel can act on (option.c). RFC 7252 5.4.1/5.4.3/5.4.5:
+ * an unknown option, one whose value is outside its length range and a
+ * repeat of a non-repeatable one are all treated as unrecognized -- fatal
+ * (4.02) only when critical. Options the application registered are taken
+ * as they are.
  */
 static int option_ok(const coap_context_t *ctx, uint32_t num, size_t vlen,
                      int repeat) {
-  if ((ctx->registered_opts[num >> 3] >> (num & 7)) & 1)
-    return 1;
-  const opt_rule *r = rule_for(num);
-  return r && vlen >= r->min && vlen <= r->max && (!repeat || r->repeatable);
+  return pt_opt_recognized(ctx->registered_opts, num, vlen, repeat);
 }
 
 /* ---- one walk over the options ------------------------------------------ */
@@ -106,7 +71,7 @@ static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
   *sc = (req_scan){.unknown_critical = -1, .path_ok = 1};
   for (int first = 1; next_option(opts, len, &at, &num, &val, &vlen);
        prev = num, first = 0) {
-    if ((num & 1) && sc->unknown_critical < 0 &&
+    if (pt_opt_is_critical(num) && sc->unknown_critical < 0 &&
         !option_ok(ctx, num, vlen, !first && num == prev))
       sc->unknown_critical = (int)num;
     if (num == COAP_OPTION_PROXY_URI || num == COAP_OPTION_PROXY_SCHEME)
@@ -242,7 +207,12 @@ static coap_resource_t *route(coap_session_t *s, const coap_pdu_t *req,
   scan_request(ctx, req, path, sizeof(path), &sc);
   size_t plen = sc.path_ok ? sc.path_len : 0;
   if (sc.unknown_critical >= 0) {
+    /* RFC 7252 5.5.2: a diagnostic payload naming the option. */
+    char diag[40];
+    int n = snprintf(diag, sizeof(diag), "Bad critical option %d",
+                     sc.unknown_critical);
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_OPTION);
+    coap_add_data(resp, (size_t)n, (const uint8_t *)diag);
     return NULL;
   }
   if (sc.proxy) {
