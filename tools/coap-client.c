@@ -69,6 +69,7 @@ typedef struct {
   int status; /* exit status so far */
   int got_response;
   int observing;
+  int rejected; /* responses the library rejected (bad critical option) */
 } client_state_t;
 
 /* ---- content formats by name -------------------------------------------- */
@@ -450,7 +451,7 @@ static const char *nack_text(coap_nack_reason_t reason) {
   case COAP_NACK_ICMP_ISSUE:
     return "peer unreachable (ICMP error)";
   case COAP_NACK_BAD_RESPONSE:
-    return "bad response";
+    return "the response was rejected (unrecognized critical option)";
   default:
     return "transport failure";
   }
@@ -472,6 +473,16 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
           nack_text(reason));
   st->status = EXIT_UNDELIVERED;
   st->done = 1;
+}
+
+/* The library rejects a response it must not act on (RFC 7252 5.4.1: an
+ * unrecognized critical option) before it reaches on_response(): it is
+ * counted here so that the timeout message can say so. */
+static int on_event(coap_session_t *session, const coap_event_t event) {
+  client_state_t *st = state_of(session);
+  if (st && event == COAP_EVENT_BAD_PACKET)
+    st->rejected++;
+  return 0;
 }
 
 /* ---- building the request ----------------------------------------------- */
@@ -604,8 +615,11 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   }
   st->done = 1; /* freeing the context NACKs what is still pending: quiet */
   if (!st->got_response && st->status == EXIT_TIMEOUT)
-    fprintf(stderr, "coap-client: no response within %u s\n",
-            o->observe_seconds ? o->observe_seconds : o->wait_seconds);
+    fprintf(stderr, "coap-client: no %sresponse within %u s%s\n",
+            st->rejected ? "acceptable " : "",
+            o->observe_seconds ? o->observe_seconds : o->wait_seconds,
+            st->rejected ? " (malformed or bad-option responses rejected)"
+                         : "");
   return st->status;
 }
 
@@ -632,6 +646,7 @@ int main(int argc, char **argv) {
     coap_set_app_data(ctx, &st);
     coap_register_response_handler(ctx, on_response);
     coap_register_nack_handler(ctx, on_nack);
+    coap_register_event_handler(ctx, on_event);
     /* Block-wise both ways, whole bodies in the response handler (as
      * libcoap's coap-client, which always uses COAP_BLOCK_USE_LIBCOAP). */
     coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
