@@ -162,14 +162,32 @@ static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
   return resp;
 }
 
+/*
+ * RFC 7967: 1 if the request's No-Response option asks not to be sent a
+ * response with @code. The value is a bit mask of the classes to suppress:
+ * 2 for 2.xx, 8 for 4.xx, 16 for 5.xx (bit n-1 for class n); 0 suppresses
+ * nothing. An option longer than its one byte is unrecognized (elective:
+ * ignored).
+ */
+static int no_response(const coap_pdu_t *req, coap_pdu_code_t code) {
+  coap_opt_iterator_t it;
+  coap_opt_t *o = coap_check_option(req, COAP_OPTION_NORESPONSE, &it);
+  unsigned cls = COAP_RESPONSE_CLASS(code);
+  if (!o || coap_opt_length(o) > 1 || cls < 1)
+    return 0;
+  unsigned mask = coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o));
+  return (mask >> (cls - 1)) & 1;
+}
+
 /* Sends what the handler left in @resp, and records it for duplicates. */
 static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
                    pt_dedup *d, int separate, coap_tick_t now) {
   int con = coap_pdu_get_type(req) == COAP_MESSAGE_CON;
-  if (coap_pdu_get_code(resp) == 0) {
-    /* No answer yet (or none at all): a CON still needs its Empty ACK so
-     * that the peer stops retransmitting (RFC 7252 5.2.2). A separate
-     * response without a code sends nothing. */
+  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  if (code == 0 || no_response(req, code)) {
+    /* No answer yet, none at all, or one the client asked not to get: a
+     * CON still needs its Empty ACK so that the peer stops retransmitting
+     * (RFC 7252 5.2.2, RFC 7967 2). A separate response sends nothing. */
     if (!separate && con) {
       pt_send_empty(s, COAP_MESSAGE_ACK, coap_pdu_get_mid(req));
       if (d)
