@@ -359,6 +359,126 @@ TEST(duplicate_of_rejected_con_response_gets_rst_again) {
   h_free(ctx);
 }
 
+/* ---- error responses ---------------------------------------------------- */
+
+/* A CON request with a token, Uri-Path, Content-Format, Hop-Limit, OSCORE,
+ * an unknown critical option and a payload. */
+static coap_pdu_t *full_request(coap_pdu_type_t type) {
+  coap_pdu_t *p = coap_pdu_init(type, COAP_REQUEST_CODE_POST, 0x1234, 1024);
+  coap_add_token(p, 3, (const uint8_t *)"tok");
+  coap_add_option(p, COAP_OPTION_OSCORE, 1, val);
+  coap_add_option(p, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"hello");
+  coap_add_option(p, COAP_OPTION_CONTENT_FORMAT, 1, val);
+  coap_add_option(p, COAP_OPTION_HOP_LIMIT, 1, val);
+  coap_add_option(p, 2049, 2, val);
+  coap_add_data(p, 4, (const uint8_t *)"body");
+  return p;
+}
+
+static int has_option(const coap_pdu_t *p, uint16_t num) {
+  coap_opt_iterator_t it;
+  return coap_check_option(p, num, &it) != NULL;
+}
+
+TEST(error_response_copies_selected_options_but_never_the_stripped_ones) {
+  coap_pdu_t *req = full_request(COAP_MESSAGE_CON);
+  coap_opt_filter_t f;
+  coap_option_filter_clear(&f);
+  static const uint16_t asked[] = {COAP_OPTION_OSCORE, COAP_OPTION_URI_PATH,
+                                   COAP_OPTION_CONTENT_FORMAT,
+                                   COAP_OPTION_HOP_LIMIT, 2049};
+  for (size_t i = 0; i < 5; i++)
+    coap_option_filter_set(&f, asked[i]);
+  coap_pdu_t *r =
+      coap_new_error_response(req, COAP_RESPONSE_CODE_BAD_OPTION, &f);
+  CHECK_NOT_NULL(r);
+  CHECK_INT_EQ(coap_pdu_get_type(r), COAP_MESSAGE_ACK);
+  CHECK_INT_EQ(coap_pdu_get_mid(r), 0x1234);
+  CHECK_INT_EQ(coap_pdu_get_code(r), COAP_RESPONSE_CODE_BAD_OPTION);
+  coap_bin_const_t t = coap_pdu_get_token(r);
+  CHECK_MEM_EQ(t.s, t.length, "tok", 3);
+  CHECK_INT_EQ(has_option(r, COAP_OPTION_URI_PATH), 1);
+  CHECK_INT_EQ(has_option(r, 2049), 1);
+  CHECK_INT_EQ(has_option(r, COAP_OPTION_CONTENT_FORMAT), 0);
+  CHECK_INT_EQ(has_option(r, COAP_OPTION_HOP_LIMIT), 0);
+  CHECK_INT_EQ(has_option(r, COAP_OPTION_OSCORE), 0);
+  size_t len;
+  const uint8_t *d;
+  CHECK_INT_EQ(coap_get_data(r, &len, &d), 1);
+  CHECK_MEM_EQ(d, len, "Bad Option", 10);
+  /* The caller's filter is not changed. */
+  for (size_t i = 0; i < 5; i++)
+    CHECK_INT_EQ(coap_option_filter_get(&f, asked[i]), 1);
+  coap_delete_pdu(r);
+  coap_delete_pdu(req);
+}
+
+TEST(error_response_to_non_is_non_and_without_filter_has_no_options) {
+  coap_pdu_t *req = full_request(COAP_MESSAGE_NON);
+  coap_pdu_t *r =
+      coap_new_error_response(req, COAP_RESPONSE_CODE_NOT_FOUND, NULL);
+  CHECK_NOT_NULL(r);
+  CHECK_INT_EQ(coap_pdu_get_type(r), COAP_MESSAGE_NON);
+  coap_opt_iterator_t it;
+  coap_option_iterator_init(r, &it, COAP_OPT_ALL);
+  CHECK_NULL(coap_option_next(&it));
+  size_t len;
+  const uint8_t *d;
+  CHECK_INT_EQ(coap_get_data(r, &len, &d), 1);
+  CHECK_MEM_EQ(d, len, "Not Found", 9);
+  coap_delete_pdu(r);
+  coap_delete_pdu(req);
+}
+
+/* RFC 8768: the 5.08 payload is for proxy addresses, not a phrase. */
+TEST(error_response_5_08_has_no_phrase) {
+  coap_pdu_t *req = full_request(COAP_MESSAGE_CON);
+  coap_pdu_t *r = coap_new_error_response(req, COAP_RESPONSE_CODE(508), NULL);
+  CHECK_NOT_NULL(r);
+  size_t len;
+  const uint8_t *d;
+  CHECK_INT_EQ(coap_get_data(r, &len, &d), 0);
+  coap_delete_pdu(r);
+  r = coap_new_error_response(req, COAP_RESPONSE_CODE(505), NULL);
+  CHECK_INT_EQ(coap_get_data(r, &len, &d), 1);
+  CHECK_MEM_EQ(d, len, "Proxying Not Supported", 22);
+  coap_delete_pdu(r);
+  coap_delete_pdu(req);
+}
+
+TEST(send_rst_answers_con_and_non_only) {
+  coap_context_t *ctx = context();
+  coap_session_t *s = h_server_session(40000);
+  static const struct {
+    coap_pdu_type_t type;
+    int sent;
+  } cases[] = {{COAP_MESSAGE_CON, 1},
+               {COAP_MESSAGE_NON, 1},
+               {COAP_MESSAGE_ACK, 0},
+               {COAP_MESSAGE_RST, 0}};
+  for (size_t i = 0; i < 4; i++) {
+    coap_pdu_t *m = coap_pdu_init(cases[i].type, COAP_REQUEST_CODE_GET,
+                                  (coap_mid_t)(0x4000 + i), 64);
+    int before = h_nsent;
+    coap_mid_t mid = coap_send_rst(s, m);
+    if (cases[i].sent) {
+      CHECK_INT_EQ(mid, 0x4000 + (int)i);
+      CHECK_INT_EQ(h_nsent, before + 1);
+      const uint8_t rst[4] = {0x70, 0, 0x40, (uint8_t)i};
+      CHECK_MEM_EQ(h_sent_log[before].data, h_sent_log[before].len, rst, 4);
+    } else {
+      CHECK_INT_EQ(mid, COAP_INVALID_MID);
+      CHECK_INT_EQ(h_nsent, before);
+    }
+    coap_delete_pdu(m);
+  }
+  coap_pdu_t *non =
+      coap_pdu_init(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 0x4100, 64);
+  CHECK_INT_EQ(coap_send_ack(s, non), COAP_INVALID_MID); /* ACK: CON only */
+  coap_delete_pdu(non);
+  h_free(ctx);
+}
+
 int main(void) {
   RUN(request_with_reserved_location_numbers_is_4_02);
   RUN(request_with_elective_neighbours_of_reserved_numbers_is_served);
@@ -372,5 +492,9 @@ int main(void) {
   RUN(response_with_registered_critical_option_is_delivered);
   RUN(rejected_piggybacked_response_keeps_request_retransmitted);
   RUN(duplicate_of_rejected_con_response_gets_rst_again);
+  RUN(error_response_copies_selected_options_but_never_the_stripped_ones);
+  RUN(error_response_to_non_is_non_and_without_filter_has_no_options);
+  RUN(error_response_5_08_has_no_phrase);
+  RUN(send_rst_answers_con_and_non_only);
   return TEST_SUMMARY();
 }

@@ -333,9 +333,14 @@ COAP_API uint16_t coap_new_message_id(coap_session_t *session);
 
 /**
  * Builds an error response to @p request: same token, code @p code, the
- * options selected by @p opts copied from the request, and (unless built
- * without) the reason phrase as text/plain payload. The type is ACK for a
- * CON request, else NON; the message ID is set accordingly.
+ * options selected by @p opts copied from the request, and the reason
+ * phrase (coap_response_phrase()) as a diagnostic payload without a
+ * Content-Format. Content-Format, Hop-Limit and OSCORE are never copied,
+ * whatever @p opts says (@p opts itself is not changed). A 5.08 (Hop Limit
+ * Reached) gets no phrase: RFC 8768 gives its payload to proxy addresses,
+ * which this library does not fill in. The type is ACK for a CON request,
+ * else NON; the message ID is the request's (coap_send_error() gives a NON
+ * a fresh one).
  * @param request The request (borrowed).
  * @param code    Response code (4.xx or 5.xx).
  * @param opts    Option filter naming the options to copy (borrowed), or
@@ -381,6 +386,18 @@ COAP_API coap_mid_t coap_send_message_type(coap_session_t *session,
  * @return The message ID, or COAP_INVALID_MID if nothing was sent.
  */
 COAP_API coap_mid_t coap_send_ack(coap_session_t *session, const coap_pdu_t *request);
+
+/**
+ * Sends an RST (code 0.00) with the message ID of @p request, a CON or
+ * NON (coap_send_message_type() with COAP_MESSAGE_RST).
+ * @param session The session (borrowed).
+ * @param request The message being rejected (borrowed).
+ * @return The message ID, or COAP_INVALID_MID if nothing was sent.
+ */
+COAP_STATIC_INLINE coap_mid_t coap_send_rst(coap_session_t *session,
+                                            const coap_pdu_t *request) {
+  return coap_send_message_type(session, request, COAP_MESSAGE_RST);
+}
 
 /**
  * Queues @p pdu for sending on @p session. A CON is retransmitted until
