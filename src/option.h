@@ -26,7 +26,7 @@ typedef enum pt_parse_err {
   PT_PARSE_ERR_ARG = -1,            /* NULL pdu or data */
   PT_PARSE_ERR_SHORT_HEADER = -2,   /* fewer than 4 bytes */
   PT_PARSE_ERR_VERSION = -3,        /* Ver is not 1 */
-  PT_PARSE_ERR_TKL = -4,            /* TKL 9..15 (reserved) */
+  PT_PARSE_ERR_TKL = -4,            /* TKL 15 (reserved, RFC 8974) */
   PT_PARSE_ERR_TOKEN_TRUNC = -5,    /* token runs past the end */
   PT_PARSE_ERR_DELTA_RESERVED = -6, /* delta nibble 15, not the marker */
   PT_PARSE_ERR_LENGTH_RESERVED = -7,/* length nibble 15 */
