@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "exchange.h"
+#include "ext_token.h"
 #include "io.h"
 #include "plimits.h"
 #include "pdu.h"
@@ -222,8 +223,9 @@ uint32_t coap_context_get_csm_max_message_size(const coap_context_t *ctx) {
 
 void coap_context_set_max_token_size(coap_context_t *ctx,
                                      size_t max_token_size) {
-  /* Tokens longer than 8 bytes (RFC 8974) are not supported: refused. */
-  if (ctx && max_token_size >= 8 && max_token_size <= 8)
+  /* 8 turns extended tokens (RFC 8974, ext_token.c) off again. */
+  if (ctx && max_token_size >= COAP_TOKEN_DEFAULT_MAX &&
+      max_token_size <= COAP_TOKEN_EXT_MAX)
     ctx->max_token_size = max_token_size;
 }
 
@@ -237,7 +239,12 @@ coap_mid_t coap_send(coap_session_t *session, coap_pdu_t *pdu) {
     return COAP_INVALID_MID;
   }
   pdu->session = session;
-  return pt_exchange_send(session, pdu, pt_now());
+  coap_tick_t now = pt_now();
+  if (pt_ext_token_before_send(session, pdu, now) < 0) {
+    coap_delete_pdu(pdu);
+    return COAP_INVALID_MID;
+  }
+  return pt_exchange_send(session, pdu, now);
 }
 
 coap_mid_t coap_send_message_type(coap_session_t *session,

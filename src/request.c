@@ -139,21 +139,26 @@ static int join_query(const coap_pdu_t *pdu, coap_string_t *q, uint8_t *stack,
 static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
                                 int separate) {
   coap_pdu_type_t rtype = coap_pdu_get_type(req);
+  coap_bin_const_t token = coap_pdu_get_token(req);
+  /* An extended token (RFC 8974) takes no room from the handler's. */
+  size_t extra = token.length > COAP_TOKEN_DEFAULT_MAX
+                     ? token.length - COAP_TOKEN_DEFAULT_MAX
+                     : 0;
   coap_pdu_t *resp;
   if (separate) {
     coap_pdu_type_t t = rtype == COAP_MESSAGE_CON ? COAP_MESSAGE_CON
                                                   : COAP_MESSAGE_NON;
     resp = coap_pdu_init(t, 0, pt_session_next_mid(s),
-                         coap_session_max_pdu_size(s));
+                         coap_session_max_pdu_size(s) + extra);
   } else {
     resp = s->context->tx_pdu;
     int con = rtype == COAP_MESSAGE_CON;
     pt_pdu_clear(resp, con ? COAP_MESSAGE_ACK : COAP_MESSAGE_NON, 0,
                  con ? coap_pdu_get_mid(req) : pt_session_next_mid(s));
+    resp->max_size = COAP_DEFAULT_MTU - 4 + extra; /* as context.c made it */
   }
   if (!resp)
     return NULL;
-  coap_bin_const_t token = coap_pdu_get_token(req);
   if (!coap_add_token(resp, token.length, token.s)) {
     if (separate)
       coap_delete_pdu(resp);

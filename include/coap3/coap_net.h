@@ -215,10 +215,22 @@ COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
 COAP_API void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
 
 /**
- * Sets the largest token accepted and generated (RFC 8974 extended
- * tokens).
+ * Sets the largest token accepted and sent (RFC 8974 extended tokens; the
+ * default, 8, is RFC 7252's limit and turns them off).
+ *
+ * Server side: a request with a longer token gets a 4.00 (Bad Request)
+ * carrying the token back; with the limit at 8, a message with a longer
+ * token is a format error (a CON gets an RST, RFC 8974 2.2.2).
+ * Client side: with a limit above 8, the first request on each client
+ * session is preceded by a probe (a CON GET with If-None-Match and a token
+ * of the limit's length, or as long as fits a datagram) that finds out
+ * whether the server takes such tokens; if it answers with an RST, a 4.00
+ * or 5.03, or not at all, the session's limit drops to 8. Neither the
+ * probe's response nor its failure reaches the application's handlers.
+ * coap_send() refuses a request whose token is over the session's limit.
  * @param context        The context (borrowed).
- * @param max_token_size 8..65804; other values are ignored.
+ * @param max_token_size 8..65804 (COAP_TOKEN_EXT_MAX); other values are
+ *                       ignored.
  */
 COAP_API void coap_context_set_max_token_size(coap_context_t *context,
                                               size_t max_token_size);
