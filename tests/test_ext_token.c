@@ -27,10 +27,46 @@ static void hnd_hello(coap_resource_t *r, coap_session_t *s,
   coap_add_data(resp, 5, (const uint8_t *)"hello");
 }
 
+static uint8_t large_body[3000];
+static int async_calls;
+
+/* 3000 bytes in Block2 blocks (block_server.c). */
+static void hnd_large(coap_resource_t *r, coap_session_t *s,
+                      const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_TEXT_PLAIN,
+                               -1, 0, sizeof(large_body), large_body, NULL,
+                               NULL);
+}
+
+/* A separate response after one second (async.c). */
+static void hnd_later(coap_resource_t *r, coap_session_t *s,
+                      const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  (void)r, (void)q;
+  async_calls++;
+  if (!coap_find_async(s, coap_pdu_get_token(req))) {
+    coap_register_async(s, req, COAP_TICKS_PER_SECOND);
+    return;
+  }
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 4, (const uint8_t *)"done");
+}
+
+static size_t last_response_token_len;
+static size_t last_response_body_len;
+
 static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
                                    const coap_pdu_t *recv, coap_mid_t mid) {
-  (void)s, (void)sent, (void)recv, (void)mid;
+  (void)s, (void)sent, (void)mid;
   response_calls++;
+  last_response_token_len = coap_pdu_get_token(recv).length;
+  size_t len, off, total;
+  const uint8_t *d;
+  last_response_body_len = 0;
+  if (coap_get_data_large(recv, &len, &d, &off, &total))
+    last_response_body_len = len;
   return COAP_RESPONSE_OK;
 }
 
@@ -55,6 +91,13 @@ static coap_context_t *context(size_t max_token) {
   coap_resource_t *r = coap_resource_init(coap_make_str_const("hello"), 0);
   coap_register_handler(r, COAP_REQUEST_GET, hnd_hello);
   coap_add_resource(ctx, r);
+  r = coap_resource_init(coap_make_str_const("large"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_large);
+  coap_add_resource(ctx, r);
+  r = coap_resource_init(coap_make_str_const("later"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_later);
+  coap_add_resource(ctx, r);
+  async_calls = 0;
   coap_register_response_handler(ctx, on_response);
   coap_register_nack_handler(ctx, on_nack);
   coap_register_event_handler(ctx, on_event);
@@ -72,12 +115,17 @@ static void init_token_bytes(void) {
     token_bytes[i] = (uint8_t)(i * 31 + 7);
 }
 
-/* GET /hello with a @tl-byte token. */
-static coap_pdu_t *get(coap_pdu_type_t type, coap_mid_t mid, size_t tl) {
+/* GET /@path with a @tl-byte token. */
+static coap_pdu_t *get_path(coap_pdu_type_t type, coap_mid_t mid, size_t tl,
+                            const char *path) {
   coap_pdu_t *p = coap_pdu_init(type, COAP_REQUEST_CODE_GET, mid, 0);
   coap_add_token(p, tl, token_bytes);
-  coap_add_option(p, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"hello");
+  coap_add_option(p, COAP_OPTION_URI_PATH, strlen(path), (const uint8_t *)path);
   return p;
+}
+
+static coap_pdu_t *get(coap_pdu_type_t type, coap_mid_t mid, size_t tl) {
+  return get_path(type, mid, tl, "hello");
 }
 
 /* ---- the context's limit ------------------------------------------------ */
@@ -389,6 +437,65 @@ TEST(client_and_server_agree_on_ext_tokens) {
   h_free(ctx);
 }
 
+/* Every place that keeps a token keeps a long one whole. */
+
+/* The duplicate of a CON with a 300-byte token gets the same reply
+ * (dedup.c), without running the handler again. */
+TEST(duplicate_of_long_token_request_gets_same_reply) {
+  coap_context_t *ctx = context(300);
+  coap_session_t *s = h_server_session(40000);
+  h_feed(s, get(COAP_MESSAGE_CON, 0x0E00, 300));
+  h_feed(s, get(COAP_MESSAGE_CON, 0x0E00, 300));
+  CHECK_INT_EQ(hello_calls, 1);
+  CHECK_INT_EQ(h_nsent, 2);
+  CHECK_MEM_EQ(h_sent_log[1].data, h_sent_log[1].len, h_sent_log[0].data,
+               h_sent_log[0].len);
+  CHECK_UINT_EQ(h_sent_log[0].len, 4 + 2 + 300 + 1 + 5);
+  h_free(ctx);
+}
+
+/* A separate response (async.c) carries the request's 200-byte token. */
+TEST(separate_response_keeps_long_token) {
+  coap_context_t *ctx = context(200);
+  coap_session_t *s = h_server_session(40000);
+  h_feed(s, get_path(COAP_MESSAGE_CON, 0x0F00, 200, "later"));
+  CHECK_INT_EQ(h_nsent, 1); /* Empty ACK */
+  h_advance(ctx, 2 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(async_calls, 2);
+  CHECK_INT_EQ(h_nsent, 2);
+  coap_pdu_t *r = h_parse(1);
+  CHECK_NOT_NULL(r);
+  CHECK_INT_EQ(coap_pdu_get_type(r), COAP_MESSAGE_CON);
+  coap_bin_const_t t = coap_pdu_get_token(r);
+  CHECK_MEM_EQ(t.s, t.length, token_bytes, 200);
+  coap_delete_pdu(r);
+  h_free(ctx);
+}
+
+/* A Block2 download (block_client.c) asked for with a 40-byte token: the
+ * follow-up requests use short tokens of the library's, and the whole
+ * body reaches the application with the 40-byte token. */
+TEST(block2_download_with_long_token) {
+  coap_context_t *ctx = context(64);
+  coap_context_set_block_mode(ctx,
+                              COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_session_t *c = client(ctx);
+  coap_session_t *s = h_server_session(40000);
+  CHECK(coap_send(c, get_path(COAP_MESSAGE_CON, 0x1000, 40, "large")) !=
+        COAP_INVALID_MID);
+  /* Relay every datagram between the two until they are quiet. */
+  int next = 0;
+  for (int step = 0; step < 40 && next < h_nsent; step++, next++)
+    h_feed_raw(h_sent_log[next].session == c ? s : c, h_sent_log[next].data,
+               h_sent_log[next].len);
+  CHECK_INT_EQ(next, h_nsent);
+  CHECK_INT_EQ(response_calls, 1);
+  CHECK_UINT_EQ(last_response_token_len, 40);
+  CHECK_UINT_EQ(last_response_body_len, sizeof(large_body));
+  coap_session_release(c);
+  h_free(ctx);
+}
+
 TEST(session_init_token_takes_the_first_8_bytes) {
   coap_context_t *ctx = context(8);
   coap_session_t *c = client(ctx);
@@ -419,6 +526,9 @@ int main(void) {
   RUN(client_probe_separate_answer_settles_it);
   RUN(client_probe_token_fits_a_datagram);
   RUN(client_and_server_agree_on_ext_tokens);
+  RUN(duplicate_of_long_token_request_gets_same_reply);
+  RUN(separate_response_keeps_long_token);
+  RUN(block2_download_with_long_token);
   RUN(session_init_token_takes_the_first_8_bytes);
   return TEST_SUMMARY();
 }
