@@ -54,6 +54,20 @@ static void hnd_later(coap_resource_t *r, coap_session_t *s,
   coap_add_data(resp, 4, (const uint8_t *)"done");
 }
 
+static size_t put_body_len;
+
+/* PUT: takes the whole body (reassembled from Block1 blocks). */
+static void hnd_put(coap_resource_t *r, coap_session_t *s,
+                    const coap_pdu_t *req, const coap_string_t *q,
+                    coap_pdu_t *resp) {
+  (void)r, (void)s, (void)q;
+  size_t len, off, total;
+  const uint8_t *d;
+  if (coap_get_data_large(req, &len, &d, &off, &total))
+    put_body_len = len;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
+}
+
 static size_t last_response_token_len;
 static size_t last_response_body_len;
 
@@ -93,6 +107,7 @@ static coap_context_t *context(size_t max_token) {
   coap_add_resource(ctx, r);
   r = coap_resource_init(coap_make_str_const("large"), 0);
   coap_register_handler(r, COAP_REQUEST_GET, hnd_large);
+  coap_register_handler(r, COAP_REQUEST_PUT, hnd_put);
   coap_add_resource(ctx, r);
   r = coap_resource_init(coap_make_str_const("later"), 0);
   coap_register_handler(r, COAP_REQUEST_GET, hnd_later);
@@ -496,6 +511,35 @@ TEST(block2_download_with_long_token) {
   h_free(ctx);
 }
 
+/* A Block1 upload (block_client.c) from a request with a 40-byte token:
+ * the first block goes with that token and its 2.31 is matched by it. */
+TEST(block1_upload_with_long_token) {
+  coap_context_t *ctx = context(64);
+  coap_context_set_block_mode(ctx,
+                              COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_session_t *c = client(ctx);
+  coap_session_t *s = h_server_session(40000);
+  put_body_len = 0;
+  coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, 0x1100,
+                                coap_session_max_pdu_size(c));
+  coap_add_token(p, 40, token_bytes);
+  coap_add_option(p, COAP_OPTION_URI_PATH, 5, (const uint8_t *)"large");
+  CHECK_INT_EQ(coap_add_data_large_request(c, p, sizeof(large_body), large_body,
+                                           NULL, NULL),
+               1);
+  CHECK(coap_send(c, p) != COAP_INVALID_MID);
+  int next = 0;
+  for (int step = 0; step < 40 && next < h_nsent; step++, next++)
+    h_feed_raw(h_sent_log[next].session == c ? s : c, h_sent_log[next].data,
+               h_sent_log[next].len);
+  CHECK_INT_EQ(next, h_nsent);
+  CHECK_UINT_EQ(put_body_len, sizeof(large_body));
+  CHECK_INT_EQ(response_calls, 1);
+  CHECK_UINT_EQ(last_response_token_len, 40);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
 TEST(session_init_token_takes_the_first_8_bytes) {
   coap_context_t *ctx = context(8);
   coap_session_t *c = client(ctx);
@@ -529,6 +573,7 @@ int main(void) {
   RUN(duplicate_of_long_token_request_gets_same_reply);
   RUN(separate_response_keeps_long_token);
   RUN(block2_download_with_long_token);
+  RUN(block1_upload_with_long_token);
   RUN(session_init_token_takes_the_first_8_bytes);
   return TEST_SUMMARY();
 }
