@@ -27,7 +27,9 @@ struct pt_blk_cli {
   coap_session_t *session; /* holds a reference */
   coap_pdu_t *orig;        /* owned: the application's request, no
                               Block1 payload */
-  uint8_t tok[8];          /* token of the request in flight */
+  uint8_t tok[8];          /* token of the request in flight, if it fits */
+  uint8_t *tok_heap;       /* else a copy of it (owned): the application's
+                              extended token (RFC 8974) */
   size_t tok_len;
   /* upload (Block1) */
   const uint8_t *tx; /* the application's (see release) */
@@ -66,8 +68,9 @@ static uint32_t cli_hash(const coap_session_t *s, coap_bin_const_t t) {
 static int cli_eq(const pt_hash_node *n, const void *key) {
   const pt_blk_cli *c = PT_CONTAINER_OF(n, pt_blk_cli, node);
   const cli_key *k = key;
+  const uint8_t *tok = c->tok_heap ? c->tok_heap : c->tok;
   return c->session == k->session && c->tok_len == k->token.length &&
-         memcmp(c->tok, k->token.s, c->tok_len) == 0;
+         memcmp(tok, k->token.s, c->tok_len) == 0;
 }
 
 static pt_blk_cli *cli_find(coap_session_t *s, coap_bin_const_t token) {
@@ -77,11 +80,17 @@ static pt_blk_cli *cli_find(coap_session_t *s, coap_bin_const_t token) {
   return n ? PT_CONTAINER_OF(n, pt_blk_cli, node) : NULL;
 }
 
-/* Keys @c by @token (8 bytes at most). Returns 0 or -1. */
+/* Keys @c by @token (a copy). Returns 0 or -1. */
 static int cli_rekey(pt_blk_cli *c, coap_bin_const_t token) {
   coap_context_t *ctx = c->session->context;
+  uint8_t *mem = token.length > sizeof(c->tok) ? malloc(token.length) : c->tok;
+  if (!mem)
+    return -1;
   pt_hashmap_remove(&ctx->blk_cli, &c->node);
-  memcpy(c->tok, token.s, token.length);
+  free(c->tok_heap);
+  c->tok_heap = mem == c->tok ? NULL : mem;
+  if (token.length)
+    memcpy(mem, token.s, token.length);
   c->tok_len = token.length;
   return pt_hashmap_insert(&ctx->blk_cli, &c->node,
                            cli_hash(c->session, token));
@@ -103,6 +112,7 @@ static void cli_free(pt_blk_cli *c) {
   tx_release(c);
   coap_delete_binary(c->body);
   coap_delete_pdu(c->orig);
+  free(c->tok_heap);
   free(c);
   coap_session_release(s);
 }

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "exchange.h"
+#include "ext_token.h"
 #include "io.h"
 #include "plimits.h"
 #include "pdu.h"
@@ -222,8 +223,9 @@ uint32_t coap_context_get_csm_max_message_size(const coap_context_t *ctx) {
 
 void coap_context_set_max_token_size(coap_context_t *ctx,
                                      size_t max_token_size) {
-  /* Tokens longer than 8 bytes (RFC 8974) are not supported: refused. */
-  if (ctx && max_token_size >= 8 && max_token_size <= 8)
+  /* 8 turns extended tokens (RFC 8974, ext_token.c) off again. */
+  if (ctx && max_token_size >= COAP_TOKEN_DEFAULT_MAX &&
+      max_token_size <= COAP_TOKEN_EXT_MAX)
     ctx->max_token_size = max_token_size;
 }
 
@@ -237,7 +239,12 @@ coap_mid_t coap_send(coap_session_t *session, coap_pdu_t *pdu) {
     return COAP_INVALID_MID;
   }
   pdu->session = session;
-  return pt_exchange_send(session, pdu, pt_now());
+  coap_tick_t now = pt_now();
+  if (pt_ext_token_before_send(session, pdu, now) < 0) {
+    coap_delete_pdu(pdu);
+    return COAP_INVALID_MID;
+  }
+  return pt_exchange_send(session, pdu, now);
 }
 
 coap_mid_t coap_send_message_type(coap_session_t *session,
@@ -245,6 +252,11 @@ coap_mid_t coap_send_message_type(coap_session_t *session,
                                   coap_pdu_type_t type) {
   if (!session || !request || (type != COAP_MESSAGE_ACK &&
                                type != COAP_MESSAGE_RST))
+    return COAP_INVALID_MID;
+  /* RFC 7252 4.2/4.3: an ACK answers a CON; an RST a CON or a NON. */
+  coap_pdu_type_t rtype = coap_pdu_get_type(request);
+  if (rtype != COAP_MESSAGE_CON &&
+      (type == COAP_MESSAGE_ACK || rtype != COAP_MESSAGE_NON))
     return COAP_INVALID_MID;
   coap_mid_t mid = coap_pdu_get_mid(request);
   return pt_send_empty(session, type, mid) < 0 ? COAP_INVALID_MID : mid;
@@ -256,6 +268,27 @@ coap_mid_t coap_send_ack(coap_session_t *session, const coap_pdu_t *request) {
   return coap_send_message_type(session, request, COAP_MESSAGE_ACK);
 }
 
+/* Copies the options of @request that @opts selects into @resp, leaving
+ * out those an error response must not echo: Content-Format (the payload
+ * is a diagnostic, not the request's format), Hop-Limit (RFC 8768: a
+ * request option) and OSCORE (its value belongs to the request's
+ * protection). Returns 1, or 0 when @resp has no room. */
+static int copy_error_options(const coap_pdu_t *request, coap_pdu_t *resp,
+                              const coap_opt_filter_t *opts) {
+  coap_opt_filter_t keep = *opts; /* the caller's filter is left as it is */
+  coap_option_filter_unset(&keep, COAP_OPTION_CONTENT_FORMAT);
+  coap_option_filter_unset(&keep, COAP_OPTION_HOP_LIMIT);
+  coap_option_filter_unset(&keep, COAP_OPTION_OSCORE);
+  coap_opt_iterator_t it;
+  coap_opt_t *opt;
+  coap_option_iterator_init(request, &it, &keep);
+  while ((opt = coap_option_next(&it)) != NULL)
+    if (!coap_add_option(resp, it.number, coap_opt_length(opt),
+                         coap_opt_value(opt)))
+      return 0;
+  return 1;
+}
+
 coap_pdu_t *coap_new_error_response(const coap_pdu_t *request,
                                     coap_pdu_code_t code,
                                     coap_opt_filter_t *opts) {
@@ -264,29 +297,25 @@ coap_pdu_t *coap_new_error_response(const coap_pdu_t *request,
   coap_pdu_type_t type = coap_pdu_get_type(request) == COAP_MESSAGE_CON
                              ? COAP_MESSAGE_ACK
                              : COAP_MESSAGE_NON;
-  const char *phrase = coap_response_phrase(code);
-  coap_pdu_t *resp = coap_pdu_init(type, code, coap_pdu_get_mid(request),
-                                   COAP_DEFAULT_MTU - 4);
+  /* RFC 8768 3: the diagnostic payload of a 5.08 lists proxy addresses,
+   * so it gets no reason phrase. */
+  const char *phrase = code == COAP_RESPONSE_CODE(508)
+                           ? NULL
+                           : coap_response_phrase(code);
+  /* No size limit: an extended token (RFC 8974) can be longer than a
+   * datagram's usual room. */
+  coap_pdu_t *resp = coap_pdu_init(type, code, coap_pdu_get_mid(request), 0);
   if (!resp)
     return NULL;
   coap_bin_const_t token = coap_pdu_get_token(request);
-  if (!coap_add_token(resp, token.length, token.s))
-    goto fail;
-  if (opts) { /* copy the options the caller selected from the request */
-    coap_opt_iterator_t it;
-    coap_opt_t *opt;
-    coap_option_iterator_init(request, &it, opts);
-    while ((opt = coap_option_next(&it)) != NULL)
-      if (!coap_add_option(resp, it.number, coap_opt_length(opt),
-                           coap_opt_value(opt)))
-        goto fail;
+  if (!coap_add_token(resp, token.length, token.s) ||
+      (opts && !copy_error_options(request, resp, opts)) ||
+      (phrase &&
+       !coap_add_data(resp, strlen(phrase), (const uint8_t *)phrase))) {
+    coap_delete_pdu(resp);
+    return NULL;
   }
-  if (phrase && !coap_add_data(resp, strlen(phrase), (const uint8_t *)phrase))
-    goto fail;
   return resp;
-fail:
-  coap_delete_pdu(resp);
-  return NULL;
 }
 
 coap_mid_t coap_send_error(coap_session_t *session, const coap_pdu_t *request,

@@ -150,8 +150,12 @@ void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
                         size_t len) {
   drop_reply(d);
   d->state = (uint8_t)state;
-  if (state != PT_DEDUP_REPLY || !len || len > UINT16_MAX)
+  if (state != PT_DEDUP_REPLY || !len)
     return;
+  if (len > UINT16_MAX) { /* an extended token's reply: not kept */
+    d->state = PT_DEDUP_SEEN;
+    return;
+  }
   uint8_t *to = d->reply.in;
   if (len > PT_DEDUP_INLINE_REPLY && !(to = d->reply.heap = malloc(len))) {
     d->state = PT_DEDUP_SEEN; /* a duplicate will be dropped, not re-run */

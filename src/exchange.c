@@ -10,6 +10,7 @@
 #include "block.h"
 #include "context.h"
 #include "dedup.h"
+#include "ext_token.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "session.h"
@@ -181,7 +182,9 @@ static void start_next_waiting(coap_session_t *s, coap_tick_t now) {
 static void retransmit(coap_context_t *ctx, pt_exchange *ex, coap_tick_t now) {
   coap_session_t *s = ex->session;
   if (ex->retransmits >= s->max_retransmit) {
-    pt_exchange_fail(ex, COAP_NACK_TOO_MANY_RETRIES, now);
+    pt_exchange_fail(ex, ex->bad_response ? COAP_NACK_BAD_RESPONSE
+                                          : COAP_NACK_TOO_MANY_RETRIES,
+                     now);
     return;
   }
   ex->retransmits++;
@@ -290,7 +293,9 @@ void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
   coap_context_t *ctx = s->context;
   coap_session_reference(s); /* the handler may release the session */
   pt_timer_cancel(ctx, &ex->timer);
-  if (ctx->nack_handler)
+  if (ex->ext_probe) /* the library's own: the application never knew */
+    pt_ext_token_failed(ex);
+  else if (ctx->nack_handler)
     ctx->nack_handler(s, ex->pdu, reason, ex->mid);
   pt_block_client_failed(s, ex->pdu); /* ends its block transfer, if any */
   exchange_free(ex, now);

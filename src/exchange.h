@@ -37,6 +37,10 @@ struct pt_exchange {
   uint8_t waiting : 1;         /* queued behind NSTART */
   uint8_t awaiting_response : 1; /* in exchanges_token */
   uint8_t observe : 1;         /* a registration: keep for notifications */
+  uint8_t ext_probe : 1;       /* the extended-token probe (ext_token.c) */
+  uint8_t bad_response : 1;    /* a piggybacked response was rejected
+                                  (RFC 7252 5.4.1): fail with
+                                  COAP_NACK_BAD_RESPONSE */
 };
 
 /*

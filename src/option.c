@@ -153,6 +153,85 @@ size_t coap_opt_encode(coap_opt_t *opt, size_t n, uint16_t delta,
   return total;
 }
 
+/* ---- recognized options (RFC 7252 5.4.1) ---- */
+
+/* What RFC 7252 5.10 (and RFCs 7641, 7959, 7967, 8768, 9175) define for
+ * an option Petrel understands: its value length range and whether it may
+ * repeat. In number order. */
+typedef struct opt_rule {
+  uint16_t num;
+  uint16_t min, max;
+  uint8_t repeatable;
+} opt_rule;
+
+static const opt_rule rules[] = {
+    {COAP_OPTION_IF_MATCH, 0, 8, 1},
+    {COAP_OPTION_URI_HOST, 1, 255, 0},
+    {COAP_OPTION_ETAG, 1, 8, 1},
+    {COAP_OPTION_IF_NONE_MATCH, 0, 0, 0},
+    {COAP_OPTION_OBSERVE, 0, 3, 0},
+    {COAP_OPTION_URI_PORT, 0, 2, 0},
+    {COAP_OPTION_LOCATION_PATH, 0, 255, 1},
+    {COAP_OPTION_URI_PATH, 0, 255, 1},
+    {COAP_OPTION_CONTENT_FORMAT, 0, 2, 0},
+    {COAP_OPTION_MAXAGE, 0, 4, 0},
+    {COAP_OPTION_URI_QUERY, 0, 255, 1},
+    {COAP_OPTION_HOP_LIMIT, 1, 1, 0},
+    {COAP_OPTION_ACCEPT, 0, 2, 0},
+    {COAP_OPTION_LOCATION_QUERY, 0, 255, 1},
+    {COAP_OPTION_BLOCK2, 0, 3, 0},
+    {COAP_OPTION_BLOCK1, 0, 3, 0},
+    {COAP_OPTION_SIZE2, 0, 4, 0},
+    {COAP_OPTION_PROXY_URI, 1, 1034, 0},
+    {COAP_OPTION_PROXY_SCHEME, 1, 255, 0},
+    {COAP_OPTION_SIZE1, 0, 4, 0},
+    {COAP_OPTION_ECHO, 1, 40, 0},
+    {COAP_OPTION_NORESPONSE, 0, 1, 0},
+    {COAP_OPTION_RTAG, 0, 8, 1},
+};
+
+static const opt_rule *rule_for(uint32_t num) {
+  /* A short table in number order: a few comparisons per option. */
+  for (size_t i = 0;
+       i < sizeof(rules) / sizeof(rules[0]) && rules[i].num <= num; i++)
+    if (rules[i].num == num)
+      return &rules[i];
+  return NULL;
+}
+
+int pt_opt_is_critical(uint32_t num) {
+  /* RFC 7252 5.10.7: 128, 132, 136 and 140 are kept for future Location-*
+   * options and, when not supported, draw a 4.02 like a critical option
+   * although their numbers are even. */
+  return (num & 1) || num == 128 || num == 132 || num == 136 || num == 140;
+}
+
+int pt_opt_recognized(const uint8_t *registered, uint32_t num, size_t vlen,
+                      int repeat) {
+  if (registered && num <= COAP_MAX_OPT &&
+      ((registered[num >> 3] >> (num & 7)) & 1))
+    return 1;
+  const opt_rule *r = rule_for(num);
+  return r && vlen >= r->min && vlen <= r->max && (!repeat || r->repeatable);
+}
+
+int pt_pdu_unrecognized_critical(const coap_pdu_t *pdu,
+                                 const uint8_t *registered) {
+  size_t len, at = 0;
+  const uint8_t *opts = pt_pdu_opts(pdu, &len);
+  uint32_t num = 0, prev = 0;
+  pt_opt_hdr h;
+  for (int first = 1; at < len && opts[at] != PT_PAYLOAD_MARKER &&
+                      pt_opt_decode(opts + at, len - at, &h) == 0;
+       first = 0, prev = num, at += h.size + h.length) {
+    num += h.delta;
+    if (pt_opt_is_critical(num) &&
+        !pt_opt_recognized(registered, num, h.length, !first && num == prev))
+      return (int)num;
+  }
+  return -1;
+}
+
 /* ---- filters ---- */
 /* A filter is a handful of slots, not a bitmap over 65536 numbers: callers
  * use it for 1-3 options, so a linear look over 8 slots is the cheap way. */

@@ -26,7 +26,7 @@ typedef enum pt_parse_err {
   PT_PARSE_ERR_ARG = -1,            /* NULL pdu or data */
   PT_PARSE_ERR_SHORT_HEADER = -2,   /* fewer than 4 bytes */
   PT_PARSE_ERR_VERSION = -3,        /* Ver is not 1 */
-  PT_PARSE_ERR_TKL = -4,            /* TKL 9..15 (reserved) */
+  PT_PARSE_ERR_TKL = -4,            /* TKL 15 (reserved, RFC 8974) */
   PT_PARSE_ERR_TOKEN_TRUNC = -5,    /* token runs past the end */
   PT_PARSE_ERR_DELTA_RESERVED = -6, /* delta nibble 15, not the marker */
   PT_PARSE_ERR_LENGTH_RESERVED = -7,/* length nibble 15 */
@@ -63,5 +63,32 @@ size_t pt_opt_hdr_size(uint32_t delta, size_t length);
  * header size, 0 if the values cannot be encoded.
  */
 size_t pt_opt_write_hdr(uint8_t *p, uint32_t delta, size_t length);
+
+/* ---- recognized options (RFC 7252 5.4.1, 5.4.3, 5.4.5) ---- */
+
+/*
+ * 1 if option @p num must be understood to process the message: an odd
+ * number (critical), or one of the numbers RFC 7252 5.10.7 reserves for
+ * Location-* (128, 132, 136, 140), which get a 4.02 when not supported.
+ */
+int pt_opt_is_critical(uint32_t num);
+
+/*
+ * 1 if option @p num with a value of @p vlen bytes is one Petrel can act
+ * on: registered in the bitmap @p registered (65536 bits, borrowed; NULL
+ * for none), or a known option with a value inside its length range that
+ * is not a repeat (@p repeat: the option before it had the same number) of
+ * a non-repeatable one. RFC 7252 5.4.3 and 5.4.5 treat the other cases as
+ * unrecognized. Reserved numbers (0, 128, 132, 136, 140) are unrecognized.
+ */
+int pt_opt_recognized(const uint8_t *registered, uint32_t num, size_t vlen,
+                      int repeat);
+
+/*
+ * The number of the first option of @p pdu (borrowed, parsed or built, so
+ * well-formed) that is critical and not recognized, or -1 if none.
+ */
+int pt_pdu_unrecognized_critical(const coap_pdu_t *pdu,
+                                 const uint8_t *registered);
 
 #endif /* PETREL_OPTION_H */

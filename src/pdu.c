@@ -129,12 +129,14 @@ void pt_pdu_clear(coap_pdu_t *pdu, coap_pdu_type_t type, coap_pdu_code_t code,
 }
 
 int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
+  /* The limit first: a reused PDU whose max_size was lowered may hold a
+   * larger allocation from before. */
+  size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
+  if (new_size > limit)
+    return 0;
   if (new_size <= pdu->alloc_size)
     return 1;
   if (pdu->embedded)
-    return 0;
-  size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
-  if (new_size > limit)
     return 0;
   /* Doubling keeps a PDU grown option by option at O(n) total copying. */
   size_t alloc = pdu->alloc_size * 2;
@@ -308,7 +310,7 @@ int pt_pdu_remove_option(coap_pdu_t *pdu, coap_option_num_t number) {
 }
 
 int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
-  if (!pdu || len > COAP_TOKEN_DEFAULT_MAX || (len && !data))
+  if (!pdu || len > COAP_TOKEN_EXT_MAX || (len && !data))
     return 0;
   uint8_t *at = pdu_splice(pdu, 0, pdu->token_length, len);
   if (!at)
@@ -443,18 +445,37 @@ fail:
 
 /* ---- wire ---- */
 
+/*
+ * RFC 8974 2.1: TKL 0..12 is the token's length; 13 puts the length minus
+ * 13 in one byte after the fixed header, 14 the length minus 269 in two;
+ * 15 is reserved. So tokens run to 13 + 255 + 65535 + 1 = 65804 bytes, and
+ * each length has exactly one encoding.
+ */
+#define TKL_EXT1 13
+#define TKL_EXT2 14
+#define TKL_EXT1_BASE 13u
+#define TKL_EXT2_BASE 269u
+
 int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
-  if (!pdu || !data || !len || pdu->token_length > COAP_TOKEN_DEFAULT_MAX)
+  if (!pdu || !data || !len || pdu->token_length > COAP_TOKEN_EXT_MAX)
     return 0;
-  uint8_t *h = pdu->token - PT_PDU_UDP_HDR;
-  h[0] = (uint8_t)(1u << 6 | ((unsigned)pdu->type & 3u) << 4 |
-                   pdu->token_length);
+  size_t tl = pdu->token_length;
+  size_t ext = tl < TKL_EXT1_BASE ? 0 : tl < TKL_EXT2_BASE ? 1 : 2;
+  unsigned tkl = ext == 0 ? (unsigned)tl : ext == 1 ? TKL_EXT1 : TKL_EXT2;
+  uint8_t *h = pdu->token - PT_PDU_UDP_HDR - ext;
+  h[0] = (uint8_t)(1u << 6 | ((unsigned)pdu->type & 3u) << 4 | tkl);
   h[1] = (uint8_t)pdu->code;
   h[2] = (uint8_t)((unsigned)pdu->mid >> 8);
   h[3] = (uint8_t)pdu->mid;
-  pdu->hdr_size = PT_PDU_UDP_HDR;
+  if (ext == 1) {
+    h[4] = (uint8_t)(tl - TKL_EXT1_BASE);
+  } else if (ext == 2) {
+    h[4] = (uint8_t)((tl - TKL_EXT2_BASE) >> 8);
+    h[5] = (uint8_t)(tl - TKL_EXT2_BASE);
+  }
+  pdu->hdr_size = (uint8_t)(PT_PDU_UDP_HDR + ext);
   *data = h;
-  *len = PT_PDU_UDP_HDR + pdu->used_size;
+  *len = PT_PDU_UDP_HDR + ext + pdu->used_size;
   return 1;
 }
 
@@ -493,15 +514,22 @@ int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
     return PT_PARSE_ERR_SHORT_HEADER;
   if (data[0] >> 6 != 1)
     return PT_PARSE_ERR_VERSION;
-  size_t tkl = data[0] & 0x0F;
-  if (tkl > COAP_TOKEN_DEFAULT_MAX)
+  size_t tkl = data[0] & 0x0F, hdr = PT_PDU_UDP_HDR;
+  if (tkl == 15)
     return PT_PARSE_ERR_TKL;
-  if (len - PT_PDU_UDP_HDR < tkl)
+  if (tkl == TKL_EXT1 || tkl == TKL_EXT2) { /* RFC 8974 2.1 */
+    hdr += tkl == TKL_EXT1 ? 1 : 2;
+    if (len < hdr)
+      return PT_PARSE_ERR_TOKEN_TRUNC;
+    tkl = tkl == TKL_EXT1 ? TKL_EXT1_BASE + data[4]
+                          : TKL_EXT2_BASE + ((size_t)data[4] << 8 | data[5]);
+  }
+  if (len - hdr < tkl)
     return PT_PARSE_ERR_TOKEN_TRUNC;
   /* RFC 7252 4.1: an Empty message has TKL 0 and nothing after the MID. */
   if (data[1] == COAP_EMPTY_CODE && len > PT_PDU_UDP_HDR)
     return PT_PARSE_ERR_EMPTY_MSG;
-  size_t body = len - PT_PDU_UDP_HDR;
+  size_t body = len - hdr;
   size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
   if (body > limit)
     return PT_PARSE_ERR_TOO_BIG;
@@ -509,7 +537,7 @@ int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
                (coap_pdu_code_t)data[1], (coap_mid_t)(data[2] << 8 | data[3]));
   if (!pt_pdu_resize(pdu, body))
     return PT_PARSE_ERR_NOMEM;
-  memcpy(pdu->token, data + PT_PDU_UDP_HDR, body);
+  memcpy(pdu->token, data + hdr, body);
   pdu->token_length = tkl;
   pdu->used_size = body;
   return parse_opts(pdu);

@@ -41,7 +41,7 @@ struct coap_pdu_t {
   uint8_t embedded;     /* lives inside its owner's allocation (see
                            pt_pdu_clone_into): never freed or grown */
   unsigned ref;         /* extra references: coap_delete_pdu() drops one */
-  size_t token_length;  /* 0..COAP_TOKEN_DEFAULT_MAX */
+  size_t token_length;  /* 0..COAP_TOKEN_EXT_MAX (RFC 8974) */
   size_t used_size;     /* bytes from token to end of payload */
   size_t alloc_size;    /* room from token on */
   size_t max_size;      /* limit on used_size; 0: PT_PDU_MAX_SIZE */
@@ -62,17 +62,21 @@ size_t pt_session_max_pdu(coap_session_t *session);
 /* ---- wire ---- */
 
 /*
- * Writes the 4-byte UDP header in front of the token and points *@p data at
- * the whole datagram (inside the PDU: valid until the PDU changes), *@p len
- * at its size. Returns 1, or 0 if the token is longer than 8 bytes.
+ * Writes the UDP header in front of the token (4 bytes, plus 1 or 2 of
+ * extended token length for a token of 13 bytes or more, RFC 8974) and
+ * points *@p data at the whole datagram (inside the PDU: valid until the
+ * PDU changes), *@p len at its size. Returns 1, or 0 if the token is longer
+ * than COAP_TOKEN_EXT_MAX.
  */
 int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
 
 /*
  * Parses the UDP datagram @p data (borrowed; copied into the PDU, whose
- * buffer is grown if needed) into @p pdu, replacing what it held. Returns 0
- * or a negative pt_parse_err; on error the PDU's content is undefined (clear
- * it before reuse).
+ * buffer is grown if needed) into @p pdu, replacing what it held. Tokens of
+ * any length RFC 8974 can express are accepted (TKL 9..14); whether the
+ * receiver is willing to take one longer than 8 bytes is for the caller to
+ * decide. Returns 0 or a negative pt_parse_err; on error the PDU's content
+ * is undefined (clear it before reuse).
  */
 int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len);
 
@@ -111,7 +115,8 @@ int pt_pdu_remove_option(coap_pdu_t *pdu, coap_option_num_t number);
 
 /*
  * Replaces the token with a copy of @p len bytes at @p data (borrowed), even
- * when options and payload follow. Returns 1, or 0 if @p len > 8 or no room.
+ * when options and payload follow. Returns 1, or 0 if @p len >
+ * COAP_TOKEN_EXT_MAX or no room.
  */
 int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data);
 

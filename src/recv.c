@@ -13,6 +13,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
+#include "ext_token.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "session.h"
@@ -35,6 +36,22 @@ static void reject_malformed(coap_session_t *s, const uint8_t *data,
     pt_send_empty(s, COAP_MESSAGE_RST, (coap_mid_t)(data[2] << 8 | data[3]));
 }
 
+/*
+ * RFC 7252 5.4.1: a response carrying a critical option we do not
+ * recognize (option.c: unknown, reserved, wrong length, repeated) is
+ * rejected and never reaches the application. Returns 1 if @pdu is such a
+ * response.
+ */
+static int bad_critical_option(coap_session_t *s, const coap_pdu_t *pdu) {
+  int num = pt_pdu_unrecognized_critical(pdu, s->context->registered_opts);
+  if (num < 0)
+    return 0;
+  coap_log_debug("* %s: response with unrecognized critical option %d: "
+                 "rejected\n", coap_session_str(s), num);
+  pt_event(s, COAP_EVENT_BAD_PACKET);
+  return 1;
+}
+
 /* ---- ACK and RST --------------------------------------------------------- */
 
 static coap_response_t deliver_response(coap_session_t *s, pt_exchange *ex,
@@ -44,6 +61,18 @@ static coap_response_t deliver_response(coap_session_t *s, pt_exchange *ex,
     return COAP_RESPONSE_OK;
   return ctx->response_handler(s, ex ? ex->pdu : NULL, pdu,
                                coap_pdu_get_mid(pdu));
+}
+
+/* Hands the response for @ex to the block layer or the application -- or,
+ * for the extended-token probe, to neither (ext_token.c). */
+static coap_response_t take_response(coap_session_t *s, pt_exchange *ex,
+                                     const coap_pdu_t *pdu, coap_tick_t now) {
+  coap_response_t r = COAP_RESPONSE_OK;
+  if (ex->ext_probe)
+    pt_ext_token_answered(ex, pdu);
+  else if (!pt_block_client_response(s, ex, pdu, now, &r)) /* block_client.c */
+    r = deliver_response(s, ex, pdu);
+  return r;
 }
 
 static int same_token(const coap_pdu_t *a, const coap_pdu_t *b) {
@@ -74,10 +103,14 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
     pt_exchange_acked(ex, now); /* Empty ACK: a separate response follows */
     return;
   }
+  if (bad_critical_option(s, pdu)) {
+    /* RFC 7252 4.2: rejecting an ACK is ignoring it, so the request is
+     * retransmitted; if it fails, the NACK says why. */
+    ex->bad_response = 1;
+    return;
+  }
   pt_exchange_acked(ex, now); /* keeps it: a response is awaited */
-  coap_response_t r;
-  if (!pt_block_client_response(s, ex, pdu, now, &r)) /* block_client.c */
-    deliver_response(s, ex, pdu);
+  take_response(s, ex, pdu, now);
   pt_exchange_done(ex, now);
 }
 
@@ -145,11 +178,16 @@ static void on_separate_response(coap_session_t *s, const coap_pdu_t *pdu,
     settle_response(s, pdu, d, 1);
     return;
   }
+  if (bad_critical_option(s, pdu)) {
+    /* RFC 7252 4.2/4.3: rejected with an RST, after which this response
+     * will not come again: the request fails now. */
+    settle_response(s, pdu, d, 1);
+    pt_exchange_fail(ex, COAP_NACK_BAD_RESPONSE, now);
+    return;
+  }
   if (ex->awaiting_ack) /* its Empty ACK was lost or skipped */
     pt_exchange_acked(ex, now);
-  coap_response_t r;
-  if (!pt_block_client_response(s, ex, pdu, now, &r)) /* block_client.c */
-    r = deliver_response(s, ex, pdu);
+  coap_response_t r = take_response(s, ex, pdu, now);
   settle_response(s, pdu, d, r == COAP_RESPONSE_FAIL);
   pt_exchange_done(ex, now);
 }
@@ -189,6 +227,30 @@ static void on_message(coap_session_t *s, const coap_pdu_t *pdu,
     on_separate_response(s, pdu, d, now);
 }
 
+/*
+ * RFC 8974 2.2.2: a token longer than this context takes. Without extended
+ * tokens (a limit of 8) that is a message format error as RFC 7252 has it
+ * (a CON gets an RST, which tells the client we lack them); with them, a
+ * request whose token is merely too long gets a 4.00 that carries the
+ * token back. Other messages go on: their token matches nothing we sent.
+ * Returns 1 if @pdu was dealt with here.
+ */
+static int token_too_long(coap_session_t *s, const coap_pdu_t *pdu,
+                          const uint8_t *data, size_t len) {
+  if (s->context->max_token_size <= COAP_TOKEN_DEFAULT_MAX) {
+    reject_malformed(s, data, len, PT_PARSE_ERR_TKL);
+    return 1;
+  }
+  coap_pdu_code_t code = coap_pdu_get_code(pdu);
+  coap_pdu_type_t type = coap_pdu_get_type(pdu);
+  if (code == 0 || code > 31 || type > COAP_MESSAGE_NON)
+    return 0;
+  coap_log_debug("* %s: request token of %zu bytes is too long: 4.00\n",
+                 coap_session_str(s), coap_pdu_get_token(pdu).length);
+  coap_send_error(s, pdu, COAP_RESPONSE_CODE_BAD_REQUEST, NULL);
+  return 1;
+}
+
 /* ---- entry ------------------------------------------------------------- */
 
 void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
@@ -200,6 +262,9 @@ void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
     reject_malformed(s, data, len, rc);
     return;
   }
+  if (coap_pdu_get_token(pdu).length > s->context->max_token_size &&
+      token_too_long(s, pdu, data, len))
+    return;
   pt_session_touch(s, now);
   if (coap_get_log_level() >= COAP_LOG_DEBUG)
     coap_show_pdu(COAP_LOG_DEBUG, pdu);

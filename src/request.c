@@ -2,6 +2,7 @@
  * request.c -- serving a request: option checks, resource dispatch and
  * sending the answer (RFC 7252 sections 5.2, 5.4, 5.7, 5.8 and 5.9).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,53 +21,17 @@
 
 /* ---- option checks (RFC 7252 5.4.1) ------------------------------------ */
 
-/* What RFC 7252 5.10 (and RFCs 7641, 7959, 7967, 8768, 9175) define for
- * an option Petrel understands: its value length range and whether it may
- * repeat. */
-typedef struct opt_rule {
-  uint16_t num;
-  uint16_t min, max;
-  uint8_t repeatable;
-} opt_rule;
-
-static const opt_rule rules[] = {
-    {COAP_OPTION_IF_MATCH, 0, 8, 1},      {COAP_OPTION_URI_HOST, 1, 255, 0},
-    {COAP_OPTION_ETAG, 1, 8, 1},          {COAP_OPTION_IF_NONE_MATCH, 0, 0, 0},
-    {COAP_OPTION_OBSERVE, 0, 3, 0},       {COAP_OPTION_URI_PORT, 0, 2, 0},
-    {COAP_OPTION_LOCATION_PATH, 0, 255, 1},
-    {COAP_OPTION_URI_PATH, 0, 255, 1},    {COAP_OPTION_CONTENT_FORMAT, 0, 2, 0},
-    {COAP_OPTION_MAXAGE, 0, 4, 0},        {COAP_OPTION_URI_QUERY, 0, 255, 1},
-    {COAP_OPTION_HOP_LIMIT, 1, 1, 0},     {COAP_OPTION_ACCEPT, 0, 2, 0},
-    {COAP_OPTION_LOCATION_QUERY, 0, 255, 1},
-    {COAP_OPTION_BLOCK2, 0, 3, 0},        {COAP_OPTION_BLOCK1, 0, 3, 0},
-    {COAP_OPTION_SIZE2, 0, 4, 0},         {COAP_OPTION_PROXY_URI, 1, 1034, 0},
-    {COAP_OPTION_PROXY_SCHEME, 1, 255, 0}, {COAP_OPTION_SIZE1, 0, 4, 0},
-    {COAP_OPTION_ECHO, 1, 40, 0},         {COAP_OPTION_NORESPONSE, 0, 1, 0},
-    {COAP_OPTION_RTAG, 0, 8, 1},
-};
-
-static const opt_rule *rule_for(uint32_t num) {
-  /* A short table in number order: a few comparisons per option. */
-  for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) &&
-                     rules[i].num <= num; i++)
-    if (rules[i].num == num)
-      return &rules[i];
-  return NULL;
-}
-
 /*
  * 1 if option @num (value @vlen bytes; @repeat: same number as the one
- * before) is one Petrel can act on. RFC 7252 5.4.1/5.4.3/5.4.5: an unknown
- * option, one whose value is outside its length range and a repeat of a
- * non-repeatable one are all treated as unrecognized -- fatal (4.02) only
- * when critical. Options the application registered are taken as they are.
+ * before) is one Petrel can act on (option.c). RFC 7252 5.4.1/5.4.3/5.4.5:
+ * an unknown option, one whose value is outside its length range and a
+ * repeat of a non-repeatable one are all treated as unrecognized -- fatal
+ * (4.02) only when critical. Options the application registered are taken
+ * as they are.
  */
 static int option_ok(const coap_context_t *ctx, uint32_t num, size_t vlen,
                      int repeat) {
-  if ((ctx->registered_opts[num >> 3] >> (num & 7)) & 1)
-    return 1;
-  const opt_rule *r = rule_for(num);
-  return r && vlen >= r->min && vlen <= r->max && (!repeat || r->repeatable);
+  return pt_opt_recognized(ctx->registered_opts, num, vlen, repeat);
 }
 
 /* ---- one walk over the options ------------------------------------------ */
@@ -106,7 +71,7 @@ static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
   *sc = (req_scan){.unknown_critical = -1, .path_ok = 1};
   for (int first = 1; next_option(opts, len, &at, &num, &val, &vlen);
        prev = num, first = 0) {
-    if ((num & 1) && sc->unknown_critical < 0 &&
+    if (pt_opt_is_critical(num) && sc->unknown_critical < 0 &&
         !option_ok(ctx, num, vlen, !first && num == prev))
       sc->unknown_critical = (int)num;
     if (num == COAP_OPTION_PROXY_URI || num == COAP_OPTION_PROXY_SCHEME)
@@ -174,21 +139,26 @@ static int join_query(const coap_pdu_t *pdu, coap_string_t *q, uint8_t *stack,
 static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
                                 int separate) {
   coap_pdu_type_t rtype = coap_pdu_get_type(req);
+  coap_bin_const_t token = coap_pdu_get_token(req);
+  /* An extended token (RFC 8974) takes no room from the handler's. */
+  size_t extra = token.length > COAP_TOKEN_DEFAULT_MAX
+                     ? token.length - COAP_TOKEN_DEFAULT_MAX
+                     : 0;
   coap_pdu_t *resp;
   if (separate) {
     coap_pdu_type_t t = rtype == COAP_MESSAGE_CON ? COAP_MESSAGE_CON
                                                   : COAP_MESSAGE_NON;
     resp = coap_pdu_init(t, 0, pt_session_next_mid(s),
-                         coap_session_max_pdu_size(s));
+                         coap_session_max_pdu_size(s) + extra);
   } else {
     resp = s->context->tx_pdu;
     int con = rtype == COAP_MESSAGE_CON;
     pt_pdu_clear(resp, con ? COAP_MESSAGE_ACK : COAP_MESSAGE_NON, 0,
                  con ? coap_pdu_get_mid(req) : pt_session_next_mid(s));
+    resp->max_size = COAP_DEFAULT_MTU - 4 + extra; /* as context.c made it */
   }
   if (!resp)
     return NULL;
-  coap_bin_const_t token = coap_pdu_get_token(req);
   if (!coap_add_token(resp, token.length, token.s)) {
     if (separate)
       coap_delete_pdu(resp);
@@ -197,14 +167,32 @@ static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
   return resp;
 }
 
+/*
+ * RFC 7967: 1 if the request's No-Response option asks not to be sent a
+ * response with @code. The value is a bit mask of the classes to suppress:
+ * 2 for 2.xx, 8 for 4.xx, 16 for 5.xx (bit n-1 for class n); 0 suppresses
+ * nothing. An option longer than its one byte is unrecognized (elective:
+ * ignored).
+ */
+static int no_response(const coap_pdu_t *req, coap_pdu_code_t code) {
+  coap_opt_iterator_t it;
+  coap_opt_t *o = coap_check_option(req, COAP_OPTION_NORESPONSE, &it);
+  unsigned cls = COAP_RESPONSE_CLASS(code);
+  if (!o || coap_opt_length(o) > 1 || cls < 1)
+    return 0;
+  unsigned mask = coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o));
+  return (mask >> (cls - 1)) & 1;
+}
+
 /* Sends what the handler left in @resp, and records it for duplicates. */
 static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
                    pt_dedup *d, int separate, coap_tick_t now) {
   int con = coap_pdu_get_type(req) == COAP_MESSAGE_CON;
-  if (coap_pdu_get_code(resp) == 0) {
-    /* No answer yet (or none at all): a CON still needs its Empty ACK so
-     * that the peer stops retransmitting (RFC 7252 5.2.2). A separate
-     * response without a code sends nothing. */
+  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  if (code == 0 || no_response(req, code)) {
+    /* No answer yet, none at all, or one the client asked not to get: a
+     * CON still needs its Empty ACK so that the peer stops retransmitting
+     * (RFC 7252 5.2.2, RFC 7967 2). A separate response sends nothing. */
     if (!separate && con) {
       pt_send_empty(s, COAP_MESSAGE_ACK, coap_pdu_get_mid(req));
       if (d)
@@ -242,7 +230,12 @@ static coap_resource_t *route(coap_session_t *s, const coap_pdu_t *req,
   scan_request(ctx, req, path, sizeof(path), &sc);
   size_t plen = sc.path_ok ? sc.path_len : 0;
   if (sc.unknown_critical >= 0) {
+    /* RFC 7252 5.5.2: a diagnostic payload naming the option. */
+    char diag[40];
+    int n = snprintf(diag, sizeof(diag), "Bad critical option %d",
+                     sc.unknown_critical);
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_OPTION);
+    coap_add_data(resp, (size_t)n, (const uint8_t *)diag);
     return NULL;
   }
   if (sc.proxy) {

@@ -399,9 +399,11 @@ uint16_t coap_new_message_id(coap_session_t *session) {
 
 void coap_session_init_token(coap_session_t *session, size_t length,
                              const uint8_t *token) {
-  if (!session || length > 8 || (length && !token))
+  if (!session || (length && !token))
     return;
-  session->token_counter = coap_decode_var_bytes8(token, length);
+  /* Only the first 8 bytes seed the counter, extended token or not. */
+  session->token_counter =
+      coap_decode_var_bytes8(token, length > 8 ? 8 : length);
 }
 
 /* Tokens are the session's counter in the fewest bytes (RFC 7252 5.3.1:

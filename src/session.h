@@ -80,6 +80,9 @@ struct coap_session_t {
   unsigned mtu;
 
   coap_mid_t next_mid;
+  /* RFC 8974 (ext_token.c): client sessions learn the server's limit. */
+  uint8_t ext_token_state;     /* PT_EXT_TOKEN_* */
+  size_t max_token_size;       /* once CHECKED: longest token to send */
   uint64_t token_counter;      /* coap_session_new_token() */
   uint8_t token_base[8];
   size_t token_base_len;

@@ -44,6 +44,11 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
                      $<TARGET_FILE:seed_async_server>)
     list(APPEND interop_tests interop_seed_async_vs_debian_client)
   endif()
+  # Responses with options the client must reject (RFC 7252 5.4.1).
+  add_test(NAME interop_client_rejects_bad_option
+           COMMAND bash ${interop_dir}/client_rejects_bad_option.sh
+                   $<TARGET_FILE:coap-client>)
+  list(APPEND interop_tests interop_client_rejects_bad_option)
   add_test(NAME interop_observe
            COMMAND bash ${interop_dir}/observe.sh
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)

@@ -5,6 +5,9 @@
 #include "coap3/coap_encode.h"
 #include "coap3/coap_pdu.h"
 #include "pdu.h"
+
+#include <stdlib.h>
+
 #include "test.h"
 
 #include "context.h"
@@ -149,12 +152,101 @@ TEST(parse_bad_version) {
   CHECK_INT_EQ(parse_rc(v2, sizeof(v2)), PT_PARSE_ERR_VERSION);
 }
 
+/* RFC 8974 2.1: only TKL 15 is reserved now; 9..12 are plain lengths. */
 TEST(parse_reserved_tkl) {
-  uint8_t m[4 + 15 + 1] = {0x49, 0x01, 0x00, 0x01};
-  for (uint8_t tkl = 9; tkl <= 15; tkl++) {
+  uint8_t m[4 + 300] = {0x4F, 0x01, 0x00, 0x01};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_TKL);
+  m[0] = 0x5F; /* NON */
+  CHECK_INT_EQ(parse_rc(m, 4), PT_PARSE_ERR_TKL);
+  for (uint8_t tkl = 9; tkl <= 12; tkl++) {
     m[0] = (uint8_t)(0x40 | tkl);
-    CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_TKL);
+    CHECK_INT_EQ(parse_rc(m, 4 + tkl), 0);
+    CHECK(reframes(m, 4 + tkl));
+    CHECK_INT_EQ(parse_rc(m, 4 + tkl - 1), PT_PARSE_ERR_TOKEN_TRUNC);
   }
+}
+
+/* Builds a GET with a @tl-byte token (bytes i * 7) and option Uri-Path
+ * "x", frames it and checks the header RFC 8974 2.1 asks for: @tkl in the
+ * first byte and @ext (@next bytes) after the MID. */
+static void check_ext_token_wire(size_t tl, unsigned tkl, unsigned ext,
+                                 size_t next) {
+  coap_pdu_t *p = new_pdu();
+  uint8_t *tok = malloc(tl ? tl : 1);
+  for (size_t i = 0; i < tl; i++)
+    tok[i] = (uint8_t)(i * 7);
+  CHECK_INT_EQ(coap_add_token(p, tl, tok), 1);
+  CHECK(coap_add_option(p, COAP_OPTION_URI_PATH, 1, U8("x")) > 0);
+  const uint8_t *w;
+  size_t n;
+  CHECK_INT_EQ(pt_pdu_wire(p, &w, &n), 1);
+  CHECK_UINT_EQ(n, 4 + next + tl + 2);
+  CHECK_UINT_EQ(w[0] & 0x0F, tkl);
+  if (next == 1)
+    CHECK_UINT_EQ(w[4], ext);
+  if (next == 2)
+    CHECK_UINT_EQ((unsigned)(w[4] << 8 | w[5]), ext);
+  CHECK_MEM_EQ(w + 4 + next, tl, tok, tl);
+  /* and it parses back to the same token and option */
+  coap_pdu_t *q = coap_pdu_init(0, 0, 0, 0);
+  CHECK_INT_EQ(pt_pdu_parse_udp(q, w, n), 0);
+  coap_bin_const_t t = coap_pdu_get_token(q);
+  CHECK_MEM_EQ(t.s, t.length, tok, tl);
+  coap_opt_iterator_t it;
+  coap_opt_t *o = coap_check_option(q, COAP_OPTION_URI_PATH, &it);
+  CHECK_NOT_NULL(o);
+  CHECK_MEM_EQ(coap_opt_value(o), coap_opt_length(o), "x", 1);
+  CHECK(reframes(w, n));
+  coap_delete_pdu(q);
+  coap_delete_pdu(p);
+  free(tok);
+}
+
+TEST(ext_token_tkl_13_and_14_on_the_wire) {
+  check_ext_token_wire(8, 8, 0, 0);
+  check_ext_token_wire(9, 9, 0, 0);
+  check_ext_token_wire(12, 12, 0, 0);
+  check_ext_token_wire(13, 13, 0, 1);      /* first one-byte length */
+  check_ext_token_wire(40, 13, 27, 1);
+  check_ext_token_wire(268, 13, 255, 1);   /* last one-byte length */
+  check_ext_token_wire(269, 14, 0, 2);     /* first two-byte length */
+  check_ext_token_wire(1000, 14, 731, 2);
+  check_ext_token_wire(65804, 14, 65535, 2); /* COAP_TOKEN_EXT_MAX */
+}
+
+/* Each kind of broken extended length, with inputs of each. */
+TEST(ext_token_truncated_lengths_and_tokens) {
+  uint8_t m[4 + 2 + 400] = {0x4D, 0x01, 0x00, 0x01};
+  memset(m + 4, 0, sizeof(m) - 4);
+  CHECK_INT_EQ(parse_rc(m, 4), PT_PARSE_ERR_TOKEN_TRUNC); /* no ext byte */
+  m[4] = 0;                                             /* 13 bytes */
+  CHECK_INT_EQ(parse_rc(m, 5 + 12), PT_PARSE_ERR_TOKEN_TRUNC);
+  CHECK_INT_EQ(parse_rc(m, 5 + 13), 0);
+  m[4] = 255; /* 268 bytes */
+  CHECK_INT_EQ(parse_rc(m, 5 + 267), PT_PARSE_ERR_TOKEN_TRUNC);
+  CHECK_INT_EQ(parse_rc(m, 5 + 268), 0);
+  m[0] = 0x4E; /* TKL 14 */
+  CHECK_INT_EQ(parse_rc(m, 4), PT_PARSE_ERR_TOKEN_TRUNC);
+  CHECK_INT_EQ(parse_rc(m, 5), PT_PARSE_ERR_TOKEN_TRUNC); /* half a length */
+  m[4] = 0;
+  m[5] = 0; /* 269 bytes */
+  CHECK_INT_EQ(parse_rc(m, 6 + 268), PT_PARSE_ERR_TOKEN_TRUNC);
+  CHECK_INT_EQ(parse_rc(m, 6 + 269), 0);
+  m[5] = 100; /* 369 bytes */
+  CHECK_INT_EQ(parse_rc(m, 6 + 368), PT_PARSE_ERR_TOKEN_TRUNC);
+  CHECK_INT_EQ(parse_rc(m, 6 + 369), 0);
+  m[4] = 0xFF;
+  m[5] = 0xFF; /* 65804 bytes, not there */
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_TOKEN_TRUNC);
+}
+
+/* An Empty message must have TKL 0 (RFC 7252 4.1): the extended length
+ * bytes are bytes after the MID. */
+TEST(ext_token_on_empty_message_is_an_error) {
+  uint8_t m[5 + 13] = {0x6D, 0x00, 0x00, 0x01, 0};
+  CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_EMPTY_MSG);
+  uint8_t e[4 + 9] = {0x79, 0x00, 0x00, 0x01};
+  CHECK_INT_EQ(parse_rc(e, sizeof(e)), PT_PARSE_ERR_EMPTY_MSG);
 }
 
 TEST(parse_token_past_end) {
@@ -253,11 +345,23 @@ TEST(api_null_pdu) {
   coap_delete_pdu(NULL);
 }
 
+/* RFC 8974: up to COAP_TOKEN_EXT_MAX (65804) bytes. */
 TEST(api_token_too_long) {
+  static uint8_t big[COAP_TOKEN_EXT_MAX + 1];
   coap_pdu_t *p = new_pdu();
   CHECK_NOT_NULL(p);
-  CHECK_INT_EQ(coap_add_token(p, 9, U8("123456789")), 0);
-  CHECK_INT_EQ(coap_add_token(p, 8, U8("12345678")), 1);
+  CHECK_INT_EQ(coap_add_token(p, COAP_TOKEN_EXT_MAX + 1, big), 0);
+  CHECK_INT_EQ(coap_add_token(p, COAP_TOKEN_EXT_MAX, big), 1);
+  coap_delete_pdu(p);
+  p = new_pdu();
+  CHECK_INT_EQ(coap_add_token(p, 9, U8("123456789")), 1);
+  coap_bin_const_t t = coap_pdu_get_token(p);
+  CHECK_MEM_EQ(t.s, t.length, "123456789", 9);
+  coap_delete_pdu(p);
+  /* A PDU too small for the token refuses it. */
+  p = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 16);
+  CHECK_INT_EQ(coap_add_token(p, 17, big), 0);
+  CHECK_INT_EQ(coap_add_token(p, 16, big), 1);
   coap_delete_pdu(p);
 }
 
@@ -444,7 +548,15 @@ TEST(update_token_with_options_and_payload) {
   coap_add_option(b, 11, 1, U8("p"));
   coap_add_data(b, 2, U8("xy"));
   CHECK(same_wire(a, b));
-  CHECK_INT_EQ(pt_pdu_update_token(a, 9, U8("123456789")), 0);
+  static uint8_t big[COAP_TOKEN_EXT_MAX + 1];
+  CHECK_INT_EQ(pt_pdu_update_token(a, COAP_TOKEN_EXT_MAX + 1, big), 0);
+  CHECK(pt_pdu_update_token(a, 300, big)); /* TKL 14, options and payload
+                                              moved along */
+  pt_pdu_clear(b, COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x1234);
+  coap_add_token(b, 300, big);
+  coap_add_option(b, 11, 1, U8("p"));
+  coap_add_data(b, 2, U8("xy"));
+  CHECK(same_wire(a, b));
   CHECK(pt_pdu_update_token(a, 0, NULL));
   pt_pdu_clear(b, COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x1234);
   coap_add_option(b, 11, 1, U8("p"));
@@ -613,6 +725,9 @@ int main(void) {
   RUN(remove_first_of_repeats_and_last);
   RUN(update_value_across_length_forms);
   RUN(update_token_with_options_and_payload);
+  RUN(ext_token_tkl_13_and_14_on_the_wire);
+  RUN(ext_token_truncated_lengths_and_tokens);
+  RUN(ext_token_on_empty_message_is_an_error);
   RUN(growth_keeps_payload_pointer);
   RUN(duplicate_drops_options_and_payload);
   RUN(header_accessors_and_wire);

@@ -72,6 +72,7 @@ typedef struct {
   int status; /* exit status so far */
   int got_response;
   int observing;
+  int rejected; /* responses the library rejected (bad critical option) */
 } client_state_t;
 
 /* ---- content formats by name -------------------------------------------- */
@@ -455,7 +456,7 @@ static const char *nack_text(coap_nack_reason_t reason) {
   case COAP_NACK_ICMP_ISSUE:
     return "peer unreachable (ICMP error)";
   case COAP_NACK_BAD_RESPONSE:
-    return "bad response";
+    return "the response was rejected (unrecognized critical option)";
   default:
     return "transport failure";
   }
@@ -479,13 +480,21 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
   st->done = 1;
 }
 
-/* A block-wise transfer failed: the body was not sent or received whole.
- * The library hands over no part of a body as if it were all of it. */
+/* Events the tool acts on. A block-wise transfer that failed (the body was
+ * not sent or received whole: the library hands over no part of a body as
+ * if it were all of it) ends the run. A response the library rejected
+ * before it reached on_response() (RFC 7252 5.4.1: an unrecognized
+ * critical option) is counted so that the timeout message can say so. */
 static int on_event(coap_session_t *session, const coap_event_t event) {
   client_state_t *st = state_of(session);
-  if (!st || st->done ||
-      (event != COAP_EVENT_PARTIAL_BLOCK &&
-       event != COAP_EVENT_XMIT_BLOCK_FAIL))
+  if (!st)
+    return 0;
+  if (event == COAP_EVENT_BAD_PACKET) {
+    st->rejected++;
+    return 0;
+  }
+  if (st->done || (event != COAP_EVENT_PARTIAL_BLOCK &&
+                   event != COAP_EVENT_XMIT_BLOCK_FAIL))
     return 0;
   fprintf(stderr, "coap-client: block-wise transfer failed: %s\n",
           event == COAP_EVENT_PARTIAL_BLOCK
@@ -626,8 +635,11 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   }
   st->done = 1; /* freeing the context NACKs what is still pending: quiet */
   if (!st->got_response && st->status == EXIT_TIMEOUT)
-    fprintf(stderr, "coap-client: no response within %u s\n",
-            o->observe_seconds ? o->observe_seconds : o->wait_seconds);
+    fprintf(stderr, "coap-client: no %sresponse within %u s%s\n",
+            st->rejected ? "acceptable " : "",
+            o->observe_seconds ? o->observe_seconds : o->wait_seconds,
+            st->rejected ? " (malformed or bad-option responses rejected)"
+                         : "");
   return st->status;
 }
 

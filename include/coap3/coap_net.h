@@ -215,10 +215,22 @@ COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
 COAP_API void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
 
 /**
- * Sets the largest token accepted and generated (RFC 8974 extended
- * tokens).
+ * Sets the largest token accepted and sent (RFC 8974 extended tokens; the
+ * default, 8, is RFC 7252's limit and turns them off).
+ *
+ * Server side: a request with a longer token gets a 4.00 (Bad Request)
+ * carrying the token back; with the limit at 8, a message with a longer
+ * token is a format error (a CON gets an RST, RFC 8974 2.2.2).
+ * Client side: with a limit above 8, the first request on each client
+ * session is preceded by a probe (a CON GET with If-None-Match and a token
+ * of the limit's length, or as long as fits a datagram) that finds out
+ * whether the server takes such tokens; if it answers with an RST, a 4.00
+ * or 5.03, or not at all, the session's limit drops to 8. Neither the
+ * probe's response nor its failure reaches the application's handlers.
+ * coap_send() refuses a request whose token is over the session's limit.
  * @param context        The context (borrowed).
- * @param max_token_size 8..65804; other values are ignored.
+ * @param max_token_size 8..65804 (COAP_TOKEN_EXT_MAX); other values are
+ *                       ignored.
  */
 COAP_API void coap_context_set_max_token_size(coap_context_t *context,
                                               size_t max_token_size);
@@ -333,9 +345,14 @@ COAP_API uint16_t coap_new_message_id(coap_session_t *session);
 
 /**
  * Builds an error response to @p request: same token, code @p code, the
- * options selected by @p opts copied from the request, and (unless built
- * without) the reason phrase as text/plain payload. The type is ACK for a
- * CON request, else NON; the message ID is set accordingly.
+ * options selected by @p opts copied from the request, and the reason
+ * phrase (coap_response_phrase()) as a diagnostic payload without a
+ * Content-Format. Content-Format, Hop-Limit and OSCORE are never copied,
+ * whatever @p opts says (@p opts itself is not changed). A 5.08 (Hop Limit
+ * Reached) gets no phrase: RFC 8768 gives its payload to proxy addresses,
+ * which this library does not fill in. The type is ACK for a CON request,
+ * else NON; the message ID is the request's (coap_send_error() gives a NON
+ * a fresh one).
  * @param request The request (borrowed).
  * @param code    Response code (4.xx or 5.xx).
  * @param opts    Option filter naming the options to copy (borrowed), or
@@ -381,6 +398,18 @@ COAP_API coap_mid_t coap_send_message_type(coap_session_t *session,
  * @return The message ID, or COAP_INVALID_MID if nothing was sent.
  */
 COAP_API coap_mid_t coap_send_ack(coap_session_t *session, const coap_pdu_t *request);
+
+/**
+ * Sends an RST (code 0.00) with the message ID of @p request, a CON or
+ * NON (coap_send_message_type() with COAP_MESSAGE_RST).
+ * @param session The session (borrowed).
+ * @param request The message being rejected (borrowed).
+ * @return The message ID, or COAP_INVALID_MID if nothing was sent.
+ */
+COAP_STATIC_INLINE coap_mid_t coap_send_rst(coap_session_t *session,
+                                            const coap_pdu_t *request) {
+  return coap_send_message_type(session, request, COAP_MESSAGE_RST);
+}
 
 /**
  * Queues @p pdu for sending on @p session. A CON is retransmitted until

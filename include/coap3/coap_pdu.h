@@ -296,8 +296,10 @@ COAP_API int coap_pdu_parse(coap_proto_t proto, const uint8_t *data,
 /**
  * Sets the token of @p pdu to a copy of the @p len bytes at @p data. Must be
  * the first thing added: fails if the PDU already has a token, options or
- * payload. Returns 1 on success, 0 on failure (also when @p len > 8 or the
- * PDU has no room).
+ * payload. Tokens may be up to COAP_TOKEN_EXT_MAX (65804) bytes long (RFC
+ * 8974); one over 8 bytes is only sent if the session's limit allows it
+ * (coap_context_set_max_token_size()). Returns 1 on success, 0 on failure
+ * (also when @p len > COAP_TOKEN_EXT_MAX or the PDU has no room).
  */
 COAP_API int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data);
 
