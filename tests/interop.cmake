@@ -40,7 +40,4 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
   list(APPEND interop_tests interop_observe)
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
-  # Observe (RFC 7641) is not in the library yet: no notifications are sent
-  # and a client rejects those it receives. Enable when it lands.
-  set_tests_properties(interop_observe PROPERTIES DISABLED TRUE)
 endif()

@@ -69,6 +69,7 @@ typedef struct {
   int status; /* exit status so far */
   int got_response;
   int observing;
+  int cancelling; /* the observation's cancellation was sent */
 } client_state_t;
 
 /* ---- content formats by name -------------------------------------------- */
@@ -263,7 +264,8 @@ static void usage(FILE *f) {
          "  -v level     log level 0..8 (default 4, warnings)\n"
          "  -b [num,]size  block size 16..1024 for the request body (Block1)\n"
          "               or the response (Block2, from block num)\n"
-         "  -s duration  observe the resource for duration seconds\n"
+         "  -s duration  observe for duration seconds, printing every\n"
+         "               notification, then cancel the observation\n"
          "  -w           append a newline to each payload written\n"
          "  -h, --help   this text\n"
          "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
@@ -405,6 +407,10 @@ static coap_response_t on_response(coap_session_t *session,
       (token.length && memcmp(token.s, st->token.s, token.length) != 0))
     return COAP_RESPONSE_FAIL; /* not ours: let the library reject it */
 
+  if (st->cancelling) { /* the answer to our cancellation: not printed */
+    st->done = 1;
+    return COAP_RESPONSE_OK;
+  }
   coap_pdu_code_t code = coap_pdu_get_code(received);
   size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
@@ -599,6 +605,12 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   if (o->observe_seconds) {
     st->observing = 1;
     run(ctx, st, o->observe_seconds);
+    coap_binary_t token = {o->token_len, o->token};
+    if (!st->done && coap_cancel_observe(session, &token, COAP_MESSAGE_CON)) {
+      /* RFC 7641 3.6: deregister, waiting a little for the answer */
+      st->cancelling = 1;
+      run(ctx, st, 2);
+    }
   } else {
     run(ctx, st, o->wait_seconds);
   }
