@@ -407,7 +407,14 @@ static coap_response_t on_response(coap_session_t *session,
       (token.length && memcmp(token.s, st->token.s, token.length) != 0))
     return COAP_RESPONSE_FAIL; /* not ours: let the library reject it */
 
-  if (st->cancelling) { /* the answer to our cancellation: not printed */
+  coap_opt_iterator_t it;
+  int notification =
+      coap_check_option(received, COAP_OPTION_OBSERVE, &it) != NULL;
+  if (st->cancelling) {
+    /* A notification still coming is rejected (RFC 7641 3.6); the answer
+     * to the cancellation ends the run. Neither is printed. */
+    if (notification)
+      return COAP_RESPONSE_FAIL;
     st->done = 1;
     return COAP_RESPONSE_OK;
   }
@@ -437,9 +444,6 @@ static coap_response_t on_response(coap_session_t *session,
   }
   /* An observe keeps going until its duration runs out, unless the server
    * ended it (an error, or a response without Observe). */
-  coap_opt_iterator_t it;
-  int notification =
-      coap_check_option(received, COAP_OPTION_OBSERVE, &it) != NULL;
   if (!st->observing || !notification || st->status != EXIT_OK)
     st->done = 1;
   return COAP_RESPONSE_OK;
