@@ -15,6 +15,7 @@
 #include "exchange.h"
 #include "ext_token.h"
 #include "io.h"
+#include "observe.h"
 #include "plimits.h"
 #include "pdu.h"
 #include "resource.h"
@@ -56,6 +57,7 @@ coap_context_t *pt_context_new_detached(void) {
   ctx->dedup_max_total = PT_DEFAULT_DEDUP_TOTAL;
   ctx->max_wait_per_session = PT_DEFAULT_MAX_WAIT_PER_SESSION;
   pt_limits_init(ctx);
+  pt_observe_init(ctx);
   ctx->max_token_size = 8;
   ctx->csm_timeout_ms = 30000;
   ctx->csm_max_message_size = (8 * 1024 * 1024);
@@ -89,6 +91,7 @@ coap_context_t *coap_new_context(const coap_address_t *listen_addr) {
 void coap_free_context(coap_context_t *ctx) {
   if (!ctx)
     return;
+  pt_observe_free_all(ctx); /* final 4.04s and cancellations go first */
   pt_block_free_all(ctx); /* releases large bodies; before sessions go */
   pt_cache_free_all(ctx);
   pt_sessions_free_all(ctx);

@@ -15,6 +15,7 @@
 
 #include "hashmap.h"
 #include "heap.h"
+#include "observe.h"
 #include "timer.h"
 
 /* Sends one datagram for @session; returns bytes sent or -1. The event
@@ -135,6 +136,8 @@ struct coap_context_t {
   uint16_t *cache_ignore;      /* coap_cache_ignore_options() (owned) */
   size_t cache_ignore_count;
   int mcast_per_resource;      /* coap_mcast_per_resource() was called */
+
+  pt_obs_ctx obs;              /* observers (observe.c) */
 };
 
 /* A context without sockets or epoll (ctx->send fails until replaced):

@@ -11,6 +11,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "ext_token.h"
+#include "observe.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "session.h"
@@ -128,6 +129,7 @@ static void start_next_waiting(coap_session_t *s, coap_tick_t now);
 static void exchange_free(pt_exchange *ex, coap_tick_t now) {
   coap_session_t *s = ex->session;
   coap_context_t *ctx = s->context;
+  pt_observe_exchange_gone(ex); /* a notification's observer forgets it */
   pt_timer_cancel(ctx, &ex->timer);
   pt_hashmap_remove(&ctx->exchanges_mid, &ex->by_mid);
   pt_hashmap_remove(&ctx->exchanges_token, &ex->by_token);
@@ -218,8 +220,27 @@ static int track_token(pt_exchange *ex, coap_tick_t now) {
   if (old) /* a new request reusing a token supersedes the old one */
     exchange_free(old, now);
   ex->awaiting_response = 1;
+  ex->observe = pt_observe_is_registration(ex->pdu);
   return pt_hashmap_insert(&s->context->exchanges_token, &ex->by_token,
                            token_hash(s, &t));
+}
+
+/* Sends the CON of @ex now, or queues it while NSTART CONs are in flight.
+ * Returns 0, or -1 (the caller frees @ex). */
+static int start_con(pt_exchange *ex, coap_tick_t now) {
+  coap_session_t *s = ex->session;
+  if (s->con_active < s->nstart)
+    return transmit_con(ex, now);
+  if (s->wait_count >= s->context->max_wait_per_session)
+    return -1;
+  ex->waiting = 1;
+  s->wait_count++;
+  if (s->wait_tail)
+    s->wait_tail->next_wait = ex;
+  else
+    s->wait_head = ex;
+  s->wait_tail = ex;
+  return 0;
 }
 
 coap_mid_t pt_exchange_send(coap_session_t *s, coap_pdu_t *pdu,
@@ -246,24 +267,45 @@ coap_mid_t pt_exchange_send(coap_session_t *s, coap_pdu_t *pdu,
       goto fail;
     return mid;
   }
-  if (s->con_active < s->nstart) {
-    if (transmit_con(ex, now) < 0)
-      goto fail;
-    return mid;
-  }
-  if (s->wait_count >= s->context->max_wait_per_session)
+  if (start_con(ex, now) < 0)
     goto fail;
-  ex->waiting = 1;
-  s->wait_count++;
-  if (s->wait_tail)
-    s->wait_tail->next_wait = ex;
-  else
-    s->wait_head = ex;
-  s->wait_tail = ex;
   return mid;
 fail:
   exchange_free(ex, now);
   return COAP_INVALID_MID;
+}
+
+pt_exchange *pt_exchange_send_con(coap_session_t *s, coap_pdu_t *pdu,
+                                  coap_tick_t now) {
+  pt_exchange *ex = exchange_new(s, pdu);
+  if (!ex) {
+    coap_delete_pdu(pdu);
+    return NULL;
+  }
+  if (start_con(ex, now) < 0) {
+    exchange_free(ex, now);
+    return NULL;
+  }
+  return ex;
+}
+
+void pt_exchange_replace(pt_exchange *ex, coap_pdu_t *pdu, coap_tick_t now) {
+  coap_session_t *s = ex->session;
+  coap_context_t *ctx = s->context;
+  coap_delete_pdu(ex->pdu);
+  ex->pdu = pdu;
+  if (!ex->awaiting_ack) { /* still queued behind NSTART */
+    ex->mid = coap_pdu_get_mid(pdu);
+    return;
+  }
+  pt_hashmap_remove(&ctx->exchanges_mid, &ex->by_mid);
+  ex->mid = coap_pdu_get_mid(pdu);
+  if (pt_hashmap_insert(&ctx->exchanges_mid, &ex->by_mid,
+                        mid_hash(s, ex->mid)) < 0) {
+    pt_exchange_fail(ex, COAP_NACK_NOT_DELIVERABLE, now);
+    return;
+  }
+  pt_send_pdu(s, pdu); /* the timer keeps its deadline */
 }
 
 void pt_exchange_acked(pt_exchange *ex, coap_tick_t now) {
@@ -282,8 +324,10 @@ void pt_exchange_acked(pt_exchange *ex, coap_tick_t now) {
 }
 
 void pt_exchange_done(pt_exchange *ex, coap_tick_t now) {
-  if (ex->observe)
+  if (ex->observe) { /* lives until cancelled, or its session goes */
+    pt_timer_cancel(ex->session->context, &ex->timer);
     return;
+  }
   exchange_free(ex, now);
 }
 
@@ -298,6 +342,7 @@ void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
   else if (ctx->nack_handler)
     ctx->nack_handler(s, ex->pdu, reason, ex->mid);
   pt_block_client_failed(s, ex->pdu); /* ends its block transfer, if any */
+  pt_observe_exchange_failed(ex);     /* ends its observer, if any */
   exchange_free(ex, now);
   coap_session_release(s);
 }

@@ -41,6 +41,10 @@ struct pt_exchange {
   uint8_t bad_response : 1;    /* a piggybacked response was rejected
                                   (RFC 7252 5.4.1): fail with
                                   COAP_NACK_BAD_RESPONSE */
+  uint8_t obs_seen : 1;        /* obs_seq/obs_time hold a notification */
+  uint32_t obs_seq;            /* client: Observe value of the latest one */
+  coap_tick_t obs_time;        /* client: when it arrived (RFC 7641 3.4) */
+  coap_subscription_t *sub;    /* server: the observer this CON notifies */
 };
 
 /*
@@ -51,6 +55,19 @@ struct pt_exchange {
  */
 coap_mid_t pt_exchange_send(coap_session_t *session, coap_pdu_t *pdu,
                             coap_tick_t now);
+
+/* As pt_exchange_send() for a CON that is not a client request (a
+ * notification), returning the exchange that keeps it (borrowed: it lives
+ * until acknowledged or failed), or NULL on failure (the PDU is freed). */
+pt_exchange *pt_exchange_send_con(coap_session_t *session, coap_pdu_t *pdu,
+                                  coap_tick_t now);
+
+/* RFC 7641 4.5.2: @pdu (ownership taken, a CON with a fresh MID) takes the
+ * place of the CON of @ex, which is not retransmitted any more. It goes
+ * out now if @ex was sent (else when NSTART lets it), and keeps @ex's
+ * retransmission count, interval and deadline, so that replacing never
+ * delays giving up on a peer that does not answer. */
+void pt_exchange_replace(pt_exchange *ex, coap_pdu_t *pdu, coap_tick_t now);
 
 /* The unacknowledged CON sent on @session with @mid, or NULL. */
 pt_exchange *pt_exchange_by_mid(coap_session_t *session, coap_mid_t mid);

@@ -172,5 +172,7 @@ int coap_petrel_context_get_stats(const coap_context_t *ctx,
   st->sessions_refused = ctx->stat_sessions_refused;
   st->sessions_evicted = ctx->stat_sessions_evicted;
   st->amplification_dropped = ctx->stat_amp_dropped;
+  st->observers = ctx->obs.count;
+  st->observers_refused = ctx->obs.refused;
   return 1;
 }

@@ -14,6 +14,7 @@
 #include "dedup.h"
 #include "exchange.h"
 #include "ext_token.h"
+#include "observe.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "session.h"
@@ -110,6 +111,8 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
     return;
   }
   pt_exchange_acked(ex, now); /* keeps it: a response is awaited */
+  if (ex->observe) /* the first answer: fresh; may end the observation */
+    pt_observe_client_response(ex, pdu, now);
   take_response(s, ex, pdu, now);
   pt_exchange_done(ex, now);
 }
@@ -118,8 +121,10 @@ static void on_rst(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
   if (pt_amp_probe_answered(s, coap_pdu_get_mid(pdu)))
     return;
   pt_exchange *ex = pt_exchange_by_mid(s, coap_pdu_get_mid(pdu));
-  if (!ex)
+  if (!ex) {
+    pt_observe_rst(s, coap_pdu_get_mid(pdu)); /* to a NON notification? */
     return;
+  }
   pt_amp_verified(s); /* it received our CON */
   if (coap_pdu_get_code(ex->pdu) == 0) {
     on_pong(s, pdu);
@@ -167,15 +172,24 @@ static void settle_response(coap_session_t *s, const coap_pdu_t *pdu,
 }
 
 /* A response in a CON or NON of its own: matched by token only
- * (RFC 7252 5.3.2). One we are not waiting for is rejected. */
+ * (RFC 7252 5.3.2). One that matches no request of ours goes to the
+ * response handler with no request, which accepts (ACK) or rejects (RST)
+ * it; without a handler it is rejected. A notification older than the
+ * last one delivered (RFC 7641 3.4) is acknowledged and dropped. */
 static void on_separate_response(coap_session_t *s, const coap_pdu_t *pdu,
                                  pt_dedup *d, coap_tick_t now) {
   coap_bin_const_t token = coap_pdu_get_token(pdu);
   pt_exchange *ex = pt_exchange_by_token(s, &token);
   if (!ex) {
-    coap_log_debug("* %s: response with unknown token: rejected\n",
-                   coap_session_str(s));
-    settle_response(s, pdu, d, 1);
+    if (bad_critical_option(s, pdu)) { /* never reaches the application */
+      settle_response(s, pdu, d, 1);
+      return;
+    }
+    coap_log_debug("* %s: response with unknown token\n", coap_session_str(s));
+    coap_response_t r = s->context->response_handler
+                            ? deliver_response(s, NULL, pdu)
+                            : COAP_RESPONSE_FAIL;
+    settle_response(s, pdu, d, r == COAP_RESPONSE_FAIL);
     return;
   }
   if (bad_critical_option(s, pdu)) {
@@ -187,6 +201,10 @@ static void on_separate_response(coap_session_t *s, const coap_pdu_t *pdu,
   }
   if (ex->awaiting_ack) /* its Empty ACK was lost or skipped */
     pt_exchange_acked(ex, now);
+  if (ex->observe && !pt_observe_client_response(ex, pdu, now)) {
+    settle_response(s, pdu, d, 0); /* stale notification */
+    return;
+  }
   coap_response_t r = take_response(s, ex, pdu, now);
   settle_response(s, pdu, d, r == COAP_RESPONSE_FAIL);
   pt_exchange_done(ex, now);

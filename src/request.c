@@ -10,6 +10,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
+#include "observe.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "recv.h"
@@ -293,6 +294,7 @@ void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
     }
   }
   pt_block_server_after(s, hreq, resp, now); /* large response bookkeeping */
+  pt_observe_request_done(s, r, hreq, resp, now); /* RFC 7641 registration */
   coap_delete_pdu(whole);
   finish(s, req, resp, d, separate, now);
 }

@@ -171,9 +171,10 @@ static void attr_free(coap_attr_t *a) {
   free(a);
 }
 
-/* Frees a resource that is in no table and no context slot. Observe is not
- * implemented yet, so there are no observers to send a final 4.04 to. */
+/* Frees a resource that is in no table and no context slot; its observers
+ * get a final 4.04 first. */
 static void resource_free(coap_resource_t *r) {
+  pt_observe_resource_deleted(r);
   if (r->context && r->context->release_userdata && r->user_data)
     r->context->release_userdata(r->user_data);
   while (r->link_attr) {
@@ -314,18 +315,6 @@ void coap_resource_release_userdata_handler(
 void coap_resource_set_get_observable(coap_resource_t *resource, int mode) {
   if (resource)
     resource->observable = mode ? 1 : 0;
-}
-
-/* Observe (RFC 7641) is not implemented yet: there is never an observer to
- * notify, so these schedule nothing and say so by returning 0. */
-int coap_resource_notify_observers(coap_resource_t *resource,
-                                   const coap_string_t *query) {
-  (void)resource, (void)query;
-  return 0;
-}
-
-int coap_resource_set_dirty(coap_resource_t *r, const coap_string_t *query) {
-  return coap_resource_notify_observers(r, query);
 }
 
 /* ---- handlers --------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include "coap3/coap.h"
 
 #include "hashmap.h"
+#include "observe.h"
 
 /* Methods with a handler slot: GET, POST, PUT, DELETE, FETCH, PATCH,
  * iPATCH (request codes 1..7). */
@@ -51,6 +52,7 @@ struct coap_resource_t {
   void *user_data;
   coap_str_const_t **proxy_names;
   size_t proxy_name_count;
+  pt_obs_res obs;              /* observers and Observe value (observe.c) */
 };
 
 /* The registered resource for a Uri-Path, or NULL. @path is borrowed. */

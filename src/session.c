@@ -15,6 +15,7 @@
 #include "dedup.h"
 #include "exchange.h"
 #include "io.h"
+#include "observe.h"
 #include "pdu.h"
 #include "prng.h"
 
@@ -178,6 +179,7 @@ static void session_free(coap_session_t *s) {
   pt_timer_cancel(ctx, &s->idle_timer);
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
+  pt_observe_session_freed(s);
   pt_cache_session_closed(s);
   if (s->in_clients) {
     pt_io_client_close(s);

@@ -104,6 +104,7 @@ struct coap_session_t {
   coap_async_t *asyncs;        /* pending separate responses */
   size_t async_count;
   unsigned no_observe_cancel;
+  coap_subscription_t *observers; /* server: its observers (observe.c) */
   void *app_data;
   char str[160];               /* coap_session_str() buffer */
 };

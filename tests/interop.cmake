@@ -52,10 +52,10 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
   add_test(NAME interop_observe
            COMMAND bash ${interop_dir}/observe.sh
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
-  list(APPEND interop_tests interop_observe)
+  add_test(NAME interop_observe_node
+           COMMAND bash ${interop_dir}/observe_node.sh
+                   $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
+  list(APPEND interop_tests interop_observe interop_observe_node)
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
-  # Observe (RFC 7641) is not in the library yet: no notifications are sent
-  # and a client rejects those it receives. Enable when it lands.
-  set_tests_properties(interop_observe PROPERTIES DISABLED TRUE)
 endif()

@@ -12,6 +12,7 @@ static int hello_calls;
 static int nack_calls;
 static coap_nack_reason_t last_nack;
 static int response_calls;
+static int last_sent_was_null;
 static coap_response_t response_result = COAP_RESPONSE_OK;
 static int events[16];
 static int bad_packets, retransmitted;
@@ -43,6 +44,7 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
                                    const coap_pdu_t *recv, coap_mid_t mid) {
   (void)s, (void)sent, (void)recv, (void)mid;
   response_calls++;
+  last_sent_was_null = sent == NULL;
   return response_result;
 }
 
@@ -459,16 +461,47 @@ TEST(client_separate_response_is_acked_and_deduplicated) {
   h_free(ctx);
 }
 
-TEST(client_unmatched_con_response_gets_rst) {
+/* libcoap's contract: the handler sees every response, with sent NULL when
+ * no request of ours matches, and decides: OK is acknowledged, FAIL is
+ * rejected with RST. */
+static coap_pdu_t *unmatched_con(coap_mid_t mid) {
+  coap_pdu_t *r =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_RESPONSE_CODE_CONTENT, mid, 64);
+  coap_add_token(r, 2, (const uint8_t *)"zz");
+  return r;
+}
+
+TEST(client_unmatched_response_is_offered_to_handler_ok_is_acked) {
   coap_context_t *ctx = server();
   coap_session_t *c = client(ctx);
-  coap_pdu_t *r = coap_pdu_init(COAP_MESSAGE_CON, COAP_RESPONSE_CODE_CONTENT,
-                                0x4242, 64);
-  coap_add_token(r, 2, (const uint8_t *)"zz");
-  h_feed(c, r);
-  CHECK_INT_EQ(response_calls, 0);
+  h_feed(c, unmatched_con(0x4242));
+  CHECK_INT_EQ(response_calls, 1);
+  CHECK(last_sent_was_null);
   CHECK_INT_EQ(h_nsent, 1);
-  CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x70\x00\x42\x42", 4);
+  CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x60\x00\x42\x42", 4);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
+TEST(client_unmatched_response_handler_fail_gets_rst) {
+  coap_context_t *ctx = server();
+  coap_session_t *c = client(ctx);
+  response_result = COAP_RESPONSE_FAIL;
+  h_feed(c, unmatched_con(0x4243));
+  CHECK_INT_EQ(response_calls, 1);
+  CHECK_INT_EQ(h_nsent, 1);
+  CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x70\x00\x42\x43", 4);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
+TEST(client_unmatched_response_without_handler_gets_rst) {
+  coap_context_t *ctx = server();
+  coap_register_response_handler(ctx, NULL);
+  coap_session_t *c = client(ctx);
+  h_feed(c, unmatched_con(0x4244));
+  CHECK_INT_EQ(h_nsent, 1);
+  CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x70\x00\x42\x44", 4);
   coap_session_release(c);
   h_free(ctx);
 }
@@ -561,7 +594,9 @@ int main(void) {
   RUN(client_con_is_retransmitted_then_nacked);
   RUN(client_piggybacked_response_is_delivered_once);
   RUN(client_separate_response_is_acked_and_deduplicated);
-  RUN(client_unmatched_con_response_gets_rst);
+  RUN(client_unmatched_response_is_offered_to_handler_ok_is_acked);
+  RUN(client_unmatched_response_handler_fail_gets_rst);
+  RUN(client_unmatched_response_without_handler_gets_rst);
   RUN(client_response_handler_fail_sends_rst);
   RUN(client_rst_ends_exchange_with_nack);
   RUN(nstart_queues_second_con_until_first_is_acked);

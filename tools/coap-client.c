@@ -73,6 +73,7 @@ typedef struct {
   int got_response;
   int observing;
   int rejected; /* responses the library rejected (bad critical option) */
+  int cancelling; /* the observation's cancellation was sent */
 } client_state_t;
 
 /* ---- content formats by name -------------------------------------------- */
@@ -267,7 +268,8 @@ static void usage(FILE *f) {
          "  -v level     log level 0..8 (default 4, warnings)\n"
          "  -b [num,]size  block size 16..1024 for the request body (Block1)\n"
          "               or the response (Block2, from block num)\n"
-         "  -s duration  observe the resource for duration seconds\n"
+         "  -s duration  observe for duration seconds, printing every\n"
+         "               notification, then cancel the observation\n"
          "  -w           append a newline to each payload written\n"
          "  -h, --help   this text\n"
          "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
@@ -411,6 +413,17 @@ static coap_response_t on_response(coap_session_t *session,
       (token.length && memcmp(token.s, st->token.s, token.length) != 0))
     return COAP_RESPONSE_FAIL; /* not ours: let the library reject it */
 
+  coap_opt_iterator_t it;
+  int notification =
+      coap_check_option(received, COAP_OPTION_OBSERVE, &it) != NULL;
+  if (st->cancelling) {
+    /* A notification still coming is rejected (RFC 7641 3.6); the answer
+     * to the cancellation ends the run. Neither is printed. */
+    if (notification)
+      return COAP_RESPONSE_FAIL;
+    st->done = 1;
+    return COAP_RESPONSE_OK;
+  }
   coap_pdu_code_t code = coap_pdu_get_code(received);
   size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
@@ -437,9 +450,6 @@ static coap_response_t on_response(coap_session_t *session,
   }
   /* An observe keeps going until its duration runs out, unless the server
    * ended it (an error, or a response without Observe). */
-  coap_opt_iterator_t it;
-  int notification =
-      coap_check_option(received, COAP_OPTION_OBSERVE, &it) != NULL;
   if (!st->observing || !notification || st->status != EXIT_OK)
     st->done = 1;
   return COAP_RESPONSE_OK;
@@ -630,6 +640,12 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   if (o->observe_seconds) {
     st->observing = 1;
     run(ctx, st, o->observe_seconds);
+    coap_binary_t token = {o->token_len, o->token};
+    if (!st->done && coap_cancel_observe(session, &token, COAP_MESSAGE_CON)) {
+      /* RFC 7641 3.6: deregister, waiting a little for the answer */
+      st->cancelling = 1;
+      run(ctx, st, 2);
+    }
   } else {
     run(ctx, st, o->wait_seconds);
   }

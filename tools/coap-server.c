@@ -526,10 +526,18 @@ static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
   return ep;
 }
 
+/* Milliseconds until the clock's next whole second (1..1000). */
+static uint32_t ms_to_next_second(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint32_t)(1000 - ts.tv_nsec / 1000000);
+}
+
+/* Runs the loop, notifying /time's observers as each second begins. */
 static void serve(coap_context_t *ctx, coap_resource_t *time_resource) {
   time_t last = time(NULL);
   while (!quit) {
-    if (coap_io_process(ctx, 1000) < 0)
+    if (coap_io_process(ctx, ms_to_next_second()) < 0)
       break;
     time_t now = time(NULL);
     if (now != last && server_clock.running) {

@@ -356,12 +356,19 @@ COAP_API int coap_add_data_large_response(coap_resource_t *resource,
 COAP_API void coap_context_set_block_mode(coap_context_t *context, uint32_t block_mode);
 
 /**
- * Client: ends an observation the library is tracking (block mode on) by
- * sending a GET with Observe: 1 for it.
+ * Client: ends an observation (RFC 7641 3.6). A request sent with
+ * Observe: 0 keeps its token live for notifications; this sends a request
+ * with the same method, token and options (and FETCH body) and Observe: 1,
+ * as a message of @p message_type, and stops treating later messages with
+ * that token as notifications. The server's answer to it reaches the
+ * response handler as an ordinary response. Works in any block mode.
  * @param session      The session of the observation (borrowed).
  * @param token        Token of the original observe request (borrowed).
  * @param message_type COAP_MESSAGE_CON or COAP_MESSAGE_NON.
- * @return 1 if the cancellation was sent, 0 otherwise.
+ * @return 1 if the cancellation was sent; 0 if @p session has no
+ *         observation with @p token (never registered, already cancelled,
+ *         or ended by the server), @p message_type is neither CON nor NON,
+ *         or it could not be built or sent.
  */
 COAP_API int coap_cancel_observe(coap_session_t *session, coap_binary_t *token,
                                  coap_pdu_type_t message_type);

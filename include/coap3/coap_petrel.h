@@ -140,6 +140,27 @@ COAP_API void coap_petrel_context_set_amplification(coap_context_t *ctx,
 COAP_API unsigned
 coap_petrel_context_get_amplification_factor(const coap_context_t *ctx);
 
+/* ---- observers (RFC 7641) ------------------------------------------------ */
+
+/*
+ * Largest number of observers of one resource (default 4096) and of the
+ * whole context (default 8192, below the default number of sessions per
+ * endpoint, so that registrations alone cannot fill an endpoint). Past
+ * either, a GET (or FETCH) with Observe: 0 is answered as a plain GET,
+ * without the Observe option (RFC 7641 4.1), so the client knows it is not
+ * registered; existing observers are not affected. Each observer holds a
+ * copy of its registering request and about 120 bytes besides.
+ */
+COAP_API void
+coap_petrel_context_set_max_observers_per_resource(coap_context_t *ctx,
+                                                   size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_observers_per_resource(const coap_context_t *ctx);
+COAP_API void coap_petrel_context_set_max_observers_total(coap_context_t *ctx,
+                                                          size_t max);
+COAP_API size_t
+coap_petrel_context_get_max_observers_total(const coap_context_t *ctx);
+
 /* ---- counters ------------------------------------------------------------ */
 
 typedef struct coap_petrel_stats_t {
@@ -153,6 +174,8 @@ typedef struct coap_petrel_stats_t {
   uint64_t sessions_refused;      /* datagrams dropped: endpoint full */
   uint64_t sessions_evicted;      /* idle sessions evicted for a new peer */
   uint64_t amplification_dropped; /* datagrams not sent (11.3 policy) */
+  size_t observers;               /* observers registered (server) */
+  uint64_t observers_refused;     /* registrations an observer limit refused */
 } coap_petrel_stats_t;
 
 /*

@@ -181,7 +181,11 @@ COAP_API coap_resource_t *coap_get_resource_from_uri_path(coap_context_t *contex
 COAP_API coap_str_const_t *coap_resource_get_uri_path(coap_resource_t *resource);
 
 /**
- * Sets whether the resource's notifications are sent CON or NON.
+ * Sets whether the resource's notifications are sent CON or NON (RFC 7641
+ * 4.5): _NOTIFY_NON sends NON with every COAP_OBS_MAX_NON-th (5th) one,
+ * and any one at least 24 hours after the last CON, as CON; _NOTIFY_CON
+ * always CON; _NOTIFY_NON_ALWAYS always NON. A notification that replaces
+ * a CON still unacknowledged is a CON whatever the mode.
  * @param resource The resource (borrowed).
  * @param mode     COAP_RESOURCE_FLAGS_NOTIFY_NON, _NOTIFY_CON or
  *                 _NOTIFY_NON_ALWAYS.
@@ -361,13 +365,21 @@ COAP_API coap_print_status_t coap_print_link(const coap_resource_t *resource,
 /* ---- Observe (RFC 7641) ---- */
 
 /**
- * Schedules a notification to every observer of @p resource (to those
- * whose request had query @p query, if not NULL). The notifications are
- * produced by calling the GET handler from the loop.
+ * Tells the library that @p resource changed. On the next pass of the
+ * loop (never inside this call) the resource's GET handler (FETCH for an
+ * observer that registered with FETCH) is called once per observer with
+ * the request that observer registered (its query, options and body), and
+ * the response goes to that observer with its token and the resource's
+ * next Observe value (24 bits, wrapping). Calling this several times
+ * before the loop runs sends each observer the latest state once. A
+ * 4.xx/5.xx from the handler is sent without Observe and ends that
+ * observation; a handler that sets no code sends nothing. Only this
+ * resource's observers are touched.
  * @param resource The resource (borrowed).
- * @param query    Query to match (borrowed for the call), or NULL for all.
- * @return 1 if the resource is observable and a notification was
- *         scheduled, 0 otherwise.
+ * @param query    Ignored, as in libcoap 4.3.4 (each observer's own query
+ *                 is used).
+ * @return 1 if the resource is observable and has observers (a round was
+ *         scheduled), 0 otherwise.
  */
 COAP_API int coap_resource_notify_observers(coap_resource_t *resource,
                                             const coap_string_t *query);

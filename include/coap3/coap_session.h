@@ -541,7 +541,11 @@ COAP_API coap_mid_t coap_session_send_ping(coap_session_t *session);
 
 /**
  * Stops a client session from sending observe cancellations for its
- * active observations when it is closed.
+ * active observations when it is closed. Without it, freeing the context
+ * sends each observation still active a GET with Observe: 1 (a NON, once).
+ * An observation keeps its session alive, as any request awaiting its
+ * answer does, until it is cancelled, ended by the server or the context
+ * is freed.
  * @param session The session (borrowed).
  */
 COAP_API void coap_session_set_no_observe_cancel(coap_session_t *session);

@@ -27,9 +27,19 @@ extern "C" {
 #define COAP_OBSERVE_CANCEL 1
 
 /**
- * Makes @p resource observable (or not). When observable, a GET carrying
- * Observe: 0 registers the client, and coap_resource_notify_observers()
- * sends each registered client a notification.
+ * Makes @p resource observable (or not). When observable, a GET or FETCH
+ * carrying Observe: 0 that its handler answers with a 2.xx registers the
+ * client, keyed by (session, token) (RFC 7641 4.1: a second registration
+ * with the same token replaces the first), and the answer carries Observe.
+ * A handler that answers through coap_register_async() registers the
+ * client when the separate response is sent. The observation ends with a
+ * request with Observe: 1 and the same token, an RST to a notification, a
+ * CON notification unacknowledged after MAX_RETRANSMIT, a 4.xx/5.xx
+ * notification, the session being freed (idle for the session timeout,
+ * evicted, or the context freed), or the resource being deleted (a final
+ * 4.04). Past the limits of coap3/coap_petrel.h a registration is answered
+ * without Observe. Turning observability off keeps current observers.
+ * The unknown and proxy resources are never observable.
  * @param resource The resource (borrowed).
  * @param mode     1 for observable, 0 for not.
  */
@@ -117,6 +127,9 @@ typedef int (*coap_resource_deleted_t)(coap_context_t *context,
  * @param save_freq           Call track_observe_value every this many
  *                            notifications.
  * @param user_data           Passed to every callback (not owned).
+ *
+ * Not available in this build: logs a warning and records nothing; no
+ * callback is ever called.
  */
 COAP_API void coap_persist_track_funcs(coap_context_t *context,
                                        coap_observe_added_t observe_added,
@@ -137,6 +150,8 @@ COAP_API void coap_persist_track_funcs(coap_context_t *context,
  * @param raw_packet    The original registering request (copied).
  * @param oscore_info   OSCORE information (copied), or NULL.
  * @return The observation (owned by the library), or NULL on failure.
+ *
+ * Not available in this build: always returns NULL.
  */
 COAP_API coap_subscription_t *coap_persist_observe_add(coap_context_t *context,
                                                        coap_proto_t e_proto,
@@ -155,6 +170,8 @@ COAP_API coap_subscription_t *coap_persist_observe_add(coap_context_t *context,
  * @param save_freq              Save sequence numbers every this many
  *                               notifications.
  * @return 1 on success, 0 on failure.
+ *
+ * Not available in this build: logs a warning and returns 0.
  */
 COAP_API int coap_persist_startup(coap_context_t *context,
                                   const char *dyn_resource_save_file,
@@ -165,13 +182,16 @@ COAP_API int coap_persist_startup(coap_context_t *context,
 /**
  * Stops persistence: callbacks are no longer called, saved files are left
  * as they are, and freeing the context afterwards sends no 4.04 to
- * observers (they are expected back after the restart).
+ * observers (they are expected back after the restart). In this build
+ * there are no callbacks or files; the last part holds.
  * @param context The context (borrowed).
  */
 COAP_API void coap_persist_stop(coap_context_t *context);
 
 /**
- * Sets the Observe sequence number of @p resource (after a restart).
+ * Sets the Observe sequence number of @p resource (after a restart): a
+ * registration answered now carries @p observe_num (taken modulo 2^24),
+ * and the next notification @p observe_num + 1.
  * @param resource    The resource (borrowed).
  * @param observe_num Next value to use.
  */

@@ -1,0 +1,663 @@
+/*
+ * observe.c -- Observe (RFC 7641): observers and their notifications on a
+ * server, observations on a client, and their limits. See observe.h for
+ * the structure; the RFC's section numbers are given where a rule comes
+ * from.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "observe.h"
+
+#include "coap3/coap_petrel.h"
+
+#include "block.h"
+#include "context.h"
+#include "exchange.h"
+#include "pdu.h"
+#include "resource.h"
+#include "session.h"
+
+/* One allocation: this header, then the registering request's copy. */
+struct coap_subscription_t {
+  pt_hash_node by_token;                /* ctx obs.by_token */
+  pt_hash_node by_mid;                  /* ctx obs.by_mid, after a NON went */
+  coap_resource_t *resource;            /* borrowed: deleting it ends us */
+  coap_session_t *session;              /* borrowed: freeing it ends us */
+  coap_subscription_t *r_prev, *r_next; /* the resource's observers */
+  coap_subscription_t *s_prev, *s_next; /* the session's observers */
+  pt_exchange *pending; /* CON notification in flight, or NULL */
+  coap_string_t *query; /* Uri-Query joined with '&' (owned), or NULL */
+  coap_tick_t last_con; /* last CON sent, or the registration */
+  coap_mid_t non_mid;   /* MID of the last NON sent */
+  uint8_t non_run;      /* NONs sent since the last CON */
+};
+
+#define OBS_REQUEST(o) ((coap_pdu_t *)((o) + 1))
+#define OBS_SEQ_MASK 0xFFFFFFu /* Observe values are 24 bits (RFC 7641 4.4) */
+
+/* ---- lookup ----------------------------------------------------------------
+ */
+
+typedef struct tok_key {
+  const coap_session_t *session;
+  coap_bin_const_t token;
+} tok_key;
+
+typedef struct mid_key {
+  const coap_session_t *session;
+  coap_mid_t mid;
+} mid_key;
+
+static uint32_t tok_hash(const coap_session_t *s, coap_bin_const_t t) {
+  return pt_hash_bytes(t.s, t.length, s->hash ^ 0x0b5e7e);
+}
+
+static uint32_t mid_hash(const coap_session_t *s, coap_mid_t mid) {
+  return pt_hash_mix(s->hash ^ 0x0b5e7e, (uint32_t)mid);
+}
+
+static int tok_eq(const pt_hash_node *n, const void *key) {
+  const coap_subscription_t *o =
+      PT_CONTAINER_OF(n, coap_subscription_t, by_token);
+  const tok_key *k = key;
+  if (o->session != k->session)
+    return 0;
+  coap_bin_const_t t = coap_pdu_get_token(OBS_REQUEST(o));
+  return coap_binary_equal(&t, &k->token);
+}
+
+static int mid_eq(const pt_hash_node *n, const void *key) {
+  const coap_subscription_t *o =
+      PT_CONTAINER_OF(n, coap_subscription_t, by_mid);
+  const mid_key *k = key;
+  return o->session == k->session && o->non_mid == k->mid;
+}
+
+static coap_subscription_t *find_observer(coap_session_t *s,
+                                          coap_bin_const_t token) {
+  coap_context_t *ctx = s->context;
+  if (!pt_hashmap_size(&ctx->obs.by_token))
+    return NULL;
+  tok_key k = {s, token};
+  pt_hash_node *n =
+      pt_hashmap_find(&ctx->obs.by_token, tok_hash(s, token), tok_eq, &k);
+  return n ? PT_CONTAINER_OF(n, coap_subscription_t, by_token) : NULL;
+}
+
+/* ---- observers ------------------------------------------------------------
+ */
+
+/* The Uri-Query options joined with '&', as the request dispatcher hands
+ * them to a handler; NULL when there are none (or no memory). */
+static coap_string_t *join_query(const coap_pdu_t *req) {
+  coap_opt_iterator_t it;
+  coap_opt_filter_t f;
+  coap_opt_t *opt;
+  size_t len = 0, count = 0;
+  coap_option_filter_clear(&f);
+  coap_option_filter_set(&f, COAP_OPTION_URI_QUERY);
+  coap_option_iterator_init(req, &it, &f);
+  while ((opt = coap_option_next(&it)) != NULL)
+    len += coap_opt_length(opt) + (count++ ? 1 : 0);
+  if (!count)
+    return NULL;
+  coap_string_t *q = coap_new_string(len);
+  if (!q)
+    return NULL;
+  size_t n = 0;
+  coap_option_iterator_init(req, &it, &f);
+  while ((opt = coap_option_next(&it)) != NULL) {
+    if (n)
+      q->s[n++] = '&';
+    memcpy(q->s + n, coap_opt_value(opt), coap_opt_length(opt));
+    n += coap_opt_length(opt);
+  }
+  q->length = n;
+  return q;
+}
+
+static void observer_free(coap_subscription_t *o) {
+  coap_session_t *s = o->session;
+  coap_context_t *ctx = s->context;
+  coap_resource_t *r = o->resource;
+  pt_hashmap_remove(&ctx->obs.by_token, &o->by_token);
+  pt_hashmap_remove(&ctx->obs.by_mid, &o->by_mid);
+  if (o->r_prev)
+    o->r_prev->r_next = o->r_next;
+  else
+    r->obs.head = o->r_next;
+  if (o->r_next)
+    o->r_next->r_prev = o->r_prev;
+  if (o->s_prev)
+    o->s_prev->s_next = o->s_next;
+  else
+    s->observers = o->s_next;
+  if (o->s_next)
+    o->s_next->s_prev = o->s_prev;
+  if (o->pending) /* the CON goes on being retransmitted, owned by no one */
+    o->pending->sub = NULL;
+  r->obs.count--;
+  ctx->obs.count--;
+  coap_log_debug("* %s: observer of '%.*s' removed\n", coap_session_str(s),
+                 (int)r->uri_path->length, (const char *)r->uri_path->s);
+  coap_delete_string(o->query);
+  free(o);
+}
+
+static coap_subscription_t *observer_new(coap_session_t *s, coap_resource_t *r,
+                                         const coap_pdu_t *req,
+                                         coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  coap_subscription_t *o = calloc(1, sizeof(*o) + pt_pdu_clone_size(req));
+  if (!o)
+    return NULL;
+  pt_pdu_clone_into(req, OBS_REQUEST(o))->session = s;
+  pt_hash_node_init(&o->by_token);
+  pt_hash_node_init(&o->by_mid);
+  o->resource = r;
+  o->session = s;
+  o->last_con = now;
+  o->query = join_query(req);
+  if (pt_hashmap_insert(&ctx->obs.by_token, &o->by_token,
+                        tok_hash(s, coap_pdu_get_token(req))) < 0) {
+    coap_delete_string(o->query);
+    free(o);
+    return NULL;
+  }
+  o->r_next = r->obs.head;
+  if (r->obs.head)
+    r->obs.head->r_prev = o;
+  r->obs.head = o;
+  o->s_next = s->observers;
+  if (s->observers)
+    s->observers->s_prev = o;
+  s->observers = o;
+  r->obs.count++;
+  ctx->obs.count++;
+  return o;
+}
+
+/* ---- sending ---------------------------------------------------------------
+ */
+
+/* RFC 7641 4.5: the server chooses the type; a CON at least every
+ * COAP_OBS_MAX_NON notifications and every 24 hours, and a notification
+ * that replaces a CON in flight stays a CON (4.5.2). */
+static coap_pdu_type_t notify_type(const coap_subscription_t *o,
+                                   coap_tick_t now) {
+  int flags = o->resource->flags;
+  if ((flags & COAP_RESOURCE_FLAGS_NOTIFY_CON) || o->pending)
+    return COAP_MESSAGE_CON;
+  if (flags & COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS)
+    return COAP_MESSAGE_NON;
+  if (o->non_run + 1 >= COAP_OBS_MAX_NON ||
+      now - o->last_con >= PT_OBS_CON_INTERVAL)
+    return COAP_MESSAGE_CON;
+  return COAP_MESSAGE_NON;
+}
+
+/* Sends @pdu (ownership taken), a notification or final message for @o. */
+static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
+                             coap_tick_t now) {
+  coap_session_t *s = o->session;
+  coap_context_t *ctx = s->context;
+  if (coap_pdu_get_type(pdu) == COAP_MESSAGE_CON) {
+    o->non_run = 0;
+    o->last_con = now;
+    if (o->pending) { /* RFC 7641 4.5.2: the new one takes its place */
+      pt_exchange_replace(o->pending, pdu, now);
+      return;
+    }
+    pt_exchange *ex = pt_exchange_send_con(s, pdu, now);
+    if (ex) {
+      ex->sub = o;
+      o->pending = ex;
+    }
+    return;
+  }
+  o->non_run++;
+  pt_hashmap_remove(&ctx->obs.by_mid, &o->by_mid);
+  o->non_mid = coap_pdu_get_mid(pdu);
+  pt_hashmap_insert(&ctx->obs.by_mid, &o->by_mid, mid_hash(s, o->non_mid));
+  pt_send_pdu(s, pdu);
+  coap_delete_pdu(pdu);
+}
+
+/* A new message of @type to @o's peer with its token, or NULL. */
+static coap_pdu_t *new_message(coap_subscription_t *o, coap_pdu_type_t type,
+                               coap_pdu_code_t code) {
+  coap_session_t *s = o->session;
+  coap_pdu_t *pdu = coap_pdu_init(type, code, pt_session_next_mid(s),
+                                  coap_session_max_pdu_size(s));
+  coap_bin_const_t tok = coap_pdu_get_token(OBS_REQUEST(o));
+  if (!pdu || !coap_add_token(pdu, tok.length, tok.s)) {
+    coap_delete_pdu(pdu);
+    return NULL;
+  }
+  pdu->session = s;
+  return pdu;
+}
+
+static int add_observe(coap_pdu_t *pdu, uint32_t seq) {
+  uint8_t buf[4];
+  unsigned len = coap_encode_var_safe(buf, sizeof(buf), seq & OBS_SEQ_MASK);
+  return pt_pdu_update_option(pdu, COAP_OPTION_OBSERVE, len, buf) != 0;
+}
+
+/* The observation ends with a message of @code (RFC 7641 3.2: an error
+ * response removes the observer), unless the context is going away
+ * quietly; then @o is freed. */
+static void end_with(coap_subscription_t *o, coap_pdu_code_t code,
+                     coap_pdu_type_t type, coap_tick_t now) {
+  coap_context_t *ctx = o->session->context;
+  if (!ctx->obs.no_final) {
+    coap_pdu_t *pdu = new_message(o, type, code);
+    if (pdu)
+      send_to_observer(o, pdu, now);
+  }
+  observer_free(o);
+}
+
+/* ---- notifying --------------------------------------------------------- */
+
+/* Calls the resource's handler with @o's stored request and sends what it
+ * answers. Returns 0, or -1 when @o was removed. */
+static int notify_one(coap_subscription_t *o, coap_tick_t now) {
+  coap_session_t *s = o->session;
+  coap_resource_t *r = o->resource;
+  const coap_pdu_t *req = OBS_REQUEST(o);
+  coap_pdu_t *resp = new_message(o, notify_type(o, now), 0);
+  /* Observe goes in first, so that a body cut into blocks leaves room. */
+  if (!resp || !add_observe(resp, r->obs.seq)) {
+    coap_delete_pdu(resp);
+    return 0;
+  }
+  pt_resource_call(r, coap_pdu_get_code(req), s, req, o->query, resp);
+  /* A large body is kept for the later blocks, which answer plain GETs
+   * (RFC 7959 3.4): its template must not carry Observe. */
+  pt_pdu_remove_option(resp, COAP_OPTION_OBSERVE);
+  pt_block_server_after(s, req, resp, now);
+  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  if (code == 0) { /* nothing to say now (e.g. a separate response later) */
+    coap_delete_pdu(resp);
+    return 0;
+  }
+  if (COAP_RESPONSE_CLASS(code) == 2 && add_observe(resp, r->obs.seq)) {
+    send_to_observer(o, resp, now);
+    return 0;
+  }
+  /* RFC 7641 3.2/4.2: a 4.xx/5.xx goes without Observe and ends it. */
+  send_to_observer(o, resp, now);
+  observer_free(o);
+  return -1;
+}
+
+/* One round for @r: a new Observe value, then each observer once. The
+ * resource is marked in a call so that a handler deleting it only
+ * schedules the deletion. */
+static void notify_resource(coap_resource_t *r, coap_tick_t now) {
+  r->obs.seq = (r->obs.seq + 1) & OBS_SEQ_MASK;
+  unsigned outer = r->in_call;
+  r->in_call = 1;
+  coap_subscription_t *o = r->obs.head, *next;
+  for (; o; o = next) {
+    next = o->r_next;
+    notify_one(o, now);
+  }
+  r->in_call = outer;
+  if (!outer && r->delete_pending) {
+    r->delete_pending = 0;
+    coap_delete_resource(r->context, r);
+  }
+}
+
+static void dirty_unlink(coap_context_t *ctx, coap_resource_t *r) {
+  if (!r->obs.dirty)
+    return;
+  if (r->obs.dirty_prev)
+    r->obs.dirty_prev->obs.dirty_next = r->obs.dirty_next;
+  else
+    ctx->obs.dirty_head = r->obs.dirty_next;
+  if (r->obs.dirty_next)
+    r->obs.dirty_next->obs.dirty_prev = r->obs.dirty_prev;
+  else
+    ctx->obs.dirty_tail = r->obs.dirty_prev;
+  r->obs.dirty_prev = r->obs.dirty_next = NULL;
+  r->obs.dirty = 0;
+}
+
+/* The round timer: every resource dirty when it fired, once. Resources
+ * made dirty by a handler during the round wait for the next tick. */
+static void round_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
+  (void)t;
+  coap_resource_t *last = ctx->obs.dirty_tail;
+  coap_resource_t *r;
+  int stop = 0;
+  while (!stop && (r = ctx->obs.dirty_head) != NULL) {
+    stop = r == last;
+    dirty_unlink(ctx, r);
+    notify_resource(r, now);
+  }
+  if (ctx->obs.dirty_head)
+    pt_timer_arm(ctx, &ctx->obs.timer, now + 1);
+}
+
+int coap_resource_notify_observers(coap_resource_t *r,
+                                   const coap_string_t *query) {
+  (void)query; /* every observer's own request is used */
+  if (!r || !r->context || !r->observable || !r->obs.count)
+    return 0;
+  coap_context_t *ctx = r->context;
+  if (!r->obs.dirty) {
+    r->obs.dirty = 1;
+    r->obs.dirty_prev = ctx->obs.dirty_tail;
+    if (ctx->obs.dirty_tail)
+      ctx->obs.dirty_tail->obs.dirty_next = r;
+    else
+      ctx->obs.dirty_head = r;
+    ctx->obs.dirty_tail = r;
+  }
+  if (!pt_timer_armed(&ctx->obs.timer) &&
+      pt_timer_arm(ctx, &ctx->obs.timer, pt_now()) < 0) {
+    dirty_unlink(ctx, r);
+    return 0;
+  }
+  return 1;
+}
+
+int coap_resource_set_dirty(coap_resource_t *r, const coap_string_t *query) {
+  return coap_resource_notify_observers(r, query);
+}
+
+/* ---- the request path ---------------------------------------------------- */
+
+/* The Observe option of @pdu: 1 with *@v set, or 0 when absent or longer
+ * than its 3 bytes (RFC 7252 5.4.3: then it is unrecognized, and being
+ * elective, ignored). */
+static int observe_value(const coap_pdu_t *pdu, uint32_t *v) {
+  coap_opt_iterator_t it;
+  coap_opt_t *opt = coap_check_option(pdu, COAP_OPTION_OBSERVE, &it);
+  if (!opt || coap_opt_length(opt) > 3)
+    return 0;
+  *v = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+  return 1;
+}
+
+static int is_observe_method(coap_pdu_code_t code) {
+  return code == COAP_REQUEST_CODE_GET || code == COAP_REQUEST_CODE_FETCH;
+}
+
+/* 1 if a limit refuses a new observer of @r. */
+static int limit_reached(coap_context_t *ctx, const coap_resource_t *r) {
+  return (ctx->obs.max_total && ctx->obs.count >= ctx->obs.max_total) ||
+         (ctx->obs.max_per_resource &&
+          r->obs.count >= ctx->obs.max_per_resource);
+}
+
+void pt_observe_request_done(coap_session_t *s, coap_resource_t *r,
+                             const coap_pdu_t *req, coap_pdu_t *resp,
+                             coap_tick_t now) {
+  uint32_t v;
+  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  if (!r || code == 0 || !is_observe_method(coap_pdu_get_code(req)) ||
+      !observe_value(req, &v) ||
+      (v != COAP_OBSERVE_ESTABLISH && v != COAP_OBSERVE_CANCEL))
+    return;
+  coap_context_t *ctx = s->context;
+  /* RFC 7641 4.1: one entry per (endpoint, token); a new registration
+   * replaces the old, Observe: 1 (3.6) or an error response ends it. */
+  coap_subscription_t *old = find_observer(s, coap_pdu_get_token(req));
+  if (old)
+    observer_free(old);
+  if (v != COAP_OBSERVE_ESTABLISH || COAP_RESPONSE_CLASS(code) != 2 ||
+      !r->observable || r->is_unknown || r->is_proxy || !r->context)
+    return;
+  if (limit_reached(ctx, r)) { /* 4.1: served as a plain GET */
+    ctx->obs.refused++;
+    coap_log_debug("* %s: observer limit reached\n", coap_session_str(s));
+    return;
+  }
+  coap_subscription_t *o = observer_new(s, r, req, now);
+  if (o && !add_observe(resp, r->obs.seq))
+    observer_free(o); /* no room: the answer says "not observed" */
+}
+
+/* ---- the message layer -------------------------------------------------- */
+
+void pt_observe_exchange_gone(pt_exchange *ex) {
+  if (ex->sub) {
+    ex->sub->pending = NULL;
+    ex->sub = NULL;
+  }
+}
+
+void pt_observe_exchange_failed(pt_exchange *ex) {
+  coap_subscription_t *o = ex->sub;
+  if (!o)
+    return;
+  o->pending = NULL;
+  ex->sub = NULL;
+  observer_free(o); /* RFC 7641 4.5: the client is gone or not interested */
+}
+
+void pt_observe_rst(coap_session_t *s, coap_mid_t mid) {
+  coap_context_t *ctx = s->context;
+  if (!pt_hashmap_size(&ctx->obs.by_mid))
+    return;
+  mid_key k = {s, mid};
+  pt_hash_node *n =
+      pt_hashmap_find(&ctx->obs.by_mid, mid_hash(s, mid), mid_eq, &k);
+  if (n) /* RFC 7641 3.6: an RST to a notification deregisters */
+    observer_free(PT_CONTAINER_OF(n, coap_subscription_t, by_mid));
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+void pt_observe_init(coap_context_t *ctx) {
+  pt_hashmap_init(&ctx->obs.by_token);
+  pt_hashmap_init(&ctx->obs.by_mid);
+  pt_timer_init(&ctx->obs.timer, round_fire);
+  ctx->obs.max_total = PT_DEFAULT_MAX_OBSERVERS_TOTAL;
+  ctx->obs.max_per_resource = PT_DEFAULT_MAX_OBSERVERS_PER_RESOURCE;
+}
+
+void pt_observe_resource_deleted(coap_resource_t *r) {
+  coap_context_t *ctx = r->context;
+  if (!ctx)
+    return;
+  coap_tick_t now = pt_now();
+  while (r->obs.head)
+    end_with(r->obs.head, COAP_RESPONSE_CODE_NOT_FOUND,
+             notify_type(r->obs.head, now), now);
+  dirty_unlink(ctx, r);
+}
+
+void pt_observe_session_freed(coap_session_t *s) {
+  while (s->observers)
+    observer_free(s->observers);
+}
+
+void pt_observe_free_all(coap_context_t *ctx) {
+  coap_tick_t now = pt_now();
+  for (coap_session_t *s = ctx->clients; s; s = s->next)
+    pt_observe_client_closing(s);
+  pt_hashmap_iter it;
+  pt_hash_node *n;
+  pt_hashmap_iter_init(&it, &ctx->obs.by_token);
+  while ((n = pt_hashmap_iter_next(&it)) != NULL) {
+    coap_subscription_t *o = PT_CONTAINER_OF(n, coap_subscription_t, by_token);
+    /* The context is going: one NON each, nothing kept to retransmit. */
+    end_with(o, COAP_RESPONSE_CODE_NOT_FOUND, COAP_MESSAGE_NON, now);
+  }
+  while (ctx->obs.dirty_head)
+    dirty_unlink(ctx, ctx->obs.dirty_head);
+  pt_timer_cancel(ctx, &ctx->obs.timer);
+  pt_hashmap_free(&ctx->obs.by_token);
+  pt_hashmap_free(&ctx->obs.by_mid);
+}
+
+/* ---- limits (coap3/coap_petrel.h) ------------------------------------------
+ */
+
+void coap_petrel_context_set_max_observers_per_resource(coap_context_t *ctx,
+                                                        size_t max) {
+  if (ctx)
+    ctx->obs.max_per_resource = max;
+}
+
+size_t
+coap_petrel_context_get_max_observers_per_resource(const coap_context_t *ctx) {
+  return ctx ? ctx->obs.max_per_resource : 0;
+}
+
+void coap_petrel_context_set_max_observers_total(coap_context_t *ctx,
+                                                 size_t max) {
+  if (ctx)
+    ctx->obs.max_total = max;
+}
+
+size_t coap_petrel_context_get_max_observers_total(const coap_context_t *ctx) {
+  return ctx ? ctx->obs.max_total : 0;
+}
+
+/* ---- client ----------------------------------------------------------------
+ */
+
+int pt_observe_is_registration(const coap_pdu_t *pdu) {
+  uint32_t v;
+  return is_observe_method(coap_pdu_get_code(pdu)) && observe_value(pdu, &v) &&
+         v == COAP_OBSERVE_ESTABLISH;
+}
+
+/* RFC 7641 3.4: is V2 (arriving at T2) newer than V1 (at T1)? */
+static int fresher(uint32_t v1, coap_tick_t t1, uint32_t v2, coap_tick_t t2) {
+  const uint32_t half = 1u << 23;
+  return (v1 < v2 && v2 - v1 < half) || (v1 > v2 && v1 - v2 > half) ||
+         t2 > t1 + PT_OBS_REORDER_WINDOW;
+}
+
+int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
+                               coap_tick_t now) {
+  uint32_t v;
+  if (COAP_RESPONSE_CLASS(coap_pdu_get_code(pdu)) != 2 ||
+      !observe_value(pdu, &v)) {
+    ex->observe = 0; /* RFC 7641 3.2: not (or no longer) observed */
+    return 1;
+  }
+  v &= OBS_SEQ_MASK;
+  if (ex->obs_seen && !fresher(ex->obs_seq, ex->obs_time, v, now))
+    return 0;
+  ex->obs_seen = 1;
+  ex->obs_seq = v;
+  ex->obs_time = now;
+  return 1;
+}
+
+/* A GET/FETCH like @orig (same token and options, FETCH body too) with
+ * Observe: 1 (RFC 7641 3.6), or NULL. */
+static coap_pdu_t *cancel_request(coap_session_t *s, const coap_pdu_t *orig,
+                                  coap_pdu_type_t type) {
+  static const coap_option_num_t skip[] = {
+      COAP_OPTION_OBSERVE, COAP_OPTION_BLOCK1, COAP_OPTION_SIZE1};
+  coap_pdu_t *p =
+      coap_pdu_init(type, coap_pdu_get_code(orig), pt_session_next_mid(s),
+                    coap_session_max_pdu_size(s));
+  coap_bin_const_t tok = coap_pdu_get_token(orig);
+  uint8_t one = COAP_OBSERVE_CANCEL;
+  size_t len = 0;
+  const uint8_t *data = NULL;
+  if (!p || !coap_add_token(p, tok.length, tok.s) ||
+      !pt_block_copy_options(p, orig, skip, sizeof(skip) / sizeof(skip[0])) ||
+      !pt_pdu_insert_option(p, COAP_OPTION_OBSERVE, 1, &one) ||
+      (coap_get_data(orig, &len, &data) && len &&
+       !coap_add_data(p, len, data))) {
+    coap_delete_pdu(p);
+    return NULL;
+  }
+  p->session = s;
+  return p;
+}
+
+int coap_cancel_observe(coap_session_t *session, coap_binary_t *token,
+                        coap_pdu_type_t message_type) {
+  if (!session || !token || (token->length && !token->s) ||
+      (message_type != COAP_MESSAGE_CON && message_type != COAP_MESSAGE_NON))
+    return 0;
+  coap_bin_const_t t = {token->length, token->s};
+  pt_exchange *ex = pt_exchange_by_token(session, &t);
+  if (!ex || !ex->observe)
+    return 0;
+  coap_pdu_t *p = cancel_request(session, ex->pdu, message_type);
+  if (!p)
+    return 0;
+  ex->observe = 0;
+  /* Same token: the new request's exchange supersedes the observation's. */
+  return pt_exchange_send(session, p, pt_now()) != COAP_INVALID_MID;
+}
+
+void pt_observe_client_closing(coap_session_t *s) {
+  if (s->no_observe_cancel || s->closing)
+    return;
+  pt_exchange *ex = s->exchanges, *next;
+  /* O(exchanges of this session), once when it closes. */
+  for (; ex; ex = next) {
+    next = ex->next;
+    if (!ex->observe)
+      continue;
+    coap_pdu_t *p = cancel_request(s, ex->pdu, COAP_MESSAGE_NON);
+    ex->observe = 0;
+    if (p) { /* sent once: the session is going, nothing is kept */
+      pt_send_pdu(s, p);
+      coap_delete_pdu(p);
+    }
+  }
+}
+
+/* ---- persistence (coap_persist(3)): not available in this build ------------
+ */
+
+void coap_persist_track_funcs(coap_context_t *context,
+                              coap_observe_added_t observe_added,
+                              coap_observe_deleted_t observe_deleted,
+                              coap_track_observe_value_t track_observe_value,
+                              coap_dyn_resource_added_t dyn_resource_added,
+                              coap_resource_deleted_t resource_deleted,
+                              uint32_t save_freq, void *user_data) {
+  (void)context, (void)observe_added, (void)observe_deleted;
+  (void)track_observe_value, (void)dyn_resource_added, (void)resource_deleted;
+  (void)save_freq, (void)user_data;
+  coap_log_warn("coap_persist_track_funcs: not available in this build\n");
+}
+
+coap_subscription_t *coap_persist_observe_add(
+    coap_context_t *context, coap_proto_t e_proto,
+    const coap_address_t *e_listen_addr, const coap_addr_tuple_t *s_addr_info,
+    const coap_bin_const_t *raw_packet, const coap_bin_const_t *oscore_info) {
+  (void)context, (void)e_proto, (void)e_listen_addr, (void)s_addr_info;
+  (void)raw_packet, (void)oscore_info;
+  return NULL;
+}
+
+int coap_persist_startup(coap_context_t *context,
+                         const char *dyn_resource_save_file,
+                         const char *observe_save_file,
+                         const char *obs_cnt_save_file, uint32_t save_freq) {
+  (void)context, (void)dyn_resource_save_file, (void)observe_save_file;
+  (void)obs_cnt_save_file, (void)save_freq;
+  coap_log_warn("coap_persist_startup: not available in this build\n");
+  return 0;
+}
+
+/* Stops what persistence there is: freeing the context afterwards sends
+ * observers no final 4.04, as the page says. */
+void coap_persist_stop(coap_context_t *context) {
+  if (context)
+    context->obs.no_final = 1;
+}
+
+void coap_persist_set_observe_num(coap_resource_t *resource,
+                                  uint32_t observe_num) {
+  if (resource)
+    resource->obs.seq = observe_num & OBS_SEQ_MASK;
+}

@@ -1,0 +1,142 @@
+/*
+ * observe.h -- Observe (RFC 7641), internal; the public API is
+ * coap3/coap_subscribe.h, coap3/coap_resource.h and coap3/coap_petrel.h.
+ *
+ * Server. An observer (coap_subscription_t) is keyed by (session, token)
+ * in one hash map of the context, and linked into the list of its
+ * resource. coap_resource_notify_observers() only marks the resource dirty
+ * (once, however often it is called) and arms one timer of the context at
+ * "now"; when the loop runs it, each dirty resource's GET (or FETCH)
+ * handler is called once per observer of that resource with the request
+ * the observer registered, so notifying touches nothing but that
+ * resource's observers. A Confirmable notification in flight is an
+ * exchange that points back at its observer; a newer notification takes
+ * its place (RFC 7641 4.5.2) instead of queueing behind it. The MID of the
+ * last Non-confirmable notification is indexed too, so that an RST to it
+ * finds the observer with one probe.
+ *
+ * Lifetime: an observer borrows its session (the session removes its
+ * observers when it is freed, idle or not) and its resource (deleting the
+ * resource sends each observer a final 4.04 and frees it).
+ *
+ * Client. A request sent with Observe: 0 marks its exchange as an
+ * observation: the token stays live after the first response, and each
+ * notification passes the RFC 7641 3.4 freshness rule before it reaches
+ * the response handler.
+ */
+#ifndef PT_OBSERVE_H
+#define PT_OBSERVE_H
+
+#include "coap3/coap.h"
+
+#include "hashmap.h"
+#include "timer.h"
+
+/* RFC 7641 4.5: at most this many notifications in a row are
+ * Non-confirmable (COAP_RESOURCE_FLAGS_NOTIFY_NON); the next is a CON. */
+#ifndef COAP_OBS_MAX_NON
+#define COAP_OBS_MAX_NON 5
+#endif
+
+/* RFC 7641 4.5: a CON at least this often, whatever the flags say
+ * (except COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS). */
+#define PT_OBS_CON_INTERVAL ((coap_tick_t)24 * 60 * 60 * COAP_TICKS_PER_SECOND)
+
+/* RFC 7641 3.4 / 4.4: a notification that arrives this much later than the
+ * last one accepted is fresh whatever its Observe value. */
+#define PT_OBS_REORDER_WINDOW ((coap_tick_t)128 * COAP_TICKS_PER_SECOND)
+
+/* Default limits (coap3/coap_petrel.h). The total stays below the default
+ * number of sessions per endpoint, so registrations alone cannot fill an
+ * endpoint. */
+#define PT_DEFAULT_MAX_OBSERVERS_PER_RESOURCE 4096
+#define PT_DEFAULT_MAX_OBSERVERS_TOTAL 8192
+
+struct pt_exchange;
+
+/* A resource's share (embedded in coap_resource_t). */
+typedef struct pt_obs_res {
+  coap_subscription_t *head; /* its observers */
+  size_t count;
+  uint32_t seq; /* Observe value of the latest state */
+  coap_resource_t *dirty_prev, *dirty_next;
+  uint8_t dirty; /* on the context's dirty list */
+} pt_obs_res;
+
+/* The context's share (embedded in coap_context_t). */
+typedef struct pt_obs_ctx {
+  pt_hashmap by_token; /* observers by (session, token) */
+  pt_hashmap by_mid;   /* by (session, MID of last NON sent) */
+  pt_timer timer;      /* runs the dirty resources */
+  coap_resource_t *dirty_head, *dirty_tail;
+  size_t count;            /* observers of the context */
+  size_t max_total;        /* 0 = no limit */
+  size_t max_per_resource; /* 0 = no limit */
+  uint64_t refused;        /* registrations a limit refused */
+  uint8_t no_final;        /* coap_persist_stop(): no 4.04 at the end */
+} pt_obs_ctx;
+
+/* ---- context, resource and session hooks --------------------------------- */
+
+/* Prepares @ctx's observe state (context creation). */
+void pt_observe_init(coap_context_t *ctx);
+
+/* Ends every observation of @ctx (context teardown, first thing): each
+ * observer gets a final 4.04 unless persistence was stopped. */
+void pt_observe_free_all(coap_context_t *ctx);
+
+/* @r is being freed: its observers get a final 4.04 Not Found (RFC 7641
+ * 3.2) and are removed; it leaves the dirty list. */
+void pt_observe_resource_deleted(coap_resource_t *r);
+
+/* @s is being freed: its observers are removed, without a message. */
+void pt_observe_session_freed(coap_session_t *s);
+
+/* ---- the request path (request.c) -------------------------------------- */
+
+/*
+ * After @r's handler answered @req in @resp (all borrowed): registers,
+ * updates or removes the observer (session, token) as the request's
+ * Observe option and the response code say, and adds the Observe option
+ * to @resp when the registration holds. A response without a code yet (a
+ * separate response will follow) changes nothing: the registration is
+ * made when that response is built.
+ */
+void pt_observe_request_done(coap_session_t *s, coap_resource_t *r,
+                             const coap_pdu_t *req, coap_pdu_t *resp,
+                             coap_tick_t now);
+
+/* ---- the message layer (exchange.c, recv.c) ---------------------------- */
+
+/* The CON notification @ex is being freed (acknowledged, or failed). */
+void pt_observe_exchange_gone(struct pt_exchange *ex);
+
+/* The CON notification @ex failed (timeout, RST, unreachable): its
+ * observer is removed (RFC 7641 4.5). */
+void pt_observe_exchange_failed(struct pt_exchange *ex);
+
+/* An RST with @mid matched no exchange of @s: if it answers a NON
+ * notification, that observer is removed (RFC 7641 3.6). */
+void pt_observe_rst(coap_session_t *s, coap_mid_t mid);
+
+/* ---- client ------------------------------------------------------------ */
+
+/* 1 if the client request @pdu registers an observation (GET or FETCH
+ * with Observe: 0). */
+int pt_observe_is_registration(const coap_pdu_t *pdu);
+
+/*
+ * A response @pdu matched the client exchange @ex (an observation).
+ * Returns 1 if it is to be delivered, 0 if it is stale by the RFC 7641
+ * 3.4 rule (the caller acknowledges it and drops it). Ends the
+ * observation (ex->observe cleared) when the response has no Observe
+ * option or is not 2.xx.
+ */
+int pt_observe_client_response(struct pt_exchange *ex, const coap_pdu_t *pdu,
+                               coap_tick_t now);
+
+/* A client session is being closed: sends a cancellation for each of its
+ * observations unless coap_session_set_no_observe_cancel() was called. */
+void pt_observe_client_closing(coap_session_t *s);
+
+#endif /* PT_OBSERVE_H */
