@@ -239,17 +239,28 @@ TEST(server_with_ext_tokens_answers_longer_token_with_4_00) {
                COAP_RESPONSE_CODE_BAD_REQUEST);
 }
 
-/* A response the client did not expect, with a long token, still gets
- * the usual RST for an unknown token. */
-TEST(server_with_ext_tokens_rejects_unknown_long_token_response) {
+/* A response the client did not expect, with a long token, reaches the
+ * response handler whole (sent NULL, libcoap's contract); it is ACKed when
+ * the handler takes it and rejected with RST when there is no handler. */
+TEST(server_with_ext_tokens_unknown_long_token_response_reaches_handler) {
   coap_context_t *ctx = context(64);
   coap_session_t *s = h_server_session(40000);
   coap_pdu_t *r =
       coap_pdu_init(COAP_MESSAGE_CON, COAP_RESPONSE_CODE_CONTENT, 0x0C00, 0);
   coap_add_token(r, 100, token_bytes);
+  response_calls = 0;
   h_feed(s, r);
+  CHECK_INT_EQ(response_calls, 1);
+  CHECK_INT_EQ(last_response_token_len, 100);
   CHECK_INT_EQ(h_nsent, 1);
-  CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x70\x00\x0c\x00", 4);
+  CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x60\x00\x0c\x00", 4);
+  coap_register_response_handler(ctx, NULL);
+  r = coap_pdu_init(COAP_MESSAGE_CON, COAP_RESPONSE_CODE_CONTENT, 0x0C01, 0);
+  coap_add_token(r, 100, token_bytes);
+  h_feed(s, r);
+  CHECK_INT_EQ(response_calls, 1);
+  CHECK_INT_EQ(h_nsent, 2);
+  CHECK_MEM_EQ(h_sent_log[1].data, h_sent_log[1].len, "\x70\x00\x0c\x01", 4);
   h_free(ctx);
 }
 
@@ -559,7 +570,7 @@ int main(void) {
   RUN(server_without_ext_tokens_rejects_long_tokens);
   RUN(server_with_ext_tokens_serves_tokens_up_to_its_limit);
   RUN(server_with_ext_tokens_answers_longer_token_with_4_00);
-  RUN(server_with_ext_tokens_rejects_unknown_long_token_response);
+  RUN(server_with_ext_tokens_unknown_long_token_response_reaches_handler);
   RUN(client_without_ext_tokens_refuses_long_token_and_sends_no_probe);
   RUN(client_probe_answered_keeps_the_context_limit);
   RUN(client_probe_rst_drops_limit_to_8);
