@@ -196,11 +196,6 @@ unsigned int coap_context_get_session_timeout(const coap_context_t *ctx) {
   return ctx ? ctx->session_timeout : 0;
 }
 
-void coap_context_set_keepalive(coap_context_t *ctx, unsigned int seconds) {
-  if (ctx)
-    ctx->ping_timeout = seconds;
-}
-
 void coap_context_set_csm_timeout(coap_context_t *ctx, unsigned int csm_timeout) {
   if (ctx)
     ctx->csm_timeout_ms = csm_timeout * 1000u;

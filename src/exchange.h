@@ -37,6 +37,7 @@ struct pt_exchange {
   uint8_t waiting : 1;         /* queued behind NSTART */
   uint8_t awaiting_response : 1; /* in exchanges_token */
   uint8_t observe : 1;         /* a registration: keep for notifications */
+  uint8_t keepalive : 1;       /* the session's keepalive ping */
 };
 
 /*

@@ -98,6 +98,8 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
     return -1;
   }
   s->amp_out += len;
+  if (s->context->ping_timeout) /* keepalive.c: sending is activity */
+    s->last_tx = pt_now();
   return s->context->send(s, data, len);
 }
 

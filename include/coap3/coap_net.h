@@ -204,13 +204,30 @@ COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
                                            const char *ca_dir);
 
 /**
- * Enables keepalives: after @p seconds without traffic on a session, an
- * empty CON (UDP/DTLS; retransmitted as usual until it fails) or a 7.02
- * Ping (reliable transports; failure if no Pong before the next one is
- * due) is sent. Failure disconnects the session and raises
- * COAP_EVENT_KEEPALIVE_FAILURE.
+ * Sets the keepalive interval of every session of @p context, existing and
+ * future, client and server. A session that has sent and received nothing
+ * for @p seconds sends its peer a CoAP ping: an Empty CON with a new
+ * message ID, which the peer answers with RST (an ACK is accepted too; the
+ * pong handler sees either). The ping is retransmitted like any CON
+ * (ACK_TIMEOUT, MAX_RETRANSMIT of the session); no ping is sent while
+ * another CON of the session awaits its ACK. When the ping gets no answer
+ * (retransmissions exhausted, or the peer is unreachable), the NACK
+ * handler is called for it and then the event handler with
+ * COAP_EVENT_KEEPALIVE_FAILURE, once per unanswered ping. The session is
+ * not closed: a client session pings again after the next idle interval
+ * and the application decides what to do; a server session sends no more
+ * pings until its peer is heard from again, and is freed by the session
+ * timeout (coap_context_set_session_timeout()) as usual.
+ *
+ * While an interval is set, the exponential back-off of every CON on the
+ * context is capped at @p seconds (the retransmission count is unchanged),
+ * so that a NAT binding stays warm while a CON is retransmitted. Values
+ * below 30 are not advisable on real networks.
+ *
+ * Walks every session once to move its timer (O(sessions) per call).
  * @param context The context (borrowed).
- * @param seconds Idle time, or 0 to disable (the default).
+ * @param seconds Idle time in seconds, or 0 to stop sending pings (the
+ *                default).
  */
 COAP_API void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
 
