@@ -296,6 +296,13 @@ coap_mid_t coap_send_error(coap_session_t *session, const coap_pdu_t *request,
   return coap_send(session, resp);
 }
 
+/* Counters kept where the things they count are created and freed, so the
+ * answer costs the same whatever the number of sessions. */
+int pt_context_pending(const coap_context_t *ctx) {
+  return ctx->exchange_count || pt_hashmap_size(&ctx->blk_cli) ||
+         pt_hashmap_size(&ctx->blk_srv) || pt_hashmap_size(&ctx->blk_rx);
+}
+
 int coap_can_exit(coap_context_t *ctx) {
   if (!ctx)
     return 1;

@@ -505,11 +505,17 @@ COAP_API int coap_io_process_with_fds(coap_context_t *ctx, uint32_t timeout_ms,
                                       fd_set *exceptfds);
 
 /**
- * Tells whether work is pending: unacknowledged messages, block transfers
- * in progress, or (client) active observations. Runs a non-waiting loop
- * pass first.
- * @param context The context (borrowed).
- * @return 1 if something is pending, 0 if not.
+ * Tells whether work is pending on any session of @p context: a CON (ours:
+ * a request, a separate response, a ping) awaiting its ACK or RST, or
+ * queued behind NSTART; a request (CON or NON) awaiting its response,
+ * until it arrives or is given up after EXCHANGE_LIFETIME; an observation
+ * the client keeps; a block-wise transfer in progress (a client transfer,
+ * a Block2 body the server holds for the next block, a Block1 body being
+ * reassembled). Runs a non-waiting loop pass (coap_io_process() with
+ * COAP_IO_NO_WAIT) first. Costs the same whatever the number of sessions.
+ * @param context The context (borrowed), or NULL.
+ * @return 1 if something is pending, 0 if not (also for NULL, or if the
+ *         loop pass failed).
  */
 COAP_API int coap_io_pending(coap_context_t *context);
 
