@@ -188,8 +188,9 @@ unsigned int coap_context_get_max_handshake_sessions(const coap_context_t *ctx) 
 
 void coap_context_set_session_timeout(coap_context_t *ctx,
                                       unsigned int session_timeout) {
-  if (ctx)
-    ctx->session_timeout = session_timeout;
+  if (ctx) /* 0 is libcoap's "the default", never "forever" */
+    ctx->session_timeout =
+        session_timeout ? session_timeout : PT_DEFAULT_SESSION_TIMEOUT;
 }
 
 unsigned int coap_context_get_session_timeout(const coap_context_t *ctx) {

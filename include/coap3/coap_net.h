@@ -232,19 +232,25 @@ COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
 COAP_API void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
 
 /**
- * Sets the largest token accepted and generated (RFC 8974 extended
- * tokens).
+ * Sets the largest token accepted and generated. RFC 8974 extended tokens
+ * (longer than 8 bytes) are not available in this build: 8, the default,
+ * is the only value accepted; any other value is ignored and tokens stay
+ * at most 8 bytes long.
  * @param context        The context (borrowed).
- * @param max_token_size 8..65804; other values are ignored.
+ * @param max_token_size 8 (other values have no effect in this build).
  */
 COAP_API void coap_context_set_max_token_size(coap_context_t *context,
                                               size_t max_token_size);
 
 /**
  * The one descriptor an application can wait on (select/poll/epoll) to
- * learn that coap_io_process() has work. Any thread.
+ * learn that coap_io_process() has work: the library's epoll set, which
+ * holds every socket of the context, the wake-up eventfd and a timerfd
+ * kept at the next deadline, so it also becomes readable when a
+ * retransmission, a keepalive or a separate response is due. Any thread.
  * @param context The context (borrowed).
- * @return The descriptor (owned by the library), or -1 if unavailable.
+ * @return The descriptor (owned by the library), or -1 if @p context is
+ *         NULL or has no event loop.
  */
 COAP_API int coap_context_get_coap_fd(const coap_context_t *context);
 
@@ -264,8 +270,10 @@ COAP_API void coap_context_set_max_idle_sessions(coap_context_t *context,
 COAP_API unsigned int coap_context_get_max_idle_sessions(const coap_context_t *context);
 
 /**
- * Sets after how many seconds without traffic an idle server session is
- * freed.
+ * Sets after how many seconds without traffic from its peer an idle server
+ * session (no exchange in flight, no other reference) is freed. Sessions
+ * that already exist keep the deadline they have until it passes, then
+ * follow the new value.
  * @param context         The context (borrowed).
  * @param session_timeout Seconds, or 0 for the default of 300.
  */
@@ -274,15 +282,18 @@ COAP_API void coap_context_set_session_timeout(coap_context_t *context,
 
 /**
  * @param context The context (borrowed).
- * @return The idle server session timeout in seconds.
+ * @return The idle server session timeout in seconds (300 unless set; 300
+ *         after it was set to 0), or 0 if @p context is NULL.
  */
 COAP_API unsigned int coap_context_get_session_timeout(const coap_context_t *context);
 
 /**
  * Sets how long to wait for the peer's CSM on reliable transports before
- * the session fails.
+ * the session fails. This build has no reliable transports
+ * (coap_tcp_is_supported() returns 0), so the value has no effect; it is
+ * kept and returned by coap_context_get_csm_timeout().
  * @param context     The context (borrowed).
- * @param csm_timeout Seconds (0: the default).
+ * @param csm_timeout Seconds (default 30).
  */
 COAP_API void coap_context_set_csm_timeout(coap_context_t *context,
                                            unsigned int csm_timeout);
@@ -295,7 +306,9 @@ COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context
 
 /**
  * Sets the Max-Message-Size we announce in our CSM (the largest PDU we
- * accept on reliable transports).
+ * accept on reliable transports). This build has no reliable transports,
+ * so the value has no effect; it is kept (values below 64 are ignored) and
+ * returned by coap_context_get_csm_max_message_size().
  * @param context              The context (borrowed).
  * @param csm_max_message_size Size in bytes.
  */
@@ -310,7 +323,10 @@ COAP_API uint32_t coap_context_get_csm_max_message_size(const coap_context_t *co
 
 /**
  * Sets how many server sessions may be in a (D)TLS handshake at once;
- * beyond that the least recently used one is dropped.
+ * beyond that the least recently used one is dropped. This build has no
+ * (D)TLS, so no session is ever in a handshake and the value has no
+ * effect; it is kept and returned by
+ * coap_context_get_max_handshake_sessions().
  * @param context                The context (borrowed).
  * @param max_handshake_sessions Limit, or 0 for no limit (the default).
  */
@@ -520,15 +536,20 @@ COAP_API int coap_io_process_with_fds(coap_context_t *ctx, uint32_t timeout_ms,
 COAP_API int coap_io_pending(coap_context_t *context);
 
 /**
- * For applications running their own select(): collects the library
- * sockets that want I/O, sends what is due and reports the next deadline.
- * Follow with select() on the sockets, then coap_io_do_io().
+ * For applications running their own select(): runs what is due at @p now
+ * (retransmissions, separate responses, keepalives, expiries) and reports
+ * the next deadline. This build is an epoll build, like libcoap's default
+ * on Linux: every socket sits behind coap_context_get_coap_fd(), so no
+ * socket is listed (@p num_sockets is set to 0). Wait on that descriptor
+ * (it is readable when a socket is, or when a deadline is due) up to the
+ * returned time, then call coap_io_do_io().
  * @param ctx         The context (borrowed).
- * @param sockets     Caller's array, filled with borrowed socket pointers.
+ * @param sockets     Caller's array; left untouched in this build.
  * @param max_sockets Size of @p sockets.
- * @param num_sockets Set to the number of entries filled.
+ * @param num_sockets If not NULL, set to 0.
  * @param now         Current time (coap_ticks()).
- * @return Milliseconds until the next deadline, or 0 for none.
+ * @return Milliseconds until the next deadline, or 0 for none (or if
+ *         @p ctx is NULL).
  */
 COAP_API unsigned int coap_io_prepare_io(coap_context_t *ctx,
                                          coap_socket_t *sockets[],
@@ -537,10 +558,10 @@ COAP_API unsigned int coap_io_prepare_io(coap_context_t *ctx,
                                          coap_tick_t now);
 
 /**
- * Performs the I/O that coap_io_prepare_io() prepared and the application
- * found ready, and dispatches what was received.
- * @param ctx The context (borrowed).
- * @param now Current time.
+ * Reads every datagram waiting on the context's sockets and dispatches it,
+ * then runs what is due: coap_io_process() with COAP_IO_NO_WAIT.
+ * @param ctx The context (borrowed), or NULL (nothing happens).
+ * @param now Current time; not used (the pass reads the clock itself).
  */
 COAP_API void coap_io_do_io(coap_context_t *ctx, coap_tick_t now);
 
