@@ -62,18 +62,6 @@ TEST(session_timeout_set_is_followed) {
   h_free(ctx);
 }
 
-/* RFC 8974 tokens are not in this build: only 8 is accepted. */
-TEST(max_token_size_other_than_8_has_no_effect) {
-  coap_context_t *ctx = context();
-  coap_context_set_max_token_size(ctx, 16);
-  CHECK_UINT_EQ(ctx->max_token_size, 8);
-  coap_context_set_max_token_size(ctx, 4);
-  CHECK_UINT_EQ(ctx->max_token_size, 8);
-  coap_context_set_max_token_size(ctx, 8);
-  CHECK_UINT_EQ(ctx->max_token_size, 8);
-  h_free(ctx);
-}
-
 TEST(settings_without_effect_in_this_build_keep_their_values) {
   coap_context_t *ctx = context();
   coap_context_set_max_handshake_sessions(ctx, 7);
@@ -95,7 +83,6 @@ int main(void) {
   RUN(session_timeout_defaults_to_300_seconds);
   RUN(session_timeout_zero_means_the_default);
   RUN(session_timeout_set_is_followed);
-  RUN(max_token_size_other_than_8_has_no_effect);
   RUN(settings_without_effect_in_this_build_keep_their_values);
   return TEST_SUMMARY();
 }

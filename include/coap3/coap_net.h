@@ -232,12 +232,10 @@ COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
 COAP_API void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
 
 /**
- * Sets the largest token accepted and generated. RFC 8974 extended tokens
- * (longer than 8 bytes) are not available in this build: 8, the default,
- * is the only value accepted; any other value is ignored and tokens stay
- * at most 8 bytes long.
+ * Sets the largest token accepted and generated (RFC 8974 extended
+ * tokens).
  * @param context        The context (borrowed).
- * @param max_token_size 8 (other values have no effect in this build).
+ * @param max_token_size 8..65804; other values are ignored.
  */
 COAP_API void coap_context_set_max_token_size(coap_context_t *context,
                                               size_t max_token_size);
