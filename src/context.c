@@ -192,17 +192,13 @@ unsigned int coap_context_get_max_handshake_sessions(const coap_context_t *ctx) 
 
 void coap_context_set_session_timeout(coap_context_t *ctx,
                                       unsigned int session_timeout) {
-  if (ctx)
-    ctx->session_timeout = session_timeout;
+  if (ctx) /* 0 is libcoap's "the default", never "forever" */
+    ctx->session_timeout =
+        session_timeout ? session_timeout : PT_DEFAULT_SESSION_TIMEOUT;
 }
 
 unsigned int coap_context_get_session_timeout(const coap_context_t *ctx) {
   return ctx ? ctx->session_timeout : 0;
-}
-
-void coap_context_set_keepalive(coap_context_t *ctx, unsigned int seconds) {
-  if (ctx)
-    ctx->ping_timeout = seconds;
 }
 
 void coap_context_set_csm_timeout(coap_context_t *ctx, unsigned int csm_timeout) {
@@ -331,6 +327,13 @@ coap_mid_t coap_send_error(coap_session_t *session, const coap_pdu_t *request,
   if (coap_pdu_get_type(resp) == COAP_MESSAGE_NON)
     coap_pdu_set_mid(resp, pt_session_next_mid(session));
   return coap_send(session, resp);
+}
+
+/* Counters kept where the things they count are created and freed, so the
+ * answer costs the same whatever the number of sessions. */
+int pt_context_pending(const coap_context_t *ctx) {
+  return ctx->exchange_count || pt_hashmap_size(&ctx->blk_cli) ||
+         pt_hashmap_size(&ctx->blk_srv) || pt_hashmap_size(&ctx->blk_rx);
 }
 
 int coap_can_exit(coap_context_t *ctx) {

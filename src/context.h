@@ -147,6 +147,12 @@ coap_context_t *pt_context_new_detached(void);
 /* The current time for the library (the clock, or a test's fake). */
 coap_tick_t pt_now(void);
 
+/* 1 if @ctx has anything in progress (coap_io_pending()): a CON awaiting
+ * its ACK or queued behind NSTART, a client request awaiting its response,
+ * or a block-wise transfer (client, held Block2 body or Block1
+ * reassembly); else 0. O(1). */
+int pt_context_pending(const coap_context_t *ctx);
+
 /* Emits an event to the application's event handler, if any. */
 void pt_event(coap_session_t *session, coap_event_t event);
 

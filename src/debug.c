@@ -273,12 +273,14 @@ int coap_debug_set_packet_loss(const char *loss_level) {
   return 1;
 }
 
-int pt_debug_drop_packet(void) {
+unsigned long pt_debug_drop_packet(void) {
+  if (!loss.count && !loss.percent_scaled)
+    return 0;
   unsigned long n = ++packets_sent;
   for (unsigned i = 0; i < loss.count; i++)
     if (n >= loss.intervals[i].first && n <= loss.intervals[i].last)
-      return 1;
-  if (loss.percent_scaled)
-    return (pt_prng_u64() & 0xffffu) < loss.percent_scaled;
+      return n;
+  if (loss.percent_scaled && (pt_prng_u64() & 0xffffu) < loss.percent_scaled)
+    return n;
   return 0;
 }

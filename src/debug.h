@@ -9,11 +9,15 @@
 #include "coap3/coap_debug.h"
 
 /*
- * The send path calls this once per outgoing datagram: returns 1 if the
- * packet must be dropped (as set by coap_debug_set_packet_loss()), else 0.
- * Each call counts as one packet sent. Not thread-safe: one sender at a time.
+ * The send path (pt_send_bytes) calls this once per outgoing datagram:
+ * returns the packet's number (counted from 1 since the last
+ * coap_debug_set_packet_loss() call) if it must be dropped, else 0.
+ * Packets are only counted while a loss setting is in force, so with none
+ * (the default, or after "0%") it reads two fields and writes nothing, and
+ * loops in several threads do not share a counter. With a setting in force
+ * it is not thread-safe: one sending thread at a time.
  */
-int pt_debug_drop_packet(void);
+unsigned long pt_debug_drop_packet(void);
 
 /* 1 if coap_show_pdu() prints with fprintf (the default), 0 for coap_log(). */
 int pt_show_pdu_use_fprintf(void);

@@ -12,6 +12,7 @@
 #include "dedup.h"
 #include "ext_token.h"
 #include "observe.h"
+#include "keepalive.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "session.h"
@@ -142,6 +143,8 @@ static void exchange_free(pt_exchange *ex, coap_tick_t now) {
   if (ex->next)
     ex->next->prev = ex->prev;
   int freed_slot = ex->awaiting_ack;
+  if (ex->keepalive)
+    s->ka_outstanding = 0;
   coap_delete_pdu(ex->pdu);
   free(ex);
   ctx->exchange_count--;
@@ -161,7 +164,7 @@ static int transmit_con(pt_exchange *ex, coap_tick_t now) {
   if (pt_hashmap_insert(&s->context->exchanges_mid, &ex->by_mid,
                         mid_hash(s, ex->mid)) < 0)
     return -1;
-  ex->interval = pt_session_initial_timeout(s);
+  ex->interval = pt_keepalive_cap(s->context, pt_session_initial_timeout(s));
   if (pt_timer_arm(s->context, &ex->timer, now + ex->interval) < 0)
     return -1;
   pt_send_pdu(s, ex->pdu); /* a lost first send is what retransmission is for */
@@ -190,7 +193,7 @@ static void retransmit(coap_context_t *ctx, pt_exchange *ex, coap_tick_t now) {
     return;
   }
   ex->retransmits++;
-  ex->interval *= 2;
+  ex->interval = pt_keepalive_cap(ctx, ex->interval * 2);
   pt_timer_arm(ctx, &ex->timer, now + ex->interval);
   coap_log_debug("** %s: mid=0x%04x: retransmission #%u\n",
                  coap_session_str(s), ex->mid, ex->retransmits);
@@ -341,6 +344,8 @@ void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,
     pt_ext_token_failed(ex);
   else if (ctx->nack_handler)
     ctx->nack_handler(s, ex->pdu, reason, ex->mid);
+  if (ex->keepalive)
+    pt_keepalive_failed(s);
   pt_block_client_failed(s, ex->pdu); /* ends its block transfer, if any */
   pt_observe_exchange_failed(ex);     /* ends its observer, if any */
   exchange_free(ex, now);

@@ -36,6 +36,7 @@ struct pt_exchange {
   uint8_t awaiting_ack : 1;    /* in exchanges_mid, counted in con_active */
   uint8_t waiting : 1;         /* queued behind NSTART */
   uint8_t awaiting_response : 1; /* in exchanges_token */
+  uint8_t keepalive : 1;       /* the session's keepalive ping */
   uint8_t observe : 1;         /* a registration: keep for notifications */
   uint8_t ext_probe : 1;       /* the extended-token probe (ext_token.c) */
   uint8_t bad_response : 1;    /* a piggybacked response was rejected

@@ -8,6 +8,7 @@
 
 #include "block.h"
 #include "context.h"
+#include "debug.h"
 #include "exchange.h"
 #include "session.h"
 
@@ -98,6 +99,14 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
     return -1;
   }
   s->amp_out += len;
+  if (s->context->ping_timeout) /* keepalive.c: sending is activity */
+    s->last_tx = pt_now();
+  unsigned long packet = pt_debug_drop_packet();
+  if (packet) { /* coap_debug_set_packet_loss(): lost on the way */
+    coap_log_debug("* %s: packet %lu dropped (%zu bytes)\n",
+                   coap_session_str(s), packet, len);
+    return (ssize_t)len;
+  }
   return s->context->send(s, data, len);
 }
 

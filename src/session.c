@@ -16,6 +16,7 @@
 #include "exchange.h"
 #include "io.h"
 #include "observe.h"
+#include "keepalive.h"
 #include "pdu.h"
 #include "prng.h"
 
@@ -37,6 +38,7 @@ static coap_session_t *session_new(coap_context_t *ctx, coap_session_type_t type
   pt_hash_node_init(&s->by_peer);
   pt_timer_init(&s->idle_timer, idle_fire);
   pt_timer_init(&s->dedup_timer, pt_dedup_expire_fire);
+  pt_timer_init(&s->keepalive_timer, pt_keepalive_fire);
   s->ack_timeout = COAP_DEFAULT_ACK_TIMEOUT;
   s->ack_random_factor = COAP_DEFAULT_ACK_RANDOM_FACTOR;
   s->default_leisure = COAP_DEFAULT_DEFAULT_LEISURE;
@@ -168,6 +170,7 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   lru_append(ctx, s);
   if (ctx->session_timeout)
     pt_timer_arm(ctx, &s->idle_timer, now + idle_ticks(ctx));
+  pt_keepalive_start(s, now);
   pt_event(s, COAP_EVENT_SERVER_SESSION_NEW);
   return s;
 }
@@ -177,6 +180,7 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
 static void session_free(coap_session_t *s) {
   coap_context_t *ctx = s->context;
   pt_timer_cancel(ctx, &s->idle_timer);
+  pt_keepalive_stop(s);
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
   pt_observe_session_freed(s);
@@ -220,6 +224,7 @@ void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
   pt_dedup_purge_session(s);
   pt_async_purge_session(s);
   pt_timer_cancel(ctx, &s->idle_timer);
+  pt_keepalive_stop(s);
   if (pt_hashmap_contains(&s->by_peer)) {
     pt_event(s, COAP_EVENT_SERVER_SESSION_DEL);
     pt_hashmap_remove(&ctx->sessions, &s->by_peer);
@@ -248,6 +253,8 @@ static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 
 void pt_session_touch(coap_session_t *s, coap_tick_t now) {
   s->last_activity = now;
+  if (s->ka_failed)
+    pt_keepalive_resume(s, now);
   if (s->context->lru_tail != s && pt_hashmap_contains(&s->by_peer)) {
     lru_unlink(s->context, s);
     lru_append(s->context, s);
@@ -321,6 +328,7 @@ coap_session_t *coap_new_client_session(coap_context_t *ctx,
   if (ctx->clients)
     ctx->clients->prev = s;
   ctx->clients = s;
+  pt_keepalive_start(s, pt_now());
   return s;
 }
 

@@ -56,7 +56,13 @@ struct coap_session_t {
   int in_clients;              /* linked in context->clients */
   pt_hash_node by_peer;        /* context->sessions (server sessions) */
   pt_timer idle_timer;         /* server sessions: reaped when idle */
-  coap_tick_t last_activity;
+  coap_tick_t last_activity;   /* last datagram received */
+  /* Keepalive pings (keepalive.c). */
+  pt_timer keepalive_timer;
+  coap_tick_t last_tx;         /* last datagram sent, while keepalive is on */
+  uint8_t ka_outstanding;      /* a keepalive ping awaits its answer */
+  uint8_t ka_failed;           /* server session: the last ping went
+                                * unanswered; no more until heard from */
   /* RFC 7252 11.3 (limits.c): what this peer sent us and what we sent it
    * until it proved it receives our datagrams. */
   uint64_t amp_in, amp_out;

@@ -240,11 +240,20 @@ COAP_API const char *coap_print_ip_addr(const coap_address_t *address,
  * Makes the library drop outgoing packets on purpose, for testing
  * recovery. @p loss_level (borrowed) is either
  *  - a percentage "N%" (0 to 100; larger values count as 100): each packet
- *    is dropped with that probability, or
+ *    is dropped with that probability (drawn from the library's PRNG, see
+ *    coap_prng(3)), or
  *  - a list "A[-B][,C[-D]]..." of up to 10 packet numbers or inclusive
  *    ranges (counting from 1, B >= A): those sends are dropped.
  * Each successful call replaces the previous setting and restarts the
- * packet count; "0%" turns dropping off.
+ * packet count; "0%" turns dropping off (the default).
+ *
+ * A packet is one datagram handed to the socket, by any session of any
+ * context of the process, counted in the order they are sent (retransmissions
+ * and Empty ACKs, RSTs and pings included; datagrams the amplification limit
+ * holds back are not sent and not counted). A dropped datagram is logged at
+ * COAP_LOG_DEBUG and otherwise treated as sent, as if the network had lost
+ * it. Call it from the loop thread, or before loops start: while a setting
+ * is in force the count is not safe against several sending threads.
  *
  * @return 1 if the setting was accepted, 0 if @p loss_level is malformed
  *         (the previous setting then stays).

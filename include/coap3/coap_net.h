@@ -204,13 +204,30 @@ COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
                                            const char *ca_dir);
 
 /**
- * Enables keepalives: after @p seconds without traffic on a session, an
- * empty CON (UDP/DTLS; retransmitted as usual until it fails) or a 7.02
- * Ping (reliable transports; failure if no Pong before the next one is
- * due) is sent. Failure disconnects the session and raises
- * COAP_EVENT_KEEPALIVE_FAILURE.
+ * Sets the keepalive interval of every session of @p context, existing and
+ * future, client and server. A session that has sent and received nothing
+ * for @p seconds sends its peer a CoAP ping: an Empty CON with a new
+ * message ID, which the peer answers with RST (an ACK is accepted too; the
+ * pong handler sees either). The ping is retransmitted like any CON
+ * (ACK_TIMEOUT, MAX_RETRANSMIT of the session); no ping is sent while
+ * another CON of the session awaits its ACK. When the ping gets no answer
+ * (retransmissions exhausted, or the peer is unreachable), the NACK
+ * handler is called for it and then the event handler with
+ * COAP_EVENT_KEEPALIVE_FAILURE, once per unanswered ping. The session is
+ * not closed: a client session pings again after the next idle interval
+ * and the application decides what to do; a server session sends no more
+ * pings until its peer is heard from again, and is freed by the session
+ * timeout (coap_context_set_session_timeout()) as usual.
+ *
+ * While an interval is set, the exponential back-off of every CON on the
+ * context is capped at @p seconds (the retransmission count is unchanged),
+ * so that a NAT binding stays warm while a CON is retransmitted. Values
+ * below 30 are not advisable on real networks.
+ *
+ * Walks every session once to move its timer (O(sessions) per call).
  * @param context The context (borrowed).
- * @param seconds Idle time, or 0 to disable (the default).
+ * @param seconds Idle time in seconds, or 0 to stop sending pings (the
+ *                default).
  */
 COAP_API void coap_context_set_keepalive(coap_context_t *context, unsigned int seconds);
 
@@ -237,9 +254,13 @@ COAP_API void coap_context_set_max_token_size(coap_context_t *context,
 
 /**
  * The one descriptor an application can wait on (select/poll/epoll) to
- * learn that coap_io_process() has work. Any thread.
+ * learn that coap_io_process() has work: the library's epoll set, which
+ * holds every socket of the context, the wake-up eventfd and a timerfd
+ * kept at the next deadline, so it also becomes readable when a
+ * retransmission, a keepalive or a separate response is due. Any thread.
  * @param context The context (borrowed).
- * @return The descriptor (owned by the library), or -1 if unavailable.
+ * @return The descriptor (owned by the library), or -1 if @p context is
+ *         NULL or has no event loop.
  */
 COAP_API int coap_context_get_coap_fd(const coap_context_t *context);
 
@@ -259,8 +280,10 @@ COAP_API void coap_context_set_max_idle_sessions(coap_context_t *context,
 COAP_API unsigned int coap_context_get_max_idle_sessions(const coap_context_t *context);
 
 /**
- * Sets after how many seconds without traffic an idle server session is
- * freed.
+ * Sets after how many seconds without traffic from its peer an idle server
+ * session (no exchange in flight, no other reference) is freed. Sessions
+ * that already exist keep the deadline they have until it passes, then
+ * follow the new value.
  * @param context         The context (borrowed).
  * @param session_timeout Seconds, or 0 for the default of 300.
  */
@@ -269,15 +292,18 @@ COAP_API void coap_context_set_session_timeout(coap_context_t *context,
 
 /**
  * @param context The context (borrowed).
- * @return The idle server session timeout in seconds.
+ * @return The idle server session timeout in seconds (300 unless set; 300
+ *         after it was set to 0), or 0 if @p context is NULL.
  */
 COAP_API unsigned int coap_context_get_session_timeout(const coap_context_t *context);
 
 /**
  * Sets how long to wait for the peer's CSM on reliable transports before
- * the session fails.
+ * the session fails. This build has no reliable transports
+ * (coap_tcp_is_supported() returns 0), so the value has no effect; it is
+ * kept and returned by coap_context_get_csm_timeout().
  * @param context     The context (borrowed).
- * @param csm_timeout Seconds (0: the default).
+ * @param csm_timeout Seconds (default 30).
  */
 COAP_API void coap_context_set_csm_timeout(coap_context_t *context,
                                            unsigned int csm_timeout);
@@ -290,7 +316,9 @@ COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context
 
 /**
  * Sets the Max-Message-Size we announce in our CSM (the largest PDU we
- * accept on reliable transports).
+ * accept on reliable transports). This build has no reliable transports,
+ * so the value has no effect; it is kept (values below 64 are ignored) and
+ * returned by coap_context_get_csm_max_message_size().
  * @param context              The context (borrowed).
  * @param csm_max_message_size Size in bytes.
  */
@@ -305,7 +333,10 @@ COAP_API uint32_t coap_context_get_csm_max_message_size(const coap_context_t *co
 
 /**
  * Sets how many server sessions may be in a (D)TLS handshake at once;
- * beyond that the least recently used one is dropped.
+ * beyond that the least recently used one is dropped. This build has no
+ * (D)TLS, so no session is ever in a handshake and the value has no
+ * effect; it is kept and returned by
+ * coap_context_get_max_handshake_sessions().
  * @param context                The context (borrowed).
  * @param max_handshake_sessions Limit, or 0 for no limit (the default).
  */
@@ -517,24 +548,35 @@ COAP_API int coap_io_process_with_fds(coap_context_t *ctx, uint32_t timeout_ms,
                                       fd_set *exceptfds);
 
 /**
- * Tells whether work is pending: unacknowledged messages, block transfers
- * in progress, or (client) active observations. Runs a non-waiting loop
- * pass first.
- * @param context The context (borrowed).
- * @return 1 if something is pending, 0 if not.
+ * Tells whether work is pending on any session of @p context: a CON (ours:
+ * a request, a separate response, a ping) awaiting its ACK or RST, or
+ * queued behind NSTART; a request (CON or NON) awaiting its response,
+ * until it arrives or is given up after EXCHANGE_LIFETIME; an observation
+ * the client keeps; a block-wise transfer in progress (a client transfer,
+ * a Block2 body the server holds for the next block, a Block1 body being
+ * reassembled). Runs a non-waiting loop pass (coap_io_process() with
+ * COAP_IO_NO_WAIT) first. Costs the same whatever the number of sessions.
+ * @param context The context (borrowed), or NULL.
+ * @return 1 if something is pending, 0 if not (also for NULL, or if the
+ *         loop pass failed).
  */
 COAP_API int coap_io_pending(coap_context_t *context);
 
 /**
- * For applications running their own select(): collects the library
- * sockets that want I/O, sends what is due and reports the next deadline.
- * Follow with select() on the sockets, then coap_io_do_io().
+ * For applications running their own select(): runs what is due at @p now
+ * (retransmissions, separate responses, keepalives, expiries) and reports
+ * the next deadline. This build is an epoll build, like libcoap's default
+ * on Linux: every socket sits behind coap_context_get_coap_fd(), so no
+ * socket is listed (@p num_sockets is set to 0). Wait on that descriptor
+ * (it is readable when a socket is, or when a deadline is due) up to the
+ * returned time, then call coap_io_do_io().
  * @param ctx         The context (borrowed).
- * @param sockets     Caller's array, filled with borrowed socket pointers.
+ * @param sockets     Caller's array; left untouched in this build.
  * @param max_sockets Size of @p sockets.
- * @param num_sockets Set to the number of entries filled.
+ * @param num_sockets If not NULL, set to 0.
  * @param now         Current time (coap_ticks()).
- * @return Milliseconds until the next deadline, or 0 for none.
+ * @return Milliseconds until the next deadline, or 0 for none (or if
+ *         @p ctx is NULL).
  */
 COAP_API unsigned int coap_io_prepare_io(coap_context_t *ctx,
                                          coap_socket_t *sockets[],
@@ -543,10 +585,10 @@ COAP_API unsigned int coap_io_prepare_io(coap_context_t *ctx,
                                          coap_tick_t now);
 
 /**
- * Performs the I/O that coap_io_prepare_io() prepared and the application
- * found ready, and dispatches what was received.
- * @param ctx The context (borrowed).
- * @param now Current time.
+ * Reads every datagram waiting on the context's sockets and dispatches it,
+ * then runs what is due: coap_io_process() with COAP_IO_NO_WAIT.
+ * @param ctx The context (borrowed), or NULL (nothing happens).
+ * @param now Current time; not used (the pass reads the clock itself).
  */
 COAP_API void coap_io_do_io(coap_context_t *ctx, coap_tick_t now);
 

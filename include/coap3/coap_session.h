@@ -209,7 +209,7 @@ COAP_API int coap_session_set_type_client(coap_session_t *session);
  * Sets the largest message the session sends, excluding IP and UDP/TCP
  * headers.
  * @param session The session (borrowed).
- * @param mtu     Size in bytes.
+ * @param mtu     Size in bytes; values below 64 are ignored.
  */
 COAP_API void coap_session_set_mtu(coap_session_t *session, unsigned mtu);
 
@@ -230,7 +230,9 @@ COAP_API size_t coap_session_max_pdu_size(const coap_session_t *session);
  *                 system choose; use port 0 to get any free port.
  * @param server   Peer address (copied); port 0 means the protocol's
  *                 default port.
- * @param proto    COAP_PROTO_UDP, COAP_PROTO_TCP or COAP_PROTO_WS.
+ * @param proto    COAP_PROTO_UDP: the only transport in this build (TCP,
+ *                 TLS, DTLS and WebSockets are not available; any other
+ *                 value logs a warning and returns NULL).
  * @return A new session with one reference owned by the caller, or NULL
  *         on failure.
  */
@@ -240,7 +242,8 @@ COAP_API coap_session_t *coap_new_client_session(coap_context_t *ctx,
                                                  coap_proto_t proto);
 
 /**
- * Creates a client session secured with a pre-shared key.
+ * Creates a client session secured with a pre-shared key. Not available in
+ * this build (no DTLS or TLS): logs a warning and returns NULL.
  * @param ctx      The context (borrowed).
  * @param local_if Local address (copied) or NULL.
  * @param server   Peer address (copied).
@@ -260,7 +263,8 @@ COAP_API coap_session_t *coap_new_client_session_psk(coap_context_t *ctx,
                                                      unsigned key_len);
 
 /**
- * Creates a client session secured with a pre-shared key.
+ * Creates a client session secured with a pre-shared key. Not available in
+ * this build (no DTLS or TLS): logs a warning and returns NULL.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
@@ -278,6 +282,8 @@ COAP_API coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
 
 /**
  * Creates a client session secured with certificates or raw public keys.
+ * Not available in this build (no DTLS or TLS): logs a warning and returns
+ * NULL.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
@@ -349,7 +355,8 @@ COAP_API const char *coap_session_str(const coap_session_t *session);
  * Opens a listening endpoint in @p context.
  * @param context     The context that will own the endpoint (borrowed).
  * @param listen_addr Address and port to listen on (copied).
- * @param proto       Transport to accept.
+ * @param proto       COAP_PROTO_UDP: the only transport in this build; any
+ *                    other value logs a warning and returns NULL.
  * @return The endpoint (owned by the context; freed by coap_free_context()
  *         or coap_free_endpoint()), or NULL on failure.
  */
@@ -360,7 +367,8 @@ COAP_API coap_endpoint_t *coap_new_endpoint(coap_context_t *context,
 /**
  * Sets the MTU given to new sessions created on @p endpoint.
  * @param endpoint The endpoint (borrowed).
- * @param mtu      Size in bytes, excluding IP and UDP/TCP headers.
+ * @param mtu      Size in bytes, excluding IP and UDP/TCP headers; values
+ *                 below 64 are ignored.
  */
 COAP_API void coap_endpoint_set_default_mtu(coap_endpoint_t *endpoint, unsigned mtu);
 
@@ -460,7 +468,11 @@ COAP_API void coap_session_set_default_leisure(coap_session_t *session,
 COAP_API coap_fixed_point_t coap_session_get_default_leisure(const coap_session_t *session);
 
 /**
- * Sets PROBING_RATE for the session.
+ * Sets PROBING_RATE for the session (RFC 7252 4.7). The value is kept and
+ * returned by coap_session_get_probing_rate(); this build does not pace
+ * traffic to an unresponsive peer by it, so it has no effect. (What a
+ * server sends to a peer that has not shown it receives is bounded by the
+ * amplification limit instead: see coap_petrel_context_set_amplification().)
  * @param session The session (borrowed).
  * @param value   Bytes per second; default COAP_DEFAULT_PROBING_RATE.
  */
@@ -474,6 +486,9 @@ COAP_API uint32_t coap_session_get_probing_rate(const coap_session_t *session);
 
 /**
  * Sets MAX_PAYLOADS (Q-Block burst size, RFC 9177) for the session.
+ * Q-Block is not available in this build (coap_q_block_is_supported()
+ * returns 0): the value has no effect; it is kept and returned by the
+ * getter.
  * @param session The session (borrowed).
  * @param value   Payloads; default COAP_DEFAULT_MAX_PAYLOADS.
  */
@@ -486,7 +501,9 @@ COAP_API void coap_session_set_max_payloads(coap_session_t *session, uint16_t va
 COAP_API uint16_t coap_session_get_max_payloads(const coap_session_t *session);
 
 /**
- * Sets NON_MAX_RETRANSMIT (RFC 9177) for the session.
+ * Sets NON_MAX_RETRANSMIT (RFC 9177) for the session. Q-Block is not
+ * available in this build: the value has no effect; it is kept and
+ * returned by the getter.
  * @param session The session (borrowed).
  * @param value   Count; default COAP_DEFAULT_NON_MAX_RETRANSMIT.
  */
@@ -500,7 +517,9 @@ COAP_API void coap_session_set_non_max_retransmit(coap_session_t *session,
 COAP_API uint16_t coap_session_get_non_max_retransmit(const coap_session_t *session);
 
 /**
- * Sets NON_TIMEOUT (pause between Q-Block bursts, RFC 9177).
+ * Sets NON_TIMEOUT (pause between Q-Block bursts, RFC 9177). Q-Block is
+ * not available in this build: the value has no effect; it is kept and
+ * returned by the getter.
  * @param session The session (borrowed).
  * @param value   Seconds; default COAP_DEFAULT_NON_TIMEOUT.
  */
@@ -515,6 +534,8 @@ COAP_API coap_fixed_point_t coap_session_get_non_timeout(const coap_session_t *s
 
 /**
  * Sets NON_RECEIVE_TIMEOUT (wait before asking for missing Q-Blocks).
+ * Q-Block is not available in this build: the value has no effect; it is
+ * kept and returned by the getter.
  * @param session The session (borrowed).
  * @param value   Seconds; should exceed NON_TIMEOUT scaled by the random
  *                factor by at least one second; default
