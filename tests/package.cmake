@@ -8,3 +8,17 @@ add_test(NAME abi_version_nodes
                  $<TARGET_FILE:coap-3-notls>)
 set_tests_properties(abi_version_nodes PROPERTIES LABELS "package;unit"
                      TIMEOUT 60)
+
+# The manual pages (doc/man): rendered by man --warnings, SYNOPSIS checked
+# against the headers, EXAMPLES compiled, every tool option documented.
+set(man_programs "")
+foreach(tool coap-client coap-server coap-bench)
+  if(TARGET ${tool})
+    list(APPEND man_programs $<TARGET_FILE:${tool}>)
+  endif()
+endforeach()
+add_test(NAME man_pages
+         COMMAND bash ${pkg_dir}/man.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_C_COMPILER} ${man_programs})
+set_tests_properties(man_pages PROPERTIES LABELS "package;unit" TIMEOUT 120
+                     SKIP_RETURN_CODE 77)
