@@ -20,3 +20,11 @@ add_test(NAME seed_handler_verbatim
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/seed_verbatim.sh)
 set_tests_properties(seed_handler_verbatim PROPERTIES LABELS unit
                      TIMEOUT 30 SKIP_RETURN_CODE 77)
+
+# Installed programs find the installed library through their RUNPATH.
+if(PETREL_TOOLS)
+  add_test(NAME install_runpath
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/consumer/runpath.sh
+                   ${PROJECT_BINARY_DIR})
+  set_tests_properties(install_runpath PROPERTIES LABELS install TIMEOUT 120)
+endif()
