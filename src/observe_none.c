@@ -6,6 +6,12 @@
  * depends on this file.
  */
 #include "context.h"
+#include "resource.h"
+
+/* No observation is ever served: links carry no ";obs" (resource.c). */
+int pt_observe_available(void) {
+  return 0;
+}
 
 void coap_persist_track_funcs(coap_context_t *context,
                               coap_observe_added_t observe_added,
