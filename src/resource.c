@@ -313,8 +313,9 @@ void coap_add_resource(coap_context_t *context, coap_resource_t *resource) {
   } else if (resource->is_proxy) {
     set_slot(&context->proxy_resource, resource);
   } else {
-    coap_resource_t *old =
-        coap_get_resource_from_uri_path(context, resource->uri_path);
+    /* The path is already in key form (owned_path()). */
+    coap_resource_t *old = pt_resource_find(context, resource->uri_path->s,
+                                            resource->uri_path->length);
     if (old) {
       coap_log_warn("coap_add_resource: duplicate path '%.*s', old one "
                     "deleted\n",

@@ -761,6 +761,33 @@ TEST(uri_path_string_and_router_agree) {
   h_free(ctx);
 }
 
+/* An empty first Uri-Path option is a segment too: options "", "x" name
+ * the path "/x" (coap_get_uri_path() says so), not "x". Since
+ * coap_resource_init() drops one leading '/', that resource is registered
+ * as "//x". */
+TEST(empty_first_segment_is_a_segment) {
+  coap_context_t *ctx = h_context();
+  coap_resource_t *x = add_rec(ctx, "x");
+  coap_resource_t *ex = add_rec(ctx, "//x");
+  CHECK_MEM_EQ(coap_resource_get_uri_path(ex)->s,
+               coap_resource_get_uri_path(ex)->length, "/x", 2);
+  coap_session_t *s = h_server_session(5683);
+  rec_r = NULL;
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 1,
+                                          SEGS("", "x"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == ex);
+  CHECK_STR_EQ(rec_path, "/x");
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("x"),
+                                          NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == x);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 3,
+                                          SEGS("", "", "x"), NULL)),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  h_free(ctx);
+}
+
 TEST(resource_init_keeps_canonical_path) {
   static const char *const pairs[][2] = {
       {"a%2fb", "a%2Fb"},     {"a%2Fb", "a%2Fb"}, {"%41%7e", "A~"},
@@ -953,6 +980,7 @@ int main(void) {
   RUN(uri_path_option_with_slash_is_one_segment);
   RUN(wellknown_core_in_one_option_is_not_found);
   RUN(uri_path_string_and_router_agree);
+  RUN(empty_first_segment_is_a_segment);
   RUN(resource_init_keeps_canonical_path);
   RUN(long_path_beyond_stack_buffer_is_routed);
   RUN(query_option_with_ampersand_is_escaped);
