@@ -390,11 +390,6 @@ TEST(print_link_obs_only_when_observe_available) {
   coap_delete_resource(NULL, r);
 }
 
-/* This build has no observe module (observe_none.c): nothing observable
- * is advertised as such. */
-TEST(observe_none_build_advertises_no_obs) {
-  CHECK_INT_EQ(pt_observe_available(), 0);
-}
 
 TEST(print_link_attr_without_value_and_root) {
   coap_resource_t *r = coap_resource_init(NULL, 0);
@@ -967,7 +962,6 @@ int main(void) {
   RUN(attrs_taken_with_release_flags);
   RUN(print_link_whole);
   RUN(print_link_obs_only_when_observe_available);
-  RUN(observe_none_build_advertises_no_obs);
   RUN(print_link_attr_without_value_and_root);
   RUN(print_link_truncated);
   RUN(print_link_len_is_whole_description);

@@ -273,9 +273,7 @@ static void null_handler(coap_resource_t *r, coap_session_t *s,
 
 static coap_context_t *three(void) {
   coap_context_t *ctx = h_context();
-  coap_resource_t *t = sample("sensors/temp");
-  coap_resource_set_get_observable(t, 1);
-  coap_add_resource(ctx, t);
+  coap_add_resource(ctx, sample("sensors/temp"));
   coap_resource_t *l = coap_resource_init(S("sensors/light"), 0);
   coap_add_attr(l, S("rt"), S("\"light-lux core.sen-light\""), 0);
   coap_add_attr(l, S("if"), S("sensor"), 0);
@@ -295,7 +293,6 @@ static coap_context_t *three(void) {
 
 #define LED "</actuators/led>;title=\"LED\""
 #define LIGHT "</sensors/light>;rt=\"light-lux core.sen-light\";if=sensor"
-/* Observable, but this build serves no observations: no ";obs". */
 #define TEMP "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0"
 #define ALL_THREE LED "," LIGHT "," TEMP
 
@@ -471,12 +468,20 @@ TEST(wellknown_malformed_queries) {
   h_free(ctx);
 }
 
-/* "?obs" lists what can be observed: nothing in this build, whatever the
- * observable flags say (the same predicate as the links' ";obs"). */
-TEST(wellknown_obs_filter_follows_the_predicate) {
+/* ";obs" and "?obs" follow one predicate: the resource is observable and
+ * the build serves observations (pt_resource_link_obs()). Written to hold
+ * with or without the observe module. */
+TEST(wellknown_obs_follows_the_predicate) {
   coap_context_t *ctx = three();
   coap_session_t *s = h_server_session(5683);
-  CHECK(wk_filter(s, "obs", pt_observe_available() ? TEMP ";obs" : ""));
+  CHECK(wk_filter(s, "obs", ""));
+  coap_resource_t *t =
+      coap_get_resource_from_uri_path(ctx, S("sensors/temp"));
+  coap_resource_set_get_observable(t, 1);
+  int obs = pt_observe_available();
+  CHECK(wk_filter(s, "obs", obs ? TEMP ";obs" : ""));
+  CHECK(wk_filter(s, NULL, obs ? LED "," LIGHT "," TEMP ";obs" : ALL_THREE));
+  CHECK(wk_filter(s, "href=/sensors/t*", obs ? TEMP ";obs" : TEMP));
   h_free(ctx);
 }
 
@@ -972,7 +977,7 @@ int main(void) {
   RUN(wellknown_several_filters_all_apply);
   RUN(wellknown_filter_value_with_ampersand_and_space);
   RUN(wellknown_malformed_queries);
-  RUN(wellknown_obs_filter_follows_the_predicate);
+  RUN(wellknown_obs_follows_the_predicate);
   RUN(wellknown_other_methods_not_allowed);
   RUN(wellknown_forty_resources_whole_with_block2_szx0);
   RUN(wellknown_block2_0_0_16_gets_one_block);
