@@ -343,6 +343,10 @@ static void round_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
     pt_timer_arm(ctx, &ctx->obs.timer, now + 1);
 }
 
+/* This build serves observations: links carry ";obs" for observable
+ * resources (resource.c). */
+int pt_observe_available(void) { return 1; }
+
 int coap_resource_notify_observers(coap_resource_t *r,
                                    const coap_string_t *query) {
   (void)query; /* every observer's own request is used */

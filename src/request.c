@@ -16,6 +16,7 @@
 #include "recv.h"
 #include "resource.h"
 #include "session.h"
+#include "uri.h"
 
 #define PATH_MAX_LEN 1024
 #define QUERY_STACK_LEN 256
@@ -60,8 +61,11 @@ static int next_option(const uint8_t *opts, size_t len, size_t *at,
 typedef struct req_scan {
   int unknown_critical; /* first unrecognized critical option, or -1 */
   int proxy;            /* Proxy-Uri or Proxy-Scheme present */
-  int path_ok;          /* 0 if the joined Uri-Path did not fit */
-  size_t path_len;      /* joined Uri-Path, '/'-separated, in the buffer */
+  const uint8_t *proxy_uri, *uri_host; /* their values, or NULL */
+  size_t proxy_uri_len, uri_host_len;
+  int path_ok;     /* 0 if the joined Uri-Path did not fit */
+  size_t path_len; /* the resource key (resource.h) in the buffer */
+  size_t segments; /* Uri-Path options seen */
 } req_scan;
 
 static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
@@ -77,58 +81,57 @@ static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
       sc->unknown_critical = (int)num;
     if (num == COAP_OPTION_PROXY_URI || num == COAP_OPTION_PROXY_SCHEME)
       sc->proxy = 1;
+    if (num == COAP_OPTION_PROXY_URI)
+      sc->proxy_uri = val, sc->proxy_uri_len = vlen;
+    if (num == COAP_OPTION_URI_HOST)
+      sc->uri_host = val, sc->uri_host_len = vlen;
     if (num != COAP_OPTION_URI_PATH || !sc->path_ok)
       continue;
-    if (sc->path_len + vlen + 1 > cap) {
+    /* Each option is one segment: a '/' in it is data (RFC 7252 6.5),
+     * encoded as coap_get_uri_path() does. */
+    size_t enc = pt_uri_encode_segment(val, vlen, NULL);
+    if (sc->path_len + enc + 1 > cap) {
       sc->path_ok = 0;
       continue;
     }
-    if (sc->path_len)
+    if (sc->segments++)
       path[sc->path_len++] = '/';
-    memcpy(path + sc->path_len, val, vlen);
-    sc->path_len += vlen;
+    sc->path_len += pt_uri_encode_segment(val, vlen, path + sc->path_len);
   }
 }
 
 /* ---- query ----------------------------------------------------------------- */
 
-/* The Uri-Query options joined with '&', in @stack when it fits, else
- * allocated (*heap set, caller frees). Returns 0, -1 on no memory. */
-static int join_query(const coap_pdu_t *pdu, coap_string_t *q, uint8_t *stack,
-                      size_t cap, uint8_t **heap) {
-  size_t len, at = 0, vlen, total = 0, count = 0;
-  const uint8_t *opts = pt_pdu_opts(pdu, &len), *val;
-  uint32_t num = 0;
-  while (next_option(opts, len, &at, &num, &val, &vlen) &&
-         num <= COAP_OPTION_URI_QUERY) {
-    if (num == COAP_OPTION_URI_QUERY) {
-      total += vlen + (count ? 1 : 0);
-      count++;
-    }
-  }
+/* The query the handler sees, as coap_get_query() gives it: the Uri-Query
+ * options (or, for a Proxy-Uri served locally, that URI's query), in
+ * @stack when it fits, else allocated (*heap set, caller frees). Returns 0,
+ * -1 on no memory. */
+static int build_query(const coap_pdu_t *pdu, const coap_uri_t *proxy_uri,
+                       coap_string_t *q, uint8_t *stack, size_t cap,
+                       uint8_t **heap) {
+  size_t count = 1, total;
   *heap = NULL;
   q->length = 0;
   q->s = NULL;
+  if (proxy_uri) {
+    total =
+        pt_uri_query_canon(proxy_uri->query.s, proxy_uri->query.length, NULL);
+    count = proxy_uri->query.length != 0;
+  } else {
+    total = pt_uri_query_of_options(pdu, NULL, &count);
+  }
   if (!count)
     return 0;
   uint8_t *buf = stack;
   if (total + 1 > cap && !(buf = *heap = malloc(total + 1)))
     return -1;
-  size_t n = 0;
-  at = 0;
-  num = 0;
-  while (next_option(opts, len, &at, &num, &val, &vlen) &&
-         num <= COAP_OPTION_URI_QUERY) {
-    if (num != COAP_OPTION_URI_QUERY)
-      continue;
-    if (n)
-      buf[n++] = '&';
-    memcpy(buf + n, val, vlen);
-    n += vlen;
-  }
-  buf[n] = 0;
+  if (proxy_uri)
+    pt_uri_query_canon(proxy_uri->query.s, proxy_uri->query.length, buf);
+  else
+    pt_uri_query_of_options(pdu, buf, &count);
+  buf[total] = 0;
   q->s = buf;
-  q->length = n;
+  q->length = total;
   return 0;
 }
 
@@ -220,16 +223,67 @@ static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* Decides who answers: returns the resource whose handler runs, or NULL
- * with an error code set in @resp (or .well-known/core answered). */
-static coap_resource_t *route(coap_session_t *s, const coap_pdu_t *req,
-                              coap_pdu_t *resp) {
+/* Who answers a request: a resource's handler, the built-in
+ * /.well-known/core, or nobody (the error code is already in the
+ * response). */
+typedef struct target {
+  coap_resource_t *r;
+  int wellknown;
+  int proxy_local;      /* a Proxy-Uri naming this server (RFC 7252 5.7.2):
+                           path and query come from it */
+  coap_uri_t proxy_uri; /* its parts, pointing into the request */
+} target;
+
+/* Whether a Proxy-Uri or Proxy-Scheme request names this server itself
+ * (then served from our own resources); fills @t's proxy_uri for a
+ * Proxy-Uri. */
+static int proxy_is_local(const coap_resource_t *proxy, const req_scan *sc,
+                          target *t) {
+  if (sc->proxy_uri) {
+    if (coap_split_proxy_uri(sc->proxy_uri, sc->proxy_uri_len, &t->proxy_uri) <
+        0)
+      return 0; /* the proxy's handler judges what it cannot parse */
+    return pt_resource_proxy_is_local(proxy, t->proxy_uri.host.s,
+                                      t->proxy_uri.host.length);
+  }
+  return pt_resource_proxy_is_local(proxy, sc->uri_host, sc->uri_host_len);
+}
+
+/* The resource key of @req in @buf, or allocated in *@heap when it does
+ * not fit (caller frees); *@len set. Returns 0, -1 on no memory. */
+static int request_key(const coap_pdu_t *req, const req_scan *sc,
+                       const target *t, uint8_t *buf, size_t cap, uint8_t **key,
+                       size_t *len, uint8_t **heap) {
+  *heap = NULL;
+  *key = buf;
+  if (t->proxy_local) {
+    const coap_str_const_t *p = &t->proxy_uri.path;
+    *len = pt_uri_path_canon(p->s, p->length, NULL);
+    if (*len > cap && !(*key = *heap = malloc(*len)))
+      return -1;
+    pt_uri_path_canon(p->s, p->length, *key);
+    return 0;
+  }
+  if (sc->path_ok) {
+    *len = sc->path_len;
+    return 0;
+  }
+  *len = pt_uri_path_of_options(req, NULL);
+  if (!(*key = *heap = malloc(*len ? *len : 1)))
+    return -1;
+  pt_uri_path_of_options(req, *key);
+  return 0;
+}
+
+/* Decides who answers (see target). */
+static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
+                  target *t) {
   coap_context_t *ctx = s->context;
   coap_pdu_code_t method = coap_pdu_get_code(req);
   uint8_t path[PATH_MAX_LEN];
   req_scan sc;
+  memset(t, 0, sizeof(*t));
   scan_request(ctx, req, path, sizeof(path), &sc);
-  size_t plen = sc.path_ok ? sc.path_len : 0;
   if (sc.unknown_critical >= 0) {
     /* RFC 7252 5.5.2: a diagnostic payload naming the option. */
     char diag[40];
@@ -237,36 +291,70 @@ static coap_resource_t *route(coap_session_t *s, const coap_pdu_t *req,
                      sc.unknown_critical);
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_OPTION);
     coap_add_data(resp, (size_t)n, (const uint8_t *)diag);
-    return NULL;
+    return;
   }
   if (sc.proxy) {
-    if (ctx->proxy_resource &&
-        pt_resource_has_handler(ctx->proxy_resource, method))
-      return ctx->proxy_resource;
-    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
-    return NULL;
+    coap_resource_t *proxy = ctx->proxy_resource;
+    if (!proxy || !pt_resource_has_handler(proxy, method)) {
+      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
+      return;
+    }
+    if (!proxy_is_local(proxy, &sc, t)) {
+      t->r = proxy;
+      return;
+    }
+    t->proxy_local = sc.proxy_uri != NULL; /* else Uri-Path as usual */
   }
-  coap_resource_t *r = sc.path_ok ? pt_resource_find(ctx, path, plen) : NULL;
-  if (!r && !ctx->have_wellknown && plen == 16 &&
-      memcmp(path, ".well-known/core", 16) == 0) {
+  uint8_t *key, *heap;
+  size_t plen;
+  if (request_key(req, &sc, t, path, sizeof(path), &key, &plen, &heap) < 0) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return;
+  }
+  coap_resource_t *r = pt_resource_find(ctx, key, plen);
+  int wellknown = !r && !ctx->have_wellknown && plen == 16 &&
+                  memcmp(key, ".well-known/core", 16) == 0;
+  free(heap);
+  if (wellknown) {
     if (method == COAP_REQUEST_CODE_GET)
-      pt_wellknown_respond(ctx, s, req, resp);
+      t->wellknown = 1;
     else
       coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
-    return NULL;
+    return;
   }
   if (!r && ctx->unknown_resource &&
-      pt_resource_has_handler(ctx->unknown_resource, method))
-    return ctx->unknown_resource;
+      pt_resource_has_handler(ctx->unknown_resource, method)) {
+    t->r = ctx->unknown_resource;
+    return;
+  }
   if (!r) {
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_FOUND);
-    return NULL;
+    return;
   }
   if (!pt_resource_has_handler(r, method)) {
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
-    return NULL;
+    return;
   }
-  return r;
+  t->r = r;
+}
+
+/* Runs the handler @t chose (or the built-in /.well-known/core) on @hreq. */
+static void serve(coap_session_t *s, const coap_pdu_t *hreq, const target *t,
+                  coap_pdu_t *resp) {
+  uint8_t qbuf[QUERY_STACK_LEN];
+  uint8_t *qheap;
+  coap_string_t query;
+  if (build_query(hreq, t->proxy_local ? &t->proxy_uri : NULL, &query, qbuf,
+                  sizeof(qbuf), &qheap) < 0) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return;
+  }
+  const coap_string_t *q = query.s ? &query : NULL;
+  if (t->wellknown)
+    pt_wellknown_respond(s->context, s, hreq, q, resp);
+  else
+    pt_resource_call(t->r, coap_pdu_get_code(hreq), s, hreq, q, resp);
+  free(qheap);
 }
 
 void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
@@ -274,27 +362,22 @@ void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
   coap_pdu_t *resp = response_for(s, req, separate);
   if (!resp)
     return;
-  coap_resource_t *r = route(s, req, resp);
+  target t;
+  route(s, req, resp, &t);
   /* Block-wise (block_server.c): may answer alone (held Block2 body, 2.31,
-   * errors) or hand the handler a reassembled Block1 body instead. */
+   * errors) or hand the handler a reassembled Block1 body instead. The
+   * built-in /.well-known/core goes through it like any resource. */
   coap_pdu_t *whole = NULL;
-  if (r && pt_block_server_before(s, req, resp, &whole, r, separate, now))
-    r = NULL;
+  int serving = t.r || t.wellknown;
+  if (serving &&
+      pt_block_server_before(s, req, resp, &whole, t.r, separate, now))
+    serving = 0;
   const coap_pdu_t *hreq = whole ? whole : req;
-  if (r) {
-    uint8_t qbuf[QUERY_STACK_LEN];
-    uint8_t *qheap;
-    coap_string_t query;
-    if (join_query(hreq, &query, qbuf, sizeof(qbuf), &qheap) < 0) {
-      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-    } else {
-      pt_resource_call(r, coap_pdu_get_code(hreq), s, hreq,
-                       query.s ? &query : NULL, resp);
-      free(qheap);
-    }
-  }
+  if (serving)
+    serve(s, hreq, &t, resp);
   pt_block_server_after(s, hreq, resp, now); /* large response bookkeeping */
-  pt_observe_request_done(s, r, hreq, resp, now); /* RFC 7641 registration */
+  pt_observe_request_done(s, serving ? t.r : NULL, hreq, resp,
+                          now); /* RFC 7641 registration */
   coap_delete_pdu(whole);
   finish(s, req, resp, d, separate, now);
 }

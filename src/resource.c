@@ -12,6 +12,7 @@
 
 #include "context.h"
 #include "resource.h"
+#include "uri.h"
 
 /* Paths of the two resources that live outside the table; they only show
  * up in logs and in coap_resource_get_uri_path(). */
@@ -46,11 +47,34 @@ coap_resource_t *pt_resource_find(coap_context_t *ctx, const uint8_t *path,
   return n ? PT_CONTAINER_OF(n, coap_resource_t, by_path) : NULL;
 }
 
+/* One leading '/' is not part of a resource's path. */
+static void strip_slash(const uint8_t **s, size_t *len) {
+  if (*len > 0 && (*s)[0] == '/') {
+    (*s)++;
+    (*len)--;
+  }
+}
+
 coap_resource_t *coap_get_resource_from_uri_path(coap_context_t *context,
                                                  coap_str_const_t *uri_path) {
   if (!uri_path)
     return pt_resource_find(context, (const uint8_t *)"", 0);
-  return pt_resource_find(context, uri_path->s, uri_path->length);
+  const uint8_t *s = uri_path->s;
+  size_t len = uri_path->length;
+  if (len && !s)
+    return NULL;
+  strip_slash(&s, &len);
+  /* Resources are keyed by the canonical form (uri.h); bring the given
+   * path to it, on the stack when it is short. */
+  uint8_t stack[256], *key = stack;
+  size_t n = pt_uri_path_canon(s, len, NULL);
+  if (n > sizeof(stack) && !(key = malloc(n)))
+    return NULL;
+  pt_uri_path_canon(s, len, key);
+  coap_resource_t *r = pt_resource_find(context, key, n);
+  if (key != stack)
+    free(key);
+  return r;
 }
 
 /* ---- creation ------------------------------------------------------------ */
@@ -67,17 +91,30 @@ static coap_resource_t *resource_new(coap_str_const_t *owned_path, int flags) {
   return r;
 }
 
-/* The path the resource keeps: @p given without one leading '/', copied,
- * or @p given itself when it is handed over and needs no change. */
+/* The path the resource keeps: the canonical form (uri.h) of @p given
+ * without one leading '/', copied, or @p given itself when it is handed
+ * over and is already in that form. A handed-over @p given is freed
+ * otherwise, even on failure. */
 static coap_str_const_t *owned_path(coap_str_const_t *given, int release) {
   const uint8_t *s = given ? given->s : (const uint8_t *)"";
   size_t len = given ? given->length : 0;
+  coap_str_const_t *copy = NULL;
+  uint8_t *canon = NULL;
   if (len && !s)
-    return NULL;
-  int strip = len > 0 && s[0] == '/';
-  if (release && given && !strip)
+    goto done;
+  strip_slash(&s, &len);
+  size_t n = pt_uri_path_canon(s, len, NULL);
+  if (!(canon = malloc(n ? n : 1)))
+    goto done;
+  pt_uri_path_canon(s, len, canon);
+  if (release && given && s == given->s && n == len &&
+      (n == 0 || memcmp(canon, s, n) == 0)) {
+    free(canon);
     return given;
-  coap_str_const_t *copy = coap_new_str_const(s + strip, len - strip);
+  }
+  copy = coap_new_str_const(canon, n);
+done:
+  free(canon);
   if (release)
     coap_delete_str_const(given);
   return copy;
@@ -153,6 +190,40 @@ coap_resource_t *coap_resource_proxy_uri_init2(coap_method_handler_t handler,
     r->proxy_name_count = i + 1;
   }
   return r;
+}
+
+static uint8_t lower(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+/* @p name (a host-list entry, maybe an IPv6 literal in brackets) equals
+ * the host @p host, ASCII case ignored (RFC 3986 3.2.2). */
+static int host_is(const coap_str_const_t *name, const uint8_t *host,
+                   size_t len) {
+  const uint8_t *n = name->s;
+  size_t nlen = name->length;
+  if (nlen >= 2 && n[0] == '[' && n[nlen - 1] == ']') {
+    n++;
+    nlen -= 2;
+  }
+  if (nlen != len)
+    return 0;
+  for (size_t i = 0; i < len; i++)
+    if (lower(n[i]) != lower(host[i]))
+      return 0;
+  return 1;
+}
+
+int pt_resource_proxy_is_local(const coap_resource_t *proxy,
+                               const uint8_t *host, size_t len) {
+  if (!proxy || !host || len == 0)
+    return 0;
+  if (proxy->proxy_name_count == 1 && proxy->proxy_names[0]->length == 0)
+    return 1; /* "" stands for whatever name the request used */
+  for (size_t i = 0; i < proxy->proxy_name_count; i++)
+    if (host_is(proxy->proxy_names[i], host, len))
+      return 1;
+  return 0;
 }
 
 coap_resource_t *coap_resource_proxy_uri_init(coap_method_handler_t handler,
@@ -243,8 +314,9 @@ void coap_add_resource(coap_context_t *context, coap_resource_t *resource) {
   } else if (resource->is_proxy) {
     set_slot(&context->proxy_resource, resource);
   } else {
-    coap_resource_t *old =
-        coap_get_resource_from_uri_path(context, resource->uri_path);
+    /* The path is already in key form (owned_path()). */
+    coap_resource_t *old = pt_resource_find(context, resource->uri_path->s,
+                                            resource->uri_path->length);
     if (old) {
       coap_log_warn("coap_add_resource: duplicate path '%.*s', old one "
                     "deleted\n",
@@ -315,6 +387,10 @@ void coap_resource_release_userdata_handler(
 void coap_resource_set_get_observable(coap_resource_t *resource, int mode) {
   if (resource)
     resource->observable = mode ? 1 : 0;
+}
+
+int pt_resource_link_obs(const coap_resource_t *r) {
+  return r && r->observable && pt_observe_available();
 }
 
 /* ---- handlers --------------------------------------------------------------
@@ -445,12 +521,14 @@ coap_str_const_t *coap_attr_get_value(coap_attr_t *attribute) {
 typedef struct link_out {
   unsigned char *buf;
   size_t cap;
-  size_t pos;  /* characters written */
-  size_t skip; /* characters still to drop */
-  int trunc;   /* a character did not fit */
+  size_t pos;   /* characters written */
+  size_t skip;  /* characters still to drop */
+  size_t total; /* characters of the whole description */
+  int trunc;    /* a character did not fit */
 } link_out;
 
 static void out_bytes(link_out *o, const uint8_t *s, size_t n) {
+  o->total += n;
   size_t drop = n < o->skip ? n : o->skip;
   o->skip -= drop;
   s += drop;
@@ -474,7 +552,7 @@ coap_print_status_t coap_print_link(const coap_resource_t *resource,
                                     size_t *offset) {
   if (!resource || !len || !offset || (!buf && *len))
     return COAP_PRINT_STATUS_ERROR;
-  link_out o = {buf, *len, 0, *offset, 0};
+  link_out o = {buf, *len, 0, *offset, 0, 0};
   out_str(&o, "</");
   out_bytes(&o, resource->uri_path->s, resource->uri_path->length);
   out_str(&o, ">");
@@ -486,10 +564,10 @@ coap_print_status_t coap_print_link(const coap_resource_t *resource,
       out_bytes(&o, a->value->s, a->value->length);
     }
   }
-  if (resource->observable)
+  if (pt_resource_link_obs(resource))
     out_str(&o, ";obs");
   *offset = o.skip;
-  *len = o.pos;
+  *len = o.total; /* the header's contract: the whole description */
   if (o.pos > COAP_PRINT_STATUS_MAX)
     return COAP_PRINT_STATUS_ERROR;
   return (coap_print_status_t)o.pos | (o.trunc ? COAP_PRINT_STATUS_TRUNC : 0);

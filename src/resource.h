@@ -1,10 +1,14 @@
 /*
  * resource.h -- resources, their attributes and method handlers (internal).
  *
- * Resources live in the context's hash map keyed by their Uri-Path (the
- * path segments joined by '/', no leading '/', unescaped; "" for the root),
- * so finding the target of a request costs one hash lookup however many
- * resources there are.
+ * Resources live in the context's hash map keyed by their Uri-Path in the
+ * canonical form of uri.h (pt_uri_path_canon()): each Uri-Path option one
+ * segment, percent-encoded as RFC 7252 6.5 step 7 says (a '/' inside an
+ * option is "%2F"), joined by '/', no leading '/'; "" for the root. It is
+ * exactly what coap_get_uri_path() returns for the request, so the router,
+ * an unknown-resource handler creating resources and the application all
+ * name a resource the same way, and finding the target of a request costs
+ * one hash lookup however many resources there are.
  */
 #ifndef PT_RESOURCE_H
 #define PT_RESOURCE_H
@@ -55,12 +59,34 @@ struct coap_resource_t {
   pt_obs_res obs;              /* observers and Observe value (observe.c) */
 };
 
-/* The registered resource for a Uri-Path, or NULL. @path is borrowed. */
+/* The registered resource for a Uri-Path in canonical form, or NULL.
+ * @path is borrowed. */
 coap_resource_t *pt_resource_find(coap_context_t *ctx, const uint8_t *path,
                                   size_t len);
 
 /* 1 if @r has a handler for request code @method (1..7). */
 int pt_resource_has_handler(const coap_resource_t *r, coap_pdu_code_t method);
+
+/*
+ * 1 if @r's link carries ";obs" (and it passes the "obs" filter of
+ * /.well-known/core): the application made it observable and this build
+ * can serve observations (pt_observe_available()). The one place that
+ * decides it.
+ */
+int pt_resource_link_obs(const coap_resource_t *r);
+
+/* 1 when this build serves observations (RFC 7641). Defined by the observe
+ * module; observe_none.c, the build without it, returns 0. */
+int pt_observe_available(void);
+
+/*
+ * 1 if @host (@len bytes, borrowed; an IPv6 literal without brackets) is
+ * this server according to the proxy resource @proxy's host list (RFC 7252
+ * 5.7.2): one of the names, ASCII case ignored, or any host when the list
+ * is the single name "". The request is then served locally.
+ */
+int pt_resource_proxy_is_local(const coap_resource_t *proxy,
+                               const uint8_t *host, size_t len);
 
 /* Calls @r's handler for @method in whichever argument order it was
  * registered. Every pointer is borrowed for the call. */
@@ -77,13 +103,20 @@ void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
 void pt_resources_free_all(coap_context_t *ctx);
 
 /*
- * Writes the RFC 6690 link-format description of @ctx's resources into
- * @response as the answer to GET /.well-known/core, honouring the
- * request's query filter (?rt=, ?if=, ?href=, any attribute, with a
- * trailing '*' as prefix match). Sets the code (2.05, or 4.00/5.00 on
- * error) and Content-Format 40. Returns 0 on success.
+ * Answers GET /.well-known/core in @response: the RFC 6690 link-format
+ * description of every listed resource of @ctx that passes the filter in
+ * @query (the request's query as coap_get_query() gives it, or NULL):
+ * each "&"-separated argument "name=value" (percent-decoded) must match
+ * (?rt=, ?if=, ?href= with or without the leading '/', any attribute, a
+ * trailing '*' for a prefix). The body goes out through the Block2 server
+ * machinery (coap_add_data_large_response()): whole when it fits and no
+ * Block2 was asked for, else the asked-for block with ETag and Size2, the
+ * rest held for the following block requests. Sets the code (2.05, or
+ * 5.00 when out of memory) and Content-Format 40. Returns 0 on success.
+ * All pointers borrowed.
  */
 int pt_wellknown_respond(coap_context_t *ctx, coap_session_t *session,
-                         const coap_pdu_t *request, coap_pdu_t *response);
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response);
 
 #endif /* PT_RESOURCE_H */

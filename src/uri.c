@@ -446,24 +446,63 @@ static void write_segment(const uint8_t *seg, size_t len, size_t dlen,
 }
 
 /*
- * Segments are walked last to first because a ".." drops the nearest kept
- * segment to its left, which is known only from the right; options are
- * written back to front at the end of buf and moved to its start at the
- * end. This keeps coap_split_path() O(length) without any allocation.
+ * The length of the leading whole segments of s[0..end) (separated by
+ * @p sep) that can become options: it stops before the first segment with
+ * a bad percent-encoding or a value too long for an option, and drops the
+ * separator before it. *@p all says whether every segment could.
  */
-int coap_split_path(const uint8_t *s, size_t length, unsigned char *buf,
-                    size_t *buflen) {
-  if ((!s && length) || !buf || !buflen)
-    return -1;
-  size_t end = 0;
-  while (end < length && s[end] != '?' && s[end] != '#')
-    end++;
-  if (end == 0) {
-    *buflen = 0;
-    return 0;
+static size_t valid_prefix(const uint8_t *s, size_t end, uint8_t sep,
+                           int *all) {
+  size_t start = 0, dlen;
+  for (size_t i = 0; i <= end; i++) {
+    if (i < end && s[i] != sep)
+      continue;
+    if (segment_option_size(s + start, i - start, &dlen) == 0) {
+      *all = 0;
+      return start ? start - 1 : 0;
+    }
+    start = i + 1;
   }
-  size_t room = *buflen, tail = room, skip = 0, seg_end = end, dlen, total;
-  int count = 0;
+  *all = 1;
+  return end;
+}
+
+/*
+ * The options of a path, placed in two passes over it: the first (buf
+ * NULL) measures every option kept; the second knows from that where each
+ * option starts and writes those that end within room, which are always
+ * the leading ones.
+ */
+typedef struct seg_out {
+  uint8_t *buf;  /* NULL while measuring */
+  size_t room;   /* size of buf */
+  size_t total;  /* bytes of all options kept (from the first pass) */
+  size_t suffix; /* bytes of the options right of the current one */
+  int count;     /* options kept so far */
+  int written;   /* options written */
+  size_t used;   /* bytes written */
+} seg_out;
+
+static void put_segment(seg_out *o, const uint8_t *seg, size_t len) {
+  size_t dlen, size = segment_option_size(seg, len, &dlen);
+  o->suffix += size;
+  o->count++;
+  if (!o->buf || o->total - o->suffix + size > o->room)
+    return;
+  size_t at = o->total - o->suffix;
+  write_segment(seg, len, dlen, o->buf + at, size);
+  o->written++;
+  if (at + size > o->used)
+    o->used = at + size;
+}
+
+/*
+ * Segments are walked last to first because a ".." drops the nearest kept
+ * segment to its left, which is known only from the right. Every segment
+ * of s[0..end) must be valid (valid_prefix()) and end > 0.
+ */
+static void walk_path(const uint8_t *s, size_t end, seg_out *o) {
+  size_t skip = 0, seg_end = end;
   for (;;) {
     size_t seg_start = seg_end;
     while (seg_start > 0 && s[seg_start - 1] != '/')
@@ -471,45 +510,61 @@ int coap_split_path(const uint8_t *s, size_t length, unsigned char *buf,
     const uint8_t *seg = s + seg_start;
     size_t len = seg_end - seg_start;
     int dots = dot_kind(seg, len);
-    /* Checked even when the segment is dropped: the path is malformed. */
-    total = segment_option_size(seg, len, &dlen);
-    if (total == 0)
-      return -1;
-    if (dots && seg_end == end) {
-      /* "a/." and "a/.." resolve to "a/" and "/": an empty last segment. */
-      if (tail < 1)
-        return -1;
-      tail -= coap_opt_setheader(buf + tail - 1, 1, 0, 0);
-      count++;
-    }
-    if (dots == 2) {
+    if (dots && seg_end == end)
+      put_segment(o, seg, 0); /* "a/." and "a/.." resolve to "a/" and "/" */
+    if (dots == 2)
       skip++;
-    } else if (!dots && skip) {
+    else if (!dots && skip)
       skip--;
-    } else if (!dots) {
-      if (total > tail)
-        return -1;
-      tail -= total;
-      write_segment(seg, len, dlen, buf + tail, total);
-      count++;
-    }
+    else if (!dots)
+      put_segment(o, seg, len);
     if (seg_start == 0)
       break;
     seg_end = seg_start - 1;
   }
-  if (count == 1 && room - tail == 1)
-    count = 0; /* resolved to "/" alone: step 8 adds no option */
-  size_t used = count ? room - tail : 0;
-  memmove(buf, buf + tail, used);
-  *buflen = used;
-  return count;
 }
 
-int coap_split_query(const uint8_t *s, size_t length, unsigned char *buf,
-                     size_t *buflen) {
-  if ((!s && length) || !buf || !buflen)
-    return -1;
-  size_t end = 0, start = 0, used = 0, dlen, total;
+/* coap_split_path() that also says, in *@p complete, whether every
+ * segment was written. O(length), no allocation. */
+static int split_path(const uint8_t *s, size_t length, unsigned char *buf,
+                      size_t *buflen, int *complete) {
+  *complete = 0;
+  if (!buflen)
+    return 0;
+  size_t room = *buflen;
+  *buflen = 0;
+  if ((!s && length) || !buf)
+    return 0;
+  size_t end = 0;
+  while (end < length && s[end] != '?' && s[end] != '#')
+    end++;
+  int valid = 1;
+  if (end)
+    end = valid_prefix(s, end, '/', &valid);
+  seg_out o = {0};
+  if (end)
+    walk_path(s, end, &o);
+  if (o.count == 0 || (o.count == 1 && o.suffix == 1)) {
+    /* resolved to nothing or to "/" alone: step 8 adds no option */
+    *complete = valid;
+    return 0;
+  }
+  o = (seg_out){.buf = buf, .room = room, .total = o.suffix};
+  walk_path(s, end, &o);
+  *buflen = o.used;
+  *complete = valid && o.written == o.count;
+  return o.written;
+}
+
+static int split_query(const uint8_t *s, size_t length, unsigned char *buf,
+                       size_t *buflen, int *complete) {
+  *complete = 0;
+  if (!buflen)
+    return 0;
+  size_t room = *buflen, end = 0, start = 0, used = 0, dlen, total;
+  *buflen = 0;
+  if ((!s && length) || !buf)
+    return 0;
   while (end < length && s[end] != '#')
     end++;
   int count = 0;
@@ -517,18 +572,34 @@ int coap_split_query(const uint8_t *s, size_t length, unsigned char *buf,
     if (i < end && s[i] != '&')
       continue;
     total = segment_option_size(s + start, i - start, &dlen);
-    if (total == 0 || total > *buflen - used)
-      return -1;
+    if (total == 0 || total > room - used) {
+      *buflen = used;
+      return count; /* the leading arguments that fit */
+    }
     write_segment(s + start, i - start, dlen, buf + used, total);
     used += total;
     count++;
     start = i + 1;
   }
   *buflen = used;
+  *complete = 1;
   return count;
 }
 
-typedef int (*split_fn)(const uint8_t *, size_t, unsigned char *, size_t *);
+int coap_split_path(const uint8_t *s, size_t length, unsigned char *buf,
+                    size_t *buflen) {
+  int complete;
+  return split_path(s, length, buf, buflen, &complete);
+}
+
+int coap_split_query(const uint8_t *s, size_t length, unsigned char *buf,
+                     size_t *buflen) {
+  int complete;
+  return split_query(s, length, buf, buflen, &complete);
+}
+
+typedef int (*split_fn)(const uint8_t *, size_t, unsigned char *, size_t *,
+                        int *);
 
 /*
  * Runs @p split over @p s into scratch space (the caller's @p buf when it is
@@ -552,8 +623,9 @@ static int split_into_optlist(split_fn split, const uint8_t *s, size_t len,
     buf = heap;
     buflen = need;
   }
-  int n = split(s, len, buf, &buflen);
-  int rc = n < 0 ? -1 : 0;
+  int complete;
+  int n = split(s, len, buf, &buflen, &complete);
+  int rc = complete ? 0 : -1;
   for (size_t off = 0; rc == 0 && n-- > 0; off += coap_opt_size(buf + off)) {
     coap_optlist_t *o = coap_new_optlist(number, coap_opt_length(buf + off),
                                          coap_opt_value(buf + off));
@@ -570,16 +642,14 @@ int pt_uri_path_into_optlist(const uint8_t *path, size_t len,
                              uint16_t number, coap_optlist_t **chain) {
   if (!chain || (!path && len))
     return -1;
-  return split_into_optlist(coap_split_path, path, len, number, chain, NULL,
-                            0);
+  return split_into_optlist(split_path, path, len, number, chain, NULL, 0);
 }
 
 int pt_uri_query_into_optlist(const uint8_t *query, size_t len,
                               uint16_t number, coap_optlist_t **chain) {
   if (!chain || (!query && len))
     return -1;
-  return split_into_optlist(coap_split_query, query, len, number, chain,
-                            NULL, 0);
+  return split_into_optlist(split_query, query, len, number, chain, NULL, 0);
 }
 
 static int add_option(coap_optlist_t **chain, uint16_t number, size_t len,
@@ -632,14 +702,12 @@ int coap_uri_into_options(const coap_uri_t *uri,
       add_host_port(uri, dst, optlist_chain) < 0)
     return -1;
   if (uri->path.length &&
-      split_into_optlist(coap_split_path, uri->path.s, uri->path.length,
-                         COAP_OPTION_URI_PATH, optlist_chain, buf,
-                         buflen) < 0)
+      split_into_optlist(split_path, uri->path.s, uri->path.length,
+                         COAP_OPTION_URI_PATH, optlist_chain, buf, buflen) < 0)
     return -1;
   if (uri->query.length &&
-      split_into_optlist(coap_split_query, uri->query.s, uri->query.length,
-                         COAP_OPTION_URI_QUERY, optlist_chain, buf,
-                         buflen) < 0)
+      split_into_optlist(split_query, uri->query.s, uri->query.length,
+                         COAP_OPTION_URI_QUERY, optlist_chain, buf, buflen) < 0)
     return -1;
   return 0;
 }
@@ -656,6 +724,66 @@ static int keep_in_query(uint8_t c) {
   return c != '&' && (keep_in_path(c) || c == '/' || c == '?');
 }
 
+/* Appends byte @p c to @p out at *@p n (or only counts it when @p out is
+ * NULL), percent-encoded (upper-case hex) unless @p keep takes it. */
+static void encode_byte(uint8_t c, int (*keep)(uint8_t), uint8_t *out,
+                        size_t *n) {
+  static const char hex[] = "0123456789ABCDEF";
+  if (keep(c)) {
+    if (out)
+      out[*n] = c;
+    *n += 1;
+    return;
+  }
+  if (out) {
+    out[*n] = '%';
+    out[*n + 1] = (uint8_t)hex[c >> 4];
+    out[*n + 2] = (uint8_t)hex[c & 15];
+  }
+  *n += 3;
+}
+
+size_t pt_uri_encode_segment(const uint8_t *v, size_t len, uint8_t *out) {
+  size_t n = 0;
+  for (size_t i = 0; v && i < len; i++)
+    encode_byte(v[i], keep_in_path, out, &n);
+  return n;
+}
+
+/*
+ * Decodes the percent-encoded @p len bytes at @p s unit by unit (a byte,
+ * or "%" and two hex digits) and encodes each again with @p keep; a raw
+ * @p sep stays the separator. A "%" without two hex digits after it is
+ * taken as the byte "%" itself.
+ */
+static size_t canon(const uint8_t *s, size_t len, uint8_t sep,
+                    int (*keep)(uint8_t), uint8_t *out) {
+  size_t n = 0;
+  for (size_t i = 0; s && i < len; i++) {
+    uint8_t c = s[i];
+    if (c == sep) {
+      if (out)
+        out[n] = c;
+      n++;
+      continue;
+    }
+    if (c == '%' && pct_ok(s, len, i)) {
+      c = (uint8_t)(hex_value(s[i + 1]) << 4 | hex_value(s[i + 2]));
+      i += 2;
+    }
+    encode_byte(c, keep, out, &n);
+  }
+  return n;
+}
+
+size_t pt_uri_path_canon(const uint8_t *s, size_t len, uint8_t *out) {
+  return canon(s, len, '/', keep_in_path, out);
+}
+
+size_t pt_uri_query_canon(const uint8_t *s, size_t len, uint8_t *out) {
+  return canon(s, len, '&', keep_in_query, out);
+}
+
 /*
  * Joins the values of every option @p number in @p pdu with @p sep,
  * percent-encoding bytes @p keep refuses. With @p out NULL only measures.
@@ -664,7 +792,6 @@ static int keep_in_query(uint8_t c) {
 static size_t join_options(const coap_pdu_t *pdu, coap_option_num_t number,
                            uint8_t sep, int (*keep)(uint8_t), uint8_t *out,
                            size_t *count) {
-  static const char hex[] = "0123456789ABCDEF";
   coap_opt_filter_t filter;
   coap_opt_iterator_t it;
   coap_opt_t *opt;
@@ -682,22 +809,22 @@ static size_t join_options(const coap_pdu_t *pdu, coap_option_num_t number,
     }
     (*count)++;
     const uint8_t *v = coap_opt_value(opt);
-    for (uint32_t i = 0, len = coap_opt_length(opt); v && i < len; i++) {
-      if (keep(v[i])) {
-        if (out)
-          out[n] = v[i];
-        n++;
-      } else {
-        if (out) {
-          out[n] = '%';
-          out[n + 1] = (uint8_t)hex[v[i] >> 4];
-          out[n + 2] = (uint8_t)hex[v[i] & 15];
-        }
-        n += 3;
-      }
-    }
+    for (uint32_t i = 0, len = coap_opt_length(opt); v && i < len; i++)
+      encode_byte(v[i], keep, out, &n);
   }
   return n;
+}
+
+size_t pt_uri_path_of_options(const coap_pdu_t *pdu, uint8_t *out) {
+  size_t count;
+  return join_options(pdu, COAP_OPTION_URI_PATH, '/', keep_in_path, out,
+                      &count);
+}
+
+size_t pt_uri_query_of_options(const coap_pdu_t *pdu, uint8_t *out,
+                               size_t *count) {
+  return join_options(pdu, COAP_OPTION_URI_QUERY, '&', keep_in_query, out,
+                      count);
 }
 
 /* The joined options as a new string; NULL when there are none and
@@ -734,10 +861,13 @@ coap_string_t *coap_get_uri_path(const coap_pdu_t *request) {
     if (!v ||
         coap_split_proxy_uri(v, coap_opt_length(proxy), &uri) != PT_URI_OK)
       return NULL;
-    coap_string_t *str = coap_new_string(uri.path.length);
-    if (str && uri.path.length) {
-      memcpy(str->s, uri.path.s, uri.path.length);
-      str->length = uri.path.length;
+    /* In the same form as a path from Uri-Path options, so that either
+     * way of naming a resource gives the same string. */
+    size_t len = pt_uri_path_canon(uri.path.s, uri.path.length, NULL);
+    coap_string_t *str = coap_new_string(len);
+    if (str) {
+      pt_uri_path_canon(uri.path.s, uri.path.length, str->s);
+      str->length = len;
     }
     return str;
   }

@@ -80,4 +80,41 @@ int pt_uri_path_into_optlist(const uint8_t *path, size_t len,
 int pt_uri_query_into_optlist(const uint8_t *query, size_t len,
                               uint16_t number, coap_optlist_t **chain);
 
+/*
+ * RFC 7252 section 6.5 step 7: the @p len bytes of one Uri-Path value @p v
+ * (borrowed) as one path segment, every byte outside unreserved,
+ * sub-delims, ":" and "@" percent-encoded with upper-case hex -- "/" and
+ * "%" included, so the segment never splits. Written to @p out (NULL: only
+ * measured; at most 3 * len bytes). Returns the encoded length.
+ */
+size_t pt_uri_encode_segment(const uint8_t *v, size_t len, uint8_t *out);
+
+/*
+ * The canonical form of a percent-encoded path (segments separated by "/",
+ * no leading "/") or query (arguments separated by "&"): each segment is
+ * decoded and encoded again as a Uri-Path (pt_uri_encode_segment()) or
+ * Uri-Query value would be, so "a%2fb" becomes "a%2Fb", "%41" becomes "A"
+ * and "a b" becomes "a%20b". A "%" not followed by two hex digits is taken
+ * as the byte "%". This is the form coap_get_uri_path() and
+ * coap_get_query() give, and the form resources are keyed by. @p s is
+ * borrowed; @p out NULL only measures (at most 3 * len bytes). Returns the
+ * canonical length.
+ */
+size_t pt_uri_path_canon(const uint8_t *s, size_t len, uint8_t *out);
+size_t pt_uri_query_canon(const uint8_t *s, size_t len, uint8_t *out);
+
+/*
+ * The Uri-Path options of @p pdu (borrowed) joined by "/", each encoded by
+ * pt_uri_encode_segment(): coap_get_uri_path()'s answer for a request
+ * without Proxy-Uri. Written to @p out (NULL: only measured). Returns the
+ * length.
+ */
+size_t pt_uri_path_of_options(const coap_pdu_t *pdu, uint8_t *out);
+
+/* Likewise the Uri-Query options joined by "&" (an "&" inside one is
+ * "%26"): coap_get_query()'s answer; *@p count set to the number of
+ * Uri-Query options. */
+size_t pt_uri_query_of_options(const coap_pdu_t *pdu, uint8_t *out,
+                               size_t *count);
+
 #endif /* PETREL_URI_H */

@@ -1,6 +1,9 @@
 /*
  * wellknown.c -- GET /.well-known/core: the RFC 6690 link-format list of a
- * context's resources, with the query filter of RFC 6690 section 4.1.
+ * context's resources, with the query filter of RFC 6690 section 4.1. The
+ * list is built whole and handed to the Block2 server machinery
+ * (block_server.c) like any large representation, so every link is served
+ * at whatever block size the client asks for.
  *
  * The links are sorted by path so that the answer is the same bytes on
  * every run and every platform (the table's order depends on hashing).
@@ -13,15 +16,20 @@
 #include "context.h"
 #include "pdu.h"
 #include "resource.h"
+#include "uri.h"
 
 /* ---- the query filter (RFC 6690 section 4.1) -------------------------------
  *
- * Each Uri-Query option is one filter "name=value"; a link is listed only
- * if it passes all of them. "href" compares with the link's target
- * ("/path"); any other name with the value of that attribute (surrounding
+ * Each "&"-separated argument of the query is one filter "name=value"
+ * (percent-decoded); a link is listed only if it passes all of them.
+ * "href" compares with the link's target, the path as printed between
+ * "<" and ">"; the value may be written with or without its leading '/'.
+ * Any other name compares with the value of that attribute (surrounding
  * double quotes removed). A trailing '*' in the value asks for a prefix
  * match. For the relation-type attributes rt, if and rel, whose values are
- * space-separated lists, matching any one entry is enough.
+ * space-separated lists, matching any one entry is enough. A bare "name"
+ * asks for links that have the attribute ("obs": that can be observed);
+ * an empty argument asks for nothing.
  */
 
 typedef struct filter {
@@ -32,6 +40,13 @@ typedef struct filter {
   int has_value; /* "name=..." rather than a bare "name" */
   int prefix;    /* value ended in '*' */
 } filter;
+
+/* The filters of one request, decoded once. */
+typedef struct filters {
+  filter *f;
+  size_t n;
+  uint8_t *text; /* the decoded arguments the filters point into */
+} filters;
 
 static int name_is(const filter *f, const char *s) {
   size_t n = strlen(s);
@@ -54,9 +69,51 @@ static void filter_parse(filter *f, const uint8_t *q, size_t len) {
   }
 }
 
+/* Splits @query (percent-encoded, as coap_get_query() gives it) into
+ * filters. Returns 0, or -1 when out of memory. */
+static int filters_parse(filters *fs, const coap_string_t *query) {
+  memset(fs, 0, sizeof(*fs));
+  if (!query || !query->length)
+    return 0;
+  const uint8_t *q = query->s;
+  size_t len = query->length, count = 1, dlen;
+  for (size_t i = 0; i < len; i++)
+    count += q[i] == '&';
+  fs->f = calloc(count, sizeof(*fs->f));
+  fs->text = malloc(len);
+  if (!fs->f || !fs->text)
+    return -1;
+  size_t start = 0, out = 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (i < len && q[i] != '&')
+      continue;
+    const uint8_t *arg = q + start;
+    size_t alen = i - start;
+    uint8_t *dst = fs->text + out;
+    if (pt_uri_pct_check(arg, alen, &dlen) == PT_URI_OK) {
+      dlen = pt_uri_pct_decode(arg, alen, dst, 0);
+    } else { /* not from coap_get_query(): taken as written */
+      memcpy(dst, arg, alen);
+      dlen = alen;
+    }
+    start = i + 1;
+    if (dlen == 0)
+      continue; /* an empty argument filters nothing */
+    filter_parse(&fs->f[fs->n++], dst, dlen);
+    out += dlen;
+  }
+  return 0;
+}
+
+static void filters_free(filters *fs) {
+  free(fs->f);
+  free(fs->text);
+}
+
 static int match_one(const filter *f, const uint8_t *s, size_t n) {
   if (f->prefix)
-    return n >= f->pat_len && memcmp(s, f->pat, f->pat_len) == 0;
+    return n >= f->pat_len &&
+           (f->pat_len == 0 || memcmp(s, f->pat, f->pat_len) == 0);
   return n == f->pat_len && (n == 0 || memcmp(s, f->pat, n) == 0);
 }
 
@@ -75,14 +132,13 @@ static int match_any_word(const filter *f, const uint8_t *s, size_t n) {
 }
 
 static int match_href(const filter *f, const coap_resource_t *r) {
-  /* The target is "/" followed by the path; compare without building it. */
-  if (f->pat_len == 0)
-    return f->prefix; /* "href=*" lists all; "href=" matches nothing */
-  if (f->pat[0] != '/')
-    return 0;
+  /* The target is "/" and the path; the '/' may be left out of the
+   * pattern (as libcoap allows). Compare without building the target. */
   filter rest = *f;
-  rest.pat++;
-  rest.pat_len--;
+  if (rest.pat_len && rest.pat[0] == '/') {
+    rest.pat++;
+    rest.pat_len--;
+  }
   return match_one(&rest, r->uri_path->s, r->uri_path->length);
 }
 
@@ -92,7 +148,7 @@ static int filter_passes(const filter *f, coap_resource_t *r) {
   coap_str_const_t name = {f->name_len, f->name};
   coap_attr_t *a = coap_find_attr(r, &name);
   if (!a)
-    return 0;
+    return !f->has_value && name_is(f, "obs") && pt_resource_link_obs(r);
   if (!f->has_value)
     return 1;
   if (!a->value)
@@ -108,19 +164,10 @@ static int filter_passes(const filter *f, coap_resource_t *r) {
   return match_one(f, v, n);
 }
 
-static int passes_all(const coap_pdu_t *req, coap_resource_t *r) {
-  coap_opt_filter_t of;
-  coap_opt_iterator_t it;
-  coap_opt_t *opt;
-  coap_option_filter_clear(&of);
-  coap_option_filter_set(&of, COAP_OPTION_URI_QUERY);
-  coap_option_iterator_init(req, &it, &of);
-  while ((opt = coap_option_next(&it)) != NULL) {
-    filter f;
-    filter_parse(&f, coap_opt_value(opt), coap_opt_length(opt));
-    if (!filter_passes(&f, r))
+static int passes_all(const filters *fs, coap_resource_t *r) {
+  for (size_t i = 0; i < fs->n; i++)
+    if (!filter_passes(&fs->f[i], r))
       return 0;
-  }
   return 1;
 }
 
@@ -137,9 +184,9 @@ static int by_path(const void *a, const void *b) {
   return pa->length < pb->length ? -1 : pa->length > pb->length;
 }
 
-/* The listed resources passing the filter, sorted; *count set. Returns
+/* The listed resources passing the filters, sorted; *count set. Returns
  * NULL with *count 0 when there are none, or NULL on no memory. */
-static coap_resource_t **collect(coap_context_t *ctx, const coap_pdu_t *req,
+static coap_resource_t **collect(coap_context_t *ctx, const filters *fs,
                                  size_t *count, int *nomem) {
   size_t total = pt_hashmap_size(&ctx->resources), n = 0;
   *count = 0;
@@ -156,7 +203,7 @@ static coap_resource_t **collect(coap_context_t *ctx, const coap_pdu_t *req,
   pt_hashmap_iter_init(&it, &ctx->resources);
   while ((node = pt_hashmap_iter_next(&it)) != NULL && n < total) {
     coap_resource_t *r = PT_CONTAINER_OF(node, coap_resource_t, by_path);
-    if (!r->hidden && !r->is_unknown && !r->is_proxy && passes_all(req, r))
+    if (!r->hidden && !r->is_unknown && !r->is_proxy && passes_all(fs, r))
       list[n++] = r;
   }
   qsort(list, n, sizeof(*list), by_path);
@@ -164,62 +211,70 @@ static coap_resource_t **collect(coap_context_t *ctx, const coap_pdu_t *req,
   return list;
 }
 
-/* Room for the payload of @p pdu: what max_size leaves after the token and
- * options, less the payload marker. */
-static size_t payload_room(const coap_pdu_t *pdu) {
-  size_t max = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
-  if (max <= pdu->used_size + 1)
-    return 0;
-  return max - pdu->used_size - 1;
+/* The length of one link (coap_print_link() measures with an empty
+ * buffer), or 0 on error. */
+static size_t link_length(const coap_resource_t *r) {
+  size_t len = 0, offset = 0;
+  coap_print_status_t st = coap_print_link(r, NULL, &len, &offset);
+  return (st & COAP_PRINT_STATUS_ERROR) ? 0 : len;
 }
 
-/* Prints the links comma-separated into @p buf. A link that does not fit
- * whole is left out with all that follow: the answer is cut at a link
- * boundary (Block2 will carry the rest once block-wise transfer exists). */
-static size_t print_links(coap_resource_t **list, size_t n, unsigned char *buf,
-                          size_t cap) {
+/* All the links, comma-separated (RFC 6690 section 2), in a new buffer
+ * (caller frees; NULL on no memory or when @p n is 0); *@p len set. */
+static unsigned char *print_links(coap_resource_t **list, size_t n,
+                                  size_t *len) {
+  size_t total = 0;
+  *len = 0;
+  for (size_t i = 0; i < n; i++)
+    total += link_length(list[i]) + (i ? 1 : 0);
+  unsigned char *buf = total ? malloc(total) : NULL;
+  if (!buf)
+    return NULL;
   size_t pos = 0;
   for (size_t i = 0; i < n; i++) {
-    size_t sep = i ? 1 : 0;
-    if (pos + sep >= cap)
-      break;
-    size_t len = cap - pos - sep, offset = 0;
+    if (i)
+      buf[pos++] = ',';
+    size_t room = total - pos, offset = 0;
     coap_print_status_t st =
-        coap_print_link(list[i], buf + pos + sep, &len, &offset);
-    if (st & (COAP_PRINT_STATUS_ERROR | COAP_PRINT_STATUS_TRUNC))
-      break;
-    if (sep)
-      buf[pos] = ',';
-    pos += sep + len;
+        coap_print_link(list[i], buf + pos, &room, &offset);
+    pos += COAP_PRINT_OUTPUT_LENGTH(st);
   }
-  return pos;
+  *len = pos;
+  return buf;
+}
+
+static void release_body(coap_session_t *session, void *body) {
+  (void)session;
+  free(body);
 }
 
 int pt_wellknown_respond(coap_context_t *ctx, coap_session_t *session,
-                         const coap_pdu_t *request, coap_pdu_t *response) {
-  (void)session;
-  size_t n;
-  int nomem;
-  coap_resource_t **list = collect(ctx, request, &n, &nomem);
-  unsigned char *buf = NULL;
-  size_t room = payload_room(response), len = 0;
-  /* Content-Format (3 bytes at most) goes in before the payload. */
-  room = room > 3 ? room - 3 : 0;
-  if (nomem || (n && room && !(buf = malloc(room)))) {
-    free(list);
+                         const coap_pdu_t *request, const coap_string_t *query,
+                         coap_pdu_t *response) {
+  filters fs;
+  size_t n = 0, len = 0;
+  int nomem = 0;
+  coap_resource_t **list = NULL;
+  unsigned char *body = NULL;
+  if (filters_parse(&fs, query) < 0)
+    nomem = 1;
+  else
+    list = collect(ctx, &fs, &n, &nomem);
+  if (!nomem && n && !(body = print_links(list, n, &len)))
+    nomem = 1;
+  free(list);
+  filters_free(&fs);
+  /* The body is the block machinery's from here: it frees it, at once
+   * when it fits one message, else once the last block went out. An
+   * empty list still needs a pointer to point at. */
+  static const uint8_t empty[1];
+  if (nomem || !coap_add_data_large_response(
+                   NULL, session, request, response, query,
+                   COAP_MEDIATYPE_APPLICATION_LINK_FORMAT, -1, 0, len,
+                   body ? body : empty, body ? release_body : NULL, body)) {
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
     return -1;
   }
-  if (n && room)
-    len = print_links(list, n, buf, room);
-  free(list);
-  uint8_t cf[4];
-  unsigned cflen = coap_encode_var_safe(cf, sizeof(cf),
-                                        COAP_MEDIATYPE_APPLICATION_LINK_FORMAT);
-  int ok = coap_add_option(response, COAP_OPTION_CONTENT_FORMAT, cflen, cf) &&
-           coap_add_data(response, len, buf);
-  free(buf);
-  coap_pdu_set_code(response, ok ? COAP_RESPONSE_CODE_CONTENT
-                                 : COAP_RESPONSE_CODE_INTERNAL_ERROR);
-  return ok ? 0 : -1;
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  return 0;
 }

@@ -38,6 +38,15 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
       interop_block_node_client_vs_server
       interop_block_debian_client_vs_per_block_server
       interop_block_client_failures)
+  # /.well-known/core with 40 resources, fetched block-wise.
+  add_executable(wellknown_server ${interop_dir}/wellknown_server.c)
+  target_compile_options(wellknown_server PRIVATE ${PETREL_WARNINGS})
+  target_compile_definitions(wellknown_server PRIVATE _GNU_SOURCE)
+  target_link_libraries(wellknown_server PRIVATE coap-3)
+  add_test(NAME interop_wellknown_debian_client
+           COMMAND bash ${interop_dir}/wellknown_debian_client.sh
+                   $<TARGET_FILE:wellknown_server>)
+  list(APPEND interop_tests interop_wellknown_debian_client)
   if(TARGET seed_async_server)
     add_test(NAME interop_seed_async_vs_debian_client
              COMMAND bash ${interop_dir}/seed_async_vs_debian_client.sh

@@ -355,17 +355,41 @@ static coap_resource_t *sample(const char *path) {
 
 TEST(print_link_whole) {
   coap_resource_t *r = sample("sensors/temp");
-  coap_resource_set_get_observable(r, 1);
   unsigned char buf[128];
   size_t len = sizeof(buf), off = 0;
   coap_print_status_t st = coap_print_link(r, buf, &len, &off);
-  const char *want = "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0;obs";
+  const char *want = "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0";
   CHECK_UINT_EQ(st & COAP_PRINT_STATUS_MASK, 0);
   CHECK_UINT_EQ(COAP_PRINT_OUTPUT_LENGTH(st), strlen(want));
   CHECK_MEM_EQ(buf, len, want, strlen(want));
   CHECK_INT_EQ(off, 0);
   coap_delete_resource(NULL, r);
 }
+
+/* ";obs" says the resource can be observed: only when the application
+ * made it observable AND this build serves observations. Written so that
+ * it holds with or without the observe module. */
+TEST(print_link_obs_only_when_observe_available) {
+  coap_resource_t *r = sample("t");
+  const char *plain = "</t>;rt=\"temperature-c\";if=sensor;ct=0";
+  const char *obs = "</t>;rt=\"temperature-c\";if=sensor;ct=0;obs";
+  unsigned char buf[128];
+  size_t len = sizeof(buf), off = 0;
+  coap_print_link(r, buf, &len, &off);
+  CHECK_MEM_EQ(buf, len, plain, strlen(plain)); /* not observable */
+  CHECK_INT_EQ(pt_resource_link_obs(r), 0);
+  coap_resource_set_get_observable(r, 1);
+  CHECK_INT_EQ(pt_resource_link_obs(r), pt_observe_available());
+  len = sizeof(buf), off = 0;
+  coap_print_link(r, buf, &len, &off);
+  const char *want = pt_observe_available() ? obs : plain;
+  CHECK_MEM_EQ(buf, len, want, strlen(want));
+  coap_resource_set_get_observable(r, 0);
+  CHECK_INT_EQ(pt_resource_link_obs(r), 0);
+  CHECK_INT_EQ(pt_resource_link_obs(NULL), 0);
+  coap_delete_resource(NULL, r);
+}
+
 
 TEST(print_link_attr_without_value_and_root) {
   coap_resource_t *r = coap_resource_init(NULL, 0);
@@ -377,6 +401,9 @@ TEST(print_link_attr_without_value_and_root) {
   coap_delete_resource(NULL, r);
 }
 
+/* libcoap's header: *len "will be set to the length of the printed link
+ * description" -- the whole description, not what fitted; the characters
+ * written are in the return value. */
 TEST(print_link_truncated) {
   coap_resource_t *r = sample("s");
   unsigned char buf[8];
@@ -384,7 +411,33 @@ TEST(print_link_truncated) {
   coap_print_status_t st = coap_print_link(r, buf, &len, &off);
   CHECK(st & COAP_PRINT_STATUS_TRUNC);
   CHECK_UINT_EQ(COAP_PRINT_OUTPUT_LENGTH(st), 8);
-  CHECK_MEM_EQ(buf, len, "</s>;rt=", 8);
+  CHECK_MEM_EQ(buf, 8, "</s>;rt=", 8);
+  CHECK_INT_EQ(len,
+               38); /* strlen("</s>;rt=\"temperature-c\";if=sensor;ct=0") */
+  coap_delete_resource(NULL, r);
+}
+
+TEST(print_link_len_is_whole_description) {
+  coap_resource_t *r = sample("s");
+  const char *want = "</s>;rt=\"temperature-c\";if=sensor;ct=0";
+  size_t full = strlen(want);
+  unsigned char buf[64];
+  /* Every buffer size and offset: *len is always the whole length, the
+   * return value what was written, TRUNC exactly when something was left
+   * over, and the pieces put together give the description. */
+  for (size_t cap = 0; cap <= full + 2; cap++) {
+    for (size_t start = 0; start <= full + 2; start++) {
+      size_t len = cap, off = start;
+      coap_print_status_t st = coap_print_link(r, cap ? buf : NULL, &len, &off);
+      size_t rest = start < full ? full - start : 0;
+      size_t wrote = rest < cap ? rest : cap;
+      CHECK_INT_EQ(len, full);
+      CHECK_UINT_EQ(COAP_PRINT_OUTPUT_LENGTH(st), wrote);
+      CHECK_INT_EQ((st & COAP_PRINT_STATUS_TRUNC) != 0, wrote < rest);
+      CHECK_INT_EQ(off, start > full ? start - full : 0);
+      CHECK_MEM_EQ(buf, wrote, want + (start < full ? start : full), wrote);
+    }
+  }
   coap_delete_resource(NULL, r);
 }
 
@@ -395,7 +448,8 @@ TEST(print_link_with_offset) {
   coap_print_status_t st = coap_print_link(r, buf, &len, &off);
   const char *want = "rt=\"temperature-c\";if=sensor;ct=0";
   CHECK_UINT_EQ(st & COAP_PRINT_STATUS_MASK, 0);
-  CHECK_MEM_EQ(buf, len, want, strlen(want));
+  CHECK_MEM_EQ(buf, COAP_PRINT_OUTPUT_LENGTH(st), want, strlen(want));
+  CHECK_INT_EQ(len, 38); /* the whole link, offset or not */
   CHECK_INT_EQ(off, 0);
   /* An offset past the end consumes only the link's length. */
   len = sizeof(buf), off = 1000;
@@ -414,199 +468,8 @@ TEST(print_link_bad_arguments) {
   coap_delete_resource(NULL, r);
 }
 
-/* ---- /.well-known/core
+/* ---- /.well-known/core (the list itself: test_wellknown.c)
  * ------------------------------------------------------------ */
-
-static coap_pdu_t *wk_request(const char *const *queries) {
-  coap_pdu_t *req =
-      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 7, 1024);
-  coap_add_option(req, COAP_OPTION_URI_PATH, 11,
-                  (const uint8_t *)".well-known");
-  coap_add_option(req, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"core");
-  for (; queries && *queries; queries++)
-    coap_add_option(req, COAP_OPTION_URI_QUERY, strlen(*queries),
-                    (const uint8_t *)*queries);
-  return req;
-}
-
-/* Answers a GET with the given queries into a response of @p max bytes;
- * checks 2.05 and Content-Format 40 and returns the payload in @p out. */
-static int wk_run(coap_context_t *ctx, const char *const *queries, size_t max,
-                  char *out, size_t cap, size_t *outlen) {
-  coap_pdu_t *req = wk_request(queries);
-  coap_pdu_t *resp = coap_pdu_init(COAP_MESSAGE_ACK, 0, 7, max);
-  int rc = pt_wellknown_respond(ctx, NULL, req, resp);
-  int ok = rc == 0 && coap_pdu_get_code(resp) == COAP_RESPONSE_CODE_CONTENT;
-  coap_opt_iterator_t it;
-  coap_opt_t *cf = coap_check_option(resp, COAP_OPTION_CONTENT_FORMAT, &it);
-  ok = ok && cf &&
-       coap_decode_var_bytes(coap_opt_value(cf), coap_opt_length(cf)) == 40;
-  size_t len = 0;
-  const uint8_t *data = NULL;
-  if (!coap_get_data(resp, &len, &data))
-    len = 0;
-  if (len > cap)
-    ok = 0, len = 0;
-  if (len)
-    memcpy(out, data, len);
-  *outlen = len;
-  coap_delete_pdu(req);
-  coap_delete_pdu(resp);
-  return ok;
-}
-
-static coap_context_t *three(void) {
-  coap_context_t *ctx = pt_context_new_detached();
-  coap_resource_t *t = sample("sensors/temp");
-  coap_resource_set_get_observable(t, 1);
-  coap_add_resource(ctx, t);
-  coap_resource_t *l = coap_resource_init(S("sensors/light"), 0);
-  coap_add_attr(l, S("rt"), S("\"light-lux core.sen-light\""), 0);
-  coap_add_attr(l, S("if"), S("sensor"), 0);
-  coap_add_resource(ctx, l);
-  coap_resource_t *a = coap_resource_init(S("actuators/led"), 0);
-  coap_add_attr(a, S("title"), S("\"LED\""), 0);
-  coap_add_resource(ctx, a);
-  /* Not listed: the unknown and proxy resources, and a hidden one. */
-  coap_add_resource(ctx, coap_resource_unknown_init(lib_handler));
-  const char *names[] = {"p"};
-  coap_add_resource(ctx, coap_resource_proxy_uri_init(lib_handler, 1, names));
-  coap_resource_t *h = add(ctx, "hidden");
-  h->hidden = 1;
-  return ctx;
-}
-
-#define ALL_THREE                                                              \
-  "</actuators/led>;title=\"LED\","                                            \
-  "</sensors/light>;rt=\"light-lux core.sen-light\";if=sensor,"                \
-  "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0;obs"
-
-TEST(wellknown_lists_sorted_exact_bytes) {
-  coap_context_t *ctx = three();
-  char out[1024];
-  size_t len;
-  CHECK(wk_run(ctx, NULL, 1024, out, sizeof(out), &len));
-  CHECK_MEM_EQ(out, len, ALL_THREE, strlen(ALL_THREE));
-  coap_free_context(ctx);
-}
-
-TEST(wellknown_empty_context) {
-  coap_context_t *ctx = pt_context_new_detached();
-  char out[16];
-  size_t len;
-  CHECK(wk_run(ctx, NULL, 1024, out, sizeof(out), &len));
-  CHECK_INT_EQ(len, 0);
-  coap_free_context(ctx);
-}
-
-static int wk_filter(coap_context_t *ctx, const char *q, const char *want) {
-  const char *qs[] = {q, NULL};
-  char out[1024];
-  size_t len;
-  if (!wk_run(ctx, qs, 1024, out, sizeof(out), &len))
-    return 0;
-  if (len != strlen(want) || memcmp(out, want, len) != 0) {
-    fprintf(stderr, "  query %s gave \"%.*s\"\n", q, (int)len, out);
-    return 0;
-  }
-  return 1;
-}
-
-TEST(wellknown_filter_rt) {
-  coap_context_t *ctx = three();
-  const char *temp = "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0;obs";
-  const char *light = "</sensors/light>;rt=\"light-lux core.sen-light\";"
-                      "if=sensor";
-  CHECK(wk_filter(ctx, "rt=temperature-c", temp)); /* quotes removed */
-  CHECK(wk_filter(ctx, "rt=temperature", ""));
-  CHECK(wk_filter(ctx, "rt=temp*", temp));
-  /* rt is a space-separated list: any entry matches. */
-  CHECK(wk_filter(ctx, "rt=core.sen-light", light));
-  CHECK(wk_filter(ctx, "rt=light-lux", light));
-  CHECK(wk_filter(ctx, "rt=core*", light));
-  coap_free_context(ctx);
-}
-
-TEST(wellknown_filter_if_title_ct) {
-  coap_context_t *ctx = three();
-  CHECK(wk_filter(ctx, "if=sensor",
-                  "</sensors/light>;rt=\"light-lux core.sen-light\";"
-                  "if=sensor,"
-                  "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0;obs"));
-  CHECK(wk_filter(ctx, "title=LED", "</actuators/led>;title=\"LED\""));
-  CHECK(wk_filter(ctx, "ct=0",
-                  "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0;obs"));
-  coap_free_context(ctx);
-}
-
-TEST(wellknown_filter_href) {
-  coap_context_t *ctx = three();
-  CHECK(
-      wk_filter(ctx, "href=/actuators/led", "</actuators/led>;title=\"LED\""));
-  CHECK(wk_filter(ctx, "href=/a*", "</actuators/led>;title=\"LED\""));
-  CHECK(wk_filter(ctx, "href=/sensors/l*",
-                  "</sensors/light>;rt=\"light-lux core.sen-light\";"
-                  "if=sensor"));
-  CHECK(wk_filter(ctx, "href=*", ALL_THREE));
-  CHECK(wk_filter(ctx, "href=/actuators", ""));
-  CHECK(wk_filter(ctx, "href=actuators/led", "")); /* target starts with / */
-  coap_free_context(ctx);
-}
-
-/* A filter that matches nothing: 2.05 with an empty payload. RFC 6690
- * section 4.1 only asks servers not to answer such a MULTICAST request;
- * a unicast request gets the (empty) filtered list. */
-TEST(wellknown_filter_no_match_is_empty_2_05) {
-  coap_context_t *ctx = three();
-  CHECK(wk_filter(ctx, "rt=nothing", ""));
-  CHECK(wk_filter(ctx, "sz=*", ""));
-  coap_free_context(ctx);
-}
-
-TEST(wellknown_several_filters_all_apply) {
-  coap_context_t *ctx = three();
-  const char *qs[] = {"if=sensor", "href=/sensors/t*", NULL};
-  char out[1024];
-  size_t len;
-  CHECK(wk_run(ctx, qs, 1024, out, sizeof(out), &len));
-  const char *want = "</sensors/temp>;rt=\"temperature-c\";if=sensor;ct=0;obs";
-  CHECK_MEM_EQ(out, len, want, strlen(want));
-  coap_free_context(ctx);
-}
-
-TEST(wellknown_malformed_queries) {
-  coap_context_t *ctx = three();
-  CHECK(wk_filter(ctx, "", "")); /* empty name: no such attribute */
-  CHECK(wk_filter(ctx, "=x", ""));
-  CHECK(wk_filter(ctx, "rt",
-                  "</sensors/light>;rt=\"light-lux "
-                  "core.sen-light\";if=sensor,"
-                  "</sensors/temp>;rt=\"temperature-c\";if=sensor;"
-                  "ct=0;obs")); /* bare name: has the attribute */
-  CHECK(wk_filter(ctx, "rt=*",
-                  "</sensors/light>;rt=\"light-lux "
-                  "core.sen-light\";if=sensor,"
-                  "</sensors/temp>;rt=\"temperature-c\";"
-                  "if=sensor;ct=0;obs"));
-  CHECK(wk_filter(ctx, "rt==", ""));
-  CHECK(wk_filter(ctx, "href", ALL_THREE));
-  coap_free_context(ctx);
-}
-
-TEST(wellknown_truncates_at_link_boundary) {
-  coap_context_t *ctx = three();
-  const char *first = "</actuators/led>;title=\"LED\"";
-  char out[1024];
-  size_t len;
-  /* Room for the token-less header extras (Content-Format) and the first
-   * link plus part of the second. */
-  CHECK(wk_run(ctx, NULL, strlen(first) + 1 + 2 + 20, out, sizeof(out), &len));
-  CHECK_MEM_EQ(out, len, first, strlen(first));
-  /* Too small for even one link: an empty list. */
-  CHECK(wk_run(ctx, NULL, 10, out, sizeof(out), &len));
-  CHECK_INT_EQ(len, 0);
-  coap_free_context(ctx);
-}
 
 TEST(wellknown_resource_sets_have_wellknown) {
   coap_context_t *ctx = pt_context_new_detached();
@@ -716,6 +579,365 @@ TEST(dispatch_wellknown_resource_and_not_found) {
   h_free(ctx);
 }
 
+/* ---- one Uri-Path option is one segment (RFC 7252 section 6.5) -----------
+ *
+ * Resources are keyed by the path as coap_get_uri_path() writes it, so a
+ * '/' inside an option is "%2F" and never a separator, and the router, the
+ * handler's view and coap_resource_init() all agree.
+ */
+
+static char rec_path[512], rec_res[512], rec_query[512];
+static int rec_calls, rec_query_agrees;
+static coap_resource_t *rec_r;
+
+static void copy_out(char *dst, const uint8_t *s, size_t n) {
+  if (n > 511)
+    n = 511;
+  memcpy(dst, s, n);
+  dst[n] = 0;
+}
+
+static void rec_handler(coap_resource_t *r, coap_session_t *s,
+                        const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  (void)s;
+  rec_calls++;
+  rec_r = r;
+  coap_string_t *p = coap_get_uri_path(req);
+  copy_out(rec_path, p ? p->s : (const uint8_t *)"(null)", p ? p->length : 6);
+  coap_delete_string(p);
+  coap_str_const_t *rp = coap_resource_get_uri_path(r);
+  copy_out(rec_res, rp->s, rp->length);
+  copy_out(rec_query, q ? q->s : (const uint8_t *)"(null)", q ? q->length : 6);
+  coap_string_t *gq = coap_get_query(req);
+  rec_query_agrees = (!gq && !q) || (gq && q && gq->length == q->length &&
+                                     memcmp(gq->s, q->s, q->length) == 0);
+  coap_delete_string(gq);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+}
+
+/* The unknown resource's PUT: creates the resource the request names,
+ * from coap_get_uri_path(), as coap_resource(3)'s example does. */
+static void create_handler(coap_resource_t *r, coap_session_t *s,
+                           const coap_pdu_t *req, const coap_string_t *q,
+                           coap_pdu_t *resp) {
+  (void)r, (void)q;
+  coap_string_t *p = coap_get_uri_path(req);
+  coap_resource_t *n = coap_resource_init(coap_new_str_const(p->s, p->length),
+                                          COAP_RESOURCE_FLAGS_RELEASE_URI);
+  coap_delete_string(p);
+  coap_register_handler(n, COAP_REQUEST_GET, rec_handler);
+  coap_add_resource(coap_session_get_context(s), n);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CREATED);
+}
+
+/* A request with Uri-Path options @segs and Uri-Query options @qs (both
+ * NULL-terminated, may be NULL). */
+static coap_pdu_t *seg_request(coap_pdu_code_t code, coap_mid_t mid,
+                               const char *const *segs, const char *const *qs) {
+  coap_pdu_t *p = coap_pdu_init(COAP_MESSAGE_CON, code, mid, 1024);
+  uint8_t tok = (uint8_t)mid;
+  coap_add_token(p, 1, &tok);
+  for (; segs && *segs; segs++)
+    coap_add_option(p, COAP_OPTION_URI_PATH, strlen(*segs),
+                    (const uint8_t *)*segs);
+  for (; qs && *qs; qs++)
+    coap_add_option(p, COAP_OPTION_URI_QUERY, strlen(*qs),
+                    (const uint8_t *)*qs);
+  return p;
+}
+
+/* Feeds @p and returns the code of the answer. */
+static coap_pdu_code_t answer_code(coap_session_t *s, coap_pdu_t *p) {
+  int before = h_nsent;
+  h_feed(s, p);
+  if (h_nsent != before + 1)
+    return 0;
+  coap_pdu_t *r = h_parse(h_nsent - 1);
+  coap_pdu_code_t c = r ? coap_pdu_get_code(r) : 0;
+  coap_delete_pdu(r);
+  return c;
+}
+
+static coap_resource_t *add_rec(coap_context_t *ctx, const char *path) {
+  coap_resource_t *r = add(ctx, path);
+  coap_register_handler(r, COAP_REQUEST_GET, rec_handler);
+  return r;
+}
+
+#define SEGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+TEST(uri_path_option_with_slash_is_one_segment) {
+  coap_context_t *ctx = h_context();
+  coap_resource_t *two = add_rec(ctx, "a/b");
+  coap_resource_t *one = add_rec(ctx, "a%2Fb");
+  coap_session_t *s = h_server_session(5683);
+  rec_r = NULL;
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 1,
+                                          SEGS("a", "b"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == two);
+  CHECK_STR_EQ(rec_path, "a/b");
+  CHECK_INT_EQ(
+      answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("a/b"), NULL)),
+      COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == one);
+  CHECK_STR_EQ(rec_path, "a%2Fb");
+  CHECK_STR_EQ(rec_res, "a%2Fb");
+  /* The option "a%2Fb" is the bytes a % 2 F b: its path is "a%252Fb". */
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 3,
+                                          SEGS("a%2Fb"), NULL)),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  coap_delete_resource(ctx, two);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 4,
+                                          SEGS("a", "b"), NULL)),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  h_free(ctx);
+}
+
+TEST(wellknown_core_in_one_option_is_not_found) {
+  coap_context_t *ctx = h_context();
+  add_rec(ctx, "x");
+  coap_session_t *s = h_server_session(5683);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 1,
+                                          SEGS(".well-known/core"), NULL)),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2,
+                                          SEGS(".well-known", "core"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 3,
+                                          SEGS(".well-known%2Fcore"), NULL)),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  CHECK_INT_EQ(
+      answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 4,
+                                 SEGS(".well-known", "core", ""), NULL)),
+      COAP_RESPONSE_CODE_NOT_FOUND);
+  /* A resource registered for the one-option name is reachable by it. */
+  add_rec(ctx, ".well-known%2Fcore");
+  rec_calls = 0;
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 5,
+                                          SEGS(".well-known/core"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(rec_calls, 1);
+  CHECK_INT_EQ(ctx->have_wellknown, 0); /* the built-in list stays */
+  h_free(ctx);
+}
+
+/* Kept-back inputs: for each request path, a resource created from
+ * coap_get_uri_path() by the unknown handler is the one the same request
+ * reaches next, and the handler sees the same string both ways. */
+TEST(uri_path_string_and_router_agree) {
+  const char *const *cases[] = {
+      SEGS("a/b"),       SEGS("a/b/c", "d"), SEGS("100%"),
+      SEGS("%2F"),       SEGS("a b"),        SEGS("?x", "#y"),
+      SEGS("&", "=+;,"), SEGS("x", ""),      SEGS("caf\xc3\xa9"),
+      SEGS("..", "."),   SEGS("%41"),        SEGS("~-._"),
+      SEGS("<>\"\\{}|"), SEGS("a", "", "b"), SEGS(":@!$'()*"),
+      SEGS("\x7f\x01"),
+  };
+  coap_context_t *ctx = h_context();
+  coap_add_resource(ctx, coap_resource_unknown_init(create_handler));
+  coap_session_t *s = h_server_session(5683);
+  coap_mid_t mid = 1;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    rec_calls = 0;
+    CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_PUT, mid++,
+                                            cases[i], NULL)),
+                 COAP_RESPONSE_CODE_CREATED);
+    CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, mid++,
+                                            cases[i], NULL)),
+                 COAP_RESPONSE_CODE_CONTENT);
+    CHECK_INT_EQ(rec_calls, 1);
+    CHECK_STR_EQ(rec_path, rec_res);
+  }
+  /* Every case made its own resource: none reached another's. */
+  CHECK_INT_EQ(pt_hashmap_size(&ctx->resources),
+               sizeof(cases) / sizeof(cases[0]));
+  h_free(ctx);
+}
+
+/* An empty first Uri-Path option is a segment too: options "", "x" name
+ * the path "/x" (coap_get_uri_path() says so), not "x". Since
+ * coap_resource_init() drops one leading '/', that resource is registered
+ * as "//x". */
+TEST(empty_first_segment_is_a_segment) {
+  coap_context_t *ctx = h_context();
+  coap_resource_t *x = add_rec(ctx, "x");
+  coap_resource_t *ex = add_rec(ctx, "//x");
+  CHECK_MEM_EQ(coap_resource_get_uri_path(ex)->s,
+               coap_resource_get_uri_path(ex)->length, "/x", 2);
+  coap_session_t *s = h_server_session(5683);
+  rec_r = NULL;
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 1,
+                                          SEGS("", "x"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == ex);
+  CHECK_STR_EQ(rec_path, "/x");
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("x"),
+                                          NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == x);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 3,
+                                          SEGS("", "", "x"), NULL)),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  h_free(ctx);
+}
+
+TEST(resource_init_keeps_canonical_path) {
+  static const char *const pairs[][2] = {
+      {"a%2fb", "a%2Fb"},     {"a%2Fb", "a%2Fb"}, {"%41%7e", "A~"},
+      {"a b", "a%20b"},       {"100%", "100%25"}, {"%zz", "%25zz"},
+      {"%4", "%254"},         {"/x%2F", "x%2F"},  {"caf\xc3\xa9", "caf%C3%A9"},
+      {"a/b/", "a/b/"},       {"", ""},           {"a;b,c=d&e", "a;b,c=d&e"},
+      {"p?q#r", "p%3Fq%23r"}, {"%2e%2E", ".."},
+  };
+  coap_context_t *ctx = pt_context_new_detached();
+  for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+    coap_resource_t *r = coap_resource_init(S(pairs[i][0]), 0);
+    coap_str_const_t *p = coap_resource_get_uri_path(r);
+    CHECK_MEM_EQ(p->s, p->length, pairs[i][1], strlen(pairs[i][1]));
+    coap_add_resource(ctx, r);
+    /* Found by the given spelling and by the canonical one. */
+    CHECK(coap_get_resource_from_uri_path(ctx, S(pairs[i][0])) == r);
+    CHECK(coap_get_resource_from_uri_path(ctx, S(pairs[i][1])) == r);
+    CHECK(find(ctx, pairs[i][1]) == r);
+  }
+  /* Handed over and already canonical: kept as is. Not canonical: a
+   * canonical copy, the given one freed (ASan checks both). */
+  coap_str_const_t *own = coap_new_str_const((const uint8_t *)"k%2Fy", 5);
+  coap_resource_t *r = coap_resource_init(own, COAP_RESOURCE_FLAGS_RELEASE_URI);
+  CHECK(coap_resource_get_uri_path(r) == own);
+  coap_delete_resource(NULL, r);
+  own = coap_new_str_const((const uint8_t *)"k%2fy", 5);
+  r = coap_resource_init(own, COAP_RESOURCE_FLAGS_RELEASE_URI);
+  CHECK_MEM_EQ(coap_resource_get_uri_path(r)->s,
+               coap_resource_get_uri_path(r)->length, "k%2Fy", 5);
+  coap_delete_resource(NULL, r);
+  /* A long path looked up through the heap. */
+  char big[700];
+  memset(big, ' ', sizeof(big) - 1);
+  big[sizeof(big) - 1] = 0;
+  coap_resource_t *b = add(ctx, big);
+  CHECK_INT_EQ(coap_resource_get_uri_path(b)->length, 3 * 699);
+  CHECK(coap_get_resource_from_uri_path(ctx, S(big)) == b);
+  coap_free_context(ctx);
+}
+
+TEST(long_path_beyond_stack_buffer_is_routed) {
+  coap_context_t *ctx = h_context();
+  /* 4 options of 200 bytes that each need encoding: 2403 key bytes. */
+  char seg[201];
+  memset(seg, '/', 200);
+  seg[200] = 0;
+  char key[4 * 600 + 4];
+  size_t n = 0;
+  for (int i = 0; i < 4; i++) {
+    if (i)
+      key[n++] = '/';
+    for (int j = 0; j < 200; j++)
+      memcpy(key + n, "%2F", 3), n += 3;
+  }
+  key[n] = 0;
+  coap_resource_t *r = add_rec(ctx, key);
+  coap_session_t *s = h_server_session(5683);
+  rec_r = NULL;
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 1,
+                                          SEGS(seg, seg, seg, seg), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == r);
+  h_free(ctx);
+}
+
+/* RFC 7252 6.5 step 8: an '&' inside one Uri-Query option is "%26" in
+ * the query string the handler gets, which equals coap_get_query(). */
+TEST(query_option_with_ampersand_is_escaped) {
+  coap_context_t *ctx = h_context();
+  add_rec(ctx, "q");
+  coap_session_t *s = h_server_session(5683);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 1, SEGS("q"),
+                                          SEGS("a=1&b", "c", "d e%"))),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_STR_EQ(rec_query, "a=1%26b&c&d%20e%25");
+  CHECK(rec_query_agrees);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("q"),
+                                          SEGS(""))),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_STR_EQ(rec_query, "");
+  CHECK(rec_query_agrees);
+  CHECK_INT_EQ(
+      answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 3, SEGS("q"), NULL)),
+      COAP_RESPONSE_CODE_CONTENT);
+  CHECK_STR_EQ(rec_query, "(null)");
+  CHECK(rec_query_agrees);
+  h_free(ctx);
+}
+
+static coap_pdu_t *proxy_request(coap_mid_t mid, const char *uri) {
+  coap_pdu_t *p = seg_request(COAP_REQUEST_CODE_GET, mid, NULL, NULL);
+  coap_add_option(p, COAP_OPTION_PROXY_URI, strlen(uri), (const uint8_t *)uri);
+  return p;
+}
+
+/* RFC 7252 5.7.2: a Proxy-Uri whose authority is this server is served
+ * from our own resources, with its path and query. */
+TEST(proxy_uri_naming_this_server_is_served_locally) {
+  coap_context_t *ctx = h_context();
+  coap_resource_t *ab = add_rec(ctx, "a%2Fb");
+  const char *names[] = {"example.net", "[::1]", "10.0.0.1"};
+  coap_add_resource(ctx, coap_resource_proxy_uri_init(lib_handler, 3, names));
+  coap_session_t *s = h_server_session(5683);
+  calls = 0, rec_calls = 0;
+  CHECK_INT_EQ(answer_code(s, proxy_request(1, "coap://Example.NET:5683/a%2fb"
+                                               "?x=1&y=%26")),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(rec_calls, 1);
+  CHECK(rec_r == ab);
+  CHECK_STR_EQ(rec_path, "a%2Fb"); /* coap_get_uri_path() agrees */
+  CHECK_STR_EQ(rec_query, "x=1&y=%26");
+  CHECK_INT_EQ(answer_code(s, proxy_request(2, "coap://[::1]/a%2Fb")),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(answer_code(s, proxy_request(3, "coap://10.0.0.1/a%2Fb")),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(rec_calls, 3);
+  CHECK_INT_EQ(calls, 0);
+  /* Ours, but no such resource: 4.04, not the proxy. */
+  CHECK_INT_EQ(answer_code(s, proxy_request(4, "coap://example.net/none")),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  /* Another host (or a longer name): the proxy's handler. */
+  answer_code(s, proxy_request(5, "coap://example.org/a%2Fb"));
+  answer_code(s, proxy_request(6, "coap://www.example.net/a%2Fb"));
+  answer_code(s, proxy_request(7, "coap://10.0.0.10/a%2Fb"));
+  CHECK_INT_EQ(calls, 3);
+  CHECK_INT_EQ(rec_calls, 3);
+  /* Proxy-Scheme with a Uri-Host of ours: the Uri-Path options. */
+  coap_pdu_t *p = seg_request(COAP_REQUEST_CODE_GET, 8, NULL, NULL);
+  coap_add_option(p, COAP_OPTION_URI_HOST, 11, (const uint8_t *)"example.net");
+  coap_add_option(p, COAP_OPTION_URI_PATH, 3, (const uint8_t *)"a/b");
+  coap_add_option(p, COAP_OPTION_PROXY_SCHEME, 4, (const uint8_t *)"coap");
+  CHECK_INT_EQ(answer_code(s, p), COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(rec_calls, 4);
+  /* /.well-known/core through a Proxy-Uri of ours. */
+  CHECK_INT_EQ(answer_code(s, proxy_request(9, "coap://example.net/"
+                                               ".well-known/core")),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(calls, 3);
+  h_free(ctx);
+}
+
+TEST(proxy_with_empty_name_serves_every_host_locally) {
+  coap_context_t *ctx = h_context();
+  add_rec(ctx, "here");
+  const char *names[] = {""};
+  coap_add_resource(ctx, coap_resource_proxy_uri_init(lib_handler, 1, names));
+  coap_session_t *s = h_server_session(5683);
+  calls = 0, rec_calls = 0;
+  CHECK_INT_EQ(answer_code(s, proxy_request(1, "coap://anything.example/here")),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(rec_calls, 1);
+  CHECK_INT_EQ(calls, 0);
+  h_free(ctx);
+}
+
 int main(void) {
   /* Harness helpers this file does not need (they are static). */
   (void)h_feed_raw;
@@ -739,23 +961,25 @@ int main(void) {
   RUN(attrs_copied_without_flags);
   RUN(attrs_taken_with_release_flags);
   RUN(print_link_whole);
+  RUN(print_link_obs_only_when_observe_available);
   RUN(print_link_attr_without_value_and_root);
   RUN(print_link_truncated);
+  RUN(print_link_len_is_whole_description);
   RUN(print_link_with_offset);
   RUN(print_link_bad_arguments);
-  RUN(wellknown_lists_sorted_exact_bytes);
-  RUN(wellknown_empty_context);
-  RUN(wellknown_filter_rt);
-  RUN(wellknown_filter_if_title_ct);
-  RUN(wellknown_filter_href);
-  RUN(wellknown_filter_no_match_is_empty_2_05);
-  RUN(wellknown_several_filters_all_apply);
-  RUN(wellknown_malformed_queries);
-  RUN(wellknown_truncates_at_link_boundary);
   RUN(wellknown_resource_sets_have_wellknown);
   RUN(thousand_resources);
   RUN(notify_is_not_implemented_yet);
   RUN(dispatch_wellknown_resource_and_not_found);
+  RUN(uri_path_option_with_slash_is_one_segment);
+  RUN(wellknown_core_in_one_option_is_not_found);
+  RUN(uri_path_string_and_router_agree);
+  RUN(empty_first_segment_is_a_segment);
+  RUN(resource_init_keeps_canonical_path);
+  RUN(long_path_beyond_stack_buffer_is_routed);
+  RUN(query_option_with_ampersand_is_escaped);
+  RUN(proxy_uri_naming_this_server_is_served_locally);
+  RUN(proxy_with_empty_name_serves_every_host_locally);
   coap_cleanup();
   return TEST_SUMMARY();
 }

@@ -528,40 +528,149 @@ TEST(split_path_extended_lengths) {
   CHECK_UINT_EQ(out[2], 0x01);
 }
 
-TEST(split_path_rejects_non_hex_percent) {
+/* A segment that cannot be an option ends the output: the segments
+ * before it are written, never -1 (a caller looping `while (res--)`, as
+ * libcoap's examples do, must end). */
+TEST(split_path_stops_at_non_hex_percent) {
+  CHECK_SPLIT(coap_split_path, "a/%zz", 1, 0x01, 'a');
+  CHECK_SPLIT(coap_split_path, "a/b%zz/c", 1, 0x01, 'a');
   uint8_t out[16];
   size_t len = sizeof(out);
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a/%zz", 5, out, &len), -1);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"%zz/a", 5, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
 }
 
-TEST(split_path_rejects_truncated_percent) {
+TEST(split_path_stops_at_truncated_percent) {
   uint8_t out[16];
   size_t len = sizeof(out);
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"%4", 2, out, &len), -1);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"%4", 2, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
   len = sizeof(out);
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a%/b", 4, out, &len), -1);
-  /* Even in a segment that ".." would remove. */
-  len = sizeof(out);
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"%4/..", 5, out, &len), -1);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a%/b", 4, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
+  /* Also in a segment that ".." would remove: what follows is dropped. */
+  CHECK_SPLIT(coap_split_path, "x/%4/..", 1, 0x01, 'x');
+  CHECK_SPLIT(coap_split_path, "x/y/%4", 2, 0x01, 'x', 0x01, 'y');
 }
 
-TEST(split_path_rejects_small_buffer) {
+/* libcoap's contract: with a short buffer, the number of segments that
+ * fit, *buflen the bytes they take. */
+TEST(split_path_short_buffer_gives_segments_that_fit) {
   uint8_t out[5];
   size_t len = 4; /* needs 5: 02 'a' 'b' 01 'c' */
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"ab/c", 4, out, &len), -1);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"ab/c", 4, out, &len), 1);
+  CHECK_INT_EQ(len, 3);
+  CHECK_MEM_EQ(out, len,
+               "\x02"
+               "ab",
+               3);
   len = 0;
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a/", 2, out, &len), -1);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a/", 2, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
+  len = 2;
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"ab/c", 4, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
   len = 5;
   CHECK_INT_EQ(coap_split_path((const uint8_t *)"ab/c", 4, out, &len), 2);
   CHECK_INT_EQ(len, 5);
+  /* A later, smaller segment is not written after one that did not fit:
+   * the options are always the path's first segments. */
+  len = 3;
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"abc/d", 5, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
 }
 
-TEST(split_path_rejects_null) {
+/* Kept-back inputs: for every buffer size, the result is the longest run
+ * of leading options (as the full split writes them) that fits, and
+ * libcoap's example loop over it ends. */
+static void check_every_buffer_size(int (*fn)(const uint8_t *, size_t,
+                                              unsigned char *, size_t *),
+                                    const char *input) {
+  uint8_t full[512], part[512];
+  size_t flen = sizeof(full);
+  int all = fn((const uint8_t *)input, strlen(input), full, &flen);
+  CHECK(all >= 0);
+  for (size_t cap = 0; cap <= flen + 1; cap++) {
+    size_t len = cap;
+    int n = fn((const uint8_t *)input, strlen(input), part, &len);
+    /* Expected: options of the full run while they fit in cap. */
+    int want = 0;
+    size_t want_len = 0;
+    while (want < all && want_len + coap_opt_size(full + want_len) <= cap)
+      want_len += coap_opt_size(full + want_len), want++;
+    CHECK_INT_EQ(n, want);
+    CHECK_INT_EQ(len, want_len);
+    CHECK_MEM_EQ(part, len, full, want_len);
+    int loops = 0; /* the man page's loop */
+    uint8_t *sbuf = part;
+    while (n-- && loops < 1000) {
+      sbuf += coap_opt_size(sbuf);
+      loops++;
+    }
+    CHECK_INT_EQ(loops, want);
+  }
+}
+
+TEST(split_every_buffer_size_kept_back_inputs) {
+  static const char *paths[] = {
+      "a/bc/def",
+      "x/../y/./z/",
+      "%41%42/c%20d/%2F%2f",
+      "seg/with%25pct/q",
+      "a/b/c/../../d/e/.",
+      "../../../x/y",
+      "one-long-segment-of-more-than-thirteen-bytes/and-one-more/k",
+  };
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+    check_every_buffer_size(coap_split_path, paths[i]);
+  static const char *queries[] = {
+      "a=1&b=2&c",
+      "&&x",
+      "q=%26&r=%3D%3d&s=a%20b",
+      "k&",
+      "filter=rt%3Dtemperature-c-and-a-long-tail&x=y",
+  };
+  for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+    check_every_buffer_size(coap_split_query, queries[i]);
+}
+
+/* libcoap's etsi_iot_01 example: a POST handler builds Location-Path
+ * options from the new resource's path with
+ *   res = coap_split_path(uri->s, uri->length, buf, &buflen);
+ *   while (res--) { ... }
+ * into a small buffer. A long path must end the loop, not spin. */
+TEST(split_path_etsi_style_loop_ends_with_long_path) {
+  char path[600];
+  for (size_t i = 0; i < sizeof(path) - 1; i++)
+    path[i] = (i % 10 == 9) ? '/' : (char)('a' + i % 26);
+  path[sizeof(path) - 1] = 0;
+  unsigned char buf[128];
+  size_t buflen = sizeof(buf);
+  int res = coap_split_path((const uint8_t *)path, strlen(path), buf, &buflen);
+  CHECK(res > 0);
+  CHECK(buflen <= sizeof(buf));
+  int n = 0;
+  unsigned char *b = buf;
+  while (res-- && n < 1000) {
+    CHECK(b + coap_opt_size(b) <= buf + buflen);
+    b += coap_opt_size(b);
+    n++;
+  }
+  CHECK(n < 1000);
+  CHECK_INT_EQ((int)(b - buf), (int)buflen);
+}
+
+TEST(split_path_null_arguments_give_zero) {
   uint8_t out[4];
   size_t len = sizeof(out);
-  CHECK_INT_EQ(coap_split_path(NULL, 3, out, &len), -1);
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a", 1, NULL, &len), -1);
-  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a", 1, out, NULL), -1);
+  CHECK_INT_EQ(coap_split_path(NULL, 3, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
+  len = sizeof(out);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a", 1, NULL, &len), 0);
+  CHECK_INT_EQ(coap_split_path((const uint8_t *)"a", 1, out, NULL), 0);
+  CHECK_INT_EQ(coap_split_query(NULL, 3, out, &len), 0);
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"a", 1, NULL, &len), 0);
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"a", 1, out, NULL), 0);
 }
 
 TEST(split_query_arguments) {
@@ -586,18 +695,26 @@ TEST(split_query_stops_at_fragment) {
   CHECK_INT_EQ(len, 0);
 }
 
-TEST(split_query_rejects_bad_percent) {
+TEST(split_query_stops_at_bad_percent) {
+  CHECK_SPLIT(coap_split_query, "a&%zz&b", 1, 0x01, 'a');
   uint8_t out[16];
   size_t len = sizeof(out);
-  CHECK_INT_EQ(coap_split_query((const uint8_t *)"a&%zz", 5, out, &len), -1);
-  len = sizeof(out);
-  CHECK_INT_EQ(coap_split_query((const uint8_t *)"a=%4", 4, out, &len), -1);
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"a=%4", 4, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
 }
 
-TEST(split_query_rejects_small_buffer) {
+TEST(split_query_short_buffer_gives_arguments_that_fit) {
   uint8_t out[4];
   size_t len = 3;
-  CHECK_INT_EQ(coap_split_query((const uint8_t *)"ab&c", 4, out, &len), -1);
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"ab&c", 4, out, &len), 1);
+  CHECK_INT_EQ(len, 3);
+  CHECK_MEM_EQ(out, len,
+               "\x02"
+               "ab",
+               3);
+  len = 2;
+  CHECK_INT_EQ(coap_split_query((const uint8_t *)"ab&c", 4, out, &len), 0);
+  CHECK_INT_EQ(len, 0);
 }
 
 /* ---- coap_uri_into_options: the options as they go on the wire --------- */
@@ -794,6 +911,78 @@ TEST(get_uri_path_from_proxy_uri) {
   CHECK(ok);
 }
 
+/* Kept-back inputs: each option one segment, whatever bytes it holds;
+ * "%" and "/" always encoded, upper-case hex. */
+TEST(get_uri_path_each_option_one_segment) {
+  static const struct {
+    const char *opts[3];
+    size_t n;
+    const char *want;
+  } cases[] = {
+      {{"a/b"}, 1, "a%2Fb"},
+      {{".well-known/core"}, 1, ".well-known%2Fcore"},
+      {{"100%"}, 1, "100%25"},
+      {{"%2F"}, 1, "%252F"},
+      {{"", "x"}, 2, "/x"},
+      {{"x", ""}, 2, "x/"},
+      {{"?", "#"}, 2, "%3F/%23"},
+      {{"\xc3\xa9", "\x7f"}, 2, "%C3%A9/%7F"},
+      {{"&=+", ";,"}, 2, "&=+/;,"},
+      {{"..", "."}, 2, "../."},
+      {{"a/b/c", "/"}, 2, "a%2Fb%2Fc/%2F"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    coap_pdu_t *pdu =
+        request_with((const char **)cases[i].opts, cases[i].n, NULL, 0);
+    coap_string_t *str = coap_get_uri_path(pdu);
+    coap_delete_pdu(pdu);
+    CHECK_NOT_NULL(str);
+    CHECK_MEM_EQ(str->s, str->length, cases[i].want, strlen(cases[i].want));
+    coap_delete_string(str);
+  }
+}
+
+/* With Proxy-Uri the path comes from the URI, in the same form as from
+ * Uri-Path options: percent-encodings normalised. */
+TEST(get_uri_path_from_proxy_uri_normalised) {
+  coap_pdu_t *pdu = request_with(NULL, 0, NULL, 0);
+  const char *proxy = "coap://h/a%2fb/%7e%41/c%3a";
+  coap_add_option(pdu, COAP_OPTION_PROXY_URI, strlen(proxy),
+                  (const uint8_t *)proxy);
+  coap_string_t *s = coap_get_uri_path(pdu);
+  coap_delete_pdu(pdu);
+  CHECK_NOT_NULL(s);
+  CHECK_MEM_EQ(s->s, s->length, "a%2Fb/~A/c:", 11);
+  coap_delete_string(s);
+}
+
+/* The canonical forms resources are keyed by (uri.h). */
+TEST(path_and_query_canonical_forms) {
+  static const char *const path[][2] = {
+      {"a%2fb", "a%2Fb"}, {"%41", "A"},     {"a b", "a%20b"},
+      {"50%", "50%25"},   {"%g1", "%25g1"}, {"x/%2F/", "x/%2F/"},
+      {"&", "&"},         {"%26", "&"},     {"?#[]", "%3F%23%5B%5D"},
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++) {
+    const uint8_t *in = (const uint8_t *)path[i][0];
+    uint8_t out[64];
+    size_t n = pt_uri_path_canon(in, strlen(path[i][0]), NULL);
+    CHECK_INT_EQ(pt_uri_path_canon(in, strlen(path[i][0]), out), n);
+    CHECK_MEM_EQ(out, n, path[i][1], strlen(path[i][1]));
+  }
+  static const char *const query[][2] = {
+      {"a=%26&b", "a=%26&b"}, {"x=/?", "x=/?"},       {"s=a b", "s=a%20b"},
+      {"%3d=%3D", "==="},     {"p=100%", "p=100%25"},
+  };
+  for (size_t i = 0; i < sizeof(query) / sizeof(query[0]); i++) {
+    const uint8_t *in = (const uint8_t *)query[i][0];
+    uint8_t out[64];
+    size_t n = pt_uri_query_canon(in, strlen(query[i][0]), out);
+    CHECK_MEM_EQ(out, n, query[i][1], strlen(query[i][1]));
+  }
+}
+
 /* RFC 7252 6.5 step 8 escapes "&" inside an argument; libcoap 4.3.4 does
  * not, so its "a&b" reads back as two arguments. */
 TEST(get_query_escapes_ampersand) {
@@ -874,16 +1063,18 @@ int main(void) {
   RUN(split_path_resolving_to_root);
   RUN(split_path_dot_lookalikes);
   RUN(split_path_extended_lengths);
-  RUN(split_path_rejects_non_hex_percent);
-  RUN(split_path_rejects_truncated_percent);
-  RUN(split_path_rejects_small_buffer);
-  RUN(split_path_rejects_null);
+  RUN(split_path_stops_at_non_hex_percent);
+  RUN(split_path_stops_at_truncated_percent);
+  RUN(split_path_short_buffer_gives_segments_that_fit);
+  RUN(split_every_buffer_size_kept_back_inputs);
+  RUN(split_path_etsi_style_loop_ends_with_long_path);
+  RUN(split_path_null_arguments_give_zero);
   RUN(split_query_arguments);
   RUN(split_query_empty_arguments_kept);
   RUN(split_query_percent_decoded_no_dots);
   RUN(split_query_stops_at_fragment);
-  RUN(split_query_rejects_bad_percent);
-  RUN(split_query_rejects_small_buffer);
+  RUN(split_query_stops_at_bad_percent);
+  RUN(split_query_short_buffer_gives_arguments_that_fit);
   RUN(into_options_ipv6_path_query);
   RUN(into_options_percent_decoded_path);
   RUN(into_options_uri_host_for_name);
@@ -899,6 +1090,9 @@ int main(void) {
   RUN(get_uri_path_escapes);
   RUN(get_uri_path_none_is_empty);
   RUN(get_uri_path_from_proxy_uri);
+  RUN(get_uri_path_each_option_one_segment);
+  RUN(get_uri_path_from_proxy_uri_normalised);
+  RUN(path_and_query_canonical_forms);
   RUN(get_query_escapes_ampersand);
   RUN(get_query_none_is_null);
   return TEST_SUMMARY();

@@ -104,7 +104,16 @@ typedef void (*coap_seed_method_handler_t)(coap_session_t *session,
 #define COAP_RESOURCE_HANDLE_WELLKNOWN_CORE 0x800
 
 /**
- * Creates a resource for @p uri_path (no leading '/', e.g. "a/b").
+ * Creates a resource for @p uri_path (no leading '/', e.g. "a/b"; one
+ * leading '/' is dropped). The path is percent-encoded as in a URI
+ * (RFC 3986 section 2.1): each '/' separates two Uri-Path options, and a
+ * "/" that is part of one option is written "%2F" -- "a%2Fb" is the
+ * resource a request with the single Uri-Path option "a/b" names. The
+ * resource keeps the path in the form coap_get_uri_path() gives (RFC 7252
+ * section 6.5): each segment decoded and encoded again, so "a%2fb" is kept
+ * as "a%2Fb", "%7E" as "~" and a byte that needs encoding but was given
+ * raw ("a b") is encoded ("a%20b"); a '%' without two hex digits after it
+ * is taken as the byte '%'. coap_resource_get_uri_path() returns that form.
  * @param uri_path The path: copied (so coap_make_str_const() results are
  *                 fine), or, with COAP_RESOURCE_FLAGS_RELEASE_URI,
  *                 transferred (then freed with coap_delete_str_const() when
@@ -140,7 +149,12 @@ COAP_API coap_resource_t *coap_resource_unknown_init2(coap_method_handler_t put_
 /**
  * Creates the proxy resource: it receives every request carrying
  * Proxy-Uri or Proxy-Scheme that is not addressed to one of our own names.
- * One per context.
+ * One per context. A request whose Proxy-Uri host (or, with Proxy-Scheme,
+ * whose Uri-Host) is one of @p host_name_list (compared without regard to
+ * ASCII case, RFC 3986 section 3.2.2), or any host when the list is the
+ * single name "", is for this server itself: it is served locally from
+ * the context's resources, with the path and query of the Proxy-Uri (or
+ * its Uri-Path and Uri-Query options), as RFC 7252 section 5.7.2 says.
  * @param handler         Handler for all methods.
  * @param host_name_count Entries in @p host_name_list (at least 1).
  * @param host_name_list  Names this server is known by (copied).
@@ -168,7 +182,9 @@ COAP_API coap_resource_t *coap_resource_proxy_uri_init2(coap_method_handler_t ha
 /**
  * Finds the resource registered for @p uri_path.
  * @param context  The context (borrowed).
- * @param uri_path The path (borrowed), as given to coap_resource_init().
+ * @param uri_path The path (borrowed), as given to coap_resource_init() or
+ *                 as coap_get_uri_path() gives it (both are brought to the
+ *                 same form first; no leading '/'). NULL means the root.
  * @return The resource (borrowed; owned by the context), or NULL.
  */
 COAP_API coap_resource_t *coap_get_resource_from_uri_path(coap_context_t *context,
@@ -349,14 +365,23 @@ typedef uint32_t coap_print_status_t;
 #define COAP_PRINT_STATUS_TRUNC 0x40000000UL /**< output was cut short */
 
 /**
- * Writes the link-format description of @p resource into @p buf, starting
- * @p *offset characters into the description (for Block2).
+ * Writes the link-format description of @p resource (RFC 6690 section 2:
+ * "</path>" with the path as coap_resource_get_uri_path() gives it, then
+ * ";name" or ";name=value" for each attribute in the order added, then
+ * ";obs" if the resource can be observed in this build) into @p buf,
+ * starting @p *offset characters into the description (for Block2).
  * @param resource The resource (borrowed).
- * @param buf      Output buffer (not NUL-terminated).
- * @param len      In: size of @p buf. Out: characters written.
- * @param offset   In: characters to skip. Out: decreased by those skipped.
- * @return Characters written, possibly with COAP_PRINT_STATUS_TRUNC, or
- *         COAP_PRINT_STATUS_ERROR.
+ * @param buf      Output buffer (not NUL-terminated); may be NULL when
+ *                 @p *len is 0, to measure.
+ * @param len      In: size of @p buf. Out: the length of the whole link
+ *                 description, whatever fitted and whatever @p offset
+ *                 skipped (the characters written are in the return value).
+ * @param offset   In: characters to skip. Out: decreased by those skipped
+ *                 (0 once the output started).
+ * @return Characters written, with COAP_PRINT_STATUS_TRUNC when the rest
+ *         of the description did not fit, or COAP_PRINT_STATUS_ERROR
+ *         (NULL @p resource, @p len or @p offset, or NULL @p buf with a
+ *         non-zero @p *len).
  */
 COAP_API coap_print_status_t coap_print_link(const coap_resource_t *resource,
                                              unsigned char *buf, size_t *len,

@@ -185,11 +185,15 @@ COAP_API int coap_uri_into_options(const coap_uri_t *uri,
  * ending in "." or ".." keeps a trailing empty segment. A path that resolves
  * to nothing or to a single empty segment (the root) yields no options.
  *
- * @p s is borrowed. On entry @p *buflen is the size of @p buf; on success it
- * is set to the number of bytes written. length + 3 bytes per segment is
- * always enough. Returns the number of options written, or -1 on a bad
- * percent-encoding, a segment longer than an option can hold, NULL
- * arguments or a buffer too small.
+ * @p s is borrowed. On entry @p *buflen is the size of @p buf; on return
+ * it is the number of bytes written. length + 3 bytes per segment is
+ * always enough. Returns the number of options written: all of them, or,
+ * when @p buf is too small or a segment cannot be an option (a bad
+ * percent-encoding, or more than 65804 bytes once decoded), the leading
+ * ones before the first that could not be written (the rest are dropped
+ * even if they would fit, so the options are always a prefix of the path).
+ * Never negative, so that a caller looping `while (res--)` always ends;
+ * NULL arguments give 0.
  */
 COAP_API int coap_split_path(const uint8_t *s, size_t length,
                              unsigned char *buf, size_t *buflen);
@@ -197,7 +201,9 @@ COAP_API int coap_split_path(const uint8_t *s, size_t length,
 /**
  * As coap_split_path() for a query (no leading "?"): splits at each "&"
  * (empty arguments are kept) and stops at "#"; there are no dot segments.
- * An empty query yields no options.
+ * An empty query yields no options. Returns the number of options written,
+ * as coap_split_path() does: the leading arguments that fit and are well
+ * formed, never negative.
  */
 COAP_API int coap_split_query(const uint8_t *s, size_t length,
                               unsigned char *buf, size_t *buflen);
@@ -213,12 +219,17 @@ COAP_API int coap_split_query(const uint8_t *s, size_t length,
 COAP_API coap_string_t *coap_get_query(const coap_pdu_t *request);
 
 /**
- * Rebuilds the path of @p request (borrowed) without a leading "/": from the
- * path of its Proxy-Uri option if it has one, else from its Uri-Path
- * options joined by "/" with bytes outside RFC 3986's path characters
- * percent-encoded. A request without a path gives an empty string. Returns
- * NULL on error; otherwise a new string the caller frees with
- * coap_delete_string().
+ * Rebuilds the path of @p request (borrowed) without a leading "/"
+ * (RFC 7252 section 6.5 step 7): its Uri-Path options joined by "/", each
+ * option one segment, so every byte outside unreserved, sub-delims, ":"
+ * and "@" -- a "/" or "%" inside an option included -- is percent-encoded
+ * (upper-case hex). With a Proxy-Uri option, the path of that URI in the
+ * same form (its percent-encodings normalised). This is the string a
+ * resource is found by: coap_resource_init() keeps its path in this form,
+ * so a resource created with the result is the one the request names.
+ * A request without a path gives an empty string. Returns NULL on error
+ * (an unparsable Proxy-Uri, no memory); otherwise a new string the caller
+ * frees with coap_delete_string().
  */
 COAP_API coap_string_t *coap_get_uri_path(const coap_pdu_t *request);
 
