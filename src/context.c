@@ -237,6 +237,8 @@ coap_mid_t coap_send(coap_session_t *session, coap_pdu_t *pdu) {
     return COAP_INVALID_MID;
   }
   pdu->session = session;
+  if (session->mcast) /* back from the last member that answered */
+    session->remote = session->mcast_addr;
   return pt_exchange_send(session, pdu, pt_now());
 }
 

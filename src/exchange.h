@@ -37,6 +37,7 @@ struct pt_exchange {
   uint8_t waiting : 1;         /* queued behind NSTART */
   uint8_t awaiting_response : 1; /* in exchanges_token */
   uint8_t observe : 1;         /* a registration: keep for notifications */
+  uint8_t answered : 1;        /* a request to a group got an answer */
 };
 
 /*
@@ -61,7 +62,8 @@ pt_exchange *pt_exchange_by_token(coap_session_t *session,
 void pt_exchange_acked(pt_exchange *ex, coap_tick_t now);
 
 /* The response for a client request has been handled: frees the exchange
- * (unless it is an observe registration). */
+ * (unless it is an observe registration, or a request to a group: more
+ * members may answer until its lifetime ends, RFC 7252 8.2). */
 void pt_exchange_done(pt_exchange *ex, coap_tick_t now);
 
 /* Ends @ex without an answer: reports @reason to the NACK handler and

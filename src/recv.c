@@ -177,12 +177,15 @@ static void on_message(coap_session_t *s, const coap_pdu_t *pdu,
       pt_send_empty(s, COAP_MESSAGE_RST, mid);
     return;
   }
-  pt_dedup *d = pt_dedup_find(s, mid, now);
+  /* Members of a group answer from their own addresses with message IDs
+   * of their own: those of a session to a group do not identify a
+   * message, so they are not deduplicated. */
+  pt_dedup *d = s->mcast ? NULL : pt_dedup_find(s, mid, now);
   if (d) {
     answer_duplicate(s, d, type, mid);
     return;
   }
-  d = pt_dedup_add(s, mid, now);
+  d = s->mcast ? NULL : pt_dedup_add(s, mid, now);
   if (cls == 0)
     pt_request_dispatch(s, pdu, d, 0, now);
   else
