@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "exchange.h"
 #include "io.h"
+#include "multicast.h"
 #include "plimits.h"
 #include "pdu.h"
 #include "resource.h"
@@ -89,6 +90,7 @@ void coap_free_context(coap_context_t *ctx) {
   if (!ctx)
     return;
   pt_block_free_all(ctx); /* releases large bodies; before sessions go */
+  pt_mcast_free_all(ctx); /* likewise, delayed multicast answers */
   pt_cache_free_all(ctx);
   pt_sessions_free_all(ctx);
   while (ctx->endpoints)

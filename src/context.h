@@ -134,6 +134,9 @@ struct coap_context_t {
   uint16_t *cache_ignore;      /* coap_cache_ignore_options() (owned) */
   size_t cache_ignore_count;
   int mcast_per_resource;      /* coap_mcast_per_resource() was called */
+  struct pt_mcast_delayed *mcast_delayed; /* answers in their leisure
+                                             period (multicast.c) */
+  size_t mcast_delayed_count;
 };
 
 /* A context without sockets or epoll (ctx->send fails until replaced):

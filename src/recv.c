@@ -13,6 +13,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
+#include "multicast.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "session.h"
@@ -198,6 +199,12 @@ void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
                       coap_tick_t now) {
   coap_pdu_t *pdu = s->context->rx_pdu;
   pt_amp_received(s, len);
+  if (pt_mcast_arrived(s) && pt_mcast_refused(data, len)) {
+    coap_log_debug("* %s: only NON requests are taken from a group: "
+                   "dropped\n",
+                   coap_session_str(s));
+    return; /* RFC 7252 8.1: and no RST, whatever it was */
+  }
   int rc = pt_pdu_parse_udp(pdu, data, len);
   if (rc < 0) {
     reject_malformed(s, data, len, rc);

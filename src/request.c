@@ -9,6 +9,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
+#include "multicast.h"
 #include "pdu.h"
 #include "plimits.h"
 #include "recv.h"
@@ -277,10 +278,14 @@ static coap_resource_t *route(coap_session_t *s, const coap_pdu_t *req,
 
 void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
                          int separate, coap_tick_t now) {
+  int group = !separate && pt_mcast_arrived(s); /* RFC 7252 8 */
   coap_pdu_t *resp = response_for(s, req, separate);
   if (!resp)
     return;
   coap_resource_t *r = route(s, req, resp);
+  if (group && !pt_mcast_resource_ok(s->context, r))
+    return; /* not for groups: ignored (resp is the context's scratch) */
+  const coap_resource_t *answering = r;
   /* Block-wise (block_server.c): may answer alone (held Block2 body, 2.31,
    * errors) or hand the handler a reassembled Block1 body instead. */
   coap_pdu_t *whole = NULL;
@@ -301,5 +306,8 @@ void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
   }
   pt_block_server_after(s, hreq, resp, now); /* large response bookkeeping */
   coap_delete_pdu(whole);
-  finish(s, req, resp, d, separate, now);
+  if (group)
+    pt_mcast_respond(s, req, resp, answering, now);
+  else
+    finish(s, req, resp, d, separate, now);
 }
