@@ -15,6 +15,7 @@
 #include "exchange.h"
 #include "ext_token.h"
 #include "io.h"
+#include "multicast.h"
 #include "observe.h"
 #include "plimits.h"
 #include "pdu.h"
@@ -93,6 +94,7 @@ void coap_free_context(coap_context_t *ctx) {
     return;
   pt_observe_free_all(ctx); /* final 4.04s and cancellations go first */
   pt_block_free_all(ctx); /* releases large bodies; before sessions go */
+  pt_mcast_free_all(ctx); /* likewise, delayed multicast answers */
   pt_cache_free_all(ctx);
   pt_sessions_free_all(ctx);
   while (ctx->endpoints)
@@ -238,6 +240,8 @@ coap_mid_t coap_send(coap_session_t *session, coap_pdu_t *pdu) {
     return COAP_INVALID_MID;
   }
   pdu->session = session;
+  if (session->mcast) /* back from the last member that answered */
+    session->remote = session->mcast_addr;
   coap_tick_t now = pt_now();
   if (pt_ext_token_before_send(session, pdu, now) < 0) {
     coap_delete_pdu(pdu);

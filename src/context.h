@@ -138,6 +138,9 @@ struct coap_context_t {
   int mcast_per_resource;      /* coap_mcast_per_resource() was called */
 
   pt_obs_ctx obs;              /* observers (observe.c) */
+  struct pt_mcast_delayed *mcast_delayed; /* answers in their leisure
+                                             period (multicast.c) */
+  size_t mcast_delayed_count;
 };
 
 /* A context without sockets or epoll (ctx->send fails until replaced):

@@ -205,6 +205,8 @@ static void on_timer(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
   pt_exchange *ex = PT_CONTAINER_OF(t, pt_exchange, timer);
   if (ex->awaiting_ack)
     retransmit(ctx, ex, now);
+  else if (ex->answered) /* a request to a group: the wait for answers ends */
+    exchange_free(ex, now);
   else /* a response awaited after an Empty ACK, or to a NON, never came */
     pt_exchange_fail(ex, COAP_NACK_TOO_MANY_RETRIES, now);
 }
@@ -329,6 +331,10 @@ void pt_exchange_acked(pt_exchange *ex, coap_tick_t now) {
 void pt_exchange_done(pt_exchange *ex, coap_tick_t now) {
   if (ex->observe) { /* lives until cancelled, or its session goes */
     pt_timer_cancel(ex->session->context, &ex->timer);
+    return;
+  }
+  if (ex->session->mcast) { /* other members may still answer */
+    ex->answered = 1;
     return;
   }
   exchange_free(ex, now);

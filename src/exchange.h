@@ -46,6 +46,7 @@ struct pt_exchange {
   uint32_t obs_seq;            /* client: Observe value of the latest one */
   coap_tick_t obs_time;        /* client: when it arrived (RFC 7641 3.4) */
   coap_subscription_t *sub;    /* server: the observer this CON notifies */
+  uint8_t answered : 1;        /* a request to a group got an answer */
 };
 
 /*
@@ -83,7 +84,8 @@ pt_exchange *pt_exchange_by_token(coap_session_t *session,
 void pt_exchange_acked(pt_exchange *ex, coap_tick_t now);
 
 /* The response for a client request has been handled: frees the exchange
- * (unless it is an observe registration). */
+ * (unless it is an observe registration, or a request to a group: more
+ * members may answer until its lifetime ends, RFC 7252 8.2). */
 void pt_exchange_done(pt_exchange *ex, coap_tick_t now);
 
 /* Ends @ex without an answer: reports @reason to the NACK handler and

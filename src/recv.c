@@ -14,6 +14,7 @@
 #include "dedup.h"
 #include "exchange.h"
 #include "ext_token.h"
+#include "multicast.h"
 #include "observe.h"
 #include "pdu.h"
 #include "plimits.h"
@@ -233,12 +234,15 @@ static void on_message(coap_session_t *s, const coap_pdu_t *pdu,
       pt_send_empty(s, COAP_MESSAGE_RST, mid);
     return;
   }
-  pt_dedup *d = pt_dedup_find(s, mid, now);
+  /* Members of a group answer from their own addresses with message IDs
+   * of their own: those of a session to a group do not identify a
+   * message, so they are not deduplicated. */
+  pt_dedup *d = s->mcast ? NULL : pt_dedup_find(s, mid, now);
   if (d) {
     answer_duplicate(s, d, type, mid);
     return;
   }
-  d = pt_dedup_add(s, mid, now);
+  d = s->mcast ? NULL : pt_dedup_add(s, mid, now);
   if (cls == 0)
     pt_request_dispatch(s, pdu, d, 0, now);
   else
@@ -275,6 +279,12 @@ void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
                       coap_tick_t now) {
   coap_pdu_t *pdu = s->context->rx_pdu;
   pt_amp_received(s, len);
+  if (pt_mcast_arrived(s) && pt_mcast_refused(data, len)) {
+    coap_log_debug("* %s: only NON requests are taken from a group: "
+                   "dropped\n",
+                   coap_session_str(s));
+    return; /* RFC 7252 8.1: and no RST, whatever it was */
+  }
   int rc = pt_pdu_parse_udp(pdu, data, len);
   if (rc < 0) {
     reject_malformed(s, data, len, rc);

@@ -10,6 +10,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "exchange.h"
+#include "multicast.h"
 #include "observe.h"
 #include "pdu.h"
 #include "plimits.h"
@@ -359,11 +360,15 @@ static void serve(coap_session_t *s, const coap_pdu_t *hreq, const target *t,
 
 void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
                          int separate, coap_tick_t now) {
+  int group = !separate && pt_mcast_arrived(s); /* RFC 7252 8 */
   coap_pdu_t *resp = response_for(s, req, separate);
   if (!resp)
     return;
   target t;
   route(s, req, resp, &t);
+  if (group && !pt_mcast_resource_ok(s->context, t.r))
+    return; /* not for groups: ignored (resp is the context's scratch) */
+  const coap_resource_t *answering = t.r;
   /* Block-wise (block_server.c): may answer alone (held Block2 body, 2.31,
    * errors) or hand the handler a reassembled Block1 body instead. The
    * built-in /.well-known/core goes through it like any resource. */
@@ -379,5 +384,8 @@ void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,
   pt_observe_request_done(s, serving ? t.r : NULL, hreq, resp,
                           now); /* RFC 7641 registration */
   coap_delete_pdu(whole);
-  finish(s, req, resp, d, separate, now);
+  if (group)
+    pt_mcast_respond(s, req, resp, answering, now);
+  else
+    finish(s, req, resp, d, separate, now);
 }

@@ -316,6 +316,8 @@ coap_session_t *coap_new_client_session(coap_context_t *ctx,
   s->remote = *server;
   if (coap_address_get_port(&s->remote) == 0)
     coap_address_set_port(&s->remote, COAP_DEFAULT_PORT);
+  s->mcast = coap_is_mcast(&s->remote);
+  s->mcast_addr = s->remote;
   /* A detached context (the sans-I/O tests) has no sockets. */
   if (ctx->epfd >= 0 && pt_io_client_open(s, local_if) < 0) {
     free(s);
@@ -451,8 +453,7 @@ const coap_address_t *coap_session_get_addr_remote(const coap_session_t *s) {
 }
 
 const coap_address_t *coap_session_get_addr_mcast(const coap_session_t *s) {
-  (void)s;
-  return NULL; /* no multicast client sessions */
+  return s && s->mcast ? &s->mcast_addr : NULL;
 }
 
 const coap_address_t *coap_session_get_addr_local(const coap_session_t *s) {

@@ -45,9 +45,15 @@ struct coap_session_t {
   unsigned ref;
   int fd;                      /* client sessions: connected socket, else -1 */
   pt_io_handle io;             /* client sessions: epoll registration */
-  int ifindex;
+  int ifindex;                 /* interface of the last datagram, or -1 */
   coap_address_t remote;
-  coap_address_t local;
+  coap_address_t local;        /* server sessions: where the peer's last
+                                * datagram was sent to (a group address
+                                * for a multicast request) */
+  int mcast;                   /* client session to a group (RFC 7252 8) */
+  coap_address_t mcast_addr;   /* that group: remote is reset to it by
+                                * coap_send(), answers set remote to their
+                                * sender while they are handled */
   uint32_t hash;               /* pt_session_hash(endpoint, remote) */
   coap_session_t *prev, *next; /* context->clients (client sessions), or
                                 * context->lru (server sessions, least

@@ -508,7 +508,23 @@ COAP_API int coap_mcast_set_hops(coap_session_t *session, size_t hops);
 /**
  * Makes multicast request handling follow each resource's
  * COAP_RESOURCE_FLAGS_*MCAST* flags instead of the context defaults.
- * @param context The context (borrowed).
+ *
+ * A request sent to a group (one the context joined with
+ * coap_join_mcast_group_intf()) is served only if it is Non-confirmable
+ * (RFC 7252 8.1); nothing else sent to a group is answered, not even with
+ * an RST. Without this call every resource serves such requests, 4.xx and
+ * 5.xx answers are not sent, and each answer waits a random time within the
+ * session's DEFAULT_LEISURE (coap_session_set_default_leisure(); RFC 7252
+ * 8.2) before it goes out as NON from a unicast address of the interface
+ * the request came in over. After it, a resource serves them only with
+ * COAP_RESOURCE_FLAGS_HAS_MCAST_SUPPORT (others ignore them silently) and
+ * its COAP_RESOURCE_FLAGS_LIB_* flags change those defaults; requests no
+ * resource matches follow the defaults. A No-Response option (RFC 7967)
+ * in the request, when present, alone decides which answer classes are
+ * suppressed. ".well-known/core" always serves group requests and sends
+ * nothing when its query filter matches no resource. At most 1,024
+ * answers wait at once per context; beyond that an answer is dropped.
+ * @param context The context (borrowed); NULL is ignored.
  */
 COAP_API void coap_mcast_per_resource(coap_context_t *context);
 

@@ -137,15 +137,29 @@ COAP_API void *coap_session_get_app_data(const coap_session_t *session);
 COAP_API const coap_address_t *coap_session_get_addr_remote(const coap_session_t *session);
 
 /**
- * The multicast group a client session sent to, if any.
+ * The multicast group a client session was created for (RFC 7252 section
+ * 8): such a session's socket is not connected, so every member's unicast
+ * answer to a request is delivered to the response handler on this same
+ * session, with coap_session_get_addr_remote() set to that member's address
+ * while it is handled (and back to the group at the next coap_send()). A
+ * client request to a group is kept, and each answer delivered, until its
+ * exchange lifetime ends; no NACK follows when at least one answer came.
+ * Server sessions return NULL (as in libcoap): a server sees that a request
+ * was sent to a group from coap_is_mcast(coap_session_get_addr_local()).
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session, or NULL when the session did
- *         not target a multicast address.
+ *         not target a multicast address, or @p session is NULL.
  */
 COAP_API const coap_address_t *coap_session_get_addr_mcast(const coap_session_t *session);
 
 /**
- * Our own address on this session.
+ * Our own address on this session. For a server session it is the address
+ * the peer's datagram now being handled was sent to (reported per datagram
+ * by the kernel, IP_PKTINFO / IPV6_PKTINFO, so it is exact on an endpoint
+ * bound to a wildcard address); answers leave from that address. For a
+ * request sent to a multicast group it is the group's address, and the
+ * answer leaves from a unicast address of the interface the request came
+ * in over (RFC 7252 8.1).
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session, or NULL if @p session is NULL.
  */
@@ -173,9 +187,11 @@ COAP_API coap_session_type_t coap_session_get_type(const coap_session_t *session
 COAP_API coap_session_state_t coap_session_get_state(const coap_session_t *session);
 
 /**
- * The network interface index the session's traffic uses.
+ * The index of the network interface the session's last datagram came in
+ * over (as the kernel reported it with that datagram).
  * @param session The session (borrowed).
- * @return The index, or -1 if unknown or @p session is NULL.
+ * @return The index, or -1 if no datagram came in yet (or the kernel did not
+ *         say), or @p session is NULL.
  */
 COAP_API int coap_session_get_ifindex(const coap_session_t *session);
 

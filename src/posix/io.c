@@ -21,6 +21,7 @@
 
 #include "context.h"
 #include "io.h"
+#include "pktinfo.h"
 #include "recv.h"
 #include "session.h"
 
@@ -46,6 +47,7 @@ typedef struct tx_queue {
   struct mmsghdr msgs[TX_BATCH];
   struct iovec iov[TX_BATCH];
   coap_address_t to[TX_BATCH];
+  uint8_t ctrl[TX_BATCH][PT_PKTINFO_SPACE]; /* the source address */
   uint8_t buf[TX_BATCH][TX_BUF];
 } tx_queue;
 
@@ -55,6 +57,7 @@ struct pt_io_state {
   struct mmsghdr msgs[RX_BATCH];
   struct iovec iov[RX_BATCH];
   struct sockaddr_storage from[RX_BATCH];
+  uint8_t ctrl[RX_BATCH][PT_PKTINFO_SPACE]; /* each one's local address */
   uint8_t buf[RX_BATCH][RX_BUF];
   tx_queue tx;
 };
@@ -139,6 +142,9 @@ int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
     close(fd);
     return -1;
   }
+  if (pt_pktinfo_enable(fd, addr->addr.sa.sa_family) < 0)
+    coap_log_debug("coap_new_endpoint: no per-datagram local address: %s\n",
+                   strerror(errno));
   ep->fd = fd;
   read_local(fd, &ep->bind_addr);
   ep->io = (pt_io_handle){PT_IO_ENDPOINT, ep};
@@ -168,7 +174,10 @@ int pt_io_client_open(coap_session_t *s, const coap_address_t *local) {
     close(fd);
     return -1;
   }
-  if (connect(fd, &s->remote.addr.sa, s->remote.size) < 0) {
+  /* A request to a group is answered from each member's own address
+   * (RFC 7252 8.2): a socket connected to the group would drop them. */
+  pt_pktinfo_enable(fd, s->remote.addr.sa.sa_family);
+  if (!s->mcast && connect(fd, &s->remote.addr.sa, s->remote.size) < 0) {
     coap_log_warn("client session: connect: %s\n", strerror(errno));
     close(fd);
     return -1;
@@ -210,7 +219,8 @@ static void tx_flush(tx_queue *q) {
 
 /* Queues a datagram to @to on socket @fd; 0 if it does not fit. */
 static int tx_queue_add(tx_queue *q, int fd, const coap_address_t *to,
-                        const uint8_t *data, size_t len) {
+                        const uint8_t *data, size_t len, const uint8_t *ctrl,
+                        size_t clen) {
   if (len > TX_BUF)
     return 0;
   if (q->n == TX_BATCH || (q->n && q->fd != fd))
@@ -226,22 +236,55 @@ static int tx_queue_add(tx_queue *q, int fd, const coap_address_t *to,
   q->msgs[i].msg_hdr.msg_namelen = q->to[i].size;
   q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
   q->msgs[i].msg_hdr.msg_iovlen = 1;
+  if (clen) {
+    memcpy(q->ctrl[i], ctrl, clen);
+    q->msgs[i].msg_hdr.msg_control = q->ctrl[i];
+    q->msgs[i].msg_hdr.msg_controllen = clen;
+  }
   return 1;
+}
+
+/*
+ * The control message that makes a datagram to @s's peer leave from the
+ * address the peer last sent to (coap_session_get_addr_local()), written to
+ * @ctrl; its length, or 0 when the endpoint is bound to one address (the
+ * kernel can only use that one).
+ */
+static size_t source_ctrl(const coap_session_t *s, uint8_t *ctrl) {
+  if (!s->endpoint || !coap_address_isany(&s->endpoint->bind_addr) ||
+      coap_address_isany(&s->local))
+    return 0;
+  return pt_pktinfo_write(ctrl, &s->local, s->ifindex);
+}
+
+static ssize_t send_one(int fd, const coap_address_t *to, const uint8_t *data,
+                        size_t len, uint8_t *ctrl, size_t clen) {
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+  struct msghdr m = {.msg_name = (void *)&to->addr,
+                     .msg_namelen = to->size,
+                     .msg_iov = &iov,
+                     .msg_iovlen = 1,
+                     .msg_control = clen ? ctrl : NULL,
+                     .msg_controllen = clen};
+  return sendmsg(fd, &m, 0);
 }
 
 ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
   ssize_t n;
   tx_queue *q = s->context->io ? &s->context->io->tx : NULL;
+  uint8_t ctrl[PT_PKTINFO_SPACE];
+  size_t clen = s->fd < 0 ? source_ctrl(s, ctrl) : 0;
   if (q && q->active && s->fd < 0 && s->endpoint && s->endpoint->fd >= 0) {
-    if (tx_queue_add(q, s->endpoint->fd, &s->remote, data, len))
+    if (tx_queue_add(q, s->endpoint->fd, &s->remote, data, len, ctrl, clen))
       return (ssize_t)len;
     tx_flush(q); /* too big to queue: keep the order */
   }
-  if (s->fd >= 0) /* a client session's own connected socket */
+  if (s->fd >= 0 && s->mcast) /* a client session to a group: unconnected */
+    n = sendto(s->fd, data, len, 0, &s->remote.addr.sa, s->remote.size);
+  else if (s->fd >= 0) /* a client session's own connected socket */
     n = send(s->fd, data, len, 0);
   else if (s->endpoint)
-    n = sendto(s->endpoint->fd, data, len, 0, &s->remote.addr.sa,
-               s->remote.size);
+    n = send_one(s->endpoint->fd, &s->remote, data, len, ctrl, clen);
   else
     return -1;
   if (n < 0 && errno != ECONNREFUSED)
@@ -262,6 +305,8 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       io->msgs[i].msg_hdr.msg_iovlen = 1;
       io->msgs[i].msg_hdr.msg_name = &io->from[i];
       io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
+      io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
+      io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
@@ -273,9 +318,16 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       coap_address_init(&peer);
       peer.size = io->msgs[i].msg_hdr.msg_namelen;
       memcpy(&peer.addr, &io->from[i], peer.size);
-      coap_session_t *s = pt_session_for_peer(ep, &peer, NULL, -1, now);
-      if (s)
-        pt_recv_datagram(s, io->buf[i], io->msgs[i].msg_len, now);
+      coap_address_t local = ep->bind_addr;
+      int ifindex = -1;
+      pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
+                      coap_address_get_port(&ep->bind_addr), &local, &ifindex);
+      coap_session_t *s = pt_session_for_peer(ep, &peer, &local, ifindex, now);
+      if (!s)
+        continue;
+      s->local = local; /* this datagram's: the answer leaves from it */
+      s->ifindex = ifindex;
+      pt_recv_datagram(s, io->buf[i], io->msgs[i].msg_len, now);
     }
     tx_flush(&io->tx);
     if (n < RX_BATCH || ep->fd < 0)
@@ -284,18 +336,38 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
   io->tx.active = was_active;
 }
 
+/* A client session's datagrams: from its server, or for a session to a
+ * group from any member, which becomes the session's remote address while
+ * its answer is handled (coap_session_get_addr_remote(3)). */
 static void read_client(coap_session_t *s, coap_tick_t now) {
   struct pt_io_state *io = s->context->io;
   coap_session_reference(s);
   while (s->fd >= 0) {
-    ssize_t n = recv(s->fd, io->buf[0], RX_BUF, MSG_DONTWAIT | MSG_TRUNC);
+    struct iovec iov = {.iov_base = io->buf[0], .iov_len = RX_BUF};
+    struct msghdr m = {.msg_name = &io->from[0],
+                       .msg_namelen = sizeof(io->from[0]),
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = io->ctrl[0],
+                       .msg_controllen = sizeof(io->ctrl[0])};
+    ssize_t n = recvmsg(s->fd, &m, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == ECONNREFUSED) /* ICMP port unreachable */
         pt_session_unreachable(s);
       break;
     }
-    if ((size_t)n <= RX_BUF)
-      pt_recv_datagram(s, io->buf[0], (size_t)n, now);
+    if (m.msg_flags & MSG_TRUNC)
+      continue; /* larger than any message we accept */
+    coap_address_t local = s->local;
+    if (pt_pktinfo_read(&m, s->local.addr.sa.sa_family,
+                        coap_address_get_port(&s->local), &local, &s->ifindex))
+      s->local = local;
+    if (s->mcast) {
+      coap_address_init(&s->remote);
+      s->remote.size = m.msg_namelen;
+      memcpy(&s->remote.addr, &io->from[0], m.msg_namelen);
+    }
+    pt_recv_datagram(s, io->buf[0], (size_t)n, now);
   }
   coap_session_release(s);
 }

@@ -1,0 +1,309 @@
+/*
+ * test_pktinfo.c -- the local address of each datagram, over loopback: a
+ * server bound to a wildcard address answers from the address each request
+ * was sent to (127.0.0.2, 127.0.0.3: every 127/8 address is local on lo),
+ * and coap_session_get_addr_local() / coap_session_get_ifindex() report
+ * that address and the interface, per datagram.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "coap3/coap.h"
+
+#include "test.h"
+
+static char seen_local[64];
+static int seen_ifindex;
+static coap_session_t *last_session;
+
+/* Answers with the local address the request arrived at. */
+static void hnd_where(coap_resource_t *r, coap_session_t *s,
+                      const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  (void)r, (void)req, (void)q;
+  size_t n = coap_print_addr(coap_session_get_addr_local(s),
+                             (uint8_t *)seen_local, sizeof(seen_local) - 1);
+  seen_local[n] = 0;
+  seen_ifindex = coap_session_get_ifindex(s);
+  last_session = s;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, n, (const uint8_t *)seen_local);
+}
+
+static coap_context_t *server_on(const char *any, uint16_t *port) {
+  coap_startup();
+  coap_context_t *ctx = coap_new_context(NULL);
+  if (!ctx)
+    return NULL;
+  coap_address_t a;
+  coap_address_init(&a);
+  if (strchr(any, ':')) {
+    a.addr.sin6.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, any, &a.addr.sin6.sin6_addr);
+    a.size = sizeof(a.addr.sin6);
+  } else {
+    a.addr.sin.sin_family = AF_INET;
+    inet_pton(AF_INET, any, &a.addr.sin.sin_addr);
+    a.size = sizeof(a.addr.sin);
+  }
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
+  if (!ep) {
+    coap_free_context(ctx);
+    return NULL;
+  }
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("where"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_where);
+  coap_add_resource(ctx, r);
+  char desc[80];
+  snprintf(desc, sizeof(desc), "%s", coap_endpoint_str(ep));
+  *port = (uint16_t)atoi(strrchr(strtok(desc, " "), ':') + 1);
+  return ctx;
+}
+
+/* A socket of @family bound to @from, sending to @to:@port. */
+static int raw_socket(int family, const char *from) {
+  int fd = socket(family, SOCK_DGRAM, 0);
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  socklen_t len;
+  if (family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    in->sin_family = AF_INET;
+    inet_pton(AF_INET, from, &in->sin_addr);
+    len = sizeof(*in);
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    inet_pton(AF_INET6, from, &in6->sin6_addr);
+    len = sizeof(*in6);
+  }
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/*
+ * Sends a GET /where of @type with @mid to @to:@port from socket @fd,
+ * serves until the answer arrives and leaves its source address in @src
+ * (text), its bytes in @buf. Returns the answer's length or -1.
+ */
+static ssize_t ask(coap_context_t *ctx, int fd, int family, const char *to,
+                   uint16_t port, uint8_t type, uint16_t mid, char *src,
+                   uint8_t *buf, size_t cap) {
+  uint8_t req[] = {(uint8_t)(0x41 | type << 4),
+                   0x01,
+                   (uint8_t)(mid >> 8),
+                   (uint8_t)mid,
+                   0x7a,
+                   0xb5,
+                   'w',
+                   'h',
+                   'e',
+                   'r',
+                   'e'};
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  socklen_t len;
+  if (family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    inet_pton(AF_INET, to, &in->sin_addr);
+    len = sizeof(*in);
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    inet_pton(AF_INET6, to, &in6->sin6_addr);
+    len = sizeof(*in6);
+  }
+  if (sendto(fd, req, sizeof(req), 0, (struct sockaddr *)&ss, len) < 0)
+    return -1;
+  for (int i = 0; i < 100; i++) {
+    coap_io_process(ctx, 20);
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof(from);
+    ssize_t n =
+        recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+    if (n < 0)
+      continue;
+    void *ip = from.ss_family == AF_INET
+                   ? (void *)&((struct sockaddr_in *)&from)->sin_addr
+                   : (void *)&((struct sockaddr_in6 *)&from)->sin6_addr;
+    inet_ntop(from.ss_family, ip, src, 64);
+    uint16_t p = ntohs(from.ss_family == AF_INET
+                           ? ((struct sockaddr_in *)&from)->sin_port
+                           : ((struct sockaddr_in6 *)&from)->sin6_port);
+    if (p != port)
+      snprintf(src, 64, "wrong port %u", p);
+    return n;
+  }
+  return -1;
+}
+
+/* The payload of answer @buf[0..n) as a string (token length 1). */
+static const char *payload(const uint8_t *buf, ssize_t n) {
+  static char out[64];
+  out[0] = 0;
+  for (ssize_t i = 5; i < n; i++)
+    if (buf[i] == 0xff) {
+      snprintf(out, sizeof(out), "%.*s", (int)(n - i - 1), buf + i + 1);
+      break;
+    }
+  return out;
+}
+
+TEST(ipv4_wildcard_answers_from_each_address) {
+  uint16_t port;
+  coap_context_t *ctx = server_on("0.0.0.0", &port);
+  CHECK(ctx != NULL);
+  int fd = raw_socket(AF_INET, "127.0.0.1");
+  CHECK(fd >= 0);
+  char src[64], want[64];
+  uint8_t buf[1500];
+  const char *dst[] = {"127.0.0.2", "127.0.0.3", "127.0.0.1", "127.0.0.2"};
+  for (int i = 0; i < 4; i++) {
+    ssize_t n = ask(ctx, fd, AF_INET, dst[i], port, i & 1 ? 0 : 1,
+                    (uint16_t)(0x100 + i), src, buf, sizeof(buf));
+    CHECK(n > 4);
+    CHECK_STR_EQ(src, dst[i]);
+    /* An ACK (type 2) for the CONs, a NON (1) for the NONs. */
+    CHECK_INT_EQ(buf[0] >> 4 & 3, i & 1 ? 2 : 1);
+    snprintf(want, sizeof(want), "%s:%u", dst[i], port);
+    CHECK_STR_EQ(payload(buf, n), want);
+    CHECK_STR_EQ(seen_local, want);
+    CHECK_INT_EQ(seen_ifindex, if_nametoindex("lo"));
+  }
+  close(fd);
+  coap_free_context(ctx);
+}
+
+/* Waits up to a second for a datagram on @fd; its source in @src. */
+static ssize_t await(int fd, char *src, uint8_t *buf, size_t cap) {
+  for (int i = 0; i < 100; i++) {
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof(from);
+    ssize_t n =
+        recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+    if (n >= 0) {
+      void *ip = from.ss_family == AF_INET
+                     ? (void *)&((struct sockaddr_in *)&from)->sin_addr
+                     : (void *)&((struct sockaddr_in6 *)&from)->sin6_addr;
+      inet_ntop(from.ss_family, ip, src, 64);
+      return n;
+    }
+    usleep(10000);
+  }
+  return -1;
+}
+
+/* A message the application sends outside the event loop (not batched:
+ * the single-send path) leaves from the address the peer last used. */
+static void send_outside_loop(const char *any, int family, const char *from,
+                              const char *to, const char *want) {
+  uint16_t port;
+  coap_context_t *ctx = server_on(any, &port);
+  CHECK(ctx != NULL);
+  int fd = raw_socket(family, from);
+  CHECK(fd >= 0);
+  char src[64];
+  uint8_t buf[1500];
+  last_session = NULL;
+  ssize_t n = ask(ctx, fd, family, to, port, 1, 0x200, src, buf, sizeof(buf));
+  CHECK(n > 4);
+  CHECK(last_session != NULL);
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_NON, COAP_RESPONSE_CODE_CONTENT,
+                                  coap_new_message_id(last_session), 1000);
+  uint8_t tok = 0x5c;
+  coap_add_token(pdu, 1, &tok);
+  CHECK(coap_send(last_session, pdu) != COAP_INVALID_MID);
+  n = await(fd, src, buf, sizeof(buf));
+  CHECK_INT_EQ(n, 5);
+  CHECK_INT_EQ(buf[4], 0x5c);
+  CHECK_STR_EQ(src, want);
+  close(fd);
+  coap_free_context(ctx);
+}
+
+TEST(ipv4_wildcard_send_outside_loop_from_the_address_asked) {
+  send_outside_loop("0.0.0.0", AF_INET, "127.0.0.1", "127.0.0.5", "127.0.0.5");
+}
+
+TEST(dual_stack_wildcard_answers_from_each_address) {
+  uint16_t port;
+  coap_context_t *ctx = server_on("::", &port);
+  if (!ctx) {
+    printf("SKIP: no IPv6 in this sandbox\n");
+    return;
+  }
+  char src[64], want[64];
+  uint8_t buf[1500];
+  int fd = raw_socket(AF_INET, "127.0.0.1");
+  CHECK(fd >= 0);
+  ssize_t n =
+      ask(ctx, fd, AF_INET, "127.0.0.2", port, 0, 0x300, src, buf, sizeof(buf));
+  CHECK(n > 4);
+  CHECK_STR_EQ(src, "127.0.0.2");
+  /* On the dual-stack socket the address is IPv4-mapped, as the peer's. */
+  snprintf(want, sizeof(want), "[::ffff:127.0.0.2]:%u", port);
+  CHECK_STR_EQ(seen_local, want);
+  close(fd);
+  fd = raw_socket(AF_INET6, "::1");
+  if (fd < 0) {
+    printf("SKIP: no ::1 in this sandbox\n");
+    coap_free_context(ctx);
+    return;
+  }
+  n = ask(ctx, fd, AF_INET6, "::1", port, 0, 0x302, src, buf, sizeof(buf));
+  CHECK(n > 4);
+  CHECK_STR_EQ(src, "::1");
+  snprintf(want, sizeof(want), "[::1]:%u", port);
+  CHECK_STR_EQ(seen_local, want);
+  CHECK_INT_EQ(seen_ifindex, if_nametoindex("lo"));
+  close(fd);
+  coap_free_context(ctx);
+}
+
+TEST(dual_stack_wildcard_send_outside_loop_from_the_address_asked) {
+  int fd = raw_socket(AF_INET6, "::1");
+  if (fd < 0) {
+    printf("SKIP: no ::1 in this sandbox\n");
+    return;
+  }
+  close(fd);
+  send_outside_loop("::", AF_INET, "127.0.0.1", "127.0.0.6", "127.0.0.6");
+  send_outside_loop("::", AF_INET6, "::1", "::1", "::1");
+}
+
+/* A server bound to one address needs no control data: it still answers. */
+TEST(bound_endpoint_reports_its_address) {
+  uint16_t port;
+  coap_context_t *ctx = server_on("127.0.0.1", &port);
+  CHECK(ctx != NULL);
+  int fd = raw_socket(AF_INET, "127.0.0.1");
+  char src[64], want[64];
+  uint8_t buf[1500];
+  ssize_t n =
+      ask(ctx, fd, AF_INET, "127.0.0.1", port, 0, 0x400, src, buf, sizeof(buf));
+  CHECK(n > 4);
+  CHECK_STR_EQ(src, "127.0.0.1");
+  snprintf(want, sizeof(want), "127.0.0.1:%u", port);
+  CHECK_STR_EQ(seen_local, want);
+  CHECK_INT_EQ(seen_ifindex, if_nametoindex("lo"));
+  close(fd);
+  coap_free_context(ctx);
+}
+
+int main(void) {
+  RUN(ipv4_wildcard_answers_from_each_address);
+  RUN(ipv4_wildcard_send_outside_loop_from_the_address_asked);
+  RUN(dual_stack_wildcard_answers_from_each_address);
+  RUN(dual_stack_wildcard_send_outside_loop_from_the_address_asked);
+  RUN(bound_endpoint_reports_its_address);
+  return TEST_SUMMARY();
+}
