@@ -336,6 +336,8 @@ COAP_API void coap_context_set_block_mode(coap_context_t *context, uint32_t bloc
  * @param token        Token of the original observe request (borrowed).
  * @param message_type COAP_MESSAGE_CON or COAP_MESSAGE_NON.
  * @return 1 if the cancellation was sent, 0 otherwise.
+ * Not available in this build (no Observe (RFC 7641) yet): returns 0 and
+ * changes nothing.
  */
 COAP_API int coap_cancel_observe(coap_session_t *session, coap_binary_t *token,
                                  coap_pdu_type_t message_type);

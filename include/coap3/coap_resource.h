@@ -368,6 +368,8 @@ COAP_API coap_print_status_t coap_print_link(const coap_resource_t *resource,
  * @param query    Query to match (borrowed for the call), or NULL for all.
  * @return 1 if the resource is observable and a notification was
  *         scheduled, 0 otherwise.
+ * Not available in this build (no Observe (RFC 7641) yet): returns 0 and
+ * changes nothing.
  */
 COAP_API int coap_resource_notify_observers(coap_resource_t *resource,
                                             const coap_string_t *query);
@@ -378,6 +380,8 @@ COAP_API int coap_resource_notify_observers(coap_resource_t *resource,
  * @param query Query to match, or NULL.
  * @return As coap_resource_notify_observers().
  * @deprecated Use coap_resource_notify_observers().
+ * Not available in this build (no Observe (RFC 7641) yet): returns 0 and
+ * changes nothing.
  */
 COAP_DEPRECATED COAP_API int coap_resource_set_dirty(coap_resource_t *r,
                                                      const coap_string_t *query);

@@ -117,6 +117,7 @@ typedef int (*coap_resource_deleted_t)(coap_context_t *context,
  * @param save_freq           Call track_observe_value every this many
  *                            notifications.
  * @param user_data           Passed to every callback (not owned).
+ * Not available in this build (no Observe (RFC 7641) yet): does nothing.
  */
 COAP_API void coap_persist_track_funcs(coap_context_t *context,
                                        coap_observe_added_t observe_added,
@@ -137,6 +138,8 @@ COAP_API void coap_persist_track_funcs(coap_context_t *context,
  * @param raw_packet    The original registering request (copied).
  * @param oscore_info   OSCORE information (copied), or NULL.
  * @return The observation (owned by the library), or NULL on failure.
+ * Not available in this build (no Observe (RFC 7641) yet): returns NULL and
+ * changes nothing.
  */
 COAP_API coap_subscription_t *coap_persist_observe_add(coap_context_t *context,
                                                        coap_proto_t e_proto,
@@ -155,6 +158,8 @@ COAP_API coap_subscription_t *coap_persist_observe_add(coap_context_t *context,
  * @param save_freq              Save sequence numbers every this many
  *                               notifications.
  * @return 1 on success, 0 on failure.
+ * Not available in this build (no Observe (RFC 7641) yet): returns 0 and
+ * changes nothing.
  */
 COAP_API int coap_persist_startup(coap_context_t *context,
                                   const char *dyn_resource_save_file,
@@ -167,6 +172,7 @@ COAP_API int coap_persist_startup(coap_context_t *context,
  * as they are, and freeing the context afterwards sends no 4.04 to
  * observers (they are expected back after the restart).
  * @param context The context (borrowed).
+ * Not available in this build (no Observe (RFC 7641) yet): does nothing.
  */
 COAP_API void coap_persist_stop(coap_context_t *context);
 
@@ -174,6 +180,7 @@ COAP_API void coap_persist_stop(coap_context_t *context);
  * Sets the Observe sequence number of @p resource (after a restart).
  * @param resource    The resource (borrowed).
  * @param observe_num Next value to use.
+ * Not available in this build (no Observe (RFC 7641) yet): does nothing.
  */
 COAP_API void coap_persist_set_observe_num(coap_resource_t *resource,
                                            uint32_t observe_num);
