@@ -19,9 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coap3/coap_debug.h"
+#include "coap3/coap_dtls.h"
 #include "coap3/coap_encode.h"
+#include "coap3/coap_io.h"
 #include "coap3/coap_option.h"
 #include "coap3/coap_pdu.h"
+#include "coap3/coap_ws.h"
 
 #include "uri.h"
 
@@ -318,8 +322,7 @@ static int parse_path_query(const uint8_t *s, size_t len, size_t pos,
   return PT_URI_OK;
 }
 
-static int split_uri(const uint8_t *s, size_t len, coap_uri_t *uri,
-                     int proxy) {
+int pt_uri_split(const uint8_t *s, size_t len, coap_uri_t *uri, int proxy) {
   if (!s || !uri || len == 0)
     return PT_URI_EARG;
   memset(uri, 0, sizeof(*uri));
@@ -340,13 +343,43 @@ static int split_uri(const uint8_t *s, size_t len, coap_uri_t *uri,
   return rc;
 }
 
-int coap_split_uri(const uint8_t *str_var, size_t len, coap_uri_t *uri) {
-  return split_uri(str_var, len, uri, 0);
+/* Whether this build has the transport @p scheme needs. The library is
+ * asked, so a scheme is accepted as soon as its transport is built.
+ * coaps+tcp needs TLS (RFC 8323 8.2), not only TCP. */
+static int transport_built(coap_uri_scheme_t scheme) {
+  switch (scheme) {
+  case COAP_URI_SCHEME_COAPS:
+    return coap_dtls_is_supported();
+  case COAP_URI_SCHEME_COAP_TCP:
+    return coap_tcp_is_supported();
+  case COAP_URI_SCHEME_COAPS_TCP:
+    return coap_tls_is_supported();
+  case COAP_URI_SCHEME_COAP_WS:
+    return coap_ws_is_supported();
+  case COAP_URI_SCHEME_COAPS_WS:
+    return coap_wss_is_supported();
+  default:
+    return 1;
+  }
 }
 
-int coap_split_proxy_uri(const uint8_t *str_var, size_t len,
-                         coap_uri_t *uri) {
-  return split_uri(str_var, len, uri, 1);
+static int split_built(const uint8_t *s, size_t len, coap_uri_t *uri,
+                       int proxy) {
+  int rc = pt_uri_split(s, len, uri, proxy);
+  if (rc == PT_URI_OK && !transport_built(uri->scheme)) {
+    coap_log_debug("URI scheme %s: transport not in this build\n",
+                   pt_uri_scheme_info(uri->scheme)->name);
+    return PT_URI_EBADSCHEME;
+  }
+  return rc;
+}
+
+int coap_split_uri(const uint8_t *str_var, size_t len, coap_uri_t *uri) {
+  return split_built(str_var, len, uri, 0);
+}
+
+int coap_split_proxy_uri(const uint8_t *str_var, size_t len, coap_uri_t *uri) {
+  return split_built(str_var, len, uri, 1);
 }
 
 int coap_host_is_unix_domain(const coap_str_const_t *host) {

@@ -29,6 +29,14 @@ enum {
   PT_URI_EARG = -10,       /* NULL pointer or empty string */
 };
 
+/*
+ * Splits @p len bytes at @p s (borrowed; @p uri points into them) by the
+ * grammar alone: unlike coap_split_uri() (@p proxy 0) and
+ * coap_split_proxy_uri() (@p proxy 1), it accepts a scheme whose transport
+ * this build lacks. Returns PT_URI_OK or a negative PT_URI_E* value.
+ */
+int pt_uri_split(const uint8_t *s, size_t len, coap_uri_t *uri, int proxy);
+
 /* What the parser knows about a scheme. */
 typedef struct pt_uri_scheme_info_t {
   const char *name;       /* as written before "://", lowercase */

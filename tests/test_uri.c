@@ -2,8 +2,11 @@
  * test_uri.c -- coap_split_uri(), coap_split_proxy_uri() and coap_uri_t
  * allocation (src/uri.c).
  */
+#include "coap3/coap_dtls.h"
+#include "coap3/coap_io.h"
 #include "coap3/coap_pdu.h"
 #include "coap3/coap_uri.h"
+#include "coap3/coap_ws.h"
 #include "pdu.h"
 #include "test.h"
 #include "uri.h"
@@ -15,6 +18,11 @@ static int split(const char *s, coap_uri_t *uri) {
 
 static int split_proxy(const char *s, coap_uri_t *uri) {
   return coap_split_proxy_uri((const uint8_t *)s, strlen(s), uri);
+}
+
+/* Splits by the grammar alone, whatever transports this build has. */
+static int split_grammar(const char *s, coap_uri_t *uri) {
+  return pt_uri_split((const uint8_t *)s, strlen(s), uri, 0);
 }
 
 #define CHECK_PART(part, text)                                                 \
@@ -44,7 +52,7 @@ TEST(ipv4_host_explicit_port) {
 
 TEST(coaps_default_port) {
   coap_uri_t u;
-  CHECK_INT_EQ(split("coaps://example.org/x", &u), 0);
+  CHECK_INT_EQ(split_grammar("coaps://example.org/x", &u), 0);
   CHECK_INT_EQ(u.scheme, COAP_URI_SCHEME_COAPS);
   CHECK_INT_EQ(u.port, 5684);
   CHECK_INT_EQ(coap_uri_scheme_is_secure(&u), 1);
@@ -65,13 +73,45 @@ TEST(default_ports_per_scheme) {
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     coap_uri_t u;
-    CHECK_INT_EQ(split(cases[i].uri, &u), 0);
+    CHECK_INT_EQ(split_grammar(cases[i].uri, &u), 0);
     CHECK_INT_EQ(u.scheme, cases[i].scheme);
     CHECK_INT_EQ(u.port, cases[i].port);
     CHECK_INT_EQ(pt_uri_default_port(cases[i].scheme), cases[i].port);
     /* Odd values are the secure schemes. */
     CHECK_INT_EQ(coap_uri_scheme_is_secure(&u), (int)(cases[i].scheme & 1));
   }
+}
+
+/* A scheme whose transport is not built fails with -1 (libcoap's value)
+ * from both splitters and coap_new_uri(); the library is asked, so the
+ * day a transport is built its scheme splits. */
+TEST(schemes_need_their_transport) {
+  static const struct {
+    const char *uri;
+    int (*built)(void);
+  } cases[] = {
+      {"coaps://h/p", coap_dtls_is_supported},
+      {"coap+tcp://h/p", coap_tcp_is_supported},
+      {"coaps+tcp://h/p", coap_tls_is_supported},
+      {"coap+ws://h/p", coap_ws_is_supported},
+      {"COAPS+WS://h/p", coap_wss_is_supported},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    coap_uri_t u;
+    const char *s = cases[i].uri;
+    int want = cases[i].built() ? 0 : -1;
+    CHECK_INT_EQ(split_grammar(s, &u), 0);
+    CHECK_INT_EQ(split(s, &u), want);
+    CHECK_INT_EQ(split_proxy(s, &u), want);
+    coap_uri_t *n = coap_new_uri((const uint8_t *)s, (unsigned)strlen(s));
+    CHECK_INT_EQ(n != NULL, want == 0);
+    coap_delete_uri(n);
+  }
+  /* This build is UDP only. */
+  CHECK_INT_EQ(split("coaps://h/p", &(coap_uri_t){0}), -1);
+  coap_uri_t u;
+  CHECK_INT_EQ(split("coap://h/p", &u), 0);
+  CHECK_INT_EQ(split_proxy("coap://h/p", &u), 0);
 }
 
 TEST(scheme_constants) {
@@ -90,7 +130,7 @@ TEST(scheme_constants) {
  * case-sensitively and rejects "COAP://". */
 TEST(scheme_case_insensitive) {
   coap_uri_t u;
-  CHECK_INT_EQ(split("CoAPs+TCP://h/", &u), 0);
+  CHECK_INT_EQ(split_grammar("CoAPs+TCP://h/", &u), 0);
   CHECK_INT_EQ(u.scheme, COAP_URI_SCHEME_COAPS_TCP);
   CHECK_INT_EQ(u.port, 5684);
 }
@@ -127,7 +167,7 @@ TEST(query_without_path) {
 
 TEST(empty_port_means_default) {
   coap_uri_t u;
-  CHECK_INT_EQ(split("coaps://h:/p", &u), 0);
+  CHECK_INT_EQ(split_grammar("coaps://h:/p", &u), 0);
   CHECK_INT_EQ(u.port, 5684);
   CHECK_PART(u.path, "p");
 }
@@ -368,11 +408,11 @@ TEST(length_bounds_input) {
 /* ---- coap_new_uri / coap_clone_uri / coap_delete_uri --------------------- */
 
 TEST(new_uri_owns_copy) {
-  char text[] = "coaps+tcp://[::1]:99/p/q?r";
+  char text[] = "coap://[::1]:99/p/q?r";
   coap_uri_t *u = coap_new_uri((const uint8_t *)text, (unsigned)strlen(text));
   CHECK_NOT_NULL(u);
   memset(text, 'x', strlen(text)); /* the object must not depend on it */
-  CHECK_INT_EQ(u->scheme, COAP_URI_SCHEME_COAPS_TCP);
+  CHECK_INT_EQ(u->scheme, COAP_URI_SCHEME_COAP);
   CHECK_PART(u->host, "::1");
   CHECK_INT_EQ(u->port, 99);
   CHECK_PART(u->path, "p/q");
@@ -390,7 +430,7 @@ TEST(new_uri_rejects_bad) {
 TEST(clone_uri_copies_everything) {
   coap_uri_t src;
   char text[] = "coaps://example.net:7/a/b?c=d";
-  CHECK_INT_EQ(split(text, &src), 0);
+  CHECK_INT_EQ(split_grammar(text, &src), 0);
   coap_uri_t *c = coap_clone_uri(&src);
   CHECK_NOT_NULL(c);
   memset(text, 'x', strlen(text));
@@ -744,8 +784,8 @@ static size_t chain_wire(coap_optlist_t **chain, uint8_t *out, size_t room) {
     coap_optlist_t *chain_ = NULL;                                             \
     uint8_t wire_[512];                                                        \
     uint8_t scratch_[64];                                                      \
-    CHECK_INT_EQ(split(text, &u_), 0);                                         \
-    int rc_ = coap_uri_into_options(&u_, dst, &chain_, port_host, scratch_,   \
+    CHECK_INT_EQ(split_grammar(text, &u_), 0);                                 \
+    int rc_ = coap_uri_into_options(&u_, dst, &chain_, port_host, scratch_,    \
                                     sizeof(scratch_));                         \
     size_t n_ = chain_wire(&chain_, wire_, sizeof(wire_));                     \
     coap_delete_optlist(chain_);                                               \
@@ -1007,6 +1047,7 @@ TEST(get_query_none_is_null) {
 
 int main(void) {
   RUN(ipv6_port_path_query);
+  RUN(schemes_need_their_transport);
   RUN(ipv4_host_explicit_port);
   RUN(coaps_default_port);
   RUN(default_ports_per_scheme);

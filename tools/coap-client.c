@@ -607,9 +607,35 @@ static void run(coap_context_t *ctx, client_state_t *st, unsigned seconds) {
   }
 }
 
+/* The plain reason a URI's scheme cannot be used, when its transport is
+ * not in this build of the library; NULL otherwise. */
+static const char *missing_transport(const char *uri) {
+  static const struct {
+    const char *prefix;
+    int (*built)(void);
+    const char *why;
+  } schemes[] = {
+      {"coaps://", coap_dtls_is_supported, "coaps:// needs DTLS"},
+      {"coap+tcp://", coap_tcp_is_supported, "coap+tcp:// needs TCP"},
+      {"coaps+tcp://", coap_tls_is_supported, "coaps+tcp:// needs TLS"},
+      {"coap+ws://", coap_ws_is_supported, "coap+ws:// needs WebSockets"},
+      {"coaps+ws://", coap_wss_is_supported,
+       "coaps+ws:// needs secure WebSockets"},
+  };
+  for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+    if (strncasecmp(uri, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+      return schemes[i].built() ? NULL : schemes[i].why;
+  return NULL;
+}
+
 static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   coap_uri_t uri;
   coap_address_t dst;
+  const char *missing = missing_transport(o->uri);
+  if (missing) {
+    fprintf(stderr, "coap-client: %s, which this build lacks\n", missing);
+    return EXIT_USAGE;
+  }
   if (coap_split_uri((const uint8_t *)o->uri, strlen(o->uri), &uri) < 0) {
     fprintf(stderr, "coap-client: cannot parse URI '%s'\n", o->uri);
     return EXIT_USAGE;

@@ -166,6 +166,7 @@ COAP_API void coap_free_context(coap_context_t *context);
  * @param key_len Key length; 0 makes PSK handshakes fail.
  * @return 1 on success, 0 on failure.
  * @deprecated Use coap_context_set_psk2().
+ * Not available in this build (no (D)TLS): returns 0 and changes nothing.
  */
 COAP_API int coap_context_set_psk(coap_context_t *context, const char *hint,
                                   const uint8_t *key, size_t key_len);
@@ -177,6 +178,7 @@ COAP_API int coap_context_set_psk(coap_context_t *context, const char *hint,
  *                   their arguments are kept and must stay valid while the
  *                   context lives.
  * @return 1 on success, 0 on failure (e.g. no PSK support).
+ * Not available in this build (no (D)TLS): returns 0 and changes nothing.
  */
 COAP_API int coap_context_set_psk2(coap_context_t *context,
                                    coap_dtls_spsk_t *setup_data);
@@ -188,6 +190,7 @@ COAP_API int coap_context_set_psk2(coap_context_t *context,
  *                   callbacks and their arguments are kept and must stay
  *                   valid while the context lives.
  * @return 1 on success, 0 on failure (e.g. no PKI support).
+ * Not available in this build (no (D)TLS): returns 0 and changes nothing.
  */
 COAP_API int coap_context_set_pki(coap_context_t *context,
                                   const coap_dtls_pki_t *setup_data);
@@ -198,6 +201,7 @@ COAP_API int coap_context_set_pki(coap_context_t *context,
  * @param ca_file PEM file of CA certificates, or NULL (name copied).
  * @param ca_dir  Directory of PEM CA certificates, or NULL (name copied).
  * @return 1 on success, 0 on failure.
+ * Not available in this build (no (D)TLS): returns 0 and changes nothing.
  */
 COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
                                            const char *ca_file,
@@ -311,6 +315,8 @@ COAP_API void coap_context_set_csm_timeout(coap_context_t *context,
 /**
  * @param context The context (borrowed).
  * @return The CSM wait in seconds.
+ * Not available in this build (CSM is a TCP feature): returns the value set
+ * (default 30).
  */
 COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context);
 
@@ -321,6 +327,8 @@ COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context
  * returned by coap_context_get_csm_max_message_size().
  * @param context              The context (borrowed).
  * @param csm_max_message_size Size in bytes.
+ * Not available in this build (CSM is a TCP feature): the value is only kept
+ * for the getter; nothing uses it.
  */
 COAP_API void coap_context_set_csm_max_message_size(coap_context_t *context,
                                                     uint32_t csm_max_message_size);
@@ -328,6 +336,8 @@ COAP_API void coap_context_set_csm_max_message_size(coap_context_t *context,
 /**
  * @param context The context (borrowed).
  * @return The Max-Message-Size we announce, in bytes.
+ * Not available in this build (CSM is a TCP feature): returns the value set
+ * (default 8388608).
  */
 COAP_API uint32_t coap_context_get_csm_max_message_size(const coap_context_t *context);
 
@@ -339,6 +349,8 @@ COAP_API uint32_t coap_context_get_csm_max_message_size(const coap_context_t *co
  * coap_context_get_max_handshake_sessions().
  * @param context                The context (borrowed).
  * @param max_handshake_sessions Limit, or 0 for no limit (the default).
+ * Not available in this build (no (D)TLS handshakes): the value is only kept
+ * for the getter; nothing uses it.
  */
 COAP_API void coap_context_set_max_handshake_sessions(coap_context_t *context,
                                                       unsigned int max_handshake_sessions);
@@ -346,6 +358,8 @@ COAP_API void coap_context_set_max_handshake_sessions(coap_context_t *context,
 /**
  * @param context The context (borrowed).
  * @return The handshake session limit (0 = none).
+ * Not available in this build (no (D)TLS handshakes): returns the value set
+ * (default 0).
  */
 COAP_API unsigned int coap_context_get_max_handshake_sessions(const coap_context_t *context);
 

@@ -40,6 +40,7 @@ COAP_API int coap_oscore_is_supported(void);
  *                    this call on failure, else by the library later).
  * @return A new session owned by the caller (release with
  *         coap_session_release()), or NULL on failure.
+ * Not available in this build (no OSCORE): returns NULL and changes nothing.
  */
 COAP_API coap_session_t *coap_new_client_session_oscore(coap_context_t *ctx,
                                                         const coap_address_t *local_if,
@@ -56,6 +57,7 @@ COAP_API coap_session_t *coap_new_client_session_oscore(coap_context_t *ctx,
  * @param psk_data    PSK setup, as for coap_new_client_session_psk2().
  * @param oscore_conf Configuration; ownership is TRANSFERRED.
  * @return A new session owned by the caller, or NULL on failure.
+ * Not available in this build (no OSCORE): returns NULL and changes nothing.
  */
 COAP_API coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *ctx,
                                                             const coap_address_t *local_if,
@@ -73,6 +75,7 @@ COAP_API coap_session_t *coap_new_client_session_oscore_psk(coap_context_t *ctx,
  * @param pki_data    PKI setup, as for coap_new_client_session_pki().
  * @param oscore_conf Configuration; ownership is TRANSFERRED.
  * @return A new session owned by the caller, or NULL on failure.
+ * Not available in this build (no OSCORE): returns NULL and changes nothing.
  */
 COAP_API coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *ctx,
                                                             const coap_address_t *local_if,
@@ -86,6 +89,7 @@ COAP_API coap_session_t *coap_new_client_session_oscore_pki(coap_context_t *ctx,
  * @param context     The context (borrowed).
  * @param oscore_conf Configuration; ownership is TRANSFERRED.
  * @return 1 on success, 0 on failure.
+ * Not available in this build (no OSCORE): returns 0 and changes nothing.
  */
 COAP_API int coap_context_oscore_server(coap_context_t *context,
                                         coap_oscore_conf_t *oscore_conf);
@@ -111,6 +115,7 @@ typedef int (*coap_oscore_save_seq_num_t)(uint64_t sender_seq_num, void *param);
  * @return A new configuration owned by the caller until given to one of
  *         the functions above (or freed with coap_delete_oscore_conf()),
  *         or NULL on a parse error.
+ * Not available in this build (no OSCORE): returns NULL and changes nothing.
  */
 COAP_API coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t conf_mem,
                                                   coap_oscore_save_seq_num_t save_seq_num_func,
@@ -121,6 +126,8 @@ COAP_API coap_oscore_conf_t *coap_new_oscore_conf(coap_str_const_t conf_mem,
  * Frees a configuration still owned by the caller.
  * @param oscore_conf The configuration; not usable afterwards.
  * @return 1 if freed, 0 if NULL.
+ * Not available in this build (no OSCORE; no configuration can exist):
+ * returns 0 and changes nothing.
  */
 COAP_API int coap_delete_oscore_conf(coap_oscore_conf_t *oscore_conf);
 
@@ -129,6 +136,7 @@ COAP_API int coap_delete_oscore_conf(coap_oscore_conf_t *oscore_conf);
  * @param context      The context (borrowed).
  * @param recipient_id The ID (ownership TRANSFERRED to the library).
  * @return 1 on success, 0 on failure.
+ * Not available in this build (no OSCORE): returns 0 and changes nothing.
  */
 COAP_API int coap_new_oscore_recipient(coap_context_t *context,
                                        coap_bin_const_t *recipient_id);
@@ -138,6 +146,7 @@ COAP_API int coap_new_oscore_recipient(coap_context_t *context,
  * @param context      The context (borrowed).
  * @param recipient_id The ID (borrowed).
  * @return 1 if removed, 0 if not found.
+ * Not available in this build (no OSCORE): returns 0 and changes nothing.
  */
 COAP_API int coap_delete_oscore_recipient(coap_context_t *context,
                                           coap_bin_const_t *recipient_id);

@@ -201,6 +201,8 @@ COAP_API int coap_session_get_ifindex(const coap_session_t *session);
  * @param tls_lib If not NULL, set to the library in use.
  * @return Borrowed pointer owned by the library, or NULL when the session
  *         has no (D)TLS layer.
+ * Not available in this build (no (D)TLS; sets *tls_lib to
+ * COAP_TLS_LIBRARY_NOTLS): returns NULL and changes nothing.
  */
 COAP_API void *coap_session_get_tls(const coap_session_t *session,
                                     coap_tls_library_t *tls_lib);
@@ -269,6 +271,7 @@ COAP_API coap_session_t *coap_new_client_session(coap_context_t *ctx,
  * @param key_len  Key length in bytes.
  * @return A new session owned by the caller, or NULL on failure.
  * @deprecated Use coap_new_client_session_psk2().
+ * Not available in this build (no (D)TLS): returns NULL and changes nothing.
  */
 COAP_API coap_session_t *coap_new_client_session_psk(coap_context_t *ctx,
                                                      const coap_address_t *local_if,
@@ -289,6 +292,7 @@ COAP_API coap_session_t *coap_new_client_session_psk(coap_context_t *ctx,
  *                   SNI are copied; the callback and its argument are kept
  *                   and must stay valid while the session lives).
  * @return A new session owned by the caller, or NULL on failure.
+ * Not available in this build (no (D)TLS): returns NULL and changes nothing.
  */
 COAP_API coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
                                                       const coap_address_t *local_if,
@@ -308,6 +312,7 @@ COAP_API coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
  *                   arguments are kept and must stay valid while the
  *                   session lives; key buffers are read during the call).
  * @return A new session owned by the caller, or NULL on failure.
+ * Not available in this build (no (D)TLS): returns NULL and changes nothing.
  */
 COAP_API coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
                                                      const coap_address_t *local_if,
@@ -319,6 +324,7 @@ COAP_API coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
  * The identity hint the server sent (client) or uses (server).
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session, or NULL if none.
+ * Not available in this build (no (D)TLS): returns NULL and changes nothing.
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *session);
 
@@ -326,6 +332,7 @@ COAP_API const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t 
  * The PSK identity in use on the session.
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session, or NULL if none.
+ * Not available in this build (no (D)TLS): returns NULL and changes nothing.
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *session);
 
@@ -333,6 +340,7 @@ COAP_API const coap_bin_const_t *coap_session_get_psk_identity(const coap_sessio
  * The pre-shared key in use on the session.
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session, or NULL if none.
+ * Not available in this build (no (D)TLS): returns NULL and changes nothing.
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *session);
 

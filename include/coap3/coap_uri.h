@@ -136,6 +136,12 @@ COAP_API void coap_delete_uri(coap_uri_t *uri);
  * fragment ("#", which RFC 7252 section 6.4 step 4 rejects), a truncated or
  * non-hex percent-encoding, or a character RFC 3986 does not allow. On error
  * @p uri holds no useful value.
+ *
+ * A scheme whose transport this build lacks returns -1, as an unknown one
+ * does: coaps needs coap_dtls_is_supported(), coap+tcp
+ * coap_tcp_is_supported(), coaps+tcp coap_tls_is_supported(), coap+ws
+ * coap_ws_is_supported() and coaps+ws coap_wss_is_supported(). This build
+ * has only UDP, so only coap URIs (and bare paths) split.
  */
 COAP_API int coap_split_uri(const uint8_t *str_var, size_t len,
                             coap_uri_t *uri);
@@ -143,7 +149,8 @@ COAP_API int coap_split_uri(const uint8_t *str_var, size_t len,
 /**
  * As coap_split_uri() for a Proxy-Uri option value: the URI must be
  * absolute (begin with a scheme), and the http and https schemes are
- * accepted as well.
+ * accepted as well. A CoAP scheme whose transport this build lacks
+ * returns -1 here too.
  */
 COAP_API int coap_split_proxy_uri(const uint8_t *str_var, size_t len,
                                   coap_uri_t *uri);

@@ -30,6 +30,8 @@ COAP_API int coap_wss_is_supported(void);
  * @param session The client session (borrowed).
  * @param ws_host The host name (copied).
  * @return 1 on success, 0 on failure.
+ * Not available in this build (no WebSockets): returns 0 and changes
+ * nothing.
  */
 COAP_API int coap_ws_set_host_request(coap_session_t *session, coap_str_const_t *ws_host);
 

@@ -1,0 +1,23 @@
+#!/bin/bash
+# client_unbuilt_scheme.sh COAP_CLIENT
+#
+# coap-client names the transport a URI's scheme needs when this build
+# lacks it (and fails), instead of failing to resolve the host.
+set -u
+client=$1
+fail=0
+check() { # URI MESSAGE
+  out=$("$client" -B 1 "$1" 2>&1)
+  rc=$?
+  echo "$1 -> exit $rc: $out"
+  if [ "$rc" -eq 0 ] || ! grep -qF "$2" <<<"$out"; then
+    echo "  expected a failure saying: $2" >&2
+    fail=1
+  fi
+}
+check coaps://127.0.0.1/x "coaps:// needs DTLS, which this build lacks"
+check COAP+TCP://127.0.0.1/x "coap+tcp:// needs TCP, which this build lacks"
+check coaps+tcp://127.0.0.1/x "coaps+tcp:// needs TLS, which this build lacks"
+check coap+ws://127.0.0.1/x "coap+ws:// needs WebSockets, which this build lacks"
+check coaps+ws://127.0.0.1/x "coaps+ws:// needs secure WebSockets, which this build lacks"
+exit $fail

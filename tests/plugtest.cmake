@@ -1,0 +1,10 @@
+# The ETSI CoAP#4 plugtest test descriptions (CORE, LINK, BLOCK) against
+# examples/plugtest-server, driven over loopback by a raw UDP client with a
+# codec of its own (tests/plugtest/).
+if(PETREL_TOOLS AND TARGET plugtest-server)
+  add_executable(test_plugtest ${CMAKE_CURRENT_LIST_DIR}/plugtest/test_plugtest.c)
+  target_compile_options(test_plugtest PRIVATE ${PETREL_WARNINGS})
+  target_compile_definitions(test_plugtest PRIVATE _GNU_SOURCE)
+  add_test(NAME plugtest COMMAND test_plugtest $<TARGET_FILE:plugtest-server>)
+  set_tests_properties(plugtest PROPERTIES TIMEOUT 120 LABELS unit)
+endif()
