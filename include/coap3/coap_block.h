@@ -350,6 +350,11 @@ COAP_API int coap_add_data_large_response(coap_resource_t *resource,
  * transfer goes to the response handler first, with the request's token.
  * Without COAP_BLOCK_SINGLE_BODY, a restart after a change of ETag raises
  * COAP_EVENT_PARTIAL_BLOCK too: the blocks seen so far are void.
+ * COAP_BLOCK_TRY_Q_BLOCK, COAP_BLOCK_USE_M_Q_BLOCK (no Q-Block, RFC 9177),
+ * COAP_BLOCK_NO_PREEMPTIVE_RTAG (a library-driven upload always carries a
+ * Request-Tag), COAP_BLOCK_STLESS_FETCH and COAP_BLOCK_STLESS_BLOCK2
+ * (transfers always keep state) are accepted and have no effect in this
+ * build.
  * @param context    The context (borrowed).
  * @param block_mode COAP_BLOCK_* flags ored together; unknown bits ignored.
  */

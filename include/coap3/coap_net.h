@@ -303,9 +303,9 @@ COAP_API unsigned int coap_context_get_session_timeout(const coap_context_t *con
 
 /**
  * Sets how long to wait for the peer's CSM on reliable transports before
- * the session fails. This build has no reliable transports
- * (coap_tcp_is_supported() returns 0), so the value has no effect; it is
- * kept and returned by coap_context_get_csm_timeout().
+ * the session fails. No effect in this build: it has no reliable
+ * transports (coap_tcp_is_supported() returns 0), so nothing waits for a
+ * CSM; the value is kept and returned by coap_context_get_csm_timeout().
  * @param context     The context (borrowed).
  * @param csm_timeout Seconds (default 30).
  */
@@ -314,52 +314,50 @@ COAP_API void coap_context_set_csm_timeout(coap_context_t *context,
 
 /**
  * @param context The context (borrowed).
- * @return The CSM wait in seconds.
- * Not available in this build (CSM is a TCP feature): returns the value set
- * (default 30).
+ * @return The CSM wait in seconds: the value set with
+ *         coap_context_set_csm_timeout() (default 30), which has no effect
+ *         in this build (CSM is a TCP feature); 0 if @p context is NULL.
  */
 COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context);
 
 /**
  * Sets the Max-Message-Size we announce in our CSM (the largest PDU we
- * accept on reliable transports). This build has no reliable transports,
- * so the value has no effect; it is kept (values below 64 are ignored) and
- * returned by coap_context_get_csm_max_message_size().
+ * accept on reliable transports). No effect in this build: it has no
+ * reliable transports, so no CSM is ever sent; the value is kept (values
+ * below 64 are ignored) and returned by
+ * coap_context_get_csm_max_message_size().
  * @param context              The context (borrowed).
  * @param csm_max_message_size Size in bytes.
- * Not available in this build (CSM is a TCP feature): the value is only kept
- * for the getter; nothing uses it.
  */
 COAP_API void coap_context_set_csm_max_message_size(coap_context_t *context,
                                                     uint32_t csm_max_message_size);
 
 /**
  * @param context The context (borrowed).
- * @return The Max-Message-Size we announce, in bytes.
- * Not available in this build (CSM is a TCP feature): returns the value set
- * (default 8388608).
+ * @return The Max-Message-Size we would announce, in bytes: the value set
+ *         with coap_context_set_csm_max_message_size() (default 8388608),
+ *         which has no effect in this build (CSM is a TCP feature); 0 if
+ *         @p context is NULL.
  */
 COAP_API uint32_t coap_context_get_csm_max_message_size(const coap_context_t *context);
 
 /**
  * Sets how many server sessions may be in a (D)TLS handshake at once;
- * beyond that the least recently used one is dropped. This build has no
- * (D)TLS, so no session is ever in a handshake and the value has no
- * effect; it is kept and returned by
- * coap_context_get_max_handshake_sessions().
+ * beyond that the least recently used one is dropped. No effect in this
+ * build: it has no (D)TLS, so no session is ever in a handshake; the value
+ * is kept and returned by coap_context_get_max_handshake_sessions().
  * @param context                The context (borrowed).
  * @param max_handshake_sessions Limit, or 0 for no limit (the default).
- * Not available in this build (no (D)TLS handshakes): the value is only kept
- * for the getter; nothing uses it.
  */
 COAP_API void coap_context_set_max_handshake_sessions(coap_context_t *context,
                                                       unsigned int max_handshake_sessions);
 
 /**
  * @param context The context (borrowed).
- * @return The handshake session limit (0 = none).
- * Not available in this build (no (D)TLS handshakes): returns the value set
- * (default 0).
+ * @return The handshake session limit (0 = none): the value set with
+ *         coap_context_set_max_handshake_sessions() (default 0), which has
+ *         no effect in this build (no (D)TLS handshakes); 0 if @p context
+ *         is NULL.
  */
 COAP_API unsigned int coap_context_get_max_handshake_sessions(const coap_context_t *context);
 

@@ -478,7 +478,11 @@ COAP_API void coap_session_set_nstart(coap_session_t *session, uint16_t value);
 COAP_API uint16_t coap_session_get_nstart(const coap_session_t *session);
 
 /**
- * Sets DEFAULT_LEISURE (multicast response spreading) for the session.
+ * Sets DEFAULT_LEISURE (RFC 7252 8.2) for the session: a server's answer
+ * to a request sent to a multicast group goes out after a random delay
+ * within this period (0.0 is ignored; a resource flagged
+ * COAP_RESOURCE_FLAGS_LIB_DIS_MCAST_DELAYS answers at once, see
+ * coap_mcast_per_resource()).
  * @param session The session (borrowed).
  * @param value   Seconds; default COAP_DEFAULT_DEFAULT_LEISURE.
  */
@@ -492,10 +496,10 @@ COAP_API void coap_session_set_default_leisure(coap_session_t *session,
 COAP_API coap_fixed_point_t coap_session_get_default_leisure(const coap_session_t *session);
 
 /**
- * Sets PROBING_RATE for the session (RFC 7252 4.7). The value is kept and
- * returned by coap_session_get_probing_rate(); this build does not pace
- * traffic to an unresponsive peer by it, so it has no effect. (What a
- * server sends to a peer that has not shown it receives is bounded by the
+ * Sets PROBING_RATE for the session (RFC 7252 4.7). No effect in this
+ * build: traffic to an unresponsive peer is not paced by it; the value is
+ * kept and returned by coap_session_get_probing_rate(). (What a server
+ * sends to a peer that has not shown it receives is bounded by the
  * amplification limit instead: see coap_petrel_context_set_amplification().)
  * @param session The session (borrowed).
  * @param value   Bytes per second; default COAP_DEFAULT_PROBING_RATE.
@@ -504,15 +508,16 @@ COAP_API void coap_session_set_probing_rate(coap_session_t *session, uint32_t va
 
 /**
  * @param session The session (borrowed).
- * @return The session's PROBING_RATE in bytes per second.
+ * @return The session's PROBING_RATE in bytes per second: the value set
+ *         (default 1), which has no effect in this build; 0 for NULL.
  */
 COAP_API uint32_t coap_session_get_probing_rate(const coap_session_t *session);
 
 /**
  * Sets MAX_PAYLOADS (Q-Block burst size, RFC 9177) for the session.
- * Q-Block is not available in this build (coap_q_block_is_supported()
- * returns 0): the value has no effect; it is kept and returned by the
- * getter.
+ * No effect in this build: Q-Block is not available
+ * (coap_q_block_is_supported() returns 0); the value is kept and returned
+ * by the getter.
  * @param session The session (borrowed).
  * @param value   Payloads; default COAP_DEFAULT_MAX_PAYLOADS.
  */
@@ -520,14 +525,15 @@ COAP_API void coap_session_set_max_payloads(coap_session_t *session, uint16_t va
 
 /**
  * @param session The session (borrowed).
- * @return The session's MAX_PAYLOADS.
+ * @return The session's MAX_PAYLOADS: the value set (default 10), which
+ *         has no effect in this build; 0 for NULL.
  */
 COAP_API uint16_t coap_session_get_max_payloads(const coap_session_t *session);
 
 /**
- * Sets NON_MAX_RETRANSMIT (RFC 9177) for the session. Q-Block is not
- * available in this build: the value has no effect; it is kept and
- * returned by the getter.
+ * Sets NON_MAX_RETRANSMIT (RFC 9177) for the session. No effect in this
+ * build: Q-Block is not available; the value is kept and returned by the
+ * getter.
  * @param session The session (borrowed).
  * @param value   Count; default COAP_DEFAULT_NON_MAX_RETRANSMIT.
  */
@@ -536,14 +542,15 @@ COAP_API void coap_session_set_non_max_retransmit(coap_session_t *session,
 
 /**
  * @param session The session (borrowed).
- * @return The session's NON_MAX_RETRANSMIT.
+ * @return The session's NON_MAX_RETRANSMIT: the value set (default 4),
+ *         which has no effect in this build; 0 for NULL.
  */
 COAP_API uint16_t coap_session_get_non_max_retransmit(const coap_session_t *session);
 
 /**
- * Sets NON_TIMEOUT (pause between Q-Block bursts, RFC 9177). Q-Block is
- * not available in this build: the value has no effect; it is kept and
- * returned by the getter.
+ * Sets NON_TIMEOUT (pause between Q-Block bursts, RFC 9177). No effect in
+ * this build: Q-Block is not available; the value is kept (0.0 is
+ * ignored) and returned by the getter.
  * @param session The session (borrowed).
  * @param value   Seconds; default COAP_DEFAULT_NON_TIMEOUT.
  */
@@ -552,14 +559,15 @@ COAP_API void coap_session_set_non_timeout(coap_session_t *session,
 
 /**
  * @param session The session (borrowed).
- * @return The session's NON_TIMEOUT in seconds.
+ * @return The session's NON_TIMEOUT in seconds: the value set (default
+ *         2.0), which has no effect in this build; 0.0 for NULL.
  */
 COAP_API coap_fixed_point_t coap_session_get_non_timeout(const coap_session_t *session);
 
 /**
  * Sets NON_RECEIVE_TIMEOUT (wait before asking for missing Q-Blocks).
- * Q-Block is not available in this build: the value has no effect; it is
- * kept and returned by the getter.
+ * No effect in this build: Q-Block is not available; the value is kept
+ * (0.0 is ignored) and returned by the getter.
  * @param session The session (borrowed).
  * @param value   Seconds; should exceed NON_TIMEOUT scaled by the random
  *                factor by at least one second; default
@@ -570,7 +578,8 @@ COAP_API void coap_session_set_non_receive_timeout(coap_session_t *session,
 
 /**
  * @param session The session (borrowed).
- * @return The session's NON_RECEIVE_TIMEOUT in seconds.
+ * @return The session's NON_RECEIVE_TIMEOUT in seconds: the value set
+ *         (default 4.0), which has no effect in this build; 0.0 for NULL.
  */
 COAP_API coap_fixed_point_t coap_session_get_non_receive_timeout(const coap_session_t *session);
 
