@@ -29,14 +29,20 @@ size_t pt_stream_pending(const pt_stream *s) {
   return s->fill;
 }
 
-static int reserve(pt_stream *s, size_t size) {
+/* Room for @size bytes, grown by doubling up to @limit as bytes arrive
+ * (never ahead of them: a header announcing a big message costs nothing
+ * until the message is sent). */
+static int reserve(pt_stream *s, size_t size, size_t limit) {
   if (size <= s->cap)
     return 1;
-  uint8_t *buf = realloc(s->buf, size);
+  size_t cap = s->cap * 2 > size ? s->cap * 2 : size;
+  if (cap > limit)
+    cap = limit;
+  uint8_t *buf = realloc(s->buf, cap);
   if (!buf)
     return 0;
   s->buf = buf;
-  s->cap = size;
+  s->cap = cap;
   return 1;
 }
 
@@ -59,18 +65,18 @@ static int header(pt_stream *s) {
     return PT_STREAM_ERR_TOO_BIG;
   }
   s->need = (size_t)size;
-  return reserve(s, s->need) ? 0 : PT_STREAM_ERR_NOMEM;
+  return 0;
 }
 
 /* The slow path: copies the message in, a header byte at a time (at most
  * PT_TCP_HDR_MAX of them) and then as much of the rest as there is. */
 static int assemble(pt_stream *s, const uint8_t **in, size_t *in_len,
                     const uint8_t **msg, size_t *msg_len) {
-  if (!reserve(s, PT_TCP_HDR_MAX))
-    return PT_STREAM_ERR_NOMEM;
   while (*in_len) {
     size_t want = s->need ? s->need - s->fill : 1;
     size_t n = want < *in_len ? want : *in_len;
+    if (!reserve(s, s->fill + n, s->need ? s->need : PT_TCP_HDR_MAX))
+      return PT_STREAM_ERR_NOMEM;
     memcpy(s->buf + s->fill, *in, n);
     s->fill += n;
     take(in, in_len, n);

@@ -256,6 +256,23 @@ TEST(big_buffer_released_between_messages) {
   pt_stream_free(&s);
 }
 
+/* A header announcing a big message costs nothing until its bytes come. */
+TEST(announced_size_not_allocated_ahead) {
+  const uint8_t h[] = {0xf0, 0x00, 0x0f, 0x00, 0x00, 0x45};
+  pt_stream s;
+  pt_stream_init(&s, 8u * 1024 * 1024);
+  const uint8_t *in = h, *msg;
+  size_t in_len = sizeof(h), msg_len;
+  CHECK_INT_EQ(pt_stream_next(&s, &in, &in_len, &msg, &msg_len), 0);
+  CHECK(s.cap <= PT_TCP_HDR_MAX);
+  const uint8_t some[100] = {0};
+  in = some;
+  in_len = sizeof(some);
+  CHECK_INT_EQ(pt_stream_next(&s, &in, &in_len, &msg, &msg_len), 0);
+  CHECK(s.cap <= 2 * (sizeof(h) + sizeof(some)));
+  pt_stream_free(&s);
+}
+
 int main(void) {
   RUN(whole_message_is_not_copied);
   RUN(many_messages_in_one_piece);
@@ -266,5 +283,6 @@ int main(void) {
   RUN(oversize_32bit_length_no_allocation);
   RUN(malformed_tkl15_in_stream);
   RUN(big_buffer_released_between_messages);
+  RUN(announced_size_not_allocated_ahead);
   return TEST_SUMMARY();
 }
