@@ -37,6 +37,10 @@ typedef enum pt_parse_err {
   PT_PARSE_ERR_EMPTY_MSG = -12,     /* code 0.00 with bytes after the MID */
   PT_PARSE_ERR_TOO_BIG = -13,       /* bigger than the PDU may hold */
   PT_PARSE_ERR_NOMEM = -14,         /* could not grow the PDU buffer */
+  /* RFC 8323 framing (pdu_tcp.c) */
+  PT_PARSE_ERR_FRAME_TRUNC = -15,   /* fewer bytes than the header declares */
+  PT_PARSE_ERR_FRAME_EXTRA = -16,   /* more bytes than the header declares */
+  PT_PARSE_ERR_WS_LEN = -17,        /* WebSocket message with Len != 0 */
 } pt_parse_err;
 
 /* A decoded option header: delta and value length after extensions. */

@@ -479,9 +479,7 @@ int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
   return 1;
 }
 
-/* Checks the options and finds the payload in the parsed copy; sets
- * max_opt and data. */
-static int parse_opts(coap_pdu_t *pdu) {
+int pt_pdu_parse_opts(coap_pdu_t *pdu) {
   const uint8_t *p = pdu->token;
   size_t at = pdu->token_length, end = pdu->used_size;
   uint32_t number = 0;
@@ -540,14 +538,24 @@ int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
   memcpy(pdu->token, data + hdr, body);
   pdu->token_length = tkl;
   pdu->used_size = body;
-  return parse_opts(pdu);
+  return pt_pdu_parse_opts(pdu);
 }
 
 int coap_pdu_parse(coap_proto_t proto, const uint8_t *data, size_t length,
                    coap_pdu_t *pdu) {
-  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_DTLS)
+  switch (proto) {
+  case COAP_PROTO_UDP:
+  case COAP_PROTO_DTLS:
+    return pt_pdu_parse_udp(pdu, data, length) == 0;
+  case COAP_PROTO_TCP:
+  case COAP_PROTO_TLS:
+    return pt_pdu_parse_tcp(pdu, data, length) == 0;
+  case COAP_PROTO_WS:
+  case COAP_PROTO_WSS:
+    return pt_pdu_parse_ws(pdu, data, length) == 0;
+  default:
     return 0;
-  return pt_pdu_parse_udp(pdu, data, length) == 0;
+  }
 }
 
 /* ---- reason phrases (RFC 7252 12.1.2 and later registrations) ---- */

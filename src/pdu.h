@@ -80,6 +80,54 @@ int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
  */
 int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len);
 
+/* Checks the options of a PDU whose token_length and used_size are set
+ * (the body just copied in) and finds the payload: sets max_opt and data.
+ * Returns 0 or a negative pt_parse_err. */
+int pt_pdu_parse_opts(coap_pdu_t *pdu);
+
+/* ---- RFC 8323 framing: TCP, TLS and WebSockets (pdu_tcp.c) ---- */
+
+/* The longest RFC 8323 header: Len/TKL, 4 bytes of Extended Length, Code
+ * and 2 bytes of TKL extension. It fits PT_PDU_HDR_ROOM. */
+#define PT_TCP_HDR_MAX 8
+
+/*
+ * Reads the header at the start of a TCP or TLS byte stream (@p avail
+ * bytes at @p data, borrowed). Returns the header's size (2 to 8 bytes,
+ * TKL extension included) and sets *@p size to the whole message's
+ * (header, token, options and payload) once the header is complete; 0 when
+ * more bytes are needed to know; PT_PARSE_ERR_TKL for TKL 15.
+ */
+int pt_tcp_frame_size(const uint8_t *data, size_t avail, uint64_t *size);
+
+/*
+ * Parses one whole RFC 8323 section 3.2 message (TCP, TLS) of exactly
+ * @p len bytes at @p data (borrowed; copied) into @p pdu, as
+ * pt_pdu_parse_udp() does. The PDU gets type CON and message ID 0: these
+ * transports have neither. Errors besides the option ones:
+ * PT_PARSE_ERR_SHORT_HEADER, _TKL, _FRAME_TRUNC (shorter than the header
+ * says), _FRAME_EXTRA (longer), _TOO_BIG, _NOMEM.
+ */
+int pt_pdu_parse_tcp(coap_pdu_t *pdu, const uint8_t *data, size_t len);
+
+/* The same for the payload of one WebSocket message (RFC 8323 section
+ * 4.4): Len must be 0 (else PT_PARSE_ERR_WS_LEN) and the message runs to
+ * the end of @p data. */
+int pt_pdu_parse_ws(coap_pdu_t *pdu, const uint8_t *data, size_t len);
+
+/*
+ * Writes the RFC 8323 header in front of the token (section 3.2, or with
+ * @p ws section 4.4: no length) and points *@p data at the whole message
+ * (inside the PDU, valid until it changes), *@p len at its size. Type and
+ * message ID are not sent. Returns 1, or 0 if the token is too long.
+ */
+int pt_pdu_wire_reliable(coap_pdu_t *pdu, int ws, const uint8_t **data,
+                         size_t *len);
+
+/* pt_pdu_wire() or pt_pdu_wire_reliable() as @p proto frames messages. */
+int pt_pdu_wire_proto(coap_pdu_t *pdu, coap_proto_t proto,
+                      const uint8_t **data, size_t *len);
+
 /* ---- editing: every function keeps the option encoding valid ----
  * Value and token pointers given to these must not point into the PDU
  * itself: the buffer may move or shift while they are copied. */

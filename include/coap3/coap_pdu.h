@@ -285,10 +285,16 @@ COAP_API coap_pdu_t *coap_pdu_duplicate(const coap_pdu_t *old_pdu,
 
 /**
  * Parses the @p length bytes at @p data (borrowed, copied into @p pdu) as a
- * message framed for @p proto, replacing @p pdu's content. Only UDP and DTLS
- * framing are supported here; other protocols return 0. Returns 1 on
- * success, 0 if the message is malformed or does not fit @p pdu's maximum
- * size (the PDU's content is then undefined).
+ * message framed for @p proto, replacing @p pdu's content: RFC 7252
+ * section 3 for COAP_PROTO_UDP and COAP_PROTO_DTLS, RFC 8323 section 3.2
+ * (Len and Extended Length, no Type or Message ID) for COAP_PROTO_TCP and
+ * COAP_PROTO_TLS, RFC 8323 section 4.4 (Len 0, the message runs to the
+ * end of @p data) for COAP_PROTO_WS and COAP_PROTO_WSS; a reliable
+ * transport's message gets type COAP_MESSAGE_CON and message ID 0. The
+ * bytes must be exactly one message. Returns 1 on success, 0 if the message
+ * is malformed, is cut short or followed by extra bytes, or does not fit
+ * @p pdu's maximum size (the PDU's content is then undefined), or @p proto
+ * is none of these.
  */
 COAP_API int coap_pdu_parse(coap_proto_t proto, const uint8_t *data,
                             size_t length, coap_pdu_t *pdu);
