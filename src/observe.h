@@ -106,6 +106,21 @@ void pt_observe_request_done(coap_session_t *s, coap_resource_t *r,
                              const coap_pdu_t *req, coap_pdu_t *resp,
                              coap_tick_t now);
 
+/* ---- persistence (persist.c) ------------------------------------------- */
+
+/* Registers the observer (@s, token of @req) of @r as a restart restores
+ * it: like a registration with Observe: 0 that the handler answered
+ * 2.05, without calling the handler or sending anything, and within the
+ * limits. Returns the observer, or NULL. @req is copied. */
+coap_subscription_t *pt_observe_restore(coap_session_t *s, coap_resource_t *r,
+                                        const coap_pdu_t *req, coap_tick_t now);
+
+/* Calls @fn for each observer of @ctx with its session and registering
+ * request (borrowed); @fn must not add or remove observers. */
+typedef void (*pt_observe_each_fn)(void *arg, coap_session_t *s,
+                                   const coap_pdu_t *req);
+void pt_observe_each(coap_context_t *ctx, pt_observe_each_fn fn, void *arg);
+
 /* ---- the message layer (exchange.c, recv.c) ---------------------------- */
 
 /* The CON notification @ex is being freed (acknowledged, or failed). */

@@ -175,6 +175,18 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   return s;
 }
 
+coap_session_t *pt_session_detached(coap_context_t *ctx) {
+  coap_session_t *s = session_new(ctx, COAP_SESSION_TYPE_SERVER, COAP_PROTO_UDP);
+  if (!s)
+    return NULL;
+  s->endpoint = ctx->endpoints;
+  if (s->endpoint)
+    s->local = s->endpoint->bind_addr;
+  s->ref = 1;
+  s->closing = 1; /* coap_send() refuses: nothing goes out */
+  return s;
+}
+
 /* ---- teardown ------------------------------------------------------------ */
 
 static void session_free(coap_session_t *s) {
