@@ -571,6 +571,17 @@ static int fresher(uint32_t v1, coap_tick_t t1, uint32_t v2, coap_tick_t t2) {
          t2 > t1 + PT_OBS_REORDER_WINDOW;
 }
 
+/* How long @pdu is fresh (RFC 7252 5.10.5: Max-Age, 60 s when absent; a
+ * value longer than its 4 bytes is unrecognized, so absent). */
+static coap_tick_t max_age_ticks(const coap_pdu_t *pdu) {
+  coap_opt_iterator_t it;
+  coap_opt_t *opt = coap_check_option(pdu, COAP_OPTION_MAXAGE, &it);
+  uint64_t secs = COAP_DEFAULT_MAX_AGE;
+  if (opt && coap_opt_length(opt) <= 4)
+    secs = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+  return (coap_tick_t)(secs * COAP_TICKS_PER_SECOND);
+}
+
 int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
                                coap_tick_t now) {
   uint32_t v;
@@ -585,7 +596,21 @@ int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
   ex->obs_seen = 1;
   ex->obs_seq = v;
   ex->obs_time = now;
+  ex->obs_expire = now + max_age_ticks(pdu) +
+                   pt_session_initial_timeout(ex->session);
   return 1;
+}
+
+void pt_observe_client_expired(pt_exchange *ex, coap_tick_t now) {
+  coap_session_t *s = ex->session;
+  if (!ex->observe || s->closing)
+    return;
+  coap_log_debug("* %s: notification no longer fresh: registering again\n",
+                 coap_session_str(s));
+  /* The answer to a registration starts afresh: it is taken whatever its
+   * Observe value, as the server may have restarted. */
+  ex->obs_seen = 0;
+  pt_exchange_reregister(ex, now);
 }
 
 /* A GET/FETCH like @orig (same token and options, FETCH body too) with

@@ -150,6 +150,14 @@ int pt_observe_is_registration(const coap_pdu_t *pdu);
 int pt_observe_client_response(struct pt_exchange *ex, const coap_pdu_t *pdu,
                                coap_tick_t now);
 
+/* RFC 7641 3.3.1: the live observation @ex heard nothing for the Max-Age
+ * of its latest notification (plus ACK_TIMEOUT x a random factor, so that
+ * a server that notifies at Max-Age intervals is not raced): its
+ * registration is sent again (pt_exchange_reregister()). Its answer goes
+ * to the response handler as any; a server that does not answer makes the
+ * registration fail, reported to the NACK handler, which ends it. */
+void pt_observe_client_expired(struct pt_exchange *ex, coap_tick_t now);
+
 /* A client session is being closed: sends a cancellation for each of its
  * observations unless coap_session_set_no_observe_cancel() was called. */
 void pt_observe_client_closing(coap_session_t *s);

@@ -220,9 +220,12 @@ void coap_session_release(coap_session_t *session) {
     return;
   if (--session->ref > 0)
     return;
-  /* Exchanges hold references, so none is left; what remains is state
-   * the session owns outright. */
+  /* Exchanges hold references, except live client observations: freeing
+   * the session cancels them (coap_observe(3)), unless
+   * coap_session_set_no_observe_cancel() was called, and frees them. */
+  pt_observe_client_closing(session);
   session->closing = 1;
+  pt_exchange_free_session(session);
   session_free(session);
 }
 
