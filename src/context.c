@@ -59,6 +59,7 @@ coap_context_t *pt_context_new_detached(void) {
   ctx->max_wait_per_session = PT_DEFAULT_MAX_WAIT_PER_SESSION;
   pt_limits_init(ctx);
   pt_observe_init(ctx);
+  pt_persist_init(ctx);
   ctx->max_token_size = 8;
   ctx->csm_timeout_ms = 30000;
   ctx->csm_max_message_size = (8 * 1024 * 1024);
@@ -100,6 +101,7 @@ void coap_free_context(coap_context_t *ctx) {
   while (ctx->endpoints)
     coap_free_endpoint(ctx->endpoints);
   pt_resources_free_all(ctx);
+  pt_persist_free(ctx); /* files left dirty by the teardown */
   pt_io_context_free(ctx);
   pt_hashmap_free(&ctx->sessions);
   pt_hashmap_free(&ctx->exchanges_mid);

@@ -16,6 +16,7 @@
 #include "hashmap.h"
 #include "heap.h"
 #include "observe.h"
+#include "persist.h"
 #include "timer.h"
 
 /* Sends one datagram for @session; returns bytes sent or -1. The event
@@ -138,6 +139,7 @@ struct coap_context_t {
   int mcast_per_resource;      /* coap_mcast_per_resource() was called */
 
   pt_obs_ctx obs;              /* observers (observe.c) */
+  pt_persist_ctx persist;      /* coap_persist(3) (persist.c) */
   struct pt_mcast_delayed *mcast_delayed; /* answers in their leisure
                                              period (multicast.c) */
   size_t mcast_delayed_count;

@@ -143,6 +143,7 @@ static void exchange_free(pt_exchange *ex, coap_tick_t now) {
   if (ex->next)
     ex->next->prev = ex->prev;
   int freed_slot = ex->awaiting_ack;
+  int held_ref = !ex->obs_live;
   if (ex->keepalive)
     s->ka_outstanding = 0;
   coap_delete_pdu(ex->pdu);
@@ -152,7 +153,8 @@ static void exchange_free(pt_exchange *ex, coap_tick_t now) {
     s->con_active--;
     start_next_waiting(s, now);
   }
-  coap_session_release(s);
+  if (held_ref)
+    coap_session_release(s);
 }
 
 /* ---- retransmission ---------------------------------------------------- */
@@ -207,6 +209,8 @@ static void on_timer(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
     retransmit(ctx, ex, now);
   else if (ex->answered) /* a request to a group: the wait for answers ends */
     exchange_free(ex, now);
+  else if (ex->obs_live) /* the latest notification is no longer fresh */
+    pt_observe_client_expired(ex, now);
   else /* a response awaited after an Empty ACK, or to a NON, never came */
     pt_exchange_fail(ex, COAP_NACK_TOO_MANY_RETRIES, now);
 }
@@ -329,8 +333,13 @@ void pt_exchange_acked(pt_exchange *ex, coap_tick_t now) {
 }
 
 void pt_exchange_done(pt_exchange *ex, coap_tick_t now) {
-  if (ex->observe) { /* lives until cancelled, or its session goes */
-    pt_timer_cancel(ex->session->context, &ex->timer);
+  coap_session_t *s = ex->session;
+  if (ex->observe) { /* lives until cancelled, ended, or its session goes */
+    pt_timer_arm(s->context, &ex->timer, ex->obs_expire);
+    if (!ex->obs_live) {
+      ex->obs_live = 1;
+      coap_session_release(s); /* may free the session, and ex */
+    }
     return;
   }
   if (ex->session->mcast) { /* other members may still answer */
@@ -338,6 +347,30 @@ void pt_exchange_done(pt_exchange *ex, coap_tick_t now) {
     return;
   }
   exchange_free(ex, now);
+}
+
+void pt_exchange_reregister(pt_exchange *ex, coap_tick_t now) {
+  coap_session_t *s = ex->session;
+  if (ex->obs_live) { /* a request in flight holds its session again */
+    ex->obs_live = 0;
+    coap_session_reference(s);
+  }
+  ex->mid = pt_session_next_mid(s);
+  ex->pdu->mid = ex->mid;
+  ex->retransmits = 0;
+  if (coap_pdu_get_type(ex->pdu) == COAP_MESSAGE_CON) {
+    if (start_con(ex, now) < 0)
+      pt_exchange_fail(ex, COAP_NACK_NOT_DELIVERABLE, now);
+    return;
+  }
+  pt_send_pdu(s, ex->pdu);
+  pt_timer_arm(s->context, &ex->timer, now + pt_exchange_lifetime(s));
+}
+
+void pt_exchange_free_session(coap_session_t *s) {
+  coap_tick_t now = pt_now();
+  while (s->exchanges)
+    exchange_free(s->exchanges, now);
 }
 
 void pt_exchange_fail(pt_exchange *ex, coap_nack_reason_t reason,

@@ -43,8 +43,14 @@ struct pt_exchange {
                                   (RFC 7252 5.4.1): fail with
                                   COAP_NACK_BAD_RESPONSE */
   uint8_t obs_seen : 1;        /* obs_seq/obs_time hold a notification */
+  uint8_t obs_live : 1;        /* client: an established observation. It
+                                  holds no session reference (freeing the
+                                  session cancels it), and its timer is the
+                                  Max-Age expiry of the latest notification
+                                  (RFC 7641 3.3.1) */
   uint32_t obs_seq;            /* client: Observe value of the latest one */
   coap_tick_t obs_time;        /* client: when it arrived (RFC 7641 3.4) */
+  coap_tick_t obs_expire;      /* client: when it stops being fresh */
   coap_subscription_t *sub;    /* server: the observer this CON notifies */
   uint8_t answered : 1;        /* a request to a group got an answer */
 };
@@ -85,8 +91,21 @@ void pt_exchange_acked(pt_exchange *ex, coap_tick_t now);
 
 /* The response for a client request has been handled: frees the exchange
  * (unless it is an observe registration, or a request to a group: more
- * members may answer until its lifetime ends, RFC 7252 8.2). */
+ * members may answer until its lifetime ends, RFC 7252 8.2). An
+ * observation becomes live (obs_live): its session reference is dropped,
+ * which may free the session (and @ex with it) when no one else holds it,
+ * and its timer is set to ex->obs_expire. */
 void pt_exchange_done(pt_exchange *ex, coap_tick_t now);
+
+/* RFC 7641 3.3.1: sends the live observation @ex's registration again,
+ * same token and options, with a new message ID, and awaits its answer as
+ * for a new request (a CON is retransmitted; no answer fails it with the
+ * NACK handler called). */
+void pt_exchange_reregister(pt_exchange *ex, coap_tick_t now);
+
+/* Frees what is left of @session's exchanges (live observations, which
+ * hold no reference), silently: the session is being freed. */
+void pt_exchange_free_session(coap_session_t *session);
 
 /* Ends @ex without an answer: reports @reason to the NACK handler and
  * frees it. */

@@ -121,6 +121,7 @@ static void observer_free(coap_subscription_t *o) {
   coap_session_t *s = o->session;
   coap_context_t *ctx = s->context;
   coap_resource_t *r = o->resource;
+  pt_persist_observer_removed(s, o);
   pt_hashmap_remove(&ctx->obs.by_token, &o->by_token);
   pt_hashmap_remove(&ctx->obs.by_mid, &o->by_mid);
   if (o->r_prev)
@@ -298,6 +299,7 @@ static int notify_one(coap_subscription_t *o, coap_tick_t now) {
  * schedules the deletion. */
 static void notify_resource(coap_resource_t *r, coap_tick_t now) {
   r->obs.seq = (r->obs.seq + 1) & OBS_SEQ_MASK;
+  pt_persist_observe_number(r); /* every save_freq values */
   unsigned outer = r->in_call;
   r->in_call = 1;
   coap_subscription_t *o = r->obs.head, *next;
@@ -425,6 +427,34 @@ void pt_observe_request_done(coap_session_t *s, coap_resource_t *r,
   coap_subscription_t *o = observer_new(s, r, req, now);
   if (o && !add_observe(resp, r->obs.seq))
     observer_free(o); /* no room: the answer says "not observed" */
+  else if (o)
+    pt_persist_observer_added(s, o, req);
+}
+
+coap_subscription_t *pt_observe_restore(coap_session_t *s, coap_resource_t *r,
+                                        const coap_pdu_t *req,
+                                        coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  if (r->is_unknown || r->is_proxy || r->context != ctx)
+    return NULL;
+  coap_subscription_t *old = find_observer(s, coap_pdu_get_token(req));
+  if (old)
+    observer_free(old);
+  if (limit_reached(ctx, r)) {
+    ctx->obs.refused++;
+    return NULL;
+  }
+  return observer_new(s, r, req, now);
+}
+
+void pt_observe_each(coap_context_t *ctx, pt_observe_each_fn fn, void *arg) {
+  pt_hashmap_iter it;
+  pt_hash_node *n;
+  pt_hashmap_iter_init(&it, &ctx->obs.by_token);
+  while ((n = pt_hashmap_iter_next(&it)) != NULL) {
+    coap_subscription_t *o = PT_CONTAINER_OF(n, coap_subscription_t, by_token);
+    fn(arg, o->session, OBS_REQUEST(o));
+  }
 }
 
 /* ---- the message layer -------------------------------------------------- */
@@ -541,6 +571,17 @@ static int fresher(uint32_t v1, coap_tick_t t1, uint32_t v2, coap_tick_t t2) {
          t2 > t1 + PT_OBS_REORDER_WINDOW;
 }
 
+/* How long @pdu is fresh (RFC 7252 5.10.5: Max-Age, 60 s when absent; a
+ * value longer than its 4 bytes is unrecognized, so absent). */
+static coap_tick_t max_age_ticks(const coap_pdu_t *pdu) {
+  coap_opt_iterator_t it;
+  coap_opt_t *opt = coap_check_option(pdu, COAP_OPTION_MAXAGE, &it);
+  uint64_t secs = COAP_DEFAULT_MAX_AGE;
+  if (opt && coap_opt_length(opt) <= 4)
+    secs = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+  return (coap_tick_t)(secs * COAP_TICKS_PER_SECOND);
+}
+
 int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
                                coap_tick_t now) {
   uint32_t v;
@@ -555,7 +596,21 @@ int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
   ex->obs_seen = 1;
   ex->obs_seq = v;
   ex->obs_time = now;
+  ex->obs_expire = now + max_age_ticks(pdu) +
+                   pt_session_initial_timeout(ex->session);
   return 1;
+}
+
+void pt_observe_client_expired(pt_exchange *ex, coap_tick_t now) {
+  coap_session_t *s = ex->session;
+  if (!ex->observe || s->closing)
+    return;
+  coap_log_debug("* %s: notification no longer fresh: registering again\n",
+                 coap_session_str(s));
+  /* The answer to a registration starts afresh: it is taken whatever its
+   * Observe value, as the server may have restarted. */
+  ex->obs_seen = 0;
+  pt_exchange_reregister(ex, now);
 }
 
 /* A GET/FETCH like @orig (same token and options, FETCH body too) with
@@ -618,47 +673,8 @@ void pt_observe_client_closing(coap_session_t *s) {
   }
 }
 
-/* ---- persistence (coap_persist(3)): not available in this build ------------
+/* ---- persistence (persist.c) ---------------------------------------------
  */
-
-void coap_persist_track_funcs(coap_context_t *context,
-                              coap_observe_added_t observe_added,
-                              coap_observe_deleted_t observe_deleted,
-                              coap_track_observe_value_t track_observe_value,
-                              coap_dyn_resource_added_t dyn_resource_added,
-                              coap_resource_deleted_t resource_deleted,
-                              uint32_t save_freq, void *user_data) {
-  (void)context, (void)observe_added, (void)observe_deleted;
-  (void)track_observe_value, (void)dyn_resource_added, (void)resource_deleted;
-  (void)save_freq, (void)user_data;
-  coap_log_warn("coap_persist_track_funcs: not available in this build\n");
-}
-
-coap_subscription_t *coap_persist_observe_add(
-    coap_context_t *context, coap_proto_t e_proto,
-    const coap_address_t *e_listen_addr, const coap_addr_tuple_t *s_addr_info,
-    const coap_bin_const_t *raw_packet, const coap_bin_const_t *oscore_info) {
-  (void)context, (void)e_proto, (void)e_listen_addr, (void)s_addr_info;
-  (void)raw_packet, (void)oscore_info;
-  return NULL;
-}
-
-int coap_persist_startup(coap_context_t *context,
-                         const char *dyn_resource_save_file,
-                         const char *observe_save_file,
-                         const char *obs_cnt_save_file, uint32_t save_freq) {
-  (void)context, (void)dyn_resource_save_file, (void)observe_save_file;
-  (void)obs_cnt_save_file, (void)save_freq;
-  coap_log_warn("coap_persist_startup: not available in this build\n");
-  return 0;
-}
-
-/* Stops what persistence there is: freeing the context afterwards sends
- * observers no final 4.04, as the page says. */
-void coap_persist_stop(coap_context_t *context) {
-  if (context)
-    context->obs.no_final = 1;
-}
 
 void coap_persist_set_observe_num(coap_resource_t *resource,
                                   uint32_t observe_num) {

@@ -106,6 +106,21 @@ void pt_observe_request_done(coap_session_t *s, coap_resource_t *r,
                              const coap_pdu_t *req, coap_pdu_t *resp,
                              coap_tick_t now);
 
+/* ---- persistence (persist.c) ------------------------------------------- */
+
+/* Registers the observer (@s, token of @req) of @r as a restart restores
+ * it: like a registration with Observe: 0 that the handler answered
+ * 2.05, without calling the handler or sending anything, and within the
+ * limits. Returns the observer, or NULL. @req is copied. */
+coap_subscription_t *pt_observe_restore(coap_session_t *s, coap_resource_t *r,
+                                        const coap_pdu_t *req, coap_tick_t now);
+
+/* Calls @fn for each observer of @ctx with its session and registering
+ * request (borrowed); @fn must not add or remove observers. */
+typedef void (*pt_observe_each_fn)(void *arg, coap_session_t *s,
+                                   const coap_pdu_t *req);
+void pt_observe_each(coap_context_t *ctx, pt_observe_each_fn fn, void *arg);
+
 /* ---- the message layer (exchange.c, recv.c) ---------------------------- */
 
 /* The CON notification @ex is being freed (acknowledged, or failed). */
@@ -134,6 +149,14 @@ int pt_observe_is_registration(const coap_pdu_t *pdu);
  */
 int pt_observe_client_response(struct pt_exchange *ex, const coap_pdu_t *pdu,
                                coap_tick_t now);
+
+/* RFC 7641 3.3.1: the live observation @ex heard nothing for the Max-Age
+ * of its latest notification (plus ACK_TIMEOUT x a random factor, so that
+ * a server that notifies at Max-Age intervals is not raced): its
+ * registration is sent again (pt_exchange_reregister()). Its answer goes
+ * to the response handler as any; a server that does not answer makes the
+ * registration fail, reported to the NACK handler, which ends it. */
+void pt_observe_client_expired(struct pt_exchange *ex, coap_tick_t now);
 
 /* A client session is being closed: sends a cancellation for each of its
  * observations unless coap_session_set_no_observe_cancel() was called. */

@@ -246,6 +246,7 @@ static void attr_free(coap_attr_t *a) {
  * get a final 4.04 first. */
 static void resource_free(coap_resource_t *r) {
   pt_observe_resource_deleted(r);
+  pt_persist_resource_freed(r);
   if (r->context && r->context->release_userdata && r->user_data)
     r->context->release_userdata(r->user_data);
   while (r->link_attr) {
@@ -335,6 +336,7 @@ void coap_add_resource(coap_context_t *context, coap_resource_t *resource) {
       context->have_wellknown = 1;
   }
   resource->context = context;
+  pt_persist_resource_added(resource); /* made by the unknown handler? */
 }
 
 void pt_resources_free_all(coap_context_t *ctx) {
@@ -445,6 +447,12 @@ void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
   pt_handler h = r->handler[method - 1];
   unsigned outer = r->in_call; /* a handler may run a nested request */
   r->in_call = 1;
+  /* What the unknown-resource handler adds is a dynamic resource. */
+  coap_context_t *ctx = r->is_unknown ? r->context : NULL;
+  coap_session_t *old_s = NULL;
+  const coap_pdu_t *old_req = NULL;
+  if (ctx)
+    pt_persist_unknown_begin(ctx, session, request, &old_s, &old_req);
   if (h.fn)
     h.fn(r, session, request, query, response);
   else
@@ -452,6 +460,8 @@ void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
      * header documents that the handler must not change them. */
     h.seed_fn(session, r, (coap_pdu_t *)request, (coap_string_t *)query,
               response);
+  if (ctx)
+    pt_persist_unknown_end(ctx, old_s, old_req);
   r->in_call = outer;
   if (!outer && r->delete_pending)
     resource_free(r);

@@ -17,6 +17,7 @@
 
 #include "hashmap.h"
 #include "observe.h"
+#include "persist.h"
 
 /* Methods with a handler slot: GET, POST, PUT, DELETE, FETCH, PATCH,
  * iPATCH (request codes 1..7). */
@@ -57,6 +58,7 @@ struct coap_resource_t {
   coap_str_const_t **proxy_names;
   size_t proxy_name_count;
   pt_obs_res obs;              /* observers and Observe value (observe.c) */
+  pt_persist_res persist;      /* coap_persist(3) (persist.c) */
 };
 
 /* The registered resource for a Uri-Path in canonical form, or NULL.

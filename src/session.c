@@ -175,6 +175,18 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   return s;
 }
 
+coap_session_t *pt_session_detached(coap_context_t *ctx) {
+  coap_session_t *s = session_new(ctx, COAP_SESSION_TYPE_SERVER, COAP_PROTO_UDP);
+  if (!s)
+    return NULL;
+  s->endpoint = ctx->endpoints;
+  if (s->endpoint)
+    s->local = s->endpoint->bind_addr;
+  s->ref = 1;
+  s->closing = 1; /* coap_send() refuses: nothing goes out */
+  return s;
+}
+
 /* ---- teardown ------------------------------------------------------------ */
 
 static void session_free(coap_session_t *s) {
@@ -208,9 +220,12 @@ void coap_session_release(coap_session_t *session) {
     return;
   if (--session->ref > 0)
     return;
-  /* Exchanges hold references, so none is left; what remains is state
-   * the session owns outright. */
+  /* Exchanges hold references, except live client observations: freeing
+   * the session cancels them (coap_observe(3)), unless
+   * coap_session_set_no_observe_cancel() was called, and frees them. */
+  pt_observe_client_closing(session);
   session->closing = 1;
+  pt_exchange_free_session(session);
   session_free(session);
 }
 

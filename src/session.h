@@ -135,6 +135,12 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
                                     const coap_address_t *local,
                                     int ifindex, coap_tick_t now);
 
+/* A server session in no table and with no peer, on which nothing can be
+ * sent (coap_send() fails): what a handler is given when it is run
+ * without a request from the network (persist.c re-creating a dynamic
+ * resource). The caller owns the one reference (coap_session_release()). */
+coap_session_t *pt_session_detached(coap_context_t *ctx);
+
 /* The peer is unreachable (ICMP): fails its exchanges with
  * COAP_NACK_NOT_DELIVERABLE. */
 void pt_session_unreachable(coap_session_t *session);

@@ -64,7 +64,12 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
   add_test(NAME interop_observe_node
            COMMAND bash ${interop_dir}/observe_node.sh
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
-  list(APPEND interop_tests interop_observe interop_observe_node)
+  # Observers across SIGKILL and a restart (coap_persist(3), -t).
+  add_test(NAME interop_observe_restart
+           COMMAND bash ${interop_dir}/observe_restart.sh
+                   $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
+  list(APPEND interop_tests interop_observe interop_observe_node
+       interop_observe_restart)
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()

@@ -672,6 +672,9 @@ TEST(large_notification_sends_block_0_with_etag_and_rest_is_fetched) {
 /* ---- client
  * ------------------------------------------------------------------ */
 
+/* Max-Age of the notifications below, in seconds (-1: none, 60 s). */
+static long notify_max_age = -1;
+
 static int responses;
 static int responses_with_sent;
 static long last_obs;
@@ -692,6 +695,7 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
 static coap_session_t *client(coap_context_t *ctx) {
   coap_address_t a = h_peer(5683);
   responses = responses_with_sent = 0;
+  notify_max_age = -1;
   coap_register_response_handler(ctx, on_response);
   return coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
 }
@@ -701,10 +705,15 @@ static coap_pdu_t *notification(coap_pdu_type_t type, coap_mid_t mid,
                                 long obs) {
   coap_pdu_t *p = coap_pdu_init(type, COAP_RESPONSE_CODE_CONTENT, mid, 256);
   coap_add_token(p, 1, (const uint8_t *)"o");
+  uint8_t buf[4];
   if (obs >= 0) {
-    uint8_t buf[4];
     unsigned len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)obs);
     coap_add_option(p, COAP_OPTION_OBSERVE, len, buf);
+  }
+  if (notify_max_age >= 0) {
+    unsigned len =
+        coap_encode_var_safe(buf, sizeof(buf), (unsigned)notify_max_age);
+    coap_add_option(p, COAP_OPTION_MAXAGE, len, buf);
   }
   coap_add_data(p, 1, (const uint8_t *)"x");
   return p;
@@ -738,10 +747,15 @@ TEST(client_observation_keeps_token_and_delivers_each_notification_once) {
   CHECK_INT_EQ(responses, 3);
   CHECK_INT_EQ(h_nsent, sent + 2); /* ACKed again */
   CHECK_INT_EQ(type_of(sent + 1), COAP_MESSAGE_ACK);
-  /* hours later the observation is still there */
-  h_advance(ctx, 3 * 3600 * COAP_TICKS_PER_SECOND);
+  /* hours later the observation is still there, while fresh */
+  notify_max_age = 4 * 3600;
   h_feed(c, notification(COAP_MESSAGE_NON, 0x2002, 8));
-  CHECK_INT_EQ(responses, 4);
+  sent = h_nsent;
+  h_advance(ctx, 3 * 3600 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(h_nsent, sent); /* no re-registration */
+  h_feed(c, notification(COAP_MESSAGE_NON, 0x2003, 9));
+  CHECK_INT_EQ(responses, 5);
+  CHECK_INT_EQ(responses_with_sent, 5);
   coap_session_release(c);
   h_free(ctx);
 }
@@ -749,6 +763,7 @@ TEST(client_observation_keeps_token_and_delivers_each_notification_once) {
 TEST(client_drops_stale_notifications_by_rfc7641_3_4) {
   coap_context_t *ctx = server(0);
   coap_session_t *c = client(ctx);
+  notify_max_age = 3600; /* fresh throughout */
   client_observe(c, 100);
   h_feed(c, notification(COAP_MESSAGE_NON, 0x2000, 99)); /* older */
   CHECK_INT_EQ(responses, 1);
@@ -854,6 +869,221 @@ TEST(client_freeing_context_cancels_unless_told_not_to) {
   CHECK_INT_EQ(h_nsent, sent);
 }
 
+/* ---- client: Max-Age expiry (RFC 7641 3.3.1) ------------------------------
+ */
+
+static int nacks;
+static coap_nack_reason_t last_nack;
+static int nack_token;
+
+static void on_nack(coap_session_t *s, const coap_pdu_t *sent,
+                    coap_nack_reason_t reason, coap_mid_t mid) {
+  (void)s, (void)mid;
+  nacks++;
+  last_nack = reason;
+  coap_bin_const_t t = sent ? coap_pdu_get_token(sent) : (coap_bin_const_t){0};
+  nack_token = t.length ? t.s[0] : -1;
+}
+
+/* 1 if datagram @i re-registers token 'o' on /obs: a GET with Observe: 0. */
+static int is_reregistration(int i) {
+  coap_pdu_t *p = h_parse(i);
+  coap_opt_iterator_t it;
+  int ok = p && coap_pdu_get_code(p) == COAP_REQUEST_CODE_GET &&
+           token_of(i) == 'o' && observe_of(i) == 0 &&
+           coap_check_option(p, COAP_OPTION_URI_PATH, &it);
+  coap_delete_pdu(p);
+  return ok;
+}
+
+TEST(client_reregisters_when_max_age_passes_without_notification) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  notify_max_age = 10;
+  coap_mid_t first = client_observe(c, 7);
+  int sent = h_nsent;
+  /* ACK_TIMEOUT x [1, 1.5] of grace after the 10 s */
+  h_advance(ctx, 12 * COAP_TICKS_PER_SECOND - 1);
+  CHECK_INT_EQ(h_nsent, sent);
+  h_advance(ctx, 1 * COAP_TICKS_PER_SECOND + 1);
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  CHECK(is_reregistration(sent));
+  CHECK_INT_EQ(type_of(sent), COAP_MESSAGE_CON); /* as the original */
+  CHECK(mid_of(sent) != first);
+  /* The answer is taken whatever its Observe value: the server may have
+   * restarted. */
+  h_feed(c, notification(COAP_MESSAGE_ACK, mid_of(sent), 2));
+  CHECK_INT_EQ(responses, 2);
+  CHECK_INT_EQ(responses_with_sent, 2);
+  CHECK_INT_EQ(last_obs, 2);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_token), 1);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_mid), 0);
+  h_feed(c, notification(COAP_MESSAGE_NON, 0x2000, 3));
+  CHECK_INT_EQ(responses, 3);
+  CHECK_INT_EQ(responses_with_sent, 3);
+  /* and the next expiry counts from the latest notification */
+  sent = h_nsent;
+  h_advance(ctx, 12 * COAP_TICKS_PER_SECOND - 1);
+  CHECK_INT_EQ(h_nsent, sent);
+  h_advance(ctx, 1 * COAP_TICKS_PER_SECOND + 1);
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  CHECK(is_reregistration(sent));
+  coap_session_release(c);
+  h_free(ctx);
+}
+
+TEST(client_notifications_within_max_age_keep_it_quiet) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  notify_max_age = 10;
+  client_observe(c, 1);
+  int sent = h_nsent;
+  for (int i = 0; i < 20; i++) {
+    h_advance(ctx, 9 * COAP_TICKS_PER_SECOND);
+    h_feed(c, notification(COAP_MESSAGE_NON, (coap_mid_t)(0x2000 + i), 2 + i));
+  }
+  CHECK_INT_EQ(h_nsent, sent);
+  CHECK_INT_EQ(responses, 21);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
+TEST(client_default_max_age_is_60_seconds) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  client_observe(c, 1); /* no Max-Age */
+  int sent = h_nsent;
+  h_advance(ctx, 62 * COAP_TICKS_PER_SECOND - 1);
+  CHECK_INT_EQ(h_nsent, sent);
+  h_advance(ctx, 1 * COAP_TICKS_PER_SECOND + 1);
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  CHECK(is_reregistration(sent));
+  coap_session_release(c);
+  h_free(ctx);
+}
+
+TEST(client_max_age_expiry_unanswered_is_reported_to_nack_handler) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  nacks = 0;
+  coap_register_nack_handler(ctx, on_nack);
+  notify_max_age = 5;
+  client_observe(c, 1);
+  int sent = h_nsent;
+  /* the re-registration and its 4 retransmissions, then the give-up */
+  for (int i = 0; i < 300; i++)
+    h_advance(ctx, COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(h_nsent, sent + 5);
+  for (int i = sent; i < h_nsent; i++)
+    CHECK(is_reregistration(i));
+  CHECK_INT_EQ(nacks, 1);
+  CHECK_INT_EQ(last_nack, COAP_NACK_TOO_MANY_RETRIES);
+  CHECK_INT_EQ(nack_token, 'o');
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_token), 0);
+  /* the observation is over: a late notification has no request */
+  h_feed(c, notification(COAP_MESSAGE_NON, 0x2000, 9));
+  CHECK_INT_EQ(responses, 2);
+  CHECK_INT_EQ(responses_with_sent, 1);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
+TEST(client_non_registration_reregisters_as_non) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  nacks = 0;
+  coap_register_nack_handler(ctx, on_nack);
+  notify_max_age = 5;
+  coap_mid_t mid = coap_send(c, obs_request(COAP_MESSAGE_NON,
+                                            COAP_REQUEST_CODE_GET, 0x1000, 'o',
+                                            "obs", 0));
+  CHECK(mid != COAP_INVALID_MID);
+  h_feed(c, notification(COAP_MESSAGE_NON, 0x2000, 1));
+  int sent = h_nsent;
+  h_advance(ctx, 8 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  CHECK(is_reregistration(sent));
+  CHECK_INT_EQ(type_of(sent), COAP_MESSAGE_NON);
+  /* unanswered: given up after EXCHANGE_LIFETIME, and reported */
+  h_advance(ctx, 248 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  CHECK_INT_EQ(nacks, 1);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_token), 0);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
+/* ---- client: freeing the session (coap_observe(3)) -----------------------
+ */
+
+TEST(client_session_release_cancels_observation_and_frees_it) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  client_observe(c, 1);
+  int sent = h_nsent;
+  coap_session_release(c); /* the application's last reference */
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  CHECK_INT_EQ(type_of(sent), COAP_MESSAGE_NON);
+  CHECK_INT_EQ(code_of(sent), COAP_REQUEST_CODE_GET);
+  CHECK_INT_EQ(token_of(sent), 'o');
+  CHECK_INT_EQ(observe_of(sent), 1);
+  CHECK_NULL(ctx->clients); /* freed now, not at context teardown */
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_token), 0);
+  CHECK_UINT_EQ(ctx->exchange_count, 0);
+  h_advance(ctx, 600 * COAP_TICKS_PER_SECOND); /* no timer left behind */
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  h_free(ctx);
+  CHECK_INT_EQ(h_nsent, sent + 1);
+}
+
+TEST(client_session_release_with_no_observe_cancel_sends_nothing) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  client_observe(c, 1);
+  coap_session_set_no_observe_cancel(c);
+  int sent = h_nsent;
+  coap_session_release(c);
+  CHECK_INT_EQ(h_nsent, sent);
+  CHECK_NULL(ctx->clients);
+  CHECK_UINT_EQ(ctx->exchange_count, 0);
+  h_free(ctx);
+}
+
+TEST(client_session_held_by_application_keeps_observation) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  coap_session_reference(c); /* a second holder */
+  client_observe(c, 1);
+  int sent = h_nsent;
+  coap_session_release(c);
+  CHECK_INT_EQ(h_nsent, sent);
+  CHECK(ctx->clients == c);
+  h_feed(c, notification(COAP_MESSAGE_NON, 0x2000, 2));
+  CHECK_INT_EQ(responses_with_sent, 2);
+  coap_session_release(c);
+  CHECK_INT_EQ(h_nsent, sent + 1); /* the cancellation */
+  CHECK_NULL(ctx->clients);
+  h_free(ctx);
+}
+
+TEST(client_session_released_before_first_answer_cancels_after_it) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *c = client(ctx);
+  coap_mid_t mid = coap_send(c, obs_request(COAP_MESSAGE_CON,
+                                            COAP_REQUEST_CODE_GET, 0x1000, 'o',
+                                            "obs", 0));
+  coap_session_release(c); /* the request in flight holds the session */
+  CHECK(ctx->clients == c);
+  int sent = h_nsent;
+  h_feed(c, notification(COAP_MESSAGE_ACK, mid, 1));
+  CHECK_INT_EQ(responses, 1);
+  /* the answer made it an observation nobody holds: cancelled, freed */
+  CHECK_INT_EQ(h_nsent, sent + 1);
+  CHECK_INT_EQ(observe_of(sent), 1);
+  CHECK_NULL(ctx->clients);
+  h_free(ctx);
+}
+
 int main(void) {
   RUN(get_with_observe_0_registers_and_answer_carries_observe);
   RUN(not_observable_resource_answers_without_observe);
@@ -888,5 +1118,14 @@ int main(void) {
   RUN(client_response_without_observe_ends_observation);
   RUN(client_cancel_observe_sends_get_with_observe_1_same_token);
   RUN(client_freeing_context_cancels_unless_told_not_to);
+  RUN(client_reregisters_when_max_age_passes_without_notification);
+  RUN(client_notifications_within_max_age_keep_it_quiet);
+  RUN(client_default_max_age_is_60_seconds);
+  RUN(client_max_age_expiry_unanswered_is_reported_to_nack_handler);
+  RUN(client_non_registration_reregisters_as_non);
+  RUN(client_session_release_cancels_observation_and_frees_it);
+  RUN(client_session_release_with_no_observe_cancel_sends_nothing);
+  RUN(client_session_held_by_application_keeps_observation);
+  RUN(client_session_released_before_first_answer_cancels_after_it);
   return TEST_SUMMARY();
 }

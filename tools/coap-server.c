@@ -1,7 +1,7 @@
 /*
  * coap-server: a small CoAP test server over the public API.
  *
- *   coap-server [-A addr] [-p port] [-v level] [-L value] [-h]
+ *   coap-server [-A addr] [-p port] [-v level] [-L value] [-t] [-h]
  *
  * Listens on UDP addr:port (default [::]:5683; port 0 picks a free port) and
  * always prints one line "coap-server: listening on ADDR:PORT" to stderr, so
@@ -33,7 +33,15 @@
  * handed over whole.
  *   /.well-known/core  from the library (RFC 6690)
  *
- * Runs until SIGINT or SIGTERM, then frees everything.
+ * With -t, observers, Observe numbers and dynamic resources are kept in
+ * the files coap_dyn_resource_save_file, coap_observe_save_file and
+ * coap_obs_cnt_save_file of $TMPDIR (default /tmp) and reloaded at start
+ * (coap_persist_startup(), Observe numbers saved every 10), so that
+ * observers keep their notifications across a restart, even after
+ * SIGKILL. SIGUSR2 stops the server keeping them (coap_persist_stop():
+ * observers get no final 4.04).
+ *
+ * Runs until SIGINT, SIGTERM or SIGUSR2, then frees everything.
  */
 #include <coap3/coap.h>
 
@@ -78,9 +86,11 @@ static const char INDEX_TEXT[] =
     "/.well-known/core\n";
 
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t keep_persist; /* -t and SIGUSR2 */
 
 static void on_signal(int sig) {
-  (void)sig;
+  if (sig == SIGUSR2)
+    keep_persist = 1;
   quit = 1;
 }
 
@@ -444,11 +454,12 @@ typedef struct {
   unsigned port;
   int log_level;
   uint32_t block_mode; /* -L */
+  int track;           /* -t */
 } server_opts_t;
 
 static void usage(FILE *f) {
   fprintf(f, "usage: coap-server [-A addr] [-p port] [-v level] [-L value] "
-             "[-h]\n"
+             "[-t] [-h]\n"
              "  -A addr   address to listen on (default ::, all addresses)\n"
              "  -p port   UDP port (default 5683; 0 picks a free one)\n"
              "  -v level  log level 0..8 (default 4, warnings)\n"
@@ -456,6 +467,8 @@ static void usage(FILE *f) {
              "must\n"
              "            include COAP_BLOCK_USE_LIBCOAP (1); 2 adds\n"
              "            COAP_BLOCK_SINGLE_BODY (default 3)\n"
+             "  -t        keep observers across a restart (files in $TMPDIR or\n"
+             "            /tmp; SIGUSR2 stops the server keeping them)\n"
              "  -h        this text\n"
              "Prints 'coap-server: listening on ADDR:PORT' to stderr once "
              "ready.\n");
@@ -467,11 +480,16 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
   o->port = COAP_DEFAULT_PORT;
   o->log_level = COAP_LOG_WARN;
   o->block_mode = COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY;
+  o->track = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage(stdout);
       return -1;
+    }
+    if (strcmp(a, "-t") == 0) {
+      o->track = 1;
+      continue;
     }
     if (i + 1 >= argc || a[0] != '-' || a[1] == '\0' || a[2] != '\0' ||
         !strchr("ApvL", a[1])) {
@@ -526,6 +544,22 @@ static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
   return ep;
 }
 
+/* -t: the files of coap_persist_startup(), in $TMPDIR or /tmp. */
+static int start_persist(coap_context_t *ctx) {
+  const char *dir = getenv("TMPDIR");
+  char dyn[512], obs[512], cnt[512];
+  if (!dir || !*dir)
+    dir = "/tmp";
+  snprintf(dyn, sizeof(dyn), "%s/coap_dyn_resource_save_file", dir);
+  snprintf(obs, sizeof(obs), "%s/coap_observe_save_file", dir);
+  snprintf(cnt, sizeof(cnt), "%s/coap_obs_cnt_save_file", dir);
+  if (!coap_persist_startup(ctx, dyn, obs, cnt, 10)) {
+    fprintf(stderr, "coap-server: cannot keep observers in %s\n", dir);
+    return 0;
+  }
+  return 1;
+}
+
 /* Milliseconds until the clock's next whole second (1..1000). */
 static uint32_t ms_to_next_second(void) {
   struct timespec ts;
@@ -558,6 +592,7 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal; /* no SA_RESTART: wake coap_io_process up */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGUSR2, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
   coap_startup();
@@ -568,10 +603,13 @@ int main(int argc, char **argv) {
   if (ctx) {
     coap_context_set_block_mode(ctx, o.block_mode);
     coap_resource_t *time_resource = init_resources(ctx);
-    if (time_resource && listen_on(ctx, &o)) {
+    if (time_resource && listen_on(ctx, &o) &&
+        (!o.track || start_persist(ctx))) {
       serve(ctx, time_resource);
       status = EXIT_SUCCESS;
     }
+    if (keep_persist)
+      coap_persist_stop(ctx);
     coap_free_context(ctx); /* frees endpoints, sessions and resources */
   }
   free(example_data.body);

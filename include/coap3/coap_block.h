@@ -362,7 +362,15 @@ COAP_API void coap_context_set_block_mode(coap_context_t *context, uint32_t bloc
 
 /**
  * Client: ends an observation (RFC 7641 3.6). A request sent with
- * Observe: 0 keeps its token live for notifications; this sends a request
+ * Observe: 0 keeps its token live for notifications. When the Max-Age of
+ * the latest notification (60 s without the option) passes without a
+ * newer one, plus ACK_TIMEOUT x a random factor of 1 to
+ * ACK_RANDOM_FACTOR, the library registers again (RFC 7641 3.3.1: the
+ * same request, token and options, a new message ID, the original's
+ * type); the answer reaches the response handler as any, whatever its
+ * Observe value, and a server that does not answer is reported to the
+ * NACK handler (COAP_NACK_TOO_MANY_RETRIES, with that request), which ends
+ * the observation. coap_cancel_observe() sends a request
  * with the same method, token and options (and FETCH body) and Observe: 1,
  * as a message of @p message_type, and stops treating later messages with
  * that token as notifications. The server's answer to it reaches the

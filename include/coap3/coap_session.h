@@ -97,7 +97,11 @@ COAP_API coap_session_t *coap_session_reference(coap_session_t *session);
 
 /**
  * Drops a reference to @p session; the last one frees it (outstanding
- * messages are abandoned). Do not use the pointer afterwards.
+ * messages are abandoned). A request awaiting its answer holds a
+ * reference, an established observation does not: freeing a client
+ * session first sends each of its observations a cancellation (a GET
+ * with Observe: 1, NON, once) unless coap_session_set_no_observe_cancel()
+ * was called. Do not use the pointer afterwards.
  * @param session The session, or NULL (then nothing happens).
  */
 COAP_API void coap_session_release(coap_session_t *session);
@@ -595,11 +599,11 @@ COAP_API coap_mid_t coap_session_send_ping(coap_session_t *session);
 
 /**
  * Stops a client session from sending observe cancellations for its
- * active observations when it is closed. Without it, freeing the context
- * sends each observation still active a GET with Observe: 1 (a NON, once).
- * An observation keeps its session alive, as any request awaiting its
- * answer does, until it is cancelled, ended by the server or the context
- * is freed.
+ * active observations when it is freed. Without it, freeing the session
+ * (its last coap_session_release(), or coap_free_context()) sends each
+ * observation still active a GET with Observe: 1 (a NON, once). An
+ * established observation does not keep its session alive: the
+ * application's reference does.
  * @param session The session (borrowed).
  */
 COAP_API void coap_session_set_no_observe_cancel(coap_session_t *session);

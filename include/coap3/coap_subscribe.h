@@ -46,16 +46,23 @@ extern "C" {
 COAP_API void coap_resource_set_get_observable(coap_resource_t *resource, int mode);
 
 /**
- * Called when an observation is set up, so that it can be saved.
- * @param session       The session (borrowed for the call).
- * @param observe_key   Identifies the observation (borrowed).
- * @param e_proto       Transport of the endpoint.
- * @param e_listen_addr Address the endpoint listens on (borrowed).
- * @param s_addr_info   Local and remote addresses of the session (borrowed).
- * @param raw_packet    The registering request as received (borrowed).
- * @param oscore_info   OSCORE information, or NULL (borrowed).
+ * Called when a client registers as an observer (a GET or FETCH with
+ * Observe: 0 answered 2.xx), so that the application can save it and give
+ * it back to coap_persist_observe_add() after a restart. Not called for
+ * observers that coap_persist_observe_add() restores.
+ * @param session       The server session (borrowed for the call).
+ * @param observe_key   The observer (borrowed; valid until
+ *                      coap_observe_deleted_t is called for it).
+ * @param e_proto       Transport of the endpoint (COAP_PROTO_UDP).
+ * @param e_listen_addr Address the endpoint listens on (borrowed for the
+ *                      call).
+ * @param s_addr_info   Remote and local addresses of the session (borrowed
+ *                      for the call).
+ * @param raw_packet    The registering request as a UDP datagram (borrowed
+ *                      for the call); a Block1 FETCH is given reassembled.
+ * @param oscore_info   Always NULL (no OSCORE in this build).
  * @param user_data     As given to coap_persist_track_funcs().
- * @return 1 on success, 0 on failure.
+ * @return 1 on success, 0 on failure (the library ignores it).
  */
 typedef int (*coap_observe_added_t)(coap_session_t *session,
                                     coap_subscription_t *observe_key,
@@ -67,36 +74,45 @@ typedef int (*coap_observe_added_t)(coap_session_t *session,
                                     void *user_data);
 
 /**
- * Called when an observation ends.
- * @param session     The session (borrowed for the call), may be NULL.
- * @param observe_key Identifies the observation (borrowed).
+ * Called when an observer goes, whatever the reason (deregistration, RST,
+ * error notification, session or resource freed, context freed).
+ * @param session     The server session (borrowed for the call).
+ * @param observe_key The observer (borrowed for the call; freed after it).
  * @param user_data   As given to coap_persist_track_funcs().
- * @return 1 on success, 0 on failure.
+ * @return 1 on success, 0 on failure (the library ignores it).
  */
 typedef int (*coap_observe_deleted_t)(coap_session_t *session,
                                       coap_subscription_t *observe_key,
                                       void *user_data);
 
 /**
- * Called every save_freq notifications of a resource with its current
- * Observe sequence number.
- * @param context       The context (borrowed).
- * @param resource_name The resource's path (borrowed).
- * @param observe_num   The sequence number just sent.
+ * Called when a resource's Observe number reaches a multiple of save_freq
+ * (coap_persist_track_funcs()), with that number. After a restart, give
+ * the resource a number at least save_freq - 1 above the last one saved
+ * with coap_persist_set_observe_num(), as values up to that may have gone
+ * out unsaved.
+ * @param context       The context (borrowed for the call).
+ * @param resource_name The resource's path (borrowed for the call).
+ * @param observe_num   The Observe number just used.
  * @param user_data     As given to coap_persist_track_funcs().
- * @return 1 on success, 0 on failure.
+ * @return 1 on success, 0 on failure (the library ignores it).
  */
 typedef int (*coap_track_observe_value_t)(coap_context_t *context,
                                           coap_str_const_t *resource_name,
                                           uint32_t observe_num, void *user_data);
 
 /**
- * Called when the unknown-resource handler creates a resource.
- * @param session       The session (borrowed for the call).
- * @param resource_name The new resource's path (borrowed).
- * @param raw_packet    The creating request as received (borrowed).
+ * Called when the unknown-resource handler (coap_resource_unknown_init())
+ * adds a resource with coap_add_resource() while it handles a request:
+ * a dynamic resource, which running the handler again on @p raw_packet
+ * re-creates.
+ * @param session       The session the request came on (borrowed for the
+ *                      call).
+ * @param resource_name The new resource's path (borrowed for the call).
+ * @param raw_packet    The creating request as a UDP datagram (borrowed for
+ *                      the call); a Block1 body is given reassembled.
  * @param user_data     As given to coap_persist_track_funcs().
- * @return 1 on success, 0 on failure.
+ * @return 1 on success, 0 on failure (the library ignores it).
  */
 typedef int (*coap_dyn_resource_added_t)(coap_session_t *session,
                                          coap_str_const_t *resource_name,
@@ -104,32 +120,30 @@ typedef int (*coap_dyn_resource_added_t)(coap_session_t *session,
                                          void *user_data);
 
 /**
- * Called when a resource is deleted.
- * @param context       The context (borrowed).
- * @param resource_name The resource's path (borrowed).
+ * Called when a resource of the context (not the unknown or proxy one) is
+ * deleted, by coap_delete_resource() or because the context is freed.
+ * @param context       The context (borrowed for the call).
+ * @param resource_name The resource's path (borrowed for the call).
  * @param user_data     As given to coap_persist_track_funcs().
- * @return 1 on success, 0 on failure.
+ * @return 1 on success, 0 on failure (the library ignores it).
  */
 typedef int (*coap_resource_deleted_t)(coap_context_t *context,
                                        coap_str_const_t *resource_name,
                                        void *user_data);
 
 /**
- * Installs application callbacks that record observations, Observe
- * sequence numbers and dynamically created resources, so that they can be
- * restored after a restart with coap_persist_observe_add().
+ * Installs the application's callbacks that track observers, Observe
+ * numbers and dynamic resources, replacing any installed before (NULL:
+ * not called). Callbacks run on the loop thread.
  * @param context             The context (borrowed).
  * @param observe_added       Or NULL.
  * @param observe_deleted     Or NULL.
  * @param track_observe_value Or NULL.
  * @param dyn_resource_added  Or NULL.
  * @param resource_deleted    Or NULL.
- * @param save_freq           Call track_observe_value every this many
- *                            notifications.
+ * @param save_freq           track_observe_value is called for each
+ *                            multiple of this (0 counts as 1).
  * @param user_data           Passed to every callback (not owned).
- *
- * Not available in this build: logs a warning and records nothing; no
- * callback is ever called.
  */
 COAP_API void coap_persist_track_funcs(coap_context_t *context,
                                        coap_observe_added_t observe_added,
@@ -140,18 +154,25 @@ COAP_API void coap_persist_track_funcs(coap_context_t *context,
                                        uint32_t save_freq, void *user_data);
 
 /**
- * Restores an observation saved before a restart (UDP only): recreates the
- * server session and registers the observer as if @p raw_packet had just
- * arrived.
+ * Restores an observer saved before a restart (UDP only): finds the
+ * context's endpoint listening on @p e_listen_addr, the server session for
+ * the remote address of @p s_addr_info on it (creating it), and registers
+ * the request @p raw_packet (a GET or FETCH with Observe: 0 for an
+ * observable resource of the context) as that session's observer, as if
+ * its handler had answered 2.05 -- without calling the handler or sending
+ * anything. The next notification of the resource reaches the client with
+ * the request's token. An observer with the same session and token is
+ * replaced. Within the observer limits of coap3/coap_petrel.h.
  * @param context       The context (borrowed).
- * @param e_proto       Transport of the endpoint.
+ * @param e_proto       Transport of the endpoint: COAP_PROTO_UDP.
  * @param e_listen_addr Address the endpoint listens on (borrowed).
- * @param s_addr_info   The session's addresses (borrowed).
- * @param raw_packet    The original registering request (copied).
- * @param oscore_info   OSCORE information (copied), or NULL.
- * @return The observation (owned by the library), or NULL on failure.
- *
- * Not available in this build: always returns NULL.
+ * @param s_addr_info   The session's remote and local addresses (borrowed).
+ * @param raw_packet    The registering request as a UDP datagram (copied).
+ * @param oscore_info   Must be NULL (no OSCORE in this build).
+ * @return The observer (owned by the library), or NULL: a NULL argument,
+ *         another transport, OSCORE information, no such endpoint, a
+ *         packet that does not parse or is not a registration, no such
+ *         observable resource, a limit reached, or no memory.
  */
 COAP_API coap_subscription_t *coap_persist_observe_add(coap_context_t *context,
                                                        coap_proto_t e_proto,
@@ -161,17 +182,33 @@ COAP_API coap_subscription_t *coap_persist_observe_add(coap_context_t *context,
                                                        const coap_bin_const_t *oscore_info);
 
 /**
- * Turns on the library's own file-based persistence, reloading what the
- * files already hold.
- * @param context                The context (borrowed).
- * @param dyn_resource_save_file File for dynamic resources, or NULL.
- * @param observe_save_file      File for observations, or NULL.
- * @param obs_cnt_save_file      File for Observe sequence numbers, or NULL.
- * @param save_freq              Save sequence numbers every this many
- *                               notifications.
- * @return 1 on success, 0 on failure.
+ * Turns on the library's own persistence in files, reloading what they
+ * hold: first the dynamic resources (the unknown-resource handler runs
+ * again on each saved request, with a session that sends nothing, for
+ * each path that does not exist yet), then the Observe numbers (each
+ * resource starts at the next multiple of @p save_freq above its saved
+ * number, minus 1, so that its next notification is larger than any sent
+ * before), then the observers (as coap_persist_observe_add()). Call it
+ * after the endpoints and resources are set up.
  *
- * Not available in this build: logs a warning and returns 0.
+ * From then on each file is rewritten whole, at the end of each pass of
+ * the loop that changed what it holds, through "<name>.tmp" and a rename,
+ * and the Observe number file for each multiple of @p save_freq. A file
+ * given here takes over from the callbacks of its kind
+ * (coap_persist_track_funcs()). The files are in Petrel's own versioned,
+ * checksummed format (doc/observe.md), not libcoap's: a file that is
+ * missing or empty holds nothing; one that is malformed in any way is
+ * ignored whole with a warning. Each file is written once before this
+ * returns.
+ * @param context                The context (borrowed).
+ * @param dyn_resource_save_file File for dynamic resources, or NULL
+ *                               (copied).
+ * @param observe_save_file      File for observers, or NULL (copied).
+ * @param obs_cnt_save_file      File for Observe numbers, or NULL (copied).
+ * @param save_freq              Observe numbers are saved at multiples of
+ *                               this (0 counts as 1).
+ * @return 1 on success, 0 on failure: @p context NULL, no memory, or a
+ *         file that cannot be written (then no file is used).
  */
 COAP_API int coap_persist_startup(coap_context_t *context,
                                   const char *dyn_resource_save_file,
@@ -180,20 +217,22 @@ COAP_API int coap_persist_startup(coap_context_t *context,
                                   uint32_t save_freq);
 
 /**
- * Stops persistence: callbacks are no longer called, saved files are left
- * as they are, and freeing the context afterwards sends no 4.04 to
- * observers (they are expected back after the restart). In this build
- * there are no callbacks or files; the last part holds.
+ * Stops persistence: writes what the current pass changed, then stops
+ * using the files (left as they are, for the next start) and the
+ * callbacks, and makes coap_free_context() send observers no final 4.04,
+ * as they are expected back after the restart. Without it,
+ * coap_free_context() ends every observer and deletes every resource, and
+ * the files and callbacks learn it.
  * @param context The context (borrowed).
  */
 COAP_API void coap_persist_stop(coap_context_t *context);
 
 /**
- * Sets the Observe sequence number of @p resource (after a restart): a
+ * Sets the Observe number of @p resource (after a restart): a
  * registration answered now carries @p observe_num (taken modulo 2^24),
  * and the next notification @p observe_num + 1.
  * @param resource    The resource (borrowed).
- * @param observe_num Next value to use.
+ * @param observe_num The number to use now.
  */
 COAP_API void coap_persist_set_observe_num(coap_resource_t *resource,
                                            uint32_t observe_num);
