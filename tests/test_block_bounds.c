@@ -272,6 +272,94 @@ TEST(block2_unasked_small_body_goes_whole) {
   }
 }
 
+/* A body goes whole exactly when the whole message fits the session's
+ * largest PDU (coap_session_max_pdu_size() after the 4-byte header), else
+ * block-wise. The size of everything but the payload is measured on a
+ * 1-byte body; the lengths tried span the boundary. */
+static size_t whole_len(const char *path, size_t len, int *blockwise) {
+  coap_context_t *ctx = server(COAP_BLOCK_USE_LIBCOAP);
+  coap_session_t *s = h_server_session(40000);
+  body_len = len;
+  fill(body, len, 4);
+  h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 0x42, path));
+  coap_pdu_t *r = last();
+  coap_opt_iterator_t it;
+  *blockwise = r && coap_check_option(r, COAP_OPTION_BLOCK2, &it) != NULL;
+  size_t n = h_nsent ? h_sent_log[h_nsent - 1].len : 0;
+  coap_delete_pdu(r);
+  finish(ctx);
+  return n;
+}
+
+static void check_whole_boundary(const char *path) {
+  int blockwise;
+  size_t overhead = whole_len(path, 1, &blockwise) - 1 - 1; /* marker, byte */
+  CHECK(!blockwise);
+  coap_context_t *ctx = server(COAP_BLOCK_USE_LIBCOAP);
+  size_t max = coap_session_max_pdu_size(h_server_session(40000)) + 4;
+  finish(ctx);
+  size_t fit = max - overhead - 1; /* the largest body that fits */
+  for (size_t len = fit - 2; len <= fit + 2; len++) {
+    size_t n = whole_len(path, len, &blockwise);
+    if (len <= fit) {
+      CHECK(!blockwise);
+      CHECK_UINT_EQ(n, overhead + 1 + len);
+    } else {
+      CHECK(blockwise);
+      CHECK(n <= max);
+    }
+  }
+}
+
+TEST(block2_body_goes_whole_exactly_when_it_fits) {
+  check_whole_boundary("large");
+  if (!test_failed_)
+    check_whole_boundary("blocked");
+}
+
+/* Max-Age 0 is a value (RFC 7252 5.10.5: not to be cached), not absent. */
+static void hnd_max_age(coap_resource_t *r, coap_session_t *s,
+                        const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  int age = q ? atoi((const char *)q->s) : -1;
+  body_len = 300;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  if (coap_pdu_get_code(req) == COAP_REQUEST_CODE_FETCH)
+    coap_add_data_blocked_response(req, resp, 0, age, body_len, body);
+  else
+    coap_add_data_large_response(r, s, req, resp, q, 0, age, 0, body_len, body,
+                                 NULL, NULL);
+}
+
+TEST(block2_max_age_0_is_sent_minus_1_is_not) {
+  const char *ages[3] = {"0", "-1", "60"};
+  long want[3] = {0, -1, 60};
+  coap_pdu_code_t codes[2] = {COAP_REQUEST_CODE_GET, COAP_REQUEST_CODE_FETCH};
+  for (int c = 0; c < 2; c++) {
+    for (int k = 0; k < 3; k++) {
+      coap_context_t *ctx = server(COAP_BLOCK_USE_LIBCOAP);
+      coap_resource_t *r = coap_resource_init(coap_make_str_const("age"), 0);
+      coap_register_handler(r, (coap_request_t)codes[c], hnd_max_age);
+      coap_add_resource(ctx, r);
+      coap_session_t *s = h_server_session(40000);
+      coap_pdu_t *p = h_request(COAP_MESSAGE_CON, codes[c], 1, 0x42, "age");
+      coap_add_option(p, COAP_OPTION_URI_QUERY, strlen(ages[k]),
+                      (const uint8_t *)ages[k]);
+      h_feed(s, p);
+      coap_pdu_t *resp = last();
+      CHECK_NOT_NULL(resp);
+      coap_opt_iterator_t it;
+      coap_opt_t *o = coap_check_option(resp, COAP_OPTION_MAXAGE, &it);
+      long got =
+          o ? (long)coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o))
+            : -1;
+      coap_delete_pdu(resp);
+      finish(ctx);
+      CHECK_INT_EQ(got, want[k]);
+    }
+  }
+}
+
 /* ---- Block1
  * ------------------------------------------------------------------
  */
@@ -515,6 +603,8 @@ int main(void) {
   RUN(block2_blocked_response_boundaries_16_and_1024);
   RUN(block2_held_body_ends_at_its_last_block);
   RUN(block2_unasked_small_body_goes_whole);
+  RUN(block2_body_goes_whole_exactly_when_it_fits);
+  RUN(block2_max_age_0_is_sent_minus_1_is_not);
   RUN(block1_single_body_block_behind_the_end_is_incomplete);
   RUN(block1_per_block_block_behind_the_end_is_incomplete);
   RUN(block1_single_body_block_ahead_of_the_end_is_incomplete);

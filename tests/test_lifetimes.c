@@ -7,9 +7,12 @@
  * mallinfo2(), or the sanitizer's own count when linked with one).
  *
  * Each scenario runs twice: the first run warms up what the library sets
- * up once per process, the second is measured.
+ * up once per process, the second is measured. Without a sanitizer the
+ * program runs itself again with glibc's per-thread cache and fast bins
+ * off, so that freed memory is counted as free at once.
  */
 #include <malloc.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -43,6 +46,15 @@ static void hnd_put(coap_resource_t *r, coap_session_t *s,
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
 }
 
+static void hnd_large(coap_resource_t *r, coap_session_t *s,
+                      const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  static uint8_t body[3000];
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data_large_response(r, s, req, resp, q, 0, -1, 0, sizeof(body), body,
+                               NULL, NULL);
+}
+
 static coap_resource_t *obs_res;
 
 static coap_context_t *server(void) {
@@ -55,6 +67,9 @@ static coap_context_t *server(void) {
   coap_resource_set_get_observable(r, 1);
   coap_add_resource(ctx, r);
   obs_res = r;
+  r = coap_resource_init(coap_make_str_const("large"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_large);
+  coap_add_resource(ctx, r);
   r = coap_resource_init(coap_make_str_const("async"), 0);
   coap_register_handler(r, COAP_REQUEST_GET, hnd_get_with_delay);
   coap_add_resource(ctx, r);
@@ -150,6 +165,10 @@ static void busy_server_freed(void) {
     static uint8_t block[64];
     coap_add_data(put, sizeof(block), block);
     h_feed(s, put);
+    coap_pdu_t *big =
+        h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 5, 5, "large");
+    pt_block_set(big, COAP_OPTION_BLOCK2, 0, 0, 2);
+    h_feed(s, big);
     coap_pdu_t *obs =
         h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 4, 4, "hello");
     uint8_t zero = 0;
@@ -159,9 +178,10 @@ static void busy_server_freed(void) {
   coap_petrel_stats_t st = stats(ctx);
   CHECK_UINT_EQ(st.sessions, 50);
   CHECK_UINT_EQ(st.asyncs, 50);
-  CHECK_UINT_EQ(st.dedup_entries, 200);
+  CHECK_UINT_EQ(st.dedup_entries, 250);
   CHECK(st.block_bytes >= 50 * 64);
   CHECK_UINT_EQ(st.observers, 50);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->blk_srv), 50);
   h_free(ctx);
 }
 
@@ -185,7 +205,12 @@ static void busy_server_idles(void) {
     static uint8_t block[64];
     coap_add_data(put, sizeof(block), block);
     h_feed(s, put);
+    coap_pdu_t *big =
+        h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 5, 5, "large");
+    pt_block_set(big, COAP_OPTION_BLOCK2, 0, 0, 2);
+    h_feed(s, big);
   }
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->blk_srv), 20);
   for (int sec = 0; sec < 700; sec++)
     h_advance(ctx, COAP_TICKS_PER_SECOND);
   coap_petrel_stats_t st = stats(ctx);
@@ -194,6 +219,7 @@ static void busy_server_idles(void) {
   CHECK_UINT_EQ(st.dedup_entries, 0);
   CHECK_UINT_EQ(st.block_bytes, 0);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->blk_rx), 0);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->blk_srv), 0);
   CHECK_UINT_EQ(st.sessions, 0);
   h_free(ctx);
 }
@@ -246,12 +272,45 @@ TEST(duplicates_and_replaced_answers_give_back_every_byte) {
   CHECK_NO_HEAP_GROWTH(many_duplicates);
 }
 
-int main(void) {
+/* More remembered IDs expire at once than the context keeps as spares
+ * (PT_DEDUP_SPARE_MAX): the rest are freed, the spares at the end. */
+static void many_expired_entries(void) {
+  coap_context_t *ctx = server();
+  coap_petrel_context_set_dedup_per_session(ctx, 6000);
+  coap_context_set_session_timeout(ctx, 1000);
+  coap_session_t *s = h_server_session(40000);
+  for (int i = 0; i < 5000; i++)
+    h_feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_PUT, (coap_mid_t)i,
+                        1, "hello"));
+  CHECK_UINT_EQ(stats(ctx).dedup_entries, 5000);
+  h_advance(ctx, 250 * COAP_TICKS_PER_SECOND);
+  CHECK_UINT_EQ(stats(ctx).dedup_entries, 0);
+  h_free(ctx);
+}
+
+TEST(expired_entries_beyond_the_spares_give_back_every_byte) {
+  CHECK_NO_HEAP_GROWTH(many_expired_entries);
+}
+
+int main(int argc, char **argv) {
+  (void)argc;
+  if (!__sanitizer_get_current_allocated_bytes) {
+    const char *tune = "glibc.malloc.tcache_count=0";
+    const char *have = getenv("GLIBC_TUNABLES");
+    if (!have || strcmp(have, tune) != 0) {
+      setenv("GLIBC_TUNABLES", tune, 1);
+      execv("/proc/self/exe", argv);
+      printf("cannot run again without the allocator's cache\n");
+      return 1;
+    }
+    mallopt(M_MXFAST, 0);
+  }
   RUN(released_client_session_lives_until_its_request_ends);
   RUN(context_freed_with_pending_request_gives_back_every_byte);
   RUN(busy_server_freed_gives_back_every_byte);
   RUN(busy_server_state_ends_by_itself);
   RUN(closed_session_takes_its_state_along);
   RUN(duplicates_and_replaced_answers_give_back_every_byte);
+  RUN(expired_entries_beyond_the_spares_give_back_every_byte);
   return TEST_SUMMARY();
 }

@@ -181,6 +181,112 @@ TEST(amplification_allowance_is_a_total_over_time_and_peers) {
   h_free(ctx);
 }
 
+/* GET /sized?N: an answer of exactly N payload bytes. */
+static void hnd_sized_n(coap_resource_t *r, coap_session_t *s,
+                        const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req;
+  static uint8_t body[2048];
+  size_t n = q ? (size_t)atoi((const char *)q->s) : 0;
+  memset(body, 'n', sizeof(body));
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  if (n)
+    coap_add_data(resp, n < sizeof(body) ? n : sizeof(body), body);
+}
+
+static coap_pdu_t *sized_get(coap_mid_t mid, const char *n) {
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, mid, 1, "sized");
+  coap_add_option(p, COAP_OPTION_URI_QUERY, strlen(n), (const uint8_t *)n);
+  return p;
+}
+
+/* RFC 7252 11.3's factor is a bound that is reached: an answer of exactly
+ * 3x the request goes, one byte more does not. Request: 4 header + 1
+ * token + 6 (Uri-Path "sized") + 3 (Uri-Query "36") = 14 bytes; answer:
+ * 4 + 1 + 1 (payload marker) + 36 = 42. */
+TEST(amplification_factor_is_reached_exactly) {
+  coap_context_t *ctx = server();
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("sized"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_sized_n);
+  coap_add_resource(ctx, r);
+  coap_petrel_context_set_amplification(ctx, 3, 0, 0);
+  coap_session_t *a = h_server_session(40001);
+  CHECK_UINT_EQ(feed(a, sized_get(1, "36")), 14);
+  CHECK_INT_EQ(h_nsent, 1);
+  CHECK_UINT_EQ(h_sent_log[0].len, 42);
+  coap_session_t *b = h_server_session(40002);
+  CHECK_UINT_EQ(feed(b, sized_get(1, "37")), 14);
+  CHECK_INT_EQ(h_nsent, 2);
+  CHECK_UINT_EQ(h_sent_log[1].len, 4); /* held back: only the probe */
+  h_free(ctx);
+}
+
+/* While a probe is out, an ACK or RST with another message ID does not
+ * verify the peer; the probe's own RST does. */
+TEST(only_the_probes_own_answer_verifies) {
+  coap_context_t *ctx = server();
+  coap_petrel_context_set_amplification(ctx, 3, 0, 0);
+  coap_session_t *a = h_server_session(40001);
+  feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
+  CHECK_INT_EQ(h_nsent, 1);
+  CHECK_UINT_EQ(h_sent_log[0].len, 4);
+  coap_mid_t mid =
+      (coap_mid_t)(h_sent_log[0].data[2] << 8 | h_sent_log[0].data[3]);
+  feed(a, coap_pdu_init(COAP_MESSAGE_RST, 0, (coap_mid_t)(mid + 1), 0));
+  feed(a, coap_pdu_init(COAP_MESSAGE_ACK, 0, (coap_mid_t)(mid - 1), 0));
+  int before = h_nsent;
+  feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 2, 2, "big"));
+  for (int i = before; i < h_nsent; i++)
+    CHECK(h_sent_log[i].len <= 4); /* still held back */
+  feed(a, coap_pdu_init(COAP_MESSAGE_RST, 0, mid, 0));
+  before = h_nsent;
+  feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 3, 3, "big"));
+  CHECK_INT_EQ(h_nsent, before + 1);
+  CHECK(h_sent_log[before].len > BIG);
+  h_free(ctx);
+}
+
+/* 1 if the last feed made the server send a whole /big answer. */
+static int answered_big(int before) {
+  for (int i = before; i < h_nsent && i < H_MAX_SENT; i++)
+    if (h_sent_log[i].len > BIG)
+      return 1;
+  return 0;
+}
+
+/* The documented defaults (coap3/coap_petrel.h): factor 3 and an
+ * allowance of 1 MiB, full from the start, that refills at 1 MiB/s. One
+ * NON GET /big (9 bytes, 27 of credit) each from many unverified peers:
+ * each 306-byte answer is paid from the allowance, so exactly
+ * 1 MiB / 306 go at once, and a second later that many again. */
+TEST(default_allowance_is_one_mib_refilled_each_second) {
+  coap_context_t *ctx = server();
+  int answered = 0, peer = 0, size = 0;
+  for (; peer < 4000; peer++) {
+    coap_session_t *s = h_server_session((uint16_t)(20000 + peer));
+    h_nsent = 0; /* the log holds this feed's datagrams only */
+    feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
+    if (answered_big(0)) {
+      answered++;
+      size = (int)h_sent_log[0].len;
+    }
+  }
+  CHECK_INT_EQ(size, BIG + 6);
+  CHECK_INT_EQ(answered, 1048576 / (BIG + 6));
+  h_advance(ctx, COAP_TICKS_PER_SECOND);
+  answered = 0;
+  for (peer = 0; peer < 4000; peer++) {
+    coap_session_t *s = h_server_session((uint16_t)(30000 + peer));
+    h_nsent = 0;
+    feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "big"));
+    answered += answered_big(0);
+  }
+  /* refilled by 1 MiB, but never past the burst of 1 MiB */
+  CHECK_INT_EQ(answered, 1048576 / (BIG + 6));
+  h_free(ctx);
+}
+
 /* ---- dedup
  * ---------------------------------------------------------------------
  */
@@ -327,6 +433,34 @@ TEST(dedup_replies_around_the_inline_size_are_served_again) {
   h_free(ctx);
 }
 
+/* An entry reused from the spares starts afresh: a NON whose ID was last
+ * used by a CON answered with an Empty ACK (a separate response) gets no
+ * Empty ACK when repeated, and its handler runs once. */
+TEST(dedup_entry_reused_from_the_spares_starts_afresh) {
+  coap_context_t *ctx = server();
+  coap_context_set_session_timeout(ctx, 10000);
+  coap_session_t *s = h_server_session(40001);
+  for (int i = 0; i < 20; i++) { /* 20 entries answered with Empty ACKs */
+    coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
+                              (coap_mid_t)i, (uint8_t)(i + 1), "async");
+    coap_add_option(p, COAP_OPTION_URI_QUERY, 1, (const uint8_t *)"1");
+    feed(s, p);
+  }
+  for (int sec = 0; sec < 300; sec++) /* answered, then expired */
+    h_advance(ctx, COAP_TICKS_PER_SECOND);
+  CHECK_UINT_EQ(stats(ctx).dedup_entries, 0);
+  for (int i = 0; i < 20; i++) {
+    int before = h_nsent;
+    for (int rep = 0; rep < 2; rep++)
+      feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET,
+                        (coap_mid_t)(100 + i), 1, "hello"));
+    CHECK_INT_EQ(h_nsent, before + 1); /* the answer, once */
+    CHECK_UINT_EQ(h_sent_log[before].len, 4 + 1 + 1 + 5);
+  }
+  CHECK_INT_EQ(hello_calls, 20);
+  h_free(ctx);
+}
+
 /* ---- asyncs per session
  * -----------------------------------------------------------
  */
@@ -430,11 +564,15 @@ int main(void) {
   RUN(amplification_budget_is_the_total_over_a_sequence);
   RUN(amplification_counts_answers_to_duplicates);
   RUN(amplification_allowance_is_a_total_over_time_and_peers);
+  RUN(amplification_factor_is_reached_exactly);
+  RUN(only_the_probes_own_answer_verifies);
+  RUN(default_allowance_is_one_mib_refilled_each_second);
   RUN(dedup_per_session_cap_over_a_sequence);
   RUN(dedup_caps_are_per_session_and_in_total);
   RUN(dedup_cap_lowered_mid_sequence_applies_at_once);
   RUN(dedup_entries_expire_one_by_one_after_exchange_lifetime);
   RUN(dedup_replies_around_the_inline_size_are_served_again);
+  RUN(dedup_entry_reused_from_the_spares_starts_afresh);
   RUN(asyncs_per_session_over_a_sequence);
   RUN(block1_bytes_are_a_total_over_transfers_and_blocks);
   return TEST_SUMMARY();

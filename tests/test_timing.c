@@ -367,6 +367,56 @@ TEST(ack_after_two_retransmissions_stops_at_once) {
   h_free(ctx);
 }
 
+/* A client's observation outlives EXCHANGE_LIFETIME (RFC 7641 3.3: it
+ * lasts until cancelled): once its first response has come, no give-up
+ * timer ends it, and a notification minutes later still matches it. */
+static int matched_responses;
+
+static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
+                                   const coap_pdu_t *rcvd, coap_mid_t mid) {
+  (void)s, (void)rcvd, (void)mid;
+  matched_responses += sent != NULL;
+  return COAP_RESPONSE_OK;
+}
+
+static coap_pdu_t *notification(coap_pdu_type_t type, coap_mid_t mid,
+                                unsigned seq) {
+  coap_pdu_t *p = coap_pdu_init(type, COAP_RESPONSE_CODE_CONTENT, mid, 64);
+  uint8_t buf[4];
+  coap_add_token(p, 1, (const uint8_t *)"o");
+  coap_add_option(p, COAP_OPTION_OBSERVE,
+                  coap_encode_var_safe(buf, sizeof(buf), seq), buf);
+  coap_add_data(p, 1, (const uint8_t *)"x");
+  return p;
+}
+
+TEST(client_observation_outlives_exchange_lifetime) {
+  coap_context_t *ctx = server();
+  coap_register_response_handler(ctx, on_response);
+  matched_responses = 0;
+  coap_address_t a = h_peer(5683);
+  coap_session_t *c = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, c);
+  coap_add_token(p, 1, (const uint8_t *)"o");
+  coap_add_option(p, COAP_OPTION_URI_PATH, 3, (const uint8_t *)"obs");
+  uint8_t zero = 0;
+  coap_add_option(p, COAP_OPTION_OBSERVE, 0, &zero);
+  coap_mid_t mid = coap_send(c, p);
+  CHECK(mid != COAP_INVALID_MID);
+  h_feed(c, notification(COAP_MESSAGE_ACK, mid, 5));
+  CHECK_INT_EQ(matched_responses, 1);
+  for (int sec = 0; sec < 600; sec++)
+    h_advance(ctx, COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(nack_calls, 0);
+  coap_petrel_stats_t st;
+  coap_petrel_context_get_stats(ctx, &st);
+  CHECK_UINT_EQ(st.exchanges, 1);
+  h_feed(c, notification(COAP_MESSAGE_NON, 0x5555, 6));
+  CHECK_INT_EQ(matched_responses, 2);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
 int main(void) {
   RUN(session_defaults_are_rfc_7252_4_8);
   RUN(client_con_timing_default_parameters);
@@ -376,5 +426,6 @@ int main(void) {
   RUN(con_notification_timing_default_parameters);
   RUN(con_notification_timing_session_parameters);
   RUN(ack_after_two_retransmissions_stops_at_once);
+  RUN(client_observation_outlives_exchange_lifetime);
   return TEST_SUMMARY();
 }
