@@ -417,6 +417,38 @@ TEST(client_observation_outlives_exchange_lifetime) {
   h_free(ctx);
 }
 
+/* RFC 7252 5.2.2: a separate response that arrives before the Empty ACK
+ * acknowledges the request too: an observe registration (kept after its
+ * response) is not retransmitted any more and frees its NSTART slot. */
+TEST(separate_response_before_the_ack_stops_retransmission) {
+  coap_context_t *ctx = server();
+  coap_register_response_handler(ctx, on_response);
+  matched_responses = 0;
+  coap_address_t a = h_peer(5683);
+  coap_session_t *c = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, c);
+  coap_add_token(p, 1, (const uint8_t *)"o");
+  coap_add_option(p, COAP_OPTION_URI_PATH, 3, (const uint8_t *)"obs");
+  uint8_t zero = 0;
+  coap_add_option(p, COAP_OPTION_OBSERVE, 0, &zero);
+  CHECK(coap_send(c, p) != COAP_INVALID_MID);
+  CHECK_INT_EQ(h_nsent, 1);
+  h_feed(c, notification(COAP_MESSAGE_CON, 0x4444, 5));
+  CHECK_INT_EQ(matched_responses, 1);
+  CHECK_INT_EQ(h_nsent, 2); /* our Empty ACK of it */
+  for (int sec = 0; sec < 120; sec++)
+    h_advance(ctx, COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(h_nsent, 2); /* the registration was not sent again */
+  CHECK_INT_EQ(nack_calls, 0);
+  /* and it holds no NSTART slot: the next CON goes at once */
+  p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, c);
+  coap_add_token(p, 1, (const uint8_t *)"n");
+  CHECK(coap_send(c, p) != COAP_INVALID_MID);
+  CHECK_INT_EQ(h_nsent, 3);
+  coap_session_release(c);
+  h_free(ctx);
+}
+
 int main(void) {
   RUN(session_defaults_are_rfc_7252_4_8);
   RUN(client_con_timing_default_parameters);
@@ -427,5 +459,6 @@ int main(void) {
   RUN(con_notification_timing_session_parameters);
   RUN(ack_after_two_retransmissions_stops_at_once);
   RUN(client_observation_outlives_exchange_lifetime);
+  RUN(separate_response_before_the_ack_stops_retransmission);
   return TEST_SUMMARY();
 }
