@@ -360,6 +360,25 @@ TEST(block2_max_age_0_is_sent_minus_1_is_not) {
   }
 }
 
+/* Any NULL argument makes coap_add_data_blocked_response() do nothing
+ * (and a NULL body with a length too). */
+TEST(blocked_response_with_a_null_argument_does_nothing) {
+  coap_pdu_t *req =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 0x42, "x");
+  coap_pdu_t *resp = coap_pdu_init(COAP_MESSAGE_ACK, 0, 1, 1024);
+  size_t before = coap_pdu_get_token(resp).length;
+  coap_add_data_blocked_response(NULL, resp, 0, -1, 10, body);
+  coap_add_data_blocked_response(req, resp, 0, -1, 10, NULL);
+  coap_add_data_blocked_response(req, NULL, 0, -1, 10, body);
+  CHECK_INT_EQ(coap_pdu_get_code(resp), 0);
+  size_t len = 0;
+  const uint8_t *d = NULL;
+  CHECK(!coap_get_data(resp, &len, &d) || len == 0);
+  CHECK_UINT_EQ(coap_pdu_get_token(resp).length, before);
+  coap_delete_pdu(req);
+  coap_delete_pdu(resp);
+}
+
 /* ---- Block1
  * ------------------------------------------------------------------
  */
@@ -605,6 +624,7 @@ int main(void) {
   RUN(block2_unasked_small_body_goes_whole);
   RUN(block2_body_goes_whole_exactly_when_it_fits);
   RUN(block2_max_age_0_is_sent_minus_1_is_not);
+  RUN(blocked_response_with_a_null_argument_does_nothing);
   RUN(block1_single_body_block_behind_the_end_is_incomplete);
   RUN(block1_per_block_block_behind_the_end_is_incomplete);
   RUN(block1_single_body_block_ahead_of_the_end_is_incomplete);

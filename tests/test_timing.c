@@ -449,6 +449,55 @@ TEST(separate_response_before_the_ack_stops_retransmission) {
   h_free(ctx);
 }
 
+/* RFC 7641 4.5.2: a newer notification replaces one still queued behind
+ * NSTART (a separate CON response is in flight to the same peer); the
+ * queued one goes with the newer one's message ID, and its ACK ends it. */
+TEST(notification_replaced_while_queued_goes_with_its_new_mid) {
+  coap_context_t *ctx = server();
+  coap_session_t *s = h_server_session(40001);
+  coap_pdu_t *req =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x2000, 0x33, "obs");
+  uint8_t zero = 0;
+  coap_add_option(req, COAP_OPTION_OBSERVE, 0, &zero);
+  h_feed(s, req);
+  req =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x2001, 0x34, "async");
+  coap_add_option(req, COAP_OPTION_URI_QUERY, 1, (const uint8_t *)"1");
+  h_feed(s, req);
+  for (int i = 0; i < 1000; i++) /* the separate response goes: a CON */
+    h_advance(ctx, TICK);
+  int sep = h_nsent - 1;
+  CHECK_INT_EQ(h_sent_log[sep].data[0] >> 4 & 3, COAP_MESSAGE_CON);
+  coap_mid_t sep_mid =
+      (coap_mid_t)(h_sent_log[sep].data[2] << 8 | h_sent_log[sep].data[3]);
+  state = 1;
+  coap_resource_notify_observers(obs_res, NULL);
+  h_advance(ctx, 0);
+  state = 2;
+  coap_resource_notify_observers(obs_res, NULL);
+  h_advance(ctx, 0);
+  CHECK_INT_EQ(h_nsent, sep + 1); /* both wait behind NSTART */
+  const uint8_t ack[4] = {0x60, 0, (uint8_t)(sep_mid >> 8), (uint8_t)sep_mid};
+  h_feed_raw(s, ack, 4);
+  CHECK_INT_EQ(h_nsent, sep + 2); /* the notification goes now, once */
+  coap_pdu_t *n = h_parse(sep + 1);
+  CHECK_NOT_NULL(n);
+  coap_mid_t mid = coap_pdu_get_mid(n);
+  size_t len = 0;
+  const uint8_t *d = NULL;
+  int latest =
+      coap_get_data(n, &len, &d) && len == 3 && memcmp(d, "v=2", 3) == 0;
+  coap_delete_pdu(n);
+  CHECK(latest);
+  const uint8_t ack2[4] = {0x60, 0, (uint8_t)(mid >> 8), (uint8_t)mid};
+  h_feed_raw(s, ack2, 4);
+  coap_petrel_stats_t st;
+  coap_petrel_context_get_stats(ctx, &st);
+  CHECK_UINT_EQ(st.exchanges, 0);
+  CHECK_UINT_EQ(ctx->obs.count, 1);
+  h_free(ctx);
+}
+
 int main(void) {
   RUN(session_defaults_are_rfc_7252_4_8);
   RUN(client_con_timing_default_parameters);
@@ -460,5 +509,6 @@ int main(void) {
   RUN(ack_after_two_retransmissions_stops_at_once);
   RUN(client_observation_outlives_exchange_lifetime);
   RUN(separate_response_before_the_ack_stops_retransmission);
+  RUN(notification_replaced_while_queued_goes_with_its_new_mid);
   return TEST_SUMMARY();
 }
