@@ -32,11 +32,14 @@ static coap_tick_t h_now;
 static coap_endpoint_t h_ep;
 
 static inline ssize_t h_send(coap_session_t *s, const uint8_t *data, size_t len) {
-  /* Every send is counted; the first H_MAX_SENT are kept. */
-  if (h_nsent < H_MAX_SENT && len <= sizeof(h_sent_log[0].data)) {
+  /* Every send is counted; the first H_MAX_SENT are kept (one too large
+   * for an entry is kept as 0 bytes, which h_parse() refuses). */
+  if (h_nsent < H_MAX_SENT) {
+    int fits = len <= sizeof(h_sent_log[0].data);
     h_sent_log[h_nsent].session = s;
-    h_sent_log[h_nsent].len = len;
-    memcpy(h_sent_log[h_nsent].data, data, len);
+    h_sent_log[h_nsent].len = fits ? len : 0;
+    if (fits)
+      memcpy(h_sent_log[h_nsent].data, data, len);
   }
   h_nsent++;
   return (ssize_t)len;
@@ -103,10 +106,12 @@ static inline coap_pdu_t *h_request(coap_pdu_type_t type, coap_pdu_code_t code,
   return pdu;
 }
 
-/* Parses datagram @i of the log into a new PDU (caller deletes). */
+/* Parses datagram @i of the log into a new PDU (caller deletes), or NULL
+ * when there was no such datagram or it was not kept (past H_MAX_SENT, or
+ * larger than an entry). */
 static inline coap_pdu_t *h_parse(int i) {
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
-  if (i < 0 || i >= h_nsent ||
+  if (i < 0 || i >= h_nsent || i >= H_MAX_SENT ||
       !coap_pdu_parse(COAP_PROTO_UDP, h_sent_log[i].data, h_sent_log[i].len,
                       pdu)) {
     coap_delete_pdu(pdu);

@@ -4,8 +4,11 @@
  * A test file defines TEST(name) functions and a main() that calls RUN() for
  * each, then returns TEST_SUMMARY(). A failed check prints the file, line,
  * both expressions and both values, marks the test failed and returns from
- * it; the other tests still run. The last line printed is
- * "N passed, N failed".
+ * it; the other tests still run. A test that cannot run here calls
+ * TEST_SKIP("reason"): it is counted as skipped, never as passed, and the
+ * reason is printed ("SKIP: name: reason"). The last line printed is
+ * "N passed, N failed, N skipped"; the exit status is 1 if a test failed,
+ * else 77 (ctest's skip code, SKIP_RETURN_CODE) if one was skipped, else 0.
  */
 #ifndef PETREL_TEST_H
 #define PETREL_TEST_H
@@ -17,18 +20,26 @@
 #include <string.h>
 
 static int test_failed_ = 0;   /* set by a failing check in the current test */
+static int test_skipped_ = 0;  /* set by TEST_SKIP in the current test */
 static int test_passes_ = 0;
 static int test_failures_ = 0;
+static int test_skips_ = 0;
+static const char *test_name_ = "";
 
 #define TEST(name) static void name(void)
 
 #define RUN(name)                                                           \
   do {                                                                      \
     test_failed_ = 0;                                                       \
+    test_skipped_ = 0;                                                      \
+    test_name_ = #name;                                                     \
     name();                                                                 \
     if (test_failed_) {                                                     \
       test_failures_++;                                                     \
       printf("FAIL %s\n", #name);                                           \
+    } else if (test_skipped_) {                                             \
+      test_skips_++;                                                        \
+      printf("skip %s\n", #name);                                           \
     } else {                                                                \
       test_passes_++;                                                       \
       printf("ok   %s\n", #name);                                           \
@@ -36,9 +47,18 @@ static int test_failures_ = 0;
     fflush(stdout);                                                         \
   } while (0)
 
+/* Ends the current test as skipped: it could not run here, for @reason. */
+#define TEST_SKIP(reason)                                                   \
+  do {                                                                      \
+    printf("SKIP: %s: %s\n", test_name_, (reason));                         \
+    test_skipped_ = 1;                                                      \
+    return;                                                                 \
+  } while (0)
+
 #define TEST_SUMMARY()                                                      \
-  (printf("%d passed, %d failed\n", test_passes_, test_failures_),          \
-   test_failures_ ? 1 : 0)
+  (printf("%d passed, %d failed, %d skipped\n", test_passes_,               \
+          test_failures_, test_skips_),                                     \
+   test_failures_ ? 1 : test_skips_ ? 77 : 0)
 
 #define TEST_FAIL_AT_()                                                     \
   do {                                                                      \

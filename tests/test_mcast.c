@@ -650,8 +650,7 @@ TEST(addr_mcast_is_null_for_other_sessions) {
 
 TEST(join_ipv4_all_coap_nodes) {
   if (!kernel_can_join(AF_INET, "224.0.1.187")) {
-    printf("SKIP: this kernel lets no socket join 224.0.1.187 on lo\n");
-    return;
+    TEST_SKIP("this kernel lets no socket join 224.0.1.187 on lo");
   }
   coap_context_t *ctx = ctx_with(AF_INET, "127.0.0.1");
   CHECK_NOT_NULL(ctx);
@@ -664,8 +663,7 @@ TEST(join_ipv4_all_coap_nodes) {
 
 TEST(join_ipv6_all_coap_nodes) {
   if (!kernel_can_join(AF_INET6, "ff02::fd")) {
-    printf("SKIP: this kernel lets no socket join ff02::fd on lo\n");
-    return;
+    TEST_SKIP("this kernel lets no socket join ff02::fd on lo");
   }
   coap_context_t *ctx = ctx_with(AF_INET6, "::");
   CHECK_NOT_NULL(ctx);
@@ -702,9 +700,8 @@ TEST(hops_on_client_session) {
   coap_session_t *s =
       coap_new_client_session(ctx, NULL, &group, COAP_PROTO_UDP);
   if (!s) {
-    printf("SKIP: no route to 224.0.1.187 in this sandbox\n");
     coap_free_context(ctx);
-    return;
+    TEST_SKIP("no route to 224.0.1.187 in this sandbox");
   }
   CHECK_INT_EQ(coap_mcast_set_hops(s, 7), 1);
   int ttl = 0;
@@ -724,9 +721,8 @@ TEST(hops_ipv6_session) {
   coap_address_t peer = addr(AF_INET6, "::1", 5683);
   coap_session_t *s = coap_new_client_session(ctx, NULL, &peer, COAP_PROTO_UDP);
   if (!s) {
-    printf("SKIP: no IPv6 loopback in this sandbox\n");
     coap_free_context(ctx);
-    return;
+    TEST_SKIP("no IPv6 loopback in this sandbox");
   }
   CHECK_INT_EQ(coap_mcast_set_hops(s, 3), 1);
   int hops = 0;

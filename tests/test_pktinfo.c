@@ -238,8 +238,7 @@ TEST(dual_stack_wildcard_answers_from_each_address) {
   uint16_t port;
   coap_context_t *ctx = server_on("::", &port);
   if (!ctx) {
-    printf("SKIP: no IPv6 in this sandbox\n");
-    return;
+    TEST_SKIP("no IPv6 in this sandbox");
   }
   char src[64], want[64];
   uint8_t buf[1500];
@@ -255,9 +254,8 @@ TEST(dual_stack_wildcard_answers_from_each_address) {
   close(fd);
   fd = raw_socket(AF_INET6, "::1");
   if (fd < 0) {
-    printf("SKIP: no ::1 in this sandbox\n");
     coap_free_context(ctx);
-    return;
+    TEST_SKIP("no ::1 in this sandbox");
   }
   n = ask(ctx, fd, AF_INET6, "::1", port, 0, 0x302, src, buf, sizeof(buf));
   CHECK(n > 4);
@@ -272,8 +270,7 @@ TEST(dual_stack_wildcard_answers_from_each_address) {
 TEST(dual_stack_wildcard_send_outside_loop_from_the_address_asked) {
   int fd = raw_socket(AF_INET6, "::1");
   if (fd < 0) {
-    printf("SKIP: no ::1 in this sandbox\n");
-    return;
+    TEST_SKIP("no ::1 in this sandbox");
   }
   close(fd);
   send_outside_loop("::", AF_INET, "127.0.0.1", "127.0.0.6", "127.0.0.6");

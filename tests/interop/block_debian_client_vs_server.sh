@@ -66,23 +66,30 @@ expect_body "our client: CON GET /async_large?1, the whole 4096 bytes" \
 expect "on the wire: Empty ACK, then a CON 2.05 Block2:0/M/1024 Size2:4096" \
   out-re 't:CON c:2\.05 .*Block2:0/M/1024, Size2:4096 \] :: .line 0' \
   "${CLIENT[@]}" -B 4 -v 7 "$BASE/async_large?1"
-# libcoap 4.3.1's client (Debian's) matches a separate Block2 response to no
-# request once the Empty ACK closed the exchange: it logs "large body
-# receive internal issue", ACKs block 0, asks for nothing more and prints
-# nothing. Either outcome is accepted, and which one is printed; anything
-# else (a partial or wrong body) fails.
-LAST_CMD="${CLIENT[*]} -B 4 -o $GOT $BASE/async_large?1"
-rm -f "$GOT"
-run 15 "${CLIENT[@]}" -B 4 -o "$GOT" "$BASE/async_large?1"
-if cmp -s "$ASYNC_BODY" "$GOT"; then
-  pass "Debian's client: CON GET /async_large?1 gets the whole 4096 bytes"
-elif [ ! -s "$GOT" ] && run 15 "${CLIENT[@]}" -B 4 -v 7 "$BASE/async_large?1" &&
-  grep -q "large body receive internal issue" "$OUT" &&
-  ! grep -qE 'c:GET .*Block2:1/' "$OUT"; then
-  pass "Debian's client: CON GET /async_large?1 stops after block 0 (libcoap 4.3.1's known limit: no body, no request for block 1)"
+# libcoap 4.3.1's client (Debian 12's) has a known limit: it matches a
+# separate Block2 response to no request once the Empty ACK closed the
+# exchange, so it logs "large body receive internal issue", ACKs block 0,
+# asks for nothing more and prints nothing. That version is tested around
+# it: exactly that stop is expected (the server's side of the exchange is
+# checked on the wire above, and our client gets the whole body from it);
+# any other version must get the whole body. One outcome each.
+client_version=$(coap-client-notls 2>&1 | sed -nE '1s/.* v([0-9][0-9.]*) .*/\1/p')
+echo "coap-client-notls is version ${client_version:-unknown}"
+if [ "$client_version" = 4.3.1 ]; then
+  LAST_CMD="${CLIENT[*]} -B 4 -v 7 -o $GOT $BASE/async_large?1"
+  rm -f "$GOT"
+  run 15 "${CLIENT[@]}" -B 4 -v 7 -o "$GOT" "$BASE/async_large?1"
+  if [ ! -s "$GOT" ] && grep -q "large body receive internal issue" "$OUT" &&
+    grep -qE 't:CON c:2\.05 .*Block2:0/M/1024' "$OUT" &&
+    ! grep -qE 'c:GET .*Block2:1/' "$OUT"; then
+    pass "Debian's client 4.3.1: CON GET /async_large?1 gets block 0 and stops (its known limit: no body, no request for block 1)"
+  else
+    fail "Debian's client 4.3.1: CON GET /async_large?1: block 0, then the known stop" \
+      "$(show | tr '\n' '|')"
+  fi
 else
-  fail "Debian's client: CON GET /async_large?1: whole body or the known stop after block 0" \
-    "$(show | tr '\n' '|')"
+  expect_body "Debian's client ${client_version:-?}: CON GET /async_large?1, the whole 4096 bytes" \
+    "$ASYNC_BODY" "$GOT" "${CLIENT[@]}" -B 4 -o "$GOT" "$BASE/async_large?1"
 fi
 
 stop_cleanly coap-server "$SERVER_PID"

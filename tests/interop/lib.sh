@@ -206,10 +206,15 @@ make_bodies() {
 
 # start_debian_server [ARGS...]: starts coap-server-notls (which cannot pick
 # a free port itself) on random ports below the ephemeral range until one
-# answers; sets DEBIAN_PORT.
+# answers; sets DEBIAN_PORT. Every attempt that fails is reported (a port
+# taken is expected now and then; a server that never answers is not).
 start_debian_server() {
   local attempt port pid
   for attempt in 1 2 3 4 5 6 7 8; do
+    if [ "$attempt" -gt 1 ]; then
+      echo "note: coap-server-notls attempt $((attempt - 1)) (port $port) did not" \
+        "answer: $(tail -n 2 "$TMP/debian-server.log" 2>/dev/null | tr '\n' '|')"
+    fi
     port=$((20000 + RANDOM % 12000))
     coap-server-notls -A ::1 -p "$port" "$@" >"$TMP/debian-server.log" 2>&1 &
     pid=$!
@@ -219,7 +224,7 @@ start_debian_server() {
       grep -q libcoap; then
       BG_PIDS+=("$pid")
       DEBIAN_PORT=$port
-      echo "started coap-server-notls (pid $pid) on port $port"
+      echo "started coap-server-notls (pid $pid) on port $port, attempt $attempt"
       return 0
     fi
     kill "$pid" 2>/dev/null

@@ -27,20 +27,10 @@ expect_notifications() {
   fi
 }
 
-for attempt in 1 2 3 4 5 6 7 8; do
-  port=$((20000 + RANDOM % 12000)) # below the ephemeral range
-  coap-server-notls -A ::1 -p "$port" >"$TMP/debian-server.log" 2>&1 &
-  pid=$!
-  sleep 0.3
-  if kill -0 "$pid" 2>/dev/null &&
-    timeout 5 coap-client-notls -B 2 "coap://[::1]:$port/" 2>/dev/null | grep -q libcoap; then
-    BG_PIDS+=("$pid")
-    break
-  fi
-  kill "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  port=
-done
+port=
+if start_debian_server; then
+  port=$DEBIAN_PORT
+fi
 if [ -n "$port" ]; then
   expect_notifications "our client observes libcoap's /time for 5 s" \
     "$CLIENT_BIN" -B 5 -s 5 -w "coap://[::1]:$port/time"

@@ -7,7 +7,10 @@
 # MAX_RETRANSMIT 4), so at 20%+20% loss about 1 request in 170 is never
 # acknowledged within its 5 transmissions and the client gives up (exit
 # status non-zero, no output): such a run is started again, at most 3 times
-# in all; a run that prints anything but "done" fails at once.
+# in all; a run that prints anything but "done" fails at once. The runs
+# started again are reported in the result, and more than 2 of them in 20
+# (expected: about 0.1) fail the test, so that retries cannot hide a server
+# that loses answers.
 # usage: debian_client_lossy.sh PATH/TO/seed_async_server PATH/TO/lossy_relay
 . "$(dirname "$0")/../interop/lib.sh"
 SEED_BIN=${1:?usage: $0 seed_async_server lossy_relay}
@@ -38,11 +41,11 @@ for i in $(seq 1 "$RUNS"); do
   done
 done
 echo "$ok of $RUNS runs answered 'done' ($retried runs started again)"
-if [ "$ok" = "$RUNS" ]; then
-  pass "coap-client-notls gets every /async?1 answer through 20% loss"
+if [ "$ok" = "$RUNS" ] && [ "$retried" -le 2 ]; then
+  pass "coap-client-notls gets every /async?1 answer through 20% loss ($retried runs started again after the client gave up)"
 else
-  fail "coap-client-notls gets every /async?1 answer through 20% loss" \
-    "$ok of $RUNS"
+  fail "coap-client-notls gets every /async?1 answer through 20% loss, at most 2 runs started again" \
+    "$ok of $RUNS answered; $retried runs started again"
 fi
 
 kill -TERM "$RELAY_PID" 2>/dev/null
