@@ -26,6 +26,7 @@
  */
 #include <coap3/coap.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -768,7 +769,8 @@ static const char *nack_text(coap_nack_reason_t reason) {
   case COAP_NACK_TOO_MANY_RETRIES:
     return "no answer to any retransmission";
   case COAP_NACK_NOT_DELIVERABLE:
-    return "not deliverable";
+    return "unreachable, an ICMP error came back (nothing listens on that "
+           "port, or there is no route)";
   case COAP_NACK_RST:
     return "the peer answered with a Reset";
   case COAP_NACK_ICMP_ISSUE:
@@ -794,9 +796,12 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
   coap_tick_t now;
   coap_ticks(&now);
   progress_end(st);
+  char peer[INET6_ADDRSTRLEN + 16];
+  if (!coap_print_addr(coap_session_get_addr_remote(session),
+                       (unsigned char *)peer, sizeof(peer)))
+    snprintf(peer, sizeof(peer), "the server");
   fprintf(stderr, "coap-client: request not delivered to %s after %.1f s: %s\n",
-          coap_session_str(session),
-          (double)(now - st->sent_at) / COAP_TICKS_PER_SECOND,
+          peer, (double)(now - st->sent_at) / COAP_TICKS_PER_SECOND,
           nack_text(reason));
   st->status = EXIT_UNDELIVERED;
   st->done = 1;

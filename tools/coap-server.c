@@ -854,8 +854,10 @@ static int listen_address(const server_opts_t *o, coap_address_t *addr) {
     coap_address_init(addr);
     if (!coap_address_set_unix_domain(addr, (const uint8_t *)o->addr,
                                       strlen(o->addr))) {
-      fprintf(stderr, "coap-server: '%s' is too long for a socket path\n",
-              o->addr);
+      fprintf(stderr,
+              "coap-server: '%s' is too long for a socket path (at most "
+              "%zu bytes)\n",
+              o->addr, (size_t)COAP_UNIX_PATH_MAX - 1);
       return 0;
     }
     return 1;
