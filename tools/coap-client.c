@@ -764,6 +764,15 @@ static coap_response_t on_response(coap_session_t *session,
   return COAP_RESPONSE_OK;
 }
 
+#define PEER_TEXT (INET6_ADDRSTRLEN + 16)
+
+/* The server's address as text ("[::1]:5683"), into @buf of PEER_TEXT. */
+static void peer_text(coap_session_t *session, char *buf) {
+  if (!coap_print_addr(coap_session_get_addr_remote(session),
+                       (unsigned char *)buf, PEER_TEXT))
+    snprintf(buf, PEER_TEXT, "the server");
+}
+
 static const char *nack_text(coap_nack_reason_t reason) {
   switch (reason) {
   case COAP_NACK_TOO_MANY_RETRIES:
@@ -796,10 +805,8 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
   coap_tick_t now;
   coap_ticks(&now);
   progress_end(st);
-  char peer[INET6_ADDRSTRLEN + 16];
-  if (!coap_print_addr(coap_session_get_addr_remote(session),
-                       (unsigned char *)peer, sizeof(peer)))
-    snprintf(peer, sizeof(peer), "the server");
+  char peer[PEER_TEXT];
+  peer_text(session, peer);
   fprintf(stderr, "coap-client: request not delivered to %s after %.1f s: %s\n",
           peer, (double)(now - st->sent_at) / COAP_TICKS_PER_SECOND,
           nack_text(reason));
@@ -1236,9 +1243,11 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
   st->done = 1; /* freeing the context NACKs what is still pending: quiet */
   if (interrupted)
     return st->status == EXIT_ERROR_RESPONSE ? EXIT_ERROR_RESPONSE : EXIT_OK;
+  char peer[PEER_TEXT];
+  peer_text(session, peer);
   if (st->status == EXIT_TIMEOUT && (!st->got_response || !st->finished))
     fprintf(stderr, "coap-client: no %sresponse from %s within %u s%s\n",
-            st->rejected ? "acceptable " : "", coap_session_str(session),
+            st->rejected ? "acceptable " : "", peer,
             o->observe_seconds ? o->observe_seconds : wait,
             st->rejected ? " (malformed or bad-option responses rejected)"
                          : "");
