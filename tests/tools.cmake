@@ -16,8 +16,13 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
   add_test(NAME tools_tmux_progress
            COMMAND bash ${tools_dir}/tmux_progress.sh
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
+  # The README's coap-client commands, as written.
+  add_test(NAME tools_readme_commands
+           COMMAND bash ${tools_dir}/readme_commands.sh
+                   ${PROJECT_SOURCE_DIR}/README.md
+                   $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
   set_tests_properties(tools_client_flags tools_server_flags tools_client_errors
-                       tools_tmux_progress PROPERTIES
+                       tools_tmux_progress tools_readme_commands PROPERTIES
     LABELS "tools;interop" TIMEOUT 240 SKIP_RETURN_CODE 77)
   # -g, -G, -r and a client request to a group, in a network namespace of
   # the test's own (root needed; skipped elsewhere, failed under CI).

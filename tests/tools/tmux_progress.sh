@@ -6,7 +6,8 @@
 #   - Ctrl-C during a download writes what was received so far and exits 0
 #     (as libcoap's client does);
 #   - Ctrl-C during an observation cancels it (the server logs the observer
-#     removed) and exits 0.
+#     removed) and exits 0;
+#   - Ctrl-C stops coap-server running in the foreground, exit 0.
 # The downloads are made slow on purpose with -l (datagrams dropped, so
 # retransmissions wait), not with sleeps in the server.
 # usage: tmux_progress.sh PATH/TO/coap-client PATH/TO/coap-server
@@ -116,4 +117,17 @@ else
   fail "the observation was cancelled" "$(grep -E 'Observe|observer' "$TMP/server.out" | tail -n 4 | tr '\n' '|')"
 fi
 stop_cleanly coap-server "$SERVER_PID"
+
+echo "# coap-server in the foreground, as the README runs it"
+in_tmux server "'$SERVER_BIN' -A 127.0.0.1 -p 0"
+for i in $(seq 1 50); do
+  pane server | grep -q "listening on" && break
+  sleep 0.1
+done
+"${T[@]}" send-keys -t server C-c
+if wait_exit server 10 && [ "$(cat "$TMP/server.exit")" = 0 ]; then
+  pass "Ctrl-C stops coap-server, exit 0"
+else
+  fail "Ctrl-C stops coap-server, exit 0" "$(pane server | tr '\n' '|')"
+fi
 finish
