@@ -45,11 +45,16 @@ pane() { "${T[@]}" capture-pane -p -t "$1"; }
 echo "# the progress line"
 # Datagram 30 is dropped: its retransmission comes 2 to 3 s later, so the
 # download of /large in 1024-byte blocks runs past a second.
+t0=$(date +%s%N)
 in_tmux progress "'$CLIENT_BIN' -b 1024 -l 30 -o '$TMP/large.got' '$BASE/large'"
 seen=""
+after=0
 for i in $(seq 1 300); do
   line=$(pane progress | grep -E 'coap-client: .* received, .*/s, [0-9]+%' | tail -n1)
-  [ -n "$line" ] && seen=$line
+  if [ -n "$line" ] && [ -z "$seen" ]; then
+    seen=$line
+    after=$((($(date +%s%N) - t0) / 1000000))
+  fi
   [ -s "$TMP/progress.exit" ] && break
   sleep 0.05
 done
@@ -58,6 +63,12 @@ if [ -n "$seen" ]; then
   pass "a progress line while the download runs: '$(sed 's/ *$//' <<<"$seen")'"
 else
   fail "a progress line while the download runs" "$(pane progress | tr '\n' '|')"
+fi
+# The download starts at once: the line must wait for its first second.
+if [ -n "$seen" ] && [ "$after" -ge 950 ]; then
+  pass "the progress line comes only after a second (first seen at ${after} ms)"
+else
+  fail "the progress line comes only after a second" "first seen at ${after} ms"
 fi
 if [ "$(cat "$TMP/progress.exit" 2>/dev/null)" = 0 ] && cmp -s "$LARGE_BODY" "$TMP/large.got"; then
   pass "the download ends with exit 0 and the whole body"
