@@ -12,7 +12,8 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
            COMMAND bash ${tools_dir}/server_flags.sh
                    $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
   add_test(NAME tools_client_errors
-           COMMAND bash ${tools_dir}/client_errors.sh $<TARGET_FILE:coap-client>)
+           COMMAND bash ${tools_dir}/client_errors.sh
+                   $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
   add_test(NAME tools_tmux_progress
            COMMAND bash ${tools_dir}/tmux_progress.sh
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)

@@ -5,9 +5,10 @@
 # test's own, so that no query leaves the machine), a -f file that cannot
 # be read (with the system's reason), an unreachable server (to whom, after
 # how long, and why), an unknown option.
-# usage: client_errors.sh PATH/TO/coap-client
+# usage: client_errors.sh PATH/TO/coap-client PATH/TO/coap-server
 . "$(dirname "$0")/../interop/lib.sh"
-CLIENT_BIN=${1:?usage: $0 coap-client}
+CLIENT_BIN=${1:?usage: $0 coap-client coap-server}
+SERVER_BIN=${2:?usage: $0 coap-client coap-server}
 
 # says NAME RC TEXT CMD...: CMD exits RC and its stderr has TEXT.
 says() {
@@ -49,8 +50,10 @@ says "-f a directory" 1 "cannot read '$TMP/dir': Is a directory" \
   "$CLIENT_BIN" -m put -f "$TMP/dir" "coap://[::1]/x"
 says "-o into a missing directory" 1 "cannot open '$TMP/no/such': No such file or directory" \
   "$CLIENT_BIN" -o "$TMP/no/such" "coap://[::1]/x"
-# A port nothing listens on: a free one, found by binding and closing it.
-port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0)); print(s.getsockname()[1])')
+# A port nothing listens on: one our server was given and let go.
+start_listening probe "$SERVER_BIN" -A ::1 -p 0 || exit 1
+port=$SERVER_PORT
+stop_cleanly probe "$SERVER_PID"
 says "unreachable server: to whom, after how long, why" 4 \
   "request not delivered to [::1]:$port after " "$CLIENT_BIN" -B 5 "coap://[::1]:$port/time"
 grep -qE "after [0-9]+\.[0-9] s: .*(unreachable|ICMP)" "$ERR" &&
