@@ -4,6 +4,8 @@
 #ifndef PETREL_DEBUG_H
 #define PETREL_DEBUG_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "coap3/coap_debug.h"
@@ -28,5 +30,14 @@ int pt_show_pdu_use_fprintf(void);
  * Both are borrowed and must stay open while set.
  */
 void pt_debug_set_default_output(FILE *err, FILE *dbg);
+
+/*
+ * Logs one datagram at COAP_LOG_DEBUG: "* SESSION: WHAT N bytes" (@what is
+ * "sent" or "received") and, when it parses, the PDU as coap_show_pdu()
+ * shows it. Nothing is done below debug level. All arguments are borrowed.
+ */
+struct coap_session_t;
+void pt_show_datagram(const struct coap_session_t *s, const char *what,
+                      const uint8_t *data, size_t len);
 
 #endif /* PETREL_DEBUG_H */

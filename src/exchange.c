@@ -74,8 +74,6 @@ int pt_send_pdu(coap_session_t *s, coap_pdu_t *pdu) {
   size_t len;
   if (!pt_pdu_wire(pdu, &data, &len))
     return -1;
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
-    coap_show_pdu(COAP_LOG_DEBUG, pdu);
   return pt_send_bytes(s, data, len) < 0 ? -1 : 0;
 }
 

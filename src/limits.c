@@ -107,7 +107,10 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
                    coap_session_str(s), packet, len);
     return (ssize_t)len;
   }
-  return s->context->send(s, data, len);
+  ssize_t n = s->context->send(s, data, len);
+  if (n >= 0) /* every datagram that leaves, at debug level */
+    pt_show_datagram(s, "sent", data, (size_t)n);
+  return n;
 }
 
 void coap_petrel_context_set_amplification(coap_context_t *ctx, unsigned factor,

@@ -161,8 +161,6 @@ void pt_mcast_respond(coap_session_t *s, const coap_pdu_t *req,
     return;
   if (!pt_pdu_wire(resp, &data, &len))
     return;
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
-    coap_show_pdu(COAP_LOG_DEBUG, resp);
   coap_tick_t leisure = leisure_ticks(s);
   if ((flags & COAP_RESOURCE_FLAGS_LIB_DIS_MCAST_DELAYS) || !leisure)
     pt_send_bytes(s, data, len);

@@ -36,6 +36,7 @@
 
 #include "coap3/coap.h"
 #include "debug.h"
+#include "pdu.h"
 
 #define PT_SHOW_LINE_MAX 2048
 #define TRUNC_MARK " ...(truncated)"
@@ -368,4 +369,18 @@ void coap_show_pdu(coap_log_t level, const coap_pdu_t *pdu) {
   } else {
     coap_log_impl(level, "%s", line.text);
   }
+}
+
+/* ---- datagrams at the socket ---------------------------------------------- */
+
+void pt_show_datagram(const coap_session_t *s, const char *what,
+                      const uint8_t *data, size_t len) {
+  if (coap_get_log_level() < COAP_LOG_DEBUG)
+    return;
+  coap_log_debug("* %s: %s %zu bytes\n", coap_session_str(s), what, len);
+  /* Parsed again only for the log: this runs at debug level alone. */
+  coap_pdu_t *pdu = coap_pdu_init(0, 0, 0, len);
+  if (pdu && pt_pdu_parse_udp(pdu, data, len) == 0)
+    coap_show_pdu(COAP_LOG_DEBUG, pdu);
+  coap_delete_pdu(pdu);
 }

@@ -278,6 +278,8 @@ static int token_too_long(coap_session_t *s, const coap_pdu_t *pdu,
 void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
                       coap_tick_t now) {
   coap_pdu_t *pdu = s->context->rx_pdu;
+  if (coap_get_log_level() >= COAP_LOG_DEBUG)
+    coap_log_debug("* %s: received %zu bytes\n", coap_session_str(s), len);
   pt_amp_received(s, len);
   if (pt_mcast_arrived(s) && pt_mcast_refused(data, len)) {
     coap_log_debug("* %s: only NON requests are taken from a group: "

@@ -215,8 +215,6 @@ static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
   size_t len;
   if (!pt_pdu_wire(resp, &data, &len))
     return;
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
-    coap_show_pdu(COAP_LOG_DEBUG, resp);
   pt_send_bytes(s, data, len);
   if (d && con)
     pt_dedup_set_reply(d, PT_DEDUP_REPLY, data, len);

@@ -131,8 +131,9 @@ int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
   int fd = udp_socket(addr->addr.sa.sa_family);
   if (fd < 0)
     return -1;
-  int on = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  /* No SO_REUSEADDR: on Linux it lets a second UDP socket bind the same
+   * address and port and take the datagrams, so a second server would
+   * start silently; without it bind() fails with EADDRINUSE. */
   if (addr->addr.sa.sa_family == AF_INET6) {
     int off = 0; /* a "::" endpoint also serves IPv4 peers */
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));

@@ -35,8 +35,8 @@ expect "GET /large -b 64: the last block is 4095 with M clear" \
   out-re 't:ACK c:2\.05 .*Block2:4095/_/64' \
   "${CLIENT[@]}" -v 7 -b 64 -o "$GOT" "$BASE/large"
 
-expect "PUT 204800 bytes -b 64 to /example_data: 2.01 after the last block" \
-  out-re 't:ACK c:2\.01 .*Block1:3199/_/64' \
+expect "PUT 204800 bytes -b 64 to /example_data: 2.04 after the last block" \
+  out-re 't:ACK c:2\.04 .*Block1:3199/_/64' \
   "${CLIENT[@]}" -v 7 -m put -b 64 -f "$UPLOAD_BODY" "$BASE/example_data"
 if grep -qE 't:ACK c:2\.31 .*Block1:0/M/64' "$OUT" &&
   [ "$(grep -cE 't:ACK c:2\.31 ' "$OUT")" = 3199 ]; then

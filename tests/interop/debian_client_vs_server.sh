@@ -29,11 +29,12 @@ expect "NON GET /time is answered with a NON" out-has "t:NON c:2.05" \
 expect "GET / is a piggybacked ACK 2.05 with Content-Format" out-re \
   't:ACK c:2\.05 .*Content-Format:text/plain' "${CLIENT[@]}" -v 7 "$BASE/"
 
-# /example_data: starts empty, PUT creates, GET reads back, POST replaces,
-# DELETE removes.
-expect "GET /example_data before any PUT is 4.04" err-has "4.04" \
-  "${CLIENT[@]}" "$BASE/example_data"
-expect "PUT /example_data creates: 2.01" out-has "t:ACK c:2.01" \
+# /example_data: starts with libcoap's 1500 bytes, PUT replaces, GET reads
+# back, POST replaces, DELETE removes (then GET is 4.04 and PUT creates).
+EXAMPLE_START=$(perl -e 'print map { $_ % 10 ? $_ % 10 : chr(97 + ($_ / 10) % 26) } 0 .. 1499')
+expect "GET /example_data before any PUT: libcoap's first 1500 bytes" \
+  out-eq "$EXAMPLE_START" "${CLIENT[@]}" "$BASE/example_data"
+expect "PUT /example_data replaces: 2.04" out-has "t:ACK c:2.04" \
   "${CLIENT[@]}" -v 7 -m put -t text -e "hello petrel" "$BASE/example_data"
 expect "GET /example_data shows the PUT data" out-eq "hello petrel" \
   "${CLIENT[@]}" "$BASE/example_data"
@@ -49,6 +50,8 @@ expect "DELETE /example_data: 2.02" out-has "t:ACK c:2.02" \
   "${CLIENT[@]}" -v 7 -m delete "$BASE/example_data"
 expect "GET /example_data after DELETE is 4.04" err-has "4.04" \
   "${CLIENT[@]}" "$BASE/example_data"
+expect "PUT /example_data after DELETE creates: 2.01" out-has "t:ACK c:2.01" \
+  "${CLIENT[@]}" -v 7 -m put -e "new" "$BASE/example_data"
 
 # /time: PUT sets the clock, DELETE stops it, an empty PUT restarts it.
 expect "PUT /time 1000000000: 2.04" out-has "t:ACK c:2.04" \

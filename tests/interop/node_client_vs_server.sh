@@ -16,7 +16,7 @@ expect "GET / describes the server" out-has "test server made with Petrel" \
 expect "GET /.well-known/core lists </time>" out-has "</time>" \
   "${CLIENT[@]}" "$BASE/.well-known/core"
 expect "GET /nonexistent is 4.04" out-re '^4\.04$' "${CLIENT[@]}" "$BASE/nonexistent"
-expect "PUT /example_data is 2.01" out-re '^2\.01$' \
+expect "PUT /example_data (which starts with a body) is 2.04" out-re '^2\.04$' \
   "${CLIENT[@]}" --method PUT --payload "from node" "$BASE/example_data"
 expect "GET /example_data shows it" out-has "from node" \
   "${CLIENT[@]}" "$BASE/example_data"
