@@ -65,6 +65,13 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
            COMMAND bash ${interop_dir}/observe_node.sh
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
   list(APPEND interop_tests interop_observe interop_observe_node)
+  # coaps:// with pre-shared keys against Debian's OpenSSL and GnuTLS builds.
+  if(PETREL_OPENSSL)
+    add_test(NAME interop_dtls_psk
+             COMMAND bash ${interop_dir}/dtls_psk.sh
+                     $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+    list(APPEND interop_tests interop_dtls_psk)
+  endif()
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()

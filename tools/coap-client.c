@@ -22,6 +22,8 @@
  */
 #include <coap3/coap.h>
 
+#include "dtls_opts.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -61,6 +63,7 @@ typedef struct {
   unsigned observe_seconds; /* -s, 0: no observe */
   int newline;              /* -w */
   const char *uri;
+  tool_dtls dtls;           /* -k -u -c -j -C -R -n -M (dtls_opts.h) */
 } client_opts_t;
 
 /* What the handlers learn, reached through the context's app data. */
@@ -271,6 +274,11 @@ static void usage(FILE *f) {
          "  -s duration  observe for duration seconds, printing every\n"
          "               notification, then cancel the observation\n"
          "  -w           append a newline to each payload written\n"
+         "  coaps:// (DTLS): -k key -u identity (pre-shared key), or\n"
+         "               -c certfile [-j keyfile] [-C cafile] [-R "
+         "trust_casfile] [-n]\n"
+         "               (-n: do not verify the server's certificate; -M,\n"
+         "               raw public keys, is not available with OpenSSL)\n"
          "  -h, --help   this text\n"
          "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
          "             3 on timeout, 4 when the request was not delivered,\n"
@@ -309,6 +317,10 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
     }
     if (opt == 'w') {
       o->newline = 1;
+      continue;
+    }
+    if (opt == 'n') { /* DTLS: do not verify the server's certificate */
+      tool_dtls_option(&o->dtls, opt, NULL, 0);
       continue;
     }
     if (i + 1 >= argc) {
@@ -373,9 +385,15 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
       o->observe_seconds = parse_seconds(v, &ok);
       ok = ok && o->observe_seconds > 0;
       break;
-    default:
-      fprintf(stderr, "coap-client: unknown option -%c\n", opt);
-      return 0;
+    default: {
+      int taken = tool_dtls_option(&o->dtls, opt, v, 0);
+      if (!taken) {
+        fprintf(stderr, "coap-client: unknown option -%c\n", opt);
+        return 0;
+      }
+      ok = taken > 0;
+      break;
+    }
     }
     if (!ok) {
       fprintf(stderr, "coap-client: bad value '%s' for -%c\n", v, opt);
@@ -386,7 +404,7 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
     usage(stderr);
     return 0;
   }
-  return 1;
+  return tool_dtls_check(&o->dtls, "coap-client") < 0 ? 0 : 1;
 }
 
 /* ---- handlers ----------------------------------------------------------- */
@@ -646,7 +664,8 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
             (int)uri.host.length, (const char *)uri.host.s);
     return EXIT_USAGE;
   }
-  coap_session_t *session = coap_new_client_session(ctx, NULL, &dst, proto);
+  coap_session_t *session = tool_dtls_client(
+      ctx, &dst, proto, (const coap_str_const_t *)&uri.host, &o->dtls);
   if (!session) {
     fprintf(stderr, "coap-client: cannot create a session\n");
     return EXIT_USAGE;

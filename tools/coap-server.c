@@ -37,6 +37,8 @@
  */
 #include <coap3/coap.h>
 
+#include "dtls_opts.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -444,6 +446,7 @@ typedef struct {
   unsigned port;
   int log_level;
   uint32_t block_mode; /* -L */
+  tool_dtls dtls;      /* -k -h -i -s -c -j -C -R -n -S -M (dtls_opts.h) */
 } server_opts_t;
 
 static void usage(FILE *f) {
@@ -456,22 +459,48 @@ static void usage(FILE *f) {
              "must\n"
              "            include COAP_BLOCK_USE_LIBCOAP (1); 2 adds\n"
              "            COAP_BLOCK_SINGLE_BODY (default 3)\n"
-             "  -h        this text\n"
+             "  coaps (DTLS, on port+1, or a free port with -p 0) with\n"
+             "  -k key [-h hint] [-i id_file] [-s psk_sni_file] (pre-shared "
+             "key)\n"
+             "  and/or -c certfile [-j keyfile] [-C cafile] [-R "
+             "trust_casfile]\n"
+             "  [-n] [-S pki_sni_file]; -M (raw public keys) is not available "
+             "with\n"
+             "  OpenSSL\n"
+             "  -h        this text (as the last argument)\n"
              "Prints 'coap-server: listening on ADDR:PORT' to stderr once "
              "ready.\n");
 }
 
 /* Returns -1 to exit successfully (help), 0 on a usage error, 1 to go on. */
 static int parse_args(int argc, char **argv, server_opts_t *o) {
+  memset(&o->dtls, 0, sizeof(o->dtls));
   o->addr = "::";
   o->port = COAP_DEFAULT_PORT;
   o->log_level = COAP_LOG_WARN;
   o->block_mode = COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    if ((strcmp(a, "-h") == 0 && i + 1 == argc) || strcmp(a, "--help") == 0) {
       usage(stdout);
       return -1;
+    }
+    if (strcmp(a, "-n") == 0) { /* DTLS: do not verify client certificates */
+      tool_dtls_option(&o->dtls, 'n', NULL, 1);
+      continue;
+    }
+    if (i + 1 < argc && a[0] == '-' && a[1] && !a[2] &&
+        !strchr("ApvL", a[1])) {
+      int taken = tool_dtls_option(&o->dtls, a[1], argv[i + 1], 1);
+      if (taken < 0) {
+        fprintf(stderr, "coap-server: bad value '%s' for %s\n", argv[i + 1],
+                a);
+        return 0;
+      }
+      if (taken) {
+        i++;
+        continue;
+      }
     }
     if (i + 1 >= argc || a[0] != '-' || a[1] == '\0' || a[2] != '\0' ||
         !strchr("ApvL", a[1])) {
@@ -496,7 +525,7 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
       return 0;
     }
   }
-  return 1;
+  return tool_dtls_check(&o->dtls, "coap-server") < 0 ? 0 : 1;
 }
 
 static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
@@ -524,6 +553,36 @@ static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
           desc);
   fflush(stderr);
   return ep;
+}
+
+/* With DTLS credentials, a coaps endpoint beside the coap one: on the next
+ * port, as libcoap's server does, or a free one with -p 0. Returns 0, or
+ * -1 (message printed). */
+static int listen_coaps(coap_context_t *ctx, server_opts_t *o) {
+  if (!tool_dtls_wanted(&o->dtls))
+    return 0;
+  if (tool_dtls_server(ctx, &o->dtls) < 0)
+    return -1;
+  coap_str_const_t host = {strlen(o->addr), (const uint8_t *)o->addr};
+  coap_addr_info_t *info = coap_resolve_address_info(
+      &host, COAP_DEFAULT_PORT, 0, 0, 0, 0, COAP_URI_SCHEME_COAP_BIT,
+      COAP_RESOLVE_TYPE_LOCAL);
+  if (!info)
+    return -1;
+  coap_address_t addr;
+  coap_address_copy(&addr, &info->addr);
+  coap_free_address_info(info);
+  coap_address_set_port(&addr, o->port ? (uint16_t)(o->port + 1) : 0);
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS);
+  if (!ep) {
+    fprintf(stderr, "coap-server: cannot listen for coaps\n");
+    return -1;
+  }
+  const char *desc = coap_endpoint_str(ep);
+  fprintf(stderr, "coap-server: listening for coaps on %.*s\n",
+          (int)strcspn(desc, " "), desc);
+  fflush(stderr);
+  return 0;
 }
 
 /* Milliseconds until the clock's next whole second (1..1000). */
@@ -568,12 +627,14 @@ int main(int argc, char **argv) {
   if (ctx) {
     coap_context_set_block_mode(ctx, o.block_mode);
     coap_resource_t *time_resource = init_resources(ctx);
-    if (time_resource && listen_on(ctx, &o)) {
+    coap_endpoint_t *ep = time_resource ? listen_on(ctx, &o) : NULL;
+    if (ep && listen_coaps(ctx, &o) == 0) {
       serve(ctx, time_resource);
       status = EXIT_SUCCESS;
     }
     coap_free_context(ctx); /* frees endpoints, sessions and resources */
   }
+  tool_dtls_free(&o.dtls);
   free(example_data.body);
   coap_delete_binary(partial.body);
   coap_cleanup();
