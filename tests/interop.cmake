@@ -70,7 +70,10 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
     add_test(NAME interop_dtls_psk
              COMMAND bash ${interop_dir}/dtls_psk.sh
                      $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
-    list(APPEND interop_tests interop_dtls_psk)
+    add_test(NAME interop_dtls_pki
+             COMMAND bash ${interop_dir}/dtls_pki.sh
+                     $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+    list(APPEND interop_tests interop_dtls_psk interop_dtls_pki)
   endif()
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
