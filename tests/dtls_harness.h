@@ -23,7 +23,7 @@ static size_t dh_body_len;
 static int dh_responses, dh_nacks;
 static coap_nack_reason_t dh_last_nack;
 
-static int dh_count(coap_session_t *s, coap_event_t e) {
+static inline int dh_count(coap_session_t *s, coap_event_t e) {
   dh_events *ev = coap_session_get_type(s) == COAP_SESSION_TYPE_CLIENT
                       ? &dh_cli_ev
                       : &dh_srv_ev;
@@ -49,9 +49,10 @@ static int dh_count(coap_session_t *s, coap_event_t e) {
   return 0;
 }
 
-static coap_response_t dh_response(coap_session_t *s, const coap_pdu_t *sent,
-                                   const coap_pdu_t *received,
-                                   const coap_mid_t mid) {
+static inline coap_response_t dh_response(coap_session_t *s,
+                                          const coap_pdu_t *sent,
+                                          const coap_pdu_t *received,
+                                          const coap_mid_t mid) {
   (void)s, (void)sent, (void)mid;
   size_t len;
   const uint8_t *data;
@@ -65,22 +66,23 @@ static coap_response_t dh_response(coap_session_t *s, const coap_pdu_t *sent,
   return COAP_RESPONSE_OK;
 }
 
-static void dh_nack(coap_session_t *s, const coap_pdu_t *sent,
-                    const coap_nack_reason_t reason, const coap_mid_t mid) {
+static inline void dh_nack(coap_session_t *s, const coap_pdu_t *sent,
+                           const coap_nack_reason_t reason,
+                           const coap_mid_t mid) {
   (void)s, (void)sent, (void)mid;
   dh_nacks++;
   dh_last_nack = reason;
 }
 
-static void dh_hello(coap_resource_t *r, coap_session_t *s,
-                     const coap_pdu_t *req, const coap_string_t *q,
-                     coap_pdu_t *resp) {
+static inline void dh_hello(coap_resource_t *r, coap_session_t *s,
+                            const coap_pdu_t *req, const coap_string_t *q,
+                            coap_pdu_t *resp) {
   (void)r, (void)s, (void)req, (void)q;
   coap_add_data(resp, 5, (const uint8_t *)"hello");
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
 }
 
-static void dh_reset(void) {
+static inline void dh_reset(void) {
   memset(&dh_srv_ev, 0, sizeof(dh_srv_ev));
   memset(&dh_cli_ev, 0, sizeof(dh_cli_ev));
   dh_body_len = 0;
@@ -89,7 +91,7 @@ static void dh_reset(void) {
   dh_last_nack = COAP_NACK_TOO_MANY_RETRIES;
 }
 
-static coap_address_t dh_loopback(uint16_t port) {
+static inline coap_address_t dh_loopback(uint16_t port) {
   coap_address_t a;
   coap_address_init(&a);
   a.addr.sin.sin_family = AF_INET;
@@ -101,8 +103,8 @@ static coap_address_t dh_loopback(uint16_t port) {
 
 /* A server context (credentials set by the caller through @setup) with a
  * DTLS endpoint on 127.0.0.1 and /hello. *port gets its port. */
-static coap_context_t *dh_server(int (*setup)(coap_context_t *),
-                                 uint16_t *port) {
+static inline coap_context_t *dh_server(int (*setup)(coap_context_t *),
+                                        uint16_t *port) {
   coap_context_t *ctx = coap_new_context(NULL);
   if (!ctx)
     return NULL;
@@ -124,7 +126,7 @@ static coap_context_t *dh_server(int (*setup)(coap_context_t *),
   return ctx;
 }
 
-static coap_context_t *dh_client_ctx(void) {
+static inline coap_context_t *dh_client_ctx(void) {
   coap_context_t *ctx = coap_new_context(NULL);
   if (!ctx)
     return NULL;
@@ -136,8 +138,8 @@ static coap_context_t *dh_client_ctx(void) {
 
 /* Runs both loops (either may be NULL) until *@flag changes from @from or
  * @ms milliseconds of real time pass. */
-static void dh_pump(coap_context_t *a, coap_context_t *b, volatile int *flag,
-                    int from, int ms) {
+static inline void dh_pump(coap_context_t *a, coap_context_t *b,
+                           volatile int *flag, int from, int ms) {
   coap_tick_t start, now;
   coap_ticks(&start);
   do {
@@ -151,7 +153,7 @@ static void dh_pump(coap_context_t *a, coap_context_t *b, volatile int *flag,
 }
 
 /* Sends GET /@path on @s. */
-static int dh_get(coap_session_t *s, const char *path) {
+static inline int dh_get(coap_session_t *s, const char *path) {
   coap_pdu_t *pdu =
       coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
                     coap_new_message_id(s), coap_session_max_pdu_size(s));

@@ -1002,7 +1002,8 @@ int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
     } else {
       int e = SSL_get_error(t->ssl, r);
       t->c.dgram_link.in = NULL;
-      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+          (e == SSL_ERROR_SYSCALL && !ERR_peek_error())) /* see below */
         return PT_TLS_AGAIN;
       log_errors("DTLS handshake");
       return PT_TLS_FAILED;
@@ -1019,6 +1020,10 @@ int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
     if (e == SSL_ERROR_ZERO_RETURN) {
       t->closed = 1;
       result = PT_TLS_CLOSED;
+    } else if (e == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
+      /* A record cut short: OpenSSL drops it and, with no socket under
+       * it, reports the datagram's end as an I/O condition. DTLS drops
+       * bad records (RFC 6347 4.1.2.7); so do we. */
     } else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
       log_errors("DTLS read");
       result = PT_TLS_FAILED;
