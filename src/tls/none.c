@@ -153,8 +153,3 @@ void *pt_tls_native(pt_tls *t, coap_tls_library_t *lib) {
     *lib = COAP_TLS_LIBRARY_NOTLS;
   return NULL;
 }
-
-size_t pt_tls_overhead(pt_tls *t) {
-  (void)t;
-  return 0;
-}

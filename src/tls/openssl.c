@@ -1088,10 +1088,3 @@ void *pt_tls_native(pt_tls *t, coap_tls_library_t *lib) {
     *lib = COAP_TLS_LIBRARY_OPENSSL;
   return t ? t->ssl : NULL;
 }
-
-size_t pt_tls_overhead(pt_tls *t) {
-  (void)t;
-  /* Record header 13, explicit IV up to 16, MAC or tag and padding up to
-   * 48 (CBC with SHA-384): an upper bound for every suite we offer. */
-  return 13 + 16 + 48;
-}

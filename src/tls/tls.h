@@ -114,8 +114,4 @@ void pt_tls_free(pt_tls *t);
  * coap_session_get_tls(); sets *lib. */
 void *pt_tls_native(pt_tls *t, coap_tls_library_t *lib);
 
-/* Bytes a record adds to a plaintext of the negotiated suite (for the
- * session's largest PDU); 0 when not yet known. */
-size_t pt_tls_overhead(pt_tls *t);
-
 #endif /* PT_TLS_H */
