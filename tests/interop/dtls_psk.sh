@@ -43,6 +43,15 @@ for tls in openssl gnutls; do
     "${C[@]}" -b 1024 -m put -f "$UPLOAD_BODY" "$BASE/example_data"
   expect_body "$tls client: GET the upload back" "$UPLOAD_BODY" "$GOT" \
     "${C[@]}" -b 1024 -o "$GOT" "$BASE/example_data"
+  # Observe over DTLS: /time notifies every second.
+  LAST_CMD="${C[*]} -s 3 $BASE/time"
+  run 20 "${C[@]}" -s 3 "$BASE/time"
+  # (libcoap's client prints the notifications without newlines)
+  if [ "$(grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}' "$OUT" | wc -l)" -ge 2 ]; then
+    pass "$tls client: observes /time over DTLS (2 or more notifications)"
+  else
+    fail "$tls client: observes /time over DTLS" "$(show | tr '\n' '|')"
+  fi
   # libcoap 4.3.1's client exits 0 even when it could not send: the check
   # is that no time came back.
   LAST_CMD="coap-client-$tls -B 3 -u debian -k wrong-key $BASE/time"
