@@ -335,10 +335,39 @@ static void accept_peer(coap_endpoint_t *ep, const coap_address_t *peer,
   rearm(d, now);
 }
 
+/* A plaintext ClientHello record: handshake (22), epoch 0, message type
+ * client_hello (1) (RFC 6347 4.1 and 4.2.2). */
+static int is_client_hello(const uint8_t *data, size_t len) {
+  return len > 13 && data[0] == 22 && data[3] == 0 && data[4] == 0 &&
+         data[13] == 1;
+}
+
+/* RFC 6347 4.2.8: a ClientHello from the address of an established
+ * association is a client that restarted. It goes through the cookie
+ * exchange like any new peer; only a valid cookie ends the old association
+ * and starts a new one, so a spoofed ClientHello cannot end it. */
+static void restarted_peer(coap_endpoint_t *ep, coap_session_t *s,
+                           const uint8_t *data, size_t len, coap_tick_t now) {
+  listen_out o = {ep, &s->remote, &s->local, s->ifindex};
+  if (!ep->tls_listener ||
+      !pt_tls_listen(ep->tls_listener, &s->remote, data, len, listener_out, &o))
+    return;
+  coap_address_t peer = s->remote, local = s->local;
+  int ifindex = s->ifindex;
+  coap_log_debug("* %s: the peer started a new handshake\n",
+                 coap_session_str(s));
+  fail(s->dtls, COAP_EVENT_DTLS_CLOSED);
+  accept_peer(ep, &peer, &local, ifindex, now);
+}
+
 void pt_dtls_endpoint_input(coap_endpoint_t *ep, const coap_address_t *peer,
                             const coap_address_t *local, int ifindex,
                             const uint8_t *data, size_t len, coap_tick_t now) {
   coap_session_t *s = pt_session_find(ep, peer);
+  if (s && s->dtls && s->dtls->connected && is_client_hello(data, len)) {
+    restarted_peer(ep, s, data, len, now);
+    return;
+  }
   if (s) {
     s->local = *local; /* this datagram's: the answer leaves from it */
     s->ifindex = ifindex;

@@ -340,6 +340,52 @@ TEST(bad_records_and_spoofed_alerts_do_not_break_a_session) {
   coap_free_context(srv);
 }
 
+/* A client that restarts on the same address and port starts over: its
+ * new ClientHello goes through the cookie exchange, and only the cookie
+ * ends the old association (RFC 6347 4.2.8). */
+TEST(restarted_client_replaces_its_session) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  dtls_peer old, fresh;
+  CHECK_INT_EQ(dtls_peer_start(&old), 0);
+  coap_address_t a = spoofed(12);
+  CHECK_INT_EQ(handshake(srv, &old, &a), 0);
+  coap_session_t *first = pt_session_find(srv->endpoints, &a);
+  /* A spoofed ClientHello alone only gets a HelloVerifyRequest. */
+  CHECK_INT_EQ(dtls_peer_start(&fresh), 0);
+  uint8_t buf[4096];
+  size_t n = dtls_peer_next(&fresh, buf, sizeof(buf));
+  size_t hvr = hvr_count;
+  feed(srv, &a, buf, n);
+  CHECK_UINT_EQ(hvr_count, hvr + 1);
+  uint8_t hvr_msg[512];
+  size_t hvr_len = last_out_len < sizeof(hvr_msg) ? last_out_len : 0;
+  memcpy(hvr_msg, last_out, hvr_len);
+  CHECK(pt_session_find(srv->endpoints, &a) == first);
+  CHECK(get_hello(srv, &old, &a) > 0); /* the old one still works */
+  /* With the cookie returned, the new handshake replaces it. */
+  dtls_peer_feed(&fresh, hvr_msg, hvr_len);
+  n = dtls_peer_next(&fresh, buf, sizeof(buf));
+  feed(srv, &a, buf, n);
+  CHECK_INT_EQ(dh_srv_ev.closed, 1);
+  CHECK_INT_EQ(dh_srv_ev.server_new, 2);
+  coap_session_t *second = pt_session_find(srv->endpoints, &a);
+  CHECK_NOT_NULL(second);
+  CHECK_INT_EQ(coap_session_get_state(second), COAP_SESSION_STATE_HANDSHAKE);
+  for (int round = 0; round < 8 && !SSL_is_init_finished(fresh.ssl); round++) {
+    dtls_peer_feed(&fresh, last_out, last_out_len);
+    n = dtls_peer_next(&fresh, buf, sizeof(buf));
+    if (n)
+      feed(srv, &a, buf, n);
+  }
+  CHECK(get_hello(srv, &fresh, &a) > 0);
+  dtls_peer_free(&old);
+  dtls_peer_free(&fresh);
+  coap_free_context(srv);
+}
+
 /* The idle timeout frees an established DTLS session like any other. */
 TEST(idle_session_is_freed) {
   dh_reset();
@@ -372,6 +418,7 @@ int main(void) {
   RUN(abandoned_handshake_is_freed_at_the_deadline);
   RUN(max_handshake_sessions_drops_the_oldest);
   RUN(bad_records_and_spoofed_alerts_do_not_break_a_session);
+  RUN(restarted_client_replaces_its_session);
   RUN(idle_session_is_freed);
   coap_cleanup();
   return TEST_SUMMARY();
