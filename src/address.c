@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "address.h"
+
+#include "coap3/coap_dtls.h"
 #include "clock.h"
 #include "coap3/coap_mem.h"
 
@@ -248,7 +250,8 @@ uint32_t pt_address_hash(const coap_address_t *addr) {
 
 int pt_address_proto_supported(coap_proto_t proto) {
   /* Grows as the TCP, TLS and WebSockets transports arrive. */
-  return proto == COAP_PROTO_UDP;
+  return proto == COAP_PROTO_UDP ||
+         (proto == COAP_PROTO_DTLS && coap_dtls_is_supported());
 }
 
 static coap_proto_t scheme_proto(coap_uri_scheme_t scheme) {

@@ -12,6 +12,7 @@
 #include "block.h"
 #include "cache.h"
 #include "clock.h"
+#include "dtls.h"
 #include "exchange.h"
 #include "ext_token.h"
 #include "io.h"
@@ -82,6 +83,7 @@ coap_context_t *coap_new_context(const coap_address_t *listen_addr) {
   if (!ctx)
     return NULL;
   ctx->send = pt_io_send;
+  ctx->send_to = pt_io_endpoint_send;
   if (pt_io_context_init(ctx) < 0 ||
       (listen_addr && !coap_new_endpoint(ctx, listen_addr, COAP_PROTO_UDP))) {
     coap_free_context(ctx);
@@ -102,6 +104,7 @@ void coap_free_context(coap_context_t *ctx) {
     coap_free_endpoint(ctx->endpoints);
   pt_resources_free_all(ctx);
   pt_persist_free(ctx); /* files left dirty by the teardown */
+  pt_dtls_context_free(ctx);
   pt_io_context_free(ctx);
   pt_hashmap_free(&ctx->sessions);
   pt_hashmap_free(&ctx->exchanges_mid);

@@ -24,6 +24,13 @@
 typedef ssize_t (*pt_send_fn)(coap_session_t *session, const uint8_t *data,
                               size_t len);
 
+/* Sends one datagram from endpoint @ep to @to, leaving from @local (the
+ * address the peer sent to) on interface @ifindex: the DTLS cookie
+ * exchange answers peers that have no session. Returns bytes sent or -1. */
+typedef ssize_t (*pt_send_to_fn)(coap_endpoint_t *ep, const coap_address_t *to,
+                                 const coap_address_t *local, int ifindex,
+                                 const uint8_t *data, size_t len);
+
 /* Default limits (each settable through the API). */
 #define PT_DEFAULT_SESSION_TIMEOUT 300   /* seconds idle before reaping */
 #define PT_DEFAULT_MAX_SESSIONS 10000    /* per endpoint; 0 = no limit */
@@ -99,6 +106,12 @@ struct coap_context_t {
   coap_pdu_t *tx_pdu;
 
   pt_send_fn send;
+  pt_send_to_fn send_to;       /* NULL in a detached context */
+  /* DTLS (dtls.c): the backend's credentials, and the server sessions in
+   * handshake, least recently active first. */
+  struct pt_tls_conf *tls;
+  struct pt_dtls *dtls_hs_head, *dtls_hs_tail;
+  unsigned dtls_hs_count;
   /* Called on the loop thread after another thread woke it (the async
    * module installs its queue drain here). */
   void (*on_wake)(coap_context_t *ctx);

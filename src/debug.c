@@ -128,23 +128,11 @@ const char *coap_package_build(void) {
   return LIBCOAP_PACKAGE_NAME " " PETREL_VERSION;
 }
 
-/* snprintf into a caller's buffer that may be zero-sized. */
-static char *copy_out(char *buffer, size_t size, const char *text) {
-  if (buffer && size)
-    snprintf(buffer, size, "%s", text);
-  return buffer;
-}
-
-char *coap_string_tls_version(char *buffer, size_t bufsize) {
-  return copy_out(buffer, bufsize, "TLS Library: None");
-}
-
-char *coap_string_tls_support(char *buffer, size_t bufsize) {
-  return copy_out(buffer, bufsize, "(No DTLS or TLS support)");
-}
+/* coap_string_tls_version() and coap_string_tls_support() belong to the
+ * (D)TLS backend (src/tls/). */
 
 void coap_show_tls_version(coap_log_t level) {
-  char buf[64];
+  char buf[128];
   coap_log(level, "%s\n", coap_string_tls_version(buf, sizeof(buf)));
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "context.h"
+#include "dtls.h"
 #include "io.h"
 #include "session.h"
 
@@ -13,8 +14,10 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
                                    coap_proto_t proto) {
   if (!ctx || !listen_addr)
     return NULL;
-  if (proto != COAP_PROTO_UDP) {
-    coap_log_warn("coap_new_endpoint: only UDP is supported\n");
+  if (proto != COAP_PROTO_UDP &&
+      (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
+    coap_log_warn("coap_new_endpoint: only UDP%s is supported\n",
+                  coap_dtls_is_supported() ? " and DTLS" : "");
     return NULL;
   }
   coap_endpoint_t *ep = calloc(1, sizeof(*ep));
@@ -24,7 +27,12 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
   ep->proto = proto;
   ep->fd = -1;
   ep->default_mtu = COAP_DEFAULT_MTU;
+  if (pt_dtls_endpoint_init(ep) < 0) {
+    free(ep);
+    return NULL;
+  }
   if (pt_io_endpoint_open(ep, listen_addr) < 0) {
+    pt_dtls_endpoint_free(ep);
     free(ep);
     return NULL;
   }
@@ -55,6 +63,7 @@ void coap_free_endpoint(coap_endpoint_t *ep) {
     }
   }
   pt_io_endpoint_close(ep);
+  pt_dtls_endpoint_free(ep);
   free(ep);
 }
 
@@ -69,6 +78,7 @@ const char *coap_endpoint_str(const coap_endpoint_t *endpoint) {
   coap_endpoint_t *ep = (coap_endpoint_t *)endpoint; /* str is a cache */
   char addr[64];
   coap_print_addr(&ep->bind_addr, (uint8_t *)addr, sizeof(addr));
-  snprintf(ep->str, sizeof(ep->str), "%s UDP", addr);
+  snprintf(ep->str, sizeof(ep->str), "%s %s", addr,
+           ep->proto == COAP_PROTO_DTLS ? "DTLS" : "UDP");
   return ep->str;
 }

@@ -49,6 +49,12 @@ void pt_io_client_close(coap_session_t *s);
 /* Sends one datagram to @s's peer (the default context->send). */
 ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len);
 
+/* Sends one datagram from endpoint @ep's socket to @to, leaving from
+ * @local (the default context->send_to). */
+ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,
+                            const coap_address_t *local, int ifindex,
+                            const uint8_t *data, size_t len);
+
 /* Wakes a thread blocked in coap_io_process() or in poll()/epoll_wait() on
  * the context's fd. Safe from any thread. */
 void pt_io_wake(coap_context_t *ctx);

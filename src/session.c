@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "context.h"
 #include "dedup.h"
+#include "dtls.h"
 #include "exchange.h"
 #include "io.h"
 #include "observe.h"
@@ -79,6 +80,11 @@ static coap_session_t *find_peer(const coap_context_t *ctx,
   pt_hash_node *n = pt_hashmap_find(&ctx->sessions,
                                     pt_session_hash(ep, remote), peer_eq, &k);
   return n ? PT_CONTAINER_OF(n, coap_session_t, by_peer) : NULL;
+}
+
+coap_session_t *pt_session_find(const coap_endpoint_t *ep,
+                                const coap_address_t *remote) {
+  return find_peer(ep->context, ep, remote);
 }
 
 /* ---- recency (server sessions) ------------------------------------------ */
@@ -197,6 +203,7 @@ static void session_free(coap_session_t *s) {
   pt_async_purge_session(s);
   pt_observe_session_freed(s);
   pt_cache_session_closed(s);
+  pt_dtls_session_free(s); /* close_notify leaves before the socket closes */
   if (s->in_clients) {
     pt_io_client_close(s);
     if (s->prev)
@@ -315,14 +322,16 @@ void pt_sessions_free_all(coap_context_t *ctx) {
 
 /* ---- client sessions ------------------------------------------------------ */
 
-coap_session_t *coap_new_client_session(coap_context_t *ctx,
-                                        const coap_address_t *local_if,
-                                        const coap_address_t *server,
-                                        coap_proto_t proto) {
+coap_session_t *pt_client_session_new(coap_context_t *ctx,
+                                      const coap_address_t *local_if,
+                                      const coap_address_t *server,
+                                      coap_proto_t proto) {
   if (!ctx || !server)
     return NULL;
-  if (proto != COAP_PROTO_UDP) {
-    coap_log_warn("coap_new_client_session: only UDP is supported\n");
+  if (proto != COAP_PROTO_UDP &&
+      (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
+    coap_log_warn("coap_new_client_session: only UDP%s is supported\n",
+                  coap_dtls_is_supported() ? " and DTLS" : "");
     return NULL;
   }
   coap_session_t *s = session_new(ctx, COAP_SESSION_TYPE_CLIENT, proto);
@@ -330,7 +339,9 @@ coap_session_t *coap_new_client_session(coap_context_t *ctx,
     return NULL;
   s->remote = *server;
   if (coap_address_get_port(&s->remote) == 0)
-    coap_address_set_port(&s->remote, COAP_DEFAULT_PORT);
+    coap_address_set_port(&s->remote, proto == COAP_PROTO_DTLS
+                                          ? COAPS_DEFAULT_PORT
+                                          : COAP_DEFAULT_PORT);
   s->mcast = coap_is_mcast(&s->remote);
   s->mcast_addr = s->remote;
   /* A detached context (the sans-I/O tests) has no sockets. */
@@ -349,35 +360,21 @@ coap_session_t *coap_new_client_session(coap_context_t *ctx,
   return s;
 }
 
-coap_session_t *coap_new_client_session_psk(
-    coap_context_t *ctx, const coap_address_t *local_if,
-    const coap_address_t *server, coap_proto_t proto, const char *identity,
-    const uint8_t *key, unsigned key_len) {
-  (void)ctx, (void)local_if, (void)server, (void)proto, (void)identity,
-      (void)key, (void)key_len;
-  coap_log_warn("DTLS is not supported by this build\n");
-  return NULL;
+/* DTLS without credentials: a certificate handshake that verifies the
+ * server only against CAs given with coap_context_set_pki_root_cas(). */
+coap_session_t *coap_new_client_session(coap_context_t *ctx,
+                                        const coap_address_t *local_if,
+                                        const coap_address_t *server,
+                                        coap_proto_t proto) {
+  coap_session_t *s = pt_client_session_new(ctx, local_if, server, proto);
+  if (s && proto == COAP_PROTO_DTLS && pt_dtls_client_start(s, NULL, NULL)) {
+    coap_session_release(s);
+    return NULL;
+  }
+  return s;
 }
 
-coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
-                                             const coap_address_t *local_if,
-                                             const coap_address_t *server,
-                                             coap_proto_t proto,
-                                             coap_dtls_cpsk_t *setup_data) {
-  (void)ctx, (void)local_if, (void)server, (void)proto, (void)setup_data;
-  coap_log_warn("DTLS is not supported by this build\n");
-  return NULL;
-}
-
-coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
-                                            const coap_address_t *local_if,
-                                            const coap_address_t *server,
-                                            coap_proto_t proto,
-                                            coap_dtls_pki_t *setup_data) {
-  (void)ctx, (void)local_if, (void)server, (void)proto, (void)setup_data;
-  coap_log_warn("DTLS is not supported by this build\n");
-  return NULL;
-}
+/* The DTLS client sessions (..._psk, _psk2, _pki) are in dtls.c. */
 
 coap_session_t *coap_session_get_by_peer(const coap_context_t *ctx,
                                          const coap_address_t *remote,
@@ -491,32 +488,11 @@ int coap_session_get_ifindex(const coap_session_t *s) {
   return s ? s->ifindex : -1;
 }
 
-void *coap_session_get_tls(const coap_session_t *s,
-                           coap_tls_library_t *tls_lib) {
-  (void)s;
-  if (tls_lib)
-    *tls_lib = COAP_TLS_LIBRARY_NOTLS;
-  return NULL;
-}
-
 coap_context_t *coap_session_get_context(const coap_session_t *s) {
   return s ? s->context : NULL;
 }
 
-const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *s) {
-  (void)s;
-  return NULL;
-}
-
-const coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *s) {
-  (void)s;
-  return NULL;
-}
-
-const coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *s) {
-  (void)s;
-  return NULL;
-}
+/* coap_session_get_tls() and coap_session_get_psk_*() are in dtls.c. */
 
 void coap_session_set_mtu(coap_session_t *s, unsigned mtu) {
   if (s && mtu >= 64)

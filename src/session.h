@@ -23,6 +23,8 @@
 
 typedef struct pt_exchange pt_exchange;
 typedef struct pt_dedup pt_dedup;
+typedef struct pt_dtls pt_dtls;
+struct pt_tls_listener;
 
 struct coap_endpoint_t {
   coap_context_t *context;
@@ -32,6 +34,7 @@ struct coap_endpoint_t {
   pt_io_handle io;             /* epoll registration */
   coap_address_t bind_addr;    /* with the port the kernel chose */
   unsigned default_mtu;
+  struct pt_tls_listener *tls_listener; /* DTLS: the cookie exchange */
   size_t session_count;        /* server sessions in the context table */
   char str[80];                /* coap_endpoint_str() buffer */
 };
@@ -117,6 +120,7 @@ struct coap_session_t {
   size_t async_count;
   unsigned no_observe_cancel;
   coap_subscription_t *observers; /* server: its observers (observe.c) */
+  pt_dtls *dtls;               /* COAP_PROTO_DTLS: the security layer */
   void *app_data;
   char str[160];               /* coap_session_str() buffer */
 };
@@ -140,6 +144,18 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
  * without a request from the network (persist.c re-creating a dynamic
  * resource). The caller owns the one reference (coap_session_release()). */
 coap_session_t *pt_session_detached(coap_context_t *ctx);
+
+/* The server session of (ep, remote), or NULL; never creates one. */
+coap_session_t *pt_session_find(const coap_endpoint_t *ep,
+                                const coap_address_t *remote);
+
+/* A client session to @server over @proto (UDP, or DTLS when available)
+ * with its own socket; DTLS still needs pt_dtls_client_start(). Holds the
+ * application's reference. NULL on failure. */
+coap_session_t *pt_client_session_new(coap_context_t *ctx,
+                                      const coap_address_t *local_if,
+                                      const coap_address_t *server,
+                                      coap_proto_t proto);
 
 /* The peer is unreachable (ICMP): fails its exchanges with
  * COAP_NACK_NOT_DELIVERABLE. */

@@ -70,6 +70,16 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
   list(APPEND interop_tests interop_observe interop_observe_node
        interop_observe_restart)
+  # coaps:// with pre-shared keys against Debian's OpenSSL and GnuTLS builds.
+  if(PETREL_OPENSSL)
+    add_test(NAME interop_dtls_psk
+             COMMAND bash ${interop_dir}/dtls_psk.sh
+                     $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+    add_test(NAME interop_dtls_pki
+             COMMAND bash ${interop_dir}/dtls_pki.sh
+                     $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+    list(APPEND interop_tests interop_dtls_psk interop_dtls_pki)
+  endif()
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()

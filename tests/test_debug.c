@@ -173,13 +173,16 @@ TEST(identity_strings) {
   CHECK_STR_EQ(coap_package_name(), "petrel");
   CHECK_STR_EQ(coap_package_version(), "petrel 4.3.4");
   CHECK_NOT_NULL(coap_package_build());
-  CHECK_STR_EQ(coap_string_tls_version(buf, sizeof(buf)), "TLS Library: None");
-  CHECK_STR_EQ(coap_string_tls_support(buf, sizeof(buf)),
-               "(No DTLS or TLS support)");
-  CHECK_STR_EQ(coap_string_tls_support(buf, 4), "(No");
+  /* The (D)TLS strings belong to the backend: test_surface checks the
+   * notls build's, test_dtls the OpenSSL build's. */
+  char tls[128], line[130];
+  coap_string_tls_version(tls, sizeof(tls));
+  CHECK(strncmp(tls, "TLS Library: ", 13) == 0);
+  CHECK_STR_EQ(coap_string_tls_version(buf, 4), "TLS");
   reset_log();
   coap_show_tls_version(COAP_LOG_WARN);
-  CHECK_STR_EQ(last_message, "TLS Library: None\n");
+  snprintf(line, sizeof(line), "%s\n", tls);
+  CHECK_STR_EQ(last_message, line);
   coap_set_log_handler(NULL);
 }
 

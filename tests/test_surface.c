@@ -1,7 +1,8 @@
 /*
  * test_surface.c -- the API this build answers with "not supported":
- * (D)TLS, TCP and WebSockets, OSCORE, observe persistence; and the event
- * handler setters and coap_handle_event().
+ * (D)TLS (linked against libcoap-3-notls), TCP and WebSockets, OSCORE,
+ * observe persistence; and the event handler setters and
+ * coap_handle_event().
  */
 #include "test.h"
 
@@ -30,6 +31,35 @@ TEST(tls_library_version_is_notls) {
   CHECK_UINT_EQ(v->version, 0);
   CHECK_UINT_EQ(v->built_version, 0);
   CHECK(coap_get_tls_library_version() == v); /* one static structure */
+  char buf[64];
+  CHECK_STR_EQ(coap_string_tls_version(buf, sizeof(buf)), "TLS Library: None");
+  CHECK_STR_EQ(coap_string_tls_support(buf, sizeof(buf)),
+               "(No DTLS or TLS support)");
+  CHECK_STR_EQ(coap_string_tls_support(buf, 4), "(No");
+}
+
+TEST(no_dtls_endpoint_or_session) {
+  coap_context_t *ctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(ctx);
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  CHECK_NULL(coap_new_endpoint(ctx, &a, COAP_PROTO_DTLS));
+  CHECK_NULL(coap_new_client_session(ctx, NULL, &a, COAP_PROTO_DTLS));
+  coap_dtls_cpsk_t cpsk;
+  memset(&cpsk, 0, sizeof(cpsk));
+  cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  CHECK_NULL(coap_new_client_session_psk2(ctx, NULL, &a, COAP_PROTO_DTLS,
+                                          &cpsk));
+  CHECK_NULL(coap_new_client_session_psk(ctx, NULL, &a, COAP_PROTO_DTLS, "id",
+                                         (const uint8_t *)"k", 1));
+  coap_dtls_pki_t pki;
+  memset(&pki, 0, sizeof(pki));
+  pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+  CHECK_NULL(coap_new_client_session_pki(ctx, NULL, &a, COAP_PROTO_DTLS, &pki));
+  coap_free_context(ctx);
 }
 
 TEST(credentials_refused) {
@@ -165,6 +195,7 @@ TEST(event_handler_setters) {
 int main(void) {
   RUN(capabilities_all_absent);
   RUN(tls_library_version_is_notls);
+  RUN(no_dtls_endpoint_or_session);
   RUN(credentials_refused);
   RUN(ws_host_request_refused);
   RUN(oscore_refused);

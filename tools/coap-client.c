@@ -26,6 +26,8 @@
  */
 #include <coap3/coap.h>
 
+#include "dtls_opts.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -87,6 +89,7 @@ typedef struct {
   uint32_t csm_max;         /* -X */
   int no_uri_host;          /* -U */
   const char *uri;
+  tool_dtls dtls; /* -k -u -c -j -C -R -n -M (dtls_opts.h) */
 } client_opts_t;
 
 /* What the handlers learn, reached through the context's app data. */
@@ -398,6 +401,11 @@ static void usage(FILE *f) {
       "  -U           never add Uri-Host or Uri-Port options\n"
       "  -V num       (D)TLS log level 0..7 (default 3)\n"
       "  -X size      largest message over TCP\n"
+      "  coaps:// (DTLS): -k key -u identity (pre-shared key), or\n"
+      "               -c certfile [-j keyfile] [-C cafile] [-R trust_casfile]"
+      " [-n]\n"
+      "               (-n: do not verify the server's certificate; -M,\n"
+      "               raw public keys, is not available with OpenSSL)\n"
       "  -h, --help   this text\n"
       "  --version    the version lines above\n"
       "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
@@ -523,8 +531,13 @@ static int take_option(client_opts_t *o, int opt, const char *v) {
       return lacks('X', "TCP");
     o->csm_max = (uint32_t)parse_number(v, 64, 0xFFFFFFFFul, &ok);
     break;
-  default:
-    return 0;
+  default: { /* the DTLS options (dtls_opts.h) */
+    int taken = tool_dtls_option(&o->dtls, (char)opt, v, 0);
+    if (!taken)
+      return 0;
+    ok = taken > 0;
+    break;
+  }
   }
   if (!ok)
     fprintf(stderr, "coap-client: bad value '%s' for -%c\n", v, opt);
@@ -550,8 +563,8 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
   opterr = 0;
   int opt;
   while ((opt = getopt_long(argc, argv,
-                            ":a:b:e:f:hl:m:o:p:rs:t:v:wA:B:E:G:H:K:L:NO:P:T:"
-                            "UV:X:",
+                            ":a:b:c:e:f:hj:k:l:m:no:p:rs:t:u:v:wA:B:C:E:G:H:K:"
+                            "L:M:NO:P:R:T:UV:X:",
                             longs, NULL)) != -1) {
     if (opt == 'h') {
       usage(stdout);
@@ -586,7 +599,7 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
     return 0;
   }
   o->uri = argv[optind];
-  return 1;
+  return tool_dtls_check(&o->dtls, "coap-client") < 0 ? 0 : 1;
 }
 
 /* ---- the progress line -------------------------------------------------- */
@@ -1200,7 +1213,8 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
         &local, (const uint8_t *)st->unix_path, strlen(st->unix_path));
   }
   coap_session_t *session =
-      coap_new_client_session(ctx, use_local ? &local : NULL, &dst, proto);
+      tool_dtls_client(ctx, use_local ? &local : NULL, &dst, proto,
+                       (const coap_str_const_t *)&uri.host, &o->dtls);
   if (!session) {
     fprintf(stderr, "coap-client: cannot create a session to %s%s\n",
             o->proxy ? o->proxy : o->uri,
@@ -1326,6 +1340,7 @@ int main(int argc, char **argv) {
   free(st.body);
   free(o.payload);
   coap_delete_optlist(o.extra);
+  tool_dtls_free(&o.dtls);
   coap_cleanup();
   return status;
 }

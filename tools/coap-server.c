@@ -53,6 +53,8 @@
  */
 #include <coap3/coap.h>
 
+#include "dtls_opts.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -628,6 +630,7 @@ typedef struct {
   int track_observes;     /* -t */
   size_t max_token;       /* -T, 0: the library's default */
   int unix_socket;        /* -U coap: addr is a datagram socket path */
+  tool_dtls dtls; /* -k -h -i -s -c -j -C -R -n -S -M (dtls_opts.h) */
 } server_opts_t;
 
 /* The header libcoap's tools print above their usage text: the program,
@@ -678,7 +681,12 @@ static void usage(FILE *f) {
       "  -U type    -A is a Unix socket path; type 'coap' (datagrams)\n"
       "  -V num     (D)TLS log level 0..7 (default 3)\n"
       "  -X size    largest message over TCP\n"
-      "  -h, --help this text\n"
+      "  coaps (DTLS, on port+1, or a free port with -p 0) with\n"
+      "  -k key [-h hint] [-i id_file] [-s psk_sni_file] (pre-shared key)\n"
+      "  and/or -c certfile [-j keyfile] [-C cafile] [-R trust_casfile]\n"
+      "  [-n] [-S pki_sni_file]; -M (raw public keys) is not available with\n"
+      "  OpenSSL\n"
+      "  -h, --help this text (-h as the last argument)\n"
       "  --version  the version lines above\n"
       "Prints 'coap-server: listening on ADDR:PORT' to stderr once ready.\n"
       "exit status: 0 after SIGINT/SIGTERM/SIGUSR2, 1 on a usage or setup "
@@ -707,8 +715,13 @@ static int parse_unix(server_opts_t *o, const char *v) {
     o->unix_socket = 1;
     return 1;
   }
-  if (strcmp(v, "coaps") == 0)
-    return lacks('U', "DTLS for 'coaps'");
+  if (strcmp(v, "coaps") == 0) {
+    if (!coap_dtls_is_supported())
+      return lacks('U', "DTLS for 'coaps'");
+    fprintf(stderr, "coap-server: -U coaps: DTLS over a Unix socket is not "
+                    "served by this coap-server\n");
+    return 0;
+  }
   if (strcmp(v, "coap+tcp") == 0)
     return lacks('U', "TCP for 'coap+tcp'");
   if (strcmp(v, "coaps+tcp") == 0)
@@ -799,8 +812,13 @@ static int take_option(server_opts_t *o, int opt, const char *v) {
     fprintf(stderr, "coap-server: -X: TCP is not served by this coap-server "
                     "yet\n");
     return 0;
-  default:
-    return 0;
+  default: { /* the DTLS options (dtls_opts.h) */
+    int taken = tool_dtls_option(&o->dtls, (char)opt, v, 1);
+    if (!taken)
+      return 0;
+    ok = taken > 0;
+    break;
+  }
   }
   if (!ok)
     fprintf(stderr, "coap-server: bad value '%s' for -%c\n", v, opt);
@@ -810,7 +828,7 @@ static int take_option(server_opts_t *o, int opt, const char *v) {
 /* Returns -1 to exit successfully (help, version), 0 on a usage error, 1
  * to go on. */
 static int parse_args(int argc, char **argv, server_opts_t *o) {
-  static const struct option longs[] = {{"help", no_argument, NULL, 'h'},
+  static const struct option longs[] = {{"help", no_argument, NULL, 2},
                                         {"version", no_argument, NULL, 1},
                                         {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
@@ -821,9 +839,13 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
   o->block_mode = COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY;
   opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, ":d:eg:hl:p:rtv:w:A:E:G:L:NP:T:U:V:X:",
+  /* -h hint is the DTLS identity hint, as in libcoap; -h alone, as the
+   * last argument, and --help are help. */
+  while ((opt = getopt_long(argc, argv,
+                            ":c:d:eg:h:i:j:k:l:np:rs:tv:w:A:C:E:G:L:M:NP:R:"
+                            "S:T:U:V:X:",
                             longs, NULL)) != -1) {
-    if (opt == 'h') {
+    if (opt == 2 || (opt == ':' && optopt == 'h')) {
       usage(stdout);
       return -1;
     }
@@ -850,7 +872,7 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
     fprintf(stderr, "coap-server: unexpected argument '%s'\n", argv[optind]);
     return 0;
   }
-  return 1;
+  return tool_dtls_check(&o->dtls, "coap-server") < 0 ? 0 : 1;
 }
 
 /* ---- listening ---------------------------------------------------------- */
@@ -952,6 +974,36 @@ static int start_persist(coap_context_t *ctx) {
   return 1;
 }
 
+/* With DTLS credentials, a coaps endpoint beside the coap one: on the next
+ * port, as libcoap's server does, or a free one with -p 0. Returns 0, or
+ * -1 (message printed). */
+static int listen_coaps(coap_context_t *ctx, server_opts_t *o) {
+  if (!tool_dtls_wanted(&o->dtls))
+    return 0;
+  if (tool_dtls_server(ctx, &o->dtls) < 0)
+    return -1;
+  coap_str_const_t host = {strlen(o->addr), (const uint8_t *)o->addr};
+  coap_addr_info_t *info = coap_resolve_address_info(
+      &host, COAP_DEFAULT_PORT, 0, 0, 0, 0, COAP_URI_SCHEME_COAP_BIT,
+      COAP_RESOLVE_TYPE_LOCAL);
+  if (!info)
+    return -1;
+  coap_address_t addr;
+  coap_address_copy(&addr, &info->addr);
+  coap_free_address_info(info);
+  coap_address_set_port(&addr, o->port ? (uint16_t)(o->port + 1) : 0);
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS);
+  if (!ep) {
+    fprintf(stderr, "coap-server: cannot listen for coaps\n");
+    return -1;
+  }
+  const char *desc = coap_endpoint_str(ep);
+  fprintf(stderr, "coap-server: listening for coaps on %.*s\n",
+          (int)strcspn(desc, " "), desc);
+  fflush(stderr);
+  return 0;
+}
+
 /* Milliseconds until the clock's next whole second (1..1000). */
 static uint32_t ms_to_next_second(void) {
   struct timespec ts;
@@ -996,7 +1048,8 @@ int main(int argc, char **argv) {
   coap_context_t *ctx = init_example_data() ? coap_new_context(NULL) : NULL;
   if (ctx) {
     coap_resource_t *time_resource = init_resources(ctx);
-    if (time_resource && listen_on(ctx, &o) && configure(ctx, &o) &&
+    if (time_resource && listen_on(ctx, &o) && listen_coaps(ctx, &o) == 0 &&
+        configure(ctx, &o) &&
         (!o.track_observes || start_persist(ctx))) {
       serve(ctx, time_resource);
       status = EXIT_SUCCESS;
@@ -1005,6 +1058,7 @@ int main(int argc, char **argv) {
       coap_persist_stop(ctx);
     coap_free_context(ctx); /* frees endpoints, sessions and resources */
   }
+  tool_dtls_free(&o.dtls);
   free(example_data.body);
   coap_delete_binary(partial.body);
   coap_cleanup();

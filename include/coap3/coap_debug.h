@@ -115,8 +115,8 @@ COAP_API coap_log_t coap_get_log_level(void);
 COAP_API void coap_set_log_level(coap_log_t level);
 
 /**
- * Sets the level for (D)TLS library messages. This build has no (D)TLS, so
- * it only matters for coap_dtls_log() calls. Default: COAP_LOG_EMERG.
+ * Sets the level for (D)TLS library messages (OpenSSL's errors, logged
+ * through coap_dtls_log()). Default: COAP_LOG_EMERG.
  */
 COAP_API void coap_dtls_set_log_level(coap_log_t level);
 
@@ -200,19 +200,22 @@ COAP_API void coap_set_show_pdu_output(int use_fprintf);
  */
 COAP_API void coap_show_pdu(coap_log_t level, const coap_pdu_t *pdu);
 
-/** Logs the (D)TLS library version line at @p level ("TLS Library: None"). */
+/** Logs the coap_string_tls_version() line at @p level. */
 COAP_API void coap_show_tls_version(coap_log_t level);
 
 /**
  * Writes the (D)TLS library version into @p buffer (borrowed, @p bufsize
- * bytes, NUL-terminated, cut to fit): "TLS Library: None" in this build.
+ * bytes, NUL-terminated, cut to fit): "TLS Library: OpenSSL - runtime
+ * X.Y.Z, built for X.Y.Z", or "TLS Library: None" in libcoap-3-notls.
  * @return @p buffer.
  */
 COAP_API char *coap_string_tls_version(char *buffer, size_t bufsize);
 
 /**
  * Writes which (D)TLS features are available into @p buffer (borrowed,
- * NUL-terminated, cut to fit): "(No DTLS or TLS support)" in this build.
+ * NUL-terminated, cut to fit): "(DTLS and no TLS support; PSK, PKI, no
+ * PKCS11, and no RPK support)", or "(No DTLS or TLS support)" in
+ * libcoap-3-notls.
  * @return @p buffer.
  */
 COAP_API char *coap_string_tls_support(char *buffer, size_t bufsize);

@@ -50,13 +50,15 @@ typedef enum coap_dtls_role_t {
 
 /**
  * Reports whether DTLS is available in this build.
- * @return 1 if available, 0 if not. Any thread.
+ * @return 1 if available (libcoap-3, libcoap-3-openssl: DTLS 1.2), 0 if
+ *         not (libcoap-3-notls). Any thread.
  */
 COAP_API int coap_dtls_is_supported(void);
 
 /**
  * Reports whether TLS is available in this build.
- * @return 1 if available, 0 if not. Any thread.
+ * @return 1 if available, 0 if not: always 0, as TLS needs the TCP
+ *         transport, which Petrel lacks. Any thread.
  */
 COAP_API int coap_tls_is_supported(void);
 
@@ -74,13 +76,15 @@ COAP_API int coap_dtls_pki_is_supported(void);
 
 /**
  * Reports whether (D)TLS keys held in PKCS#11 tokens can be used.
- * @return 1 if available, 0 if not. Any thread.
+ * @return 1 if available, 0 if not: always 0 (the OpenSSL build does not
+ *         load PKCS#11 keys). Any thread.
  */
 COAP_API int coap_dtls_pkcs11_is_supported(void);
 
 /**
  * Reports whether (D)TLS with raw public keys (RFC 7250) is available.
- * @return 1 if available, 0 if not. Any thread.
+ * @return 1 if available, 0 if not: always 0 (OpenSSL 3.0 has no raw
+ *         public keys). Any thread.
  */
 COAP_API int coap_dtls_rpk_is_supported(void);
 

@@ -158,15 +158,15 @@ COAP_API coap_context_t *coap_new_context(const coap_address_t *listen_addr);
 COAP_API void coap_free_context(coap_context_t *context);
 
 /**
- * Sets the server's default PSK hint and key.
+ * Sets the server's default PSK hint and key: coap_context_set_psk2()
+ * with only psk_info filled in.
  * @param context The context (borrowed).
- * @param hint    NUL-terminated hint (copied); NULL disables PSK, "" is a
- *                valid empty hint.
+ * @param hint    NUL-terminated hint (copied); NULL or "" sends no hint.
  * @param key     The key (copied); NULL makes PSK handshakes fail.
  * @param key_len Key length; 0 makes PSK handshakes fail.
- * @return 1 on success, 0 on failure.
+ * @return 1 on success, 0 on failure (libcoap-3-notls, which has no
+ *         (D)TLS, always returns 0 and changes nothing).
  * @deprecated Use coap_context_set_psk2().
- * Not available in this build (no (D)TLS): returns 0 and changes nothing.
  */
 COAP_API int coap_context_set_psk(coap_context_t *context, const char *hint,
                                   const uint8_t *key, size_t key_len);
@@ -177,8 +177,13 @@ COAP_API int coap_context_set_psk(coap_context_t *context, const char *hint,
  * @param setup_data Server PSK setup; hint and key are copied, callbacks and
  *                   their arguments are kept and must stay valid while the
  *                   context lives.
- * @return 1 on success, 0 on failure (e.g. no PSK support).
- * Not available in this build (no (D)TLS): returns 0 and changes nothing.
+ * @return 1 on success, 0 on failure: a NULL argument, a setup version
+ *         other than COAP_DTLS_SPSK_SETUP_VERSION, a hint or key longer
+ *         than COAP_DTLS_HINT_LENGTH or COAP_DTLS_MAX_PSK, or
+ *         libcoap-3-notls (no (D)TLS: always 0, nothing changes).
+ * The identity callback is asked for the key of every client identity
+ * (after the SNI callback, which may change hint and key per server name);
+ * a NULL answer refuses the client with a fatal alert.
  */
 COAP_API int coap_context_set_psk2(coap_context_t *context,
                                    coap_dtls_spsk_t *setup_data);
@@ -189,8 +194,11 @@ COAP_API int coap_context_set_psk2(coap_context_t *context,
  * @param setup_data PKI setup; key material is read during the call,
  *                   callbacks and their arguments are kept and must stay
  *                   valid while the context lives.
- * @return 1 on success, 0 on failure (e.g. no PKI support).
- * Not available in this build (no (D)TLS): returns 0 and changes nothing.
+ * @return 1 on success, 0 on failure: a NULL argument, another setup
+ *         version, key material that cannot be read or does not match,
+ *         a raw public key (is_rpk_not_cert) or PKCS#11 keys, which the
+ *         OpenSSL build does not support, or libcoap-3-notls (no (D)TLS:
+ *         always 0, nothing changes).
  */
 COAP_API int coap_context_set_pki(coap_context_t *context,
                                   const coap_dtls_pki_t *setup_data);
@@ -200,8 +208,10 @@ COAP_API int coap_context_set_pki(coap_context_t *context,
  * @param context The context (borrowed).
  * @param ca_file PEM file of CA certificates, or NULL (name copied).
  * @param ca_dir  Directory of PEM CA certificates, or NULL (name copied).
- * @return 1 on success, 0 on failure.
- * Not available in this build (no (D)TLS): returns 0 and changes nothing.
+ * @return 1 on success, 0 on failure: both NULL, a file or directory
+ *         that cannot be read, or libcoap-3-notls (no (D)TLS: always 0).
+ * Client sessions made afterwards verify their server against these CAs
+ * (unless check_common_ca restricts them to the setup's own CA).
  */
 COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
                                            const char *ca_file,
@@ -343,9 +353,10 @@ COAP_API uint32_t coap_context_get_csm_max_message_size(const coap_context_t *co
 
 /**
  * Sets how many server sessions may be in a (D)TLS handshake at once;
- * beyond that the least recently used one is dropped. No effect in this
- * build: it has no (D)TLS, so no session is ever in a handshake; the value
- * is kept and returned by coap_context_get_max_handshake_sessions().
+ * when a new peer's handshake would exceed it, the least recently active
+ * session still in its handshake is dropped (with COAP_EVENT_DTLS_ERROR).
+ * Peers that have not yet returned a valid cookie hold no session and do
+ * not count. In libcoap-3-notls no session is ever in a handshake.
  * @param context                The context (borrowed).
  * @param max_handshake_sessions Limit, or 0 for no limit (the default).
  */
@@ -354,10 +365,7 @@ COAP_API void coap_context_set_max_handshake_sessions(coap_context_t *context,
 
 /**
  * @param context The context (borrowed).
- * @return The handshake session limit (0 = none): the value set with
- *         coap_context_set_max_handshake_sessions() (default 0), which has
- *         no effect in this build (no (D)TLS handshakes); 0 if @p context
- *         is NULL.
+ * @return The handshake session limit (0 = none, the default).
  */
 COAP_API unsigned int coap_context_get_max_handshake_sessions(const coap_context_t *context);
 

@@ -203,10 +203,10 @@ COAP_API int coap_session_get_ifindex(const coap_session_t *session);
  * The TLS library's own session object (e.g. SSL* with OpenSSL).
  * @param session The session (borrowed).
  * @param tls_lib If not NULL, set to the library in use.
- * @return Borrowed pointer owned by the library, or NULL when the session
- *         has no (D)TLS layer.
- * Not available in this build (no (D)TLS; sets *tls_lib to
- * COAP_TLS_LIBRARY_NOTLS): returns NULL and changes nothing.
+ * @return Borrowed pointer owned by the library (valid while the session
+ *         lives), or NULL when the session has no (D)TLS layer (then
+ *         *tls_lib is the build's library: COAP_TLS_LIBRARY_NOTLS in
+ *         libcoap-3-notls).
  */
 COAP_API void *coap_session_get_tls(const coap_session_t *session,
                                     coap_tls_library_t *tls_lib);
@@ -252,9 +252,12 @@ COAP_API size_t coap_session_max_pdu_size(const coap_session_t *session);
  *                 system choose; use port 0 to get any free port.
  * @param server   Peer address (copied); port 0 means the protocol's
  *                 default port.
- * @param proto    COAP_PROTO_UDP: the only transport in this build (TCP,
- *                 TLS, DTLS and WebSockets are not available; any other
- *                 value logs a warning and returns NULL).
+ * @param proto    COAP_PROTO_UDP, or COAP_PROTO_DTLS when the build has
+ *                 DTLS (without credentials: a certificate handshake that
+ *                 verifies the server only against CAs set with
+ *                 coap_context_set_pki_root_cas()); TCP, TLS and
+ *                 WebSockets are not available: any other value logs a
+ *                 warning and returns NULL.
  * @return A new session with one reference owned by the caller, or NULL
  *         on failure.
  */
@@ -264,8 +267,8 @@ COAP_API coap_session_t *coap_new_client_session(coap_context_t *ctx,
                                                  coap_proto_t proto);
 
 /**
- * Creates a client session secured with a pre-shared key. Not available in
- * this build (no DTLS or TLS): logs a warning and returns NULL.
+ * Creates a client session secured with a pre-shared key:
+ * coap_new_client_session_psk2() with only psk_info filled in.
  * @param ctx      The context (borrowed).
  * @param local_if Local address (copied) or NULL.
  * @param server   Peer address (copied).
@@ -273,9 +276,9 @@ COAP_API coap_session_t *coap_new_client_session(coap_context_t *ctx,
  * @param identity NUL-terminated identity (copied), or NULL.
  * @param key      The key (copied).
  * @param key_len  Key length in bytes.
- * @return A new session owned by the caller, or NULL on failure.
+ * @return A new session owned by the caller, or NULL on failure (always
+ *         NULL in libcoap-3-notls).
  * @deprecated Use coap_new_client_session_psk2().
- * Not available in this build (no (D)TLS): returns NULL and changes nothing.
  */
 COAP_API coap_session_t *coap_new_client_session_psk(coap_context_t *ctx,
                                                      const coap_address_t *local_if,
@@ -286,17 +289,22 @@ COAP_API coap_session_t *coap_new_client_session_psk(coap_context_t *ctx,
                                                      unsigned key_len);
 
 /**
- * Creates a client session secured with a pre-shared key. Not available in
- * this build (no DTLS or TLS): logs a warning and returns NULL.
+ * Creates a DTLS client session secured with a pre-shared key. The
+ * handshake starts at once; messages sent before it completes are held
+ * (up to 32) and sent when it does. COAP_EVENT_DTLS_CONNECTED reports
+ * success; COAP_EVENT_DTLS_ERROR a failure, after which what was in flight
+ * is NACKed with COAP_NACK_TLS_FAILED.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
- * @param proto      COAP_PROTO_DTLS, COAP_PROTO_TLS or COAP_PROTO_WSS.
+ * @param proto      COAP_PROTO_DTLS (TLS and WSS are not available).
  * @param setup_data PSK setup (read during the call; identity, key and
  *                   SNI are copied; the callback and its argument are kept
  *                   and must stay valid while the session lives).
- * @return A new session owned by the caller, or NULL on failure.
- * Not available in this build (no (D)TLS): returns NULL and changes nothing.
+ * @return A new session owned by the caller, or NULL on failure: NULL
+ *         arguments, another proto or setup version, an identity or key
+ *         longer than COAP_DTLS_MAX_PSK_IDENTITY or COAP_DTLS_MAX_PSK, or
+ *         libcoap-3-notls (no (D)TLS: always NULL).
  */
 COAP_API coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
                                                       const coap_address_t *local_if,
@@ -305,18 +313,18 @@ COAP_API coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
                                                       coap_dtls_cpsk_t *setup_data);
 
 /**
- * Creates a client session secured with certificates or raw public keys.
- * Not available in this build (no DTLS or TLS): logs a warning and returns
- * NULL.
+ * Creates a DTLS client session secured with certificates, started and
+ * reported as coap_new_client_session_psk2() describes. Raw public keys
+ * and PKCS#11 are not available with OpenSSL.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
- * @param proto      COAP_PROTO_DTLS, COAP_PROTO_TLS or COAP_PROTO_WSS.
+ * @param proto      COAP_PROTO_DTLS (TLS and WSS are not available).
  * @param setup_data PKI setup (read during the call; callbacks and their
  *                   arguments are kept and must stay valid while the
  *                   session lives; key buffers are read during the call).
- * @return A new session owned by the caller, or NULL on failure.
- * Not available in this build (no (D)TLS): returns NULL and changes nothing.
+ * @return A new session owned by the caller, or NULL on failure (as for
+ *         coap_context_set_pki(); always NULL in libcoap-3-notls).
  */
 COAP_API coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
                                                      const coap_address_t *local_if,
@@ -327,24 +335,27 @@ COAP_API coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
 /**
  * The identity hint the server sent (client) or uses (server).
  * @param session The session (borrowed).
- * @return Borrowed pointer into the session, or NULL if none.
- * Not available in this build (no (D)TLS): returns NULL and changes nothing.
+ * @return Borrowed pointer into the session (valid while it lives), or
+ *         NULL if none: not a DTLS session, no PSK in use, or not yet
+ *         known (during the handshake).
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *session);
 
 /**
  * The PSK identity in use on the session.
  * @param session The session (borrowed).
- * @return Borrowed pointer into the session, or NULL if none.
- * Not available in this build (no (D)TLS): returns NULL and changes nothing.
+ * @return Borrowed pointer into the session (valid while it lives), or
+ *         NULL if none: not a DTLS session, no PSK in use, or not yet
+ *         known (during the handshake).
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *session);
 
 /**
  * The pre-shared key in use on the session.
  * @param session The session (borrowed).
- * @return Borrowed pointer into the session, or NULL if none.
- * Not available in this build (no (D)TLS): returns NULL and changes nothing.
+ * @return Borrowed pointer into the session (valid while it lives), or
+ *         NULL if none: not a DTLS session, no PSK in use, or not yet
+ *         known (during the handshake).
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *session);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "dtls.h"
 #include "io.h"
 #include "pktinfo.h"
 #include "recv.h"
@@ -293,6 +294,18 @@ ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
   return n;
 }
 
+ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,
+                            const coap_address_t *local, int ifindex,
+                            const uint8_t *data, size_t len) {
+  uint8_t ctrl[PT_PKTINFO_SPACE];
+  size_t clen = 0;
+  if (ep->fd < 0)
+    return -1;
+  if (coap_address_isany(&ep->bind_addr) && !coap_address_isany(local))
+    clen = pt_pktinfo_write(ctrl, local, ifindex);
+  return send_one(ep->fd, to, data, len, ctrl, clen);
+}
+
 /* ---- reading ---------------------------------------------------------------- */
 
 static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
@@ -323,6 +336,11 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       int ifindex = -1;
       pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
                       coap_address_get_port(&ep->bind_addr), &local, &ifindex);
+      if (ep->proto == COAP_PROTO_DTLS) { /* dtls.c decrypts, then recv.c */
+        pt_dtls_endpoint_input(ep, &peer, &local, ifindex, io->buf[i],
+                               io->msgs[i].msg_len, now);
+        continue;
+      }
       coap_session_t *s = pt_session_for_peer(ep, &peer, &local, ifindex, now);
       if (!s)
         continue;
@@ -368,7 +386,10 @@ static void read_client(coap_session_t *s, coap_tick_t now) {
       s->remote.size = m.msg_namelen;
       memcpy(&s->remote.addr, &io->from[0], m.msg_namelen);
     }
-    pt_recv_datagram(s, io->buf[0], (size_t)n, now);
+    if (s->dtls)
+      pt_dtls_session_input(s, io->buf[0], (size_t)n, now);
+    else
+      pt_recv_datagram(s, io->buf[0], (size_t)n, now);
   }
   coap_session_release(s);
 }

@@ -14,7 +14,9 @@ BUILD=${2:?usage: $0 SOURCE_DIR BUILD_DIR}
 need valgrind
 
 TESTS=(test_core test_async test_resource test_block test_cache test_limits
-       test_loop test_surface test_lossy_path test_observe test_persist)
+       test_loop test_surface test_lossy_path test_observe test_persist
+       test_dtls test_dtls_pki test_dtls_server)
+export PETREL_DTLS_FLOOD=5000 # test_dtls_server's flood, shortened
 VG=(valgrind -q --error-exitcode=1 --leak-check=full
     --show-leak-kinds=definite,indirect,possible
     --errors-for-leak-kinds=definite,indirect,possible)

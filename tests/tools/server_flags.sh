@@ -147,7 +147,7 @@ expect "-U coap: and /large block-wise" out-has "line 20000" \
   "${C[@]}" -b 1024 "coap://$enc/large"
 stop_cleanly unix "$SERVER_PID"
 rm -f "$SOCK"
-refused "-U coaps: needs DTLS" "-U needs DTLS for 'coaps', which this build lacks" -U coaps
+refused "-U coaps: not served over a Unix socket" "-U coaps: DTLS over a Unix socket is not served" -U coaps
 refused "-U coap+tcp: needs TCP" "-U needs TCP for 'coap+tcp', which this build lacks" -U coap+tcp
 refused "-U with an unknown type" "bad value 'udp' for -U" -U udp
 

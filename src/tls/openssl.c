@@ -1,0 +1,1090 @@
+/*
+ * openssl.c -- the (D)TLS backend on OpenSSL 3: DTLS 1.2 with pre-shared
+ * keys (RFC 4279) and certificates, behind src/tls/tls.h.
+ *
+ * OpenSSL never sees a socket: every SSL object reads and writes through a
+ * small BIO of our own whose read side is the one datagram being fed in
+ * and whose write side hands each record datagram to the caller's output
+ * function. OpenSSL's retransmission timer is only read
+ * (DTLSv1_get_timeout) and expired (DTLSv1_handle_timeout) when the
+ * context's timer heap says so.
+ *
+ * A server endpoint has one listener SSL that runs DTLSv1_listen(): the
+ * cookie is an HMAC of the peer's address under a per-context secret, so a
+ * HelloVerifyRequest costs no state. Only a ClientHello that returns a
+ * valid cookie turns the listener's SSL into a session's; the next peer
+ * gets a fresh one.
+ *
+ * Not available on this backend (as with libcoap's OpenSSL build): TLS
+ * over TCP (there is no TCP transport), raw public keys (RFC 7250) and
+ * PKCS#11 keys; their *_is_supported() queries answer 0 and setups that
+ * ask for them fail.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "context.h"
+#include "dtls.h"
+#include "session.h"
+#include "tls/tls.h"
+
+#define COOKIE_SECRET_LEN 32
+#define PLAIN_MAX 2048 /* above the largest datagram we read (io.c) */
+#define LINK_MTU 1400  /* records are never larger (no path MTU probing) */
+
+/* ---- capabilities ----------------------------------------------------------
+ */
+
+int coap_dtls_is_supported(void) {
+  return 1;
+}
+
+int coap_tls_is_supported(void) {
+  return 0; /* TLS runs over TCP, which this build lacks */
+}
+
+int coap_dtls_psk_is_supported(void) {
+  return 1;
+}
+
+int coap_dtls_pki_is_supported(void) {
+  return 1;
+}
+
+int coap_dtls_pkcs11_is_supported(void) {
+  return 0;
+}
+
+int coap_dtls_rpk_is_supported(void) {
+  return 0;
+}
+
+static coap_tls_version_t version;
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void version_init(void) {
+  version.version = OpenSSL_version_num();
+  version.type = COAP_TLS_LIBRARY_OPENSSL;
+  version.built_version = OPENSSL_VERSION_NUMBER;
+}
+
+/* Written once, then read only: safe from any thread. */
+coap_tls_version_t *coap_get_tls_library_version(void) {
+  pthread_once(&version_once, version_init);
+  return &version;
+}
+
+char *coap_string_tls_version(char *buffer, size_t bufsize) {
+  if (buffer && bufsize)
+    snprintf(buffer, bufsize,
+             "TLS Library: OpenSSL - runtime %u.%u.%u, built for %d.%d.%d",
+             OPENSSL_version_major(), OPENSSL_version_minor(),
+             OPENSSL_version_patch(), OPENSSL_VERSION_MAJOR,
+             OPENSSL_VERSION_MINOR, OPENSSL_VERSION_PATCH);
+  return buffer;
+}
+
+char *coap_string_tls_support(char *buffer, size_t bufsize) {
+  if (buffer && bufsize)
+    snprintf(buffer, bufsize,
+             "(DTLS and no TLS support; PSK, PKI, no "
+             "PKCS11, and no RPK support)");
+  return buffer;
+}
+
+/* ---- logging ---------------------------------------------------------------
+ */
+
+/* Moves OpenSSL's error queue to the (D)TLS log, emptying it. */
+static void log_errors(const char *what) {
+  unsigned long e;
+  while ((e = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    coap_dtls_log(COAP_LOG_WARN, "%s: %s\n", what, buf);
+  }
+}
+
+/* ---- the datagram BIO ------------------------------------------------------
+ */
+
+/* What an SSL object reads from and writes to. */
+typedef struct dgram_link {
+  const uint8_t *in; /* the datagram being fed in, NULL once read */
+  size_t in_len;
+  pt_tls_out_fn out;
+  void *arg;
+} dgram_link;
+
+static int bio_write(BIO *b, const char *data, int len) {
+  dgram_link *l = BIO_get_data(b);
+  BIO_clear_retry_flags(b);
+  if (len > 0 && l->out)
+    l->out(l->arg, (const uint8_t *)data, (size_t)len);
+  return len;
+}
+
+static int bio_read(BIO *b, char *buf, int size) {
+  dgram_link *l = BIO_get_data(b);
+  BIO_clear_retry_flags(b);
+  if (!l->in || size <= 0) {
+    BIO_set_retry_read(b);
+    return -1;
+  }
+  size_t n = l->in_len < (size_t)size ? l->in_len : (size_t)size;
+  memcpy(buf, l->in, n);
+  l->in = NULL; /* one datagram per read, as from a socket */
+  return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
+  (void)b, (void)num, (void)ptr;
+  switch (cmd) {
+  case BIO_CTRL_FLUSH:
+    return 1;
+  case BIO_CTRL_DGRAM_QUERY_MTU:
+  case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
+    return LINK_MTU;
+  default: /* peer addresses, timeouts, MTU exceeded: not ours to know */
+    return 0;
+  }
+}
+
+static int bio_create(BIO *b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static void bio_method_init(void) {
+  bio_method =
+      BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "petrel-dgram");
+  if (!bio_method)
+    return;
+  BIO_meth_set_write(bio_method, bio_write);
+  BIO_meth_set_read(bio_method, bio_read);
+  BIO_meth_set_ctrl(bio_method, bio_ctrl);
+  BIO_meth_set_create(bio_method, bio_create);
+}
+
+/* Gives @ssl a BIO over @l. 0 or -1. */
+static int attach_link(SSL *ssl, dgram_link *l) {
+  pthread_once(&bio_once, bio_method_init);
+  BIO *b = bio_method ? BIO_new(bio_method) : NULL;
+  if (!b)
+    return -1;
+  BIO_set_data(b, l);
+  SSL_set_bio(ssl, b, b);
+  SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
+  DTLS_set_link_mtu(ssl, LINK_MTU);
+  return 0;
+}
+
+/* ---- objects
+ * ----------------------------------------------------------------- */
+
+/* The first member of both a listener and an association, which is what
+ * SSL_get_app_data() returns: the cookie callbacks need the peer of
+ * either. */
+typedef struct conn {
+  int is_listener;
+  coap_address_t peer;
+  dgram_link dgram_link;
+} conn;
+
+struct pt_tls_conf {
+  SSL_CTX *server; /* made by the first setup call */
+  int have_psk, have_pki;
+  coap_dtls_spsk_t spsk; /* buffers below, owned */
+  uint8_t *psk_hint, *psk_key;
+  coap_dtls_pki_t pki;        /* flags and callbacks (key not kept) */
+  char *root_file, *root_dir; /* coap_context_set_pki_root_cas() */
+  uint8_t secret[COOKIE_SECRET_LEN];
+};
+
+struct pt_tls {
+  conn c;
+  SSL *ssl;
+  SSL_CTX *own; /* client sessions: their own SSL_CTX */
+  coap_session_t *session;
+  struct pt_tls_conf *conf;
+  const coap_dtls_pki_t *rules; /* verification rules in force */
+  coap_dtls_pki_t client_pki;   /* client: its setup (key not kept) */
+  coap_dtls_cpsk_t cpsk;        /* client: its PSK setup, buffers below */
+  uint8_t *cpsk_identity, *cpsk_key;
+  uint8_t sni_key[COAP_DTLS_MAX_PSK]; /* server: key the SNI callback chose */
+  size_t sni_key_len;
+  int sni_key_set;
+  int closed;
+};
+
+struct pt_tls_listener {
+  conn c;
+  SSL *ssl;
+  coap_context_t *ctx;
+  BIO_ADDR *client;
+};
+
+static conn *conn_of(SSL *ssl) {
+  return ssl ? SSL_get_app_data(ssl) : NULL;
+}
+
+/* The association an SSL belongs to, or NULL for a listener's. */
+static pt_tls *tls_of(SSL *ssl) {
+  conn *c = conn_of(ssl);
+  return c && !c->is_listener ? (pt_tls *)c : NULL;
+}
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n) {
+  uint8_t *d = malloc(n + 1); /* NUL-terminated for OpenSSL's strings */
+  if (!d)
+    return NULL;
+  if (n)
+    memcpy(d, p, n);
+  d[n] = 0;
+  return d;
+}
+
+/* ---- cookies (RFC 6347 4.2.1)
+ * ------------------------------------------------ */
+
+/* HMAC-SHA256 over the peer's address and port. */
+static int make_cookie(SSL *ssl, unsigned char *out, unsigned *out_len) {
+  conn *c = conn_of(ssl);
+  struct pt_tls_conf *conf = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  if (!c || !conf)
+    return 0;
+  uint8_t buf[32];
+  size_t n = 0;
+  const coap_address_t *a = &c->peer;
+  uint16_t port = coap_address_get_port(a);
+  buf[n++] = (uint8_t)a->addr.sa.sa_family;
+  buf[n++] = (uint8_t)(port >> 8);
+  buf[n++] = (uint8_t)port;
+  if (a->addr.sa.sa_family == AF_INET6) {
+    memcpy(buf + n, &a->addr.sin6.sin6_addr, 16);
+    n += 16;
+  } else {
+    memcpy(buf + n, &a->addr.sin.sin_addr, 4);
+    n += 4;
+  }
+  return HMAC(EVP_sha256(), conf->secret, sizeof(conf->secret), buf, n, out,
+              out_len) != NULL;
+}
+
+static int cookie_generate(SSL *ssl, unsigned char *cookie,
+                           unsigned int *cookie_len) {
+  return make_cookie(ssl, cookie, cookie_len);
+}
+
+static int cookie_verify(SSL *ssl, const unsigned char *cookie,
+                         unsigned int cookie_len) {
+  unsigned char want[EVP_MAX_MD_SIZE];
+  unsigned want_len = 0;
+  return make_cookie(ssl, want, &want_len) && cookie_len == want_len &&
+         CRYPTO_memcmp(cookie, want, want_len) == 0;
+}
+
+/* ---- PSK
+ * ------------------------------------------------------------------------ */
+
+static unsigned server_psk(SSL *ssl, const char *identity, unsigned char *psk,
+                           unsigned int max_psk_len) {
+  pt_tls *t = tls_of(ssl);
+  if (!t || !t->conf->have_psk)
+    return 0;
+  coap_dtls_spsk_t *sp = &t->conf->spsk;
+  coap_bin_const_t sni_key = {t->sni_key_len, t->sni_key};
+  const coap_bin_const_t *key = t->sni_key_set ? &sni_key : &sp->psk_info.key;
+  coap_bin_const_t id = {identity ? strlen(identity) : 0,
+                         (const uint8_t *)identity};
+  pt_dtls_set_psk(t->session, PT_PSK_IDENTITY, id.s, id.length);
+  if (sp->validate_id_call_back)
+    key = sp->validate_id_call_back(&id, t->session, sp->id_call_back_arg);
+  if (!key || !key->length || key->length > max_psk_len) {
+    coap_log_info("* %s: PSK identity '%.*s' refused\n",
+                  coap_session_str(t->session), (int)id.length,
+                  id.s ? (const char *)id.s : "");
+    return 0;
+  }
+  memcpy(psk, key->s, key->length);
+  pt_dtls_set_psk(t->session, PT_PSK_KEY, key->s, key->length);
+  return (unsigned)key->length;
+}
+
+static unsigned client_psk(SSL *ssl, const char *hint, char *identity,
+                           unsigned int max_identity_len, unsigned char *psk,
+                           unsigned int max_psk_len) {
+  pt_tls *t = tls_of(ssl);
+  if (!t)
+    return 0;
+  const coap_dtls_cpsk_info_t *info = &t->cpsk.psk_info;
+  if (hint && *hint) {
+    coap_str_const_t h = {strlen(hint), (const uint8_t *)hint};
+    pt_dtls_set_psk(t->session, PT_PSK_HINT, h.s, h.length);
+    if (t->cpsk.validate_ih_call_back)
+      info = t->cpsk.validate_ih_call_back(&h, t->session,
+                                           t->cpsk.ih_call_back_arg);
+  }
+  if (!info || info->identity.length + 1 > max_identity_len ||
+      !info->key.length || info->key.length > max_psk_len)
+    return 0;
+  if (info->identity.length)
+    memcpy(identity, info->identity.s, info->identity.length);
+  identity[info->identity.length] = 0;
+  memcpy(psk, info->key.s, info->key.length);
+  pt_dtls_set_psk(t->session, PT_PSK_IDENTITY, info->identity.s,
+                  info->identity.length);
+  pt_dtls_set_psk(t->session, PT_PSK_KEY, info->key.s, info->key.length);
+  return (unsigned)info->key.length;
+}
+
+/* ---- PKI material
+ * --------------------------------------------------------------- */
+
+/* Certificates and key loaded from any of the coap_pki_key_t forms. */
+typedef struct material {
+  X509 *cert;
+  STACK_OF(X509) * chain; /* further certificates after cert */
+  EVP_PKEY *key;
+  STACK_OF(X509_INFO) * cas; /* CA certificates and CRLs */
+} material;
+
+static void material_free(material *m) {
+  X509_free(m->cert);
+  sk_X509_pop_free(m->chain, X509_free);
+  EVP_PKEY_free(m->key);
+  sk_X509_INFO_pop_free(m->cas, X509_INFO_free);
+  memset(m, 0, sizeof(*m));
+}
+
+/* A memory BIO over a PEM buffer whose length may count a trailing NUL. */
+static BIO *pem_bio(const uint8_t *p, size_t n) {
+  if (n && p[n - 1] == 0)
+    n--;
+  return BIO_new_mem_buf(p, (int)n);
+}
+
+static int read_pem_certs(BIO *b, material *m) {
+  m->cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+  if (!m->cert)
+    return -1;
+  m->chain = sk_X509_new_null();
+  X509 *x;
+  while (m->chain && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+    sk_X509_push(m->chain, x);
+  ERR_clear_error(); /* the end of the file */
+  return 0;
+}
+
+static int read_pem(BIO *cert, BIO *key, BIO *ca, material *m) {
+  if (cert && read_pem_certs(cert, m) < 0)
+    return -1;
+  if (key && !(m->key = PEM_read_bio_PrivateKey(key, NULL, NULL, NULL)))
+    return -1;
+  if (ca && !(m->cas = PEM_X509_INFO_read_bio(ca, NULL, NULL, NULL)))
+    return -1;
+  return 0;
+}
+
+static int load_pem_files(const coap_pki_key_pem_t *k, material *m) {
+  BIO *c = k->public_cert ? BIO_new_file(k->public_cert, "r") : NULL;
+  BIO *p = k->private_key ? BIO_new_file(k->private_key, "r") : NULL;
+  BIO *a = k->ca_file ? BIO_new_file(k->ca_file, "r") : NULL;
+  int r = -1;
+  if ((!k->public_cert || c) && (!k->private_key || p) && (!k->ca_file || a))
+    r = read_pem(c, p, a, m);
+  BIO_free(c);
+  BIO_free(p);
+  BIO_free(a);
+  return r;
+}
+
+static int load_pem_buf(const coap_pki_key_pem_buf_t *k, material *m) {
+  BIO *c =
+      k->public_cert_len ? pem_bio(k->public_cert, k->public_cert_len) : NULL;
+  BIO *p =
+      k->private_key_len ? pem_bio(k->private_key, k->private_key_len) : NULL;
+  BIO *a = k->ca_cert_len ? pem_bio(k->ca_cert, k->ca_cert_len) : NULL;
+  int r = read_pem(c, p, a, m);
+  BIO_free(c);
+  BIO_free(p);
+  BIO_free(a);
+  return r;
+}
+
+static int load_asn1(const coap_pki_key_asn1_t *k, material *m) {
+  const unsigned char *p;
+  if (k->public_cert_len) {
+    p = k->public_cert;
+    if (!(m->cert = d2i_X509(NULL, &p, (long)k->public_cert_len)))
+      return -1;
+  }
+  if (k->private_key_len) {
+    p = k->private_key;
+    if (!(m->key = d2i_AutoPrivateKey(NULL, &p, (long)k->private_key_len)))
+      return -1;
+  }
+  if (k->ca_cert_len) {
+    p = k->ca_cert;
+    X509_INFO *info = X509_INFO_new();
+    m->cas = sk_X509_INFO_new_null();
+    if (!info || !m->cas || !sk_X509_INFO_push(m->cas, info)) {
+      X509_INFO_free(info);
+      return -1;
+    }
+    if (!(info->x509 = d2i_X509(NULL, &p, (long)k->ca_cert_len)))
+      return -1;
+  }
+  return 0;
+}
+
+static int load_material(const coap_dtls_key_t *k, material *m) {
+  memset(m, 0, sizeof(*m));
+  int r = -1;
+  switch (k->key_type) {
+  case COAP_PKI_KEY_PEM:
+    r = load_pem_files(&k->key.pem, m);
+    break;
+  case COAP_PKI_KEY_PEM_BUF:
+    r = load_pem_buf(&k->key.pem_buf, m);
+    break;
+  case COAP_PKI_KEY_ASN1:
+    r = load_asn1(&k->key.asn1, m);
+    break;
+  default:
+    coap_log_warn("PKI: PKCS#11 keys are not available in this build\n");
+    return -1;
+  }
+  if (r < 0) {
+    log_errors("PKI: loading keys");
+    material_free(m);
+  }
+  return r;
+}
+
+/* Adds the CA certificates and CRLs of @m to @store. */
+static void add_cas(X509_STORE *store, const material *m) {
+  for (int i = 0; m->cas && i < sk_X509_INFO_num(m->cas); i++) {
+    X509_INFO *info = sk_X509_INFO_value(m->cas, i);
+    if (info->x509)
+      X509_STORE_add_cert(store, info->x509);
+    if (info->crl)
+      X509_STORE_add_crl(store, info->crl);
+  }
+  ERR_clear_error(); /* a certificate already present is no error */
+}
+
+/* The certificate names a server asks clients for (check_common_ca). */
+static STACK_OF(X509_NAME) * ca_names(const material *m) {
+  STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
+  for (int i = 0; names && m->cas && i < sk_X509_INFO_num(m->cas); i++) {
+    X509_INFO *info = sk_X509_INFO_value(m->cas, i);
+    X509_NAME *n =
+        info->x509 ? X509_NAME_dup(X509_get_subject_name(info->x509)) : NULL;
+    if (n && !sk_X509_NAME_push(names, n))
+      X509_NAME_free(n);
+  }
+  return names;
+}
+
+/* Puts @m's certificate, chain and key on @ctx, or on @ssl when given. */
+static int use_material(SSL_CTX *ctx, SSL *ssl, const material *m) {
+  if (m->cert && (ssl ? SSL_use_certificate(ssl, m->cert)
+                      : SSL_CTX_use_certificate(ctx, m->cert)) != 1)
+    return -1;
+  for (int i = 0; m->chain && i < sk_X509_num(m->chain); i++) {
+    X509 *x = sk_X509_value(m->chain, i);
+    if ((ssl ? SSL_add1_chain_cert(ssl, x) : SSL_CTX_add1_chain_cert(ctx, x)) !=
+        1)
+      return -1;
+  }
+  if (m->key && (ssl ? SSL_use_PrivateKey(ssl, m->key)
+                     : SSL_CTX_use_PrivateKey(ctx, m->key)) != 1)
+    return -1;
+  if (m->cert && m->key &&
+      (ssl ? SSL_check_private_key(ssl) : SSL_CTX_check_private_key(ctx)) != 1)
+    return -1;
+  return 0;
+}
+
+/* ---- certificate verification ----------------------------------------------
+ */
+
+/* The Subject Alternative Name (DNS), else the subject's leftmost CN. */
+static void cert_name(X509 *x, char *out, size_t size) {
+  out[0] = 0;
+  GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+    GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+    if (g->type == GEN_DNS) {
+      const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
+      snprintf(out, size, "%.*s", ASN1_STRING_length(g->d.dNSName),
+               (const char *)s);
+      break;
+    }
+  }
+  GENERAL_NAMES_free(sans);
+  if (!out[0])
+    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out,
+                              (int)size);
+}
+
+/* libcoap's relaxations of X.509 verification (coap_dtls_pki_t). */
+static int relaxed(const coap_dtls_pki_t *r, int err) {
+  switch (err) {
+  case X509_V_ERR_CERT_NOT_YET_VALID:
+  case X509_V_ERR_CERT_HAS_EXPIRED:
+    return r->allow_expired_certs;
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    return r->allow_self_signed && !r->check_common_ca;
+  case X509_V_ERR_UNABLE_TO_GET_CRL:
+    return r->allow_no_crl;
+  case X509_V_ERR_CRL_NOT_YET_VALID:
+  case X509_V_ERR_CRL_HAS_EXPIRED:
+    return r->allow_expired_crl;
+  default:
+    return 0;
+  }
+}
+
+static int verify_cb(int ok, X509_STORE_CTX *store) {
+  SSL *ssl =
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+  pt_tls *t = tls_of(ssl);
+  if (!t || !t->rules)
+    return ok;
+  const coap_dtls_pki_t *r = t->rules;
+  int err = X509_STORE_CTX_get_error(store);
+  int depth = X509_STORE_CTX_get_error_depth(store);
+  if (!ok && relaxed(r, err))
+    ok = 1;
+  if (!ok)
+    coap_log_info("* %s: certificate at depth %d refused: %s\n",
+                  coap_session_str(t->session), depth,
+                  X509_verify_cert_error_string(err));
+  X509 *x = X509_STORE_CTX_get_current_cert(store);
+  if (ok && x && r->validate_cn_call_back) {
+    char cn[256];
+    cert_name(x, cn, sizeof(cn));
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
+    ok = len > 0 &&
+         r->validate_cn_call_back(cn, der, (size_t)len, t->session,
+                                  (unsigned)depth, ok, r->cn_call_back_arg);
+    OPENSSL_free(der);
+    if (!ok)
+      X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  }
+  return ok;
+}
+
+/* Applies the verification switches of @r to @ctx for @server's role. */
+static void set_verify(SSL_CTX *ctx, const coap_dtls_pki_t *r, int server) {
+  if (!r->verify_peer_cert) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    return;
+  }
+  int mode = SSL_VERIFY_PEER;
+  if (server)
+    mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE;
+  SSL_CTX_set_verify(ctx, mode, verify_cb);
+  if (r->cert_chain_validation)
+    SSL_CTX_set_verify_depth(ctx, r->cert_chain_verify_depth);
+  if (r->check_cert_revocation)
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx),
+                         X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+}
+
+/* Loads our key material and trust anchors from @r into @ctx. 0 or -1. */
+static int apply_pki(SSL_CTX *ctx, const coap_dtls_pki_t *r,
+                     const struct pt_tls_conf *conf, int server) {
+  if (r->version != COAP_DTLS_PKI_SETUP_VERSION) {
+    coap_log_warn("PKI: setup version %u is not %u\n", r->version,
+                  COAP_DTLS_PKI_SETUP_VERSION);
+    return -1;
+  }
+  if (r->is_rpk_not_cert) {
+    coap_log_warn("PKI: raw public keys are not available with OpenSSL\n");
+    return -1;
+  }
+  material m;
+  if (load_material(&r->pki_key, &m) < 0)
+    return -1;
+  int rc = use_material(ctx, NULL, &m);
+  X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+  add_cas(store, &m);
+  if (server && r->check_common_ca && r->verify_peer_cert && m.cas)
+    SSL_CTX_set_client_CA_list(ctx, ca_names(&m));
+  if (conf && !r->check_common_ca && (conf->root_file || conf->root_dir) &&
+      X509_STORE_load_locations(store, conf->root_file, conf->root_dir) != 1)
+    rc = -1;
+  material_free(&m);
+  if (rc < 0) {
+    log_errors("PKI");
+    return -1;
+  }
+  set_verify(ctx, r, server);
+  return 0;
+}
+
+/* ---- the server's context
+ * ------------------------------------------------------ */
+
+/* The server chooses its PSK and certificate by SNI. */
+static int server_sni(SSL *ssl, int *alert, void *arg) {
+  (void)arg;
+  pt_tls *t = tls_of(ssl);
+  const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (!t || !name || !*name)
+    return SSL_TLSEXT_ERR_NOACK;
+  struct pt_tls_conf *conf = t->conf;
+  if (conf->have_psk && conf->spsk.validate_sni_call_back) {
+    const coap_dtls_spsk_info_t *info = conf->spsk.validate_sni_call_back(
+        name, t->session, conf->spsk.sni_call_back_arg);
+    if (!info || info->key.length > sizeof(t->sni_key)) {
+      *alert = SSL_AD_UNRECOGNIZED_NAME;
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    memcpy(t->sni_key, info->key.s, info->key.length);
+    t->sni_key_len = info->key.length;
+    t->sni_key_set = 1;
+    char hint[COAP_DTLS_HINT_LENGTH + 1];
+    size_t hl = info->hint.length < COAP_DTLS_HINT_LENGTH
+                    ? info->hint.length
+                    : COAP_DTLS_HINT_LENGTH;
+    memcpy(hint, info->hint.s ? (const char *)info->hint.s : "", hl);
+    hint[hl] = 0;
+    SSL_use_psk_identity_hint(ssl, hint);
+    pt_dtls_set_psk(t->session, PT_PSK_HINT, (const uint8_t *)hint, hl);
+  }
+  if (conf->have_pki && conf->pki.validate_sni_call_back) {
+    coap_dtls_key_t *k =
+        conf->pki.validate_sni_call_back(name, conf->pki.sni_call_back_arg);
+    material m;
+    int ok = k && load_material(k, &m) == 0;
+    if (ok) {
+      ok = use_material(NULL, ssl, &m) == 0;
+      material_free(&m);
+    }
+    if (!ok) {
+      *alert = SSL_AD_UNRECOGNIZED_NAME;
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+static struct pt_tls_conf *conf_get(coap_context_t *ctx) {
+  if (ctx->tls)
+    return ctx->tls;
+  struct pt_tls_conf *c = calloc(1, sizeof(*c));
+  if (!c)
+    return NULL;
+  c->server = SSL_CTX_new(DTLS_server_method());
+  if (!c->server || RAND_bytes(c->secret, sizeof(c->secret)) != 1) {
+    SSL_CTX_free(c->server);
+    free(c);
+    return NULL;
+  }
+  SSL_CTX_set_min_proto_version(c->server, DTLS1_2_VERSION);
+  SSL_CTX_set_options(c->server, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_read_ahead(c->server, 1);
+  SSL_CTX_set_app_data(c->server, c);
+  SSL_CTX_set_cookie_generate_cb(c->server, cookie_generate);
+  SSL_CTX_set_cookie_verify_cb(c->server, cookie_verify);
+  SSL_CTX_set_tlsext_servername_callback(c->server, server_sni);
+  SSL_CTX_set_cipher_list(c->server, "DEFAULT:PSK");
+  ctx->tls = c;
+  return c;
+}
+
+int pt_tls_set_spsk(coap_context_t *ctx, const coap_dtls_spsk_t *setup) {
+  if (setup->version != COAP_DTLS_SPSK_SETUP_VERSION) {
+    coap_log_warn("coap_context_set_psk2: setup version %u is not %u\n",
+                  setup->version, COAP_DTLS_SPSK_SETUP_VERSION);
+    return 0;
+  }
+  if (setup->psk_info.hint.length > COAP_DTLS_HINT_LENGTH ||
+      setup->psk_info.key.length > COAP_DTLS_MAX_PSK)
+    return 0;
+  struct pt_tls_conf *c = conf_get(ctx);
+  if (!c)
+    return 0;
+  uint8_t *hint =
+      dup_bytes(setup->psk_info.hint.s, setup->psk_info.hint.length);
+  uint8_t *key = dup_bytes(setup->psk_info.key.s, setup->psk_info.key.length);
+  if (!hint || !key) {
+    free(hint);
+    free(key);
+    return 0;
+  }
+  free(c->psk_hint);
+  free(c->psk_key);
+  c->psk_hint = hint;
+  c->psk_key = key;
+  c->spsk = *setup;
+  c->spsk.psk_info.hint.s = hint;
+  c->spsk.psk_info.key.s = key;
+  c->have_psk = 1;
+  SSL_CTX_set_psk_server_callback(c->server, server_psk);
+  SSL_CTX_use_psk_identity_hint(
+      c->server, setup->psk_info.hint.length ? (const char *)hint : NULL);
+  return 1;
+}
+
+int pt_tls_set_pki(coap_context_t *ctx, const coap_dtls_pki_t *setup) {
+  struct pt_tls_conf *c = conf_get(ctx);
+  if (!c || apply_pki(c->server, setup, c, 1) < 0)
+    return 0;
+  c->pki = *setup;
+  memset(&c->pki.pki_key, 0, sizeof(c->pki.pki_key)); /* not kept */
+  c->pki.client_sni = NULL;
+  c->have_pki = 1;
+  return 1;
+}
+
+static char *dup_str(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+int pt_tls_set_root_cas(coap_context_t *ctx, const char *ca_file,
+                        const char *ca_dir) {
+  struct pt_tls_conf *c = conf_get(ctx);
+  if (!c)
+    return 0;
+  if (X509_STORE_load_locations(SSL_CTX_get_cert_store(c->server), ca_file,
+                                ca_dir) != 1) {
+    log_errors("coap_context_set_pki_root_cas");
+    return 0;
+  }
+  free(c->root_file);
+  free(c->root_dir);
+  c->root_file = dup_str(ca_file);
+  c->root_dir = dup_str(ca_dir);
+  return 1;
+}
+
+int pt_tls_can_serve(const coap_context_t *ctx) {
+  return ctx->tls && (ctx->tls->have_psk || ctx->tls->have_pki);
+}
+
+void pt_tls_context_free(coap_context_t *ctx) {
+  struct pt_tls_conf *c = ctx->tls;
+  if (!c)
+    return;
+  SSL_CTX_free(c->server);
+  free(c->psk_hint);
+  free(c->psk_key);
+  free(c->root_file);
+  free(c->root_dir);
+  free(c);
+  ctx->tls = NULL;
+}
+
+/* ---- the listener -----------------------------------------------------------
+ */
+
+static SSL *listener_ssl(pt_tls_listener *l) {
+  if (l->ssl)
+    return l->ssl;
+  SSL *ssl = SSL_new(l->ctx->tls->server);
+  if (!ssl)
+    return NULL;
+  if (attach_link(ssl, &l->c.dgram_link) < 0) {
+    SSL_free(ssl);
+    return NULL;
+  }
+  SSL_set_app_data(ssl, &l->c);
+  SSL_set_accept_state(ssl);
+  l->ssl = ssl;
+  return ssl;
+}
+
+pt_tls_listener *pt_tls_listener_new(coap_context_t *ctx) {
+  if (!ctx->tls)
+    return NULL;
+  pt_tls_listener *l = calloc(1, sizeof(*l));
+  if (!l)
+    return NULL;
+  l->c.is_listener = 1;
+  l->ctx = ctx;
+  l->client = BIO_ADDR_new();
+  if (!l->client) {
+    free(l);
+    return NULL;
+  }
+  return l;
+}
+
+void pt_tls_listener_free(pt_tls_listener *l) {
+  if (!l)
+    return;
+  SSL_free(l->ssl);
+  BIO_ADDR_free(l->client);
+  free(l);
+}
+
+int pt_tls_listen(pt_tls_listener *l, const coap_address_t *peer,
+                  const uint8_t *data, size_t len, pt_tls_out_fn out,
+                  void *arg) {
+  SSL *ssl = listener_ssl(l);
+  if (!ssl)
+    return 0;
+  l->c.peer = *peer;
+  l->c.dgram_link = (dgram_link){data, len, out, arg};
+  ERR_clear_error();
+  int r = DTLSv1_listen(ssl, l->client);
+  l->c.dgram_link.in = NULL;
+  l->c.dgram_link.out = NULL;
+  if (r < 0) /* a fatal error of this SSL: start over with a new one */
+    log_errors("DTLSv1_listen");
+  ERR_clear_error();
+  if (r == 1)
+    return 1;
+  if (r < 0) {
+    SSL_free(l->ssl);
+    l->ssl = NULL;
+  }
+  return 0;
+}
+
+/* ---- associations
+ * ------------------------------------------------------------- */
+
+static pt_tls *tls_new(coap_session_t *s, SSL *ssl, pt_tls_out_fn out,
+                       void *arg) {
+  pt_tls *t = calloc(1, sizeof(*t));
+  if (!t)
+    return NULL;
+  t->c.peer = s->remote;
+  t->c.dgram_link = (dgram_link){NULL, 0, out, arg};
+  t->session = s;
+  t->conf = s->context->tls;
+  t->ssl = ssl;
+  return t;
+}
+
+pt_tls *pt_tls_accept(pt_tls_listener *l, coap_session_t *s, pt_tls_out_fn out,
+                      void *arg) {
+  SSL *ssl = l->ssl;
+  l->ssl = NULL; /* the next peer gets a new listener SSL */
+  if (!ssl)
+    return NULL;
+  pt_tls *t = tls_new(s, ssl, out, arg);
+  if (!t) {
+    SSL_free(ssl);
+    return NULL;
+  }
+  /* The BIO now reads and writes for the session. */
+  BIO_set_data(SSL_get_rbio(ssl), &t->c.dgram_link);
+  SSL_set_app_data(ssl, &t->c);
+  if (t->conf->have_pki)
+    t->rules = &t->conf->pki;
+  if (t->conf->spsk.psk_info.hint.length)
+    pt_dtls_set_psk(s, PT_PSK_HINT, t->conf->spsk.psk_info.hint.s,
+                    t->conf->spsk.psk_info.hint.length);
+  ERR_clear_error();
+  int r = SSL_do_handshake(ssl); /* answers the buffered ClientHello */
+  int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
+  if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_READ) {
+    log_errors("DTLS accept");
+    pt_tls_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+static int client_psk_setup(pt_tls *t, const coap_dtls_cpsk_t *psk) {
+  if (psk->version != COAP_DTLS_CPSK_SETUP_VERSION ||
+      psk->psk_info.identity.length > COAP_DTLS_MAX_PSK_IDENTITY ||
+      psk->psk_info.key.length > COAP_DTLS_MAX_PSK) {
+    coap_log_warn("client PSK: bad setup (version, identity or key length)\n");
+    return -1;
+  }
+  t->cpsk = *psk;
+  t->cpsk_identity =
+      dup_bytes(psk->psk_info.identity.s, psk->psk_info.identity.length);
+  t->cpsk_key = dup_bytes(psk->psk_info.key.s, psk->psk_info.key.length);
+  if (!t->cpsk_identity || !t->cpsk_key)
+    return -1;
+  t->cpsk.psk_info.identity.s = t->cpsk_identity;
+  t->cpsk.psk_info.key.s = t->cpsk_key;
+  t->cpsk.client_sni = NULL;
+  SSL_CTX_set_cipher_list(t->own, "PSK");
+  SSL_CTX_set_psk_client_callback(t->own, client_psk);
+  return 0;
+}
+
+static int client_pki_setup(pt_tls *t, const coap_dtls_pki_t *pki) {
+  if (apply_pki(t->own, pki, t->conf, 0) < 0)
+    return -1;
+  t->client_pki = *pki;
+  memset(&t->client_pki.pki_key, 0, sizeof(t->client_pki.pki_key));
+  t->client_pki.client_sni = NULL;
+  t->rules = &t->client_pki;
+  return 0;
+}
+
+/* Without credentials: trust what coap_context_set_pki_root_cas() gave,
+ * and verify only when something was given. */
+static void client_default_setup(pt_tls *t) {
+  int have_roots = t->conf && (t->conf->root_file || t->conf->root_dir);
+  if (have_roots)
+    X509_STORE_load_locations(SSL_CTX_get_cert_store(t->own),
+                              t->conf->root_file, t->conf->root_dir);
+  SSL_CTX_set_verify(t->own, have_roots ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+                     NULL);
+}
+
+pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                          const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                          void *arg) {
+  pt_tls *t = tls_new(s, NULL, out, arg);
+  if (!t)
+    return NULL;
+  t->own = SSL_CTX_new(DTLS_client_method());
+  if (!t->own)
+    goto fail;
+  SSL_CTX_set_min_proto_version(t->own, DTLS1_2_VERSION);
+  SSL_CTX_set_options(t->own, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_read_ahead(t->own, 1);
+  if (psk && client_psk_setup(t, psk) < 0)
+    goto fail;
+  if (pki && client_pki_setup(t, pki) < 0)
+    goto fail;
+  if (!psk && !pki)
+    client_default_setup(t);
+  t->ssl = SSL_new(t->own);
+  if (!t->ssl || attach_link(t->ssl, &t->c.dgram_link) < 0)
+    goto fail;
+  SSL_set_app_data(t->ssl, &t->c);
+  const char *sni = psk ? psk->client_sni : pki ? pki->client_sni : NULL;
+  if (sni && *sni)
+    SSL_set_tlsext_host_name(t->ssl, sni);
+  if (pki && pki->additional_tls_setup_call_back &&
+      !pki->additional_tls_setup_call_back(t->ssl, (coap_dtls_pki_t *)pki))
+    goto fail;
+  SSL_set_connect_state(t->ssl);
+  ERR_clear_error();
+  int r = SSL_do_handshake(t->ssl); /* the ClientHello leaves now */
+  if (r != 1 && SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_READ)
+    goto fail;
+  return t;
+fail:
+  log_errors("DTLS client");
+  pt_tls_free(t);
+  return NULL;
+}
+
+int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
+                 pt_tls_deliver_fn deliver, void *arg) {
+  int result = PT_TLS_AGAIN;
+  t->c.dgram_link.in = data;
+  t->c.dgram_link.in_len = len;
+  ERR_clear_error();
+  if (!SSL_is_init_finished(t->ssl)) {
+    int r = SSL_do_handshake(t->ssl);
+    if (r == 1) {
+      result = PT_TLS_CONNECTED;
+    } else {
+      int e = SSL_get_error(t->ssl, r);
+      t->c.dgram_link.in = NULL;
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+          (e == SSL_ERROR_SYSCALL && !ERR_peek_error())) /* see below */
+        return PT_TLS_AGAIN;
+      log_errors("DTLS handshake");
+      return PT_TLS_FAILED;
+    }
+  }
+  uint8_t plain[PLAIN_MAX];
+  for (;;) {
+    int n = SSL_read(t->ssl, plain, sizeof(plain));
+    if (n > 0) {
+      deliver(arg, plain, (size_t)n);
+      continue;
+    }
+    int e = SSL_get_error(t->ssl, n);
+    if (e == SSL_ERROR_ZERO_RETURN) {
+      t->closed = 1;
+      result = PT_TLS_CLOSED;
+    } else if (e == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
+      /* A record cut short: OpenSSL drops it and, with no socket under
+       * it, reports the datagram's end as an I/O condition. DTLS drops
+       * bad records (RFC 6347 4.1.2.7); so do we. */
+    } else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      log_errors("DTLS read");
+      result = PT_TLS_FAILED;
+    }
+    break;
+  }
+  t->c.dgram_link.in = NULL;
+  ERR_clear_error();
+  return result;
+}
+
+ssize_t pt_tls_write(pt_tls *t, const uint8_t *data, size_t len) {
+  if (!t || t->closed || len > INT32_MAX)
+    return -1;
+  ERR_clear_error();
+  int n = SSL_write(t->ssl, data, (int)len);
+  if (n <= 0) {
+    log_errors("DTLS write");
+    return -1;
+  }
+  return n;
+}
+
+long pt_tls_timeout_ms(pt_tls *t) {
+  struct timeval tv;
+  if (!t || !t->ssl || DTLSv1_get_timeout(t->ssl, &tv) != 1)
+    return -1;
+  return (long)tv.tv_sec * 1000 + (long)(tv.tv_usec + 999) / 1000;
+}
+
+int pt_tls_timeout(pt_tls *t) {
+  ERR_clear_error();
+  if (DTLSv1_handle_timeout(t->ssl) < 0) {
+    log_errors("DTLS retransmission");
+    return PT_TLS_FAILED;
+  }
+  return PT_TLS_AGAIN;
+}
+
+void pt_tls_close(pt_tls *t) {
+  if (!t || t->closed || !t->ssl)
+    return;
+  t->closed = 1;
+  ERR_clear_error();
+  if (SSL_is_init_finished(t->ssl))
+    SSL_shutdown(t->ssl);
+  ERR_clear_error();
+}
+
+void pt_tls_free(pt_tls *t) {
+  if (!t)
+    return;
+  SSL_free(t->ssl);
+  SSL_CTX_free(t->own);
+  free(t->cpsk_identity);
+  free(t->cpsk_key);
+  free(t);
+}
+
+void *pt_tls_native(pt_tls *t, coap_tls_library_t *lib) {
+  if (lib)
+    *lib = COAP_TLS_LIBRARY_OPENSSL;
+  return t ? t->ssl : NULL;
+}
