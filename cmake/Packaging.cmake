@@ -29,14 +29,20 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 "CoAP (RFC 7252) library with the API of libcoap 4.3.4
 Petrel is a CoAP library in C whose public API is libcoap 4.3.4's:
-applications include <coap3/coap.h> and link with -lcoap-3 or
--lcoap-3-notls, and programs built against libcoap run on it. Separate
-(async) responses are at its centre. There is no DTLS, TLS, TCP or
-WebSocket transport in this build: only CoAP over UDP.
-This package holds the shared and static libraries, the headers, the
-pkg-config and CMake files, the tools coap-client, coap-server and
-coap-bench, and manual pages.")
-# Depends: computed by dpkg-shlibdeps (libc). Our own libraries are found
+applications include <coap3/coap.h> and link with -lcoap-3,
+-lcoap-3-openssl or -lcoap-3-notls, and programs built against libcoap
+run on it. It does CoAP over UDP and over DTLS 1.2 on OpenSSL 3
+(pre-shared keys and certificates), Observe (RFC 7641) with observers
+kept across restarts, separate responses, block-wise transfers and
+extended tokens. There is no TLS, TCP or WebSocket transport.
+
+This package holds the shared and static libraries libcoap-3-openssl
+(DTLS), libcoap-3-notls (no DTLS) and libcoap-3 (the OpenSSL build), the
+headers, the pkg-config and CMake files, the tools coap-client and
+coap-server (with libcoap's DTLS options) and coap-bench, and manual
+pages.")
+# Depends: computed by dpkg-shlibdeps (libc, and libssl3 for the OpenSSL
+# build). Our own libraries are found
 # in the build tree, not on the system.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR})
@@ -46,15 +52,15 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/cmake/deb/triggers)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # The relation to Debian's libcoap packages. Petrel ships the same sonames
-# (libcoap-3.so.3, libcoap-3-notls.so.3), the same headers (coap3/*.h),
-# the same pkg-config names and the same section 3 page names as libcoap3
-# and libcoap3-dev, in the same directories: the packages cannot be
-# installed together (Conflicts) and Petrel takes those paths over
-# (Replaces). libcoap3-bin needs exactly Debian's libcoap3, so it goes with
-# it. Nothing is Provided: libcoap3 also ships libcoap-3-gnutls.so.3 and
-# libcoap-3-openssl.so.3, which Petrel does not, so a package that depends
-# on libcoap3 (such as libcoap3-bin with its -gnutls and -openssl tools)
-# would not run on Petrel.
+# (libcoap-3.so.3, libcoap-3-openssl.so.3, libcoap-3-notls.so.3), the same
+# headers (coap3/*.h), the same pkg-config names and the same section 3
+# page names as libcoap3 and libcoap3-dev, in the same directories: the
+# packages cannot be installed together (Conflicts) and Petrel takes those
+# paths over (Replaces). libcoap3-bin needs exactly Debian's libcoap3, so
+# it goes with it. Nothing is Provided: libcoap3 also ships
+# libcoap-3-gnutls.so.3, which Petrel does not, so a package that depends
+# on libcoap3 (such as libcoap3-bin with its -gnutls tools) would not run
+# on Petrel.
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS "libcoap3, libcoap3-dev")
 set(CPACK_DEBIAN_PACKAGE_REPLACES "libcoap3, libcoap3-dev")
 set(CPACK_STRIP_FILES ON)

@@ -27,10 +27,14 @@ check_field Version '^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+$'
 check_field Maintainer '^[^<]+ <[^@>]+@[^>]+>$'
 check_field Section '^libs$'
 check_field Depends '(^|, )libc6 \(>= [0-9.]+\)'
+check_field Depends '(^|, )libssl3 \(>= [0-9.]+\)'
+check_field Description 'DTLS 1\.2 on OpenSSL'
+check_field Description 'libcoap-3-openssl'
+check_field Description 'Observe \(RFC 7641\)'
 check_field Conflicts '^libcoap3, libcoap3-dev$'
 check_field Replaces '^libcoap3, libcoap3-dev$'
 if [ -z "$(field Provides)" ]; then
-  pass "no Provides: Petrel has the notls soname only, not all of libcoap3"
+  pass "no Provides: Petrel has no libcoap-3-gnutls soname, so not all of libcoap3"
 else
   fail "no Provides" "got: $(field Provides)"
 fi
@@ -40,6 +44,8 @@ expect "shlibs names both sonames" out-re \
   '^libcoap-3 3 petrel \(>= [^)]+\)$' grep -E '^libcoap-3 3 ' "$ctl/shlibs"
 expect "shlibs: libcoap-3-notls" out-re \
   '^libcoap-3-notls 3 petrel \(>= [^)]+\)$' grep -E '^libcoap-3-notls ' "$ctl/shlibs"
+expect "shlibs: libcoap-3-openssl" out-re \
+  '^libcoap-3-openssl 3 petrel \(>= [^)]+\)$' grep -E '^libcoap-3-openssl ' "$ctl/shlibs"
 expect "an ldconfig trigger" out-eq "activate-noawait ldconfig" cat "$ctl/triggers"
 
 root="$TMP/root"
@@ -48,13 +54,16 @@ ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 libdir="usr/lib/$ma"
 for f in usr/bin/coap-client usr/bin/coap-server usr/bin/coap-bench \
   "$libdir/libcoap-3.so.3" "$libdir/libcoap-3-notls.so.3" \
+  "$libdir/libcoap-3-openssl.so.3" "$libdir/pkgconfig/libcoap-3-openssl.pc" \
   "$libdir/libcoap-3.so" "$libdir/libcoap-3.a" \
   "$libdir/pkgconfig/libcoap-3.pc" "$libdir/pkgconfig/libcoap-3-notls.pc" \
   "$libdir/cmake/libcoap-3/libcoap-3Config.cmake" \
   usr/include/coap3/coap.h usr/share/doc/petrel/copyright \
   usr/share/doc/petrel/changelog.Debian.gz \
   usr/share/man/man1/coap-client.1.gz usr/share/man/man1/coap-server.1.gz \
-  usr/share/man/man1/coap-bench.1.gz usr/share/man/man3/coap_async.3.gz; do
+  usr/share/man/man1/coap-bench.1.gz usr/share/man/man3/coap_async.3.gz \
+  usr/share/man/man3/coap_observe.3.gz usr/share/man/man3/coap_persist.3.gz \
+  usr/share/man/man3/coap_encryption.3.gz usr/share/man/man3/coap_tls_library.3.gz; do
   if [ -e "$root/$f" ]; then
     pass "contains /$f"
   else
