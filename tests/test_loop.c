@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 
 #include "test.h"
 
@@ -37,8 +38,7 @@ static void hnd_wait(coap_resource_t *r, coap_session_t *s,
   (void)r, (void)q;
   coap_async_t *a = coap_find_async(s, coap_pdu_get_token(req));
   if (!a) {
-    __atomic_store_n(&parked, coap_register_async(s, req, 0),
-                     __ATOMIC_RELEASE);
+    __atomic_store_n(&parked, coap_register_async(s, req, 0), __ATOMIC_RELEASE);
     return;
   }
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
@@ -139,11 +139,11 @@ TEST(piggybacked_get_on_the_wire) {
   udp_client_close(&c);
   stop_server();
   CHECK(r > 0);
-  CHECK_UINT_EQ(resp[0], 0x61);  /* v1 ACK TKL 1 */
-  CHECK_UINT_EQ(resp[1], 0x45);  /* 2.05 */
+  CHECK_UINT_EQ(resp[0], 0x61); /* v1 ACK TKL 1 */
+  CHECK_UINT_EQ(resp[1], 0x45); /* 2.05 */
   CHECK_UINT_EQ(mid_of(resp), 0x1234);
   CHECK_UINT_EQ(resp[4], 0x5a);
-  CHECK_UINT_EQ(resp[5], 0xff);  /* no options, payload marker */
+  CHECK_UINT_EQ(resp[5], 0xff); /* no options, payload marker */
   CHECK_MEM_EQ(resp + 6, (size_t)r - 6, "Hello World!", 12);
 }
 
@@ -163,11 +163,11 @@ TEST(separate_con_on_the_wire) {
   double t2 = udp_now_ms();
   CHECK(r2 > 0);
   CHECK(t2 - t0 > 900 && t2 - t0 < 2500); /* delay 1 s, with tolerance */
-  CHECK_UINT_EQ(resp[0], 0x41);  /* CON, TKL 1 */
-  CHECK_UINT_EQ(resp[1], 0x45);  /* 2.05 */
-  CHECK(mid_of(resp) != 0x40b4); /* a fresh MID */
-  CHECK_UINT_EQ(resp[4], 0x01);  /* the request's token */
-  CHECK_UINT_EQ(resp[5], 0xc0);  /* Content-Format (12), empty = 0 */
+  CHECK_UINT_EQ(resp[0], 0x41);           /* CON, TKL 1 */
+  CHECK_UINT_EQ(resp[1], 0x45);           /* 2.05 */
+  CHECK(mid_of(resp) != 0x40b4);          /* a fresh MID */
+  CHECK_UINT_EQ(resp[4], 0x01);           /* the request's token */
+  CHECK_UINT_EQ(resp[5], 0xc0);           /* Content-Format (12), empty = 0 */
   CHECK_UINT_EQ(resp[6], 0xff);
   CHECK_MEM_EQ(resp + 7, (size_t)r2 - 7, "done", 4);
   uint8_t ack[4] = {0x60, 0, resp[2], resp[3]};
@@ -208,7 +208,7 @@ TEST(separate_con_is_retransmitted_without_ack) {
   udp_client_close(&c);
   stop_server();
   CHECK(r1 > 0);
-  CHECK_MEM_EQ(again, r2, first, r1); /* the same message, same MID */
+  CHECK_MEM_EQ(again, r2, first, r1);      /* the same message, same MID */
   CHECK(t2 - t1 > 1800 && t2 - t1 < 4500); /* ACK_TIMEOUT x [1, 1.5] */
 }
 
@@ -383,6 +383,116 @@ TEST(app_epoll_on_coap_fd_wakes_for_deadlines) {
   CHECK(t1 - t0 > 900 && t1 - t0 < 2500);
 }
 
+/* ---- the application waits on the context's fd (coap_io(3), 2nd method) --
+ *
+ * As libcoap's example server does: select() on coap_context_get_coap_fd()
+ * and coap_io_process(COAP_IO_NO_WAIT) only when it is readable. Work the
+ * application schedules from its own code between two passes must make
+ * the fd readable, or it waits for an unrelated event.
+ */
+
+/* select() on @fd for up to @ms: 1 if readable. */
+static int fd_readable(int fd, int ms) {
+  fd_set r;
+  FD_ZERO(&r);
+  FD_SET(fd, &r);
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  return select(fd + 1, &r, NULL, NULL, &tv) == 1;
+}
+
+static void hnd_observed(coap_resource_t *r, coap_session_t *s,
+                         const coap_pdu_t *req, const coap_string_t *q,
+                         coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 1, (const uint8_t *)"v");
+}
+
+TEST(app_select_on_coap_fd_wakes_for_notify_outside_the_loop) {
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  ctx = coap_new_context(&a);
+  CHECK_NOT_NULL(ctx);
+  port = coap_address_get_port(&ctx->endpoints->bind_addr);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("obs"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_observed);
+  coap_resource_set_get_observable(r, 1);
+  coap_add_resource(ctx, r);
+  int fd = coap_context_get_coap_fd(ctx);
+  udp_client c = udp_client_open(port);
+  /* CON GET /obs, token 0x07, Observe: 0 (option 6, empty) */
+  const uint8_t reg[] = {0x41, 0x01, 0x12, 0x34, 0x07,
+                         0x60, 0x53, 'o',  'b',  's'};
+  udp_send(&c, reg, sizeof(reg));
+  uint8_t buf[256];
+  ssize_t got = -1;
+  for (int i = 0; i < 20 && got < 0; i++) {
+    if (fd_readable(fd, 100))
+      coap_io_process(ctx, COAP_IO_NO_WAIT);
+    got = udp_recv(&c, buf, sizeof(buf), 0);
+  }
+  CHECK(got > 0);
+  CHECK_UINT_EQ(buf[0] >> 4, 0x6); /* ACK */
+  CHECK_INT_EQ(coap_resource_notify_observers(r, NULL), 1);
+  double t0 = udp_now_ms();
+  int woke = fd_readable(fd, 1000);
+  if (woke)
+    coap_io_process(ctx, COAP_IO_NO_WAIT);
+  got = udp_recv(&c, buf, sizeof(buf), 200);
+  double waited = udp_now_ms() - t0;
+  udp_client_close(&c);
+  coap_free_context(ctx);
+  ctx = NULL;
+  CHECK(woke);
+  CHECK(got > 4);
+  CHECK_UINT_EQ(buf[0] >> 4, 0x5); /* the notification: NON, token 0x07 */
+  CHECK_UINT_EQ(buf[1], 0x45);
+  CHECK_UINT_EQ(buf[4], 0x07);
+  CHECK(waited < 500);
+}
+
+/* A CON sent from the application's code before it waits: the fd becomes
+ * readable when the retransmission is due. */
+TEST(app_select_on_coap_fd_wakes_for_retransmission_of_send_outside_the_loop) {
+  int peer = socket(AF_INET, SOCK_DGRAM, 0); /* a peer that never answers */
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t sl = sizeof(sa);
+  bind(peer, (struct sockaddr *)&sa, sizeof(sa));
+  getsockname(peer, (struct sockaddr *)&sa, &sl);
+  coap_context_t *cctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(cctx);
+  coap_address_t dst;
+  coap_address_init(&dst);
+  dst.addr.sin = sa;
+  dst.size = sizeof(sa);
+  coap_session_t *s = coap_new_client_session(cctx, NULL, &dst, COAP_PROTO_UDP);
+  CHECK_NOT_NULL(s);
+  coap_session_set_ack_timeout(s, (coap_fixed_point_t){0, 200});
+  coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  coap_add_token(p, 1, (const uint8_t *)"t");
+  CHECK(coap_send(s, p) != COAP_INVALID_MID);
+  uint8_t buf[64];
+  struct pollfd pf = {peer, POLLIN, 0};
+  int copies = 0;
+  double t0 = udp_now_ms();
+  while (copies < 2 && udp_now_ms() - t0 < 2000) {
+    if (fd_readable(coap_context_get_coap_fd(cctx), 100))
+      coap_io_process(cctx, COAP_IO_NO_WAIT);
+    while (poll(&pf, 1, 0) == 1 && recv(peer, buf, sizeof(buf), 0) > 0)
+      copies++;
+  }
+  double waited = udp_now_ms() - t0;
+  close(peer);
+  coap_session_release(s);
+  coap_free_context(cctx);
+  CHECK_INT_EQ(copies, 2); /* the first and its retransmission */
+  CHECK(waited < 1000);    /* ACK_TIMEOUT 0.2 s, at most 1.5 times that */
+}
+
 int main(void) {
   coap_startup();
   RUN(piggybacked_get_on_the_wire);
@@ -394,5 +504,7 @@ int main(void) {
   RUN(app_epoll_on_coap_fd_wakes_for_deadlines);
   RUN(client_to_closed_port_gets_nack_and_frees_state);
   RUN(io_process_with_fds_reports_app_fds);
+  RUN(app_select_on_coap_fd_wakes_for_notify_outside_the_loop);
+  RUN(app_select_on_coap_fd_wakes_for_retransmission_of_send_outside_the_loop);
   return TEST_SUMMARY();
 }
