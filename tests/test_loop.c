@@ -275,44 +275,110 @@ TEST(random_datagram_burst_leaves_server_serving) {
 static int nacks;
 static coap_nack_reason_t nack_reason;
 
-static void on_nack(coap_session_t *s, const coap_pdu_t *sent,
-                    coap_nack_reason_t reason, coap_mid_t mid) {
+static int icmp_nacks;
+
+static void on_nack_count(coap_session_t *s, const coap_pdu_t *sent,
+                          const coap_nack_reason_t reason,
+                          const coap_mid_t mid) {
   (void)s, (void)sent, (void)mid;
-  nacks++;
+  if (reason == COAP_NACK_ICMP_ISSUE)
+    icmp_nacks++;
+  else
+    nacks++;
   nack_reason = reason;
 }
 
-/* A client whose peer is gone (ICMP port unreachable on loopback) gets a
- * NACK and keeps no state. */
-TEST(client_to_closed_port_gets_nack_and_frees_state) {
-  int probe = socket(AF_INET, SOCK_DGRAM, 0); /* find a port nobody uses */
+/* A free UDP port on 127.0.0.1 (nothing listens on it afterwards). */
+static struct sockaddr_in free_port(void) {
+  int probe = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET,
                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t sl = sizeof(sa);
   bind(probe, (struct sockaddr *)&sa, sizeof(sa));
   getsockname(probe, (struct sockaddr *)&sa, &sl);
   close(probe);
-  coap_context_t *cctx = coap_new_context(NULL);
-  CHECK_NOT_NULL(cctx);
-  coap_register_nack_handler(cctx, on_nack);
+  return sa;
+}
+
+/* A client session to @sa with ACK_TIMEOUT 0.1 s and one CON GET sent. */
+static coap_session_t *send_to(coap_context_t *cctx, struct sockaddr_in sa,
+                               int max_retransmit) {
   coap_address_t dst;
   coap_address_init(&dst);
   dst.addr.sin = sa;
   dst.size = sizeof(sa);
   coap_session_t *s = coap_new_client_session(cctx, NULL, &dst, COAP_PROTO_UDP);
-  CHECK_NOT_NULL(s);
+  if (!s)
+    return NULL;
+  coap_session_set_ack_timeout(s, (coap_fixed_point_t){0, 100});
+  coap_session_set_max_retransmit(s, (uint16_t)max_retransmit);
   coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
   coap_add_token(p, 1, (const uint8_t *)"t");
-  nacks = 0;
-  CHECK(coap_send(s, p) != COAP_INVALID_MID);
+  if (coap_send(s, p) == COAP_INVALID_MID) {
+    coap_session_release(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* A client whose peer's port is closed (ICMP port unreachable on
+ * loopback) hears of it through the NACK handler with
+ * COAP_NACK_ICMP_ISSUE, as in libcoap, but the request is not given up:
+ * it is retransmitted until MAX_RETRANSMIT, then fails as usual and no
+ * state is left. */
+TEST(client_to_closed_port_gets_icmp_nack_and_frees_state) {
+  coap_context_t *cctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(cctx);
+  coap_register_nack_handler(cctx, on_nack_count);
+  nacks = icmp_nacks = 0;
+  coap_session_t *s = send_to(cctx, free_port(), 2);
+  CHECK_NOT_NULL(s);
   double t0 = udp_now_ms();
   while (!nacks && udp_now_ms() - t0 < 5000)
     coap_io_process(cctx, 100);
+  CHECK(icmp_nacks >= 1); /* one per datagram that drew an ICMP error */
   CHECK_INT_EQ(nacks, 1);
-  CHECK_INT_EQ(nack_reason, COAP_NACK_NOT_DELIVERABLE);
+  CHECK_INT_EQ(nack_reason, COAP_NACK_TOO_MANY_RETRIES);
   CHECK_INT_EQ(coap_can_exit(cctx), 1);
   coap_session_release(s);
   coap_free_context(cctx); /* ASan reports any leak */
+}
+
+/* The server is not up yet when the request first goes out (ICMP), and is
+ * when it is retransmitted: the retransmission reaches it. libcoap's
+ * example client relies on this. */
+TEST(client_retransmission_reaches_server_started_after_icmp) {
+  coap_context_t *cctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(cctx);
+  coap_register_nack_handler(cctx, on_nack_count);
+  nacks = icmp_nacks = 0;
+  struct sockaddr_in sa = free_port();
+  coap_session_t *s = send_to(cctx, sa, 4);
+  CHECK_NOT_NULL(s);
+  double t0 = udp_now_ms();
+  while (!icmp_nacks && !nacks && udp_now_ms() - t0 < 2000)
+    coap_io_process(cctx, 10);
+  CHECK_INT_EQ(icmp_nacks, 1);
+  CHECK_INT_EQ(nacks, 0);
+  int server = socket(AF_INET, SOCK_DGRAM, 0); /* the server comes up */
+  CHECK_INT_EQ(bind(server, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  uint8_t buf[64];
+  ssize_t got = -1;
+  struct pollfd pf = {server, POLLIN, 0};
+  t0 = udp_now_ms();
+  while (got < 0 && !nacks && udp_now_ms() - t0 < 3000) {
+    coap_io_process(cctx, 10);
+    if (poll(&pf, 1, 0) == 1)
+      got = recv(server, buf, sizeof(buf), 0);
+  }
+  int failed = nacks; /* before the session goes (which fails the CON) */
+  close(server);
+  coap_session_release(s);
+  coap_free_context(cctx);
+  CHECK(got >= 5);
+  CHECK_UINT_EQ(buf[0], 0x41); /* the CON GET, token "t" */
+  CHECK_UINT_EQ(buf[4], 't');
+  CHECK_INT_EQ(failed, 0);
 }
 
 /* coap_io_process_with_fds(): the application's own descriptors are
@@ -502,7 +568,8 @@ int main(void) {
   RUN(trigger_from_another_thread_wakes_a_blocked_loop);
   RUN(random_datagram_burst_leaves_server_serving);
   RUN(app_epoll_on_coap_fd_wakes_for_deadlines);
-  RUN(client_to_closed_port_gets_nack_and_frees_state);
+  RUN(client_to_closed_port_gets_icmp_nack_and_frees_state);
+  RUN(client_retransmission_reaches_server_started_after_icmp);
   RUN(io_process_with_fds_reports_app_fds);
   RUN(app_select_on_coap_fd_wakes_for_notify_outside_the_loop);
   RUN(app_select_on_coap_fd_wakes_for_retransmission_of_send_outside_the_loop);
