@@ -1,10 +1,20 @@
 /*
  * plugtest-server: the resources of the ETSI CoAP#4 interoperability
  * plugtest, so that anyone can run the test descriptions TD_COAP_CORE_*,
- * TD_COAP_LINK_* and TD_COAP_BLOCK_* against a Petrel server.
+ * TD_COAP_LINK_*, TD_COAP_BLOCK_* and TD_COAP_OBS_* against a Petrel server.
  *
- *   plugtest-server [addr [port]]     (default :: and 5683; port 0 picks a
- *                                      free port)
+ *   plugtest-server [-p MS] [-a MS] [-r N] [addr [port]]
+ *
+ *   addr, port   where to listen (default :: and 5683; port 0 picks a free
+ *                port)
+ *   -p MS        the observable resources change every MS milliseconds
+ *                (default 5000, as the test descriptions suggest)
+ *   -a MS        ACK_TIMEOUT of every client session, in milliseconds
+ *                (default the RFC's 2000)
+ *   -r N         MAX_RETRANSMIT of every client session (default 4)
+ *
+ * A short period and short retransmission parameters let an automated run
+ * of the TD_COAP_OBS_* descriptions finish in seconds (tests/plugtest/).
  *
  * Prints "plugtest-server: listening on ADDR:PORT" to stderr once ready and
  * runs until SIGINT or SIGTERM. It uses the public libcoap API only.
@@ -30,12 +40,17 @@
  *   /large-update      PUT with Block1, GET returns the last body (BLOCK_03)
  *   /large-create      POST with Block1 creates /large-create/N (BLOCK_04)
  *   /large-post        POST with Block1, answered with Block2 (BLOCK_05)
+ *   /obs               observable, CON notifications, changes every period;
+ *                      PUT sets its value, DELETE removes it (OBS_01, 04..12)
+ *   /obs-non           observable, NON notifications (OBS_02)
+ *   /obs-large         observable, a body of about 1.5 KiB served with Block2
+ *                      (OBS_13)
+ *   /obs-pumping       observable, its body alternates between short and
+ *                      block-wise sizes (OBS_14)
  *
- * /.well-known/core and its query filters (LINK_01..08) and the answer to a
- * CoAP Ping (CORE_31) come from the library.
- *
- * The /obs* resources of the TD_COAP_OBS_* descriptions are not here:
- * Observe (RFC 7641) is not in the library yet.
+ * /.well-known/core and its query filters (LINK_01..08), the answer to a
+ * CoAP Ping (CORE_31) and the observer bookkeeping (RFC 7641) come from the
+ * library.
  */
 #include <coap3/coap.h>
 
@@ -43,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- bodies -----------------------------------------------------------------
  *
@@ -82,16 +98,26 @@ static void body_release(coap_session_t *session, void *app_ptr) {
   body_unref(app_ptr);
 }
 
+/* Puts @b into @response (2.05), block-wise when it does not fit, with
+ * Max-Age @max_age seconds (none when negative). */
+static void serve_body_max_age(coap_resource_t *resource,
+                               coap_session_t *session,
+                               const coap_pdu_t *request,
+                               const coap_string_t *query, coap_pdu_t *response,
+                               body *b, int max_age) {
+  b->refs++; /* dropped by body_release(), also on failure */
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  if (!coap_add_data_large_response(resource, session, request, response, query,
+                                    b->format, max_age, 0, b->length, b->data,
+                                    body_release, b))
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+}
+
 /* Puts @b into @response (2.05), block-wise when it does not fit. */
 static void serve_body(coap_resource_t *resource, coap_session_t *session,
                        const coap_pdu_t *request, const coap_string_t *query,
                        coap_pdu_t *response, body *b) {
-  b->refs++; /* dropped by body_release(), also on failure */
-  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
-  if (!coap_add_data_large_response(resource, session, request, response, query,
-                                    b->format, -1, 0, b->length, b->data,
-                                    body_release, b))
-    coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+  serve_body_max_age(resource, session, request, query, response, b, -1);
 }
 
 /* The request's payload (the whole body: the library reassembles Block1). */
@@ -510,8 +536,151 @@ static body *large_body(void) {
   return body_new((const uint8_t *)text, used, COAP_MEDIATYPE_TEXT_PLAIN);
 }
 
+/* ---- /obs, /obs-non, /obs-large, /obs-pumping -------------------------------
+ *
+ * Each observable resource's user data is its current body. Every period
+ * the main loop gives each a new body (change_observables()) and marks it
+ * changed; on its next pass the library calls the GET handler once per
+ * observer and sends each answer as a notification, CON or NON by the
+ * resource's flags, with an Observe value one higher than the last.
+ */
+
+static unsigned period_ms = 5000;
+static unsigned long period_count; /* periods elapsed */
+
+static struct {
+  int held;     /* a client PUT the value: the periods no longer change it */
+  int refusing; /* its Content-Format just changed (see hnd_obs_put) */
+} obs;
+
+/* Max-Age of the observable resources: the period in whole seconds, rounded
+ * up, plus one, so that a client hearing nothing for longer than Max-Age
+ * knows it is no longer observing (RFC 7641 3.3.1). */
+static int obs_max_age(void) {
+  return (int)((period_ms + 999) / 1000 + 1);
+}
+
+/* 1 if @req carries an Observe option (a registration, or the request the
+ * library calls the handler with to make a notification). */
+static int has_observe(const coap_pdu_t *req) {
+  coap_opt_iterator_t it;
+  return coap_check_option(req, COAP_OPTION_OBSERVE, &it) != NULL;
+}
+
+static void hnd_obs_get(coap_resource_t *r, coap_session_t *s,
+                        const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  /* RFC 7641 4.2: an observer is told with 4.06 when notifications can no
+   * longer use the Content-Format of its first answer, and removed. */
+  if (obs.refusing && has_observe(req)) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_ACCEPTABLE);
+    return;
+  }
+  body *b = coap_resource_get_userdata(r);
+  if (!b) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_FOUND);
+    return;
+  }
+  serve_body_max_age(r, s, req, q, resp, b, obs_max_age());
+}
+
+/* PUT /obs: the payload becomes the value (OBS_09) and every observer is
+ * notified. A payload of another Content-Format ends every observation
+ * with 4.06 instead (OBS_08): hnd_obs_get() refuses while obs.refusing is
+ * set, which lasts until the library has sent this change's notifications
+ * (the main loop clears it after each pass). */
+static void hnd_obs_put(coap_resource_t *r, coap_session_t *s,
+                        const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  (void)s, (void)q;
+  body *b = request_body(req);
+  if (!b) {
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+    return;
+  }
+  body *old = coap_resource_get_userdata(r);
+  if (old && old->format != b->format)
+    obs.refusing = 1;
+  body_unref(old);
+  coap_resource_set_userdata(r, b);
+  obs.held = 1;
+  coap_resource_notify_observers(r, NULL);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
+}
+
+/* DELETE /obs (OBS_07): the library tells each observer with 4.04. */
+static void hnd_obs_delete(coap_resource_t *r, coap_session_t *s,
+                           const coap_pdu_t *req, const coap_string_t *q,
+                           coap_pdu_t *resp) {
+  (void)req, (void)q;
+  coap_delete_resource(coap_session_get_context(s), r);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_DELETED);
+}
+
+/* A text body: "obs N" for period N, padded with numbered lines to at
+ * least @size bytes. */
+static body *obs_body(size_t size) {
+  char text[1600];
+  size_t used = (size_t)snprintf(text, sizeof(text), "obs %lu\n", period_count);
+  for (int line = 1; used < size && used + 64 < sizeof(text); line++)
+    used += (size_t)snprintf(text + used, sizeof(text) - used,
+                             "%03d: period %lu, line %d of the body\n", line,
+                             period_count, line);
+  return body_new((const uint8_t *)text, used, COAP_MEDIATYPE_TEXT_PLAIN);
+}
+
+/* The body sizes of the observable resources: /obs-pumping alternates
+ * between one datagram and more than 1024 bytes (two blocks or more). */
+static size_t size_small(void) {
+  return 0;
+}
+
+static size_t size_large(void) {
+  return 1500;
+}
+
+static size_t size_pumping(void) {
+  return period_count % 2 ? 1500 : 0;
+}
+
+static const struct {
+  const char *path;
+  size_t (*size)(void);
+  const int *held; /* when set, the period keeps the value */
+} observables[] = {{"obs", size_small, &obs.held},
+                   {"obs-non", size_small, NULL},
+                   {"obs-large", size_large, NULL},
+                   {"obs-pumping", size_pumping, NULL}};
+#define OBSERVABLES (sizeof(observables) / sizeof(observables[0]))
+
+/* One period has passed: each observable resource still there gets its
+ * next body and its observers are notified. /obs keeps a value a client
+ * PUT, but is still announced each period, so that its observers' copies
+ * never outlive Max-Age (RFC 7641 4.3.1). */
+static void change_observables(coap_context_t *ctx) {
+  period_count++;
+  for (size_t i = 0; i < OBSERVABLES; i++) {
+    coap_resource_t *r = coap_get_resource_from_uri_path(
+        ctx, coap_make_str_const(observables[i].path));
+    if (!r)
+      continue; /* deleted */
+    body *b = observables[i].held && *observables[i].held
+                  ? NULL
+                  : obs_body(observables[i].size());
+    if (b) {
+      body_unref(coap_resource_get_userdata(r));
+      coap_resource_set_userdata(r, b);
+    }
+    coap_resource_notify_observers(r, NULL);
+  }
+}
+
 /* ---- building the resource table -------------------------------------------
  */
+
+#define GET(h)                                                                 \
+  { COAP_REQUEST_GET, h }
+#define N(a) (sizeof(a) / sizeof(a[0]))
 
 typedef struct handler_entry {
   coap_request_t method;
@@ -521,10 +690,10 @@ typedef struct handler_entry {
 /* Adds resource @path with up to four handlers and the link attributes
  * given as name/value pairs (NULL-terminated; a NULL value is a bare
  * attribute). Returns the resource, or NULL when out of memory. */
-static coap_resource_t *add(coap_context_t *ctx, const char *path,
-                            const handler_entry *handlers, size_t n_handlers,
-                            const char *const *attrs) {
-  coap_resource_t *r = coap_resource_init(coap_make_str_const(path), 0);
+static coap_resource_t *add_flags(coap_context_t *ctx, const char *path,
+                                  int flags, const handler_entry *handlers,
+                                  size_t n_handlers, const char *const *attrs) {
+  coap_resource_t *r = coap_resource_init(coap_make_str_const(path), flags);
   if (!r)
     return NULL;
   for (size_t i = 0; i < n_handlers; i++)
@@ -539,9 +708,36 @@ static coap_resource_t *add(coap_context_t *ctx, const char *path,
   return r;
 }
 
-#define GET(h)                                                                 \
-  { COAP_REQUEST_GET, h }
-#define N(a) (sizeof(a) / sizeof(a[0]))
+static coap_resource_t *add(coap_context_t *ctx, const char *path,
+                            const handler_entry *handlers, size_t n_handlers,
+                            const char *const *attrs) {
+  return add_flags(ctx, path, 0, handlers, n_handlers, attrs);
+}
+
+/* Adds the observable resources with their first bodies: /obs notifies
+ * with CON; /obs-non with NON, but every fifth in a row a CON as RFC 7641
+ * 4.5 asks (the library's default); /obs-large and /obs-pumping with CON. */
+static int add_observables(coap_context_t *ctx) {
+  static const handler_entry obs_h[] = {GET(hnd_obs_get),
+                                        {COAP_REQUEST_PUT, hnd_obs_put},
+                                        {COAP_REQUEST_DELETE, hnd_obs_delete}};
+  static const handler_entry obs_get[] = {GET(hnd_obs_get)};
+  for (size_t i = 0; i < OBSERVABLES; i++) {
+    int is_obs = strcmp(observables[i].path, "obs") == 0;
+    int flags = strcmp(observables[i].path, "obs-non") == 0
+                    ? COAP_RESOURCE_FLAGS_NOTIFY_NON
+                    : COAP_RESOURCE_FLAGS_NOTIFY_CON;
+    coap_resource_t *r =
+        add_flags(ctx, observables[i].path, flags, is_obs ? obs_h : obs_get,
+                  is_obs ? N(obs_h) : N(obs_get), NULL);
+    body *b = r ? obs_body(observables[i].size()) : NULL;
+    if (!b)
+      return -1;
+    coap_resource_set_userdata(r, b);
+    coap_resource_set_get_observable(r, 1);
+  }
+  return 0;
+}
 
 /* The library frees each resource's user data with this: it is always a
  * body (or NULL). */
@@ -612,7 +808,8 @@ static int add_resources(coap_context_t *ctx) {
       !(r_large = add(ctx, "large", large, N(large), a_large)) ||
       !add(ctx, "large-update", large_update, N(large_update), NULL) ||
       !add(ctx, "large-create", large_create, N(large_create), NULL) ||
-      !add(ctx, "large-post", large_post, N(large_post), NULL))
+      !add(ctx, "large-post", large_post, N(large_post), NULL) ||
+      add_observables(ctx) < 0)
     return -1;
   body *b = large_body();
   if (!b)
@@ -651,16 +848,96 @@ static coap_endpoint_t *listen_on(coap_context_t *ctx, const char *host,
   return coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP);
 }
 
-int main(int argc, char **argv) {
-  const char *host = argc > 1 ? argv[1] : "::";
-  unsigned long port = COAP_DEFAULT_PORT;
-  if (argc > 2) {
-    char *end;
-    port = strtoul(argv[2], &end, 10);
-    if (*end || port > 0xFFFF) {
-      fprintf(stderr, "usage: %s [addr [port]]\n", argv[0]);
-      return EXIT_FAILURE;
+/* Retransmission parameters given with -a and -r (0: the RFC's). */
+static unsigned ack_timeout_ms, max_retransmit;
+
+/* Each new client session gets the parameters of the command line. */
+static int on_event(coap_session_t *s, coap_event_t event) {
+  if (event != COAP_EVENT_SERVER_SESSION_NEW)
+    return 0;
+  if (ack_timeout_ms) {
+    coap_fixed_point_t t = {ack_timeout_ms / 1000, ack_timeout_ms % 1000};
+    coap_session_set_ack_timeout(s, t);
+  }
+  if (max_retransmit)
+    coap_session_set_max_retransmit(s, (uint16_t)max_retransmit);
+  return 0;
+}
+
+/* A number in [@min, @max] from @arg, or -1. */
+static long number(const char *arg, long min, long max) {
+  char *end;
+  long v = strtol(arg, &end, 10);
+  return *arg && !*end && v >= min && v <= max ? v : -1;
+}
+
+/* Parses the command line into the globals, @host and @port; 0 or -1. */
+static int parse_args(int argc, char **argv, const char **host,
+                      unsigned long *port) {
+  int c;
+  long v;
+  while ((c = getopt(argc, argv, "p:a:r:")) != -1) {
+    switch (c) {
+    case 'p':
+      if ((v = number(optarg, 1, 3600000)) < 0)
+        return -1;
+      period_ms = (unsigned)v;
+      break;
+    case 'a':
+      if ((v = number(optarg, 1, 600000)) < 0)
+        return -1;
+      ack_timeout_ms = (unsigned)v;
+      break;
+    case 'r':
+      if ((v = number(optarg, 0, 20)) < 0)
+        return -1;
+      max_retransmit = (unsigned)v;
+      break;
+    default:
+      return -1;
     }
+  }
+  if (argc - optind > 2)
+    return -1;
+  *host = optind < argc ? argv[optind] : "::";
+  *port = COAP_DEFAULT_PORT;
+  if (optind + 1 < argc && (v = number(argv[optind + 1], 0, 0xFFFF)) < 0)
+    return -1;
+  if (optind + 1 < argc)
+    *port = (unsigned long)v;
+  return 0;
+}
+
+/* Serves until a signal, changing the observable resources every period;
+ * then clears obs.refusing after each pass (see hnd_obs_put). */
+static void run(coap_context_t *ctx) {
+  coap_tick_t now, next;
+  coap_ticks(&now);
+  next = now + (coap_tick_t)period_ms * COAP_TICKS_PER_SECOND / 1000;
+  while (!quit) {
+    coap_ticks(&now);
+    if (now >= next) {
+      change_observables(ctx);
+      next += (coap_tick_t)period_ms * COAP_TICKS_PER_SECOND / 1000;
+      if (next <= now) /* fell behind: no burst of changes */
+        next = now + (coap_tick_t)period_ms * COAP_TICKS_PER_SECOND / 1000;
+    }
+    uint32_t wait = (uint32_t)((next - now) * 1000 / COAP_TICKS_PER_SECOND) + 1;
+    if (coap_io_process(ctx, wait) < 0)
+      break;
+    obs.refusing = 0;
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *host;
+  unsigned long port;
+  if (parse_args(argc, argv, &host, &port) < 0) {
+    fprintf(stderr,
+            "usage: %s [-p PERIOD_MS] [-a ACK_TIMEOUT_MS] "
+            "[-r MAX_RETRANSMIT] [addr [port]]\n",
+            argv[0]);
+    return EXIT_FAILURE;
   }
 
   struct sigaction sa;
@@ -682,14 +959,14 @@ int main(int argc, char **argv) {
   /* The library handles Block1 and Block2; handlers see whole bodies. */
   coap_context_set_block_mode(ctx,
                               COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_register_event_handler(ctx, on_event);
 
   const char *desc = coap_endpoint_str(ep); /* "ADDR:PORT UDP" */
   fprintf(stderr, "plugtest-server: listening on %.*s\n",
           (int)strcspn(desc, " "), desc);
   fflush(stderr);
 
-  while (!quit && coap_io_process(ctx, COAP_IO_WAIT) >= 0)
-    ;
+  run(ctx);
   coap_free_context(ctx);
   body_unref(validate.content);
   coap_cleanup();

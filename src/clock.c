@@ -22,9 +22,22 @@ static uint64_t read_ns(clockid_t id) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Tick 0 is put on a whole second of the wall clock, so that the rt second
+ * (coap_ticks_to_rt()) changes exactly when the ticks pass a multiple of
+ * COAP_TICKS_PER_SECOND, as in libcoap. Applications count on it when they
+ * sleep "until the next second starts" computed from the ticks alone:
+ * libcoap's example server notifies /time's observers that way, and would
+ * otherwise skip a second now and then.
+ */
 static void clock_start(void) {
-  mono_base_ns = read_ns(CLOCK_MONOTONIC);
-  rt_base_us = read_ns(CLOCK_REALTIME) / 1000u;
+  uint64_t mono = read_ns(CLOCK_MONOTONIC);
+  uint64_t rt = read_ns(CLOCK_REALTIME);
+  uint64_t into_second = rt % 1000000000u;
+  if (into_second > mono) /* less than a second since boot */
+    into_second = 0;
+  mono_base_ns = mono - into_second;
+  rt_base_us = (rt - into_second) / 1000u;
 }
 
 /*

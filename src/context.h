@@ -129,7 +129,7 @@ struct coap_context_t {
   int wake_fd;                 /* eventfd: other threads wake the loop */
   int timer_fd;                /* timerfd: deadlines wake an app's poll */
   coap_tick_t timer_fd_armed;  /* deadline timer_fd is set to, 0 = none */
-  int in_io_process;
+  int in_io_process;           /* inside a pass of the loop (posix/io.c) */
 
   /* Block-wise transfers (block*.c). */
   pt_hashmap blk_srv;          /* held Block2 bodies by (session, request) */

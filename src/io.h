@@ -22,7 +22,7 @@ typedef enum pt_io_kind {
 
 typedef struct pt_io_handle {
   pt_io_kind kind;
-  void *owner;                 /* coap_endpoint_t, coap_session_t or ctx */
+  void *owner; /* coap_endpoint_t, coap_session_t or ctx */
 } pt_io_handle;
 
 /* Creates the context's epoll set, eventfd and timerfd. Returns 0 or -1. */
@@ -58,5 +58,9 @@ ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,
 /* Wakes a thread blocked in coap_io_process() or in poll()/epoll_wait() on
  * the context's fd. Safe from any thread. */
 void pt_io_wake(coap_context_t *ctx);
+
+/* Timer @deadline became the earliest one while no pass of the loop is
+ * running: makes the context's fd readable by then. */
+void pt_io_deadline_changed(coap_context_t *ctx, coap_tick_t deadline);
 
 #endif /* PT_IO_H */

@@ -101,7 +101,8 @@ static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
   }
 }
 
-/* ---- query ----------------------------------------------------------------- */
+/* ---- query -----------------------------------------------------------------
+ */
 
 /* The query the handler sees, as coap_get_query() gives it: the Uri-Query
  * options (or, for a Proxy-Uri served locally, that URI's query), in
@@ -151,8 +152,8 @@ static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
                      : 0;
   coap_pdu_t *resp;
   if (separate) {
-    coap_pdu_type_t t = rtype == COAP_MESSAGE_CON ? COAP_MESSAGE_CON
-                                                  : COAP_MESSAGE_NON;
+    coap_pdu_type_t t =
+        rtype == COAP_MESSAGE_CON ? COAP_MESSAGE_CON : COAP_MESSAGE_NON;
     resp = coap_pdu_init(t, 0, pt_session_next_mid(s),
                          coap_session_max_pdu_size(s) + extra);
   } else {
@@ -274,6 +275,16 @@ static int request_key(const coap_pdu_t *req, const req_scan *sc,
   return 0;
 }
 
+/* An error the library answers by itself: the code's reason phrase goes
+ * along as diagnostic payload (RFC 7252 5.5.2), as in libcoap, so that a
+ * client can show "4.04 Not Found". */
+static void library_error(coap_pdu_t *resp, coap_pdu_code_t code) {
+  coap_pdu_set_code(resp, code);
+  const char *phrase = coap_response_phrase(code);
+  if (phrase)
+    coap_add_data(resp, strlen(phrase), (const uint8_t *)phrase);
+}
+
 /* Decides who answers (see target). */
 static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
                   target *t) {
@@ -295,7 +306,7 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
   if (sc.proxy) {
     coap_resource_t *proxy = ctx->proxy_resource;
     if (!proxy || !pt_resource_has_handler(proxy, method)) {
-      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
+      library_error(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
       return;
     }
     if (!proxy_is_local(proxy, &sc, t)) {
@@ -318,7 +329,7 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
     if (method == COAP_REQUEST_CODE_GET)
       t->wellknown = 1;
     else
-      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
+      library_error(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
     return;
   }
   if (!r && ctx->unknown_resource &&
@@ -327,11 +338,11 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
     return;
   }
   if (!r) {
-    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_FOUND);
+    library_error(resp, COAP_RESPONSE_CODE_NOT_FOUND);
     return;
   }
   if (!pt_resource_has_handler(r, method)) {
-    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
+    library_error(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
     return;
   }
   t->r = r;

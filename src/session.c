@@ -16,8 +16,8 @@
 #include "dtls.h"
 #include "exchange.h"
 #include "io.h"
-#include "observe.h"
 #include "keepalive.h"
+#include "observe.h"
 #include "pdu.h"
 #include "prng.h"
 
@@ -25,8 +25,8 @@
 
 static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now);
 
-static coap_session_t *session_new(coap_context_t *ctx, coap_session_type_t type,
-                                   coap_proto_t proto) {
+static coap_session_t *
+session_new(coap_context_t *ctx, coap_session_type_t type, coap_proto_t proto) {
   coap_session_t *s = calloc(1, sizeof(*s));
   if (!s)
     return NULL;
@@ -77,8 +77,8 @@ static coap_session_t *find_peer(const coap_context_t *ctx,
                                  const coap_endpoint_t *ep,
                                  const coap_address_t *remote) {
   peer_key k = {ep, remote};
-  pt_hash_node *n = pt_hashmap_find(&ctx->sessions,
-                                    pt_session_hash(ep, remote), peer_eq, &k);
+  pt_hash_node *n =
+      pt_hashmap_find(&ctx->sessions, pt_session_hash(ep, remote), peer_eq, &k);
   return n ? PT_CONTAINER_OF(n, coap_session_t, by_peer) : NULL;
 }
 
@@ -283,8 +283,22 @@ void pt_session_touch(coap_session_t *s, coap_tick_t now) {
   }
 }
 
+/* A soft error, as in libcoap: an ICMP message is unauthenticated, and a
+ * server that is not up yet may be by the next retransmission (RFC 7252
+ * 4.2). So the exchanges go on and end as usual; the NACK handler hears
+ * of the ICMP error, for the session's most recent request (NULL when it
+ * has none), and decides. */
 void pt_session_unreachable(coap_session_t *s) {
-  pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+  coap_context_t *ctx = s->context;
+  if (!ctx->nack_handler)
+    return;
+  pt_exchange *ex = s->exchanges;
+  while (ex && ex->ext_probe) /* the library's own: at most one */
+    ex = ex->next;
+  coap_session_reference(s); /* the handler may release the session */
+  ctx->nack_handler(s, ex ? ex->pdu : NULL, COAP_NACK_ICMP_ISSUE,
+                    ex ? ex->mid : 0);
+  coap_session_release(s);
 }
 
 void coap_session_disconnected(coap_session_t *session,
@@ -320,7 +334,8 @@ void pt_sessions_free_all(coap_context_t *ctx) {
     teardown(ctx->clients);
 }
 
-/* ---- client sessions ------------------------------------------------------ */
+/* ---- client sessions ------------------------------------------------------
+ */
 
 coap_session_t *pt_client_session_new(coap_context_t *ctx,
                                       const coap_address_t *local_if,
@@ -404,7 +419,8 @@ int coap_session_set_type_client(coap_session_t *session) {
   return 1;
 }
 
-/* ---- identifiers ------------------------------------------------------------ */
+/* ---- identifiers ------------------------------------------------------------
+ */
 
 coap_mid_t pt_session_next_mid(coap_session_t *s) {
   if (!s)
@@ -440,8 +456,8 @@ void coap_session_new_token(coap_session_t *session, size_t *length,
 }
 
 coap_tick_t pt_session_initial_timeout(const coap_session_t *s) {
-  uint64_t ack_ms = s->ack_timeout.integer_part * 1000u +
-                    s->ack_timeout.fractional_part;
+  uint64_t ack_ms =
+      s->ack_timeout.integer_part * 1000u + s->ack_timeout.fractional_part;
   uint64_t rf = s->ack_random_factor.integer_part * 1000u +
                 s->ack_random_factor.fractional_part;
   uint64_t factor = 1000 + (rf > 1000 ? pt_prng_below(rf - 1000 + 1) : 0);
@@ -509,14 +525,14 @@ void coap_session_set_no_observe_cancel(coap_session_t *s) {
     s->no_observe_cancel = 1;
 }
 
-#define FIXED_ACCESSORS(name)                                                 \
-  void coap_session_set_##name(coap_session_t *s, coap_fixed_point_t v) {     \
+#define FIXED_ACCESSORS(name)                                                  \
+  void coap_session_set_##name(coap_session_t *s, coap_fixed_point_t v) {      \
     if (s && (v.integer_part || v.fractional_part))                            \
-      s->name = v;                                                            \
-  }                                                                           \
-  coap_fixed_point_t coap_session_get_##name(const coap_session_t *s) {       \
-    coap_fixed_point_t zero = {0, 0};                                         \
-    return s ? s->name : zero;                                                \
+      s->name = v;                                                             \
+  }                                                                            \
+  coap_fixed_point_t coap_session_get_##name(const coap_session_t *s) {        \
+    coap_fixed_point_t zero = {0, 0};                                          \
+    return s ? s->name : zero;                                                 \
   }
 
 FIXED_ACCESSORS(ack_timeout)
@@ -525,13 +541,13 @@ FIXED_ACCESSORS(default_leisure)
 FIXED_ACCESSORS(non_timeout)
 FIXED_ACCESSORS(non_receive_timeout)
 
-#define UINT_ACCESSORS(name, type)                                            \
-  void coap_session_set_##name(coap_session_t *s, type v) {                   \
-    if (s)                                                                    \
-      s->name = v;                                                            \
-  }                                                                           \
-  type coap_session_get_##name(const coap_session_t *s) {                     \
-    return s ? s->name : 0;                                                   \
+#define UINT_ACCESSORS(name, type)                                             \
+  void coap_session_set_##name(coap_session_t *s, type v) {                    \
+    if (s)                                                                     \
+      s->name = v;                                                             \
+  }                                                                            \
+  type coap_session_get_##name(const coap_session_t *s) {                      \
+    return s ? s->name : 0;                                                    \
   }
 
 UINT_ACCESSORS(max_retransmit, uint16_t)
@@ -548,7 +564,8 @@ uint16_t coap_session_get_nstart(const coap_session_t *s) {
   return s ? s->nstart : 0;
 }
 
-/* ---- description ------------------------------------------------------------ */
+/* ---- description ------------------------------------------------------------
+ */
 
 static const char *proto_name(coap_proto_t p) {
   switch (p) {
@@ -580,8 +597,8 @@ const char *coap_session_str(const coap_session_t *session) {
 coap_mid_t coap_session_send_ping(coap_session_t *session) {
   if (!session || session->closing)
     return COAP_INVALID_MID;
-  coap_pdu_t *ping = coap_pdu_init(COAP_MESSAGE_CON, 0,
-                                   pt_session_next_mid(session), 0);
+  coap_pdu_t *ping =
+      coap_pdu_init(COAP_MESSAGE_CON, 0, pt_session_next_mid(session), 0);
   if (!ping)
     return COAP_INVALID_MID;
   return pt_exchange_send(session, ping, pt_now());

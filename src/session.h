@@ -157,8 +157,9 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
                                       const coap_address_t *server,
                                       coap_proto_t proto);
 
-/* The peer is unreachable (ICMP): fails its exchanges with
- * COAP_NACK_NOT_DELIVERABLE. */
+/* An ICMP error says the peer is unreachable: the NACK handler is called
+ * with COAP_NACK_ICMP_ISSUE for the session's most recent request; the
+ * exchanges go on (retransmissions, response timeouts). */
 void pt_session_unreachable(coap_session_t *session);
 
 /* Closes and frees every session of @ctx (context teardown). */

@@ -4,6 +4,7 @@
 #include "timer.h"
 
 #include "context.h"
+#include "io.h"
 
 void pt_timer_init(pt_timer *t, pt_timer_fn fire) {
   pt_heap_node_init(&t->node);
@@ -11,7 +12,13 @@ void pt_timer_init(pt_timer *t, pt_timer_fn fire) {
 }
 
 int pt_timer_arm(coap_context_t *ctx, pt_timer *t, coap_tick_t deadline) {
-  return pt_heap_update(&ctx->timers, &t->node, deadline);
+  if (pt_heap_update(&ctx->timers, &t->node, deadline) < 0)
+    return -1;
+  /* Armed by the application between two passes of the loop: whoever
+   * waits on the context's fd must wake for it. */
+  if (!ctx->in_io_process && pt_heap_min(&ctx->timers) == &t->node)
+    pt_io_deadline_changed(ctx, deadline);
+  return 0;
 }
 
 void pt_timer_cancel(coap_context_t *ctx, pt_timer *t) {

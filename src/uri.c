@@ -517,7 +517,7 @@ typedef struct seg_out {
 } seg_out;
 
 static void put_segment(seg_out *o, const uint8_t *seg, size_t len) {
-  size_t dlen, size = segment_option_size(seg, len, &dlen);
+  size_t dlen = 0, size = segment_option_size(seg, len, &dlen);
   o->suffix += size;
   o->count++;
   if (!o->buf || o->total - o->suffix + size > o->room)

@@ -55,6 +55,23 @@ TEST(rt_conversions_track_wall_clock) {
   CHECK(secs >= wall.tv_sec - 2 && secs <= wall.tv_sec + 1);
 }
 
+/* The rt second changes exactly where the ticks pass a whole second, as in
+ * libcoap (applications compute "until the next second" from the ticks). */
+TEST(rt_seconds_change_with_tick_seconds) {
+  coap_tick_t now;
+  coap_ticks(&now);
+  for (coap_tick_t t = now; t < now + 3 * COAP_TICKS_PER_SECOND; t++) {
+    coap_tick_t second_start = t - t % COAP_TICKS_PER_SECOND;
+    if (coap_ticks_to_rt(t) != coap_ticks_to_rt(second_start)) {
+      fprintf(stderr, "tick %llu is in another rt second than tick %llu\n",
+              (unsigned long long)t, (unsigned long long)second_start);
+      CHECK(0);
+    }
+  }
+  CHECK_UINT_EQ(
+      coap_ticks_to_rt_us(now - now % COAP_TICKS_PER_SECOND) % 1000000u, 0);
+}
+
 TEST(rt_round_trip) {
   coap_tick_t t = 123456;
   CHECK_UINT_EQ(coap_ticks_from_rt_us(coap_ticks_to_rt_us(t)), t);
@@ -91,6 +108,7 @@ int main(void) {
   RUN(ticks_monotonic_and_advance);
   RUN(clock_init_again_does_not_go_back);
   RUN(rt_conversions_track_wall_clock);
+  RUN(rt_seconds_change_with_tick_seconds);
   RUN(rt_round_trip);
   RUN(time_lt_le_handle_wrap);
   RUN(fake_clock_controls_time);

@@ -149,27 +149,47 @@ static int reply_code(int i) {
   return code;
 }
 
+/* The payload of reply @i as a string (diagnostic payloads are short). */
+static const char *reply_payload(int i, char *buf, size_t cap) {
+  coap_pdu_t *r = h_parse(i);
+  size_t len = 0;
+  const uint8_t *data = NULL;
+  buf[0] = '\0';
+  if (r && coap_get_data(r, &len, &data) && len < cap) {
+    memcpy(buf, data, len);
+    buf[len] = '\0';
+  }
+  coap_delete_pdu(r);
+  return buf;
+}
+
+/* Errors the library answers by itself carry the reason phrase as
+ * diagnostic payload (RFC 7252 5.5.2), as libcoap's do. */
 TEST(unknown_path_is_4_04) {
+  char text[64];
   coap_context_t *ctx = server();
   coap_session_t *s = h_server_session(40000);
   h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "nope"));
   CHECK_INT_EQ(reply_code(0), COAP_RESPONSE_CODE_NOT_FOUND);
+  CHECK_STR_EQ(reply_payload(0, text, sizeof(text)), "Not Found");
   h_free(ctx);
 }
 
 TEST(method_without_handler_is_4_05) {
+  char text[64];
   coap_context_t *ctx = server();
   coap_session_t *s = h_server_session(40000);
   h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, 1, 1, "hello"));
   CHECK_INT_EQ(reply_code(0), COAP_RESPONSE_CODE_NOT_ALLOWED);
+  CHECK_STR_EQ(reply_payload(0, text, sizeof(text)), "Method Not Allowed");
   h_free(ctx);
 }
 
 TEST(unknown_critical_option_is_4_02_elective_is_ignored) {
   coap_context_t *ctx = server();
   coap_session_t *s = h_server_session(40000);
-  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1,
-                            "hello");
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "hello");
   coap_add_option(p, 65001, 1, (const uint8_t *)"x"); /* odd: critical */
   h_feed(s, p);
   CHECK_INT_EQ(reply_code(0), COAP_RESPONSE_CODE_BAD_OPTION);
@@ -187,8 +207,8 @@ TEST(unknown_critical_option_is_4_02_elective_is_ignored) {
 static int code_for_request_with(coap_context_t *ctx, coap_mid_t mid,
                                  uint16_t num, size_t len, int twice) {
   coap_session_t *s = h_server_session(40000);
-  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid, 1,
-                            "hello");
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid, 1, "hello");
   static const uint8_t v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   coap_add_option(p, num, len, v);
   if (twice)
@@ -233,8 +253,8 @@ TEST(registered_option_is_accepted) {
   coap_context_t *ctx = server();
   coap_register_option(ctx, 65001);
   coap_session_t *s = h_server_session(40000);
-  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1,
-                            "hello");
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "hello");
   coap_add_option(p, 65001, 1, (const uint8_t *)"x");
   h_feed(s, p);
   CHECK_INT_EQ(reply_code(0), COAP_RESPONSE_CODE_CONTENT);
@@ -244,7 +264,8 @@ TEST(registered_option_is_accepted) {
 TEST(proxy_uri_without_proxy_is_5_05) {
   coap_context_t *ctx = server();
   coap_session_t *s = h_server_session(40000);
-  coap_pdu_t *p = h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, NULL);
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, NULL);
   const char *uri = "coap://example.com/x";
   coap_add_option(p, COAP_OPTION_PROXY_URI, strlen(uri), (const uint8_t *)uri);
   h_feed(s, p);
@@ -255,12 +276,12 @@ TEST(proxy_uri_without_proxy_is_5_05) {
 TEST(handler_without_code_sends_empty_ack_for_con_nothing_for_non) {
   coap_context_t *ctx = server();
   coap_session_t *s = h_server_session(40000);
-  h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x55, 3,
-                      "silent"));
+  h_feed(s,
+         h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x55, 3, "silent"));
   CHECK_INT_EQ(h_nsent, 1);
   CHECK_MEM_EQ(h_sent_log[0].data, h_sent_log[0].len, "\x60\x00\x00\x55", 4);
-  h_feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 0x56, 3,
-                      "silent"));
+  h_feed(s,
+         h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 0x56, 3, "silent"));
   CHECK_INT_EQ(h_nsent, 1);
   CHECK_INT_EQ(hello_calls, 2);
   h_free(ctx);
@@ -348,8 +369,8 @@ TEST(max_idle_sessions_closes_least_recently_active) {
   coap_session_t *c = h_server_session(40003); /* b is the oldest now */
   CHECK_NOT_NULL(c);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 2);
-  CHECK_INT_EQ(events[0], 3); /* three sessions were created */
-  CHECK_INT_EQ(events[1], 1); /* one was closed... */
+  CHECK_INT_EQ(events[0], 3);          /* three sessions were created */
+  CHECK_INT_EQ(events[1], 1);          /* one was closed... */
   CHECK(h_server_session(40001) == a); /* ...and it was not a */
   CHECK_INT_EQ(events[0], 3);
   (void)b;
@@ -361,8 +382,8 @@ TEST(dedup_per_session_cap_holds) {
   ctx->dedup_per_session = 4;
   coap_session_t *s = h_server_session(40000);
   for (int i = 0; i < 10; i++)
-    h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
-                        (coap_mid_t)i, 1, "hello"));
+    h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, (coap_mid_t)i,
+                        1, "hello"));
   CHECK_UINT_EQ(s->dedup_count, 4);
   CHECK_UINT_EQ(ctx->dedup_total, 4);
   CHECK_UINT_EQ(pt_hashmap_size(&s->dedup_map), 4);

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 
 #include "test.h"
 
@@ -37,8 +38,7 @@ static void hnd_wait(coap_resource_t *r, coap_session_t *s,
   (void)r, (void)q;
   coap_async_t *a = coap_find_async(s, coap_pdu_get_token(req));
   if (!a) {
-    __atomic_store_n(&parked, coap_register_async(s, req, 0),
-                     __ATOMIC_RELEASE);
+    __atomic_store_n(&parked, coap_register_async(s, req, 0), __ATOMIC_RELEASE);
     return;
   }
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
@@ -139,11 +139,11 @@ TEST(piggybacked_get_on_the_wire) {
   udp_client_close(&c);
   stop_server();
   CHECK(r > 0);
-  CHECK_UINT_EQ(resp[0], 0x61);  /* v1 ACK TKL 1 */
-  CHECK_UINT_EQ(resp[1], 0x45);  /* 2.05 */
+  CHECK_UINT_EQ(resp[0], 0x61); /* v1 ACK TKL 1 */
+  CHECK_UINT_EQ(resp[1], 0x45); /* 2.05 */
   CHECK_UINT_EQ(mid_of(resp), 0x1234);
   CHECK_UINT_EQ(resp[4], 0x5a);
-  CHECK_UINT_EQ(resp[5], 0xff);  /* no options, payload marker */
+  CHECK_UINT_EQ(resp[5], 0xff); /* no options, payload marker */
   CHECK_MEM_EQ(resp + 6, (size_t)r - 6, "Hello World!", 12);
 }
 
@@ -163,11 +163,11 @@ TEST(separate_con_on_the_wire) {
   double t2 = udp_now_ms();
   CHECK(r2 > 0);
   CHECK(t2 - t0 > 900 && t2 - t0 < 2500); /* delay 1 s, with tolerance */
-  CHECK_UINT_EQ(resp[0], 0x41);  /* CON, TKL 1 */
-  CHECK_UINT_EQ(resp[1], 0x45);  /* 2.05 */
-  CHECK(mid_of(resp) != 0x40b4); /* a fresh MID */
-  CHECK_UINT_EQ(resp[4], 0x01);  /* the request's token */
-  CHECK_UINT_EQ(resp[5], 0xc0);  /* Content-Format (12), empty = 0 */
+  CHECK_UINT_EQ(resp[0], 0x41);           /* CON, TKL 1 */
+  CHECK_UINT_EQ(resp[1], 0x45);           /* 2.05 */
+  CHECK(mid_of(resp) != 0x40b4);          /* a fresh MID */
+  CHECK_UINT_EQ(resp[4], 0x01);           /* the request's token */
+  CHECK_UINT_EQ(resp[5], 0xc0);           /* Content-Format (12), empty = 0 */
   CHECK_UINT_EQ(resp[6], 0xff);
   CHECK_MEM_EQ(resp + 7, (size_t)r2 - 7, "done", 4);
   uint8_t ack[4] = {0x60, 0, resp[2], resp[3]};
@@ -208,7 +208,7 @@ TEST(separate_con_is_retransmitted_without_ack) {
   udp_client_close(&c);
   stop_server();
   CHECK(r1 > 0);
-  CHECK_MEM_EQ(again, r2, first, r1); /* the same message, same MID */
+  CHECK_MEM_EQ(again, r2, first, r1);      /* the same message, same MID */
   CHECK(t2 - t1 > 1800 && t2 - t1 < 4500); /* ACK_TIMEOUT x [1, 1.5] */
 }
 
@@ -275,44 +275,110 @@ TEST(random_datagram_burst_leaves_server_serving) {
 static int nacks;
 static coap_nack_reason_t nack_reason;
 
-static void on_nack(coap_session_t *s, const coap_pdu_t *sent,
-                    coap_nack_reason_t reason, coap_mid_t mid) {
+static int icmp_nacks;
+
+static void on_nack_count(coap_session_t *s, const coap_pdu_t *sent,
+                          const coap_nack_reason_t reason,
+                          const coap_mid_t mid) {
   (void)s, (void)sent, (void)mid;
-  nacks++;
+  if (reason == COAP_NACK_ICMP_ISSUE)
+    icmp_nacks++;
+  else
+    nacks++;
   nack_reason = reason;
 }
 
-/* A client whose peer is gone (ICMP port unreachable on loopback) gets a
- * NACK and keeps no state. */
-TEST(client_to_closed_port_gets_nack_and_frees_state) {
-  int probe = socket(AF_INET, SOCK_DGRAM, 0); /* find a port nobody uses */
+/* A free UDP port on 127.0.0.1 (nothing listens on it afterwards). */
+static struct sockaddr_in free_port(void) {
+  int probe = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET,
                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t sl = sizeof(sa);
   bind(probe, (struct sockaddr *)&sa, sizeof(sa));
   getsockname(probe, (struct sockaddr *)&sa, &sl);
   close(probe);
-  coap_context_t *cctx = coap_new_context(NULL);
-  CHECK_NOT_NULL(cctx);
-  coap_register_nack_handler(cctx, on_nack);
+  return sa;
+}
+
+/* A client session to @sa with ACK_TIMEOUT 0.1 s and one CON GET sent. */
+static coap_session_t *send_to(coap_context_t *cctx, struct sockaddr_in sa,
+                               int max_retransmit) {
   coap_address_t dst;
   coap_address_init(&dst);
   dst.addr.sin = sa;
   dst.size = sizeof(sa);
   coap_session_t *s = coap_new_client_session(cctx, NULL, &dst, COAP_PROTO_UDP);
-  CHECK_NOT_NULL(s);
+  if (!s)
+    return NULL;
+  coap_session_set_ack_timeout(s, (coap_fixed_point_t){0, 100});
+  coap_session_set_max_retransmit(s, (uint16_t)max_retransmit);
   coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
   coap_add_token(p, 1, (const uint8_t *)"t");
-  nacks = 0;
-  CHECK(coap_send(s, p) != COAP_INVALID_MID);
+  if (coap_send(s, p) == COAP_INVALID_MID) {
+    coap_session_release(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* A client whose peer's port is closed (ICMP port unreachable on
+ * loopback) hears of it through the NACK handler with
+ * COAP_NACK_ICMP_ISSUE, as in libcoap, but the request is not given up:
+ * it is retransmitted until MAX_RETRANSMIT, then fails as usual and no
+ * state is left. */
+TEST(client_to_closed_port_gets_icmp_nack_and_frees_state) {
+  coap_context_t *cctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(cctx);
+  coap_register_nack_handler(cctx, on_nack_count);
+  nacks = icmp_nacks = 0;
+  coap_session_t *s = send_to(cctx, free_port(), 2);
+  CHECK_NOT_NULL(s);
   double t0 = udp_now_ms();
   while (!nacks && udp_now_ms() - t0 < 5000)
     coap_io_process(cctx, 100);
+  CHECK(icmp_nacks >= 1); /* one per datagram that drew an ICMP error */
   CHECK_INT_EQ(nacks, 1);
-  CHECK_INT_EQ(nack_reason, COAP_NACK_NOT_DELIVERABLE);
+  CHECK_INT_EQ(nack_reason, COAP_NACK_TOO_MANY_RETRIES);
   CHECK_INT_EQ(coap_can_exit(cctx), 1);
   coap_session_release(s);
   coap_free_context(cctx); /* ASan reports any leak */
+}
+
+/* The server is not up yet when the request first goes out (ICMP), and is
+ * when it is retransmitted: the retransmission reaches it. libcoap's
+ * example client relies on this. */
+TEST(client_retransmission_reaches_server_started_after_icmp) {
+  coap_context_t *cctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(cctx);
+  coap_register_nack_handler(cctx, on_nack_count);
+  nacks = icmp_nacks = 0;
+  struct sockaddr_in sa = free_port();
+  coap_session_t *s = send_to(cctx, sa, 4);
+  CHECK_NOT_NULL(s);
+  double t0 = udp_now_ms();
+  while (!icmp_nacks && !nacks && udp_now_ms() - t0 < 2000)
+    coap_io_process(cctx, 10);
+  CHECK_INT_EQ(icmp_nacks, 1);
+  CHECK_INT_EQ(nacks, 0);
+  int server = socket(AF_INET, SOCK_DGRAM, 0); /* the server comes up */
+  CHECK_INT_EQ(bind(server, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  uint8_t buf[64];
+  ssize_t got = -1;
+  struct pollfd pf = {server, POLLIN, 0};
+  t0 = udp_now_ms();
+  while (got < 0 && !nacks && udp_now_ms() - t0 < 3000) {
+    coap_io_process(cctx, 10);
+    if (poll(&pf, 1, 0) == 1)
+      got = recv(server, buf, sizeof(buf), 0);
+  }
+  int failed = nacks; /* before the session goes (which fails the CON) */
+  close(server);
+  coap_session_release(s);
+  coap_free_context(cctx);
+  CHECK(got >= 5);
+  CHECK_UINT_EQ(buf[0], 0x41); /* the CON GET, token "t" */
+  CHECK_UINT_EQ(buf[4], 't');
+  CHECK_INT_EQ(failed, 0);
 }
 
 /* coap_io_process_with_fds(): the application's own descriptors are
@@ -383,6 +449,116 @@ TEST(app_epoll_on_coap_fd_wakes_for_deadlines) {
   CHECK(t1 - t0 > 900 && t1 - t0 < 2500);
 }
 
+/* ---- the application waits on the context's fd (coap_io(3), 2nd method) --
+ *
+ * As libcoap's example server does: select() on coap_context_get_coap_fd()
+ * and coap_io_process(COAP_IO_NO_WAIT) only when it is readable. Work the
+ * application schedules from its own code between two passes must make
+ * the fd readable, or it waits for an unrelated event.
+ */
+
+/* select() on @fd for up to @ms: 1 if readable. */
+static int fd_readable(int fd, int ms) {
+  fd_set r;
+  FD_ZERO(&r);
+  FD_SET(fd, &r);
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  return select(fd + 1, &r, NULL, NULL, &tv) == 1;
+}
+
+static void hnd_observed(coap_resource_t *r, coap_session_t *s,
+                         const coap_pdu_t *req, const coap_string_t *q,
+                         coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 1, (const uint8_t *)"v");
+}
+
+TEST(app_select_on_coap_fd_wakes_for_notify_outside_the_loop) {
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  ctx = coap_new_context(&a);
+  CHECK_NOT_NULL(ctx);
+  port = coap_address_get_port(&ctx->endpoints->bind_addr);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("obs"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_observed);
+  coap_resource_set_get_observable(r, 1);
+  coap_add_resource(ctx, r);
+  int fd = coap_context_get_coap_fd(ctx);
+  udp_client c = udp_client_open(port);
+  /* CON GET /obs, token 0x07, Observe: 0 (option 6, empty) */
+  const uint8_t reg[] = {0x41, 0x01, 0x12, 0x34, 0x07,
+                         0x60, 0x53, 'o',  'b',  's'};
+  udp_send(&c, reg, sizeof(reg));
+  uint8_t buf[256];
+  ssize_t got = -1;
+  for (int i = 0; i < 20 && got < 0; i++) {
+    if (fd_readable(fd, 100))
+      coap_io_process(ctx, COAP_IO_NO_WAIT);
+    got = udp_recv(&c, buf, sizeof(buf), 0);
+  }
+  CHECK(got > 0);
+  CHECK_UINT_EQ(buf[0] >> 4, 0x6); /* ACK */
+  CHECK_INT_EQ(coap_resource_notify_observers(r, NULL), 1);
+  double t0 = udp_now_ms();
+  int woke = fd_readable(fd, 1000);
+  if (woke)
+    coap_io_process(ctx, COAP_IO_NO_WAIT);
+  got = udp_recv(&c, buf, sizeof(buf), 200);
+  double waited = udp_now_ms() - t0;
+  udp_client_close(&c);
+  coap_free_context(ctx);
+  ctx = NULL;
+  CHECK(woke);
+  CHECK(got > 4);
+  CHECK_UINT_EQ(buf[0] >> 4, 0x5); /* the notification: NON, token 0x07 */
+  CHECK_UINT_EQ(buf[1], 0x45);
+  CHECK_UINT_EQ(buf[4], 0x07);
+  CHECK(waited < 500);
+}
+
+/* A CON sent from the application's code before it waits: the fd becomes
+ * readable when the retransmission is due. */
+TEST(app_select_on_coap_fd_wakes_for_retransmission_of_send_outside_the_loop) {
+  int peer = socket(AF_INET, SOCK_DGRAM, 0); /* a peer that never answers */
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t sl = sizeof(sa);
+  bind(peer, (struct sockaddr *)&sa, sizeof(sa));
+  getsockname(peer, (struct sockaddr *)&sa, &sl);
+  coap_context_t *cctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(cctx);
+  coap_address_t dst;
+  coap_address_init(&dst);
+  dst.addr.sin = sa;
+  dst.size = sizeof(sa);
+  coap_session_t *s = coap_new_client_session(cctx, NULL, &dst, COAP_PROTO_UDP);
+  CHECK_NOT_NULL(s);
+  coap_session_set_ack_timeout(s, (coap_fixed_point_t){0, 200});
+  coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
+  coap_add_token(p, 1, (const uint8_t *)"t");
+  CHECK(coap_send(s, p) != COAP_INVALID_MID);
+  uint8_t buf[64];
+  struct pollfd pf = {peer, POLLIN, 0};
+  int copies = 0;
+  double t0 = udp_now_ms();
+  while (copies < 2 && udp_now_ms() - t0 < 2000) {
+    if (fd_readable(coap_context_get_coap_fd(cctx), 100))
+      coap_io_process(cctx, COAP_IO_NO_WAIT);
+    while (poll(&pf, 1, 0) == 1 && recv(peer, buf, sizeof(buf), 0) > 0)
+      copies++;
+  }
+  double waited = udp_now_ms() - t0;
+  close(peer);
+  coap_session_release(s);
+  coap_free_context(cctx);
+  CHECK_INT_EQ(copies, 2); /* the first and its retransmission */
+  CHECK(waited < 1000);    /* ACK_TIMEOUT 0.2 s, at most 1.5 times that */
+}
+
 int main(void) {
   coap_startup();
   RUN(piggybacked_get_on_the_wire);
@@ -392,7 +568,10 @@ int main(void) {
   RUN(trigger_from_another_thread_wakes_a_blocked_loop);
   RUN(random_datagram_burst_leaves_server_serving);
   RUN(app_epoll_on_coap_fd_wakes_for_deadlines);
-  RUN(client_to_closed_port_gets_nack_and_frees_state);
+  RUN(client_to_closed_port_gets_icmp_nack_and_frees_state);
+  RUN(client_retransmission_reaches_server_started_after_icmp);
   RUN(io_process_with_fds_reports_app_fds);
+  RUN(app_select_on_coap_fd_wakes_for_notify_outside_the_loop);
+  RUN(app_select_on_coap_fd_wakes_for_retransmission_of_send_outside_the_loop);
   return TEST_SUMMARY();
 }

@@ -60,7 +60,11 @@ typedef coap_response_t (*coap_response_handler_t)(coap_session_t *session,
 
 /**
  * Called on the loop thread when a confirmable message is given up on
- * (retransmissions exhausted, RST received, or transport failure).
+ * (retransmissions exhausted, RST received, or transport failure). Also
+ * called with COAP_NACK_ICMP_ISSUE when an ICMP error (port or host
+ * unreachable) comes back for a client session, for its most recent
+ * request (@p sent NULL when it has none): that request is NOT given up,
+ * its retransmissions go on and it ends as usual.
  *
  * @param session The session (borrowed for the call).
  * @param sent    The message that failed, or NULL (borrowed for the call).
@@ -225,8 +229,8 @@ COAP_API int coap_context_set_pki_root_cas(coap_context_t *context,
  * pong handler sees either). The ping is retransmitted like any CON
  * (ACK_TIMEOUT, MAX_RETRANSMIT of the session); no ping is sent while
  * another CON of the session awaits its ACK. When the ping gets no answer
- * (retransmissions exhausted, or the peer is unreachable), the NACK
- * handler is called for it and then the event handler with
+ * (retransmissions exhausted; an ICMP error on the way does not end it),
+ * the NACK handler is called for it and then the event handler with
  * COAP_EVENT_KEEPALIVE_FAILURE, once per unanswered ping. The session is
  * not closed: a client session pings again after the next idle interval
  * and the application decides what to do; a server session sends no more

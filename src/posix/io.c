@@ -27,9 +27,9 @@
 #include "session.h"
 
 #define RX_BATCH 32
-#define RX_BUF 1536    /* the largest datagram we accept (RFC 7252 4.6) */
+#define RX_BUF 1536 /* the largest datagram we accept (RFC 7252 4.6) */
 #define TX_BATCH 32
-#define TX_BUF 1152    /* larger datagrams skip the queue (COAP_DEFAULT_MTU) */
+#define TX_BUF 1152 /* larger datagrams skip the queue (COAP_DEFAULT_MTU) */
 #define MAX_EVENTS 64
 
 /*
@@ -42,8 +42,8 @@
  * socket closes. Other sends go out at once.
  */
 typedef struct tx_queue {
-  int active;                  /* queueing (inside a batch or timer run) */
-  int fd;                      /* the socket of the queued datagrams */
+  int active; /* queueing (inside a batch or timer run) */
+  int fd;     /* the socket of the queued datagrams */
   unsigned n;
   struct mmsghdr msgs[TX_BATCH];
   struct iovec iov[TX_BATCH];
@@ -63,7 +63,8 @@ struct pt_io_state {
   tx_queue tx;
 };
 
-/* ---- the context ---------------------------------------------------------- */
+/* ---- the context ----------------------------------------------------------
+ */
 
 static int epoll_add(coap_context_t *ctx, int fd, pt_io_handle *h) {
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
@@ -111,7 +112,8 @@ void pt_io_wake(coap_context_t *ctx) {
     coap_log_warn("wake: %s\n", strerror(errno));
 }
 
-/* ---- sockets -------------------------------------------------------------- */
+/* ---- sockets --------------------------------------------------------------
+ */
 
 static void tx_flush(struct tx_queue *q);
 
@@ -201,7 +203,8 @@ void pt_io_client_close(coap_session_t *s) {
   s->fd = -1;
 }
 
-/* ---- batched sends -------------------------------------------------------- */
+/* ---- batched sends --------------------------------------------------------
+ */
 
 static void tx_flush(tx_queue *q) {
   unsigned off = 0;
@@ -452,20 +455,37 @@ static unsigned run_due(coap_context_t *ctx, coap_tick_t now) {
   int was_active = q ? q->active : 0;
   if (q)
     q->active = 1;
-  coap_tick_t next = pt_timers_run(ctx, now);
+  ctx->in_io_process++;
+  pt_timers_run(ctx, now);
   if (q) {
     tx_flush(q);
     q->active = was_active;
   }
+  ctx->in_io_process--;
+  coap_tick_t next = pt_timers_next(ctx);
   arm_timer_fd(ctx, next, now);
   if (!next)
     return 0;
   coap_tick_t left = next > now ? next - now : 0;
-  uint64_t ms = (left * 1000u + COAP_TICKS_PER_SECOND - 1) / COAP_TICKS_PER_SECOND;
+  uint64_t ms =
+      (left * 1000u + COAP_TICKS_PER_SECOND - 1) / COAP_TICKS_PER_SECOND;
   return ms ? (unsigned)ms : 1;
 }
 
-/* ---- the public loop ------------------------------------------------------- */
+/* A timer armed between two passes of the loop (the application called
+ * coap_send(), coap_resource_notify_observers(), ... from its own code)
+ * that is due before the timerfd: an application waiting on the context's
+ * fd with select() or epoll must wake for it (coap_io(3), second method).
+ * Inside a pass, run_due() re-arms the timerfd once at the end. */
+void pt_io_deadline_changed(coap_context_t *ctx, coap_tick_t deadline) {
+  if (ctx->timer_fd < 0 || ctx->in_io_process ||
+      (ctx->timer_fd_armed && ctx->timer_fd_armed <= deadline))
+    return;
+  arm_timer_fd(ctx, deadline, pt_now());
+}
+
+/* ---- the public loop -------------------------------------------------------
+ */
 
 int coap_context_get_coap_fd(const coap_context_t *ctx) {
   return ctx ? ctx->epfd : -1;
@@ -478,8 +498,10 @@ unsigned int coap_io_prepare_epoll(coap_context_t *ctx, coap_tick_t now) {
 void coap_io_do_epoll(coap_context_t *ctx, struct epoll_event *events,
                       size_t nevents) {
   coap_tick_t now = pt_now();
+  ctx->in_io_process++; /* coap_io_prepare_epoll() re-arms the timerfd */
   for (size_t i = 0; i < nevents; i++)
     handle_event(ctx, &events[i], now);
+  ctx->in_io_process--;
 }
 
 static int wait_ms_for(uint32_t timeout_ms, unsigned next_ms) {
@@ -508,15 +530,17 @@ int coap_io_process(coap_context_t *ctx, uint32_t timeout_ms) {
     return -1;
   }
   coap_tick_t now = pt_now();
+  ctx->in_io_process++; /* run_due() below re-arms the timerfd */
   for (int i = 0; i < n; i++)
     handle_event(ctx, &events[i], now);
+  ctx->in_io_process--;
   run_due(ctx, pt_now());
   uint64_t ms = (pt_now() - start) * 1000u / COAP_TICKS_PER_SECOND;
   return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
-int coap_io_process_with_fds(coap_context_t *ctx, uint32_t timeout_ms,
-                             int nfds, fd_set *readfds, fd_set *writefds,
+int coap_io_process_with_fds(coap_context_t *ctx, uint32_t timeout_ms, int nfds,
+                             fd_set *readfds, fd_set *writefds,
                              fd_set *exceptfds) {
   if (!ctx || ctx->epfd < 0)
     return -1;

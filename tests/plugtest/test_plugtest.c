@@ -9,124 +9,10 @@
  *
  *   test_plugtest PATH/TO/plugtest-server
  */
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
+#include "plugtest_client.h"
 
-#include "../test.h"
-#include "../udp_client.h"
-#include "coap_wire.h"
-
-static udp_client cli;
-static pid_t server_pid = -1;
-static uint16_t next_mid;
-static uint32_t next_token;
 static uint8_t large[4096]; /* /large as first read (load_large()) */
 static size_t large_len;
-
-/* ---- the server ------------------------------------------------------------
- */
-
-/* Starts the server on 127.0.0.1 with a free port and reads the port from
- * its "listening on 127.0.0.1:PORT" line. Returns the port or 0. */
-static uint16_t start_server(const char *path) {
-  int fds[2];
-  if (pipe(fds) < 0)
-    return 0;
-  server_pid = fork();
-  if (server_pid == 0) {
-    /* The server must not outlive this test, however the test ends. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(fds[1], 2);
-    close(fds[0]);
-    close(fds[1]);
-    execl(path, path, "127.0.0.1", "0", (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  if (server_pid < 0) {
-    close(fds[0]);
-    return 0;
-  }
-  char line[256];
-  size_t used = 0;
-  struct pollfd p = {fds[0], POLLIN, 0};
-  while (used < sizeof(line) - 1 && poll(&p, 1, 10000) == 1) {
-    ssize_t n = read(fds[0], line + used, 1);
-    if (n <= 0 || line[used] == '\n')
-      break;
-    used++;
-  }
-  close(fds[0]);
-  line[used] = '\0';
-  const char *colon = strrchr(line, ':');
-  if (!strstr(line, "listening on") || !colon)
-    return 0;
-  return (uint16_t)atoi(colon + 1);
-}
-
-static void stop_server(void) {
-  if (server_pid > 0) {
-    kill(server_pid, SIGTERM);
-    int status;
-    waitpid(server_pid, &status, 0);
-  }
-}
-
-/* ---- exchanges -------------------------------------------------------------
- */
-
-static uint16_t new_mid(void) {
-  return next_mid++;
-}
-
-/* A fresh token of @len bytes (1..8) in @tok. */
-static void new_token(uint8_t *tok, size_t len) {
-  uint32_t t = ++next_token;
-  for (size_t i = 0; i < len; i++)
-    tok[i] = (uint8_t)(t >> (8 * (i % 4))) ^ (uint8_t)(0x5a + i);
-}
-
-static int send_req(const w_req *r) {
-  return udp_send(&cli, r->buf, r->len);
-}
-
-/* Receives and parses one message within @timeout_ms; 0 or -1. */
-static int recv_msg(w_msg *m, int timeout_ms) {
-  ssize_t n = udp_recv(&cli, m->raw, sizeof(m->raw), timeout_ms);
-  if (n < 0)
-    return -1;
-  m->raw_len = (size_t)n;
-  return w_parse(m);
-}
-
-/* Sends @r and receives the answer. */
-static int exchange(const w_req *r, w_msg *m) {
-  if (send_req(r) < 0)
-    return -1;
-  return recv_msg(m, 3000);
-}
-
-static void send_empty(int type, uint16_t mid) {
-  w_req r;
-  w_start(&r, type, 0, mid, NULL, 0);
-  send_req(&r);
-}
-
-/* A request @type/@code for @path with a fresh MID and token of @tkl
- * bytes (the caller adds options after Uri-Path, then sends). */
-static uint16_t request(w_req *r, int type, uint8_t code, const char *path,
-                        uint8_t *tok, size_t tkl) {
-  uint16_t mid = new_mid();
-  new_token(tok, tkl);
-  w_start(r, type, code, mid, tok, tkl);
-  w_path(r, path);
-  return mid;
-}
-
-#define CHECK_TOKEN(m, tok, n) CHECK_MEM_EQ((m).token, (m).tkl, tok, n)
-#define CHECK_CODE(m, c, dd) CHECK_INT_EQ((m).code, W_CODE(c, dd))
 
 /* Content-Format present when there is a payload (the TDs' "CFONE"). */
 static int cf_if_payload(const w_msg *m) {
@@ -658,14 +544,21 @@ static int discover(const char *path, const char *query, char *out, size_t cap,
 
 #define ALL_LINKS                                                              \
   "/create1 /large /large-create /large-post /large-update /link1 /link2 "     \
-  "/link3 /location-query /multi-format /path /path/sub1 /path/sub2 "          \
-  "/path/sub3 /query /seg1/seg2/seg3 /separate /test /validate"
+  "/link3 /location-query /multi-format /obs /obs-large /obs-non "             \
+  "/obs-pumping /path /path/sub1 /path/sub2 /path/sub3 /query "                \
+  "/seg1/seg2/seg3 /separate /test /validate"
 
 TEST(TD_COAP_LINK_01_well_known_core) {
   char got[1024];
   w_msg m;
   CHECK_INT_EQ(discover(".well-known/core", NULL, got, sizeof(got), &m), 0);
   CHECK_STR_EQ(got, ALL_LINKS);
+  /* the observable resources say so (RFC 7641 6) */
+  CHECK_INT_EQ(discover(".well-known/core", "href=/obs*", got, sizeof(got), &m),
+               0);
+  CHECK_STR_EQ(got, "/obs /obs-large /obs-non /obs-pumping");
+  CHECK(memmem(m.payload, m.payload_len, "</obs>;obs", 10) != NULL);
+  CHECK(memmem(m.payload, m.payload_len, "</obs-non>;obs", 14) != NULL);
 }
 
 static void filtered(const char *query, const char *want) {
@@ -978,7 +871,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  uint16_t port = start_server(argv[1]);
+  static const char *const args[] = {"127.0.0.1", "0", NULL};
+  uint16_t port = start_server(argv[1], args);
   if (!port) {
     fprintf(stderr, "cannot start %s\n", argv[1]);
     stop_server();
