@@ -133,6 +133,9 @@ int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
     return -1;
   int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  if (ep->context && ep->context->reuseport &&
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+    coap_log_warn("coap_new_endpoint: SO_REUSEPORT: %s\n", strerror(errno));
   if (addr->addr.sa.sa_family == AF_INET6) {
     int off = 0; /* a "::" endpoint also serves IPv4 peers */
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
