@@ -7,6 +7,8 @@ set -euo pipefail
 OUT=${1:?usage: bench/plot.sh OUT_DIR}
 NOTE=${BENCH_NOTE:-}
 cd "$OUT"
+# A sweep that was skipped (no data rows) gets no plot.
+has_data() { [ -f "$1" ] && grep -qv '^#' "$1"; }
 
 common='
 set terminal pngcairo size 900,960 font "DejaVu Sans,10" noenhanced
@@ -27,7 +29,7 @@ set logscale x
 set xtics ("0" 100, "1k" 1000, "10k" 10000, "100k" 100000)
 '
 
-gnuplot <<EOF
+has_data sessions.dat && gnuplot <<EOF
 $common
 set output "sessions.png"
 set multiplot layout 3,1 title "CON GET /hello against the number of client sessions ${NOTE}"
@@ -53,7 +55,7 @@ plot "sessions.dat" u 1:8 w lp ls 1 t "Petrel / echo", \
 unset multiplot
 EOF
 
-gnuplot <<EOF
+has_data pending.dat && gnuplot <<EOF
 $common
 set output "pending.png"
 set multiplot layout 2,1 title "1 session x 16 CON GETs while separate responses are pending ${NOTE}"
@@ -71,7 +73,7 @@ plot "pending.dat" u (\$1>0?\$1:100):3 w lp ls 1 t "Petrel", \
 unset multiplot
 EOF
 
-gnuplot <<EOF
+has_data idle.dat && gnuplot <<EOF
 $common
 set output "idle.png"
 set multiplot layout 2,1 title "1 session x 16 CON GETs with idle sessions left by earlier clients ${NOTE}"
@@ -89,7 +91,7 @@ plot "idle.dat" u (\$1>0?\$1:100):3 w lp ls 1 t "Petrel", \
 unset multiplot
 EOF
 
-gnuplot <<EOF
+has_data latency.dat && gnuplot <<EOF
 $common
 set output "latency.png"
 set multiplot layout 2,1 title "Open loop: CON GET /hello at a fixed rate, 16 sockets ${NOTE}"
@@ -112,7 +114,7 @@ plot "latency.dat" u (\$1/1000):3 w lp ls 1 t "Petrel p50", \
 unset multiplot
 EOF
 
-gnuplot <<EOF
+has_data observe.dat && gnuplot <<EOF
 $common
 set output "observe.png"
 set multiplot layout 2,1 title "Notifications of one resource against its observers (100 per socket) ${NOTE}"

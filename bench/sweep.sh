@@ -45,6 +45,16 @@ else
   P_OBSERVERS="1000 10000 100000"
 fi
 
+# Any list of points can be replaced: BENCH_P_SESSIONS, BENCH_P_PENDING,
+# BENCH_P_IDLE, BENCH_P_RATES, BENCH_P_OBSERVERS ("" skips that sweep).
+P_SESSIONS=${BENCH_P_SESSIONS-$P_SESSIONS}
+P_PENDING=${BENCH_P_PENDING-$P_PENDING}
+P_IDLE=${BENCH_P_IDLE-$P_IDLE}
+P_RATES=${BENCH_P_RATES-$P_RATES}
+P_OBSERVERS=${BENCH_P_OBSERVERS-$P_OBSERVERS}
+SETUP_LIMIT=${BENCH_SETUP_LIMIT:-$SETUP_LIMIT}
+SKIP_PROFILE=${BENCH_SKIP_PROFILE:-0}
+
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -252,7 +262,7 @@ instr_per_req() { # NAME S W -> instructions per request (callgrind)
   ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$cg" 2>/dev/null)
   awk -v i="${ir:-0}" -v n="$(field completed "$line")" 'BEGIN {if (n > 0 && i > 0) printf "%.0f", i/n; else print "-"}'
 }
-{
+[ "$SKIP_PROFILE" = 1 ] || {
   echo "| server | sessions x in flight | system calls per request | server CPU us/request | user-space instructions per request (callgrind) |"
   echo "|---|---|---:|---:|---:|"
   for cfg in "1 16" "1000 1"; do
