@@ -30,7 +30,7 @@ mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [ "$MODE" = quick ]; then
-  SECS=1; WARM=0.3; RUNS=1; SETUP_LIMIT=8
+  SECS=0.8; WARM=0.2; RUNS=1; SETUP_LIMIT=5
   P_SESSIONS="1 100 1000 10000"
   P_PENDING="0 1000 10000"
   P_IDLE="0 1000 10000 50000"
@@ -219,7 +219,7 @@ observe_point() { # NAME PATH N -> "observers notif_rate cpu rss_bytes_per_obser
 # user-space instructions per request from callgrind: inside
 # coap_io_process() for Petrel and libcoap, the whole process for the echo
 # server (its start-up included).
-syscalls_per_req() { # NAME S W -> "syscalls_per_request cpu_us"
+syscalls_per_req() { # NAME S W -> "syscalls_per_request cpu_us tool"
   local s=$1 S=$2 W=$3 tool=perf f line n done_n
   f=$OUT/.syscalls.$s.$S
   start "$s"
@@ -243,6 +243,25 @@ syscalls_per_req() { # NAME S W -> "syscalls_per_request cpu_us"
   done_n=$(field completed "$line")
   echo "$(awk -v a="${n:-0}" -v b="${done_n:-0}" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "-"}') $(field server_cpu_us "$line") $tool"
 }
+# Where the server's CPU time goes: perf record's cpu-clock samples
+# (hardware counters are not available in every virtual machine) split
+# into kernel and user space; the top functions go to $OUT/.top.NAME.S.
+# Prints the user-space share, or "-" where perf cannot sample.
+user_share() { # NAME S W
+  local s=$1 S=$2 W=$3 d=$OUT/.perf.$s.$S.data
+  start "$s"
+  perf record -e cpu-clock -F 2999 -p "$SPID" -o "$d" >/dev/null 2>&1 &
+  local tp=$!
+  sleep 0.3
+  load -c "$S" -w "$W" -d "$SECS" -W 0 "$HOST" "$SPORT" >/dev/null || true
+  kill -INT "$tp" 2>/dev/null || true; wait "$tp" 2>/dev/null || true
+  stop "$SPID"
+  perf report -i "$d" --stdio --sort sym --no-children -g none 2>/dev/null |
+    awk '/%/ && !/^#/ {print "    " $1, $2, $3}' | head -n 6 >"$OUT/.top.$s.$S" || true
+  perf report -i "$d" --stdio --sort dso --no-children -g none 2>/dev/null |
+    awk '/%/ && !/^#/ {p = $1; sub("%", "", p); if ($2 ~ /kernel/) k += p; else u += p}
+         END {if (k + u > 0) printf "%.0f%%\n", 100 * u / (k + u); else print "-"}'
+}
 instr_per_req() { # NAME S W -> instructions per request (callgrind)
   local s=$1 S=$2 W=$3 cg line ir
   command -v valgrind >/dev/null || { echo "-"; return; }
@@ -263,19 +282,30 @@ instr_per_req() { # NAME S W -> instructions per request (callgrind)
   awk -v i="${ir:-0}" -v n="$(field completed "$line")" 'BEGIN {if (n > 0 && i > 0) printf "%.0f", i/n; else print "-"}'
 }
 [ "$SKIP_PROFILE" = 1 ] || {
-  echo "| server | sessions x in flight | system calls per request | server CPU us/request | user-space instructions per request (callgrind) |"
-  echo "|---|---|---:|---:|---:|"
+  echo "| server | sessions x in flight | system calls per request | server CPU us/request | share in user space (perf samples) | user-space instructions per request (callgrind) |"
+  echo "|---|---|---:|---:|---:|---:|"
   for cfg in "1 16" "1000 1"; do
     read -r S W <<<"$cfg"
     for s in petrel libcoap echo; do
       read -r sc cpu tool < <(syscalls_per_req "$s" "$S" "$W")
+      user=$(user_share "$s" "$S" "$W")
       ir="-"
-      if [ "$MODE" = full ] || [ "$S" = 1 ]; then ir=$(instr_per_req "$s" "$S" "$W"); fi
-      echo "| $s | $S x $W | $sc ($tool) | $cpu | $ir |"
+      # callgrind is slow to start: the full run only
+      [ "$MODE" = full ] && ir=$(instr_per_req "$s" "$S" "$W")
+      echo "| $s | $S x $W | $sc ($tool) | $cpu | $user | $ir |"
       log "profile: $s $S x $W: $sc syscalls ($tool), $cpu us, $ir instructions per request"
     done
   done
+  echo
+  echo "Top functions by perf samples (share of the server's CPU time; [k] kernel, [.] user space):"
+  for f in "$OUT"/.top.*; do
+    [ -s "$f" ] || continue
+    echo
+    echo "- ${f##*/.top.}:"
+    echo
+    cat "$f"
+  done
 } >"$OUT/profile.md"
-rm -f "$OUT"/.syscalls.* "$OUT"/.callgrind.*
+rm -f "$OUT"/.syscalls.* "$OUT"/.callgrind.* "$OUT"/.perf.* "$OUT"/.top.*
 
 log "sweeps done in $((SECONDS - T0)) s"
