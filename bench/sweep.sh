@@ -12,6 +12,7 @@
 #   latency.dat    p50 and p99 latency against offered load (open loop)
 #   observe.dat    notifications/s and CPU per notification against observers
 #   profile.md     system calls (perf) and instructions (callgrind) per request
+#   summary.md     the figures the targets speak of (ratios), also printed
 #
 # Server CPU time comes from /proc/PID/schedstat over the measured window
 # only (coap-bench -C). Servers run on CPU 0, the load on CPU 1.
@@ -307,5 +308,35 @@ instr_per_req() { # NAME S W -> instructions per request (callgrind)
   done
 } >"$OUT/profile.md"
 rm -f "$OUT"/.syscalls.* "$OUT"/.callgrind.* "$OUT"/.perf.* "$OUT"/.top.*
+
+# ---- summary --------------------------------------------------------------
+# The figures the targets speak of, from the data files above: printed and
+# written to summary.md.
+col() { # FILE X COLUMN: the value in COLUMN of the row whose first field is X
+  awk -v x="$2" -v c="$3" '!/^#/ && $1 == x {print $c; exit}' "$1"
+}
+{
+  echo "| figure | value |"
+  echo "|---|---:|"
+  for S in 1 1000; do
+    r=$(col "$OUT/sessions.dat" "$S" 8)
+    [ -n "$r" ] && echo "| Petrel CPU per request / echo's, $S session(s) (target at most 1.10) | $r |"
+  done
+  # observers: Petrel over libcoap, and notifications per datagram against
+  # Petrel's own piggybacked GET at 1 session x 16 (a GET is two datagrams,
+  # a NON notification one, a CON notification and its ACK two).
+  get=$(col "$OUT/sessions.dat" 1 2)
+  while read -r n pn pnc pc pcc ln lnr lnc lc lcr lcc pm lm; do
+    [ -z "${n:-}" ] && continue
+    echo "| $n observers: notifications/s NON, Petrel / libcoap (target at least 3) | $(ratio "$pn" "$lnr") |"
+    echo "| $n observers: notifications/s CON, Petrel / libcoap (target at least 3) | $(ratio "$pc" "$lcr") |"
+    if [ -n "$get" ]; then
+      echo "| $n observers: Petrel NON datagrams/s over its GET datagrams/s (target at least 0.8) | $(awk -v a="$pn" -v g="$get" 'BEGIN {if (g > 0) printf "%.2f", a/(2*g); else print "-"}') |"
+      echo "| $n observers: Petrel CON datagrams/s over its GET datagrams/s (target at least 0.8) | $(awk -v a="$pc" -v g="$get" 'BEGIN {if (g > 0) printf "%.2f", 2*a/(2*g); else print "-"}') |"
+    fi
+    echo "| $n observers: server RSS per observer, Petrel / libcoap (bytes) | $pm / $lm |"
+  done < <(grep -v '^#' "$OUT/observe.dat" 2>/dev/null)
+} >"$OUT/summary.md"
+cat "$OUT/summary.md"
 
 log "sweeps done in $((SECONDS - T0)) s"
