@@ -246,7 +246,8 @@ syscalls_per_req() { # NAME S W -> "syscalls_per_request cpu_us tool"
 }
 # Where the server's CPU time goes: perf record's cpu-clock samples
 # (hardware counters are not available in every virtual machine) split
-# into kernel and user space; the top functions go to $OUT/.top.NAME.S.
+# into kernel and user space; the top functions of each go to
+# $OUT/.top.NAME.S.
 # Prints the user-space share, or "-" where perf cannot sample.
 user_share() { # NAME S W
   local s=$1 S=$2 W=$3 d=$OUT/.perf.$s.$S.data
@@ -257,8 +258,11 @@ user_share() { # NAME S W
   load -c "$S" -w "$W" -d "$SECS" -W 0 "$HOST" "$SPORT" >/dev/null || true
   kill -INT "$tp" 2>/dev/null || true; wait "$tp" 2>/dev/null || true
   stop "$SPID"
+  # the top 4 kernel functions and the top 4 of user space
   perf report -i "$d" --stdio --sort sym --no-children -g none 2>/dev/null |
-    awk '/%/ && !/^#/ {print "    " $1, $2, $3}' | head -n 6 >"$OUT/.top.$s.$S" || true
+    awk '/%/ && !/^#/ && $2 == "[k]" && k++ < 4 {print "    " $1, $2, $3}
+         /%/ && !/^#/ && $2 == "[.]" && u++ < 4 {print "    " $1, $2, $3}' \
+    >"$OUT/.top.$s.$S" || true
   perf report -i "$d" --stdio --sort dso --no-children -g none 2>/dev/null |
     awk '/%/ && !/^#/ {p = $1; sub("%", "", p); if ($2 ~ /kernel/) k += p; else u += p}
          END {if (k + u > 0) printf "%.0f%%\n", 100 * u / (k + u); else print "-"}'
