@@ -71,7 +71,17 @@ start() {
   taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" >/dev/null 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
-  sleep 0.2
+  wait_bound "$SPORT"
+}
+# Waits (3 s at most) until something has bound UDP port $1, so that the
+# first request does not meet an ICMP port unreachable on a busy machine.
+wait_bound() {
+  local hex i
+  hex=$(printf ':%04X ' "$1")
+  for ((i = 0; i < 60; i++)); do
+    grep -q "$hex" /proc/net/udp 2>/dev/null && { sleep 0.05; return; }
+    sleep 0.05
+  done
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 load() { taskset -c "$LCPU" "$LOAD" --no-progress "$@" | tail -n 1; }
