@@ -8,12 +8,18 @@
  *   /async?N    GET: the coap_async(3) page's separate response after N s
  *   /large      GET: 1 MiB body through coap_add_data_large_response()
  *               (sent block by block, RFC 7959, by the library)
+ *   /obs        GET, observable (RFC 7641), notifications NON (the
+ *               library's default mode: every 5th in a row is CON)
+ *   /obscon     the same with CON notifications
+ *   /tick       GET: notifies the observers of /obs and /obscon (each
+ *               gets one notification with the new 4-byte value), 2.05
  *
  * The /async handler is the seed page's logic with libcoap's documented
  * handler argument order (resource, session, ...), which both libraries
  * accept; the page's own order is exercised by examples/.
  *
- * usage: bench_server PORT [defaults]   (listens on 127.0.0.1; SIGTERM stops it)
+ * usage: bench_server PORT [defaults]   (listens on 127.0.0.1; SIGTERM stops
+ * it)
  *
  * Built against Petrel, the server raises the limits that the scenarios
  * need past Petrel's defaults (see limits_for_benchmark()); with the word
@@ -30,6 +36,8 @@
 
 static volatile sig_atomic_t quit;
 static uint8_t *large_body;
+static coap_resource_t *obs_non, *obs_con;
+static uint32_t obs_value; /* what /obs and /obscon return: ticks so far */
 
 static void on_signal(int sig) {
   (void)sig;
@@ -62,8 +70,8 @@ static void hnd_async(coap_resource_t *resource, coap_session_t *session,
         return;
       }
     }
-    async = coap_register_async(session, request,
-                                COAP_TICKS_PER_SECOND * delay);
+    async =
+        coap_register_async(session, request, COAP_TICKS_PER_SECOND * delay);
     if (!async)
       coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
     return; /* no code: an Empty ACK now, the response later */
@@ -83,30 +91,58 @@ static void hnd_large(coap_resource_t *resource, coap_session_t *session,
                                0x1234, LARGE_SIZE, large_body, NULL, NULL);
 }
 
+static void hnd_obs(coap_resource_t *resource, coap_session_t *session,
+                    const coap_pdu_t *request, const coap_string_t *query,
+                    coap_pdu_t *response) {
+  (void)resource, (void)session, (void)request, (void)query;
+  uint8_t v[4] = {(uint8_t)(obs_value >> 24), (uint8_t)(obs_value >> 16),
+                  (uint8_t)(obs_value >> 8), (uint8_t)obs_value};
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(response, sizeof(v), v);
+}
+
+static void hnd_tick(coap_resource_t *resource, coap_session_t *session,
+                     const coap_pdu_t *request, const coap_string_t *query,
+                     coap_pdu_t *response) {
+  (void)resource, (void)session, (void)request, (void)query;
+  obs_value++;
+  coap_resource_notify_observers(obs_non, NULL);
+  coap_resource_notify_observers(obs_con, NULL);
+  coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+}
+
 /* The park scenario holds 100,000 separate responses from 1,000 sessions,
  * and the load scenarios keep every request under duplicate detection
  * (1,000 sessions x 256 remembered IDs), both past Petrel's defaults
  * (32,768 each). The RFC 7252 11.3 amplification policy is turned off:
  * the Block2 scenario downloads 16 MiB at a time from peers that never
  * acknowledge a CON, which the default policy holds to about 1 MiB/s
- * (the "default limits" row of the benchmark measures that). */
+ * (the "default limits" row of the benchmark measures that). The sweeps
+ * go to 10,000 client sessions plus 50,000 idle ones (default: 10,000
+ * sessions per endpoint) and 100,000 observers of one resource (defaults:
+ * 4,096 per resource, 8,192 in the context). */
 static void limits_for_benchmark(coap_context_t *ctx) {
 #ifdef COAP_PETREL_API
   coap_petrel_context_set_max_async_total(ctx, 1000000);
   coap_petrel_context_set_dedup_total(ctx, 1000000);
   coap_petrel_context_set_amplification(ctx, 0, 0, 0);
+  coap_petrel_context_set_max_sessions_per_endpoint(ctx, 1000000);
+  coap_petrel_context_set_max_observers_per_resource(ctx, 1000000);
+  coap_petrel_context_set_max_observers_total(ctx, 1000000);
 #else
   (void)ctx;
 #endif
 }
 
-static void add(coap_context_t *ctx, const char *path,
-                coap_method_handler_t handler) {
-  coap_str_const_t *name = coap_new_str_const((const uint8_t *)path,
-                                              strlen(path));
-  coap_resource_t *r = coap_resource_init(name, COAP_RESOURCE_FLAGS_RELEASE_URI);
+static coap_resource_t *add(coap_context_t *ctx, const char *path,
+                            coap_method_handler_t handler, int flags) {
+  coap_str_const_t *name =
+      coap_new_str_const((const uint8_t *)path, strlen(path));
+  coap_resource_t *r =
+      coap_resource_init(name, COAP_RESOURCE_FLAGS_RELEASE_URI | flags);
   coap_register_handler(r, COAP_REQUEST_GET, handler);
   coap_add_resource(ctx, r);
+  return r;
 }
 
 int main(int argc, char **argv) {
@@ -127,8 +163,8 @@ int main(int argc, char **argv) {
   coap_context_t *ctx = coap_new_context(NULL);
   if (!ctx)
     return 1;
-  coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP |
-                                       COAP_BLOCK_SINGLE_BODY);
+  coap_context_set_block_mode(ctx,
+                              COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   if (argc == 2)
     limits_for_benchmark(ctx);
   coap_address_t addr;
@@ -141,9 +177,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot listen on port %s\n", argv[0], argv[1]);
     return 1;
   }
-  add(ctx, "hello", hnd_hello);
-  add(ctx, "async", hnd_async);
-  add(ctx, "large", hnd_large);
+  add(ctx, "hello", hnd_hello, 0);
+  add(ctx, "async", hnd_async, 0);
+  add(ctx, "large", hnd_large, 0);
+  obs_non = add(ctx, "obs", hnd_obs, COAP_RESOURCE_FLAGS_NOTIFY_NON);
+  obs_con = add(ctx, "obscon", hnd_obs, COAP_RESOURCE_FLAGS_NOTIFY_CON);
+  coap_resource_set_get_observable(obs_non, 1);
+  coap_resource_set_get_observable(obs_con, 1);
+  add(ctx, "tick", hnd_tick, 0);
 
   while (!quit)
     coap_io_process(ctx, 1000);

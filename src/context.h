@@ -95,6 +95,7 @@ struct coap_context_t {
   uint64_t stat_sessions_refused;
   uint64_t stat_sessions_evicted;
   uint64_t stat_amp_dropped;
+  int reuseport;               /* endpoints set SO_REUSEPORT (limits.c) */
   void *app_data;
   /* Options registered with coap_register_option(), one bit each, on top
    * of those Petrel knows. */

@@ -191,3 +191,14 @@ int coap_petrel_context_get_stats(const coap_context_t *ctx,
   st->observers_refused = ctx->obs.refused;
   return 1;
 }
+
+/* ---- several contexts on one port ---------------------------------------- */
+
+void coap_petrel_context_set_reuseport(coap_context_t *ctx, int on) {
+  if (ctx)
+    ctx->reuseport = on != 0;
+}
+
+int coap_petrel_context_get_reuseport(const coap_context_t *ctx) {
+  return ctx ? ctx->reuseport : 0;
+}

@@ -161,6 +161,24 @@ COAP_API void coap_petrel_context_set_max_observers_total(coap_context_t *ctx,
 COAP_API size_t
 coap_petrel_context_get_max_observers_total(const coap_context_t *ctx);
 
+/* ---- several contexts on one port (doc/scaling.md) ---------------------- */
+
+/*
+ * With @on non-zero, the endpoints @ctx creates from now on set
+ * SO_REUSEPORT before they bind (default 0: off), so that several
+ * contexts, one per worker thread, can each bind the same address and
+ * port; the kernel then spreads the peers over their sockets by a hash of
+ * the peer's address and port, so each peer's session lives in one
+ * context. Every context on the port must have it on: without it Linux
+ * still lets a second context bind (endpoints set SO_REUSEADDR, as
+ * libcoap's do) but delivers all datagrams to one socket. Contexts share
+ * nothing: each worker runs
+ * its own loop and its handlers; see doc/scaling.md for what the
+ * application must guarantee. Endpoints already open are not changed.
+ */
+COAP_API void coap_petrel_context_set_reuseport(coap_context_t *ctx, int on);
+COAP_API int coap_petrel_context_get_reuseport(const coap_context_t *ctx);
+
 /* ---- counters ------------------------------------------------------------ */
 
 typedef struct coap_petrel_stats_t {

@@ -137,6 +137,10 @@ int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
   /* No SO_REUSEADDR: on Linux it lets a second UDP socket bind the same
    * address and port and take the datagrams, so a second server would
    * start silently; without it bind() fails with EADDRINUSE. */
+  int on = 1;
+  if (ep->context && ep->context->reuseport &&
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+    coap_log_warn("coap_new_endpoint: SO_REUSEPORT: %s\n", strerror(errno));
   if (addr->addr.sa.sa_family == AF_INET6) {
     int off = 0; /* a "::" endpoint also serves IPv4 peers */
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
