@@ -149,7 +149,8 @@ static inline void dh_pump(coap_context_t *a, coap_context_t *b,
       coap_io_process(b, 5);
     coap_ticks(&now);
   } while ((!flag || *flag == from) &&
-           now - start < (coap_tick_t)ms * COAP_TICKS_PER_SECOND / 1000);
+           now - start < (coap_tick_t)ms * (flag ? test_time_scale() : 1) *
+                             COAP_TICKS_PER_SECOND / 1000);
 }
 
 /* Sends GET /@path on @s. */

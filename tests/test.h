@@ -26,6 +26,16 @@ static int test_failures_ = 0;
 static int test_skips_ = 0;
 static const char *test_name_ = "";
 
+/* Real-time waits that a slow run (valgrind, a loaded machine) may need
+ * stretched are multiplied by PETREL_TEST_TIME_SCALE (default 1; the
+ * valgrind suite sets 10). Waits for something that must NOT happen are
+ * not scaled. */
+static inline int test_time_scale(void) {
+  const char *v = getenv("PETREL_TEST_TIME_SCALE");
+  int k = v ? atoi(v) : 1;
+  return k > 0 ? k : 1;
+}
+
 #define TEST(name) static void name(void)
 
 #define RUN(name)                                                           \

@@ -263,7 +263,7 @@ TEST(random_datagram_burst_leaves_server_serving) {
   uint8_t req[64], resp[1500];
   size_t n = build_get(req, T_CON, 0x4444, 0x66, "hello", NULL);
   udp_send(&c, req, n);
-  ssize_t r = udp_recv(&c, resp, sizeof(resp), 3000);
+  ssize_t r = udp_recv(&c, resp, sizeof(resp), 3000 * test_time_scale());
   udp_client_close(&c);
   udp_client_close(&noise);
   stop_server();
