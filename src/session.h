@@ -125,6 +125,14 @@ struct coap_session_t {
   char str[160];               /* coap_session_str() buffer */
 };
 
+/* 1 if @s runs over a reliable transport (TCP, TLS, WebSockets): RFC 8323
+ * section 3 has no message types, message IDs, acknowledgements,
+ * retransmission or deduplication there, so the message layer asks this
+ * once per message and skips them; a response is matched by token only. */
+static inline int pt_session_reliable(const coap_session_t *s) {
+  return COAP_PROTO_RELIABLE(s->proto);
+}
+
 /* Hash of a server session's key. */
 uint32_t pt_session_hash(const coap_endpoint_t *ep,
                          const coap_address_t *remote);
