@@ -329,7 +329,5 @@ void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
 
 void pt_recv_message(coap_session_t *s, const coap_pdu_t *pdu,
                      coap_tick_t now) {
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
-    coap_log_debug("* %s: received a message\n", coap_session_str(s));
   handle(s, pdu, NULL, 0, now);
 }
