@@ -19,6 +19,7 @@
 #include "context.h"
 #include "session.h"
 #include "tcp.h"
+#include "timer.h"
 
 static void hnd_hello(coap_resource_t *r, coap_session_t *s,
                       const coap_pdu_t *req, const coap_string_t *q,
@@ -226,11 +227,68 @@ TEST(write_queue_past_its_cap_closes_the_connection) {
   coap_free_context(ctx);
 }
 
+TEST(peer_without_csm_is_aborted_after_the_csm_timeout) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  coap_context_set_csm_timeout(ctx, 5);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  coap_session_t *s = coap_new_client_session(
+      ctx, NULL, &ctx->endpoints->bind_addr, COAP_PROTO_UDP);
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND; /* time by hand */
+  CHECK_INT_EQ(pt_tcp_attach(s, sv[0], 0, t0), 0);
+  pt_timers_run(ctx, t0 + 5 * COAP_TICKS_PER_SECOND - 1);
+  CHECK_INT_EQ(events[1], 0);
+  CHECK(s->fd >= 0);
+  pt_timers_run(ctx, t0 + 5 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(events[1], 1); /* COAP_EVENT_TCP_CLOSED */
+  CHECK_INT_EQ(s->fd, -1);
+  /* What the peer got: our CSM, then an Abort (7.05). */
+  uint8_t got[128];
+  ssize_t n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+  CHECK(n > 8);
+  CHECK_UINT_EQ(got[1], 0xe1);
+  CHECK_UINT_EQ(got[6 + ((got[6] >> 4) == 13 ? 2 : 1)], 0xe5);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+TEST(csm_arriving_in_time_keeps_the_connection) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  coap_context_set_csm_timeout(ctx, 5);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  coap_session_t *s = coap_new_client_session(
+      ctx, NULL, &ctx->endpoints->bind_addr, COAP_PROTO_UDP);
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  CHECK_INT_EQ(pt_tcp_attach(s, sv[0], 0, t0), 0);
+  CHECK_INT_EQ(coap_session_get_state(s), COAP_SESSION_STATE_CSM);
+  CHECK_INT_EQ(pt_tcp_input(s, client_bytes, 5, t0 + 1), 0);
+  CHECK_INT_EQ(coap_session_get_state(s), COAP_SESSION_STATE_ESTABLISHED);
+  CHECK_INT_EQ(events[2], 1); /* COAP_EVENT_SESSION_CONNECTED */
+  pt_timers_run(ctx, t0 + 60 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(events[1], 0);
+  CHECK(s->fd >= 0);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
 int main(void) {
   RUN(csm_and_get_answered_in_tcp_framing_at_every_split);
   RUN(request_before_csm_is_aborted);
   RUN(ping_gets_pong);
   RUN(write_queue_holds_what_the_socket_does_not_take_in_order);
   RUN(write_queue_past_its_cap_closes_the_connection);
+  RUN(peer_without_csm_is_aborted_after_the_csm_timeout);
+  RUN(csm_arriving_in_time_keeps_the_connection);
   return TEST_SUMMARY();
 }
