@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coap3/coap_io.h"
 #include "address.h"
 
 #include "coap3/coap_dtls.h"
@@ -249,8 +250,9 @@ uint32_t pt_address_hash(const coap_address_t *addr) {
 /* ---- schemes ------------------------------------------------------------ */
 
 int pt_address_proto_supported(coap_proto_t proto) {
-  /* Grows as the TCP, TLS and WebSockets transports arrive. */
+  /* Grows as the TLS and WebSockets transports arrive. */
   return proto == COAP_PROTO_UDP ||
+         (proto == COAP_PROTO_TCP && coap_tcp_is_supported()) ||
          (proto == COAP_PROTO_DTLS && coap_dtls_is_supported());
 }
 

@@ -8,15 +8,16 @@
 #include "dtls.h"
 #include "io.h"
 #include "session.h"
+#include "tcp.h"
 
 coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
                                    const coap_address_t *listen_addr,
                                    coap_proto_t proto) {
   if (!ctx || !listen_addr)
     return NULL;
-  if (proto != COAP_PROTO_UDP &&
+  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
       (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
-    coap_log_warn("coap_new_endpoint: only UDP%s is supported\n",
+    coap_log_warn("coap_new_endpoint: only UDP, TCP%s are supported\n",
                   coap_dtls_is_supported() ? " and DTLS" : "");
     return NULL;
   }
@@ -31,7 +32,8 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
     free(ep);
     return NULL;
   }
-  if (pt_io_endpoint_open(ep, listen_addr) < 0) {
+  if ((proto == COAP_PROTO_TCP ? pt_tcp_endpoint_open(ep, listen_addr)
+                               : pt_io_endpoint_open(ep, listen_addr)) < 0) {
     pt_dtls_endpoint_free(ep);
     free(ep);
     return NULL;
@@ -79,6 +81,8 @@ const char *coap_endpoint_str(const coap_endpoint_t *endpoint) {
   char addr[64];
   coap_print_addr(&ep->bind_addr, (uint8_t *)addr, sizeof(addr));
   snprintf(ep->str, sizeof(ep->str), "%s %s", addr,
-           ep->proto == COAP_PROTO_DTLS ? "DTLS" : "UDP");
+           ep->proto == COAP_PROTO_DTLS  ? "DTLS"
+           : ep->proto == COAP_PROTO_TCP ? "TCP"
+                                         : "UDP");
   return ep->str;
 }

@@ -72,12 +72,14 @@ pt_exchange *pt_exchange_by_token(coap_session_t *s,
 int pt_send_pdu(coap_session_t *s, coap_pdu_t *pdu) {
   const uint8_t *data;
   size_t len;
-  if (!pt_pdu_wire(pdu, &data, &len))
+  if (!pt_pdu_wire_proto(pdu, s->proto, &data, &len))
     return -1;
   return pt_send_bytes(s, data, len) < 0 ? -1 : 0;
 }
 
 int pt_send_empty(coap_session_t *s, coap_pdu_type_t type, coap_mid_t mid) {
+  if (pt_session_reliable(s))
+    return 0; /* RFC 8323 3: no ACK or RST exists on a reliable transport */
   uint8_t msg[4] = {(uint8_t)(0x40 | (type << 4)), 0, (uint8_t)(mid >> 8),
                     (uint8_t)mid};
   return pt_send_bytes(s, msg, sizeof(msg)) < 0 ? -1 : 0;
@@ -232,10 +234,27 @@ static int track_token(pt_exchange *ex, coap_tick_t now) {
                            token_hash(s, &t));
 }
 
+/* A reliable session (RFC 8323 3): sent once, never retransmitted and
+ * never acknowledged; a request then awaits its response (matched by
+ * token) for EXCHANGE_LIFETIME, anything else is done once it is sent.
+ * Returns 0, or -1 (the caller frees @ex). */
+static int send_reliable(pt_exchange *ex, coap_tick_t now) {
+  coap_session_t *s = ex->session;
+  if (pt_send_pdu(s, ex->pdu) < 0)
+    return -1;
+  if (!ex->awaiting_response) {
+    exchange_free(ex, now);
+    return 0;
+  }
+  return pt_timer_arm(s->context, &ex->timer, now + pt_exchange_lifetime(s));
+}
+
 /* Sends the CON of @ex now, or queues it while NSTART CONs are in flight.
  * Returns 0, or -1 (the caller frees @ex). */
 static int start_con(pt_exchange *ex, coap_tick_t now) {
   coap_session_t *s = ex->session;
+  if (pt_session_reliable(s))
+    return send_reliable(ex, now);
   if (s->con_active < s->nstart)
     return transmit_con(ex, now);
   if (s->wait_count >= s->context->max_wait_per_session)
@@ -255,7 +274,8 @@ coap_mid_t pt_exchange_send(coap_session_t *s, coap_pdu_t *pdu,
   coap_pdu_type_t type = coap_pdu_get_type(pdu);
   coap_mid_t mid = coap_pdu_get_mid(pdu);
   int request = is_request(pdu) && s->type == COAP_SESSION_TYPE_CLIENT;
-  if (type != COAP_MESSAGE_CON && !request) {
+  int reliable = pt_session_reliable(s);
+  if ((type != COAP_MESSAGE_CON || reliable) && !request) {
     int rc = pt_send_pdu(s, pdu);
     coap_delete_pdu(pdu);
     return rc < 0 ? COAP_INVALID_MID : mid;
@@ -267,6 +287,11 @@ coap_mid_t pt_exchange_send(coap_session_t *s, coap_pdu_t *pdu,
   }
   if (request && track_token(ex, now) < 0)
     goto fail;
+  if (reliable) {
+    if (send_reliable(ex, now) < 0)
+      goto fail;
+    return mid;
+  }
   if (type != COAP_MESSAGE_CON) { /* a NON request: send, await response */
     pt_send_pdu(s, pdu);
     if (pt_timer_arm(s->context, &ex->timer,
@@ -284,6 +309,11 @@ fail:
 
 pt_exchange *pt_exchange_send_con(coap_session_t *s, coap_pdu_t *pdu,
                                   coap_tick_t now) {
+  if (pt_session_reliable(s)) { /* nothing to keep: no ACK will come */
+    pt_send_pdu(s, pdu);
+    coap_delete_pdu(pdu);
+    return NULL;
+  }
   pt_exchange *ex = exchange_new(s, pdu);
   if (!ex) {
     coap_delete_pdu(pdu);

@@ -66,7 +66,8 @@ coap_mid_t pt_exchange_send(coap_session_t *session, coap_pdu_t *pdu,
 
 /* As pt_exchange_send() for a CON that is not a client request (a
  * notification), returning the exchange that keeps it (borrowed: it lives
- * until acknowledged or failed), or NULL on failure (the PDU is freed). */
+ * until acknowledged or failed), or NULL on failure (the PDU is freed).
+ * On a reliable session it is sent once and nothing is kept: NULL. */
 pt_exchange *pt_exchange_send_con(coap_session_t *session, coap_pdu_t *pdu,
                                   coap_tick_t now);
 

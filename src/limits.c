@@ -12,6 +12,7 @@
 #include "dtls.h"
 #include "exchange.h"
 #include "session.h"
+#include "tcp.h"
 
 void pt_limits_init(coap_context_t *ctx) {
   ctx->amp_factor = PT_DEFAULT_AMP_FACTOR;
@@ -108,8 +109,10 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
                    coap_session_str(s), packet, len);
     return (ssize_t)len;
   }
-  ssize_t n = s->dtls /* dtls.c encrypts; the records leave through send */
+  ssize_t n = s->dtls  /* dtls.c encrypts; the records leave through send */
                   ? pt_dtls_send(s, data, len)
+              : s->tcp /* tcp.c writes or queues it on the connection */
+                  ? pt_tcp_send(s, data, len)
                   : s->context->send(s, data, len);
   if (n >= 0) /* every datagram that leaves, at debug level */
     pt_show_datagram(s, "sent", data, (size_t)n);

@@ -380,7 +380,11 @@ void pt_show_datagram(const coap_session_t *s, const char *what,
   coap_log_debug("* %s: %s %zu bytes\n", coap_session_str(s), what, len);
   /* Parsed again only for the log: this runs at debug level alone. */
   coap_pdu_t *pdu = coap_pdu_init(0, 0, 0, len);
-  if (pdu && pt_pdu_parse_udp(pdu, data, len) == 0)
+  coap_proto_t proto = coap_session_get_proto(s);
+  int ok = COAP_PROTO_RELIABLE(proto)
+               ? pdu && coap_pdu_parse(proto, data, len, pdu)
+               : pdu && pt_pdu_parse_udp(pdu, data, len) == 0;
+  if (ok)
     coap_show_pdu(COAP_LOG_DEBUG, pdu);
   coap_delete_pdu(pdu);
 }

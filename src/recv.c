@@ -218,11 +218,13 @@ static void on_ping(coap_session_t *s, const coap_pdu_t *pdu) {
   pt_send_empty(s, COAP_MESSAGE_RST, mid);
 }
 
-static void on_message(coap_session_t *s, const coap_pdu_t *pdu,
+static void on_message(coap_session_t *s, const coap_pdu_t *pdu, int reliable,
                        coap_tick_t now) {
   coap_pdu_type_t type = coap_pdu_get_type(pdu);
   coap_pdu_code_t code = coap_pdu_get_code(pdu);
   coap_mid_t mid = coap_pdu_get_mid(pdu);
+  if (code == 0 && reliable)
+    return; /* RFC 8323 3.4: an Empty message is ignored */
   if (code == 0) { /* CON Empty is a ping; NON Empty is not allowed */
     if (type == COAP_MESSAGE_CON)
       on_ping(s, pdu);
@@ -230,19 +232,21 @@ static void on_message(coap_session_t *s, const coap_pdu_t *pdu,
   }
   unsigned cls = code >> 5;
   if (cls == 1 || cls > 5) { /* reserved class: reject (4.2, 4.3) */
-    if (type == COAP_MESSAGE_CON)
+    if (type == COAP_MESSAGE_CON) /* (no RST exists on a reliable one) */
       pt_send_empty(s, COAP_MESSAGE_RST, mid);
     return;
   }
   /* Members of a group answer from their own addresses with message IDs
    * of their own: those of a session to a group do not identify a
-   * message, so they are not deduplicated. */
-  pt_dedup *d = s->mcast ? NULL : pt_dedup_find(s, mid, now);
+   * message, so they are not deduplicated; nor is anything on a reliable
+   * transport, which has no message IDs (RFC 8323 3). */
+  int dedup = !s->mcast && !reliable;
+  pt_dedup *d = dedup ? pt_dedup_find(s, mid, now) : NULL;
   if (d) {
     answer_duplicate(s, d, type, mid);
     return;
   }
-  d = s->mcast ? NULL : pt_dedup_add(s, mid, now);
+  d = dedup ? pt_dedup_add(s, mid, now) : NULL;
   if (cls == 0)
     pt_request_dispatch(s, pdu, d, 0, now);
   else
@@ -275,6 +279,34 @@ static int token_too_long(coap_session_t *s, const coap_pdu_t *pdu,
 
 /* ---- entry ------------------------------------------------------------- */
 
+/* A parsed message @pdu (from @data/@len when it came in a datagram, else
+ * NULL/0) goes to who handles it. Whether @s is reliable is asked once:
+ * a reliable transport has no ACK, RST or message IDs (RFC 8323 3), so
+ * every message is taken as a request or a response of its own. */
+static void handle(coap_session_t *s, const coap_pdu_t *pdu,
+                   const uint8_t *data, size_t len, coap_tick_t now) {
+  int reliable = pt_session_reliable(s);
+  if (coap_pdu_get_token(pdu).length > s->context->max_token_size &&
+      token_too_long(s, pdu, data, len))
+    return;
+  pt_session_touch(s, now);
+  if (coap_get_log_level() >= COAP_LOG_DEBUG)
+    coap_show_pdu(COAP_LOG_DEBUG, pdu);
+  coap_session_reference(s); /* a handler may release the session */
+  switch (reliable ? COAP_MESSAGE_CON : coap_pdu_get_type(pdu)) {
+  case COAP_MESSAGE_ACK:
+    on_ack(s, pdu, now);
+    break;
+  case COAP_MESSAGE_RST:
+    on_rst(s, pdu, now);
+    break;
+  default:
+    on_message(s, pdu, reliable, now);
+    break;
+  }
+  coap_session_release(s);
+}
+
 void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
                       coap_tick_t now) {
   coap_pdu_t *pdu = s->context->rx_pdu;
@@ -292,23 +324,10 @@ void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
     reject_malformed(s, data, len, rc);
     return;
   }
-  if (coap_pdu_get_token(pdu).length > s->context->max_token_size &&
-      token_too_long(s, pdu, data, len))
-    return;
-  pt_session_touch(s, now);
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
-    coap_show_pdu(COAP_LOG_DEBUG, pdu);
-  coap_session_reference(s); /* a handler may release the session */
-  switch (coap_pdu_get_type(pdu)) {
-  case COAP_MESSAGE_ACK:
-    on_ack(s, pdu, now);
-    break;
-  case COAP_MESSAGE_RST:
-    on_rst(s, pdu, now);
-    break;
-  default:
-    on_message(s, pdu, now);
-    break;
-  }
-  coap_session_release(s);
+  handle(s, pdu, data, len, now);
+}
+
+void pt_recv_message(coap_session_t *s, const coap_pdu_t *pdu,
+                     coap_tick_t now) {
+  handle(s, pdu, NULL, 0, now);
 }

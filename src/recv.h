@@ -15,6 +15,12 @@
 void pt_recv_datagram(coap_session_t *session, const uint8_t *data,
                       size_t len, coap_tick_t now);
 
+/* Handles one message already parsed (@pdu, borrowed; not a 7.xx
+ * signal) from a reliable session's peer at @now: the entry for stream
+ * transports, which frame and reassemble messages themselves. */
+void pt_recv_message(coap_session_t *session, const coap_pdu_t *pdu,
+                     coap_tick_t now);
+
 typedef struct pt_dedup pt_dedup;
 
 /*

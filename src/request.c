@@ -214,7 +214,7 @@ static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
   }
   const uint8_t *data;
   size_t len;
-  if (!pt_pdu_wire(resp, &data, &len))
+  if (!pt_pdu_wire_proto(resp, s->proto, &data, &len))
     return;
   pt_send_bytes(s, data, len);
   if (d && con)

@@ -14,6 +14,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "dtls.h"
+#include "tcp.h"
 #include "exchange.h"
 #include "io.h"
 #include "keepalive.h"
@@ -204,6 +205,7 @@ static void session_free(coap_session_t *s) {
   pt_observe_session_freed(s);
   pt_cache_session_closed(s);
   pt_dtls_session_free(s); /* close_notify leaves before the socket closes */
+  pt_tcp_session_free(s);  /* a TCP connection's socket, either side */
   if (s->in_clients) {
     pt_io_client_close(s);
     if (s->prev)
@@ -343,9 +345,9 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
                                       coap_proto_t proto) {
   if (!ctx || !server)
     return NULL;
-  if (proto != COAP_PROTO_UDP &&
+  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
       (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
-    coap_log_warn("coap_new_client_session: only UDP%s is supported\n",
+    coap_log_warn("coap_new_client_session: only UDP, TCP%s are supported\n",
                   coap_dtls_is_supported() ? " and DTLS" : "");
     return NULL;
   }
@@ -360,7 +362,10 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
   s->mcast = coap_is_mcast(&s->remote);
   s->mcast_addr = s->remote;
   /* A detached context (the sans-I/O tests) has no sockets. */
-  if (ctx->epfd >= 0 && pt_io_client_open(s, local_if) < 0) {
+  int opened = proto == COAP_PROTO_TCP ? pt_tcp_client_open(s, local_if)
+                                        : pt_io_client_open(s, local_if);
+  if (ctx->epfd >= 0 && opened < 0) {
+    pt_tcp_session_free(s);
     free(s);
     return NULL;
   }
@@ -597,8 +602,10 @@ const char *coap_session_str(const coap_session_t *session) {
 coap_mid_t coap_session_send_ping(coap_session_t *session) {
   if (!session || session->closing)
     return COAP_INVALID_MID;
-  coap_pdu_t *ping =
-      coap_pdu_init(COAP_MESSAGE_CON, 0, pt_session_next_mid(session), 0);
+  if (session->tcp) /* RFC 8323 5.4: a 7.02 Ping, which has no MID */
+    return pt_tcp_ping(session) < 0 ? COAP_INVALID_MID : 0;
+  coap_pdu_t *ping = coap_pdu_init(COAP_MESSAGE_CON, 0,
+                                   pt_session_next_mid(session), 0);
   if (!ping)
     return COAP_INVALID_MID;
   return pt_exchange_send(session, ping, pt_now());

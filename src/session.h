@@ -121,9 +121,19 @@ struct coap_session_t {
   unsigned no_observe_cancel;
   coap_subscription_t *observers; /* server: its observers (observe.c) */
   pt_dtls *dtls;               /* COAP_PROTO_DTLS: the security layer */
+  struct pt_tcp *tcp;          /* COAP_PROTO_TCP: the connection (tcp.c);
+                                * its socket is fd, for server sessions too */
   void *app_data;
   char str[160];               /* coap_session_str() buffer */
 };
+
+/* 1 if @s runs over a reliable transport (TCP, TLS, WebSockets): RFC 8323
+ * section 3 has no message types, message IDs, acknowledgements,
+ * retransmission or deduplication there, so the message layer asks this
+ * once per message and skips them; a response is matched by token only. */
+static inline int pt_session_reliable(const coap_session_t *s) {
+  return COAP_PROTO_RELIABLE(s->proto);
+}
 
 /* Hash of a server session's key. */
 uint32_t pt_session_hash(const coap_endpoint_t *ep,

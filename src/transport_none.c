@@ -1,14 +1,9 @@
 /*
  * transport_none.c -- the reliable transports this build lacks: CoAP over
- * TCP and over WebSockets (RFC 8323). Only UDP endpoints and sessions
- * exist; these functions report that, as libcoap does when built without
- * TCP or WebSockets. A TCP or WebSockets module would replace this file.
+ * WebSockets (RFC 8323 section 4). These functions report that, as libcoap
+ * does when built without WebSockets. (TCP is in tcp.c.)
  */
 #include "context.h"
-
-int coap_tcp_is_supported(void) {
-  return 0;
-}
 
 int coap_ws_is_supported(void) {
   return 0;

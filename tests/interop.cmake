@@ -70,6 +70,11 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
                    $<TARGET_FILE:coap-client> $<TARGET_FILE:coap-server>)
   list(APPEND interop_tests interop_observe interop_observe_node
        interop_observe_restart)
+  # coap+tcp:// (RFC 8323) both ways with Debian's libcoap tools.
+  add_test(NAME interop_tcp
+           COMMAND bash ${interop_dir}/tcp.sh
+                   $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+  list(APPEND interop_tests interop_tcp)
   # coaps:// with pre-shared keys against Debian's OpenSSL and GnuTLS builds.
   if(PETREL_OPENSSL)
     add_test(NAME interop_dtls_psk

@@ -629,6 +629,7 @@ typedef struct {
   int mcast_per_resource; /* -r */
   int track_observes;     /* -t */
   size_t max_token;       /* -T, 0: the library's default */
+  uint32_t csm_max;       /* -X, 0: the library's default */
   int unix_socket;        /* -U coap: addr is a datagram socket path */
   tool_dtls dtls; /* -k -h -i -s -c -j -C -R -n -S -M (dtls_opts.h) */
 } server_opts_t;
@@ -722,8 +723,11 @@ static int parse_unix(server_opts_t *o, const char *v) {
                     "served by this coap-server\n");
     return 0;
   }
-  if (strcmp(v, "coap+tcp") == 0)
-    return lacks('U', "TCP for 'coap+tcp'");
+  if (strcmp(v, "coap+tcp") == 0) {
+    fprintf(stderr, "coap-server: -U coap+tcp: TCP over a Unix socket is not "
+                    "served by this coap-server\n");
+    return 0;
+  }
   if (strcmp(v, "coaps+tcp") == 0)
     return lacks('U', "TLS for 'coaps+tcp'");
   fprintf(stderr,
@@ -809,9 +813,8 @@ static int take_option(server_opts_t *o, int opt, const char *v) {
   case 'X':
     if (!coap_tcp_is_supported())
       return lacks('X', "TCP");
-    fprintf(stderr, "coap-server: -X: TCP is not served by this coap-server "
-                    "yet\n");
-    return 0;
+    o->csm_max = (uint32_t)parse_number(v, 64, 0xFFFFFFFFul, 10, &ok);
+    break;
   default: { /* the DTLS options (dtls_opts.h) */
     int taken = tool_dtls_option(&o->dtls, (char)opt, v, 1);
     if (!taken)
@@ -905,6 +908,29 @@ static int listen_address(const server_opts_t *o, coap_address_t *addr) {
   return 1;
 }
 
+/* coap+tcp on the port of the UDP endpoint described by @udp_desc
+ * ("ADDR:PORT UDP"), as libcoap's server listens on both. 0, or -1
+ * (message printed). */
+static int listen_tcp(coap_context_t *ctx, coap_address_t *addr,
+                      const char *udp_desc) {
+  const char *sp = strchr(udp_desc, ' ');
+  const char *colon = sp ? udp_desc : NULL;
+  for (const char *p = udp_desc; sp && p < sp; p++)
+    if (*p == ':')
+      colon = p;
+  coap_address_set_port(addr, colon ? (uint16_t)atoi(colon + 1) : 0);
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, addr, COAP_PROTO_TCP);
+  if (!ep) {
+    fprintf(stderr, "coap-server: cannot listen for coap+tcp: %s\n",
+            errno ? strerror(errno) : "the library refused the address");
+    return -1;
+  }
+  const char *desc = coap_endpoint_str(ep);
+  fprintf(stderr, "coap-server: listening for coap+tcp on %.*s\n",
+          (int)strcspn(desc, " "), desc);
+  return 0;
+}
+
 static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
   coap_address_t addr;
   if (!listen_address(o, &addr))
@@ -926,6 +952,9 @@ static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
   const char *desc = coap_endpoint_str(ep);
   fprintf(stderr, "coap-server: listening on %.*s\n", (int)strcspn(desc, " "),
           desc);
+  if (!o->unix_socket && coap_tcp_is_supported() &&
+      listen_tcp(ctx, &addr, desc) < 0)
+    return NULL;
   fflush(stderr);
   return ep;
 }
@@ -944,6 +973,8 @@ static int configure(coap_context_t *ctx, const server_opts_t *o) {
   coap_context_set_block_mode(ctx, o->block_mode);
   if (o->max_token)
     coap_context_set_max_token_size(ctx, o->max_token);
+  if (o->csm_max)
+    coap_context_set_csm_max_message_size(ctx, o->csm_max);
   if (o->mcast_per_resource)
     coap_mcast_per_resource(ctx);
   if (o->group && coap_join_mcast_group_intf(ctx, o->group, o->group_if) < 0) {

@@ -316,10 +316,9 @@ COAP_API void coap_context_set_session_timeout(coap_context_t *context,
 COAP_API unsigned int coap_context_get_session_timeout(const coap_context_t *context);
 
 /**
- * Sets how long to wait for the peer's CSM on reliable transports before
- * the session fails. No effect in this build: it has no reliable
- * transports (coap_tcp_is_supported() returns 0), so nothing waits for a
- * CSM; the value is kept and returned by coap_context_get_csm_timeout().
+ * Sets how long a TCP connection opened after this call waits for the
+ * peer's CSM (RFC 8323 5.3) before it is aborted and closed; 0 waits
+ * forever. Returned by coap_context_get_csm_timeout().
  * @param context     The context (borrowed).
  * @param csm_timeout Seconds (default 30).
  */
@@ -329,16 +328,16 @@ COAP_API void coap_context_set_csm_timeout(coap_context_t *context,
 /**
  * @param context The context (borrowed).
  * @return The CSM wait in seconds: the value set with
- *         coap_context_set_csm_timeout() (default 30), which has no effect
- *         in this build (CSM is a TCP feature); 0 if @p context is NULL.
+ *         coap_context_set_csm_timeout() (default 30); 0 if @p context is
+ *         NULL.
  */
 COAP_API unsigned int coap_context_get_csm_timeout(const coap_context_t *context);
 
 /**
- * Sets the Max-Message-Size we announce in our CSM (the largest PDU we
- * accept on reliable transports). No effect in this build: it has no
- * reliable transports, so no CSM is ever sent; the value is kept (values
- * below 64 are ignored) and returned by
+ * Sets the Max-Message-Size we announce in our CSM on TCP connections
+ * opened after this call, which is also the largest message they accept
+ * (a bigger one is answered with an Abort and the connection closed).
+ * Values below 64 are ignored. Returned by
  * coap_context_get_csm_max_message_size().
  * @param context              The context (borrowed).
  * @param csm_max_message_size Size in bytes.
@@ -348,10 +347,9 @@ COAP_API void coap_context_set_csm_max_message_size(coap_context_t *context,
 
 /**
  * @param context The context (borrowed).
- * @return The Max-Message-Size we would announce, in bytes: the value set
- *         with coap_context_set_csm_max_message_size() (default 8388608),
- *         which has no effect in this build (CSM is a TCP feature); 0 if
- *         @p context is NULL.
+ * @return The Max-Message-Size we announce, in bytes: the value set
+ *         with coap_context_set_csm_max_message_size() (default 8388608);
+ *         0 if @p context is NULL.
  */
 COAP_API uint32_t coap_context_get_csm_max_message_size(const coap_context_t *context);
 

@@ -25,6 +25,7 @@
 #include "pktinfo.h"
 #include "recv.h"
 #include "session.h"
+#include "tcp.h"
 
 #define RX_BATCH 32
 #define RX_BUF 1536 /* the largest datagram we accept (RFC 7252 4.6) */
@@ -412,7 +413,14 @@ static void handle_event(coap_context_t *ctx, const struct epoll_event *ev,
   pt_io_handle *h = ev->data.ptr;
   switch (h->kind) {
   case PT_IO_ENDPOINT:
-    read_endpoint(h->owner, now);
+    if (((coap_endpoint_t *)h->owner)->proto == COAP_PROTO_TCP)
+      pt_tcp_accept(h->owner, now);
+    else
+      read_endpoint(h->owner, now);
+    break;
+  case PT_IO_TCP:
+    pt_tcp_io(h->owner, (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0,
+              (ev->events & EPOLLOUT) != 0, now);
     break;
   case PT_IO_CLIENT:
     read_client(h->owner, now);

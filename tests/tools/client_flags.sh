@@ -121,8 +121,7 @@ check_log "-m fetch with the body 'ticks' (as /time?ticks)" 't:CON c:FETCH' \
   "${C[@]}" -m fetch -e ticks "$BASE/time"
 grep -qE '^[0-9]{10,}$' "$OUT" && pass "-m fetch: /time answers the seconds" ||
   fail "-m fetch: /time answers the seconds" "$(show | tr '\n' '|')"
-refused "-r: needs TCP, which this build lacks" "-r needs TCP, which this build lacks" \
-  "${C[@]}" -r "$BASE/time"
+expect "-r: coap:// over TCP is answered" out-re "$TIME_RE" "${C[@]}" -r "$BASE/time"
 LAST_CMD="coap-client -s 3 -w /time"
 run 20 "$CLIENT_BIN" -B 5 -s 3 -w "$BASE/time"
 n=$(grep -cE "$TIME_RE" "$OUT")
@@ -193,8 +192,9 @@ run 10 "${C[@]}" -U "$BASE/time"
   pass "-U: no Uri-Host or Uri-Port" || fail "-U: no Uri-Host or Uri-Port" "$(show | tr '\n' '|')"
 expect "-V 7: accepted, the request is answered" out-re "$TIME_RE" "${C[@]}" -V 7 "$BASE/time"
 expect "-V 8 is refused" rc 1 "${C[@]}" -V 8 "$BASE/time"
-refused "-X: needs TCP, which this build lacks" "-X needs TCP, which this build lacks" \
-  "${C[@]}" -X 1024 "$BASE/time"
+expect "-X 1024 -r: accepted, answered over TCP" out-re "$TIME_RE" \
+  "${C[@]}" -X 1024 -r "$BASE/time"
+expect "-X 63 is refused (at least 64)" rc 1 "${C[@]}" -X 63 -r "$BASE/time"
 expect "--version: libcoap's version lines" out-re '^coap-client v4\.3\.4 -- Petrel ' \
   "$CLIENT_BIN" --version
 expect "-h: the version lines, then the usage" out-has "usage: coap-client" "$CLIENT_BIN" -h

@@ -54,6 +54,14 @@ grep -qE ': received [0-9]+ bytes$' "$SLOG" && grep -A1 -E ': sent 4 bytes$' "$S
   grep -q 't:ACK c:0.00' && pass "-v 7: 'received N bytes', 'sent 4 bytes' for the Empty ACK" ||
   fail "-v 7: sent and received lines" "$(head -n 6 "$SLOG" | tr '\n' '|')"
 
+echo "# coap+tcp on the same port, with -X"
+with_server tcp -X 4096
+expect "coap+tcp on the UDP port: /time answers" out-re '^[A-Z][a-z]{2} [0-9 ][0-9] ' \
+  "${C[@]}" "coap+tcp://127.0.0.1:$SERVER_PORT/time"
+# (the log names signaling options by number: 2 is Max-Message-Size)
+grep -qF 'c:CSM i:0000 {} [ 2:\x10\x00 ]' "$SLOG" && pass "-X 4096: the CSM offers 4096" ||
+  fail "-X 4096: the CSM offers 4096" "$(grep CSM "$SLOG" | head -n 3 | tr '\n' '|')"
+
 echo "# a second server on the same port"
 LAST_CMD="coap-server -A 127.0.0.1 -p $SERVER_PORT (in use)"
 run 10 "$SERVER_BIN" -A 127.0.0.1 -p "$SERVER_PORT"
@@ -148,7 +156,7 @@ expect "-U coap: and /large block-wise" out-has "line 20000" \
 stop_cleanly unix "$SERVER_PID"
 rm -f "$SOCK"
 refused "-U coaps: not served over a Unix socket" "-U coaps: DTLS over a Unix socket is not served" -U coaps
-refused "-U coap+tcp: needs TCP" "-U needs TCP for 'coap+tcp', which this build lacks" -U coap+tcp
+refused "-U coap+tcp: not served" "-U coap+tcp: TCP over a Unix socket is not served by this coap-server" -U coap+tcp
 refused "-U with an unknown type" "bad value 'udp' for -U" -U udp
 
 echo "# options this build cannot honour, and usage errors"
@@ -163,7 +171,7 @@ else
 fi
 refused "-w: needs WebSockets" "-w needs WebSockets, which this build lacks" -w 8080
 refused "-E: needs OSCORE" "-E needs OSCORE (RFC 8613), which this build lacks" -E conf
-refused "-X: needs TCP" "-X needs TCP, which this build lacks" -X 1024
+refused "-X 63 is refused (at least 64)" "bad value '63' for -X" -X 63
 refused "-P: this server is no proxy" "does not act as a proxy" -P coap://[::1],name
 refused "-L 2 is refused (must include 1)" "must include COAP_BLOCK_USE_LIBCOAP" -L 2
 refused "-L 5: Q-Block, which this build lacks" "Q-Block (RFC 9177)" -L 5

@@ -1,0 +1,62 @@
+/*
+ * tcp.h -- CoAP over TCP (RFC 8323): the stream transport between a TCP
+ * socket and the message layer (internal).
+ *
+ * Bytes a connection reads go through the stream reassembler (stream.c)
+ * into whole messages; 7.xx signals are handled here (signal.c: CSM,
+ * Ping/Pong, Release, Abort) and every other message goes to
+ * pt_recv_message(). Every message the core sends passes pt_send_bytes(),
+ * which hands it to pt_tcp_send(): written at once as far as the socket
+ * takes it, the rest kept in the capped write queue (outq.c) and written
+ * when the socket is writable; past the cap the connection is closed.
+ *
+ * Each side sends its CSM first (RFC 8323 5.3). A peer whose CSM has not
+ * come within coap_context_set_csm_timeout() seconds is disconnected. The
+ * session of a connection is freed when it closes (server side) or left
+ * closed, with its exchanges failed (client side).
+ */
+#ifndef PT_TCP_H
+#define PT_TCP_H
+
+#include "coap3/coap.h"
+
+/* The write queue's cap per connection (bytes). */
+#define PT_TCP_OUTQ_CAP (4u * 1024 * 1024)
+
+typedef struct pt_tcp pt_tcp;
+
+/* Opens a listening TCP socket for @ep at @addr. 0 or -1. */
+int pt_tcp_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr);
+
+/* @ep's listening socket is readable: accepts what is waiting. */
+void pt_tcp_accept(coap_endpoint_t *ep, coap_tick_t now);
+
+/* Starts a non-blocking connect for client session @s (remote set), bound
+ * to @local (may be NULL), and queues our CSM. 0 or -1. */
+int pt_tcp_client_open(coap_session_t *s, const coap_address_t *local);
+
+/* The connection of @s became readable (@in) and/or writable (@out). */
+void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now);
+
+/* Sends one framed CoAP message on @s. Returns @len, or -1 when the
+ * connection is closed or its queue is full (it is then closed). */
+ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len);
+
+/* Sends a 7.02 Ping on @s. 0 or -1. */
+int pt_tcp_ping(coap_session_t *s);
+
+/* Frees @s's connection state and closes its socket (session teardown). */
+void pt_tcp_session_free(coap_session_t *s);
+
+/* Bytes of framed messages from the connection of @s (borrowed) at @now:
+ * the sans-I/O entry that pt_tcp_io() feeds (and tests call directly).
+ * Returns 0, or -1 when the connection was closed. */
+int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
+                 coap_tick_t now);
+
+/* Attaches connection state to @s (socket @fd, -1 for none; @connecting
+ * while a connect is under way) and queues our CSM. 0 or -1 (the
+ * session's teardown frees what was attached). */
+int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now);
+
+#endif /* PT_TCP_H */

@@ -1,0 +1,294 @@
+/*
+ * test_tcp.c -- CoAP over TCP on loopback (RFC 8323): a raw TCP client
+ * talks to a TCP endpoint and checks the bytes (the server's CSM first,
+ * then a 2.05 in TCP framing), whatever the split of what it sends; and
+ * the write queue behind a socket that takes bytes slowly.
+ */
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "coap3/coap.h"
+
+#include "context.h"
+#include "session.h"
+#include "tcp.h"
+#include "timer.h"
+
+static void hnd_hello(coap_resource_t *r, coap_session_t *s,
+                      const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, 5, (const uint8_t *)"hello");
+}
+
+static int events[8];
+static int on_event(coap_session_t *s, coap_event_t ev) {
+  (void)s;
+  if (ev == COAP_EVENT_TCP_CONNECTED)
+    events[0]++;
+  else if (ev == COAP_EVENT_TCP_CLOSED)
+    events[1]++;
+  else if (ev == COAP_EVENT_SESSION_CONNECTED)
+    events[2]++;
+  else if (ev == COAP_EVENT_TCP_FAILED)
+    events[3]++;
+  return 0;
+}
+
+static coap_context_t *server(uint16_t *port) {
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_TCP);
+  if (!ep)
+    return ctx;
+  *port = coap_address_get_port(&ep->bind_addr);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("hello"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_hello);
+  coap_add_resource(ctx, r);
+  coap_register_event_handler(ctx, on_event);
+  memset(events, 0, sizeof(events));
+  return ctx;
+}
+
+static int raw_connect(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Runs the server loop until @fd has @want bytes to read (or 2 s). */
+static size_t read_answer(coap_context_t *ctx, int fd, uint8_t *buf,
+                          size_t want) {
+  size_t got = 0;
+  for (int i = 0; i < 200 && got < want; i++) {
+    coap_io_process(ctx, 10);
+    ssize_t n = recv(fd, buf + got, want - got, MSG_DONTWAIT);
+    if (n > 0)
+      got += (size_t)n;
+    if (n == 0)
+      break;
+  }
+  return got;
+}
+
+/* Our CSM: Max-Message-Size 1152 and a GET /hello with token 0x42. */
+static const uint8_t client_bytes[] = {
+    0x30, 0xe1, 0x22, 0x04, 0x80, /* 7.01 CSM, option 2 = 1152 */
+    0x61, 0x01, 0x42, 0xb5, 'h',  'e', 'l', 'l', 'o', /* GET, TKL 1, path */
+};
+
+/* The server's CSM (Max-Message-Size 8388608 = 0x800000) then the 2.05. */
+static const uint8_t server_bytes[] = {
+    0x40, 0xe1, 0x23, 0x80, 0x00, 0x00,                /* 7.01, option 2 */
+    0x61, 0x45, 0x42, 0xff, 'h',  'e',  'l', 'l', 'o', /* 2.05, TKL 1, data */
+};
+
+TEST(csm_and_get_answered_in_tcp_framing_at_every_split) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  CHECK(port != 0);
+  for (size_t split = 0; split <= sizeof(client_bytes); split++) {
+    int fd = raw_connect(port);
+    CHECK(fd >= 0);
+    if (split)
+      CHECK_INT_EQ(send(fd, client_bytes, split, 0), (ssize_t)split);
+    for (int i = 0; i < 5; i++)
+      coap_io_process(ctx, COAP_IO_NO_WAIT);
+    if (split < sizeof(client_bytes))
+      CHECK_INT_EQ(
+          send(fd, client_bytes + split, sizeof(client_bytes) - split, 0),
+          (ssize_t)(sizeof(client_bytes) - split));
+    uint8_t got[64];
+    size_t n = read_answer(ctx, fd, got, sizeof(server_bytes));
+    CHECK_MEM_EQ(got, n, server_bytes, sizeof(server_bytes));
+    close(fd);
+  }
+  /* Each connection's close frees its session. */
+  for (int i = 0; i < 20 && pt_hashmap_size(&ctx->sessions); i++)
+    coap_io_process(ctx, 10);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
+  CHECK_INT_EQ(events[0], (int)sizeof(client_bytes) + 1);
+  CHECK_INT_EQ(events[1], (int)sizeof(client_bytes) + 1);
+  CHECK_INT_EQ(events[2], (int)sizeof(client_bytes) + 1);
+  coap_free_context(ctx);
+}
+
+TEST(request_before_csm_is_aborted) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int fd = raw_connect(port);
+  CHECK_INT_EQ(send(fd, client_bytes + 5, sizeof(client_bytes) - 5, 0),
+               (ssize_t)(sizeof(client_bytes) - 5));
+  uint8_t got[128];
+  size_t n = read_answer(ctx, fd, got, sizeof(got));
+  /* Our CSM, then an Abort (7.05 = 0xe5), then the end of the stream. */
+  CHECK(n > 8);
+  CHECK_UINT_EQ(got[1], 0xe1);
+  size_t abort_at = 6;
+  CHECK_UINT_EQ(got[abort_at + ((got[abort_at] >> 4) == 13 ? 2 : 1)], 0xe5);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
+  close(fd);
+  coap_free_context(ctx);
+}
+
+TEST(ping_gets_pong) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int fd = raw_connect(port);
+  static const uint8_t ping[] = {0x00, 0xe1, 0x01, 0xe2, 0x77}; /* CSM, Ping */
+  CHECK_INT_EQ(send(fd, ping, sizeof(ping), 0), (ssize_t)sizeof(ping));
+  uint8_t got[16];
+  size_t n = read_answer(ctx, fd, got, 6 + 3);
+  static const uint8_t want[] = {0x01, 0xe3, 0x77}; /* Pong, the token */
+  CHECK_MEM_EQ(got + 6, n - 6, want, sizeof(want));
+  close(fd);
+  coap_free_context(ctx);
+}
+
+TEST(write_queue_holds_what_the_socket_does_not_take_in_order) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  int small = 4096;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+  setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  coap_session_t *s =
+      coap_new_client_session(ctx, NULL, &ctx->endpoints->bind_addr,
+                              COAP_PROTO_UDP); /* a session to carry it */
+  CHECK_NOT_NULL(s);
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  CHECK_INT_EQ(pt_tcp_attach(s, sv[0], 0, pt_now()), 0);
+  /* 64 messages of 1000 bytes, numbered: far more than the socket takes. */
+  static uint8_t msg[1000], all[64 * 1000 + 64];
+  for (int i = 0; i < 64; i++) {
+    memset(msg, i, sizeof(msg));
+    CHECK_INT_EQ(pt_tcp_send(s, msg, sizeof(msg)), (ssize_t)sizeof(msg));
+  }
+  size_t got = 0;
+  for (int i = 0; i < 100000 && got < 6 + 64 * 1000; i++) {
+    ssize_t n = recv(sv[1], all + got, sizeof(all) - got, MSG_DONTWAIT);
+    if (n > 0)
+      got += (size_t)n;
+    pt_tcp_io(s, 0, 1, pt_now()); /* writable: the queue drains */
+  }
+  CHECK_UINT_EQ(got, 6 + 64 * 1000); /* our CSM, then every byte */
+  int in_order = 1;
+  for (size_t i = 6; i < got; i++)
+    in_order &= all[i] == (uint8_t)((i - 6) / 1000);
+  CHECK_INT_EQ(in_order, 1);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+TEST(write_queue_past_its_cap_closes_the_connection) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  coap_session_t *s = coap_new_client_session(
+      ctx, NULL, &ctx->endpoints->bind_addr, COAP_PROTO_UDP);
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  CHECK_INT_EQ(pt_tcp_attach(s, sv[0], 0, pt_now()), 0);
+  static uint8_t big[65536];
+  int refused_at = -1;
+  for (int i = 0; i < 200 && refused_at < 0; i++) /* the peer never reads */
+    if (pt_tcp_send(s, big, sizeof(big)) < 0)
+      refused_at = i;
+  CHECK(refused_at > 0);
+  CHECK(refused_at <= (int)(PT_TCP_OUTQ_CAP / sizeof(big)) + 40);
+  CHECK_INT_EQ(events[3], 1); /* COAP_EVENT_TCP_FAILED */
+  CHECK_INT_EQ(s->fd, -1);
+  CHECK(pt_tcp_send(s, big, 10) < 0); /* closed: nothing more is taken */
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+TEST(peer_without_csm_is_aborted_after_the_csm_timeout) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  coap_context_set_csm_timeout(ctx, 5);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  coap_session_t *s = coap_new_client_session(
+      ctx, NULL, &ctx->endpoints->bind_addr, COAP_PROTO_UDP);
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND; /* time by hand */
+  CHECK_INT_EQ(pt_tcp_attach(s, sv[0], 0, t0), 0);
+  pt_timers_run(ctx, t0 + 5 * COAP_TICKS_PER_SECOND - 1);
+  CHECK_INT_EQ(events[1], 0);
+  CHECK(s->fd >= 0);
+  pt_timers_run(ctx, t0 + 5 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(events[1], 1); /* COAP_EVENT_TCP_CLOSED */
+  CHECK_INT_EQ(s->fd, -1);
+  /* What the peer got: our CSM, then an Abort (7.05). */
+  uint8_t got[128];
+  ssize_t n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
+  CHECK(n > 8);
+  CHECK_UINT_EQ(got[1], 0xe1);
+  CHECK_UINT_EQ(got[6 + ((got[6] >> 4) == 13 ? 2 : 1)], 0xe5);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+TEST(csm_arriving_in_time_keeps_the_connection) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  coap_context_set_csm_timeout(ctx, 5);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  coap_session_t *s = coap_new_client_session(
+      ctx, NULL, &ctx->endpoints->bind_addr, COAP_PROTO_UDP);
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  CHECK_INT_EQ(pt_tcp_attach(s, sv[0], 0, t0), 0);
+  CHECK_INT_EQ(coap_session_get_state(s), COAP_SESSION_STATE_CSM);
+  CHECK_INT_EQ(pt_tcp_input(s, client_bytes, 5, t0 + 1), 0);
+  CHECK_INT_EQ(coap_session_get_state(s), COAP_SESSION_STATE_ESTABLISHED);
+  CHECK_INT_EQ(events[2], 1); /* COAP_EVENT_SESSION_CONNECTED */
+  pt_timers_run(ctx, t0 + 60 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(events[1], 0);
+  CHECK(s->fd >= 0);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+int main(void) {
+  RUN(csm_and_get_answered_in_tcp_framing_at_every_split);
+  RUN(request_before_csm_is_aborted);
+  RUN(ping_gets_pong);
+  RUN(write_queue_holds_what_the_socket_does_not_take_in_order);
+  RUN(write_queue_past_its_cap_closes_the_connection);
+  RUN(peer_without_csm_is_aborted_after_the_csm_timeout);
+  RUN(csm_arriving_in_time_keeps_the_connection);
+  return TEST_SUMMARY();
+}
