@@ -70,6 +70,16 @@ TEST(rt_seconds_change_with_tick_seconds) {
   }
   CHECK_UINT_EQ(
       coap_ticks_to_rt_us(now - now % COAP_TICKS_PER_SECOND) % 1000000u, 0);
+  /* and the rt time is still the wall clock's, to the tick */
+  struct timespec wall;
+  coap_ticks(&now);
+  clock_gettime(CLOCK_REALTIME, &wall);
+  uint64_t wall_us = (uint64_t)wall.tv_sec * 1000000u + wall.tv_nsec / 1000;
+  uint64_t rt_us = coap_ticks_to_rt_us(now);
+  if (rt_us > wall_us + 2000 || rt_us + 50000 < wall_us)
+    fprintf(stderr, "rt %llu us, wall clock %llu us\n",
+            (unsigned long long)rt_us, (unsigned long long)wall_us);
+  CHECK(rt_us <= wall_us + 2000 && rt_us + 50000 >= wall_us);
 }
 
 TEST(rt_round_trip) {

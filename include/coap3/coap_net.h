@@ -275,7 +275,9 @@ COAP_API void coap_context_set_max_token_size(coap_context_t *context,
  * learn that coap_io_process() has work: the library's epoll set, which
  * holds every socket of the context, the wake-up eventfd and a timerfd
  * kept at the next deadline, so it also becomes readable when a
- * retransmission, a keepalive or a separate response is due. Any thread.
+ * retransmission, a keepalive or a separate response is due, including
+ * work the application scheduled between two calls of coap_io_process()
+ * (coap_send(), coap_resource_notify_observers(), ...). Any thread.
  * @param context The context (borrowed).
  * @return The descriptor (owned by the library), or -1 if @p context is
  *         NULL or has no event loop.
