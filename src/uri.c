@@ -776,12 +776,38 @@ static void encode_byte(uint8_t c, int (*keep)(uint8_t), uint8_t *out,
   *n += 3;
 }
 
+/* keep_in_path() as a bitmap of the 128 ASCII bytes (bit c of word c / 64),
+ * for the request path, which is encoded for every request: ALPHA, DIGIT
+ * and "-._~!$&'()*+,;=:@" (keep_in_path()). test_uri checks every one of
+ * the 256 byte values through pt_uri_encode_segment(). */
+static const uint64_t path_keep_bits[2] = {0x2fff7fd200000000u,
+                                           0x47fffffe87ffffffu};
+
+static inline int path_keeps(uint8_t c) {
+  return c < 128 && (path_keep_bits[c >> 6] >> (c & 63)) & 1;
+}
+
 size_t pt_uri_encode_segment(const uint8_t *v, size_t len, uint8_t *out) {
+  static const char hex[] = "0123456789ABCDEF";
   size_t n = 0;
-  for (size_t i = 0; v && i < len; i++)
-    encode_byte(v[i], keep_in_path, out, &n);
+  for (size_t i = 0; v && i < len; i++) {
+    uint8_t c = v[i];
+    if (path_keeps(c)) {
+      if (out)
+        out[n] = c;
+      n++;
+      continue;
+    }
+    if (out) {
+      out[n] = '%';
+      out[n + 1] = (uint8_t)hex[c >> 4];
+      out[n + 2] = (uint8_t)hex[c & 15];
+    }
+    n += 3;
+  }
   return n;
 }
+
 
 /*
  * Decodes the percent-encoded @p len bytes at @p s unit by unit (a byte,

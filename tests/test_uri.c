@@ -1045,6 +1045,28 @@ TEST(get_query_none_is_null) {
   coap_delete_pdu(pdu);
 }
 
+/* Every byte value, one Uri-Path segment of one byte: RFC 3986's pchar
+ * (unreserved, sub-delims, ":" and "@") stays as it is, anything else
+ * (and "%") becomes "%XX" with upper-case hex (RFC 3986 2.1, 3.3). */
+TEST(encode_segment_every_byte_value) {
+  const char *pchar = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789-._~!$&'()*+,;=:@";
+  for (unsigned c = 0; c < 256; c++) {
+    uint8_t in = (uint8_t)c, out[4] = {0};
+    size_t n = pt_uri_encode_segment(&in, 1, out);
+    CHECK_UINT_EQ(pt_uri_encode_segment(&in, 1, NULL), n);
+    if (c && strchr(pchar, (int)c)) {
+      CHECK_UINT_EQ(n, 1);
+      CHECK_UINT_EQ(out[0], c);
+    } else {
+      char want[4];
+      snprintf(want, sizeof(want), "%%%02X", c);
+      CHECK_UINT_EQ(n, 3);
+      CHECK_MEM_EQ(out, 3, want, 3);
+    }
+  }
+}
+
 int main(void) {
   RUN(ipv6_port_path_query);
   RUN(schemes_need_their_transport);
@@ -1136,5 +1158,6 @@ int main(void) {
   RUN(path_and_query_canonical_forms);
   RUN(get_query_escapes_ampersand);
   RUN(get_query_none_is_null);
+  RUN(encode_segment_every_byte_value);
   return TEST_SUMMARY();
 }
