@@ -16,7 +16,7 @@ mandir="$src/doc/man"
 for want in coap-client.1 coap-server.1 coap-bench.1 coap_async.3 \
   coap_context.3 coap_session.3 coap_resource.3 coap_pdu_setup.3 \
   coap_pdu_access.3 coap_block.3 coap_observe.3 coap_persist.3 \
-  coap_encryption.3 coap_tls_library.3; do
+  coap_encryption.3 coap_tls_library.3 coap_keepalive.3 coap_logging.3; do
   [ -f "$mandir/$want" ] && pass "doc/man/$want exists" || fail "doc/man/$want exists"
 done
 
