@@ -909,54 +909,67 @@ static int listen_address(const server_opts_t *o, coap_address_t *addr) {
 }
 
 /* coap+tcp on the port of the UDP endpoint described by @udp_desc
- * ("ADDR:PORT UDP"), as libcoap's server listens on both. 0, or -1
- * (message printed). */
-static int listen_tcp(coap_context_t *ctx, coap_address_t *addr,
-                      const char *udp_desc) {
+ * ("ADDR:PORT UDP"), as libcoap's server listens on both. The endpoint, or
+ * NULL with errno set. */
+static coap_endpoint_t *listen_tcp(coap_context_t *ctx, coap_address_t addr,
+                                   const char *udp_desc) {
   const char *sp = strchr(udp_desc, ' ');
   const char *colon = sp ? udp_desc : NULL;
   for (const char *p = udp_desc; sp && p < sp; p++)
     if (*p == ':')
       colon = p;
-  coap_address_set_port(addr, colon ? (uint16_t)atoi(colon + 1) : 0);
-  coap_endpoint_t *ep = coap_new_endpoint(ctx, addr, COAP_PROTO_TCP);
-  if (!ep) {
-    fprintf(stderr, "coap-server: cannot listen for coap+tcp: %s\n",
-            errno ? strerror(errno) : "the library refused the address");
-    return -1;
-  }
-  const char *desc = coap_endpoint_str(ep);
-  fprintf(stderr, "coap-server: listening for coap+tcp on %.*s\n",
-          (int)strcspn(desc, " "), desc);
-  return 0;
+  coap_address_set_port(&addr, colon ? (uint16_t)atoi(colon + 1) : 0);
+  errno = 0;
+  return coap_new_endpoint(ctx, &addr, COAP_PROTO_TCP);
 }
 
+/* Prints "coap-server: listening on ADDR:PORT" for @ep. */
+static void say_listening(const char *what, coap_endpoint_t *ep) {
+  const char *desc = coap_endpoint_str(ep);
+  fprintf(stderr, "coap-server: listening %s%.*s\n", what,
+          (int)strcspn(desc, " "), desc);
+}
+
+/* The UDP endpoint, and TCP on its port when TCP is built. With -p 0 the
+ * port the kernel picks for UDP may be taken for TCP: then another one is
+ * tried, a few times. */
 static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
   coap_address_t addr;
   if (!listen_address(o, &addr))
     return NULL;
-  errno = 0;
-  coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP);
-  if (!ep) {
-    int err = errno;
-    fprintf(stderr, "coap-server: cannot listen on %s%s%s port %u: %s\n",
-            strchr(o->addr, ':') ? "[" : "", o->addr,
-            strchr(o->addr, ':') ? "]" : "", o->port,
-            err == EADDRINUSE ? "the port is in use (is another server "
-                                "running there?)"
-            : err             ? strerror(err)
-                              : "the library refused the address");
-    return NULL;
+  int want_tcp = !o->unix_socket && coap_tcp_is_supported();
+  for (int attempt = 0;; attempt++) {
+    errno = 0;
+    coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP);
+    if (!ep) {
+      int err = errno;
+      fprintf(stderr, "coap-server: cannot listen on %s%s%s port %u: %s\n",
+              strchr(o->addr, ':') ? "[" : "", o->addr,
+              strchr(o->addr, ':') ? "]" : "", o->port,
+              err == EADDRINUSE ? "the port is in use (is another server "
+                                  "running there?)"
+              : err             ? strerror(err)
+                                : "the library refused the address");
+      return NULL;
+    }
+    coap_endpoint_t *tcp =
+        want_tcp ? listen_tcp(ctx, addr, coap_endpoint_str(ep)) : NULL;
+    if (want_tcp && !tcp) {
+      int err = errno;
+      if (o->port == 0 && err == EADDRINUSE && attempt < 16) {
+        coap_free_endpoint(ep); /* that port is TCP's elsewhere: another */
+        continue;
+      }
+      fprintf(stderr, "coap-server: cannot listen for coap+tcp: %s\n",
+              err ? strerror(err) : "the library refused the address");
+      return NULL;
+    }
+    say_listening("on ", ep);
+    if (tcp)
+      say_listening("for coap+tcp on ", tcp);
+    fflush(stderr);
+    return ep;
   }
-  /* "ADDR:PORT UDP" -> "ADDR:PORT", the bound port included. */
-  const char *desc = coap_endpoint_str(ep);
-  fprintf(stderr, "coap-server: listening on %.*s\n", (int)strcspn(desc, " "),
-          desc);
-  if (!o->unix_socket && coap_tcp_is_supported() &&
-      listen_tcp(ctx, &addr, desc) < 0)
-    return NULL;
-  fflush(stderr);
-  return ep;
 }
 
 /* The context settings from the command line, the multicast group
