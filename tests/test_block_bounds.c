@@ -245,6 +245,75 @@ TEST(block2_held_body_ends_at_its_last_block) {
   finish(ctx);
 }
 
+/* FETCH /query: a body chosen by the request's payload (RFC 8132 2: the
+ * payload is part of what identifies the request), 200 bytes of fill()
+ * seeded with the payload's first byte. */
+static uint8_t fetch_body[2][200];
+
+static void hnd_fetch(coap_resource_t *r, coap_session_t *s,
+                      const coap_pdu_t *req, const coap_string_t *q,
+                      coap_pdu_t *resp) {
+  size_t len = 0;
+  const uint8_t *data = NULL;
+  get_calls++;
+  coap_get_data(req, &len, &data);
+  int which = len && data[0] == 'B';
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_TEXT_PLAIN,
+                               -1, 0, sizeof(fetch_body[which]),
+                               fetch_body[which], NULL, NULL);
+}
+
+static coap_pdu_t *fetch_block(coap_mid_t mid, unsigned num, char what) {
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_FETCH, mid, 0x42, "query");
+  pt_block_set(p, COAP_OPTION_BLOCK2, num, 0, 2);
+  coap_add_data(p, 1, (const uint8_t *)&what);
+  return p;
+}
+
+/* The payload of the last answer equals @want's bytes from @off. */
+static int last_payload_is(const uint8_t *want, size_t off, size_t n) {
+  coap_pdu_t *r = last();
+  size_t len = 0;
+  const uint8_t *data = NULL;
+  int ok = r && coap_get_data(r, &len, &data) && len == n &&
+           memcmp(data, want + off, n) == 0;
+  if (!ok)
+    fprintf(stderr, "  payload of %zu bytes, wanted %zu from offset %zu\n", len,
+            n, off);
+  coap_delete_pdu(r);
+  return ok;
+}
+
+/* Two FETCHes of one resource that differ only in their payload hold two
+ * bodies; each later block comes from its own body, without calling the
+ * handler again. */
+TEST(block2_fetch_bodies_are_kept_apart_by_payload) {
+  coap_context_t *ctx = server(COAP_BLOCK_USE_LIBCOAP);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("query"), 0);
+  coap_register_handler(r, COAP_REQUEST_FETCH, hnd_fetch);
+  coap_add_resource(ctx, r);
+  fill(fetch_body[0], sizeof(fetch_body[0]), 3);
+  fill(fetch_body[1], sizeof(fetch_body[1]), 4);
+  coap_session_t *s = h_server_session(40000);
+  h_feed(s, fetch_block(1, 0, 'A'));
+  CHECK(last_payload_is(fetch_body[0], 0, 64));
+  h_feed(s, fetch_block(2, 0, 'B'));
+  CHECK(last_payload_is(fetch_body[1], 0, 64));
+  CHECK_INT_EQ(get_calls, 2);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->blk_srv), 2);
+  h_feed(s, fetch_block(3, 1, 'A'));
+  CHECK(last_payload_is(fetch_body[0], 64, 64));
+  h_feed(s, fetch_block(4, 1, 'B'));
+  CHECK(last_payload_is(fetch_body[1], 64, 64));
+  h_feed(s, fetch_block(5, 3, 'B'));
+  CHECK(last_payload_is(fetch_body[1], 192, 8));
+  CHECK_INT_EQ(get_calls, 2);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->blk_srv), 1);
+  finish(ctx);
+}
+
 /* A body that fits one message, asked without Block2, goes whole: no
  * Block2 and no Size2 (RFC 7959 2.4 lets the server choose). */
 TEST(block2_unasked_small_body_goes_whole) {
@@ -622,6 +691,7 @@ int main(void) {
   RUN(block2_blocked_response_boundaries_16_and_1024);
   RUN(block2_held_body_ends_at_its_last_block);
   RUN(block2_unasked_small_body_goes_whole);
+  RUN(block2_fetch_bodies_are_kept_apart_by_payload);
   RUN(block2_body_goes_whole_exactly_when_it_fits);
   RUN(block2_max_age_0_is_sent_minus_1_is_not);
   RUN(blocked_response_with_a_null_argument_does_nothing);
