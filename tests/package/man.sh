@@ -32,9 +32,15 @@ perl -0777 -ne '
     print "$d;\n";
   }' "$src"/include/coap3/*.h | sort -u >"$decls"
 
-# Function-like macros of the public headers, "#define NAME(" a line.
+# Function-like macros and static inline functions of the public headers,
+# one name a line: not exported, so not in $decls.
 macros="$TMP/macros"
-grep -hoE '^#define coap_[A-Za-z0-9_]+\(' "$src"/include/coap3/*.h | sort -u >"$macros"
+{
+  grep -hoE '^#define coap_[A-Za-z0-9_]+\(' "$src"/include/coap3/*.h | sed 's/^#define //'
+  perl -0777 -ne 's{/\*.*?\*/}{}sg;
+    while (/COAP_STATIC_INLINE\s+[^;{(]*?\b(coap_\w+)\s*\(/sg) { print "$1(\n" }' \
+    "$src"/include/coap3/*.h
+} | sed 's/($//' | sort -u >"$macros"
 covered="$TMP/covered"
 : >"$covered"
 
@@ -70,15 +76,16 @@ for page in "$mandir"/*.[1-9]; do
     else
       fail "$name: SYNOPSIS declarations not in the headers (${#protos[@]} read)" "${bad[@]}"
     fi
-    # Every function named on the NAME line is declared in the SYNOPSIS;
-    # a function-like macro of the headers is shown there as "#define".
+    # Every function named on the NAME line is declared in the SYNOPSIS; a
+    # function-like macro or static inline function of the headers is shown
+    # there on a request line (".B #define name(...)").
     mapfile -t names < <(sed -n '/^\.SH NAME/,/^\.SH /p' "$page" | grep -v '^\.' |
       sed 's/\\-.*//' | tr ',' '\n' | tr -d ' ' | grep '^coap_' | grep -vx "$base")
     missing=()
     for n in "${names[@]}"; do
       printf '%s\n' "${protos[@]}" | grep -qE "[ *]$n\(" && continue
-      grep -qE "^#define $n\(" "$macros" &&
-        sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' "$page" | grep -qF "#define $n(" && continue
+      grep -qx "$n" "$macros" &&
+        sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' "$page" | grep -qE "^\.B.*[ *]$n\(" && continue
       missing+=("$n")
     done
     # Names of NAME and SYNOPSIS, for the coverage check below.
