@@ -19,7 +19,12 @@ mandir="$src/doc/man"
 for want in coap-client.1 coap-server.1 coap-bench.1 coap_async.3 \
   coap_context.3 coap_session.3 coap_resource.3 coap_pdu_setup.3 \
   coap_pdu_access.3 coap_block.3 coap_observe.3 coap_persist.3 \
-  coap_encryption.3 coap_tls_library.3 coap_keepalive.3 coap_logging.3; do
+  coap_encryption.3 coap_tls_library.3 coap_keepalive.3 coap_logging.3 \
+  coap_io.3 coap_uri.3 coap_string.3 coap_address.3 coap_cache.3 \
+  coap_handler.3 coap_attribute.3 coap_init.3 coap_recovery.3 \
+  coap_endpoint_client.3 coap_endpoint_server.3 coap_deprecated.3 \
+  coap_oscore.3 coap_websockets.3 coap_pdu_transmit.3 coap_prng.3 \
+  coap_petrel.3; do
   [ -f "$mandir/$want" ] && pass "doc/man/$want exists" || fail "doc/man/$want exists"
 done
 
@@ -122,6 +127,10 @@ done
 uncovered="$mandir/uncovered.txt"
 exported=$(grep -oE '^\| `coap_[A-Za-z0-9_]+` \|' "$src/doc/functions.md" | tr -d '|` ' | sort -u)
 sort -u "$covered" -o "$covered"
+# Functions whose declaration has a comment right above it.
+commented="$TMP/commented"
+perl -0777 -ne 'while (/\*\/\s*(?:COAP_DEPRECATED\s+)?COAP_API\s+[^;{}]*?\b(coap_\w+)\s*\(/sg) {
+    print "$1\n" }' "$src"/include/coap3/*.h | sort -u >"$commented"
 bad=()
 listed=$(grep -vE '^[[:space:]]*(#|$)' "$uncovered" 2>/dev/null | awk '{print $1}' | sort)
 for n in $exported; do
@@ -131,6 +140,8 @@ for n in $exported; do
     bad+=("$n: no page names it and doc/man/uncovered.txt does not list it")
   elif [ "$(awk '{print NF}' <<<"$line")" -lt 3 ]; then
     bad+=("$n: listed in doc/man/uncovered.txt without a reason")
+  elif ! grep -qx "$n" "$commented"; then
+    bad+=("$n: listed in doc/man/uncovered.txt, but its header has no comment above it")
   fi
 done
 for n in $listed; do
