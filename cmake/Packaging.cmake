@@ -43,10 +43,11 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 Petrel is a CoAP library in C whose public API is libcoap 4.3.4's:
 applications include <coap3/coap.h> and link with -lcoap-3,
 -lcoap-3-openssl or -lcoap-3-notls, and programs built against libcoap
-run on it. It does CoAP over UDP, over TCP (RFC 8323) and over DTLS 1.2
-on OpenSSL 3 (pre-shared keys and certificates), Observe (RFC 7641) with
-observers kept across restarts, separate responses, block-wise transfers
-and extended tokens. There is no TLS or WebSocket transport.
+run on it. It does CoAP over UDP, over TCP (RFC 8323) and over
+DTLS 1.2 on OpenSSL 3 (pre-shared keys and certificates),
+Observe (RFC 7641) with observers kept across restarts, separate
+responses, block-wise transfers and extended tokens. There is no TLS or
+WebSocket transport.
 
 This package holds the shared and static libraries libcoap-3-openssl
 (DTLS), libcoap-3-notls (no DTLS) and libcoap-3 (the OpenSSL build), the
