@@ -887,9 +887,10 @@ static int add_uint_option(coap_optlist_t **chain, uint16_t number,
 }
 
 /* The options every request of this run carries (the chain is copied into
- * each request). */
-static coap_optlist_t *build_options(client_opts_t *o, const coap_uri_t *uri,
-                                     const coap_address_t *dst) {
+ * each request). Returns 1 with the chain in *out (NULL when the request
+ * has no options at all), or 0 on failure. */
+static int build_options(client_opts_t *o, const coap_uri_t *uri,
+                         const coap_address_t *dst, coap_optlist_t **out) {
   coap_optlist_t *opts = o->extra; /* the chain takes them over */
   o->extra = NULL;
   uint8_t scratch[256];
@@ -924,9 +925,10 @@ static coap_optlist_t *build_options(client_opts_t *o, const coap_uri_t *uri,
   }
   if (!ok) {
     coap_delete_optlist(opts);
-    return NULL;
+    return 0;
   }
-  return opts;
+  *out = opts; /* NULL for a request without options (GET coap://h/) */
+  return 1;
 }
 
 /* The token of the next request: -T's for the first, then new ones from
@@ -1237,8 +1239,8 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
     return EXIT_USAGE;
   }
   st->mcast = coap_is_mcast(&dst);
-  coap_optlist_t *opts = build_options(o, &uri, &dst);
-  if (!opts) {
+  coap_optlist_t *opts = NULL;
+  if (!build_options(o, &uri, &dst, &opts)) {
     fprintf(stderr, "coap-client: cannot build the request's options\n");
     return EXIT_USAGE;
   }
