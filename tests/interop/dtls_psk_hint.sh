@@ -36,9 +36,16 @@ expect "-h FILE that does not exist: exit 1" rc 1 \
 expect "-h FILE that does not exist: named" err-has \
   "-h: no 'hint,user,key' line could be read from '$TMP/none.hints'" \
   "$CLIENT_BIN" -k x -h "$TMP/none.hints" "coaps://[::1]/"
-expect "-h FILE with comments only: refused" rc 1 \
+# (each refusal names the file, so that no other failure can pass for it)
+for f in empty bad; do
+  expect "-h FILE ($f): exit 1" rc 1 \
+    "$CLIENT_BIN" -k x -h "$TMP/$f.hints" "coaps://[::1]/"
+done
+expect "-h FILE with comments only: refused, named" err-has \
+  "-h: no 'hint,user,key' line could be read from '$TMP/empty.hints'" \
   "$CLIENT_BIN" -k x -h "$TMP/empty.hints" "coaps://[::1]/"
-expect "-h FILE with a line of two fields: refused" rc 1 \
+expect "-h FILE with a line of two fields: refused, named" err-has \
+  "-h: no 'hint,user,key' line could be read from '$TMP/bad.hints'" \
   "$CLIENT_BIN" -k x -h "$TMP/bad.hints" "coaps://[::1]/"
 printf 'petrel-hint,alice,alice-key\n' >"$TMP/alice.hints"
 expect "-h without -k: refused" err-has "-h needs -k" \
