@@ -135,7 +135,7 @@ bad=()
 listed=$(grep -vE '^[[:space:]]*(#|$)' "$uncovered" 2>/dev/null | awk '{print $1}' | sort)
 for n in $exported; do
   grep -qx "$n" "$covered" && continue
-  line=$(grep -E "^$n[[:space:]]" "$uncovered" 2>/dev/null | head -n1)
+  line=$(grep -E "^$n([[:space:]]|$)" "$uncovered" 2>/dev/null | head -n1)
   if [ -z "$line" ]; then
     bad+=("$n: no page names it and doc/man/uncovered.txt does not list it")
   elif [ "$(awk '{print NF}' <<<"$line")" -lt 3 ]; then
