@@ -22,7 +22,19 @@ set(CPACK_PACKAGE_VENDOR Petrel)
 set(CPACK_PACKAGE_CONTACT
     "Petrel maintainers <maintainers@users.noreply.r-seed-f960aa35.example>")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${CPACK_PACKAGE_CONTACT})
-set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+# The Debian revision comes from the newest entry of cmake/deb/changelog,
+# whose upstream part must be the project's version: the package's Version
+# and its changelog cannot disagree.
+file(STRINGS ${PROJECT_SOURCE_DIR}/cmake/deb/changelog petrel_deb_top LIMIT_COUNT 1)
+if(NOT petrel_deb_top MATCHES "^petrel \\(([0-9.]+)-([0-9]+)\\) ")
+  message(FATAL_ERROR "cmake/deb/changelog: the first line is not "
+          "'petrel (VERSION-REVISION) ...': ${petrel_deb_top}")
+endif()
+if(NOT CMAKE_MATCH_1 STREQUAL PROJECT_VERSION)
+  message(FATAL_ERROR "cmake/deb/changelog: newest entry is for ${CMAKE_MATCH_1}, "
+          "the project is ${PROJECT_VERSION}")
+endif()
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${CMAKE_MATCH_2})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libs)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
@@ -31,10 +43,11 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 Petrel is a CoAP library in C whose public API is libcoap 4.3.4's:
 applications include <coap3/coap.h> and link with -lcoap-3,
 -lcoap-3-openssl or -lcoap-3-notls, and programs built against libcoap
-run on it. It does CoAP over UDP and over DTLS 1.2 on OpenSSL 3
-(pre-shared keys and certificates), Observe (RFC 7641) with observers
-kept across restarts, separate responses, block-wise transfers and
-extended tokens. There is no TLS, TCP or WebSocket transport.
+run on it. It does CoAP over UDP, over TCP (RFC 8323) and over
+DTLS 1.2 on OpenSSL 3 (pre-shared keys and certificates),
+Observe (RFC 7641) with observers kept across restarts, separate
+responses, block-wise transfers and extended tokens. There is no TLS or
+WebSocket transport.
 
 This package holds the shared and static libraries libcoap-3-openssl
 (DTLS), libcoap-3-notls (no DTLS) and libcoap-3 (the OpenSSL build), the

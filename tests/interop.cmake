@@ -83,7 +83,12 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
     add_test(NAME interop_dtls_pki
              COMMAND bash ${interop_dir}/dtls_pki.sh
                      $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
-    list(APPEND interop_tests interop_dtls_psk interop_dtls_pki)
+    # coap-client -h match_hint_file: the PSK chosen by the server's hint.
+    add_test(NAME interop_dtls_psk_hint
+             COMMAND bash ${interop_dir}/dtls_psk_hint.sh
+                     $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+    list(APPEND interop_tests interop_dtls_psk interop_dtls_pki
+         interop_dtls_psk_hint)
   endif()
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)

@@ -365,7 +365,10 @@ static void usage(FILE *f) {
       "                   [-E oscore_conf_file[,seq_file]] [-G count]\n"
       "                   [-H hoplimit] [-K interval] [-L value] [-N]\n"
       "                   [-O num,text] [-P scheme://addr[:port]] [-T token]\n"
-      "                   [-U] [-V num] [-X size] [-h] [--version] URI\n"
+      "                   [-U] [-V num] [-X size]\n"
+      "                   [[-h match_hint_file] [-k key] [-u user]]\n"
+      "                   [[-c certfile] [-j keyfile] [-n] [-C cafile]\n"
+      "                   [-R trust_casfile]] [--help] [--version] URI\n"
       "  -a addr      local address to send from\n"
       "  -b [num,]size  block size, a multiple of 16 up to 1024 (the largest\n"
       "               power of two not above it is used): Block1 for the\n"
@@ -406,7 +409,10 @@ static void usage(FILE *f) {
       " [-n]\n"
       "               (-n: do not verify the server's certificate; -M,\n"
       "               raw public keys, is not available with OpenSSL)\n"
-      "  -h, --help   this text\n"
+      "  -h match_hint_file  lines 'hint,user,key': when the server's PSK\n"
+      "               identity hint is on one, that user and key replace\n"
+      "               -u and -k (still needed for other hints)\n"
+      "  --help       this text (also -h as the last argument)\n"
       "  --version    the version lines above\n"
       "exit status: 0 on 2.xx, 1 usage or setup error, 2 on 4.xx/5.xx,\n"
       "             3 on timeout, 4 when the request was not delivered,\n"
@@ -535,6 +541,13 @@ static int take_option(client_opts_t *o, int opt, const char *v) {
     int taken = tool_dtls_option(&o->dtls, (char)opt, v, 0);
     if (!taken)
       return 0;
+    if (taken < 0 && opt == 'h') {
+      fprintf(stderr,
+              "coap-client: -h: no 'hint,user,key' line could be read from "
+              "'%s'\n",
+              v);
+      return 0;
+    }
     ok = taken > 0;
     break;
   }
@@ -547,7 +560,7 @@ static int take_option(client_opts_t *o, int opt, const char *v) {
 /* Fills o from argv. Returns -1 to exit successfully (help, version), 0 on
  * a usage error (message already printed), 1 to go on. */
 static int parse_args(int argc, char **argv, client_opts_t *o) {
-  static const struct option longs[] = {{"help", no_argument, NULL, 'h'},
+  static const struct option longs[] = {{"help", no_argument, NULL, 2},
                                         {"version", no_argument, NULL, 1},
                                         {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
@@ -563,10 +576,12 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
   opterr = 0;
   int opt;
   while ((opt = getopt_long(argc, argv,
-                            ":a:b:c:e:f:hj:k:l:m:no:p:rs:t:u:v:wA:B:C:E:G:H:K:"
+                            ":a:b:c:e:f:h:j:k:l:m:no:p:rs:t:u:v:wA:B:C:E:G:H:K:"
                             "L:M:NO:P:R:T:UV:X:",
                             longs, NULL)) != -1) {
-    if (opt == 'h') {
+    /* -h names a hint file, as in libcoap; -h as the last argument and
+     * --help are help. */
+    if (opt == 2 || (opt == ':' && optopt == 'h')) {
       usage(stdout);
       return -1;
     }
@@ -583,7 +598,7 @@ static int parse_args(int argc, char **argv, client_opts_t *o) {
         fprintf(stderr, "coap-client: unknown option -%c\n", optopt);
       else
         fprintf(stderr, "coap-client: unknown option %s\n", argv[optind - 1]);
-      fprintf(stderr, "(coap-client -h lists the options)\n");
+      usage(stderr);
       return 0;
     }
     if (!take_option(o, opt, optarg))
@@ -872,9 +887,10 @@ static int add_uint_option(coap_optlist_t **chain, uint16_t number,
 }
 
 /* The options every request of this run carries (the chain is copied into
- * each request). */
-static coap_optlist_t *build_options(client_opts_t *o, const coap_uri_t *uri,
-                                     const coap_address_t *dst) {
+ * each request). Returns 1 with the chain in *out (NULL when the request
+ * has no options at all), or 0 on failure. */
+static int build_options(client_opts_t *o, const coap_uri_t *uri,
+                         const coap_address_t *dst, coap_optlist_t **out) {
   coap_optlist_t *opts = o->extra; /* the chain takes them over */
   o->extra = NULL;
   uint8_t scratch[256];
@@ -909,9 +925,10 @@ static coap_optlist_t *build_options(client_opts_t *o, const coap_uri_t *uri,
   }
   if (!ok) {
     coap_delete_optlist(opts);
-    return NULL;
+    return 0;
   }
-  return opts;
+  *out = opts; /* NULL for a request without options (GET coap://h/) */
+  return 1;
 }
 
 /* The token of the next request: -T's for the first, then new ones from
@@ -1222,8 +1239,8 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
     return EXIT_USAGE;
   }
   st->mcast = coap_is_mcast(&dst);
-  coap_optlist_t *opts = build_options(o, &uri, &dst);
-  if (!opts) {
+  coap_optlist_t *opts = NULL;
+  if (!build_options(o, &uri, &dst, &opts)) {
     fprintf(stderr, "coap-client: cannot build the request's options\n");
     return EXIT_USAGE;
   }

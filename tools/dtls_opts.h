@@ -6,7 +6,10 @@
  * coap_new_client_session_pki()).
  *
  *   -k key     pre-shared key          -u identity  PSK identity (client)
- *   -h hint    PSK identity hint (server; default "CoAP")
+ *   -h hint    server: PSK identity hint (default "CoAP")
+ *   -h file    client: lines "hint,identity,key": when the server's
+ *              identity hint is one of them, that identity and key are
+ *              used instead of -u and -k (which still serve other hints)
  *   -i file    server: lines "hint,identity,key" choosing a key per client
  *   -s file    server: lines "sni,hint,key" choosing hint and key by SNI
  *   -c cert    PEM certificate (the key may be in the same file)
@@ -48,6 +51,8 @@ typedef struct tool_dtls {
   size_t n_psk_sni;
   tool_match pki_sni[TOOL_DTLS_MAX_MATCH]; /* -S */
   size_t n_pki_sni;
+  tool_match hint_match[TOOL_DTLS_MAX_MATCH]; /* client -h */
+  size_t n_hint;
 } tool_dtls;
 
 /* Reads "a,b,c" lines of @path into @m. Returns the count, or -1. */
@@ -87,6 +92,8 @@ static inline void tool_dtls_free(tool_dtls *d) {
     free(d->psk_sni[i].a);
   for (size_t i = 0; i < d->n_pki_sni; i++)
     free(d->pki_sni[i].a);
+  for (size_t i = 0; i < d->n_hint; i++)
+    free(d->hint_match[i].a);
 }
 
 /* Takes DTLS option -@opt with value @v (NULL for -n). Returns 1 if taken,
@@ -122,6 +129,11 @@ static inline int tool_dtls_option(tool_dtls *d, char opt, const char *v,
   default:
     break;
   }
+  if (!server && opt == 'h') { /* a file with at least one line */
+    n = tool_dtls_read_matches(v, d->hint_match);
+    d->n_hint = n > 0 ? (size_t)n : 0;
+    return n > 0 ? 1 : -1;
+  }
   if (!server)
     return 0;
   switch (opt) {
@@ -156,6 +168,11 @@ static inline int tool_dtls_check(const tool_dtls *d, const char *prog) {
     fprintf(stderr,
             "%s: -M: raw public keys (RFC 7250) are not available "
             "with this build's TLS library (OpenSSL)\n",
+            prog);
+    return -1;
+  }
+  if (d->n_hint && !d->key) {
+    fprintf(stderr, "%s: -h needs -k (and -u) for the hints it does not name\n",
             prog);
     return -1;
   }
@@ -201,14 +218,39 @@ static inline int tool_dtls_is_ip(const coap_str_const_t *host) {
   return 1;
 }
 
+/* The server's identity hint @hint: the identity and key of the first -h
+ * line naming it, else those of -u and -k (@arg's psk_info). */
+static inline const coap_dtls_cpsk_info_t *
+tool_dtls_ih_cb(coap_str_const_t *hint, coap_session_t *session, void *arg) {
+  (void)session;
+  const tool_dtls *d = arg;
+  static coap_dtls_cpsk_info_t info; /* read by the library at once */
+  for (size_t i = 0; i < d->n_hint; i++) {
+    const tool_match *m = &d->hint_match[i];
+    if (hint->length == strlen(m->a) &&
+        memcmp(hint->s, m->a, hint->length) == 0) {
+      coap_log_info("Identity Hint '%s' matched: identity '%s'\n", m->a, m->b);
+      info.identity.s = (const uint8_t *)m->b;
+      info.identity.length = strlen(m->b);
+      info.key.s = (const uint8_t *)m->c;
+      info.key.length = strlen(m->c);
+      return &info;
+    }
+  }
+  const char *id = d->identity ? d->identity : "";
+  info.identity.s = (const uint8_t *)id;
+  info.identity.length = strlen(id);
+  info.key.s = (const uint8_t *)d->key;
+  info.key.length = strlen(d->key);
+  return &info;
+}
+
 /* The client session for @dst over @proto with the credentials given:
  * PSK with -k, else PKI with -c/-C/-R, else none. */
-static inline coap_session_t *tool_dtls_client(coap_context_t *ctx,
-                                               const coap_address_t *local,
-                                               const coap_address_t *dst,
-                                               coap_proto_t proto,
-                                               const coap_str_const_t *host,
-                                               const tool_dtls *d) {
+static inline coap_session_t *
+tool_dtls_client(coap_context_t *ctx, const coap_address_t *local,
+                 const coap_address_t *dst, coap_proto_t proto,
+                 const coap_str_const_t *host, const tool_dtls *d) {
   if (proto != COAP_PROTO_DTLS || !tool_dtls_wanted(d))
     return coap_new_client_session(ctx, local, dst, proto);
   char sni[256] = "";
@@ -226,6 +268,10 @@ static inline coap_session_t *tool_dtls_client(coap_context_t *ctx,
     cp.psk_info.identity.length = strlen(id);
     cp.psk_info.key.s = (const uint8_t *)d->key;
     cp.psk_info.key.length = strlen(d->key);
+    if (d->n_hint) {
+      cp.validate_ih_call_back = tool_dtls_ih_cb;
+      cp.ih_call_back_arg = (void *)d; /* only read */
+    }
     return coap_new_client_session_psk2(ctx, local, dst, proto, &cp);
   }
   coap_dtls_pki_t p = tool_dtls_pki(d);

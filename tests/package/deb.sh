@@ -70,6 +70,25 @@ for f in usr/bin/coap-client usr/bin/coap-server usr/bin/coap-bench \
     fail "contains /$f"
   fi
 done
+# The changelog: its newest entry names the package's own Version, and
+# dpkg-parsechangelog reads every entry.
+zcat "$root/usr/share/doc/petrel/changelog.Debian.gz" >"$TMP/changelog"
+expect "changelog.Debian: newest entry is Version $(field Version)" out-eq \
+  "$(field Version)" dpkg-parsechangelog -l "$TMP/changelog" -S Version
+expect "changelog.Debian: every entry parses" out-re '^petrel \(0\.1\.0-1\)' \
+  dpkg-parsechangelog -l "$TMP/changelog" --all -S Changes
+# Every manual page built from doc/man (BUILD_DIR/man/manN) is in the package.
+pages=("${1}"/man/man[0-9]/*.gz)
+missing=()
+for p in "${pages[@]}"; do
+  rel=usr/share/man/$(basename "$(dirname "$p")")/$(basename "$p")
+  [ -e "$root/$rel" ] || missing+=("/$rel")
+done
+if [ ${#pages[@]} -gt 16 ] && [ ${#missing[@]} = 0 ]; then
+  pass "all ${#pages[@]} manual pages of the tree are in the package"
+else
+  fail "all manual pages of the tree are in the package (${#pages[@]} built)" "missing: ${missing[*]}"
+fi
 unstripped=$(file "$root"/usr/bin/* "$root/$libdir"/*.so.*.* | grep -v ', stripped' || true)
 if [ -z "$unstripped" ]; then
   pass "programs and libraries are stripped"

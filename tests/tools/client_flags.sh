@@ -190,6 +190,8 @@ mark
 run 10 "${C[@]}" -U "$BASE/time"
 [ "$RC" = 0 ] && logged 't:CON c:GET' && ! logged 'Uri-Port' &&
   pass "-U: no Uri-Host or Uri-Port" || fail "-U: no Uri-Host or Uri-Port" "$(show | tr '\n' '|')"
+expect "-U on the root: a request without any option is sent and answered" \
+  out-has "made with Petrel" "${C[@]}" -U "$BASE/"
 expect "-V 7: accepted, the request is answered" out-re "$TIME_RE" "${C[@]}" -V 7 "$BASE/time"
 expect "-V 8 is refused" rc 1 "${C[@]}" -V 8 "$BASE/time"
 expect "-X 1024 -r: accepted, answered over TCP" out-re "$TIME_RE" \
