@@ -383,6 +383,8 @@ int coap_resource_set_dirty(coap_resource_t *r, const coap_string_t *query) {
  * elective, ignored). */
 static int observe_value(const coap_pdu_t *pdu, uint32_t *v) {
   coap_opt_iterator_t it;
+  if (!pt_pdu_may_have(pdu, COAP_OPTION_OBSERVE))
+    return 0; /* most requests: no iterator to set up */
   coap_opt_t *opt = coap_check_option(pdu, COAP_OPTION_OBSERVE, &it);
   if (!opt || coap_opt_length(opt) > 3)
     return 0;
