@@ -27,6 +27,7 @@
 #include "coap3/coap_pdu.h"
 #include "coap3/coap_ws.h"
 
+#include "pdu.h"
 #include "uri.h"
 
 /* ---- schemes ------------------------------------------------------------ */
@@ -787,6 +788,46 @@ static inline int path_keeps(uint8_t c) {
   return c < 128 && (path_keep_bits[c >> 6] >> (c & 63)) & 1;
 }
 
+/* How many bytes at the start of @v need no percent-encoding. */
+static size_t plain_prefix(const uint8_t *v, size_t len) {
+  size_t i = 0;
+  while (i < len && path_keeps(v[i]))
+    i++;
+  return i;
+}
+
+void pt_uri_path_key_init(pt_uri_path_key *k, uint8_t *buf, size_t cap) {
+  *k = (pt_uri_path_key){.s = buf, .ok = 1, .buf = buf, .cap = cap};
+}
+
+void pt_uri_path_key_add(pt_uri_path_key *k, const uint8_t *v, size_t len) {
+  size_t plain = plain_prefix(v, len);
+  if (k->segments++ == 0 && plain == len) {
+    k->s = v; /* the value is the key as it is */
+    k->len = len;
+    return;
+  }
+  if (!k->ok)
+    return;
+  size_t sep = k->segments > 1, rest = len - plain;
+  /* Measured only when the worst case (3 bytes for each) might not fit. */
+  if (k->len + plain + 3 * rest + 1 > k->cap &&
+      k->len + plain + pt_uri_encode_segment(v + plain, rest, NULL) + 1 >
+          k->cap) {
+    k->ok = 0;
+    return;
+  }
+  if (k->s != k->buf && k->len) /* the first segment, left in place */
+    memcpy(k->buf, k->s, k->len);
+  k->s = k->buf;
+  if (sep)
+    k->buf[k->len++] = '/';
+  if (plain)
+    memcpy(k->buf + k->len, v, plain);
+  k->len += plain;
+  k->len += pt_uri_encode_segment(v + plain, rest, k->buf + k->len);
+}
+
 size_t pt_uri_encode_segment(const uint8_t *v, size_t len, uint8_t *out) {
   static const char hex[] = "0123456789ABCDEF";
   size_t n = 0;
@@ -856,6 +897,8 @@ static size_t join_options(const coap_pdu_t *pdu, coap_option_num_t number,
   coap_opt_t *opt;
   size_t n = 0;
   *count = 0;
+  if (!pdu || !pt_pdu_may_have(pdu, number))
+    return 0; /* the common case for Uri-Query: no walk */
   coap_option_filter_clear(&filter);
   coap_option_filter_set(&filter, number);
   if (!coap_option_iterator_init(pdu, &it, &filter))
