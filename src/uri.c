@@ -777,15 +777,28 @@ static void encode_byte(uint8_t c, int (*keep)(uint8_t), uint8_t *out,
   *n += 3;
 }
 
-/* keep_in_path() as a bitmap of the 128 ASCII bytes (bit c of word c / 64),
- * for the request path, which is encoded for every request: ALPHA, DIGIT
- * and "-._~!$&'()*+,;=:@" (keep_in_path()). test_uri checks every one of
- * the 256 byte values through pt_uri_encode_segment(). */
-static const uint64_t path_keep_bits[2] = {0x2fff7fd200000000u,
-                                           0x47fffffe87ffffffu};
+/* keep_in_path() as a table of the 256 byte values, for the request
+ * path, which is encoded for every request: ALPHA, DIGIT and
+ * "-._~!$&'()*+,;=:@" (keep_in_path()), from a bitmap of the 128 ASCII
+ * bytes (bit c of word c / 64). test_uri checks every one of the 256 byte
+ * values through pt_uri_encode_segment(). */
+#define PATH_KEEP_LO 0x2fff7fd200000000u
+#define PATH_KEEP_HI 0x47fffffe87ffffffu
+#define PK(c)                                                                  \
+  (uint8_t)((c) < 128 &&                                                       \
+            (((c) < 64 ? PATH_KEEP_LO : PATH_KEEP_HI) >> ((c)&63)) & 1)
+#define PK4(c) PK(c), PK((c) + 1), PK((c) + 2), PK((c) + 3)
+#define PK16(c) PK4(c), PK4((c) + 4), PK4((c) + 8), PK4((c) + 12)
+#define PK64(c) PK16(c), PK16((c) + 16), PK16((c) + 32), PK16((c) + 48)
+static const uint8_t path_keep_tab[256] = {PK64(0), PK64(64), PK64(128),
+                                           PK64(192)};
+#undef PK64
+#undef PK16
+#undef PK4
+#undef PK
 
 static inline int path_keeps(uint8_t c) {
-  return c < 128 && (path_keep_bits[c >> 6] >> (c & 63)) & 1;
+  return path_keep_tab[c];
 }
 
 /* How many bytes at the start of @v need no percent-encoding. */
