@@ -773,6 +773,13 @@ TEST(non_notifications_to_many_observers_each_carry_their_own_token) {
             h_sent_log[i].session != h_sent_log[j].session);
   }
   CHECK_INT_EQ(seen, 15);
+  /* all four were built in the context's one reused PDU, free again */
+  CHECK_NOT_NULL(ctx->obs.scratch);
+  CHECK_INT_EQ(ctx->obs.scratch_busy, 0);
+  coap_pdu_t *scratch = ctx->obs.scratch;
+  change(ctx, obs_res);
+  CHECK(ctx->obs.scratch == scratch);
+  CHECK_INT_EQ(ctx->obs.scratch_busy, 0);
   h_free(ctx);
 }
 
