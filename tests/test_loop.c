@@ -17,6 +17,7 @@
 #include "udp_client.h"
 
 static coap_context_t *ctx;
+static coap_endpoint_t *server_ep;
 static uint16_t port;
 static int stop_flag;
 static pthread_t loop;
@@ -71,6 +72,7 @@ static int start_server(uint32_t timeout_ms) {
   coap_endpoint_t *ep = ctx ? coap_new_endpoint(ctx, &a, COAP_PROTO_UDP) : NULL;
   if (!ep)
     return -1;
+  server_ep = ep;
   port = coap_address_get_port(&ep->bind_addr);
   const char *names[] = {"hello", "async", "wait"};
   for (int i = 0; i < 3; i++) {
@@ -565,8 +567,14 @@ TEST(app_select_on_coap_fd_wakes_for_retransmission_of_send_outside_the_loop) {
  * own message ID and token -- with token lengths that make runs of equal
  * size, a shorter one ending a run, and longer ones starting new runs, and
  * a second peer in between. */
-TEST(burst_of_answers_to_one_peer_each_arrive_as_their_own_datagram) {
+static void answers_burst(int no_gso) {
   CHECK_INT_EQ(start_server(100), 0);
+  /* SO_NO_CHECK: the kernel refuses UDP GSO on the socket (EINVAL) */
+  int one = 1;
+  if (no_gso)
+    CHECK_INT_EQ(
+        setsockopt(server_ep->fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)),
+        0);
   udp_client a = udp_client_open(port), b = udp_client_open(port);
   static const uint8_t tkl[] = {2, 2, 2, 1, 2, 2, 0, 3, 3, 3, 3, 1,
                                 1, 1, 1, 1, 8, 8, 8, 2, 2, 2, 2, 2};
@@ -617,10 +625,21 @@ TEST(burst_of_answers_to_one_peer_each_arrive_as_their_own_datagram) {
   CHECK_INT_EQ(more, -2);
 }
 
+TEST(burst_of_answers_to_one_peer_each_arrive_as_their_own_datagram) {
+  answers_burst(0);
+}
+
+/* Where the kernel refuses UDP GSO, the same burst still arrives whole,
+ * one datagram each. */
+TEST(burst_of_answers_without_udp_gso_each_arrive_as_their_own_datagram) {
+  answers_burst(1);
+}
+
 int main(void) {
   coap_startup();
   RUN(piggybacked_get_on_the_wire);
   RUN(burst_of_answers_to_one_peer_each_arrive_as_their_own_datagram);
+  RUN(burst_of_answers_without_udp_gso_each_arrive_as_their_own_datagram);
   RUN(separate_con_on_the_wire);
   RUN(separate_non_on_the_wire);
   RUN(separate_con_is_retransmitted_without_ack);
