@@ -36,7 +36,9 @@ int pt_block_set(coap_pdu_t *pdu, coap_option_num_t number, unsigned num, int m,
 int pt_block_peek(const coap_pdu_t *pdu, coap_option_num_t number,
                   unsigned *num, int *m, unsigned *szx) {
   coap_opt_iterator_t it;
-  coap_opt_t *opt = pdu ? coap_check_option(pdu, number, &it) : NULL;
+  if (!pdu || !pt_pdu_may_have(pdu, number))
+    return 0; /* most requests: no iterator to set up */
+  coap_opt_t *opt = coap_check_option(pdu, number, &it);
   if (!opt || coap_opt_length(opt) > 3)
     return 0;
   unsigned v = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));

@@ -198,11 +198,28 @@ static coap_pdu_type_t notify_type(const coap_subscription_t *o,
   return COAP_MESSAGE_NON;
 }
 
+/* Done with @pdu: the context's scratch PDU is free again, any other is
+ * deleted. */
+static void release(coap_context_t *ctx, coap_pdu_t *pdu) {
+  if (pdu && pdu == ctx->obs.scratch)
+    ctx->obs.scratch_busy = 0;
+  else
+    coap_delete_pdu(pdu);
+}
+
 /* Sends @pdu (ownership taken), a notification or final message for @o. */
 static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
                              coap_tick_t now) {
   coap_session_t *s = o->session;
   coap_context_t *ctx = s->context;
+  if (coap_pdu_get_type(pdu) == COAP_MESSAGE_CON && pdu == ctx->obs.scratch) {
+    /* A handler made it a CON: the exchange keeps a copy of its own. */
+    coap_pdu_t *own = pt_pdu_clone(pdu);
+    release(ctx, pdu);
+    if (!own)
+      return;
+    pdu = own;
+  }
   if (coap_pdu_get_type(pdu) == COAP_MESSAGE_CON) {
     o->non_run = 0;
     o->last_con = now;
@@ -222,18 +239,36 @@ static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
   o->non_mid = coap_pdu_get_mid(pdu);
   pt_hashmap_insert(&ctx->obs.by_mid, &o->by_mid, mid_hash(s, o->non_mid));
   pt_send_pdu(s, pdu);
-  coap_delete_pdu(pdu);
+  release(ctx, pdu);
 }
 
-/* A new message of @type to @o's peer with its token, or NULL. */
+/* The context's scratch PDU, emptied, for a NON notification; NULL when it
+ * is in use (a handler's nested notification) or cannot be made. */
+static coap_pdu_t *take_scratch(coap_context_t *ctx) {
+  pt_obs_ctx *obs = &ctx->obs;
+  if (obs->scratch_busy ||
+      (!obs->scratch && !(obs->scratch = coap_pdu_init(0, 0, 0, 0))))
+    return NULL;
+  obs->scratch_busy = 1;
+  return obs->scratch;
+}
+
+/* A new message of @type to @o's peer with its token, or NULL. With
+ * @reuse, a NON is built in the context's scratch PDU (see release()). */
 static coap_pdu_t *new_message(coap_subscription_t *o, coap_pdu_type_t type,
-                               coap_pdu_code_t code) {
+                               coap_pdu_code_t code, int reuse) {
   coap_session_t *s = o->session;
-  coap_pdu_t *pdu = coap_pdu_init(type, code, pt_session_next_mid(s),
-                                  coap_session_max_pdu_size(s));
+  coap_pdu_t *pdu = NULL;
+  size_t max = coap_session_max_pdu_size(s);
+  if (reuse && type == COAP_MESSAGE_NON && (pdu = take_scratch(s->context))) {
+    pt_pdu_clear(pdu, type, code, pt_session_next_mid(s));
+    pdu->max_size = max;
+  } else {
+    pdu = coap_pdu_init(type, code, pt_session_next_mid(s), max);
+  }
   coap_bin_const_t tok = coap_pdu_get_token(OBS_REQUEST(o));
   if (!pdu || !coap_add_token(pdu, tok.length, tok.s)) {
-    coap_delete_pdu(pdu);
+    release(s->context, pdu);
     return NULL;
   }
   pdu->session = s;
@@ -253,7 +288,7 @@ static void end_with(coap_subscription_t *o, coap_pdu_code_t code,
                      coap_pdu_type_t type, coap_tick_t now) {
   coap_context_t *ctx = o->session->context;
   if (!ctx->obs.no_final) {
-    coap_pdu_t *pdu = new_message(o, type, code);
+    coap_pdu_t *pdu = new_message(o, type, code, 0);
     if (pdu)
       send_to_observer(o, pdu, now);
   }
@@ -262,26 +297,65 @@ static void end_with(coap_subscription_t *o, coap_pdu_code_t code,
 
 /* ---- notifying --------------------------------------------------------- */
 
+/* 1 if @pdu's only Observe option is the one notify_one() put in, with
+ * the value @val (@len bytes): the handler left it alone. A walk of its
+ * own, as Observe comes first among a notification's few options. */
+static int observe_is_ours(const coap_pdu_t *pdu, const uint8_t *val,
+                           size_t len) {
+  size_t n, at = 0;
+  const uint8_t *opts = pt_pdu_opts(pdu, &n);
+  uint32_t num = 0;
+  pt_opt_hdr h;
+  while (at < n && opts[at] != PT_PAYLOAD_MARKER &&
+         pt_opt_decode(opts + at, n - at, &h) == 0) {
+    num += h.delta;
+    if (num > COAP_OPTION_OBSERVE)
+      return 0;
+    const uint8_t *v = opts + at + h.size;
+    at += h.size + h.length;
+    if (num < COAP_OPTION_OBSERVE)
+      continue;
+    if (h.length != len || (len && memcmp(v, val, len) != 0))
+      return 0;
+    /* A repeat would follow with an Option Delta nibble of 0. */
+    return at >= n || opts[at] == PT_PAYLOAD_MARKER || (opts[at] >> 4) != 0;
+  }
+  return 0;
+}
+
 /* Calls the resource's handler with @o's stored request and sends what it
  * answers. Returns 0, or -1 when @o was removed. */
 static int notify_one(coap_subscription_t *o, coap_tick_t now) {
   coap_session_t *s = o->session;
+  coap_context_t *ctx = s->context;
   coap_resource_t *r = o->resource;
   const coap_pdu_t *req = OBS_REQUEST(o);
-  coap_pdu_t *resp = new_message(o, notify_type(o, now), 0);
+  uint8_t obs[4];
+  size_t obs_len =
+      coap_encode_var_safe(obs, sizeof(obs), r->obs.seq & OBS_SEQ_MASK);
+  coap_pdu_t *resp = new_message(o, notify_type(o, now), 0, 1);
   /* Observe goes in first, so that a body cut into blocks leaves room. */
-  if (!resp || !add_observe(resp, r->obs.seq)) {
-    coap_delete_pdu(resp);
+  if (!resp || !pt_pdu_insert_option(resp, COAP_OPTION_OBSERVE, obs_len, obs)) {
+    release(ctx, resp);
     return 0;
   }
   pt_resource_call(r, coap_pdu_get_code(req), s, req, o->query, resp);
+  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  /* The usual notification: a 2.xx with nothing for the block layer to do
+   * (pt_block_server_after() would not act) and our Observe as we put it:
+   * it goes as it is. */
+  if (COAP_RESPONSE_CLASS(code) == 2 && !ctx->blk_pending &&
+      !ctx->blk_ack1_set && observe_is_ours(resp, obs, obs_len)) {
+    send_to_observer(o, resp, now);
+    return 0;
+  }
   /* A large body is kept for the later blocks, which answer plain GETs
    * (RFC 7959 3.4): its template must not carry Observe. */
   pt_pdu_remove_option(resp, COAP_OPTION_OBSERVE);
   pt_block_server_after(s, req, resp, now);
-  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  code = coap_pdu_get_code(resp);
   if (code == 0) { /* nothing to say now (e.g. a separate response later) */
-    coap_delete_pdu(resp);
+    release(ctx, resp);
     return 0;
   }
   if (COAP_RESPONSE_CLASS(code) == 2 && add_observe(resp, r->obs.seq)) {
@@ -383,6 +457,8 @@ int coap_resource_set_dirty(coap_resource_t *r, const coap_string_t *query) {
  * elective, ignored). */
 static int observe_value(const coap_pdu_t *pdu, uint32_t *v) {
   coap_opt_iterator_t it;
+  if (!pt_pdu_may_have(pdu, COAP_OPTION_OBSERVE))
+    return 0; /* most requests: no iterator to set up */
   coap_opt_t *opt = coap_check_option(pdu, COAP_OPTION_OBSERVE, &it);
   if (!opt || coap_opt_length(opt) > 3)
     return 0;
@@ -529,6 +605,8 @@ void pt_observe_free_all(coap_context_t *ctx) {
   pt_timer_cancel(ctx, &ctx->obs.timer);
   pt_hashmap_free(&ctx->obs.by_token);
   pt_hashmap_free(&ctx->obs.by_mid);
+  coap_delete_pdu(ctx->obs.scratch);
+  ctx->obs.scratch = NULL;
 }
 
 /* ---- limits (coap3/coap_petrel.h) ------------------------------------------

@@ -74,6 +74,9 @@ typedef struct pt_obs_ctx {
   size_t max_per_resource; /* 0 = no limit */
   uint64_t refused;        /* registrations a limit refused */
   uint8_t no_final;        /* coap_persist_stop(): no 4.04 at the end */
+  uint8_t scratch_busy;    /* scratch holds a notification being built */
+  coap_pdu_t *scratch;     /* owned: reused for NON notifications, which
+                              are sent at once and kept nowhere */
 } pt_obs_ctx;
 
 /* ---- context, resource and session hooks --------------------------------- */

@@ -157,45 +157,51 @@ size_t coap_opt_encode(coap_opt_t *opt, size_t n, uint16_t delta,
 
 /* What RFC 7252 5.10 (and RFCs 7641, 7959, 7967, 8768, 9175) define for
  * an option Petrel understands: its value length range and whether it may
- * repeat. In number order. */
+ * repeat. Indexed by number below 64, where a request's options are
+ * looked up on every request; the few numbers above in a short list. */
 typedef struct opt_rule {
-  uint16_t num;
+  uint16_t num; /* 0: no such option */
   uint16_t min, max;
   uint8_t repeatable;
 } opt_rule;
 
-static const opt_rule rules[] = {
-    {COAP_OPTION_IF_MATCH, 0, 8, 1},
-    {COAP_OPTION_URI_HOST, 1, 255, 0},
-    {COAP_OPTION_ETAG, 1, 8, 1},
-    {COAP_OPTION_IF_NONE_MATCH, 0, 0, 0},
-    {COAP_OPTION_OBSERVE, 0, 3, 0},
-    {COAP_OPTION_URI_PORT, 0, 2, 0},
-    {COAP_OPTION_LOCATION_PATH, 0, 255, 1},
-    {COAP_OPTION_URI_PATH, 0, 255, 1},
-    {COAP_OPTION_CONTENT_FORMAT, 0, 2, 0},
-    {COAP_OPTION_MAXAGE, 0, 4, 0},
-    {COAP_OPTION_URI_QUERY, 0, 255, 1},
-    {COAP_OPTION_HOP_LIMIT, 1, 1, 0},
-    {COAP_OPTION_ACCEPT, 0, 2, 0},
-    {COAP_OPTION_LOCATION_QUERY, 0, 255, 1},
-    {COAP_OPTION_BLOCK2, 0, 3, 0},
-    {COAP_OPTION_BLOCK1, 0, 3, 0},
-    {COAP_OPTION_SIZE2, 0, 4, 0},
-    {COAP_OPTION_PROXY_URI, 1, 1034, 0},
-    {COAP_OPTION_PROXY_SCHEME, 1, 255, 0},
-    {COAP_OPTION_SIZE1, 0, 4, 0},
+#define RULE(n, lo, hi, rep) [n] = {n, lo, hi, rep}
+static const opt_rule low_rules[64] = {
+    RULE(COAP_OPTION_IF_MATCH, 0, 8, 1),
+    RULE(COAP_OPTION_URI_HOST, 1, 255, 0),
+    RULE(COAP_OPTION_ETAG, 1, 8, 1),
+    RULE(COAP_OPTION_IF_NONE_MATCH, 0, 0, 0),
+    RULE(COAP_OPTION_OBSERVE, 0, 3, 0),
+    RULE(COAP_OPTION_URI_PORT, 0, 2, 0),
+    RULE(COAP_OPTION_LOCATION_PATH, 0, 255, 1),
+    RULE(COAP_OPTION_URI_PATH, 0, 255, 1),
+    RULE(COAP_OPTION_CONTENT_FORMAT, 0, 2, 0),
+    RULE(COAP_OPTION_MAXAGE, 0, 4, 0),
+    RULE(COAP_OPTION_URI_QUERY, 0, 255, 1),
+    RULE(COAP_OPTION_HOP_LIMIT, 1, 1, 0),
+    RULE(COAP_OPTION_ACCEPT, 0, 2, 0),
+    RULE(COAP_OPTION_LOCATION_QUERY, 0, 255, 1),
+    RULE(COAP_OPTION_BLOCK2, 0, 3, 0),
+    RULE(COAP_OPTION_BLOCK1, 0, 3, 0),
+    RULE(COAP_OPTION_SIZE2, 0, 4, 0),
+    RULE(COAP_OPTION_PROXY_URI, 1, 1034, 0),
+    RULE(COAP_OPTION_PROXY_SCHEME, 1, 255, 0),
+    RULE(COAP_OPTION_SIZE1, 0, 4, 0),
+};
+#undef RULE
+
+static const opt_rule high_rules[] = {
     {COAP_OPTION_ECHO, 1, 40, 0},
     {COAP_OPTION_NORESPONSE, 0, 1, 0},
     {COAP_OPTION_RTAG, 0, 8, 1},
 };
 
 static const opt_rule *rule_for(uint32_t num) {
-  /* A short table in number order: a few comparisons per option. */
-  for (size_t i = 0;
-       i < sizeof(rules) / sizeof(rules[0]) && rules[i].num <= num; i++)
-    if (rules[i].num == num)
-      return &rules[i];
+  if (num < 64)
+    return low_rules[num].num ? &low_rules[num] : NULL;
+  for (size_t i = 0; i < sizeof(high_rules) / sizeof(high_rules[0]); i++)
+    if (high_rules[i].num == num)
+      return &high_rules[i];
   return NULL;
 }
 
@@ -336,7 +342,9 @@ coap_opt_t *coap_option_next(coap_opt_iterator_t *oi) {
 
 /* A direct walk rather than a filtered iterator: it is asked for on every
  * request (Proxy-*, Block1/2, ...) and options come in number order, so
- * the walk stops at the first option past @number. The iterator it leaves
+ * the walk stops at the first option past @number -- and does not start
+ * when the PDU's option bits say @number is absent (pdu.h), the usual
+ * answer for Block1/2, Observe and No-Response. The iterator it leaves
  * behind is the one the filtered walk would, so coap_option_next() goes on
  * to the repeats of @number. */
 coap_opt_t *coap_check_option(const coap_pdu_t *pdu, coap_option_num_t number,
@@ -345,7 +353,8 @@ coap_opt_t *coap_check_option(const coap_pdu_t *pdu, coap_option_num_t number,
     return NULL;
   memset(oi, 0, sizeof(*oi));
   oi->bad = 1;
-  if (!pdu || pdu->used_size <= pdu->token_length)
+  if (!pdu || pdu->used_size <= pdu->token_length ||
+      !pt_pdu_may_have(pdu, number))
     return NULL;
   coap_opt_t *cur = pdu->token + pdu->token_length;
   size_t left = pdu->used_size - pdu->token_length;

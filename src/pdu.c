@@ -65,6 +65,7 @@ static void copy_into(coap_pdu_t *pdu, const coap_pdu_t *src, uint8_t *buf,
   pdu->code = src->code;
   pdu->mid = src->mid;
   pdu->max_opt = src->max_opt;
+  pdu->opt_bits = src->opt_bits;
   pdu->token_length = src->token_length;
   pdu->used_size = src->used_size;
   pdu->alloc_size = alloc;
@@ -122,6 +123,7 @@ void pt_pdu_clear(coap_pdu_t *pdu, coap_pdu_type_t type, coap_pdu_code_t code,
   pdu->code = code;
   pdu->mid = mid;
   pdu->max_opt = 0;
+  pdu->opt_bits = 0;
   pdu->hdr_size = 0;
   pdu->token_length = 0;
   pdu->used_size = 0;
@@ -233,6 +235,7 @@ static size_t append_option(coap_pdu_t *pdu, coap_option_num_t number,
     memcpy(at + h, data, len);
   pdu->used_size += h + len;
   pdu->max_opt = number;
+  pdu->opt_bits |= PT_OPT_BIT(number);
   return h + len;
 }
 
@@ -259,6 +262,7 @@ size_t pt_pdu_insert_option(coap_pdu_t *pdu, coap_option_num_t number,
     pt_opt_write_hdr(at + h + len, p.number - number, p.hdr.length);
   else
     pdu->max_opt = number;
+  pdu->opt_bits |= PT_OPT_BIT(number);
   return h + len;
 }
 
@@ -326,7 +330,14 @@ int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
 int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
   if (!pdu || pdu->used_size != 0)
     return 0;
-  return pt_pdu_update_token(pdu, len, data);
+  /* An empty PDU (every response built): nothing to move. */
+  if (len > COAP_TOKEN_EXT_MAX || (len && !data) || !pt_pdu_resize(pdu, len))
+    return 0;
+  if (len)
+    memcpy(pdu->token, data, len);
+  pdu->token_length = len;
+  pdu->used_size = len;
+  return 1;
 }
 
 size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len,
@@ -483,6 +494,7 @@ int pt_pdu_parse_opts(coap_pdu_t *pdu) {
   const uint8_t *p = pdu->token;
   size_t at = pdu->token_length, end = pdu->used_size;
   uint32_t number = 0;
+  uint64_t bits = 0;
   while (at < end) {
     if (p[at] == PT_PAYLOAD_MARKER) {
       /* RFC 7252 3: a marker followed by a zero-length payload MUST be
@@ -499,9 +511,11 @@ int pt_pdu_parse_opts(coap_pdu_t *pdu) {
     number += h.delta;
     if (number > COAP_MAX_OPT)
       return PT_PARSE_ERR_NUMBER_OVERFLOW;
+    bits |= PT_OPT_BIT(number);
     at += h.size + h.length;
   }
   pdu->max_opt = (uint16_t)number;
+  pdu->opt_bits = bits;
   return 0;
 }
 

@@ -37,6 +37,9 @@ struct coap_pdu_t {
   coap_pdu_code_t code;
   coap_mid_t mid;
   uint16_t max_opt;     /* number of the last option (0 if none) */
+  uint64_t opt_bits;    /* bit (n & 63) set for every option n present:
+                           a clear bit means no such option (see
+                           pt_pdu_may_have); removal leaves bits set */
   uint8_t hdr_size;     /* header bytes last written by pt_pdu_wire() */
   uint8_t embedded;     /* lives inside its owner's allocation (see
                            pt_pdu_clone_into): never freed or grown */
@@ -50,6 +53,16 @@ struct coap_pdu_t {
   uint8_t *data;        /* payload start, NULL if no payload */
   coap_session_t *session; /* borrowed; set by the runtime, may be NULL */
 };
+
+/* Bit of option @p n in opt_bits: numbers 64 apart share one. */
+#define PT_OPT_BIT(n) ((uint64_t)1 << ((n)&63u))
+
+/* 0 when @p pdu certainly has no option @p number (then no walk over its
+ * options is needed); 1 when it may have one. Every function of pdu.c that
+ * adds an option sets its bit, so this never says 0 wrongly. */
+static inline int pt_pdu_may_have(const coap_pdu_t *pdu, uint32_t number) {
+  return number <= pdu->max_opt && (pdu->opt_bits & PT_OPT_BIT(number)) != 0;
+}
 
 /* ---- session hooks (defined by the session module, session.c) ---- */
 

@@ -64,9 +64,7 @@ typedef struct req_scan {
   int proxy;            /* Proxy-Uri or Proxy-Scheme present */
   const uint8_t *proxy_uri, *uri_host; /* their values, or NULL */
   size_t proxy_uri_len, uri_host_len;
-  int path_ok;     /* 0 if the joined Uri-Path did not fit */
-  size_t path_len; /* the resource key (resource.h) in the buffer */
-  size_t segments; /* Uri-Path options seen */
+  pt_uri_path_key path; /* the resource key (resource.h), if it fit */
 } req_scan;
 
 static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
@@ -74,30 +72,27 @@ static void scan_request(const coap_context_t *ctx, const coap_pdu_t *req,
   size_t len, at = 0, vlen;
   const uint8_t *opts = pt_pdu_opts(req, &len), *val;
   uint32_t num = 0, prev = 0;
-  *sc = (req_scan){.unknown_critical = -1, .path_ok = 1};
+  sc->unknown_critical = -1;
+  sc->proxy = 0;
+  sc->proxy_uri = sc->uri_host = NULL;
+  pt_uri_path_key_init(&sc->path, path, cap);
   for (int first = 1; next_option(opts, len, &at, &num, &val, &vlen);
        prev = num, first = 0) {
     if (pt_opt_is_critical(num) && sc->unknown_critical < 0 &&
         !option_ok(ctx, num, vlen, !first && num == prev))
       sc->unknown_critical = (int)num;
+    if (num == COAP_OPTION_URI_PATH) {
+      /* Each option is one segment: a '/' in it is data (RFC 7252 6.5),
+       * encoded as coap_get_uri_path() does. */
+      pt_uri_path_key_add(&sc->path, val, vlen);
+      continue;
+    }
     if (num == COAP_OPTION_PROXY_URI || num == COAP_OPTION_PROXY_SCHEME)
       sc->proxy = 1;
     if (num == COAP_OPTION_PROXY_URI)
       sc->proxy_uri = val, sc->proxy_uri_len = vlen;
     if (num == COAP_OPTION_URI_HOST)
       sc->uri_host = val, sc->uri_host_len = vlen;
-    if (num != COAP_OPTION_URI_PATH || !sc->path_ok)
-      continue;
-    /* Each option is one segment: a '/' in it is data (RFC 7252 6.5),
-     * encoded as coap_get_uri_path() does. */
-    size_t enc = pt_uri_encode_segment(val, vlen, NULL);
-    if (sc->path_len + enc + 1 > cap) {
-      sc->path_ok = 0;
-      continue;
-    }
-    if (sc->segments++)
-      path[sc->path_len++] = '/';
-    sc->path_len += pt_uri_encode_segment(val, vlen, path + sc->path_len);
   }
 }
 
@@ -182,6 +177,8 @@ static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
  */
 static int no_response(const coap_pdu_t *req, coap_pdu_code_t code) {
   coap_opt_iterator_t it;
+  if (!pt_pdu_may_have(req, COAP_OPTION_NORESPONSE))
+    return 0;
   coap_opt_t *o = coap_check_option(req, COAP_OPTION_NORESPONSE, &it);
   unsigned cls = COAP_RESPONSE_CLASS(code);
   if (!o || coap_opt_length(o) > 1 || cls < 1)
@@ -249,29 +246,32 @@ static int proxy_is_local(const coap_resource_t *proxy, const req_scan *sc,
   return pt_resource_proxy_is_local(proxy, sc->uri_host, sc->uri_host_len);
 }
 
-/* The resource key of @req in @buf, or allocated in *@heap when it does
- * not fit (caller frees); *@len set. Returns 0, -1 on no memory. */
+/* The resource key of @req: in @buf, in the request itself (a plain
+ * single segment) or allocated in *@heap when it does not fit @buf (caller
+ * frees); *@len set. Returns 0, -1 on no memory. */
 static int request_key(const coap_pdu_t *req, const req_scan *sc,
-                       const target *t, uint8_t *buf, size_t cap, uint8_t **key,
-                       size_t *len, uint8_t **heap) {
+                       const target *t, uint8_t *buf, size_t cap,
+                       const uint8_t **key, size_t *len, uint8_t **heap) {
   *heap = NULL;
-  *key = buf;
   if (t->proxy_local) {
     const coap_str_const_t *p = &t->proxy_uri.path;
+    uint8_t *to = buf;
     *len = pt_uri_path_canon(p->s, p->length, NULL);
-    if (*len > cap && !(*key = *heap = malloc(*len)))
+    if (*len > cap && !(to = *heap = malloc(*len)))
       return -1;
-    pt_uri_path_canon(p->s, p->length, *key);
+    pt_uri_path_canon(p->s, p->length, to);
+    *key = to;
     return 0;
   }
-  if (sc->path_ok) {
-    *len = sc->path_len;
+  if (sc->path.ok) {
+    *key = sc->path.s;
+    *len = sc->path.len;
     return 0;
   }
   *len = pt_uri_path_of_options(req, NULL);
   if (!(*key = *heap = malloc(*len ? *len : 1)))
     return -1;
-  pt_uri_path_of_options(req, *key);
+  pt_uri_path_of_options(req, *heap);
   return 0;
 }
 
@@ -315,7 +315,8 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
     }
     t->proxy_local = sc.proxy_uri != NULL; /* else Uri-Path as usual */
   }
-  uint8_t *key, *heap;
+  const uint8_t *key;
+  uint8_t *heap;
   size_t plen;
   if (request_key(req, &sc, t, path, sizeof(path), &key, &plen, &heap) < 0) {
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);

@@ -27,6 +27,7 @@
 #include "coap3/coap_pdu.h"
 #include "coap3/coap_ws.h"
 
+#include "pdu.h"
 #include "uri.h"
 
 /* ---- schemes ------------------------------------------------------------ */
@@ -776,15 +777,68 @@ static void encode_byte(uint8_t c, int (*keep)(uint8_t), uint8_t *out,
   *n += 3;
 }
 
-/* keep_in_path() as a bitmap of the 128 ASCII bytes (bit c of word c / 64),
- * for the request path, which is encoded for every request: ALPHA, DIGIT
- * and "-._~!$&'()*+,;=:@" (keep_in_path()). test_uri checks every one of
- * the 256 byte values through pt_uri_encode_segment(). */
-static const uint64_t path_keep_bits[2] = {0x2fff7fd200000000u,
-                                           0x47fffffe87ffffffu};
+/* keep_in_path() as a table of the 256 byte values, for the request
+ * path, which is encoded for every request: ALPHA, DIGIT and
+ * "-._~!$&'()*+,;=:@" (keep_in_path()), from a bitmap of the 128 ASCII
+ * bytes (bit c of word c / 64). test_uri checks every one of the 256 byte
+ * values through pt_uri_encode_segment(). */
+#define PATH_KEEP_LO 0x2fff7fd200000000u
+#define PATH_KEEP_HI 0x47fffffe87ffffffu
+#define PK(c)                                                                  \
+  (uint8_t)((c) < 128 &&                                                       \
+            (((c) < 64 ? PATH_KEEP_LO : PATH_KEEP_HI) >> ((c)&63)) & 1)
+#define PK4(c) PK(c), PK((c) + 1), PK((c) + 2), PK((c) + 3)
+#define PK16(c) PK4(c), PK4((c) + 4), PK4((c) + 8), PK4((c) + 12)
+#define PK64(c) PK16(c), PK16((c) + 16), PK16((c) + 32), PK16((c) + 48)
+static const uint8_t path_keep_tab[256] = {PK64(0), PK64(64), PK64(128),
+                                           PK64(192)};
+#undef PK64
+#undef PK16
+#undef PK4
+#undef PK
 
 static inline int path_keeps(uint8_t c) {
-  return c < 128 && (path_keep_bits[c >> 6] >> (c & 63)) & 1;
+  return path_keep_tab[c];
+}
+
+/* How many bytes at the start of @v need no percent-encoding. */
+static size_t plain_prefix(const uint8_t *v, size_t len) {
+  size_t i = 0;
+  while (i < len && path_keeps(v[i]))
+    i++;
+  return i;
+}
+
+void pt_uri_path_key_init(pt_uri_path_key *k, uint8_t *buf, size_t cap) {
+  *k = (pt_uri_path_key){.s = buf, .ok = 1, .buf = buf, .cap = cap};
+}
+
+void pt_uri_path_key_add(pt_uri_path_key *k, const uint8_t *v, size_t len) {
+  size_t plain = plain_prefix(v, len);
+  if (k->segments++ == 0 && plain == len) {
+    k->s = v; /* the value is the key as it is */
+    k->len = len;
+    return;
+  }
+  if (!k->ok)
+    return;
+  size_t sep = k->segments > 1, rest = len - plain;
+  /* Measured only when the worst case (3 bytes for each) might not fit. */
+  if (k->len + plain + 3 * rest + 1 > k->cap &&
+      k->len + plain + pt_uri_encode_segment(v + plain, rest, NULL) + 1 >
+          k->cap) {
+    k->ok = 0;
+    return;
+  }
+  if (k->s != k->buf && k->len) /* the first segment, left in place */
+    memcpy(k->buf, k->s, k->len);
+  k->s = k->buf;
+  if (sep)
+    k->buf[k->len++] = '/';
+  if (plain)
+    memcpy(k->buf + k->len, v, plain);
+  k->len += plain;
+  k->len += pt_uri_encode_segment(v + plain, rest, k->buf + k->len);
 }
 
 size_t pt_uri_encode_segment(const uint8_t *v, size_t len, uint8_t *out) {
@@ -856,6 +910,8 @@ static size_t join_options(const coap_pdu_t *pdu, coap_option_num_t number,
   coap_opt_t *opt;
   size_t n = 0;
   *count = 0;
+  if (!pdu || !pt_pdu_may_have(pdu, number))
+    return 0; /* the common case for Uri-Query: no walk */
   coap_option_filter_clear(&filter);
   coap_option_filter_set(&filter, number);
   if (!coap_option_iterator_init(pdu, &it, &filter))

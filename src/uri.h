@@ -98,6 +98,30 @@ int pt_uri_query_into_optlist(const uint8_t *query, size_t len,
 size_t pt_uri_encode_segment(const uint8_t *v, size_t len, uint8_t *out);
 
 /*
+ * The resource key of a request (pt_uri_path_of_options()'s answer), built
+ * one Uri-Path option at a time during a walk over the options. A single
+ * segment that needs no percent-encoding (the usual "hello") is not copied:
+ * the key points at the option's value in the request. Otherwise segments
+ * are encoded into the caller's buffer; when that is too small, ok is
+ * cleared and the caller falls back to pt_uri_path_of_options().
+ */
+typedef struct pt_uri_path_key {
+  const uint8_t *s; /* the key so far: into the request or buf */
+  size_t len;
+  size_t segments; /* Uri-Path options added */
+  int ok;          /* 0 once the key did not fit buf */
+  uint8_t *buf;    /* borrowed from the caller, cap bytes */
+  size_t cap;
+} pt_uri_path_key;
+
+/* Starts an empty key (segments 0, the empty path) over @p buf. */
+void pt_uri_path_key_init(pt_uri_path_key *k, uint8_t *buf, size_t cap);
+
+/* Adds the Uri-Path value @p v (@p len bytes; borrowed, and must stay valid
+ * while the key is used, as the key may point at it). */
+void pt_uri_path_key_add(pt_uri_path_key *k, const uint8_t *v, size_t len);
+
+/*
  * The canonical form of a percent-encoded path (segments separated by "/",
  * no leading "/") or query (arguments separated by "&"): each segment is
  * decoded and encoded again as a Uri-Path (pt_uri_encode_segment()) or

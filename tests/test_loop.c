@@ -17,6 +17,7 @@
 #include "udp_client.h"
 
 static coap_context_t *ctx;
+static coap_endpoint_t *server_ep;
 static uint16_t port;
 static int stop_flag;
 static pthread_t loop;
@@ -71,6 +72,7 @@ static int start_server(uint32_t timeout_ms) {
   coap_endpoint_t *ep = ctx ? coap_new_endpoint(ctx, &a, COAP_PROTO_UDP) : NULL;
   if (!ep)
     return -1;
+  server_ep = ep;
   port = coap_address_get_port(&ep->bind_addr);
   const char *names[] = {"hello", "async", "wait"};
   for (int i = 0; i < 3; i++) {
@@ -559,9 +561,85 @@ TEST(app_select_on_coap_fd_wakes_for_retransmission_of_send_outside_the_loop) {
   CHECK(waited < 1000);    /* ACK_TIMEOUT 0.2 s, at most 1.5 times that */
 }
 
+/* A burst of GETs from one peer: answers of one size to one peer leave
+ * the server together (a UDP GSO message where the kernel has it), so
+ * check that each still arrives as a datagram of its own, whole, with its
+ * own message ID and token -- with token lengths that make runs of equal
+ * size, a shorter one ending a run, and longer ones starting new runs, and
+ * a second peer in between. */
+static void answers_burst(int no_gso) {
+  CHECK_INT_EQ(start_server(100), 0);
+  /* SO_NO_CHECK: the kernel refuses UDP GSO on the socket (EINVAL) */
+  int one = 1;
+  if (no_gso)
+    CHECK_INT_EQ(
+        setsockopt(server_ep->fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)),
+        0);
+  udp_client a = udp_client_open(port), b = udp_client_open(port);
+  static const uint8_t tkl[] = {2, 2, 2, 1, 2, 2, 0, 3, 3, 3, 3, 1,
+                                1, 1, 1, 1, 8, 8, 8, 2, 2, 2, 2, 2};
+  enum { N = sizeof(tkl) };
+  uint8_t req[64], resp[1500];
+  for (int i = 0; i < N; i++) {
+    size_t n = 0;
+    req[n++] = (uint8_t)(0x40 | tkl[i]);
+    req[n++] = COAP_REQUEST_CODE_GET;
+    req[n++] = 0x70;
+    req[n++] = (uint8_t)i;
+    for (int k = 0; k < tkl[i]; k++)
+      req[n++] = (uint8_t)(i * 8 + k);
+    req[n++] = 0xb5; /* Uri-Path "hello" */
+    memcpy(req + n, "hello", 5);
+    n += 5;
+    CHECK_INT_EQ(udp_send(i == 11 ? &b : &a, req, n), 0);
+  }
+  int seen[N] = {0}, bad = 0, more;
+  for (int got = 0; got < N; got++) {
+    int from_b = got == N - 1; /* a's 23 first, then b's one */
+    ssize_t r = udp_recv(from_b ? &b : &a, resp, sizeof(resp), 2000);
+    int i = r >= 4 ? resp[3] : 0;
+    if (r < 4 || resp[2] != 0x70 || i >= N || seen[i] || from_b != (i == 11)) {
+      printf("  answer %d: %zd bytes, bad or repeated message ID or peer\n",
+             got, r);
+      bad++;
+      continue;
+    }
+    seen[i] = 1;
+    int ok = resp[0] == (0x60u | tkl[i]) && /* ACK, that token length */
+             resp[1] == COAP_RESPONSE_CODE_CONTENT &&
+             r == 4 + tkl[i] + 1 + 12 && resp[4 + tkl[i]] == 0xff &&
+             memcmp(resp + 5 + tkl[i], "Hello World!", 12) == 0;
+    for (int k = 0; k < tkl[i]; k++)
+      ok &= resp[4 + k] == (uint8_t)(i * 8 + k);
+    if (!ok) {
+      printf("  answer to request %d: %zd bytes, wrong\n", i, r);
+      bad++;
+    }
+  }
+  more = (int)udp_recv(&a, resp, sizeof(resp), 100) + /* none left */
+         (int)udp_recv(&b, resp, sizeof(resp), 100);
+  udp_client_close(&a);
+  udp_client_close(&b);
+  stop_server();
+  CHECK_INT_EQ(bad, 0);
+  CHECK_INT_EQ(more, -2);
+}
+
+TEST(burst_of_answers_to_one_peer_each_arrive_as_their_own_datagram) {
+  answers_burst(0);
+}
+
+/* Where the kernel refuses UDP GSO, the same burst still arrives whole,
+ * one datagram each. */
+TEST(burst_of_answers_without_udp_gso_each_arrive_as_their_own_datagram) {
+  answers_burst(1);
+}
+
 int main(void) {
   coap_startup();
   RUN(piggybacked_get_on_the_wire);
+  RUN(burst_of_answers_to_one_peer_each_arrive_as_their_own_datagram);
+  RUN(burst_of_answers_without_udp_gso_each_arrive_as_their_own_datagram);
   RUN(separate_con_on_the_wire);
   RUN(separate_non_on_the_wire);
   RUN(separate_con_is_retransmitted_without_ack);

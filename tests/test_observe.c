@@ -669,6 +669,120 @@ TEST(large_notification_sends_block_0_with_etag_and_rest_is_fetched) {
   h_free(ctx);
 }
 
+/* ---- notifications built in the reused PDU ------------------------------ */
+
+/* Number of Observe options in datagram @i. */
+static int observe_count(int i) {
+  coap_pdu_t *p = h_parse(i);
+  coap_opt_iterator_t it;
+  int n = 0;
+  if (p && coap_check_option(p, COAP_OPTION_OBSERVE, &it))
+    for (n = 1; coap_option_next(&it);)
+      n++;
+  coap_delete_pdu(p);
+  return n;
+}
+
+static void hnd_get_con(coap_resource_t *r, coap_session_t *s,
+                        const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  hnd_get(r, s, req, q, resp);
+  if (state == 2) /* the second notification only */
+    coap_pdu_set_type(resp, COAP_MESSAGE_CON);
+}
+
+/* NON notifications are built in a PDU the context reuses; one that the
+ * handler turns into a CON is kept by its exchange (retransmitted as it
+ * was, acknowledged), and the next NON is built afresh. */
+TEST(handler_turning_non_notification_into_con_is_retransmitted) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_register_handler(obs_res, COAP_REQUEST_GET, hnd_get_con);
+  coap_session_t *s = h_server_session(40001);
+  reg(s, 1, 'a');
+  change(ctx, obs_res);
+  CHECK_INT_EQ(type_of(1), COAP_MESSAGE_NON);
+  change(ctx, obs_res); /* state 2: the handler makes it a CON */
+  CHECK_INT_EQ(h_nsent, 3);
+  CHECK_INT_EQ(type_of(2), COAP_MESSAGE_CON);
+  CHECK(payload_is(2, "v=2"));
+  CHECK_INT_EQ(observe_of(2), 2);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_mid), 1);
+  h_advance(ctx, 4 * COAP_TICKS_PER_SECOND); /* past ACK_TIMEOUT * 1.5 */
+  CHECK_INT_EQ(h_nsent, 4);
+  CHECK_INT_EQ(mid_of(3), mid_of(2));
+  CHECK(payload_is(3, "v=2"));
+  CHECK_INT_EQ(observe_of(3), 2);
+  send_empty(s, COAP_MESSAGE_ACK, mid_of(2));
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->exchanges_mid), 0);
+  change(ctx, obs_res);
+  CHECK_INT_EQ(type_of(4), COAP_MESSAGE_NON);
+  CHECK(payload_is(4, "v=3"));
+  CHECK_INT_EQ(observe_of(4), 3);
+  CHECK_INT_EQ(token_of(4), 'a');
+  h_free(ctx);
+}
+
+static void hnd_get_adds_observe(coap_resource_t *r, coap_session_t *s,
+                                 const coap_pdu_t *req, const coap_string_t *q,
+                                 coap_pdu_t *resp) {
+  uint8_t v = 77;
+  coap_add_option(resp, COAP_OPTION_OBSERVE, 1, &v);
+  hnd_get(r, s, req, q, resp);
+}
+
+/* A handler that adds an Observe option of its own does not make the
+ * notification carry two: it carries one, with the resource's value. */
+TEST(handler_adding_observe_still_sends_one_with_the_sequence_number) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_session_t *s = h_server_session(40001);
+  reg(s, 1, 'a');
+  coap_register_handler(obs_res, COAP_REQUEST_GET, hnd_get_adds_observe);
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 2);
+  CHECK_INT_EQ(observe_count(1), 1);
+  CHECK_INT_EQ(observe_of(1), 1);
+  change(ctx, obs_res);
+  CHECK_INT_EQ(observe_count(2), 1);
+  CHECK_INT_EQ(observe_of(2), 2);
+  CHECK(payload_is(2, "v=2"));
+  h_free(ctx);
+}
+
+/* Several observers in one round: each NON carries its own token and
+ * message ID and the same Observe value and body, however the reused PDU
+ * was left by the one before. */
+TEST(non_notifications_to_many_observers_each_carry_their_own_token) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_session_t *s = h_server_session(40001);
+  coap_session_t *s2 = h_server_session(40002);
+  for (int i = 0; i < 4; i++)
+    reg(i % 2 ? s2 : s, (coap_mid_t)(10 + i), (uint8_t)('a' + i));
+  CHECK_INT_EQ(h_nsent, 4);
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 8);
+  int seen = 0;
+  for (int i = 4; i < 8; i++) {
+    CHECK_INT_EQ(type_of(i), COAP_MESSAGE_NON);
+    CHECK_INT_EQ(observe_of(i), 1);
+    CHECK_INT_EQ(observe_count(i), 1);
+    CHECK(payload_is(i, "v=1"));
+    CHECK_INT_EQ(h_sent_log[i].data[0] & 0x0F, 1); /* TKL */
+    seen |= 1 << (token_of(i) - 'a');
+    for (int j = 4; j < i; j++)
+      CHECK(mid_of(i) != mid_of(j) ||
+            h_sent_log[i].session != h_sent_log[j].session);
+  }
+  CHECK_INT_EQ(seen, 15);
+  /* all four were built in the context's one reused PDU, free again */
+  CHECK_NOT_NULL(ctx->obs.scratch);
+  CHECK_INT_EQ(ctx->obs.scratch_busy, 0);
+  coap_pdu_t *scratch = ctx->obs.scratch;
+  change(ctx, obs_res);
+  CHECK(ctx->obs.scratch == scratch);
+  CHECK_INT_EQ(ctx->obs.scratch_busy, 0);
+  h_free(ctx);
+}
+
 /* ---- client
  * ------------------------------------------------------------------ */
 
@@ -1086,6 +1200,9 @@ TEST(client_session_released_before_first_answer_cancels_after_it) {
 
 int main(void) {
   RUN(get_with_observe_0_registers_and_answer_carries_observe);
+  RUN(handler_turning_non_notification_into_con_is_retransmitted);
+  RUN(handler_adding_observe_still_sends_one_with_the_sequence_number);
+  RUN(non_notifications_to_many_observers_each_carry_their_own_token);
   RUN(not_observable_resource_answers_without_observe);
   RUN(error_answer_to_registration_does_not_register);
   RUN(observe_on_post_or_with_value_2_or_too_long_is_a_plain_request);

@@ -223,7 +223,55 @@ TEST(optlist_add_after_payload_fails) {
   coap_delete_pdu(p);
 }
 
+/* ---- recognized options (RFC 7252 5.4.1) ------------------------------ */
+
+/* The options Petrel acts on, as the RFCs define them: number, value
+ * length range, repeatable (RFC 7252 5.10 table 4, RFC 7641 2, RFC 7959
+ * 2.1, RFC 7967 2, RFC 8768 3, RFC 9175 2.2.1 and 3.2.1). */
+static const struct {
+  uint16_t num, min, max;
+  int repeatable;
+} rfc_options[] = {
+    {1, 0, 8, 1},    {3, 1, 255, 0},   {4, 1, 8, 1},    {5, 0, 0, 0},
+    {6, 0, 3, 0},    {7, 0, 2, 0},     {8, 0, 255, 1},  {11, 0, 255, 1},
+    {12, 0, 2, 0},   {14, 0, 4, 0},    {15, 0, 255, 1}, {16, 1, 1, 0},
+    {17, 0, 2, 0},   {20, 0, 255, 1},  {23, 0, 3, 0},   {27, 0, 3, 0},
+    {28, 0, 4, 0},   {35, 1, 1034, 0}, {39, 1, 255, 0}, {60, 0, 4, 0},
+    {252, 1, 40, 0}, {258, 0, 1, 0},   {292, 0, 8, 1},
+};
+
+/* Each option's length bounds and repeatability, one byte either side,
+ * and every other number up to 400 (and far above) not recognized. */
+TEST(recognized_options_length_bounds_and_repeats) {
+  size_t n = sizeof(rfc_options) / sizeof(rfc_options[0]);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t num = rfc_options[i].num;
+    size_t lo = rfc_options[i].min, hi = rfc_options[i].max;
+    CHECK_INT_EQ(pt_opt_recognized(NULL, num, lo, 0), 1);
+    CHECK_INT_EQ(pt_opt_recognized(NULL, num, hi, 0), 1);
+    CHECK_INT_EQ(pt_opt_recognized(NULL, num, hi + 1, 0), 0);
+    if (lo > 0)
+      CHECK_INT_EQ(pt_opt_recognized(NULL, num, lo - 1, 0), 0);
+    CHECK_INT_EQ(pt_opt_recognized(NULL, num, lo, 1),
+                 rfc_options[i].repeatable);
+  }
+  for (uint32_t num = 0; num <= 400; num++) {
+    int known = 0;
+    for (size_t i = 0; i < n; i++)
+      known |= rfc_options[i].num == num;
+    if (!known)
+      CHECK_INT_EQ(pt_opt_recognized(NULL, num, 0, 0), 0);
+  }
+  CHECK_INT_EQ(pt_opt_recognized(NULL, 65000, 0, 0), 0);
+  /* a registered number is taken whatever its length */
+  uint8_t reg[8192] = {0};
+  reg[9 >> 3] |= 1u << (9 & 7);
+  CHECK_INT_EQ(pt_opt_recognized(reg, 9, 300, 1), 1);
+  CHECK_INT_EQ(pt_opt_recognized(reg, 11, 256, 0), 0);
+}
+
 int main(void) {
+  RUN(recognized_options_length_bounds_and_repeats);
   RUN(opt_header_every_form);
   RUN(opt_setheader_too_small);
   RUN(opt_encode_and_accessors);

@@ -693,6 +693,147 @@ TEST(clone_into_is_exact_fixed_and_not_freed) {
   coap_delete_pdu(src);
 }
 
+/* ---- the option bits (pt_pdu_may_have) --------------------------------- */
+
+static uint32_t bits_rng = 0x9E3779B9u;
+static uint32_t bits_next(void) {
+  bits_rng ^= bits_rng << 13;
+  bits_rng ^= bits_rng >> 17;
+  bits_rng ^= bits_rng << 5;
+  return bits_rng;
+}
+
+/* Option numbers to draw from: each of the usual ones, the high ones, and
+ * numbers 64 apart that share a bit. */
+static const uint16_t bit_nums[] = {1,  3,   4,   6,   7,   11,  12,   14,
+                                    15, 17,  23,  27,  28,  35,  60,   64,
+                                    75, 128, 252, 258, 292, 300, 2048, 65000};
+
+/* The first option @num of @pdu by a plain walk, or NULL. */
+static const uint8_t *walk_find(const coap_pdu_t *pdu, uint16_t num) {
+  coap_opt_iterator_t it;
+  coap_opt_t *o;
+  coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+  while ((o = coap_option_next(&it)))
+    if (it.number == num)
+      return o;
+  return NULL;
+}
+
+/* 0 if for every number of bit_nums (and 0..300) coap_check_option()
+ * finds what a full walk finds, and pt_pdu_may_have() is never 0 for an
+ * option that is there. */
+static int lookups_agree(const coap_pdu_t *pdu) {
+  for (unsigned n = 0; n <= 300; n++) {
+    coap_opt_iterator_t it;
+    const uint8_t *w = walk_find(pdu, (uint16_t)n);
+    if (coap_check_option(pdu, (coap_option_num_t)n, &it) != w)
+      return 1;
+    if (w && !pt_pdu_may_have(pdu, n))
+      return 2;
+  }
+  for (size_t i = 0; i < sizeof(bit_nums) / sizeof(bit_nums[0]); i++) {
+    coap_opt_iterator_t it;
+    const uint8_t *w = walk_find(pdu, bit_nums[i]);
+    if (coap_check_option(pdu, bit_nums[i], &it) != w)
+      return 3;
+  }
+  return 0;
+}
+
+/* Property: whatever a PDU went through -- options added in and out of
+ * order, updated, removed (first, middle, last), a payload, a new token,
+ * a clone, a parse of its wire form, clearing -- coap_check_option()
+ * (which trusts the option bits) finds exactly what a walk finds. */
+TEST(option_bits_never_hide_an_option) {
+  const size_t nn = sizeof(bit_nums) / sizeof(bit_nums[0]);
+  for (int iter = 0; iter < 3000; iter++) {
+    coap_pdu_t *pdu =
+        coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 4096);
+    CHECK_NOT_NULL(pdu);
+    for (int step = 0; step < 12; step++) {
+      uint16_t num = bit_nums[bits_next() % nn];
+      uint8_t v[3] = {1, 2, 3};
+      switch (bits_next() % 8) {
+      case 0:
+      case 1:
+        pt_pdu_insert_option(pdu, num, bits_next() % 4, v);
+        break;
+      case 2:
+        pt_pdu_update_option(pdu, num, bits_next() % 4, v);
+        break;
+      case 3:
+      case 4:
+        pt_pdu_remove_option(pdu, num);
+        break;
+      case 5:
+        pt_pdu_update_token(pdu, bits_next() % 9, U8("tokentok"));
+        break;
+      case 6: { /* through the wire and back, or a clone */
+        const uint8_t *d;
+        size_t len;
+        coap_pdu_t *q = coap_pdu_init(0, 0, 0, 4096);
+        CHECK_NOT_NULL(q);
+        if (bits_next() % 2 && pt_pdu_wire(pdu, &d, &len)) {
+          uint8_t copy[4200];
+          memcpy(copy, d, len);
+          CHECK_INT_EQ(pt_pdu_parse_udp(q, copy, len), 0);
+        } else {
+          coap_delete_pdu(q);
+          q = pt_pdu_clone(pdu);
+          CHECK_NOT_NULL(q);
+        }
+        coap_delete_pdu(pdu);
+        pdu = q;
+        break;
+      }
+      default:
+        if (bits_next() % 4 == 0)
+          pt_pdu_clear(pdu, COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2);
+        break;
+      }
+      int bad = lookups_agree(pdu);
+      if (bad)
+        printf("  iteration %d step %d: %d\n", iter, step, bad);
+      CHECK_INT_EQ(bad, 0);
+    }
+    coap_delete_pdu(pdu);
+  }
+}
+
+/* A parsed PDU's bits are exactly its options': an absent option is
+ * answered without a walk, a present one (even 64 apart from another)
+ * is found. */
+TEST(option_bits_of_parsed_pdu) {
+  coap_pdu_t *p = new_pdu();
+  CHECK_NOT_NULL(p);
+  coap_add_option(p, COAP_OPTION_URI_PATH, 5, U8("hello"));
+  coap_add_option(p, COAP_OPTION_NORESPONSE, 1, U8("\x02"));
+  CHECK(pt_pdu_may_have(p, COAP_OPTION_URI_PATH));
+  CHECK(pt_pdu_may_have(p, COAP_OPTION_NORESPONSE));
+  CHECK(!pt_pdu_may_have(p, COAP_OPTION_BLOCK2));
+  CHECK(!pt_pdu_may_have(p, COAP_OPTION_OBSERVE));
+  CHECK(!pt_pdu_may_have(p, 300)); /* past the last option */
+  /* 258 and 2 share a bit: may have, and the lookup says no */
+  coap_opt_iterator_t it;
+  CHECK(pt_pdu_may_have(p, 2));
+  CHECK_NULL(coap_check_option(p, 2, &it));
+  CHECK_NOT_NULL(coap_check_option(p, COAP_OPTION_NORESPONSE, &it));
+  const uint8_t *d;
+  size_t len;
+  CHECK(pt_pdu_wire(p, &d, &len));
+  coap_pdu_t *q = coap_pdu_init(0, 0, 0, 0);
+  CHECK_NOT_NULL(q);
+  uint8_t copy[64];
+  memcpy(copy, d, len);
+  CHECK_INT_EQ(pt_pdu_parse_udp(q, copy, len), 0);
+  CHECK(!pt_pdu_may_have(q, COAP_OPTION_BLOCK1));
+  CHECK(pt_pdu_may_have(q, COAP_OPTION_URI_PATH));
+  CHECK_NOT_NULL(coap_check_option(q, COAP_OPTION_URI_PATH, &it));
+  coap_delete_pdu(q);
+  coap_delete_pdu(p);
+}
+
 int main(void) {
   RUN(rfc7252_a1_build_and_parse);
   RUN(rfc7252_a2_token_and_empty);
@@ -735,5 +876,7 @@ int main(void) {
   RUN(response_codes_and_phrases);
   RUN(delete_honours_references);
   RUN(clone_into_is_exact_fixed_and_not_freed);
+  RUN(option_bits_never_hide_an_option);
+  RUN(option_bits_of_parsed_pdu);
   return TEST_SUMMARY();
 }

@@ -1067,6 +1067,115 @@ TEST(encode_segment_every_byte_value) {
   }
 }
 
+/* ---- the request's resource key, built option by option ----------------- */
+
+static uint32_t prop_rng = 0x2545F491u;
+static uint32_t prop_next(void) { /* xorshift32: the same cases every run */
+  prop_rng ^= prop_rng << 13;
+  prop_rng ^= prop_rng >> 17;
+  prop_rng ^= prop_rng << 5;
+  return prop_rng;
+}
+
+/* A byte for a random segment: mostly ones a path keeps as they are, so
+ * that plain segments and long plain runs are common, then any value. */
+static uint8_t prop_byte(void) {
+  static const char kept[] = "abcXYZ019-._~!$&'()*+,;=:@";
+  uint32_t r = prop_next();
+  return r % 4 ? (uint8_t)kept[(r >> 8) % (sizeof(kept) - 1)]
+               : (uint8_t)(r >> 8);
+}
+
+/* The key pt_uri_path_key builds over @pdu's Uri-Path options, in a
+ * buffer of @cap bytes, against pt_uri_path_of_options(). Returns 0 when
+ * they agree (or the key rightly did not fit). */
+static int key_agrees(const coap_pdu_t *pdu, size_t cap) {
+  uint8_t buf[1024], want[4096];
+  pt_uri_path_key k;
+  coap_opt_iterator_t it;
+  coap_opt_t *o;
+  pt_uri_path_key_init(&k, buf, cap);
+  coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+  size_t segs = 0;
+  while ((o = coap_option_next(&it)))
+    if (it.number == COAP_OPTION_URI_PATH && ++segs)
+      pt_uri_path_key_add(&k, coap_opt_value(o), coap_opt_length(o));
+  size_t n = pt_uri_path_of_options(pdu, want);
+  if (k.segments != segs)
+    return 1;
+  if (!k.ok) /* only when it truly did not fit */
+    return n + 1 <= cap;
+  return k.len != n || (n && memcmp(k.s, want, n) != 0);
+}
+
+/* Property: for random Uri-Path options (0 to 5 of them, every byte value,
+ * empty ones, long ones) and buffers of every size from none to plenty,
+ * the key built during the dispatcher's walk is exactly
+ * pt_uri_path_of_options(), the canonical path (coap_get_uri_path()'s). */
+TEST(path_key_agrees_with_canonical_path) {
+  for (int iter = 0; iter < 20000; iter++) {
+    coap_pdu_t *pdu =
+        coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 2048);
+    CHECK_NOT_NULL(pdu);
+    size_t nseg = prop_next() % 6;
+    for (size_t i = 0; i < nseg; i++) {
+      uint8_t seg[255];
+      size_t len = prop_next() % 8 == 0 ? prop_next() % 256 : prop_next() % 9;
+      for (size_t j = 0; j < len; j++)
+        seg[j] = prop_byte();
+      coap_add_option(pdu, COAP_OPTION_URI_PATH, len, seg);
+    }
+    if (prop_next() % 2) /* options around the path change nothing */
+      coap_add_option(pdu, COAP_OPTION_URI_QUERY, 3, (const uint8_t *)"a/b");
+    size_t cap = prop_next() % 3 ? 1024 : prop_next() % 40;
+    int bad = key_agrees(pdu, cap);
+    if (bad)
+      printf("  iteration %d, %zu segments, cap %zu\n", iter, nseg, cap);
+    coap_delete_pdu(pdu);
+    CHECK_INT_EQ(bad, 0);
+  }
+}
+
+/* Every byte value as the first, only or a later segment, and split over
+ * two options, gives the canonical encoding. */
+TEST(path_key_every_byte_value_and_split) {
+  for (unsigned c = 0; c < 256; c++) {
+    uint8_t v[3] = {'a', (uint8_t)c, 'b'};
+    for (size_t cut = 0; cut <= 3; cut++) {
+      coap_pdu_t *pdu =
+          coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1024);
+      CHECK_NOT_NULL(pdu);
+      coap_add_option(pdu, COAP_OPTION_URI_PATH, cut, v);
+      if (cut < 3)
+        coap_add_option(pdu, COAP_OPTION_URI_PATH, 3 - cut, v + cut);
+      int bad = key_agrees(pdu, 1024) || key_agrees(pdu, 8);
+      coap_delete_pdu(pdu);
+      CHECK_INT_EQ(bad, 0);
+    }
+  }
+}
+
+/* A single segment that needs no encoding is the key where it lies: no
+ * copy (the common request, "hello"); one that does is copied, encoded. */
+TEST(path_key_plain_single_segment_is_not_copied) {
+  uint8_t buf[64];
+  pt_uri_path_key k;
+  static const uint8_t hello[] = "hello", sp[] = "a b";
+  pt_uri_path_key_init(&k, buf, sizeof(buf));
+  CHECK_UINT_EQ(k.len, 0);
+  pt_uri_path_key_add(&k, hello, 5);
+  CHECK(k.s == hello);
+  CHECK_MEM_EQ(k.s, k.len, "hello", 5);
+  pt_uri_path_key_add(&k, hello, 5); /* a second segment: into buf */
+  CHECK(k.s == buf);
+  CHECK_MEM_EQ(k.s, k.len, "hello/hello", 11);
+  pt_uri_path_key_init(&k, buf, sizeof(buf));
+  pt_uri_path_key_add(&k, sp, 3);
+  CHECK(k.s == buf);
+  CHECK_MEM_EQ(k.s, k.len, "a%20b", 5);
+  CHECK_INT_EQ(k.ok, 1);
+}
+
 int main(void) {
   RUN(ipv6_port_path_query);
   RUN(schemes_need_their_transport);
@@ -1159,5 +1268,8 @@ int main(void) {
   RUN(get_query_escapes_ampersand);
   RUN(get_query_none_is_null);
   RUN(encode_segment_every_byte_value);
+  RUN(path_key_agrees_with_canonical_path);
+  RUN(path_key_every_byte_value_and_split);
+  RUN(path_key_plain_single_segment_is_not_copied);
   return TEST_SUMMARY();
 }

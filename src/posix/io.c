@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,12 @@
  * to the send queue (answers are built in a PDU that is reused at once).
  * The queue is flushed when that work is done, when it is full, before a
  * datagram for another socket or one that does not fit, and before its
- * socket closes. Other sends go out at once.
+ * socket closes. Other sends go out at once. Datagrams in a row of one
+ * size (the last may be shorter) to one peer from one source -- answers
+ * to one client's burst, notifications to its observers -- leave as one
+ * UDP GSO message (UDP_SEGMENT), which the kernel carries through its
+ * stack once and cuts into the datagrams at the end; where the kernel
+ * refuses it, the queue goes back to one message per datagram.
  */
 typedef struct tx_queue {
   int active; /* queueing (inside a batch or timer run) */
@@ -51,6 +57,9 @@ typedef struct tx_queue {
   coap_address_t to[TX_BATCH];
   uint8_t ctrl[TX_BATCH][PT_PKTINFO_SPACE]; /* the source address */
   uint8_t buf[TX_BATCH][TX_BUF];
+  int no_gso; /* the kernel refused UDP_SEGMENT once: not tried again */
+  struct mmsghdr out[TX_BATCH]; /* what tx_flush() hands to sendmmsg() */
+  uint8_t gctrl[TX_BATCH][PT_PKTINFO_SPACE + CMSG_SPACE(sizeof(uint16_t))];
 } tx_queue;
 
 struct pt_io_state {
@@ -211,13 +220,81 @@ void pt_io_client_close(coap_session_t *s) {
 /* ---- batched sends --------------------------------------------------------
  */
 
+/* Whether queued datagram @j can follow @i in one UDP GSO message: same
+ * peer and source, and every one before it of @i's size. */
+static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
+  const struct msghdr *a = &q->msgs[i].msg_hdr, *b = &q->msgs[j].msg_hdr;
+  size_t seg = q->iov[i].iov_len;
+  return q->iov[j - 1].iov_len == seg && q->iov[j].iov_len <= seg &&
+         a->msg_namelen == b->msg_namelen &&
+         memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0 &&
+         a->msg_controllen == b->msg_controllen &&
+         (!a->msg_controllen ||
+          memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
+}
+
+/* Makes out[m] the datagrams i..j-1 as one message: with UDP_SEGMENT when
+ * there are several, so that the kernel passes them down its stack once
+ * and cuts them up at the end (Linux 4.18, "UDP GSO"). */
+static void gso_message(tx_queue *q, unsigned m, unsigned i, unsigned j) {
+  struct msghdr *h = &q->out[m].msg_hdr;
+  *h = q->msgs[i].msg_hdr;
+  if (j - i < 2)
+    return;
+  h->msg_iov = &q->iov[i];
+  h->msg_iovlen = j - i;
+  size_t clen = h->msg_controllen;
+  if (clen)
+    memcpy(q->gctrl[m], h->msg_control, clen);
+  h->msg_control = q->gctrl[m];
+  h->msg_controllen = clen + CMSG_SPACE(sizeof(uint16_t));
+  struct cmsghdr *c = (struct cmsghdr *)(void *)(q->gctrl[m] + clen);
+  memset(c, 0, CMSG_SPACE(sizeof(uint16_t)));
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  uint16_t seg = (uint16_t)q->iov[i].iov_len;
+  memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+}
+
+/* The queue as messages in out[]: runs of datagrams that can go as one
+ * (gso_joins) become one. Returns their number. */
+static unsigned tx_messages(tx_queue *q) {
+  unsigned m = 0;
+  for (unsigned i = 0, j; i < q->n; i = j, m++) {
+    for (j = i + 1; !q->no_gso && j < q->n && gso_joins(q, i, j); j++)
+      ;
+    gso_message(q, m, i, j);
+  }
+  return m;
+}
+
+/* Sends the queue: every message, one sendmmsg() call per batch; one
+ * that fails is skipped, as sendto() would drop it. */
 static void tx_flush(tx_queue *q) {
-  unsigned off = 0;
+  unsigned off = 0, m;
   if (!q->n)
     return;
-  while (off < q->n) {
-    int r = sendmmsg(q->fd, q->msgs + off, q->n - off, 0);
-    if (r <= 0) { /* skip the datagram that failed, as sendto() would */
+  m = tx_messages(q);
+  while (off < m) {
+    int r = sendmmsg(q->fd, q->out + off, m - off, 0);
+    if (r < 0 && q->out[off].msg_hdr.msg_iovlen > 1 && errno != ECONNREFUSED &&
+        errno != EAGAIN && errno != ENOBUFS) {
+      /* No UDP GSO here: from now on one message per datagram. */
+      coap_log_debug("* UDP GSO refused (%s): not used\n", strerror(errno));
+      q->no_gso = 1;
+      struct msghdr h = q->out[off].msg_hdr;
+      for (size_t k = 0; k < h.msg_iovlen; k++) {
+        struct msghdr one = h;
+        one.msg_iov = &h.msg_iov[k];
+        one.msg_iovlen = 1;
+        one.msg_controllen -= CMSG_SPACE(sizeof(uint16_t));
+        if (!one.msg_controllen)
+          one.msg_control = NULL;
+        (void)sendmsg(q->fd, &one, 0);
+      }
+      r = 1;
+    } else if (r <= 0) { /* skip the message that failed, as sendto() would */
       if (r < 0 && errno != ECONNREFUSED)
         coap_log_debug("* sendmmsg: %s\n", strerror(errno));
       r = 1;
