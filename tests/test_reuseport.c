@@ -183,5 +183,5 @@ int main(void) {
   RUN(without_reuseport_peers_are_not_spread);
   RUN(two_contexts_share_a_port_and_each_peer_stays_with_one);
   coap_cleanup();
-  TEST_SUMMARY();
+  return TEST_SUMMARY();
 }
