@@ -141,6 +141,10 @@ ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
   return pt_tcp_write(s, data, len, NULL, 0) < 0 ? -1 : (ssize_t)len;
 }
 
+int pt_tcp_open(coap_session_t *s) {
+  return s->tcp && !s->tcp->closed;
+}
+
 pt_ws_conn *pt_tcp_ws(coap_session_t *s) {
   return s->tcp ? s->tcp->ws : NULL;
 }

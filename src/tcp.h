@@ -61,6 +61,9 @@ int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
  * what is queued as far as the socket takes it now. */
 void pt_tcp_shut(coap_session_t *s, coap_event_t ev);
 
+/* 1 while the connection of @s is open, else 0. */
+int pt_tcp_open(coap_session_t *s);
+
 /* The WebSocket layer of @s's connection (coap+ws), or NULL. */
 struct pt_ws_conn *pt_tcp_ws(coap_session_t *s);
 

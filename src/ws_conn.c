@@ -88,8 +88,11 @@ ssize_t pt_ws_conn_send(coap_session_t *s, const uint8_t *data, size_t len) {
   pt_ws_conn *w = ws_of(s);
   if (!w || w->state == WS_CLOSED)
     return -1;
+  /* A failed write has closed the connection, and may have freed the
+   * session with @w: only a failed push to the held queue leaves them. */
+  int upgrading = w->state == WS_UPGRADING;
   if (send_frame(w, PT_WS_OP_BINARY, data, len) < 0) {
-    if (w->state == WS_UPGRADING) {
+    if (upgrading) {
       coap_log_warn("* %s: too much held before the WebSocket upgrade: "
                     "closing\n",
                     coap_session_str(s));
@@ -212,11 +215,13 @@ static int upgrade_step(coap_session_t *s, pt_ws_conn *w) {
 
 /* ---- reading --------------------------------------------------------- */
 
-/* Frames from the peer. 0, or -1 when the connection closed. */
+/* Frames from the peer. 0, or -1 when the connection closed. The caller
+ * holds a reference to @s, so @w outlives a close here. */
 static int frames_input(coap_session_t *s, pt_ws_conn *w, const uint8_t *data,
                         size_t len, coap_tick_t now) {
   pt_ws_event ev;
-  while (w->state == WS_OPEN && pt_ws_next(&w->dec, &data, &len, &ev)) {
+  while (w->state == WS_OPEN && pt_tcp_open(s) &&
+         pt_ws_next(&w->dec, &data, &len, &ev)) {
     switch (ev.kind) {
     case PT_WS_EV_MESSAGE:
       if (pt_tcp_message(s, ev.data, ev.len, now) < 0)
@@ -243,7 +248,7 @@ static int frames_input(coap_session_t *s, pt_ws_conn *w, const uint8_t *data,
       return -1;
     }
   }
-  return w->state == WS_OPEN ? 0 : -1;
+  return w->state == WS_OPEN && pt_tcp_open(s) ? 0 : -1;
 }
 
 /* Upgrade bytes: appended to the head (at most PT_WS_HANDSHAKE_MAX of
