@@ -206,7 +206,6 @@ static int upgrade_step(coap_session_t *s, pt_ws_conn *w) {
   if (rc < 0) {
     coap_log_info("* %s: WebSocket upgrade refused (%d)\n", coap_session_str(s),
                   rc);
-    w->state = WS_CLOSED;
     pt_tcp_shut(s, w->server ? COAP_EVENT_TCP_CLOSED : COAP_EVENT_TCP_FAILED);
     return -1;
   }
@@ -301,7 +300,6 @@ static void upgrade_expired(coap_context_t *ctx, pt_timer *timer,
   coap_session_t *s = w->session;
   coap_log_info("* %s: WebSocket upgrade not done in time: closing\n",
                 coap_session_str(s));
-  w->state = WS_CLOSED;
   if (w->server) {
     static const char timeout[] =
         "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";

@@ -131,6 +131,7 @@ static size_t drain(conn *c, uint8_t *buf, size_t cap) {
 /* The server's output after its HTTP head: frames decoded as a client. */
 typedef struct frames {
   int n;
+  size_t left; /* bytes after the last event (after a Close: none due) */
   pt_ws_event_kind kind[8];
   uint16_t status[8];
   uint8_t data[8][64];
@@ -157,6 +158,7 @@ static void decode(const uint8_t *p, size_t n, frames *f) {
       memcpy(f->data[f->n], ev.data, f->len[f->n]);
     f->n++;
   }
+  f->left = n;
   pt_ws_decoder_free(&d);
 }
 
@@ -182,6 +184,7 @@ static void expect_close(conn *c, const uint8_t *bytes, size_t len,
   CHECK(f.n >= 1);
   CHECK_INT_EQ(f.kind[f.n - 1], PT_WS_EV_CLOSE);
   CHECK_UINT_EQ(f.status[f.n - 1], status);
+  CHECK_UINT_EQ(f.left, 0); /* the Close is the last frame */
   CHECK(conn_gone(c));
   CHECK_INT_EQ(ev_ws_closed, 1);
   CHECK_INT_EQ(ev_tcp_closed, 1);
@@ -223,6 +226,32 @@ TEST(upgrade_csm_and_get_at_every_split) {
     CHECK_INT_EQ(ev_session_connected, 1);
     conn_free(&c);
   }
+}
+
+TEST(upgrade_long_head_and_frames_in_one_read) {
+  /* A head of nearly 4096 bytes and frames after it, in one read: the
+   * head's buffer fills before the end of the read, and the rest of the
+   * read is frames. */
+  static uint8_t in[8192];
+  const char *end = strstr(request, "\r\n\r\n");
+  size_t n = (size_t)(end - request) + 2;
+  memcpy(in, request, n);
+  static const char pad[] = "X-Pad: ";
+  memcpy(in + n, pad, sizeof(pad) - 1);
+  n += sizeof(pad) - 1;
+  size_t padding = PT_WS_HANDSHAKE_MAX - 100 - n;
+  memset(in + n, 'p', padding);
+  n += padding;
+  memcpy(in + n, "\r\n\r\n", 4);
+  n += 4;
+  for (int i = 0; i < 20; i++) /* past the head's buffer */
+    n += client_frame(in + n, PT_WS_OP_BINARY, i ? get_ws : csm_ws,
+                      i ? sizeof(get_ws) : sizeof(csm_ws));
+  CHECK(n > PT_WS_HANDSHAKE_MAX);
+  conn c = server_conn();
+  CHECK_INT_EQ(feed(&c, in, n), 0);
+  CHECK_INT_EQ(hello_calls, 19);
+  conn_free(&c);
 }
 
 /* A refused upgrade: an HTTP error (@status_line) and the session closed,
@@ -302,8 +331,9 @@ TEST(half_open_upgrade_times_out) {
   CHECK(conn_gone(&c)); /* 5 s */
   uint8_t buf[256];
   size_t got = drain(&c, buf, sizeof(buf) - 1);
-  buf[got] = 0;
-  CHECK(strstr((char *)buf, "HTTP/1.1 408") == (char *)buf);
+  static const char want[] =
+      "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
+  CHECK_MEM_EQ(buf, got, want, sizeof(want) - 1);
   CHECK_INT_EQ(ev_tcp_closed, 1);
   conn_free(&c);
 }
@@ -615,6 +645,10 @@ TEST(client_upgrade_masked_frames_and_close_on_release) {
   CHECK(strstr(req, want_host) != NULL);
   CHECK(strstr(req, "\r\nSec-WebSocket-Protocol: coap\r\n") != NULL);
   CHECK(strstr(req, "\r\nSec-WebSocket-Version: 13\r\n") != NULL);
+  /* A fresh key: not all zero bytes. */
+  const char *key = strstr(req, "Sec-WebSocket-Key: ");
+  CHECK_NOT_NULL(key);
+  CHECK(strncmp(key + 19, "AAAAAAAAAAAAAAAAAAAAAA==", PT_WS_KEY_LEN) != 0);
   /* Nothing but the head before our 101 (RFC 6455 4.1). */
   CHECK_UINT_EQ(n, head_len((const uint8_t *)req, n));
   send_101(cfd, req, NULL);
@@ -629,11 +663,34 @@ TEST(client_upgrade_masked_frames_and_close_on_release) {
   h = pt_ws_frame_header(out + m, PT_WS_OP_BINARY, sizeof(resp), NULL);
   memcpy(out + m + h, resp, sizeof(resp));
   m += h + sizeof(resp);
-  /* The client's frames must be masked: a server decoder checks that. */
+  /* The client's frames must be masked (a server decoder checks that),
+   * each with a key of its own. */
+  uint8_t raw[64];
+  size_t got = 0, want = 2 + 4 + 6 + 2 + 4 + 9; /* the CSM, the GET */
+  for (int i = 0; i < 200 && got < want; i++) {
+    coap_io_process(ctx, 10);
+    ssize_t r = recv(cfd, raw + got, sizeof(raw) - got, MSG_DONTWAIT);
+    if (r > 0)
+      got += (size_t)r;
+  }
+  CHECK_UINT_EQ(got, want);
+  size_t second = 2 + 4 + (raw[1] & 0x7F);
+  CHECK_UINT_EQ(second, 12);
+  CHECK(memcmp(raw + 2, raw + second + 2, 4) != 0); /* two keys */
+  static const uint8_t zero[4];
+  CHECK(memcmp(raw + 2, zero, 4) != 0);
   pt_ws_decoder d;
   pt_ws_decoder_init(&d, 1, 1 << 20);
   frames f;
-  read_frames(ctx, cfd, &d, &f, 2);
+  memset(&f, 0, sizeof(f));
+  const uint8_t *rp = raw;
+  size_t rl = got;
+  pt_ws_event ev;
+  while (f.n < 2 && pt_ws_next(&d, &rp, &rl, &ev)) {
+    f.kind[f.n] = ev.kind;
+    memcpy(f.data[f.n], ev.data, ev.len < 64 ? ev.len : 64);
+    f.n++;
+  }
   CHECK_INT_EQ(f.n, 2);
   CHECK_INT_EQ(f.kind[0], PT_WS_EV_MESSAGE); /* CSM */
   CHECK_UINT_EQ(f.data[0][1], COAP_SIGNALING_CODE_CSM);
@@ -701,6 +758,48 @@ TEST(client_upgrade_refused_with_404) {
   client_refused(NULL, "HTTP/1.1 404 Not Found\r\n\r\n");
 }
 
+TEST(set_host_request_refusals) {
+  coap_startup();
+  coap_context_t *ctx = coap_new_context(NULL);
+  uint16_t port;
+  int lfd = listener(&port);
+  coap_address_t a = h_peer(port);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_WS);
+  CHECK_NOT_NULL(s);
+  static char name[257];
+  memset(name, 'h', sizeof(name) - 1);
+  coap_str_const_t h255 = {255, (const uint8_t *)name};
+  coap_str_const_t h256 = {256, (const uint8_t *)name};
+  coap_str_const_t empty = {0, (const uint8_t *)name};
+  coap_str_const_t lf = {3, (const uint8_t *)"a\nb"};
+  CHECK_INT_EQ(coap_ws_set_host_request(s, &h255), 1);
+  CHECK_INT_EQ(coap_ws_set_host_request(s, &h256), 0);
+  CHECK_INT_EQ(coap_ws_set_host_request(s, &empty), 0);
+  CHECK_INT_EQ(coap_ws_set_host_request(s, &lf), 0);
+  CHECK_INT_EQ(coap_ws_set_host_request(s, NULL), 0);
+  CHECK_INT_EQ(coap_ws_set_host_request(NULL, &h255), 0);
+  /* Once the request has left, it is too late. */
+  struct pollfd p = {.fd = lfd, .events = POLLIN};
+  for (int i = 0; i < 100 && poll(&p, 1, 0) == 0; i++)
+    coap_io_process(ctx, 10);
+  int cfd = accept(lfd, NULL, NULL);
+  char req[2048];
+  read_head(ctx, cfd, req, sizeof(req));
+  CHECK(strstr(req, "\r\nHost: hhhh") != NULL);
+  CHECK_INT_EQ(coap_ws_set_host_request(s, &h255), 0);
+  /* Not a WebSocket session: a UDP one, and a server one. */
+  coap_session_t *u = coap_new_client_session(ctx, NULL, &a, COAP_PROTO_UDP);
+  CHECK_INT_EQ(coap_ws_set_host_request(u, &h255), 0);
+  coap_session_release(u);
+  coap_session_release(s);
+  close(cfd);
+  close(lfd);
+  coap_free_context(ctx);
+  conn c = server_conn();
+  CHECK_INT_EQ(coap_ws_set_host_request(c.s, &h255), 0);
+  conn_free(&c);
+}
+
 TEST(ws_supported_wss_not) {
   CHECK_INT_EQ(coap_ws_is_supported(), 1);
   CHECK_INT_EQ(coap_wss_is_supported(), 0);
@@ -713,6 +812,7 @@ TEST(ws_supported_wss_not) {
 
 int main(void) {
   RUN(upgrade_csm_and_get_at_every_split);
+  RUN(upgrade_long_head_and_frames_in_one_read);
   RUN(bad_upgrade_request_not_http);
   RUN(bad_upgrade_request_wrong_path);
   RUN(bad_upgrade_request_missing_subprotocol);
@@ -736,6 +836,7 @@ int main(void) {
   RUN(client_upgrade_masked_frames_and_close_on_release);
   RUN(client_bad_accept_value);
   RUN(client_upgrade_refused_with_404);
+  RUN(set_host_request_refusals);
   RUN(ws_supported_wss_not);
   return TEST_SUMMARY();
 }
