@@ -39,12 +39,15 @@ struct pt_tcp {
 
 static int flush(pt_tcp *t);
 
-/* Before we close the connection of @s: what is queued, then a WebSocket's
- * Close frame, as far as the socket takes them now (errors ignored). */
+/* Before we close a coap+ws connection of @s: what is queued, then the
+ * WebSocket's Close frame, as far as the socket takes them now (errors
+ * ignored). */
 static void last_words(coap_session_t *s) {
   pt_tcp *t = s->tcp;
   uint8_t frame[PT_WS_HDR_MAX + 2];
-  size_t n = t->ws ? pt_ws_conn_close_frame(s, frame) : 0;
+  if (!t->ws)
+    return;
+  size_t n = pt_ws_conn_close_frame(s, frame);
   if (t->connecting || s->fd < 0 || flush(t) < 0)
     return;
   if (n && !pt_outq_bytes(&t->out))
@@ -297,9 +300,9 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
   t->connecting = (uint8_t)connecting;
   t->want_write = (uint8_t)connecting;
   s->tcp = t;
+  s->fd = fd;
   if (pt_ws_proto(s->proto) && !(t->ws = pt_ws_conn_new(s, now)))
     return -1;
-  s->fd = fd;
   s->verified = 1; /* the handshake showed the peer receives from us */
   s->state = COAP_SESSION_STATE_CSM;
   if (s->context->csm_timeout_ms &&

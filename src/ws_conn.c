@@ -57,30 +57,44 @@ static void random_bytes(uint8_t *out, size_t n) {
   }
 }
 
+/* Frames up to this size are built whole on the stack, so that a small
+ * message leaves in one write (one segment, with TCP_NODELAY). */
+#define WS_SMALL_FRAME 2048u
+
 /* A frame with @opcode and payload @data (@len bytes) into @w's held queue
  * or onto the connection; a client masks it with a fresh key (RFC 6455
- * 5.3). 0, or -1. */
+ * 5.3). A small frame, or a client's, is built whole (the masked payload
+ * is a copy anyway); a server's big one goes as header and payload, the
+ * payload not copied. 0, or -1. */
 static int send_frame(pt_ws_conn *w, unsigned opcode, const uint8_t *data,
                       size_t len) {
-  uint8_t hdr[PT_WS_HDR_MAX], mask[4];
-  uint8_t *copy = NULL;
-  const uint8_t *payload = data;
-  if (!w->server) {
+  uint8_t small[PT_WS_HDR_MAX + WS_SMALL_FRAME], mask[4];
+  if (!w->server)
     random_bytes(mask, sizeof(mask));
-    copy = malloc(len ? len : 1);
-    if (!copy)
-      return -1;
-    memcpy(copy, data, len);
-    pt_ws_mask(copy, len, mask, 0);
-    payload = copy;
+  size_t hlen = pt_ws_frame_header(small, opcode, len, w->server ? NULL : mask);
+  const uint8_t *a = small, *b = NULL;
+  size_t alen = hlen + len, blen = 0;
+  uint8_t *frame = small;
+  if (w->server && len > WS_SMALL_FRAME) {
+    alen = hlen, b = data, blen = len;
+  } else {
+    if (len > WS_SMALL_FRAME) {
+      if (!(frame = malloc(hlen + len)))
+        return -1;
+      memcpy(frame, small, hlen);
+      a = frame;
+    }
+    memcpy(frame + hlen, data, len);
+    if (!w->server)
+      pt_ws_mask(frame + hlen, len, mask, 0);
   }
-  size_t hlen = pt_ws_frame_header(hdr, opcode, len, w->server ? NULL : mask);
   int rc;
   if (w->state == WS_UPGRADING)
-    rc = pt_outq_push(&w->held, hdr, hlen, payload, len) == PT_OUTQ_OK ? 0 : -1;
+    rc = pt_outq_push(&w->held, a, alen, b, blen) == PT_OUTQ_OK ? 0 : -1;
   else
-    rc = pt_tcp_write(w->session, hdr, hlen, payload, len);
-  free(copy);
+    rc = pt_tcp_write(w->session, a, alen, b, blen);
+  if (frame != small)
+    free(frame);
   return rc;
 }
 

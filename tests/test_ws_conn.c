@@ -38,6 +38,9 @@ static void hnd_hello(coap_resource_t *r, coap_session_t *s,
   coap_add_data(resp, 5, (const uint8_t *)"hello");
 }
 
+/* A message bigger than the frames built on the stack. */
+static uint8_t big_body[5000];
+
 static int ev_ws_connected, ev_ws_closed, ev_tcp_closed, ev_too_big,
     ev_session_connected, ev_tcp_failed;
 static int on_event(coap_session_t *s, coap_event_t ev) {
@@ -131,12 +134,21 @@ static size_t drain(conn *c, uint8_t *buf, size_t cap) {
 /* The server's output after its HTTP head: frames decoded as a client. */
 typedef struct frames {
   int n;
-  size_t left; /* bytes after the last event (after a Close: none due) */
+  size_t left;     /* bytes after the last event (after a Close: none due) */
+  size_t full[8];  /* the whole length of each event's data */
+  uint32_t sum[8]; /* and a checksum of it */
   pt_ws_event_kind kind[8];
   uint16_t status[8];
   uint8_t data[8][64];
   size_t len[8];
 } frames;
+
+static uint32_t checksum(const uint8_t *p, size_t n) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}
 
 static size_t head_len(const uint8_t *buf, size_t n) {
   for (size_t i = 3; i < n; i++)
@@ -156,6 +168,8 @@ static void decode(const uint8_t *p, size_t n, frames *f) {
     f->len[f->n] = ev.len < 64 ? ev.len : 64;
     if (ev.len)
       memcpy(f->data[f->n], ev.data, f->len[f->n]);
+    f->full[f->n] = ev.len;
+    f->sum[f->n] = checksum(ev.data, ev.len);
     f->n++;
   }
   f->left = n;
@@ -251,6 +265,30 @@ TEST(upgrade_long_head_and_frames_in_one_read) {
   conn c = server_conn();
   CHECK_INT_EQ(feed(&c, in, n), 0);
   CHECK_INT_EQ(hello_calls, 19);
+  conn_free(&c);
+}
+
+TEST(big_message_in_one_frame) {
+  /* Past the size built on the stack: the server writes header and
+   * payload apart (the payload not copied). The bytes are the framing
+   * layer's to carry, whatever they hold. */
+  for (size_t i = 0; i < sizeof(big_body); i++)
+    big_body[i] = (uint8_t)(i * 7 + i / 251);
+  conn c = server_conn();
+  upgrade(&c);
+  CHECK_INT_EQ(pt_tcp_send(c.s, big_body, sizeof(big_body)),
+               (ssize_t)sizeof(big_body));
+  static uint8_t out[8192];
+  size_t got = drain(&c, out, sizeof(out));
+  CHECK_UINT_EQ(got, 4 + sizeof(big_body)); /* 16-bit length, no mask */
+  pt_ws_decoder d;
+  pt_ws_decoder_init(&d, 0, 1 << 20);
+  const uint8_t *p = out;
+  pt_ws_event ev = {0};
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &got, &ev), 1);
+  CHECK_INT_EQ(ev.kind, PT_WS_EV_MESSAGE);
+  CHECK_MEM_EQ(ev.data, ev.len, big_body, sizeof(big_body));
+  pt_ws_decoder_free(&d);
   conn_free(&c);
 }
 
@@ -565,6 +603,8 @@ static void read_frames(coap_context_t *ctx, int fd, pt_ws_decoder *d,
       f->len[f->n] = ev.len < 64 ? ev.len : 64;
       if (ev.len)
         memcpy(f->data[f->n], ev.data, f->len[f->n]);
+      f->full[f->n] = ev.len;
+      f->sum[f->n] = checksum(ev.data, ev.len);
       f->n++;
     }
     if (n == 0)
@@ -702,6 +742,16 @@ TEST(client_upgrade_masked_frames_and_close_on_release) {
     coap_io_process(ctx, 10);
   CHECK_INT_EQ(responses, 1);
   CHECK_INT_EQ(ev_ws_connected, 1);
+  /* A big message from the client: masked whole (a copy on the heap). */
+  for (size_t i = 0; i < sizeof(big_body); i++)
+    big_body[i] = (uint8_t)(i * 13 + i / 241);
+  CHECK_INT_EQ(pt_tcp_send(s, big_body, sizeof(big_body)),
+               (ssize_t)sizeof(big_body));
+  read_frames(ctx, cfd, &d, &f, 1);
+  CHECK_INT_EQ(f.n, 1);
+  CHECK_INT_EQ(f.kind[0], PT_WS_EV_MESSAGE);
+  CHECK_UINT_EQ(f.full[0], sizeof(big_body));
+  CHECK_UINT_EQ(f.sum[0], checksum(big_body, sizeof(big_body)));
   /* Releasing the session sends a Close (1000), masked. */
   coap_session_release(s);
   read_frames(ctx, cfd, &d, &f, 1);
@@ -813,6 +863,7 @@ TEST(ws_supported_wss_not) {
 int main(void) {
   RUN(upgrade_csm_and_get_at_every_split);
   RUN(upgrade_long_head_and_frames_in_one_read);
+  RUN(big_message_in_one_frame);
   RUN(bad_upgrade_request_not_http);
   RUN(bad_upgrade_request_wrong_path);
   RUN(bad_upgrade_request_missing_subprotocol);
