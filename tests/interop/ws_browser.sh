@@ -29,12 +29,14 @@ if [ ! -d "$NODE_DIR/node_modules/ws" ]; then
   exit 77
 fi
 
-if [ -z "${PETREL_IN_NETNS:-}" ] && unshare -rn true 2>/dev/null; then
+# (A new namespace's lo is down: `ip` must be there to bring it up.)
+if [ -z "${PETREL_IN_NETNS:-}" ] && command -v ip >/dev/null 2>&1 &&
+  unshare -rn ip link set lo up 2>/dev/null; then
   echo "# in a network namespace of its own (unshare -rn)"
   trap - EXIT
   rm -rf "$TMP"
   PETREL_IN_NETNS=1 exec unshare -rn bash -c \
-    'ip link set lo up 2>/dev/null || true; exec bash "$0" "$@"' \
+    'ip link set lo up && exec bash "$0" "$@"' \
     "$SELF" "$@"
 fi
 
