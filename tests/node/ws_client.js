@@ -3,6 +3,9 @@
 // CoAP framing (section 4.4: Len 0, no Type or Message ID), CSM, options
 // and block-wise transfer are written here, from the RFCs.
 //
+// Every run ends with a WebSocket Ping (the Pong must echo it) and a
+// closing handshake (the server must answer our Close 1000 with 1000).
+//
 // usage: node ws_client.js URL get PATH[?QUERY]      prints the body
 //        node ws_client.js URL observe PATH N        prints N notifications
 //        node ws_client.js URL put PATH FILE         Block1 PUT, prints code
@@ -120,11 +123,26 @@ ws.on('message', (data, isBinary) => {
 });
 ws.on('error', (e) => { console.error(`websocket error: ${e.message}`); process.exit(1); });
 ws.on('close', (code) => { if (!done) { console.error(`closed early (${code})`); process.exit(1); } });
+// (finish() replaces this handler once the closing handshake is ours.)
 let done = false;
+// The end: a WebSocket Ping must get its Pong, and our Close (1000) the
+// server's Close with the same status (RFC 6455 5.5.2, 5.5.3, 7.1.2).
 function finish(ok) {
-  done = true;
-  ws.close(1000);
-  setTimeout(() => process.exit(ok ? 0 : 1), 100);
+  const fail = (why) => { console.error(why); process.exit(1); };
+  const noPong = setTimeout(() => fail('no Pong for our Ping'), 5000);
+  ws.on('pong', (data) => {
+    clearTimeout(noPong);
+    if (data.toString() !== 'petrel?') fail(`Pong with '${data}'`);
+    done = true;
+    ws.removeAllListeners('close');
+    ws.on('close', (code) => {
+      if (code !== 1000) fail(`the server's Close said ${code}, not 1000`);
+      process.exit(ok ? 0 : 1);
+    });
+    ws.close(1000);
+    setTimeout(() => fail('no Close from the server'), 5000);
+  });
+  ws.ping('petrel?');
 }
 setTimeout(() => { console.error('timed out'); process.exit(1); }, 30000);
 
