@@ -5,6 +5,9 @@
 #     /time, /, /async?1, Observe of /time (at least 2 notifications), a
 #     100 KB PUT by Block1 read back by Block2
 #   - our coap-client with coap+ws:// URIs: the same requests
+#   - our coap-client against a Node server (tests/node/ws_server.js) on
+#     the npm package ws: the upgrade's Host and subprotocol, a GET, and
+#     the Close our client sends when it is done
 # usage: ws.sh PATH/TO/coap-server PATH/TO/coap-client
 . "$(dirname "$0")/lib.sh"
 SERVER_BIN=${1:?usage: $0 coap-server coap-client}
@@ -89,4 +92,21 @@ else
   fail "coap-client -s 3 observes /time: at least 3 distinct values, got $n" "$(show | tr '\n' '|')"
 fi
 stop_cleanly petrel "$SERVER_PID"
+
+echo "# our coap-client against a Node server on the npm package ws"
+NODE_LOG="$TMP/node-ws.requests"
+start_listening node-ws node "$NODE_DIR/ws_server.js" "$NODE_LOG" || exit 1
+expect "GET /hello" out-eq "hello over ws" \
+  "$CLIENT_BIN" -B 5 "coap+ws://127.0.0.1:$SERVER_PORT/hello"
+expect "GET /nothing: the 4.04 is reported" err-has "4.04" \
+  "$CLIENT_BIN" -B 5 "coap+ws://127.0.0.1:$SERVER_PORT/nothing"
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null
+if grep -qx "upgrade: host=127.0.0.1:$SERVER_PORT protocols=coap" "$NODE_LOG" &&
+  grep -qx "request: GET /hello" "$NODE_LOG" && grep -qx "closed: 1000" "$NODE_LOG"; then
+  pass "the server saw Host 127.0.0.1:$SERVER_PORT, subprotocol coap, the GET, and a Close 1000"
+else
+  fail "the server saw Host 127.0.0.1:$SERVER_PORT, subprotocol coap, the GET, and a Close 1000" \
+    "$(tr '\n' '|' <"$NODE_LOG")"
+fi
 finish
