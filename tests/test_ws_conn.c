@@ -635,7 +635,10 @@ static coap_session_t *client_to(coap_context_t *ctx, int lfd, uint16_t port,
   return s;
 }
 
-static void send_101(int fd, const char *req, const char *accept_override) {
+/* The 101 for @req (the accept value @accept_override if not NULL), with
+ * "Sec-WebSocket-Protocol: coap" unless @no_coap. */
+static void send_101_as(int fd, const char *req, const char *accept_override,
+                        int no_coap) {
   const char *k = strstr(req, "Sec-WebSocket-Key: ");
   CHECK_NOT_NULL(k);
   char accept[PT_WS_ACCEPT_LEN + 1];
@@ -644,9 +647,14 @@ static void send_101(int fd, const char *req, const char *accept_override) {
   int n = snprintf(resp, sizeof(resp),
                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-                   "Sec-WebSocket-Protocol: coap\r\n\r\n",
-                   accept_override ? accept_override : accept);
+                   "%s\r\n",
+                   accept_override ? accept_override : accept,
+                   no_coap ? "" : "Sec-WebSocket-Protocol: coap\r\n");
   CHECK_INT_EQ(send(fd, resp, (size_t)n, 0), n);
+}
+
+static void send_101(int fd, const char *req, const char *accept_override) {
+  send_101_as(fd, req, accept_override, 0);
 }
 
 TEST(client_upgrade_masked_frames_and_close_on_release) {
@@ -773,7 +781,8 @@ static void on_nack(coap_session_t *s, const coap_pdu_t *sent,
 
 /* A 101 whose Sec-WebSocket-Accept does not match our key (@accept), or an
  * error status (@status): the session fails, its request with it. */
-static void client_refused(const char *accept, const char *status) {
+static void client_refused_as(const char *accept, const char *status,
+                              int no_coap) {
   coap_startup();
   coap_context_t *ctx = coap_new_context(NULL);
   coap_register_event_handler(ctx, on_event);
@@ -788,7 +797,7 @@ static void client_refused(const char *accept, const char *status) {
   if (status)
     CHECK(send(cfd, status, strlen(status), 0) > 0);
   else
-    send_101(cfd, req, accept);
+    send_101_as(cfd, req, accept, no_coap);
   for (int i = 0; i < 100 && !nacks; i++)
     coap_io_process(ctx, 10);
   CHECK_INT_EQ(nacks, 1);
@@ -798,6 +807,14 @@ static void client_refused(const char *accept, const char *status) {
   close(cfd);
   close(lfd);
   coap_free_context(ctx);
+}
+
+static void client_refused(const char *accept, const char *status) {
+  client_refused_as(accept, status, 0);
+}
+
+TEST(client_101_without_coap_subprotocol) {
+  client_refused_as(NULL, NULL, 1);
 }
 
 TEST(client_bad_accept_value) {
@@ -886,6 +903,7 @@ int main(void) {
   RUN(session_close_sends_close_1000);
   RUN(client_upgrade_masked_frames_and_close_on_release);
   RUN(client_bad_accept_value);
+  RUN(client_101_without_coap_subprotocol);
   RUN(client_upgrade_refused_with_404);
   RUN(set_host_request_refusals);
   RUN(ws_supported_wss_not);

@@ -34,7 +34,8 @@ COAP_API int coap_wss_is_supported(void);
  * address. Call right after coap_new_client_session(), before the loop
  * runs (the request goes when the TCP connect completes); loop thread.
  * @param session The client session (borrowed).
- * @param ws_host The host name (copied; 1..255 bytes, no CR or LF).
+ * @param ws_host The host name or address, without a port (copied; 1..255
+ *                bytes, no CR or LF).
  * @return 1 on success; 0 if @p session is not a coap+ws client session,
  * its request has been sent, @p ws_host is empty, too long or holds a line
  * break, or memory ran out.
