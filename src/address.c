@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "coap3/coap_io.h"
+#include "coap3/coap_ws.h"
 #include "address.h"
 
 #include "coap3/coap_dtls.h"
@@ -253,6 +254,7 @@ int pt_address_proto_supported(coap_proto_t proto) {
   /* Grows as the TLS and WebSockets transports arrive. */
   return proto == COAP_PROTO_UDP ||
          (proto == COAP_PROTO_TCP && coap_tcp_is_supported()) ||
+         (proto == COAP_PROTO_WS && coap_ws_is_supported()) ||
          (proto == COAP_PROTO_DTLS && coap_dtls_is_supported());
 }
 

@@ -80,6 +80,7 @@ struct coap_context_t {
   unsigned ping_timeout;
   unsigned csm_timeout_ms;
   uint32_t csm_max_message_size;
+  unsigned ws_upgrade_timeout_ms; /* 0: PT_WS_UPGRADE_TIMEOUT_MS (ws_conn.c) */
   size_t max_token_size;
   uint32_t block_mode;
   size_t max_sessions_per_endpoint;

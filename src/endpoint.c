@@ -15,9 +15,10 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
                                    coap_proto_t proto) {
   if (!ctx || !listen_addr)
     return NULL;
-  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
+  int stream = proto == COAP_PROTO_TCP || proto == COAP_PROTO_WS;
+  if (proto != COAP_PROTO_UDP && !stream &&
       (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
-    coap_log_warn("coap_new_endpoint: only UDP, TCP%s are supported\n",
+    coap_log_warn("coap_new_endpoint: only UDP, TCP, WS%s are supported\n",
                   coap_dtls_is_supported() ? " and DTLS" : "");
     return NULL;
   }
@@ -32,8 +33,8 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
     free(ep);
     return NULL;
   }
-  if ((proto == COAP_PROTO_TCP ? pt_tcp_endpoint_open(ep, listen_addr)
-                               : pt_io_endpoint_open(ep, listen_addr)) < 0) {
+  if ((stream ? pt_tcp_endpoint_open(ep, listen_addr)
+              : pt_io_endpoint_open(ep, listen_addr)) < 0) {
     pt_dtls_endpoint_free(ep);
     free(ep);
     return NULL;
@@ -83,6 +84,7 @@ const char *coap_endpoint_str(const coap_endpoint_t *endpoint) {
   snprintf(ep->str, sizeof(ep->str), "%s %s", addr,
            ep->proto == COAP_PROTO_DTLS  ? "DTLS"
            : ep->proto == COAP_PROTO_TCP ? "TCP"
+           : ep->proto == COAP_PROTO_WS  ? "WS"
                                          : "UDP");
   return ep->str;
 }

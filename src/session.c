@@ -345,9 +345,11 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
                                       coap_proto_t proto) {
   if (!ctx || !server)
     return NULL;
-  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
+  int stream = proto == COAP_PROTO_TCP || proto == COAP_PROTO_WS;
+  if (proto != COAP_PROTO_UDP && !stream &&
       (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
-    coap_log_warn("coap_new_client_session: only UDP, TCP%s are supported\n",
+    coap_log_warn("coap_new_client_session: only UDP, TCP, WS%s are "
+                  "supported\n",
                   coap_dtls_is_supported() ? " and DTLS" : "");
     return NULL;
   }
@@ -356,14 +358,15 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
     return NULL;
   s->remote = *server;
   if (coap_address_get_port(&s->remote) == 0)
-    coap_address_set_port(&s->remote, proto == COAP_PROTO_DTLS
-                                          ? COAPS_DEFAULT_PORT
-                                          : COAP_DEFAULT_PORT);
+    coap_address_set_port(&s->remote,
+                          proto == COAP_PROTO_DTLS ? COAPS_DEFAULT_PORT
+                          : proto == COAP_PROTO_WS ? 80 /* http */
+                                                   : COAP_DEFAULT_PORT);
   s->mcast = coap_is_mcast(&s->remote);
   s->mcast_addr = s->remote;
   /* A detached context (the sans-I/O tests) has no sockets. */
-  int opened = proto == COAP_PROTO_TCP ? pt_tcp_client_open(s, local_if)
-                                        : pt_io_client_open(s, local_if);
+  int opened =
+      stream ? pt_tcp_client_open(s, local_if) : pt_io_client_open(s, local_if);
   if (ctx->epfd >= 0 && opened < 0) {
     pt_tcp_session_free(s);
     free(s);
@@ -582,6 +585,10 @@ static const char *proto_name(coap_proto_t p) {
     return "TCP";
   case COAP_PROTO_TLS:
     return "TLS";
+  case COAP_PROTO_WS:
+    return "WS";
+  case COAP_PROTO_WSS:
+    return "WSS";
   default:
     return "NONE";
   }

@@ -121,7 +121,7 @@ struct coap_session_t {
   unsigned no_observe_cancel;
   coap_subscription_t *observers; /* server: its observers (observe.c) */
   pt_dtls *dtls;               /* COAP_PROTO_DTLS: the security layer */
-  struct pt_tcp *tcp;          /* COAP_PROTO_TCP: the connection (tcp.c);
+  struct pt_tcp *tcp;          /* TCP and WS: the connection (tcp.c);
                                 * its socket is fd, for server sessions too */
   void *app_data;
   char str[160];               /* coap_session_str() buffer */

@@ -18,12 +18,15 @@
 #include "session.h"
 #include "signal.h"
 #include "stream.h"
+#include "ws.h"
+#include "ws_conn.h"
 
 struct pt_tcp {
   pt_stream in;        /* reassembly of the peer's messages */
   pt_outq out;         /* bytes the socket has not taken yet */
   pt_signal_state sig; /* the peer's CSM and what it said */
   pt_timer csm_timer;  /* the peer's CSM is due by then */
+  pt_ws_conn *ws;      /* coap+ws: the WebSocket layer (ws_conn.c), else NULL */
   coap_session_t *session;
   uint8_t connecting; /* a client's connect is under way */
   uint8_t want_write; /* the socket is watched for writability */
@@ -34,12 +37,30 @@ struct pt_tcp {
 
 /* ---- closing ------------------------------------------------------------ */
 
+static int flush(pt_tcp *t);
+
+/* Before we close a coap+ws connection of @s: what is queued, then the
+ * WebSocket's Close frame, as far as the socket takes them now (errors
+ * ignored). */
+static void last_words(coap_session_t *s) {
+  pt_tcp *t = s->tcp;
+  uint8_t frame[PT_WS_HDR_MAX + 2];
+  if (!t->ws)
+    return;
+  size_t n = pt_ws_conn_close_frame(s, frame);
+  if (t->connecting || s->fd < 0 || flush(t) < 0)
+    return;
+  if (n && !pt_outq_bytes(&t->out))
+    pt_io_tcp_write(s, frame, n);
+}
+
 /* The connection of @s is gone: a server session is freed, a client
  * session stays (the application holds it) with its exchanges failed. */
 static void tcp_close(coap_session_t *s, coap_event_t ev) {
   pt_tcp *t = s->tcp;
   if (!t || t->closed)
     return;
+  last_words(s);
   t->closed = 1;
   coap_session_reference(s);
   pt_timer_cancel(s->context, &t->csm_timer);
@@ -79,21 +100,31 @@ static int flush(pt_tcp *t) {
   return 0;
 }
 
-ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
+/* Writes what the socket takes of @len bytes at *@data, advancing both. -1
+ * if the socket failed (the connection is then closed). */
+static int write_now(coap_session_t *s, const uint8_t **data, size_t *len) {
+  if (!*len)
+    return 0;
+  ssize_t w = pt_io_tcp_write(s, *data, *len);
+  if (w < 0) {
+    tcp_close(s, COAP_EVENT_TCP_FAILED);
+    return -1;
+  }
+  *data += w, *len -= (size_t)w;
+  return 0;
+}
+
+int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
+                 const uint8_t *b, size_t blen) {
   pt_tcp *t = s->tcp;
   if (!t || t->closed)
     return -1;
-  size_t done = 0;
   if (!t->connecting && !pt_outq_bytes(&t->out) && s->fd >= 0) {
-    ssize_t w = pt_io_tcp_write(s, data, len);
-    if (w < 0) {
-      tcp_close(s, COAP_EVENT_TCP_FAILED);
+    if (write_now(s, &a, &alen) < 0 || (!alen && write_now(s, &b, &blen) < 0))
       return -1;
-    }
-    done = (size_t)w;
   }
-  if (done < len) {
-    int rc = pt_outq_push(&t->out, data + done, len - done, NULL, 0);
+  if (alen + blen) {
+    int rc = pt_outq_push(&t->out, a, alen, b, blen);
     if (rc == PT_OUTQ_FULL) {
       coap_log_warn("* %s: write queue full: closing\n", coap_session_str(s));
       tcp_close(s, COAP_EVENT_TCP_FAILED);
@@ -103,7 +134,26 @@ ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
       return -1;
     want_write(t, 1);
   }
-  return (ssize_t)len;
+  return 0;
+}
+
+ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
+  pt_tcp *t = s->tcp;
+  if (t && t->ws) /* coap+ws: one binary frame per message */
+    return pt_ws_conn_send(s, data, len);
+  return pt_tcp_write(s, data, len, NULL, 0) < 0 ? -1 : (ssize_t)len;
+}
+
+int pt_tcp_open(coap_session_t *s) {
+  return s->tcp && !s->tcp->closed;
+}
+
+pt_ws_conn *pt_tcp_ws(coap_session_t *s) {
+  return s->tcp ? s->tcp->ws : NULL;
+}
+
+void pt_tcp_shut(coap_session_t *s, coap_event_t ev) {
+  tcp_close(s, ev);
 }
 
 /* Frames @pdu for @s and sends it (through pt_send_bytes(), which logs
@@ -111,7 +161,7 @@ ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
 static int send_signal(coap_session_t *s, coap_pdu_t *pdu) {
   const uint8_t *data;
   size_t len;
-  if (!pt_pdu_wire_reliable(pdu, 0, &data, &len))
+  if (!pt_pdu_wire_proto(pdu, s->proto, &data, &len))
     return -1;
   return pt_send_bytes(s, data, len) < 0 ? -1 : 0;
 }
@@ -152,12 +202,11 @@ int coap_tcp_is_supported(void) {
 
 /* ---- reading --------------------------------------------------------- */
 
-/* A whole message @msg of @len bytes. -1 if the connection closed. */
-static int on_message(coap_session_t *s, const uint8_t *msg, size_t len,
-                      coap_tick_t now) {
+int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
+                   coap_tick_t now) {
   pt_tcp *t = s->tcp;
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, len);
-  if (!pdu || !coap_pdu_parse(COAP_PROTO_TCP, msg, len, pdu)) {
+  if (!pdu || !coap_pdu_parse(s->proto, msg, len, pdu)) {
     coap_delete_pdu(pdu);
     pt_event(s, COAP_EVENT_BAD_PACKET);
     abort_conn(s, 0, "malformed message");
@@ -207,7 +256,9 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
                  coap_tick_t now) {
   coap_session_reference(s);
   int rc = 0;
-  while (rc == 0 && s->tcp && !s->tcp->closed) {
+  if (s->tcp && s->tcp->ws && !s->tcp->closed)
+    rc = pt_ws_conn_input(s, data, len, now); /* frames, not the stream */
+  while (rc == 0 && s->tcp && !s->tcp->ws && !s->tcp->closed) {
     const uint8_t *msg;
     size_t mlen;
     int r = pt_stream_next(&s->tcp->in, &data, &len, &msg, &mlen);
@@ -220,7 +271,7 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
       abort_conn(s, 0, "malformed message");
       rc = -1;
     } else {
-      rc = on_message(s, msg, mlen, now);
+      rc = pt_tcp_message(s, msg, mlen, now);
     }
   }
   if (!s->tcp || s->tcp->closed)
@@ -250,6 +301,8 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
   t->want_write = (uint8_t)connecting;
   s->tcp = t;
   s->fd = fd;
+  if (pt_ws_proto(s->proto) && !(t->ws = pt_ws_conn_new(s, now)))
+    return -1;
   s->verified = 1; /* the handshake showed the peer receives from us */
   s->state = COAP_SESSION_STATE_CSM;
   if (s->context->csm_timeout_ms &&
@@ -273,6 +326,8 @@ static void connected(coap_session_t *s) {
   }
   t->connecting = 0;
   pt_event(s, COAP_EVENT_TCP_CONNECTED);
+  if (t->ws)
+    pt_ws_conn_start(s); /* the upgrade request, before anything else */
 }
 
 void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
@@ -336,8 +391,11 @@ void pt_tcp_session_free(coap_session_t *s) {
   if (!t)
     return;
   pt_timer_cancel(s->context, &t->csm_timer);
+  if (!t->closed)
+    last_words(s);
   if (s->fd >= 0)
     pt_io_client_close(s);
+  pt_ws_conn_free(s->context, t->ws);
   pt_stream_free(&t->in);
   pt_outq_free(&t->out);
   free(t);

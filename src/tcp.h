@@ -38,9 +38,34 @@ int pt_tcp_client_open(coap_session_t *s, const coap_address_t *local);
 /* The connection of @s became readable (@in) and/or writable (@out). */
 void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now);
 
-/* Sends one framed CoAP message on @s. Returns @len, or -1 when the
- * connection is closed or its queue is full (it is then closed). */
+/* Sends one framed CoAP message on @s (in a WebSocket frame on coap+ws).
+ * Returns @len, or -1 when the connection is closed or its queue is full
+ * (it is then closed). */
 ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len);
+
+/* Writes @a (@alen bytes) then @b (@blen; either may be empty), both
+ * borrowed, on the connection of @s as they are (no framing): at once as
+ * far as the socket takes them, the rest queued. 0, or -1 when the
+ * connection is closed, or its socket failed or queue is full (it is then
+ * closed). The framing layers (ws_conn.c) write through this. */
+int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
+                 const uint8_t *b, size_t blen);
+
+/* One whole CoAP message @msg (@len bytes, borrowed, framed for s->proto)
+ * from the peer of @s at @now: a signal is handled here, anything else
+ * goes to the message layer. Returns 0, or -1 if the connection closed. */
+int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
+                   coap_tick_t now);
+
+/* Closes the connection of @s from our side, reporting @ev, after writing
+ * what is queued as far as the socket takes it now. */
+void pt_tcp_shut(coap_session_t *s, coap_event_t ev);
+
+/* 1 while the connection of @s is open, else 0. */
+int pt_tcp_open(coap_session_t *s);
+
+/* The WebSocket layer of @s's connection (coap+ws), or NULL. */
+struct pt_ws_conn *pt_tcp_ws(coap_session_t *s);
 
 /* Sends a 7.02 Ping on @s. 0 or -1. */
 int pt_tcp_ping(coap_session_t *s);

@@ -16,6 +16,5 @@ check() { # URI MESSAGE
   fi
 }
 check coaps+tcp://127.0.0.1/x "coaps+tcp:// needs TLS, which this build lacks"
-check COAP+WS://127.0.0.1/x "coap+ws:// needs WebSockets, which this build lacks"
 check coaps+ws://127.0.0.1/x "coaps+ws:// needs secure WebSockets, which this build lacks"
 exit $fail

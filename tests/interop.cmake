@@ -75,6 +75,16 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
            COMMAND bash ${interop_dir}/tcp.sh
                    $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
   list(APPEND interop_tests interop_tcp)
+  # coap+ws:// (RFC 8323 section 4): a Node client on the npm package ws,
+  # our coap-client; and examples/ws-browser/ in headless Chromium.
+  add_test(NAME interop_ws
+           COMMAND bash ${interop_dir}/ws.sh
+                   $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+  add_test(NAME interop_ws_browser
+           COMMAND bash ${interop_dir}/ws_browser.sh
+                   $<TARGET_FILE:coap-server>
+                   ${PROJECT_SOURCE_DIR}/examples/ws-browser)
+  list(APPEND interop_tests interop_ws interop_ws_browser)
   # coaps:// with pre-shared keys against Debian's OpenSSL and GnuTLS builds.
   if(PETREL_OPENSSL)
     add_test(NAME interop_dtls_psk

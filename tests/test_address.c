@@ -221,9 +221,10 @@ TEST(resolve_localhost_gives_loopback) {
                                                   COAP_RESOLVE_TYPE_REMOTE);
   CHECK_NOT_NULL(l);
   for (coap_addr_info_t *e = l; e; e = e->next) {
-    /* only UDP, TCP (and DTLS, when built) */
+    /* only UDP, TCP, WebSockets (and DTLS, when built) */
     CHECK(e->scheme == COAP_URI_SCHEME_COAP ||
           e->scheme == COAP_URI_SCHEME_COAP_TCP ||
+          e->scheme == COAP_URI_SCHEME_COAP_WS ||
           (e->scheme == COAP_URI_SCHEME_COAPS && coap_dtls_is_supported()));
     char text[INET6_ADDRSTRLEN];
     coap_print_ip_addr(&e->addr, text, sizeof(text));
@@ -270,7 +271,7 @@ TEST(resolve_malformed_names) {
 TEST(resolve_unsupported_scheme_only) {
   coap_str_const_t host = str("127.0.0.1");
   CHECK_NULL(coap_resolve_address_info(&host, 0, 0, 0, 0, AI_NUMERICHOST,
-                                       COAP_URI_SCHEME_COAP_WS_BIT,
+                                       COAP_URI_SCHEME_COAPS_WS_BIT,
                                        COAP_RESOLVE_TYPE_REMOTE));
   coap_free_address_info(NULL);
 }
@@ -279,9 +280,12 @@ TEST(scheme_hint_bits) {
   uint32_t plain = COAP_URI_SCHEME_COAP_BIT | COAP_URI_SCHEME_COAP_TCP_BIT;
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_NONE),
                 plain);
-  /* coaps when the build has DTLS; coap+tcp; no TLS or WebSockets. */
+  /* coaps when the build has DTLS; coap+tcp; coap+ws when asked for; no
+   * TLS, so no coaps+tcp or coaps+ws. */
   uint32_t coaps = coap_dtls_is_supported() ? COAP_URI_SCHEME_COAPS_BIT : 0;
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(1, 1, COAP_PROTO_NONE),
+                plain | coaps | COAP_URI_SCHEME_COAP_WS_BIT);
+  CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(1, 0, COAP_PROTO_NONE),
                 plain | coaps);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_TCP),
                 COAP_URI_SCHEME_COAP_TCP_BIT);

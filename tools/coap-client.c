@@ -1238,6 +1238,14 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
             use_local ? " from the local address asked for" : "");
     return EXIT_USAGE;
   }
+  /* coap+ws: the upgrade's Host is the URI's host (or the proxy's). */
+  if (proto == COAP_PROTO_WS && target->host.length &&
+      !coap_ws_set_host_request(session, &host)) {
+    fprintf(stderr, "coap-client: bad host '%.*s' for a WebSocket upgrade\n",
+            (int)target->host.length, (const char *)target->host.s);
+    coap_session_release(session);
+    return EXIT_USAGE;
+  }
   st->mcast = coap_is_mcast(&dst);
   coap_optlist_t *opts = NULL;
   if (!build_options(o, &uri, &dst, &opts)) {

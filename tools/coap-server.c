@@ -631,7 +631,8 @@ typedef struct {
   size_t max_token;       /* -T, 0: the library's default */
   uint32_t csm_max;       /* -X, 0: the library's default */
   int unix_socket;        /* -U coap: addr is a datagram socket path */
-  tool_dtls dtls; /* -k -h -i -s -c -j -C -R -n -S -M (dtls_opts.h) */
+  int ws_port;            /* -w: the coap+ws port (0 picks one), -1: none */
+  tool_dtls dtls;         /* -k -h -i -s -c -j -C -R -n -S -M (dtls_opts.h) */
 } server_opts_t;
 
 /* The header libcoap's tools print above their usage text: the program,
@@ -668,7 +669,9 @@ static void usage(FILE *f) {
       "  -t         keep observers across a restart (SIGUSR2 stops and "
       "keeps)\n"
       "  -v num     log level 0..8 (default 4, warnings; 7 logs each PDU)\n"
-      "  -w [port][,secure_port]  listen for WebSockets too\n"
+      "  -w [port][,secure_port]  listen for coap+ws on port too (default\n"
+      "             80; 0 picks a free one); coaps+ws (secure_port) is not\n"
+      "             available: it needs TLS, which this build lacks\n"
       "  -A addr    address to listen on (default ::, IPv6 and IPv4)\n"
       "  -E file    OSCORE configuration (RFC 8613)\n"
       "  -G group_if  the interface to join the -g group on\n"
@@ -737,6 +740,34 @@ static int parse_unix(server_opts_t *o, const char *v) {
   return 0;
 }
 
+/* -w [port][,secure_port]: coap+ws on port (80 when empty); a secure port
+ * asks for coaps+ws, which needs TLS. */
+static int parse_ws(server_opts_t *o, const char *v) {
+  if (!coap_ws_is_supported())
+    return lacks('w', "WebSockets");
+  const char *comma = strchr(v, ',');
+  if (comma && comma[1]) {
+    if (!coap_wss_is_supported())
+      return lacks('w', "TLS for coaps+ws (the secure_port)");
+    fprintf(stderr, "coap-server: -w: coaps+ws is not served by this "
+                    "coap-server\n");
+    return 0;
+  }
+  char port[8];
+  size_t n = comma ? (size_t)(comma - v) : strlen(v);
+  int ok = n < sizeof(port);
+  if (ok && n) {
+    memcpy(port, v, n);
+    port[n] = '\0';
+    o->ws_port = (int)parse_number(port, 0, 65535, 10, &ok);
+  } else if (ok) {
+    o->ws_port = 80;
+  }
+  if (!ok)
+    fprintf(stderr, "coap-server: bad value '%s' for -w\n", v);
+  return ok;
+}
+
 /* One option letter and its value (NULL for flags). Returns 1 if taken, 0
  * on an error (message printed). */
 static int take_option(server_opts_t *o, int opt, const char *v) {
@@ -767,11 +798,7 @@ static int take_option(server_opts_t *o, int opt, const char *v) {
     o->log_level = (int)parse_number(v, 0, COAP_LOG_OSCORE, 10, &ok);
     break;
   case 'w':
-    if (!coap_ws_is_supported())
-      return lacks('w', "WebSockets");
-    fprintf(stderr, "coap-server: -w: WebSockets are not served by this "
-                    "coap-server yet\n");
-    return 0;
+    return parse_ws(o, v);
   case 'A':
     o->addr = v;
     break;
@@ -837,6 +864,7 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
   memset(o, 0, sizeof(*o));
   o->addr = "::";
   o->port = COAP_DEFAULT_PORT;
+  o->ws_port = -1;
   o->log_level = COAP_LOG_WARN;
   o->dtls_log_level = COAP_LOG_ERR;
   o->block_mode = COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY;
@@ -1048,6 +1076,32 @@ static int listen_coaps(coap_context_t *ctx, server_opts_t *o) {
   return 0;
 }
 
+/* With -w, a coap+ws endpoint on its port (0: a free one). Returns 0, or
+ * -1 (message printed). */
+static int listen_ws(coap_context_t *ctx, const server_opts_t *o) {
+  if (o->ws_port < 0)
+    return 0;
+  coap_address_t addr;
+  if (o->unix_socket) {
+    fprintf(stderr, "coap-server: -w: coap+ws over a Unix socket is not "
+                    "served by this coap-server\n");
+    return -1;
+  }
+  if (!listen_address(o, &addr))
+    return -1;
+  coap_address_set_port(&addr, (uint16_t)o->ws_port);
+  errno = 0;
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_WS);
+  if (!ep) {
+    fprintf(stderr, "coap-server: cannot listen for coap+ws on port %d: %s\n",
+            o->ws_port, errno ? strerror(errno) : "refused by the library");
+    return -1;
+  }
+  say_listening("for coap+ws on ", ep);
+  fflush(stderr);
+  return 0;
+}
+
 /* Milliseconds until the clock's next whole second (1..1000). */
 static uint32_t ms_to_next_second(void) {
   struct timespec ts;
@@ -1093,7 +1147,7 @@ int main(int argc, char **argv) {
   if (ctx) {
     coap_resource_t *time_resource = init_resources(ctx);
     if (time_resource && listen_on(ctx, &o) && listen_coaps(ctx, &o) == 0 &&
-        configure(ctx, &o) &&
+        listen_ws(ctx, &o) == 0 && configure(ctx, &o) &&
         (!o.track_observes || start_persist(ctx))) {
       serve(ctx, time_resource);
       status = EXIT_SUCCESS;

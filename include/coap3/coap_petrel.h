@@ -140,6 +140,23 @@ COAP_API void coap_petrel_context_set_amplification(coap_context_t *ctx,
 COAP_API unsigned
 coap_petrel_context_get_amplification_factor(const coap_context_t *ctx);
 
+/* ---- CoAP over WebSockets (RFC 8323 section 4) ---------------------------- */
+
+/*
+ * Milliseconds a coap+ws connection may take to complete its HTTP upgrade
+ * (the client's request on a server, the server's 101 on a client),
+ * counted from the TCP connection. Past it the connection is closed (a
+ * server first answers 408), so a peer that sends its head a byte at a
+ * time, or never, holds a connection for a bounded time. @ms 0 restores
+ * the default, 5000; the upgrade is always bounded. Applies to connections
+ * made after the call. Loop thread.
+ */
+COAP_API void coap_petrel_context_set_ws_upgrade_timeout(coap_context_t *ctx,
+                                                         unsigned ms);
+/* The upgrade timeout in force (milliseconds); 0 for a NULL @ctx. */
+COAP_API unsigned
+coap_petrel_context_get_ws_upgrade_timeout(const coap_context_t *ctx);
+
 /* ---- observers (RFC 7641) ------------------------------------------------ */
 
 /*

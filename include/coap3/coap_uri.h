@@ -141,7 +141,9 @@ COAP_API void coap_delete_uri(coap_uri_t *uri);
  * does: coaps needs coap_dtls_is_supported(), coap+tcp
  * coap_tcp_is_supported(), coaps+tcp coap_tls_is_supported(), coap+ws
  * coap_ws_is_supported() and coaps+ws coap_wss_is_supported(). This build
- * has only UDP, so only coap URIs (and bare paths) split.
+ * has UDP, TCP and WebSockets (and DTLS in its OpenSSL libraries), so coap,
+ * coap+tcp and coap+ws URIs (and bare paths) split, and coaps ones where
+ * DTLS is built; coaps+tcp and coaps+ws do not.
  */
 COAP_API int coap_split_uri(const uint8_t *str_var, size_t len,
                             coap_uri_t *uri);

@@ -14,24 +14,31 @@ extern "C" {
 
 /**
  * Reports whether CoAP over WebSockets (coap+ws) is available.
- * @return 1 if available, 0 if not. Any thread.
+ * @return 1 if available, 0 if not: Petrel always has coap+ws (1), in
+ * every build. Any thread.
  */
 COAP_API int coap_ws_is_supported(void);
 
 /**
- * Reports whether CoAP over secure WebSockets (coap+wss) is available.
+ * Reports whether CoAP over secure WebSockets (coaps+ws) is available.
  * @return 1 if available, 0 if not. Any thread.
+ * Not available in this build: coaps+ws needs TLS under the TCP
+ * connection, which this build lacks; returns 0.
  */
 COAP_API int coap_wss_is_supported(void);
 
 /**
  * Sets the Host header sent in the WebSockets opening handshake of a
- * client session. Call before the session connects; loop thread.
+ * coap+ws client session (":port" is added unless the port is 80; an IPv6
+ * literal is put in brackets). Without it the Host is the server's
+ * address. Call right after coap_new_client_session(), before the loop
+ * runs (the request goes when the TCP connect completes); loop thread.
  * @param session The client session (borrowed).
- * @param ws_host The host name (copied).
- * @return 1 on success, 0 on failure.
- * Not available in this build (no WebSockets): returns 0 and changes
- * nothing.
+ * @param ws_host The host name or address, without a port (copied; 1..255
+ *                bytes, no CR or LF).
+ * @return 1 on success; 0 if @p session is not a coap+ws client session,
+ * its request has been sent, @p ws_host is empty, too long or holds a line
+ * break, or memory ran out.
  */
 COAP_API int coap_ws_set_host_request(coap_session_t *session, coap_str_const_t *ws_host);
 

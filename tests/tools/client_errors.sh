@@ -26,8 +26,8 @@ says() {
 says "unsupported scheme" 1 "unsupported URI scheme 'http' in 'http://[::1]/x' (use coap://)" \
   "$CLIENT_BIN" "http://[::1]/x"
 says "no scheme" 1 "'[::1]/time' has no scheme" "$CLIENT_BIN" "[::1]/time"
-says "a scheme this build lacks" 1 "coap+ws:// needs WebSockets, which this build lacks" \
-  "$CLIENT_BIN" "coap+ws://[::1]/x"
+says "a scheme this build lacks" 1 "coaps+ws:// needs secure WebSockets, which this build lacks" \
+  "$CLIENT_BIN" "coaps+ws://[::1]/x"
 
 says "port above 65535" 1 "port '70000' in URI 'coap://[::1]:70000/time' is not a port number (1 to 65535)" \
   "$CLIENT_BIN" "coap://[::1]:70000/time"

@@ -169,7 +169,11 @@ if [ "$RC" = 1 ] && grep -qF "cannot keep observers in $TMP/no/such/dir" "$ERR";
 else
   fail "-t with an unwritable \$TMPDIR is refused" "$(show | tr '\n' '|')"
 fi
-refused "-w: needs WebSockets" "-w needs WebSockets, which this build lacks" -w 8080
+refused "-w 8080,8443: coaps+ws needs TLS" \
+  "-w needs TLS for coaps+ws (the secure_port), which this build lacks" -w 8080,8443
+refused "-w ,443: coaps+ws needs TLS" "which this build lacks" -w ,443
+refused "-w x is refused" "bad value 'x' for -w" -w x
+refused "-w 70000 is refused" "bad value '70000' for -w" -w 70000
 refused "-E: needs OSCORE" "-E needs OSCORE (RFC 8613), which this build lacks" -E conf
 refused "-X 63 is refused (at least 64)" "bad value '63' for -X" -X 63
 refused "-P: this server is no proxy" "does not act as a proxy" -P coap://[::1],name
