@@ -7,8 +7,11 @@
 
 #include "tcp.h"
 
+#include "coap3/coap_petrel.h"
+
 #include "clock.h"
 #include "context.h"
+#include "dedup.h"
 #include "exchange.h"
 #include "io.h"
 #include "outq.h"
@@ -19,15 +22,24 @@
 #include "signal.h"
 #include "stream.h"
 
+/* Custody Pongs held at once while separate responses are pending; a
+ * Custody Ping beyond them is answered at once, without Custody. */
+#define CUSTODY_MAX 4
+
 struct pt_tcp {
   pt_stream in;        /* reassembly of the peer's messages */
   pt_outq out;         /* bytes the socket has not taken yet */
   pt_signal_state sig; /* the peer's CSM and what it said */
   pt_timer csm_timer;  /* the peer's CSM is due by then */
+  pt_timer work_timer; /* held Pongs and a Release to finish (settle()) */
   coap_session_t *session;
+  coap_pdu_t *custody[CUSTODY_MAX]; /* Pongs held for Custody (owned) */
+  coap_tick_t release_by; /* after a Release: closed by then at the latest */
+  uint8_t ncustody;
   uint8_t connecting; /* a client's connect is under way */
   uint8_t want_write; /* the socket is watched for writability */
   uint8_t closed;     /* the connection is gone */
+  uint8_t released;   /* the peer sent Release: close once settled */
 };
 
 #define RX_CHUNK 16384
@@ -43,6 +55,7 @@ static void tcp_close(coap_session_t *s, coap_event_t ev) {
   t->closed = 1;
   coap_session_reference(s);
   pt_timer_cancel(s->context, &t->csm_timer);
+  pt_timer_cancel(s->context, &t->work_timer);
   if (s->fd >= 0)
     pt_io_client_close(s);
   s->state = COAP_SESSION_STATE_NONE;
@@ -126,12 +139,18 @@ static int send_csm(coap_session_t *s) {
 }
 
 int pt_tcp_ping(coap_session_t *s) {
+  if (!s->tcp || s->tcp->closed)
+    return -1;
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 32);
   int rc = -1;
   if (pdu && pt_signal_build_ping(pdu, 0, 0, NULL))
     rc = send_signal(s, pdu);
   coap_delete_pdu(pdu);
   return rc;
+}
+
+void pt_tcp_close(coap_session_t *s) {
+  tcp_close(s, COAP_EVENT_TCP_CLOSED);
 }
 
 /* Sends an Abort naming @option with @diag, and closes. */
@@ -152,6 +171,150 @@ int coap_tcp_is_supported(void) {
 
 /* ---- reading --------------------------------------------------------- */
 
+/* ---- Ping, Pong and Custody (RFC 8323 5.4) ----------------------------- */
+
+/* The Pong for @ping. With Custody asked, it says that every request
+ * received before the Ping has been processed: while separate responses
+ * are pending it is held (settle() sends it once none is), and when
+ * CUSTODY_MAX are held already it goes at once without Custody. */
+static void answer_ping(coap_session_t *s, const coap_pdu_t *ping,
+                        int custody) {
+  pt_tcp *t = s->tcp;
+  coap_pdu_t *pong = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
+  if (!pong || !pt_signal_build_pong(pong, ping)) {
+    coap_delete_pdu(pong);
+    return;
+  }
+  if (custody && s->async_count) {
+    if (t->ncustody < CUSTODY_MAX) {
+      t->custody[t->ncustody++] = pong;
+      return;
+    }
+    pt_pdu_remove_option(pong, COAP_SIGNALING_OPTION_CUSTODY);
+  }
+  send_signal(s, pong);
+  coap_delete_pdu(pong);
+}
+
+static void drop_custody(pt_tcp *t) {
+  while (t->ncustody)
+    coap_delete_pdu(t->custody[--t->ncustody]);
+}
+
+/* ---- Release (RFC 8323 5.5) -----------------------------------------------
+ */
+
+/* 1 while @s still has answers to give or to get: separate responses of
+ * ours pending, held Pongs, or (client) requests awaiting a response,
+ * live observations aside. The walk over the session's exchanges is done
+ * only on a connection the peer released, once per check. */
+static int outstanding(coap_session_t *s) {
+  if (s->async_count || s->tcp->ncustody)
+    return 1;
+  for (pt_exchange *ex = s->exchanges; ex; ex = ex->next)
+    if (ex->awaiting_response && !ex->obs_live)
+      return 1;
+  return 0;
+}
+
+/* What the peer's Release says, for the log: Petrel does not follow an
+ * Alternative-Address (doc/reliable.md) and never reconnects by itself, so
+ * the Hold-Off needs no timer. */
+static void log_release(coap_session_t *s, const pt_signal_info *info) {
+  coap_log_info(
+      "* %s: the peer releases the connection%s%.*s%s, hold-off "
+      "%us\n",
+      coap_session_str(s), info->alt_address ? " (alternative address " : "",
+      (int)info->alt_address_len,
+      info->alt_address ? (const char *)info->alt_address : "",
+      info->alt_address ? ", not followed)" : "", (unsigned)info->hold_off);
+}
+
+/* The peer asked us to close: at once when nothing is outstanding, else
+ * once it is settled, or after EXCHANGE_LIFETIME at the latest. Returns
+ * -1 if the connection was closed. */
+static int on_release(coap_session_t *s, const pt_signal_info *info,
+                      coap_tick_t now) {
+  pt_tcp *t = s->tcp;
+  log_release(s, info);
+  if (!outstanding(s)) {
+    tcp_close(s, COAP_EVENT_TCP_CLOSED);
+    return -1;
+  }
+  t->released = 1;
+  t->release_by = now + pt_exchange_lifetime(s);
+  pt_timer_arm(s->context, &t->work_timer, t->release_by);
+  return 0;
+}
+
+/* The work timer: held Pongs go once no separate response is pending, and
+ * a released connection closes once settled or at its deadline. */
+static void work_fire(coap_context_t *ctx, pt_timer *timer, coap_tick_t now) {
+  pt_tcp *t = PT_CONTAINER_OF(timer, pt_tcp, work_timer);
+  coap_session_t *s = coap_session_reference(t->session); /* keeps t too */
+  if (!t->closed && !s->async_count) {
+    for (uint8_t i = 0; i < t->ncustody && !t->closed; i++)
+      send_signal(s, t->custody[i]);
+    drop_custody(t);
+  }
+  if (!t->closed && t->released) {
+    if (!outstanding(s) || now >= t->release_by)
+      tcp_close(s, COAP_EVENT_TCP_CLOSED);
+    else
+      pt_timer_arm(ctx, timer, t->release_by);
+  }
+  coap_session_release(s);
+}
+
+void pt_tcp_settled(coap_session_t *s) {
+  pt_tcp *t = s->tcp;
+  if (t && !t->closed && (t->ncustody || t->released))
+    pt_timer_arm(s->context, &t->work_timer, pt_now());
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+/* A signal @pdu asked @action (described by @info). -1 if the connection
+ * closed. */
+static int on_signal(coap_session_t *s, const coap_pdu_t *pdu,
+                     pt_signal_action action, const pt_signal_info *info,
+                     coap_tick_t now) {
+  pt_tcp *t = s->tcp;
+  coap_context_t *ctx = s->context;
+  switch (action) {
+  case PT_SIGNAL_CSM:
+    if (s->state != COAP_SESSION_STATE_ESTABLISHED) {
+      pt_timer_cancel(ctx, &t->csm_timer);
+      s->state = COAP_SESSION_STATE_ESTABLISHED;
+      pt_event(s, COAP_EVENT_SESSION_CONNECTED);
+    }
+    return 0;
+  case PT_SIGNAL_PING:
+    if (ctx->ping_handler)
+      ctx->ping_handler(s, pdu, 0);
+    if (!t->closed)
+      answer_ping(s, pdu, info->custody);
+    return 0;
+  case PT_SIGNAL_PONG:
+    s->ka_outstanding = 0; /* keepalive.c: the peer is there */
+    if (ctx->pong_handler)
+      ctx->pong_handler(s, pdu, 0);
+    return 0;
+  case PT_SIGNAL_RELEASE:
+    return on_release(s, info, now);
+  case PT_SIGNAL_ABORTED:
+    coap_log_info("* %s: aborted by the peer (Bad-CSM-Option %u)\n",
+                  coap_session_str(s), (unsigned)info->bad_csm_option);
+    tcp_close(s, COAP_EVENT_TCP_CLOSED);
+    return -1;
+  case PT_SIGNAL_ABORT:
+    abort_conn(s, info->bad_csm_option, info->diagnostic);
+    return -1;
+  default: /* PT_SIGNAL_IGNORE */
+    return 0;
+  }
+}
+
 /* A whole message @msg of @len bytes. -1 if the connection closed. */
 static int on_message(coap_session_t *s, const uint8_t *msg, size_t len,
                       coap_tick_t now) {
@@ -167,37 +330,13 @@ static int on_message(coap_session_t *s, const uint8_t *msg, size_t len,
   int rc = 0;
   coap_log_debug("* %s: received %zu bytes\n", coap_session_str(s), len);
   pt_signal_action action = pt_signal_rx(&t->sig, pdu, &info);
-  if (action != PT_SIGNAL_PASS && coap_get_log_level() >= COAP_LOG_DEBUG)
-    coap_show_pdu(COAP_LOG_DEBUG, pdu); /* recv.c shows the others */
-  switch (action) {
-  case PT_SIGNAL_PASS:
-    pt_recv_message(s, pdu, now);
-    break;
-  case PT_SIGNAL_CSM:
-    if (s->state != COAP_SESSION_STATE_ESTABLISHED) {
-      pt_timer_cancel(s->context, &t->csm_timer);
-      s->state = COAP_SESSION_STATE_ESTABLISHED;
-      pt_event(s, COAP_EVENT_SESSION_CONNECTED);
-    }
-    break;
-  case PT_SIGNAL_PING: {
-    coap_pdu_t *pong = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 64);
-    if (pong && pt_signal_build_pong(pong, pdu))
-      send_signal(s, pong);
-    coap_delete_pdu(pong);
-    break;
-  }
-  case PT_SIGNAL_RELEASE:
-  case PT_SIGNAL_ABORTED:
-    tcp_close(s, COAP_EVENT_TCP_CLOSED);
-    rc = -1;
-    break;
-  case PT_SIGNAL_ABORT:
-    abort_conn(s, info.bad_csm_option, info.diagnostic);
-    rc = -1;
-    break;
-  case PT_SIGNAL_IGNORE:
-    break;
+  if (action == PT_SIGNAL_PASS) {
+    pt_recv_message(s, pdu, now); /* touches the session, shows the PDU */
+  } else {
+    if (coap_get_log_level() >= COAP_LOG_DEBUG)
+      coap_show_pdu(COAP_LOG_DEBUG, pdu);
+    pt_session_touch(s, now); /* a signal is activity too (idle, keepalive) */
+    rc = on_signal(s, pdu, action, &info, now);
   }
   coap_delete_pdu(pdu);
   return rc;
@@ -243,9 +382,11 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
     return -1; /* @fd stays the caller's */
   t->session = s;
   pt_stream_init(&t->in, s->context->csm_max_message_size);
-  pt_outq_init(&t->out, PT_TCP_OUTQ_CAP);
+  pt_outq_init(&t->out,
+               coap_petrel_context_get_tcp_write_queue_max(s->context));
   pt_signal_init(&t->sig);
   pt_timer_init(&t->csm_timer, csm_expired);
+  pt_timer_init(&t->work_timer, work_fire);
   t->connecting = (uint8_t)connecting;
   t->want_write = (uint8_t)connecting;
   s->tcp = t;
@@ -331,15 +472,61 @@ int pt_tcp_client_open(coap_session_t *s, const coap_address_t *local) {
   return pt_tcp_attach(s, s->fd, 1, pt_now());
 }
 
+/* Our side ends a connection the peer has not closed (an idle or evicted
+ * server session, the context freed, a client session released): a
+ * Release (RFC 8323 5.5) goes first, with whatever is still queued, as far
+ * as the socket takes it now. It leaves through the write queue, not
+ * pt_send_bytes(), because the session is being torn down. */
+static void release_on_teardown(pt_tcp *t) {
+  coap_session_t *s = t->session;
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 16);
+  const uint8_t *data;
+  size_t len;
+  if (pdu && pt_signal_build_release(pdu, NULL, 0) &&
+      pt_pdu_wire_reliable(pdu, 0, &data, &len) &&
+      pt_outq_push(&t->out, data, len, NULL, 0) == PT_OUTQ_OK) {
+    coap_log_debug("* %s: sending Release\n", coap_session_str(s));
+    flush(t);
+  }
+  coap_delete_pdu(pdu);
+}
+
 void pt_tcp_session_free(coap_session_t *s) {
   pt_tcp *t = s->tcp;
   if (!t)
     return;
+  if (!t->closed && !t->connecting && s->fd >= 0)
+    release_on_teardown(t);
   pt_timer_cancel(s->context, &t->csm_timer);
+  pt_timer_cancel(s->context, &t->work_timer);
+  drop_custody(t);
   if (s->fd >= 0)
     pt_io_client_close(s);
   pt_stream_free(&t->in);
   pt_outq_free(&t->out);
   free(t);
   s->tcp = NULL;
+}
+
+/* ---- limits -------------------------------------------------------------- */
+
+void coap_petrel_context_set_tcp_write_queue_max(coap_context_t *ctx,
+                                                 size_t max) {
+  if (ctx)
+    ctx->tcp_outq_max = max;
+}
+
+size_t coap_petrel_context_get_tcp_write_queue_max(const coap_context_t *ctx) {
+  if (!ctx)
+    return 0;
+  return ctx->tcp_outq_max ? ctx->tcp_outq_max : PT_TCP_OUTQ_CAP;
+}
+
+int pt_tcp_bert(const coap_session_t *s) {
+  return s->tcp &&
+         pt_signal_bert(&s->tcp->sig, s->context->csm_max_message_size);
+}
+
+size_t pt_tcp_peer_max_message_size(const coap_session_t *s) {
+  return s->tcp ? s->tcp->sig.peer.max_message_size : PT_SIGNAL_BASE_MMS;
 }

@@ -20,7 +20,8 @@
 
 #include "coap3/coap.h"
 
-/* The write queue's cap per connection (bytes). */
+/* The write queue's cap per connection (bytes) unless
+ * coap_petrel_context_set_tcp_write_queue_max() says otherwise. */
 #define PT_TCP_OUTQ_CAP (4u * 1024 * 1024)
 
 typedef struct pt_tcp pt_tcp;
@@ -42,8 +43,25 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now);
  * connection is closed or its queue is full (it is then closed). */
 ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len);
 
-/* Sends a 7.02 Ping on @s. 0 or -1. */
+/* Sends a 7.02 Ping on @s. 0 or -1 (no open connection). Its Pong clears
+ * s->ka_outstanding and goes to the pong handler. */
 int pt_tcp_ping(coap_session_t *s);
+
+/* Closes the connection of @s at once (COAP_EVENT_TCP_CLOSED): a server
+ * session is freed, a client session's exchanges fail. */
+void pt_tcp_close(coap_session_t *s);
+
+/* Something @s was waiting for ended (its last separate response, or an
+ * exchange): held Custody Pongs may go now, and a connection the peer
+ * released may close. Cheap when nothing waits; never closes from inside
+ * the caller (the work runs from a timer due now). */
+void pt_tcp_settled(coap_session_t *s);
+
+/* 1 if BERT (RFC 8323 6) may be used on @s (see pt_signal_bert()). */
+int pt_tcp_bert(const coap_session_t *s);
+
+/* The Max-Message-Size the peer of @s announced (1152 until its CSM). */
+size_t pt_tcp_peer_max_message_size(const coap_session_t *s);
 
 /* Frees @s's connection state and closes its socket (session teardown). */
 void pt_tcp_session_free(coap_session_t *s);

@@ -1,0 +1,889 @@
+/*
+ * test_tcp_signal.c -- RFC 8323 signaling on a TCP connection (src/tcp.c
+ * with src/signal.c and src/keepalive.c): Ping/Pong and Custody, the
+ * keepalive over TCP, Release and Abort both ways, the write-queue cap
+ * setter, the idle timeout and the connection cap, and a named test for
+ * every kind of malformed signaling input.
+ *
+ * A connection is a socketpair: the session's side is attached with
+ * pt_tcp_attach() and fed through pt_tcp_input() (the sans-I/O entry),
+ * the test reads what it sent from the other side. Time is a fake clock.
+ */
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "coap3/coap.h"
+#include "coap3/coap_petrel.h"
+
+#include "clock.h"
+#include "context.h"
+#include "pdu.h"
+#include "session.h"
+#include "signal.h"
+#include "tcp.h"
+#include "timer.h"
+
+#define SEC COAP_TICKS_PER_SECOND
+
+static coap_tick_t now;
+static int ev_closed, ev_failed, ev_ka_fail, ev_connected;
+static int pings_seen, pongs_seen;
+static coap_pdu_code_t ping_code_seen;
+static int responses;
+static char last_log[512];
+
+static int on_event(coap_session_t *s, coap_event_t ev) {
+  (void)s;
+  ev_closed += ev == COAP_EVENT_TCP_CLOSED;
+  ev_failed += ev == COAP_EVENT_TCP_FAILED;
+  ev_ka_fail += ev == COAP_EVENT_KEEPALIVE_FAILURE;
+  ev_connected += ev == COAP_EVENT_SESSION_CONNECTED;
+  return 0;
+}
+
+static void on_ping(coap_session_t *s, const coap_pdu_t *pdu, coap_mid_t mid) {
+  (void)s, (void)mid;
+  pings_seen++;
+  ping_code_seen = coap_pdu_get_code(pdu);
+}
+
+static void on_pong(coap_session_t *s, const coap_pdu_t *pdu, coap_mid_t mid) {
+  (void)s, (void)pdu, (void)mid;
+  pongs_seen++;
+}
+
+static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
+                                   const coap_pdu_t *rcvd, coap_mid_t mid) {
+  (void)s, (void)sent, (void)rcvd, (void)mid;
+  responses++;
+  return COAP_RESPONSE_OK;
+}
+
+static void on_log(coap_log_t level, const char *message) {
+  (void)level;
+  snprintf(last_log, sizeof(last_log), "%s", message);
+}
+
+static coap_async_t *held_async;
+static void hnd_wait(coap_resource_t *r, coap_session_t *s,
+                     const coap_pdu_t *req, const coap_string_t *q,
+                     coap_pdu_t *resp) {
+  (void)r, (void)q, (void)resp;
+  held_async = coap_register_async(s, req, 0); /* until freed by the test */
+}
+
+static coap_context_t *context(void) {
+  now = 1000 * SEC;
+  pt_clock_set_fake(&now);
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  coap_new_endpoint(ctx, &a, COAP_PROTO_TCP);
+  coap_register_event_handler(ctx, on_event);
+  coap_register_ping_handler(ctx, on_ping);
+  coap_register_pong_handler(ctx, on_pong);
+  coap_register_response_handler(ctx, on_response);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("wait"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_wait);
+  coap_add_resource(ctx, r);
+  ev_closed = ev_failed = ev_ka_fail = ev_connected = 0;
+  pings_seen = pongs_seen = responses = 0;
+  ping_code_seen = 0;
+  held_async = NULL;
+  last_log[0] = 0;
+  return ctx;
+}
+
+static void done(coap_context_t *ctx) {
+  coap_free_context(ctx);
+  pt_clock_set_fake(NULL);
+}
+
+/* A client session on one end of a socketpair; *@peer gets the other. */
+static coap_session_t *client(coap_context_t *ctx, int *peer) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0)
+    return NULL;
+  coap_session_t *s = coap_new_client_session(
+      ctx, NULL, &ctx->endpoints->bind_addr, COAP_PROTO_UDP);
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  if (pt_tcp_attach(s, sv[0], 0, now) < 0)
+    return NULL;
+  *peer = sv[1];
+  return s;
+}
+
+/* A server session of the TCP endpoint, as an accept makes it. */
+static coap_session_t *server(coap_context_t *ctx, int *peer, uint16_t port) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0)
+    return NULL;
+  coap_address_t remote;
+  coap_address_init(&remote);
+  remote.addr.sin.sin_family = AF_INET;
+  remote.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  remote.addr.sin.sin_port = htons(port);
+  remote.size = sizeof(remote.addr.sin);
+  coap_session_t *s =
+      pt_session_for_peer(ctx->endpoints, &remote, NULL, -1, now);
+  if (!s || pt_tcp_attach(s, sv[0], 0, now) < 0)
+    return NULL;
+  *peer = sv[1];
+  return s;
+}
+
+/* Frames @p (ownership taken) and feeds it to @s. */
+static int feed(coap_session_t *s, coap_pdu_t *p) {
+  const uint8_t *w;
+  size_t n;
+  int rc = pt_pdu_wire_reliable(p, 0, &w, &n) ? pt_tcp_input(s, w, n, now) : -2;
+  coap_delete_pdu(p);
+  return rc;
+}
+
+static coap_pdu_t *sig(coap_pdu_code_t code) {
+  return coap_pdu_init(COAP_MESSAGE_CON, code, 0, 0);
+}
+
+static int feed_csm(coap_session_t *s, uint32_t mms, int bwt) {
+  coap_pdu_t *p = sig(0);
+  pt_signal_build_csm(p, mms, bwt);
+  return feed(s, p);
+}
+
+/* Reads what the session sent so far into @out (parsed, caller deletes);
+ * returns how many, or -1 if the stream is closed with nothing new (EOF). */
+static int drain(int fd, coap_pdu_t **out, int max) {
+  static uint8_t buf[1 << 20];
+  size_t got = 0;
+  ssize_t n;
+  int eof = 0;
+  while ((n = recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT)) != 0) {
+    if (n < 0)
+      break;
+    got += (size_t)n;
+  }
+  eof = n == 0;
+  int count = 0;
+  size_t off = 0;
+  while (off < got && count < max) {
+    uint64_t size;
+    if (pt_tcp_frame_size(buf + off, got - off, &size) <= 0 || size > got - off)
+      break;
+    coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+    if (!coap_pdu_parse(COAP_PROTO_TCP, buf + off, (size_t)size, p)) {
+      coap_delete_pdu(p);
+      break;
+    }
+    out[count++] = p;
+    off += (size_t)size;
+  }
+  return count == 0 && eof ? -1 : count;
+}
+
+static void free_all(coap_pdu_t **p, int n) {
+  for (int i = 0; i < n; i++)
+    coap_delete_pdu(p[i]);
+}
+
+/* The code of the last message the session sent since the last call, or
+ * -1 when the stream ended with nothing new, 0 when there was nothing. */
+static int last_code(int fd, coap_pdu_t **last_out) {
+  coap_pdu_t *p[64];
+  int n = drain(fd, p, 64);
+  if (n <= 0)
+    return n;
+  int code = coap_pdu_get_code(p[n - 1]);
+  if (last_out) {
+    *last_out = p[n - 1];
+    n--;
+  }
+  free_all(p, n);
+  return code;
+}
+
+static void advance(coap_context_t *ctx, coap_tick_t ticks) {
+  now += ticks;
+  pt_timers_run(ctx, now);
+}
+
+static int has_option(const coap_pdu_t *p, coap_option_num_t n) {
+  coap_opt_iterator_t it;
+  return coap_check_option(p, n, &it) != NULL;
+}
+
+/* ---- Ping, Pong, Custody (RFC 8323 5.4) --------------------------------- */
+
+TEST(signal_ping_reaches_the_ping_handler_and_is_answered) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  CHECK_INT_EQ(feed_csm(s, 1152, 0), 0);
+  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
+  coap_add_token(ping, 2, (const uint8_t *)"\x0a\x0b");
+  CHECK_INT_EQ(feed(s, ping), 0);
+  CHECK_INT_EQ(pings_seen, 1);
+  CHECK_UINT_EQ(ping_code_seen, COAP_SIGNALING_CODE_PING);
+  coap_pdu_t *pong = NULL;
+  CHECK_INT_EQ(last_code(peer, &pong), COAP_SIGNALING_CODE_PONG);
+  coap_bin_const_t tok = coap_pdu_get_token(pong);
+  CHECK_MEM_EQ(tok.s, tok.length, "\x0a\x0b", 2);
+  CHECK_INT_EQ(has_option(pong, COAP_SIGNALING_OPTION_CUSTODY), 0);
+  coap_delete_pdu(pong);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(signal_pong_reaches_the_pong_handler) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  CHECK_INT_EQ(coap_session_send_ping(s), 0);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PING);
+  CHECK_INT_EQ(feed(s, sig(COAP_SIGNALING_CODE_PONG)), 0);
+  CHECK_INT_EQ(pongs_seen, 1);
+  CHECK_INT_EQ(pings_seen, 0);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(custody_ping_without_pending_work_is_answered_with_custody) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40001);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
+  coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
+  feed(s, ping);
+  coap_pdu_t *pong = NULL;
+  CHECK_INT_EQ(last_code(peer, &pong), COAP_SIGNALING_CODE_PONG);
+  CHECK_INT_EQ(has_option(pong, COAP_SIGNALING_OPTION_CUSTODY), 1);
+  coap_delete_pdu(pong);
+  close(peer);
+  done(ctx);
+}
+
+/* RFC 8323 5.4: with Custody asked, the Pong waits until the requests
+ * received before the Ping are processed: here a separate response. */
+TEST(custody_pong_waits_for_the_pending_separate_response) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40002);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *get =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0, 0);
+  coap_add_token(get, 1, (const uint8_t *)"\x33");
+  coap_add_option(get, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"wait");
+  feed(s, get);
+  CHECK_NOT_NULL(held_async);
+  last_code(peer, NULL); /* our CSM */
+  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
+  coap_add_token(ping, 1, (const uint8_t *)"\x77");
+  coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
+  feed(s, ping);
+  CHECK_INT_EQ(pings_seen, 1);
+  CHECK_INT_EQ(last_code(peer, NULL), 0); /* held */
+  advance(ctx, SEC);
+  CHECK_INT_EQ(last_code(peer, NULL), 0);
+  coap_free_async(s, held_async); /* the separate work is over */
+  advance(ctx, 0);
+  coap_pdu_t *pong = NULL;
+  CHECK_INT_EQ(last_code(peer, &pong), COAP_SIGNALING_CODE_PONG);
+  CHECK_INT_EQ(has_option(pong, COAP_SIGNALING_OPTION_CUSTODY), 1);
+  coap_bin_const_t tok = coap_pdu_get_token(pong);
+  CHECK_MEM_EQ(tok.s, tok.length, "\x77", 1);
+  coap_delete_pdu(pong);
+  close(peer);
+  done(ctx);
+}
+
+/* A Ping without Custody is answered at once, pending work or not. */
+TEST(plain_ping_is_answered_at_once_while_work_is_pending) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40003);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *get =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0, 0);
+  coap_add_option(get, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"wait");
+  feed(s, get);
+  CHECK_NOT_NULL(held_async);
+  feed(s, sig(COAP_SIGNALING_CODE_PING));
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PONG);
+  close(peer);
+  done(ctx);
+}
+
+/* ---- keepalive over TCP (coap_keepalive(3)) ----------------------------- */
+
+TEST(keepalive_on_idle_tcp_session_sends_a_signal_ping) {
+  coap_context_t *ctx = context();
+  coap_context_set_keepalive(ctx, 10);
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  last_code(peer, NULL); /* our CSM */
+  advance(ctx, 9 * SEC);
+  CHECK_INT_EQ(last_code(peer, NULL), 0);
+  advance(ctx, SEC);
+  coap_pdu_t *ping = NULL;
+  CHECK_INT_EQ(last_code(peer, &ping), COAP_SIGNALING_CODE_PING); /* 7.02 */
+  coap_delete_pdu(ping);
+  /* Its Pong: the pong handler hears of it, and pinging goes on. */
+  feed(s, sig(COAP_SIGNALING_CODE_PONG));
+  CHECK_INT_EQ(pongs_seen, 1);
+  advance(ctx, 10 * SEC);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PING);
+  feed(s, sig(COAP_SIGNALING_CODE_PONG));
+  advance(ctx, 10 * SEC);
+  CHECK_INT_EQ(ev_ka_fail, 0);
+  CHECK(s->fd >= 0);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(keepalive_pong_missing_fails_and_closes_the_client_connection) {
+  coap_context_t *ctx = context();
+  coap_context_set_keepalive(ctx, 10);
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  advance(ctx, 10 * SEC);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PING);
+  advance(ctx, 10 * SEC - 1);
+  CHECK_INT_EQ(ev_ka_fail, 0);
+  advance(ctx, 1);
+  CHECK_INT_EQ(ev_ka_fail, 1);
+  CHECK_INT_EQ(ev_closed, 1);
+  CHECK_INT_EQ(s->fd, -1);
+  CHECK_INT_EQ(last_code(peer, NULL), -1); /* the stream ended */
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(keepalive_pong_missing_frees_the_server_session) {
+  coap_context_t *ctx = context();
+  coap_context_set_keepalive(ctx, 10);
+  int peer;
+  server(ctx, &peer, 40004);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 1);
+  advance(ctx, 10 * SEC);
+  advance(ctx, 10 * SEC);
+  CHECK_INT_EQ(ev_ka_fail, 1);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
+  close(peer);
+  done(ctx);
+}
+
+/* Anything from the peer shows it is there: no failure while it talks. */
+TEST(keepalive_traffic_from_the_peer_counts_as_an_answer) {
+  coap_context_t *ctx = context();
+  coap_context_set_keepalive(ctx, 10);
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  advance(ctx, 10 * SEC);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PING);
+  advance(ctx, 5 * SEC);
+  feed(s, sig(COAP_SIGNALING_CODE_PING)); /* the peer pings us instead */
+  advance(ctx, 5 * SEC);
+  CHECK_INT_EQ(ev_ka_fail, 0);
+  CHECK(s->fd >= 0);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+/* ---- Release and Abort (RFC 8323 5.5, 5.6) ------------------------------- */
+
+TEST(release_received_closes_an_idle_connection) {
+  coap_context_t *ctx = context();
+  coap_set_log_handler(on_log);
+  coap_set_log_level(COAP_LOG_INFO);
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *rel = sig(0);
+  pt_signal_build_release(rel, "coap+tcp://[::1]:5700", 60);
+  CHECK_INT_EQ(feed(s, rel), -1);
+  CHECK_INT_EQ(ev_closed, 1);
+  CHECK_INT_EQ(s->fd, -1);
+  /* The alternative address is reported, not followed. */
+  CHECK(strstr(last_log, "coap+tcp://[::1]:5700") != NULL);
+  CHECK(strstr(last_log, "not followed") != NULL);
+  CHECK(strstr(last_log, "hold-off 60s") != NULL);
+  coap_set_log_handler(NULL);
+  coap_set_log_level(COAP_LOG_WARN);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+static coap_pdu_t *client_get(coap_session_t *s, uint8_t token) {
+  coap_pdu_t *get =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0, 0);
+  coap_add_token(get, 1, &token);
+  coap_add_option(get, COAP_OPTION_URI_PATH, 1, (const uint8_t *)"x");
+  (void)s;
+  return get;
+}
+
+TEST(release_waits_for_the_answer_to_an_outstanding_request) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  CHECK(coap_send(s, client_get(s, 0x51)) != COAP_INVALID_MID);
+  coap_pdu_t *rel = sig(0);
+  pt_signal_build_release(rel, NULL, 0);
+  CHECK_INT_EQ(feed(s, rel), 0);
+  CHECK_INT_EQ(ev_closed, 0); /* the answer is still to come */
+  coap_pdu_t *resp =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_RESPONSE_CODE_CONTENT, 0, 0);
+  coap_add_token(resp, 1, (const uint8_t *)"\x51");
+  CHECK_INT_EQ(feed(s, resp), 0);
+  CHECK_INT_EQ(responses, 1);
+  advance(ctx, 0);
+  CHECK_INT_EQ(ev_closed, 1);
+  CHECK_INT_EQ(s->fd, -1);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(release_closes_at_the_exchange_lifetime_when_no_answer_comes) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  coap_send(s, client_get(s, 0x52));
+  coap_pdu_t *rel = sig(0);
+  pt_signal_build_release(rel, NULL, 0);
+  feed(s, rel);
+  advance(ctx, 200 * SEC);
+  CHECK_INT_EQ(ev_closed, 0);
+  advance(ctx, 100 * SEC);
+  CHECK_INT_EQ(ev_closed, 1);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+/* A server that the peer released answers its separate response first. */
+TEST(release_waits_for_a_pending_separate_response_on_the_server) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40005);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *get =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0, 0);
+  coap_add_option(get, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"wait");
+  feed(s, get);
+  coap_pdu_t *rel = sig(0);
+  pt_signal_build_release(rel, NULL, 0);
+  CHECK_INT_EQ(feed(s, rel), 0);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 1);
+  coap_free_async(s, held_async);
+  advance(ctx, 0);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
+  close(peer);
+  done(ctx);
+}
+
+TEST(server_sends_release_when_its_context_is_freed) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40006);
+  feed_csm(s, 1152, 0);
+  last_code(peer, NULL); /* our CSM */
+  done(ctx);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_RELEASE);
+  CHECK_INT_EQ(last_code(peer, NULL), -1); /* then the stream ends */
+  close(peer);
+}
+
+TEST(client_session_released_by_the_application_sends_release) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  last_code(peer, NULL);
+  coap_session_release(s);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_RELEASE);
+  close(peer);
+  done(ctx);
+}
+
+TEST(abort_received_closes_at_once) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  coap_send(s, client_get(s, 0x53));
+  coap_pdu_t *ab = sig(0);
+  pt_signal_build_abort(ab, 0, "going");
+  CHECK_INT_EQ(feed(s, ab), -1);
+  CHECK_INT_EQ(ev_closed, 1);
+  CHECK_INT_EQ(s->fd, -1);
+  /* Our CSM and the GET went; no Release or Abort of ours after them. */
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_REQUEST_CODE_GET);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+/* ---- limits ----------------------------------------------------------- */
+
+TEST(write_queue_cap_setter_and_default) {
+  coap_context_t *ctx = context();
+  CHECK_UINT_EQ(coap_petrel_context_get_tcp_write_queue_max(ctx),
+                4u * 1024 * 1024);
+  coap_petrel_context_set_tcp_write_queue_max(ctx, 65536);
+  CHECK_UINT_EQ(coap_petrel_context_get_tcp_write_queue_max(ctx), 65536);
+  coap_petrel_context_set_tcp_write_queue_max(ctx, 0);
+  CHECK_UINT_EQ(coap_petrel_context_get_tcp_write_queue_max(ctx),
+                4u * 1024 * 1024);
+  CHECK_UINT_EQ(coap_petrel_context_get_tcp_write_queue_max(NULL), 0);
+  coap_petrel_context_set_tcp_write_queue_max(NULL, 1); /* harmless */
+  done(ctx);
+}
+
+/* A peer that stops reading: the session's queue reaches the cap set for
+ * it, and the connection is closed (the server session freed). */
+TEST(peer_that_stops_reading_is_closed_at_the_write_queue_cap) {
+  coap_context_t *ctx = context();
+  coap_petrel_context_set_tcp_write_queue_max(ctx, 100000);
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40007);
+  static uint8_t chunk[10000];
+  coap_session_reference(s);
+  int refused_at = -1;
+  size_t sent = 0;
+  for (int i = 0; i < 1000 && refused_at < 0; i++) {
+    if (pt_tcp_send(s, chunk, sizeof(chunk)) < 0)
+      refused_at = i;
+    else
+      sent += sizeof(chunk);
+  }
+  CHECK(refused_at > 0);
+  /* What the socket took plus what the queue held stays under the cap
+   * plus the socket buffer; a 4 MiB cap would have taken far more. */
+  CHECK(sent < 100000 + 2 * 1024 * 1024);
+  CHECK_INT_EQ(ev_failed, 1);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(idle_tcp_server_session_gets_release_and_is_freed) {
+  coap_context_t *ctx = context();
+  coap_context_set_session_timeout(ctx, 30);
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40008);
+  feed_csm(s, 1152, 0);
+  last_code(peer, NULL);
+  advance(ctx, 29 * SEC);
+  feed(s, sig(COAP_SIGNALING_CODE_PING)); /* a signal is activity too */
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PONG);
+  advance(ctx, 29 * SEC);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 1);
+  advance(ctx, 2 * SEC);
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_RELEASE);
+  close(peer);
+  done(ctx);
+}
+
+/* ---- malformed signaling, each kind by name -------------------------------
+ */
+
+/* The Abort the session sent last, with its Bad-CSM-Option in *@bad. */
+static int aborted_with(int peer, uint32_t *bad) {
+  coap_pdu_t *last = NULL;
+  int code = last_code(peer, &last);
+  *bad = 0;
+  if (last) {
+    coap_opt_iterator_t it;
+    coap_opt_t *o =
+        coap_check_option(last, COAP_SIGNALING_OPTION_BAD_CSM_OPTION, &it);
+    if (o)
+      *bad = coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o));
+    coap_delete_pdu(last);
+  }
+  return code == COAP_SIGNALING_CODE_ABORT;
+}
+
+TEST(malformed_csm_with_unknown_critical_option_is_aborted_naming_it) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  coap_pdu_t *csm = sig(0);
+  pt_signal_build_csm(csm, 2048, 0);
+  coap_add_option(csm, 9, 0, NULL);
+  CHECK_INT_EQ(feed(s, csm), -1);
+  uint32_t bad;
+  CHECK(aborted_with(peer, &bad));
+  CHECK_UINT_EQ(bad, 9);
+  CHECK_INT_EQ(ev_connected, 0);
+  CHECK_INT_EQ(s->fd, -1);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(malformed_csm_max_message_size_too_small_is_aborted) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  CHECK_INT_EQ(feed_csm(s, 63, 0), -1);
+  uint32_t bad;
+  CHECK(aborted_with(peer, &bad));
+  CHECK_UINT_EQ(bad, COAP_SIGNALING_OPTION_MAX_MESSAGE_SIZE);
+  coap_session_release(s);
+  close(peer);
+  /* 64 is taken. */
+  s = client(ctx, &peer);
+  CHECK_INT_EQ(feed_csm(s, 64, 0), 0);
+  CHECK_UINT_EQ(pt_tcp_peer_max_message_size(s), 64);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+/* A payload in a Ping is diagnostic (RFC 7252 5.5.2): answered as any. */
+TEST(malformed_ping_with_payload_is_still_answered) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
+  coap_add_data(ping, 4, (const uint8_t *)"junk");
+  CHECK_INT_EQ(feed(s, ping), 0);
+  coap_pdu_t *pong = NULL;
+  CHECK_INT_EQ(last_code(peer, &pong), COAP_SIGNALING_CODE_PONG);
+  size_t len;
+  const uint8_t *data;
+  CHECK_INT_EQ(coap_get_data(pong, &len, &data), 0); /* nothing echoed */
+  coap_delete_pdu(pong);
+  CHECK(s->fd >= 0);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(malformed_release_with_junk_elective_options_still_releases) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *rel = sig(COAP_SIGNALING_CODE_RELEASE);
+  coap_add_option(rel, 2, 0, NULL); /* empty address */
+  coap_add_option(rel, 4, 4,
+                  (const uint8_t *)"\1\2\3\4");        /* hold-off too long */
+  coap_add_option(rel, 10, 3, (const uint8_t *)"xyz"); /* unknown elective */
+  coap_add_data(rel, 3, (const uint8_t *)"bye");
+  CHECK_INT_EQ(feed(s, rel), -1);
+  CHECK_INT_EQ(ev_closed, 1);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_CSM); /* no Abort */
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(malformed_release_with_unknown_critical_option_is_aborted) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *rel = sig(COAP_SIGNALING_CODE_RELEASE);
+  coap_add_option(rel, 7, 0, NULL);
+  CHECK_INT_EQ(feed(s, rel), -1);
+  uint32_t bad;
+  CHECK(aborted_with(peer, &bad));
+  CHECK_UINT_EQ(bad, 0); /* only a CSM's option is named */
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(malformed_abort_with_junk_options_still_closes) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *ab = sig(COAP_SIGNALING_CODE_ABORT);
+  coap_add_option(ab, 2, 5, (const uint8_t *)"\1\2\3\4\5"); /* too long */
+  coap_add_option(ab, 3, 0, NULL);                          /* critical */
+  CHECK_INT_EQ(feed(s, ab), -1);
+  CHECK_INT_EQ(ev_closed, 1);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_CSM); /* no answer */
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(malformed_signal_before_csm_is_aborted) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  CHECK_INT_EQ(feed(s, sig(COAP_SIGNALING_CODE_PING)), -1);
+  uint32_t bad;
+  CHECK(aborted_with(peer, &bad));
+  CHECK_INT_EQ(pings_seen, 0);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+/* A second CSM changes what it carries and keeps the rest. */
+TEST(second_csm_changing_values_is_taken) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  CHECK_INT_EQ(feed_csm(s, 4096, 1), 0);
+  CHECK_INT_EQ(ev_connected, 1);
+  CHECK_UINT_EQ(pt_tcp_peer_max_message_size(s), 4096);
+  CHECK_INT_EQ(pt_tcp_bert(s), 1);
+  CHECK_INT_EQ(feed_csm(s, 1152, 0), 0);
+  CHECK_INT_EQ(ev_connected, 1); /* connected once */
+  CHECK_UINT_EQ(pt_tcp_peer_max_message_size(s), 1152);
+  CHECK_INT_EQ(pt_tcp_bert(s), 0); /* 5.3.2: BERT only above 1152 */
+  CHECK_INT_EQ(feed_csm(s, 8192, 0), 0);
+  CHECK_INT_EQ(pt_tcp_bert(s), 1); /* Block-Wise-Transfer was kept */
+  CHECK(s->fd >= 0);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+TEST(malformed_frame_beyond_our_max_message_size_is_aborted) {
+  coap_context_t *ctx = context();
+  coap_context_set_csm_max_message_size(ctx, 2048);
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  /* A POST whose header announces 4000 bytes of options and payload. */
+  static const uint8_t hdr[] = {0xe0, (4000 - 269) >> 8, (4000 - 269) & 0xff,
+                                0x02};
+  CHECK_INT_EQ(pt_tcp_input(s, hdr, sizeof(hdr), now), -1);
+  coap_pdu_t *last = NULL;
+  CHECK_INT_EQ(last_code(peer, &last), COAP_SIGNALING_CODE_ABORT);
+  size_t len;
+  const uint8_t *data;
+  CHECK(coap_get_data(last, &len, &data));
+  CHECK_MEM_EQ(data, len, "message too big", 15);
+  coap_delete_pdu(last);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
+/* ---- the connection cap per endpoint (loopback) -------------------------- */
+
+static int tcp_connect(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Runs the loop until @fd shows end of stream (1) or 2 s pass (0). */
+static int closed_by_server(coap_context_t *ctx, int fd) {
+  uint8_t buf[256];
+  for (int i = 0; i < 200; i++) {
+    coap_io_process(ctx, 10);
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0)
+      return 1;
+  }
+  return 0;
+}
+
+TEST(tcp_accepts_honour_the_sessions_per_endpoint_cap) {
+  pt_clock_set_fake(NULL);
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_TCP);
+  CHECK_NOT_NULL(ep);
+  uint16_t port = coap_address_get_port(&ep->bind_addr);
+  coap_petrel_context_set_max_sessions_per_endpoint(ctx, 1);
+  int first = tcp_connect(port);
+  for (int i = 0; i < 20 && !ctx->lru_head; i++)
+    coap_io_process(ctx, 10);
+  coap_session_t *busy = ctx->lru_head;
+  CHECK_NOT_NULL(busy);
+  coap_session_reference(busy); /* held: it cannot be evicted */
+  int second = tcp_connect(port);
+  CHECK_INT_EQ(closed_by_server(ctx, second), 1);
+  coap_petrel_stats_t st;
+  coap_petrel_context_get_stats(ctx, &st);
+  CHECK_UINT_EQ(st.sessions, 1);
+  CHECK_UINT_EQ(st.sessions_refused, 1);
+  close(second);
+  /* Once idle, the first is evicted for a newcomer: it gets a Release. */
+  coap_session_release(busy);
+  int third = tcp_connect(port);
+  CHECK_INT_EQ(closed_by_server(ctx, first), 1);
+  coap_petrel_context_get_stats(ctx, &st);
+  CHECK_UINT_EQ(st.sessions, 1);
+  CHECK_UINT_EQ(st.sessions_evicted, 1);
+  close(first);
+  close(third);
+  coap_free_context(ctx);
+}
+
+int main(void) {
+  RUN(signal_ping_reaches_the_ping_handler_and_is_answered);
+  RUN(signal_pong_reaches_the_pong_handler);
+  RUN(custody_ping_without_pending_work_is_answered_with_custody);
+  RUN(custody_pong_waits_for_the_pending_separate_response);
+  RUN(plain_ping_is_answered_at_once_while_work_is_pending);
+  RUN(keepalive_on_idle_tcp_session_sends_a_signal_ping);
+  RUN(keepalive_pong_missing_fails_and_closes_the_client_connection);
+  RUN(keepalive_pong_missing_frees_the_server_session);
+  RUN(keepalive_traffic_from_the_peer_counts_as_an_answer);
+  RUN(release_received_closes_an_idle_connection);
+  RUN(release_waits_for_the_answer_to_an_outstanding_request);
+  RUN(release_closes_at_the_exchange_lifetime_when_no_answer_comes);
+  RUN(release_waits_for_a_pending_separate_response_on_the_server);
+  RUN(server_sends_release_when_its_context_is_freed);
+  RUN(client_session_released_by_the_application_sends_release);
+  RUN(abort_received_closes_at_once);
+  RUN(write_queue_cap_setter_and_default);
+  RUN(peer_that_stops_reading_is_closed_at_the_write_queue_cap);
+  RUN(idle_tcp_server_session_gets_release_and_is_freed);
+  RUN(malformed_csm_with_unknown_critical_option_is_aborted_naming_it);
+  RUN(malformed_csm_max_message_size_too_small_is_aborted);
+  RUN(malformed_ping_with_payload_is_still_answered);
+  RUN(malformed_release_with_junk_elective_options_still_releases);
+  RUN(malformed_release_with_unknown_critical_option_is_aborted);
+  RUN(malformed_abort_with_junk_options_still_closes);
+  RUN(malformed_signal_before_csm_is_aborted);
+  RUN(second_csm_changing_values_is_taken);
+  RUN(malformed_frame_beyond_our_max_message_size_is_aborted);
+  RUN(tcp_accepts_honour_the_sessions_per_endpoint_cap);
+  return TEST_SUMMARY();
+}
