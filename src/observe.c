@@ -203,6 +203,13 @@ static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
                              coap_tick_t now) {
   coap_session_t *s = o->session;
   coap_context_t *ctx = s->context;
+  if (pt_session_reliable(s)) {
+    /* RFC 8323 7.2: no CON or NON, nothing to acknowledge or reset; the
+     * transport delivers it. The Observe value is still sent (7.1). */
+    pt_send_pdu(s, pdu);
+    coap_delete_pdu(pdu);
+    return;
+  }
   if (coap_pdu_get_type(pdu) == COAP_MESSAGE_CON) {
     o->non_run = 0;
     o->last_con = now;
@@ -591,7 +598,10 @@ int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
     return 1;
   }
   v &= OBS_SEQ_MASK;
-  if (ex->obs_seen && !fresher(ex->obs_seq, ex->obs_time, v, now))
+  /* RFC 8323 7.1: a reliable transport delivers in order, so the Observe
+   * value (possibly empty) is ignored there: every notification is fresh. */
+  if (ex->obs_seen && !pt_session_reliable(ex->session) &&
+      !fresher(ex->obs_seq, ex->obs_time, v, now))
     return 0;
   ex->obs_seen = 1;
   ex->obs_seq = v;
