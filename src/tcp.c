@@ -132,7 +132,9 @@ static int send_signal(coap_session_t *s, coap_pdu_t *pdu) {
 static int send_csm(coap_session_t *s) {
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 64);
   int rc = -1;
-  if (pdu && pt_signal_build_csm(pdu, s->context->csm_max_message_size, 0))
+  /* Block-Wise-Transfer is always offered, as libcoap 4.3.4 does: the
+   * block layer takes Block options (and BERT) whatever the block mode. */
+  if (pdu && pt_signal_build_csm(pdu, s->context->csm_max_message_size, 1))
     rc = send_signal(s, pdu);
   coap_delete_pdu(pdu);
   return rc;
@@ -326,6 +328,7 @@ static int on_message(coap_session_t *s, const uint8_t *msg, size_t len,
     abort_conn(s, 0, "malformed message");
     return -1;
   }
+  pdu->session = s; /* borrowed: coap_get_data_large() asks it about BERT */
   pt_signal_info info;
   int rc = 0;
   coap_log_debug("* %s: received %zu bytes\n", coap_session_str(s), len);
@@ -529,4 +532,14 @@ int pt_tcp_bert(const coap_session_t *s) {
 
 size_t pt_tcp_peer_max_message_size(const coap_session_t *s) {
   return s->tcp ? s->tcp->sig.peer.max_message_size : PT_SIGNAL_BASE_MMS;
+}
+
+/* RFC 8323 5.3.1: a message to the peer is at most its Max-Message-Size,
+ * header included; the header takes 2 to 6 bytes by the size it counts
+ * (a token beyond 8 bytes adds its length bytes, counted in used_size). */
+size_t pt_tcp_max_pdu(const coap_session_t *s) {
+  size_t mms = pt_tcp_peer_max_message_size(s);
+  size_t hdr = mms > 65810 ? 6 : mms > 270 ? 4 : mms > 14 ? 3 : 2;
+  size_t max = mms > hdr ? mms - hdr : 0;
+  return max < PT_PDU_MAX_SIZE ? max : PT_PDU_MAX_SIZE;
 }

@@ -63,6 +63,10 @@ int pt_tcp_bert(const coap_session_t *s);
 /* The Max-Message-Size the peer of @s announced (1152 until its CSM). */
 size_t pt_tcp_peer_max_message_size(const coap_session_t *s);
 
+/* The largest PDU (token, options and payload) a message to the peer of
+ * @s may carry: coap_session_max_pdu_size() on a TCP session. */
+size_t pt_tcp_max_pdu(const coap_session_t *s);
+
 /* Frees @s's connection state and closes its socket (session teardown). */
 void pt_tcp_session_free(coap_session_t *s);
 
