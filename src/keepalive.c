@@ -67,7 +67,8 @@ static void ping(coap_session_t *s, coap_tick_t now) {
  * Ping is a 7.02 signal and its Pong is awaited for one interval (the
  * next keepalive time, as libcoap does). A Ping still unanswered then
  * means the peer is gone: COAP_EVENT_KEEPALIVE_FAILURE, and the
- * connection is closed (a server session is freed). Returns 1 if it was. */
+ * connection is closed (a server session is freed). Returns 1 when the
+ * timer is not to be armed again (the connection is closed). */
 static int ping_reliable(coap_session_t *s) {
   if (s->ka_outstanding) {
     coap_log_debug("* %s: keepalive Pong missing: closing\n",
@@ -78,10 +79,10 @@ static int ping_reliable(coap_session_t *s) {
     coap_session_release(s);
     return 1;
   }
-  if (pt_tcp_ping(s) == 0) {
-    s->ka_outstanding = 1;
-    coap_log_debug("* %s: keepalive Ping\n", coap_session_str(s));
-  }
+  if (pt_tcp_ping(s) < 0)
+    return 1; /* the connection is gone: nothing more to keep alive */
+  s->ka_outstanding = 1;
+  coap_log_debug("* %s: keepalive Ping\n", coap_session_str(s));
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "dedup.h"
 #include "exchange.h"
 #include "io.h"
+#include "keepalive.h"
 #include "outq.h"
 #include "pdu.h"
 #include "plimits.h"
@@ -56,6 +57,7 @@ static void tcp_close(coap_session_t *s, coap_event_t ev) {
   coap_session_reference(s);
   pt_timer_cancel(s->context, &t->csm_timer);
   pt_timer_cancel(s->context, &t->work_timer);
+  pt_keepalive_stop(s);
   if (s->fd >= 0)
     pt_io_client_close(s);
   s->state = COAP_SESSION_STATE_NONE;
