@@ -300,7 +300,6 @@ static int on_signal(coap_session_t *s, const coap_pdu_t *pdu,
       answer_ping(s, pdu, info->custody);
     return 0;
   case PT_SIGNAL_PONG:
-    s->ka_outstanding = 0; /* keepalive.c: the peer is there */
     if (ctx->pong_handler)
       ctx->pong_handler(s, pdu, 0);
     return 0;
@@ -331,6 +330,7 @@ static int on_message(coap_session_t *s, const uint8_t *msg, size_t len,
     return -1;
   }
   pdu->session = s; /* borrowed: coap_get_data_large() asks it about BERT */
+  s->ka_outstanding = 0; /* keepalive.c: anything heard answers a Ping */
   pt_signal_info info;
   int rc = 0;
   coap_log_debug("* %s: received %zu bytes\n", coap_session_str(s), len);

@@ -192,8 +192,14 @@ TEST(keepalive_traffic_from_the_peer_counts_as_an_answer) {
   CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PING);
   advance(ctx, 5 * SEC);
   feed(s, sig(COAP_SIGNALING_CODE_PING)); /* the peer pings us instead */
+  last_code(peer, NULL);                  /* our Pong */
   advance(ctx, 5 * SEC);
   CHECK_INT_EQ(ev_ka_fail, 0);
+  CHECK(s->fd >= 0);
+  /* Idle again for an interval: a fresh Ping, not a failure. */
+  advance(ctx, 5 * SEC);
+  CHECK_INT_EQ(ev_ka_fail, 0);
+  CHECK_INT_EQ(last_code(peer, NULL), COAP_SIGNALING_CODE_PING);
   CHECK(s->fd >= 0);
   coap_session_release(s);
   close(peer);
