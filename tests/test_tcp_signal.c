@@ -101,6 +101,51 @@ TEST(custody_pong_waits_for_the_pending_separate_response) {
   done(ctx);
 }
 
+/* At most 4 Custody Pongs are held; a fifth Custody Ping is answered at
+ * once, without Custody (which would claim what is not yet true). */
+TEST(custody_pongs_held_are_bounded) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = server(ctx, &peer, 40009);
+  feed_csm(s, 1152, 0);
+  coap_pdu_t *get =
+      coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0, 0);
+  coap_add_option(get, COAP_OPTION_URI_PATH, 4, (const uint8_t *)"wait");
+  feed(s, get);
+  CHECK_NOT_NULL(held_async);
+  last_code(peer, NULL);
+  for (uint8_t i = 1; i <= 4; i++) {
+    coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
+    coap_add_token(ping, 1, &i);
+    coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
+    feed(s, ping);
+  }
+  CHECK_INT_EQ(last_code(peer, NULL), 0); /* four held */
+  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
+  coap_add_token(ping, 1, (const uint8_t *)"\x05");
+  coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
+  feed(s, ping);
+  coap_pdu_t *pong = NULL;
+  CHECK_INT_EQ(last_code(peer, &pong), COAP_SIGNALING_CODE_PONG);
+  CHECK_INT_EQ(has_option(pong, COAP_SIGNALING_OPTION_CUSTODY), 0);
+  coap_bin_const_t tok = coap_pdu_get_token(pong);
+  CHECK_MEM_EQ(tok.s, tok.length, "\x05", 1);
+  coap_delete_pdu(pong);
+  coap_free_async(s, held_async);
+  advance(ctx, 0);
+  coap_pdu_t *p[8];
+  int n = drain(peer, p, 8);
+  CHECK_INT_EQ(n, 4); /* the held ones, in order, with Custody */
+  for (int i = 0; i < n; i++) {
+    tok = coap_pdu_get_token(p[i]);
+    CHECK_UINT_EQ(tok.s[0], (unsigned)(i + 1));
+    CHECK_INT_EQ(has_option(p[i], COAP_SIGNALING_OPTION_CUSTODY), 1);
+  }
+  free_all(p, n);
+  close(peer);
+  done(ctx);
+}
+
 /* A Ping without Custody is answered at once, pending work or not. */
 TEST(plain_ping_is_answered_at_once_while_work_is_pending) {
   coap_context_t *ctx = context();
@@ -658,6 +703,7 @@ int main(void) {
   RUN(signal_pong_reaches_the_pong_handler);
   RUN(custody_ping_without_pending_work_is_answered_with_custody);
   RUN(custody_pong_waits_for_the_pending_separate_response);
+  RUN(custody_pongs_held_are_bounded);
   RUN(plain_ping_is_answered_at_once_while_work_is_pending);
   RUN(keepalive_on_idle_tcp_session_sends_a_signal_ping);
   RUN(keepalive_pong_missing_fails_and_closes_the_client_connection);
