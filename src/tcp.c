@@ -537,11 +537,19 @@ size_t pt_tcp_peer_max_message_size(const coap_session_t *s) {
 }
 
 /* RFC 8323 5.3.1: a message to the peer is at most its Max-Message-Size,
- * header included; the header takes 2 to 6 bytes by the size it counts
- * (a token beyond 8 bytes adds its length bytes, counted in used_size). */
+ * header included. The header is 2 bytes with 0 to 12 bytes of options
+ * and payload, 3 up to 268, 4 up to 65804 and 6 beyond (section 3.2); the
+ * largest PDU is taken with no token, the case where the header counts
+ * the most (a token beyond 8 bytes puts its length bytes in used_size). */
 size_t pt_tcp_max_pdu(const coap_session_t *s) {
-  size_t mms = pt_tcp_peer_max_message_size(s);
-  size_t hdr = mms > 65810 ? 6 : mms > 270 ? 4 : mms > 14 ? 3 : 2;
-  size_t max = mms > hdr ? mms - hdr : 0;
+  size_t mms = pt_tcp_peer_max_message_size(s), max;
+  if (mms > 65804 + 6)
+    max = mms - 6;
+  else if (mms > 268 + 4)
+    max = mms - 4 < 65804 ? mms - 4 : 65804;
+  else if (mms > 12 + 3)
+    max = mms - 3 < 268 ? mms - 3 : 268;
+  else
+    max = mms > 2 ? (mms - 2 < 12 ? mms - 2 : 12) : 0;
   return max < PT_PDU_MAX_SIZE ? max : PT_PDU_MAX_SIZE;
 }

@@ -636,6 +636,36 @@ TEST(malformed_frame_beyond_our_max_message_size_is_aborted) {
   done(ctx);
 }
 
+/* RFC 8323 5.3.1: the largest message we send fits the peer's
+ * Max-Message-Size, header included, at every header size boundary. */
+TEST(messages_to_the_peer_fit_its_max_message_size) {
+  coap_context_t *ctx = context();
+  static const uint32_t sizes[] = {64,    270,   271,      272,    1152,
+                                   65807, 65808, 65809,    65810,  65811,
+                                   65812, 70000, 1u << 20, 8388864};
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    int peer;
+    coap_session_t *s = client(ctx, &peer);
+    feed_csm(s, sizes[i], 0);
+    size_t max = coap_session_max_pdu_size(s);
+    coap_pdu_t *p =
+        coap_pdu_init(COAP_MESSAGE_CON, COAP_RESPONSE_CODE_CONTENT, 0, max);
+    static uint8_t fill[1u << 20];
+    size_t n = max - 1 < sizeof(fill) ? max - 1 : sizeof(fill);
+    CHECK(coap_add_data(p, n, fill));
+    const uint8_t *w;
+    size_t len;
+    CHECK(pt_pdu_wire_reliable(p, 0, &w, &len));
+    CHECK(len <= sizes[i]);
+    if (max - 1 <= sizeof(fill))
+      CHECK(len >= sizes[i] - 2); /* and wastes at most 2 bytes */
+    coap_delete_pdu(p);
+    coap_session_release(s);
+    close(peer);
+  }
+  done(ctx);
+}
+
 /* ---- the connection cap per endpoint (loopback) -------------------------- */
 
 static int tcp_connect(uint16_t port) {
@@ -728,6 +758,7 @@ int main(void) {
   RUN(malformed_signal_before_csm_is_aborted);
   RUN(second_csm_changing_values_is_taken);
   RUN(malformed_frame_beyond_our_max_message_size_is_aborted);
+  RUN(messages_to_the_peer_fit_its_max_message_size);
   RUN(tcp_accepts_honour_the_sessions_per_endpoint_cap);
   return TEST_SUMMARY();
 }
