@@ -41,6 +41,7 @@ struct pt_tcp {
   uint8_t want_write; /* the socket is watched for writability */
   uint8_t closed;     /* the connection is gone */
   uint8_t released;   /* the peer sent Release: close once settled */
+  uint8_t failing;    /* a write failed: closed from the work timer */
 };
 
 #define RX_CHUNK 16384
@@ -94,15 +95,28 @@ static int flush(pt_tcp *t) {
   return 0;
 }
 
+/* A write failed, or the queue would pass its cap, inside a send that the
+ * message layer is in the middle of (an exchange being sent, a response
+ * being built): closing now would fail and free that exchange under it.
+ * The connection takes nothing more and is closed from the work timer, due
+ * at once (COAP_EVENT_TCP_FAILED). */
+static void fail_later(pt_tcp *t) {
+  if (t->failing)
+    return;
+  t->failing = 1;
+  if (pt_timer_arm(t->session->context, &t->work_timer, pt_now()) < 0)
+    tcp_close(t->session, COAP_EVENT_TCP_FAILED); /* no memory: at once */
+}
+
 ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
   pt_tcp *t = s->tcp;
-  if (!t || t->closed)
+  if (!t || t->closed || t->failing)
     return -1;
   size_t done = 0;
   if (!t->connecting && !pt_outq_bytes(&t->out) && s->fd >= 0) {
     ssize_t w = pt_io_tcp_write(s, data, len);
     if (w < 0) {
-      tcp_close(s, COAP_EVENT_TCP_FAILED);
+      fail_later(t);
       return -1;
     }
     done = (size_t)w;
@@ -111,7 +125,7 @@ ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
     int rc = pt_outq_push(&t->out, data + done, len - done, NULL, 0);
     if (rc == PT_OUTQ_FULL) {
       coap_log_warn("* %s: write queue full: closing\n", coap_session_str(s));
-      tcp_close(s, COAP_EVENT_TCP_FAILED);
+      fail_later(t);
       return -1;
     }
     if (rc < 0)
@@ -256,6 +270,8 @@ static int on_release(coap_session_t *s, const pt_signal_info *info,
 static void work_fire(coap_context_t *ctx, pt_timer *timer, coap_tick_t now) {
   pt_tcp *t = PT_CONTAINER_OF(timer, pt_tcp, work_timer);
   coap_session_t *s = coap_session_reference(t->session); /* keeps t too */
+  if (!t->closed && t->failing)
+    tcp_close(s, COAP_EVENT_TCP_FAILED);
   if (!t->closed && !s->async_count) {
     for (uint8_t i = 0; i < t->ncustody && !t->closed; i++)
       send_signal(s, t->custody[i]);
@@ -351,7 +367,7 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
                  coap_tick_t now) {
   coap_session_reference(s);
   int rc = 0;
-  while (rc == 0 && s->tcp && !s->tcp->closed) {
+  while (rc == 0 && s->tcp && !s->tcp->closed && !s->tcp->failing) {
     const uint8_t *msg;
     size_t mlen;
     int r = pt_stream_next(&s->tcp->in, &data, &len, &msg, &mlen);
@@ -367,7 +383,7 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
       rc = on_message(s, msg, mlen, now);
     }
   }
-  if (!s->tcp || s->tcp->closed)
+  if (!s->tcp || s->tcp->closed || s->tcp->failing)
     rc = -1;
   coap_session_release(s);
   return rc;
@@ -500,7 +516,7 @@ void pt_tcp_session_free(coap_session_t *s) {
   pt_tcp *t = s->tcp;
   if (!t)
     return;
-  if (!t->closed && !t->connecting && s->fd >= 0)
+  if (!t->closed && !t->failing && !t->connecting && s->fd >= 0)
     release_on_teardown(t);
   pt_timer_cancel(s->context, &t->csm_timer);
   pt_timer_cancel(s->context, &t->work_timer);

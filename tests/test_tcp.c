@@ -221,6 +221,10 @@ TEST(write_queue_past_its_cap_closes_the_connection) {
       refused_at = i;
   CHECK(refused_at > 0);
   CHECK(refused_at <= (int)(PT_TCP_OUTQ_CAP / sizeof(big)) + 40);
+  CHECK(pt_tcp_send(s, big, 10) < 0); /* nothing more is taken */
+  /* Closed from a timer due at once, not inside the send that failed. */
+  CHECK_INT_EQ(events[3], 0);
+  pt_timers_run(ctx, pt_now());
   CHECK_INT_EQ(events[3], 1); /* COAP_EVENT_TCP_FAILED */
   CHECK_INT_EQ(s->fd, -1);
   CHECK(pt_tcp_send(s, big, 10) < 0); /* closed: nothing more is taken */

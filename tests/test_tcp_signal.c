@@ -391,6 +391,50 @@ TEST(abort_received_closes_at_once) {
 
 /* ---- limits ----------------------------------------------------------- */
 
+/* A request sent while the queue is full: coap_send() fails and frees the
+ * request once (the connection closes afterwards, from a timer), and the
+ * requests already in flight fail with COAP_NACK_NOT_DELIVERABLE then. */
+static int nacks_seen;
+static void on_nack(coap_session_t *s, const coap_pdu_t *sent,
+                    coap_nack_reason_t reason, coap_mid_t mid) {
+  (void)s, (void)sent, (void)mid;
+  nacks_seen += reason == COAP_NACK_NOT_DELIVERABLE;
+}
+
+TEST(request_sent_into_a_full_write_queue_fails_once) {
+  coap_context_t *ctx = context();
+  coap_register_nack_handler(ctx, on_nack);
+  nacks_seen = 0;
+  coap_petrel_context_set_tcp_write_queue_max(ctx, 4096);
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 65536, 0);
+  int sent = 0, refused = 0;
+  for (int i = 0; i < 400 && !refused; i++) {
+    coap_pdu_t *p = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_PUT, s);
+    uint8_t tok[8];
+    size_t tlen = 0;
+    coap_session_new_token(s, &tlen, tok);
+    coap_add_token(p, tlen, tok);
+    static uint8_t blob[2000];
+    coap_add_data(p, sizeof(blob), blob);
+    if (coap_send(s, p) == COAP_INVALID_MID)
+      refused = 1;
+    else
+      sent++;
+  }
+  CHECK_INT_EQ(refused, 1);
+  CHECK(sent > 0);
+  CHECK_INT_EQ(ev_failed, 0);
+  advance(ctx, 0);
+  CHECK_INT_EQ(ev_failed, 1);
+  CHECK_INT_EQ(nacks_seen, sent); /* each request in flight, once */
+  CHECK_INT_EQ(s->fd, -1);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
 TEST(write_queue_cap_setter_and_default) {
   coap_context_t *ctx = context();
   CHECK_UINT_EQ(coap_petrel_context_get_tcp_write_queue_max(ctx),
@@ -426,6 +470,7 @@ TEST(peer_that_stops_reading_is_closed_at_the_write_queue_cap) {
   /* What the socket took plus what the queue held stays under the cap
    * plus the socket buffer; a 4 MiB cap would have taken far more. */
   CHECK(sent < 100000 + 2 * 1024 * 1024);
+  advance(ctx, 0); /* the close runs from a timer due at once */
   CHECK_INT_EQ(ev_failed, 1);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
   coap_session_release(s);
@@ -746,6 +791,7 @@ int main(void) {
   RUN(server_sends_release_when_its_context_is_freed);
   RUN(client_session_released_by_the_application_sends_release);
   RUN(abort_received_closes_at_once);
+  RUN(request_sent_into_a_full_write_queue_fails_once);
   RUN(write_queue_cap_setter_and_default);
   RUN(peer_that_stops_reading_is_closed_at_the_write_queue_cap);
   RUN(idle_tcp_server_session_gets_release_and_is_freed);
