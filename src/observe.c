@@ -187,6 +187,10 @@ static coap_subscription_t *observer_new(coap_session_t *s, coap_resource_t *r,
  * that replaces a CON in flight stays a CON (4.5.2). */
 static coap_pdu_type_t notify_type(const coap_subscription_t *o,
                                    coap_tick_t now) {
+  /* RFC 8323 7.2: over TCP there is no CON or NON on the wire and nothing
+   * to acknowledge; as a NON it is sent once and nothing is kept. */
+  if (pt_session_reliable(o->session))
+    return COAP_MESSAGE_NON;
   int flags = o->resource->flags;
   if ((flags & COAP_RESOURCE_FLAGS_NOTIFY_CON) || o->pending)
     return COAP_MESSAGE_CON;
@@ -203,13 +207,6 @@ static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
                              coap_tick_t now) {
   coap_session_t *s = o->session;
   coap_context_t *ctx = s->context;
-  if (pt_session_reliable(s)) {
-    /* RFC 8323 7.2: no CON or NON, nothing to acknowledge or reset; the
-     * transport delivers it. The Observe value is still sent (7.1). */
-    pt_send_pdu(s, pdu);
-    coap_delete_pdu(pdu);
-    return;
-  }
   if (coap_pdu_get_type(pdu) == COAP_MESSAGE_CON) {
     o->non_run = 0;
     o->last_con = now;
