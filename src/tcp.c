@@ -495,19 +495,21 @@ int pt_tcp_client_open(coap_session_t *s, const coap_address_t *local) {
 
 /* Our side ends a connection the peer has not closed (an idle or evicted
  * server session, the context freed, a client session released): a
- * Release (RFC 8323 5.5) goes first, with whatever is still queued, as far
- * as the socket takes it now. It leaves through the write queue, not
- * pt_send_bytes(), because the session is being torn down. */
+ * Release (RFC 8323 5.5) goes first, after whatever is still queued, as
+ * far as the socket takes it now. It is framed for the session's protocol
+ * and goes straight to pt_tcp_send(), not through pt_send_bytes(), because
+ * the session is being torn down (a failure there only marks the
+ * connection, whose timers go with it). */
 static void release_on_teardown(pt_tcp *t) {
   coap_session_t *s = t->session;
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 16);
   const uint8_t *data;
   size_t len;
   if (pdu && pt_signal_build_release(pdu, NULL, 0) &&
-      pt_pdu_wire_reliable(pdu, 0, &data, &len) &&
-      pt_outq_push(&t->out, data, len, NULL, 0) == PT_OUTQ_OK) {
+      pt_pdu_wire_proto(pdu, s->proto, &data, &len)) {
     coap_log_debug("* %s: sending Release\n", coap_session_str(s));
-    flush(t);
+    if (pt_tcp_send(s, data, len) >= 0)
+      flush(t);
   }
   coap_delete_pdu(pdu);
 }
