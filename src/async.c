@@ -20,6 +20,7 @@
 #include "pdu.h"
 #include "recv.h"
 #include "session.h"
+#include "tcp.h"
 
 /* The request copy that follows the async in its allocation. */
 #define ASYNC_REQUEST(a) ((coap_pdu_t *)((a) + 1))
@@ -161,7 +162,8 @@ static void async_destroy(coap_async_t *a) {
   if (pt_hashmap_contains(&a->by_token)) {
     pt_hashmap_remove(&ctx->asyncs, &a->by_token);
     ctx->async_count--;
-    s->async_count--;
+    if (--s->async_count == 0 && s->tcp)
+      pt_tcp_settled(s); /* a Custody Pong may go, a Release finish */
     if (a->prev)
       a->prev->next = a->next;
     else

@@ -57,6 +57,33 @@ void pt_context_set_max_body_size(coap_context_t *ctx, size_t size);
 
 /* ---- option helpers (block_opt.c) ------------------------------------- */
 
+/*
+ * BERT (RFC 8323 6): on a reliable session where both CSMs allow it
+ * (pt_tcp_bert()), SZX 7 means blocks of 1024 bytes of which one message
+ * may carry several: NUM counts 1024-byte units, a payload that is not the
+ * last is a non-zero multiple of 1024 bytes, and the last may be any
+ * length. Elsewhere SZX 7 stays reserved (RFC 7959 2.2: 4.00 for a
+ * request). These give the byte offset of block @num, and the unit NUM
+ * counts, for any SZX.
+ */
+#define PT_BLOCK_BERT 7u
+static inline size_t pt_block_unit(unsigned szx) {
+  return (size_t)1 << (szx >= PT_BLOCK_BERT ? 10 : szx + 4);
+}
+static inline size_t pt_block_offset(unsigned num, unsigned szx) {
+  return (size_t)num * pt_block_unit(szx);
+}
+
+/* 1 if a block of @plen bytes with SZX @szx and more-flag @m has a valid
+ * size: exactly the block size unless it is the last (M clear), at most
+ * that when it is; with BERT a non-zero multiple of 1024 unless last. */
+static inline int pt_block_size_ok(unsigned szx, int m, size_t plen) {
+  if (szx >= PT_BLOCK_BERT)
+    return !m || (plen && plen % 1024 == 0);
+  size_t size = pt_block_unit(szx);
+  return m ? plen == size : plen <= size;
+}
+
 /* Block option value for (num, m, szx). */
 uint32_t pt_block_value(unsigned num, int m, unsigned szx);
 

@@ -20,6 +20,7 @@
 #include "exchange.h"
 #include "pdu.h"
 #include "session.h"
+#include "tcp.h"
 
 struct pt_blk_cli {
   pt_hash_node node;       /* ctx->blk_cli by (session, tok) */
@@ -36,7 +37,9 @@ struct pt_blk_cli {
   size_t tx_len;
   coap_release_large_data_t release;
   void *app_ptr;
-  unsigned tx_szx; /* block size of the block in flight */
+  unsigned tx_szx; /* block size of the block in flight (7: BERT) */
+  size_t tx_chunk; /* bytes per block: the block size, or with BERT a
+                      multiple of 1024 that fits the peer's messages */
   size_t tx_start; /* its offset */
   int tx_on;
   /* download (Block2) */
@@ -52,6 +55,8 @@ struct pt_blk_cli {
 
 #define SZX_SIZE(szx) ((size_t)1 << ((szx) + 4))
 #define BLOCK_OVERHEAD 6
+#define BERT_OVERHEAD                                                          \
+  8 /* as BLOCK_OVERHEAD, with a margin: see block_server.c */
 
 /* ---- lookup and lifetime --------------------------------------------------
  */
@@ -214,10 +219,11 @@ static int send_next(pt_blk_cli *c, coap_option_num_t which, unsigned num,
 }
 
 static int send_tx_block(pt_blk_cli *c, size_t start, coap_tick_t now) {
-  size_t size = SZX_SIZE(c->tx_szx);
+  size_t size = c->tx_chunk;
   c->tx_start = start;
   size_t n = c->tx_len - start < size ? c->tx_len - start : size;
-  return send_next(c, COAP_OPTION_BLOCK1, (unsigned)(start / size),
+  return send_next(c, COAP_OPTION_BLOCK1,
+                   (unsigned)(start / pt_block_unit(c->tx_szx)),
                    start + n < c->tx_len, c->tx_szx, c->tx + start, n, now);
 }
 
@@ -244,8 +250,12 @@ static int start_upload(coap_session_t *s, coap_pdu_t *pdu, size_t length,
                         void *app_ptr, coap_tick_t now) {
   unsigned num, szx = 6;
   int m;
-  if (pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) && szx > 6)
+  int asked = pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx);
+  if (asked && szx > 6)
     szx = 6; /* the application's preferred block size caps ours */
+  /* RFC 8323 6: BERT when both CSMs allow it and the application did not
+   * ask for a block size. */
+  int bert = !asked && pt_tcp_bert(s);
   uint8_t rtag[4];
   coap_opt_iterator_t it;
   coap_prng(rtag, sizeof(rtag));
@@ -254,10 +264,18 @@ static int start_upload(coap_session_t *s, coap_pdu_t *pdu, size_t length,
        !pt_pdu_insert_option(pdu, COAP_OPTION_RTAG, sizeof(rtag), rtag)))
     return 0;
   size_t r = room(pdu);
-  while (szx > 0 && SZX_SIZE(szx) + BLOCK_OVERHEAD > r)
-    szx--;
-  if (SZX_SIZE(szx) + BLOCK_OVERHEAD > r ||
-      !pt_block_set(pdu, COAP_OPTION_BLOCK1, 0, 1, szx))
+  size_t chunk = 0;
+  if (bert && r > BERT_OVERHEAD + 1024) {
+    szx = PT_BLOCK_BERT;
+    chunk = (r - BERT_OVERHEAD) / 1024 * 1024;
+  } else {
+    while (szx > 0 && SZX_SIZE(szx) + BLOCK_OVERHEAD > r)
+      szx--;
+    chunk = SZX_SIZE(szx);
+    if (chunk + BLOCK_OVERHEAD > r)
+      return 0;
+  }
+  if (!pt_block_set(pdu, COAP_OPTION_BLOCK1, 0, 1, szx))
     return 0;
   coap_pdu_t *orig = pt_pdu_clone(pdu);
   pt_blk_cli *c = orig ? cli_new(s, orig, now) : NULL;
@@ -266,8 +284,9 @@ static int start_upload(coap_session_t *s, coap_pdu_t *pdu, size_t length,
   c->tx = data;
   c->tx_len = length;
   c->tx_szx = szx;
+  c->tx_chunk = chunk;
   c->tx_on = 1;
-  if (!coap_add_data(pdu, SZX_SIZE(szx), data)) {
+  if (!coap_add_data(pdu, chunk, data)) {
     cli_free(c); /* calls no release: not yet attached */
     return 0;
   }
@@ -381,7 +400,7 @@ static int check_block2(pt_blk_cli *c, const coap_pdu_t *pdu, const blk2 *b) {
   uint64_t fmt = pt_block_uint_opt(pdu, COAP_OPTION_CONTENT_FORMAT, 0);
   etag_of(pdu, etag, &elen);
   if (b->start != (c->rx_on ? c->body_len : 0) || b->szx > c->rx_szx ||
-      b->plen > SZX_SIZE(b->szx) || (b->m && b->plen != SZX_SIZE(b->szx)))
+      !pt_block_size_ok(b->szx, b->m, b->plen))
     return RX_FAIL;
   if (!c->rx_on) {
     c->rx_on = 1;
@@ -441,8 +460,11 @@ static coap_response_t take_block2(pt_blk_cli *c, const coap_pdu_t *pdu,
   coap_response_t r = COAP_RESPONSE_OK;
   if (!single || !b->m)
     r = single ? deliver_body(c, pdu) : deliver(c, pdu);
+  /* The next block starts where this one ended: NUM + 1, or with BERT
+   * NUM plus the 1024-byte units this one carried. */
+  unsigned next = (unsigned)(c->body_len / pt_block_unit(b->szx));
   if (b->m && r == COAP_RESPONSE_OK &&
-      send_rx_request(c, b->num + 1, b->szx, now) < 0) {
+      send_rx_request(c, next, b->szx, now) < 0) {
     cli_fail(c);
     return r;
   }
@@ -464,16 +486,19 @@ enum { TX_NEXT, TX_DONE, TX_FAIL };
 static int take_block1(pt_blk_cli *c, const coap_pdu_t *pdu, coap_tick_t now) {
   unsigned num, szx;
   int m;
-  size_t sent = SZX_SIZE(c->tx_szx);
-  size_t next = c->tx_start + sent;
+  size_t next = c->tx_start + c->tx_chunk;
   if (next >= c->tx_len)
     return TX_DONE;
+  /* With BERT the server answers with SZX 7 (or a smaller size it wants
+   * instead); otherwise SZX 7 has no place in the answer. */
   if (COAP_RESPONSE_CLASS(coap_pdu_get_code(pdu)) != 2 ||
-      !pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) || szx > 6 ||
-      num != c->tx_start / sent)
+      !pt_block_peek(pdu, COAP_OPTION_BLOCK1, &num, &m, &szx) ||
+      szx > c->tx_szx || num != c->tx_start / pt_block_unit(c->tx_szx))
     return TX_FAIL;
-  if (szx < c->tx_szx) /* the server asked for smaller blocks */
+  if (szx < c->tx_szx) { /* the server asked for smaller blocks */
     c->tx_szx = szx;
+    c->tx_chunk = SZX_SIZE(szx);
+  }
   return send_tx_block(c, next, now) < 0 ? TX_FAIL : TX_NEXT;
 }
 
@@ -500,8 +525,8 @@ int pt_block_client_response(coap_session_t *s, struct pt_exchange *ex,
                              coap_response_t *r) {
   coap_context_t *ctx = s->context;
   blk2 b = {0, 0, 0, 0, 0, NULL};
-  int b2 =
-      pt_block_peek(pdu, COAP_OPTION_BLOCK2, &b.num, &b.m, &b.szx) && b.szx < 7;
+  int b2 = pt_block_peek(pdu, COAP_OPTION_BLOCK2, &b.num, &b.m, &b.szx) &&
+           (b.szx < PT_BLOCK_BERT || pt_tcp_bert(s));
   pt_blk_cli *c = pt_hashmap_size(&ctx->blk_cli)
                       ? cli_find(s, coap_pdu_get_token(pdu))
                       : NULL;
@@ -536,14 +561,19 @@ int pt_block_client_response(coap_session_t *s, struct pt_exchange *ex,
       return 0;
   }
   if (!c->rx_on && !c->restarts) {
-    /* The first block: no larger than the application asked for. */
+    /* The first block: no larger than the application asked for; BERT
+     * (RFC 8323 6) only where both CSMs allow it and the application
+     * asked for it or for no size. */
     unsigned an, as = 6;
     int am;
-    if (pt_block_peek(c->orig, COAP_OPTION_BLOCK2, &an, &am, &as) && as > 6)
+    int asked = pt_block_peek(c->orig, COAP_OPTION_BLOCK2, &an, &am, &as);
+    if (pt_tcp_bert(s) && (!asked || as == PT_BLOCK_BERT))
+      as = PT_BLOCK_BERT;
+    else if (as > 6)
       as = 6;
     c->rx_szx = as;
   }
-  b.start = (size_t)b.num << (b.szx + 4);
+  b.start = pt_block_offset(b.num, b.szx);
   if (!coap_get_data(pdu, &b.plen, &b.pdata))
     b.plen = 0;
   *r = take_block2(c, pdu, &b, now);

@@ -9,7 +9,7 @@
  *   +-+-+-+-+-+-+-+-+      above the low four; block size 2^(SZX + 4)
  *
  * SZX 7 is reserved (RFC 7959 2.2) except for BERT on reliable
- * transports (RFC 8323), which Petrel does not offer: here it is invalid.
+ * transports (RFC 8323 6) when both peers' CSMs allow it (block.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,7 @@
 
 #include "pdu.h"
 #include "session.h"
+#include "tcp.h"
 
 /* ---- internal helpers ---------------------------------------------------- */
 
@@ -99,9 +100,12 @@ unsigned int coap_opt_block_num(const coap_opt_t *block_opt) {
   return coap_decode_var_bytes(coap_opt_value(block_opt), len) >> 4;
 }
 
+/* BERT is abstracted as libcoap's page says: szx 6 (its NUM counts 1024
+ * bytes), aszx 7, bert set and chunk_size the payload's length (cut to a
+ * multiple of 1024 when more blocks follow). Without a session that
+ * allows BERT, SZX 7 is refused. */
 int coap_get_block_b(const coap_session_t *session, const coap_pdu_t *pdu,
                      coap_option_num_t number, coap_block_b_t *block) {
-  (void)session; /* BERT (reliable sessions) is not offered */
   if (!block)
     return 0;
   memset(block, 0, sizeof(*block));
@@ -114,11 +118,18 @@ int coap_get_block_b(const coap_session_t *session, const coap_pdu_t *pdu,
   block->m = m;
   block->aszx = szx;
   block->szx = szx > 6 ? 6 : szx;
-  if (szx == 7)
+  if (szx == PT_BLOCK_BERT && !(session && pt_tcp_bert(session)))
     return 0;
   size_t len;
   const uint8_t *data;
-  block->chunk_size = coap_get_data(pdu, &len, &data) ? (uint32_t)len : 0;
+  if (!coap_get_data(pdu, &len, &data))
+    len = 0;
+  if (szx == PT_BLOCK_BERT) {
+    block->bert = 1;
+    if (m)
+      len -= len % 1024;
+  }
+  block->chunk_size = (uint32_t)len;
   return 1;
 }
 
@@ -150,8 +161,8 @@ int coap_get_data_large(const coap_pdu_t *pdu, size_t *len,
   int m;
   if (pt_block_peek(pdu, request ? COAP_OPTION_BLOCK1 : COAP_OPTION_BLOCK2,
                     &num, &m, &szx) &&
-      szx < 7) {
-    *offset = (size_t)num << (szx + 4);
+      (szx < PT_BLOCK_BERT || (pdu->session && pt_tcp_bert(pdu->session)))) {
+    *offset = pt_block_offset(num, szx);
     uint64_t size = pt_block_uint_opt(
         pdu, request ? COAP_OPTION_SIZE1 : COAP_OPTION_SIZE2, 0);
     size_t end = *offset + *len;

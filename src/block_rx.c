@@ -51,8 +51,6 @@ enum { ACK_NONE = 0, ACK_WHOLE = 1, ACK_EACH = 2 };
 static const coap_option_num_t skip_b1[] = {COAP_OPTION_BLOCK1,
                                             COAP_OPTION_SIZE1};
 
-#define SZX_SIZE(szx) ((size_t)1 << ((szx) + 4))
-
 /* ---- the states ------------------------------------------------------------
  */
 
@@ -347,12 +345,13 @@ int pt_block_rx_before(coap_session_t *s, const coap_pdu_t *req,
                        coap_pdu_t *resp, coap_pdu_t **whole,
                        const coap_resource_t *r, unsigned num, int m,
                        unsigned szx, coap_tick_t now) {
-  blk1 b = {num, szx, m, (size_t)num << (szx + 4), 0, NULL, 0};
+  blk1 b = {num, szx, m, pt_block_offset(num, szx), 0, NULL, 0};
   if (!coap_get_data(req, &b.plen, &b.pdata))
     b.plen = 0;
   b.fmt = pt_block_uint_opt(req, COAP_OPTION_CONTENT_FORMAT, 0);
-  /* RFC 7959 2.2: every block but the last has exactly the block size. */
-  if (b.plen > SZX_SIZE(szx) || (m && b.plen != SZX_SIZE(szx)))
+  /* RFC 7959 2.2: every block but the last has exactly the block size;
+   * RFC 8323 6: a BERT block but the last, a multiple of 1024 bytes. */
+  if (!pt_block_size_ok(szx, m, b.plen))
     return refuse(NULL, req, resp, COAP_RESPONSE_CODE_BAD_REQUEST);
   if (wants_single_body(s->context, req, r))
     return single_block(s, req, resp, whole, &b, now);

@@ -24,6 +24,7 @@
 #include "context.h"
 #include "pdu.h"
 #include "session.h"
+#include "tcp.h"
 
 struct pt_blk_srv {
   pt_hash_node node;       /* ctx->blk_srv */
@@ -47,6 +48,8 @@ static const coap_option_num_t skip_b2[] = {COAP_OPTION_BLOCK2};
 /* Bytes a Block option (header + up to 3 value bytes) and the payload
  * marker may add to a PDU. */
 #define BLOCK_OVERHEAD 6
+/* The same with a margin: a BERT block fills the room to the byte. */
+#define BERT_OVERHEAD 8
 
 /* ---- held bodies ----------------------------------------------------------
  */
@@ -112,8 +115,33 @@ static size_t room(const coap_pdu_t *pdu) {
  * size <= that which fits. Returns 1 (*@more set), 0 if not even 16 bytes
  * fit, -1 if @start lies past the body (RFC 7959 2.4: 4.02 Bad Option).
  */
+/* A BERT block (RFC 8323 6): as many whole 1024-byte units from @start as
+ * the response has room for (the rest of the body if less). Returns as
+ * put_block() does, or 0 when not even one unit fits. */
+static int put_bert(coap_pdu_t *resp, const uint8_t *data, size_t length,
+                    size_t start, int *more) {
+  size_t r = room(resp);
+  size_t units = r > BERT_OVERHEAD ? (r - BERT_OVERHEAD) / 1024 : 0;
+  if (!units)
+    return 0;
+  if (start > 0 && start >= length)
+    return -1;
+  size_t n = length - start < units * 1024 ? length - start : units * 1024;
+  *more = start + n < length;
+  if (!pt_block_set(resp, COAP_OPTION_BLOCK2, (unsigned)(start / 1024), *more,
+                    PT_BLOCK_BERT))
+    return 0;
+  return coap_add_data(resp, n, data + start) ? 1 : 0;
+}
+
 static int put_block(coap_pdu_t *resp, const uint8_t *data, size_t length,
                      size_t start, unsigned szx, int *more) {
+  if (szx == PT_BLOCK_BERT) {
+    int rc = put_bert(resp, data, length, start, more);
+    if (rc != 0)
+      return rc;
+    szx = 6; /* no room for a BERT unit: plain blocks, as small as fit */
+  }
   size_t r = room(resp);
   while (szx > 0 && SZX_SIZE(szx) + BLOCK_OVERHEAD > r)
     szx--;
@@ -164,13 +192,19 @@ static int add_blocked(pt_blk_srv *b, const coap_pdu_t *req, coap_pdu_t *resp,
                        uint64_t etag) {
   unsigned num = 0, szx = 6;
   int m;
-  if (pt_block_peek(req, COAP_OPTION_BLOCK2, &num, &m, &szx) && szx > 6)
+  int bert = pt_tcp_bert(b->session);
+  int asked = pt_block_peek(req, COAP_OPTION_BLOCK2, &num, &m, &szx);
+  /* BERT when the client asked for it (SZX 7) or left the size to us; a
+   * client that asked for a size of its own gets that size. */
+  if (bert && !asked)
+    szx = PT_BLOCK_BERT;
+  else if (szx == PT_BLOCK_BERT && !bert)
     szx = 6;
   if (!pt_block_add_uint(resp, COAP_OPTION_ETAG,
                          etag ? etag : derive_etag(b->data, b->length)) ||
       !pt_block_add_uint(resp, COAP_OPTION_SIZE2, b->length))
     return 0;
-  size_t start = (size_t)num << (szx + 4);
+  size_t start = pt_block_offset(num, szx);
   int rc = put_block(resp, b->data, b->length, start, szx, &b->more);
   if (rc < 0)
     b->bad_block = 1;
@@ -274,8 +308,8 @@ static int serve_held(coap_session_t *s, const coap_pdu_t *req,
     return 1;
   }
   int more = 0;
-  int rc =
-      put_block(resp, b->data, b->length, (size_t)num << (szx + 4), szx, &more);
+  int rc = put_block(resp, b->data, b->length, pt_block_offset(num, szx), szx,
+                     &more);
   if (rc <= 0) {
     pt_block_reset_to_error(resp, req,
                             rc < 0 ? COAP_RESPONSE_CODE_BAD_OPTION
@@ -303,8 +337,10 @@ int pt_block_server_before(coap_session_t *s, const coap_pdu_t *req,
   int b2 = pt_block_peek(req, COAP_OPTION_BLOCK2, &num2, &m2, &szx2);
   *whole = NULL;
   ctx->blk_ack1_set = 0;
-  if ((b1 && szx1 == 7) || (b2 && szx2 == 7)) {
-    /* RFC 7959 2.2: SZX 7 is reserved and MUST lead to 4.00. */
+  if (((b1 && szx1 == PT_BLOCK_BERT) || (b2 && szx2 == PT_BLOCK_BERT)) &&
+      !pt_tcp_bert(s)) {
+    /* RFC 7959 2.2: SZX 7 is reserved and MUST lead to 4.00, unless both
+     * CSMs allowed BERT on this connection (RFC 8323 6). */
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_REQUEST);
     return 1;
   }
@@ -336,7 +372,8 @@ void coap_add_data_blocked_response(const coap_pdu_t *request,
   unsigned num = 0, szx = 6;
   int m, more = 0;
   int asked = pt_block_peek(request, COAP_OPTION_BLOCK2, &num, &m, &szx);
-  if (asked && szx > 6) {
+  if (asked && szx == PT_BLOCK_BERT &&
+      !(request->session && pt_tcp_bert(request->session))) {
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
     return;
   }
@@ -351,7 +388,7 @@ void coap_add_data_blocked_response(const coap_pdu_t *request,
   pt_block_add_uint(response, COAP_OPTION_ETAG, derive_etag(data, length));
   pt_block_add_uint(response, COAP_OPTION_SIZE2, length);
   int rc =
-      put_block(response, data, length, (size_t)num << (szx + 4), szx, &more);
+      put_block(response, data, length, pt_block_offset(num, szx), szx, &more);
   if (rc < 0)
     pt_block_reset_to_error(response, request, COAP_RESPONSE_CODE_BAD_OPTION);
   else if (rc == 0)

@@ -87,6 +87,7 @@ struct coap_context_t {
   size_t dedup_per_session;
   size_t dedup_max_total;
   size_t max_wait_per_session;
+  size_t tcp_outq_max;         /* 0: PT_TCP_OUTQ_CAP (tcp.c) */
   /* Limits and counters (limits.c, coap3/coap_petrel.h). */
   size_t exchange_count;       /* pt_exchange objects alive */
   unsigned amp_factor;         /* 0 = no amplification policy */

@@ -16,6 +16,7 @@
 #include "pdu.h"
 #include "plimits.h"
 #include "session.h"
+#include "tcp.h"
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -153,6 +154,8 @@ static void exchange_free(pt_exchange *ex, coap_tick_t now) {
     s->con_active--;
     start_next_waiting(s, now);
   }
+  if (s->tcp) /* a connection the peer released may close now */
+    pt_tcp_settled(s);
   if (held_ref)
     coap_session_release(s);
 }

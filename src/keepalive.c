@@ -1,12 +1,14 @@
 /*
- * keepalive.c -- Empty CON pings to peers of idle sessions
- * (coap_context_set_keepalive(), coap_keepalive(3); see keepalive.h).
+ * keepalive.c -- pings to peers of idle sessions: Empty CONs over UDP and
+ * DTLS, 7.02 Pings over TCP (coap_context_set_keepalive(), coap_keepalive(3);
+ * see keepalive.h).
  */
 #include "keepalive.h"
 
 #include "context.h"
 #include "exchange.h"
 #include "session.h"
+#include "tcp.h"
 
 static coap_tick_t interval_ticks(const coap_context_t *ctx) {
   return (coap_tick_t)ctx->ping_timeout * COAP_TICKS_PER_SECOND;
@@ -61,6 +63,29 @@ static void ping(coap_session_t *s, coap_tick_t now) {
   coap_log_debug("* %s: keepalive ping mid=0x%04x\n", coap_session_str(s), mid);
 }
 
+/* A reliable session (RFC 8323 5.4): no message is retransmitted, so the
+ * Ping is a 7.02 signal and its Pong is awaited for one interval (the
+ * next keepalive time, as libcoap does). A Ping still unanswered then
+ * means the peer is gone: COAP_EVENT_KEEPALIVE_FAILURE, and the
+ * connection is closed (a server session is freed). Returns 1 when the
+ * timer is not to be armed again (the connection is closed). */
+static int ping_reliable(coap_session_t *s) {
+  if (s->ka_outstanding) {
+    coap_log_debug("* %s: keepalive Pong missing: closing\n",
+                   coap_session_str(s));
+    coap_session_reference(s);
+    pt_event(s, COAP_EVENT_KEEPALIVE_FAILURE);
+    pt_tcp_close(s);
+    coap_session_release(s);
+    return 1;
+  }
+  if (pt_tcp_ping(s) < 0)
+    return 1; /* the connection is gone: nothing more to keep alive */
+  s->ka_outstanding = 1;
+  coap_log_debug("* %s: keepalive Ping\n", coap_session_str(s));
+  return 0;
+}
+
 /* Lazy like the idle reaper: activity since the timer was armed only moves
  * the deadline. */
 void pt_keepalive_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
@@ -71,6 +96,11 @@ void pt_keepalive_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
   coap_tick_t due = last_active(s) + iv;
   if (due > now) {
     pt_timer_arm(ctx, t, due);
+    return;
+  }
+  if (s->tcp) {
+    if (!ping_reliable(s))
+      pt_timer_arm(ctx, t, now + iv);
     return;
   }
   /* A ping or another CON in flight already asks the peer for an answer

@@ -11,6 +11,12 @@
  * server session stops until it hears from its peer again, so that a peer
  * that has gone away is freed by the idle timeout as usual.
  *
+ * On a TCP session (RFC 8323 5.4) the ping is a 7.02 Ping signal, never
+ * retransmitted; a session that heard nothing from its peer (no Pong, nor
+ * anything else) for one more interval raises COAP_EVENT_KEEPALIVE_FAILURE
+ * and its connection is closed (a server session is freed, a client
+ * session's requests fail).
+ *
  * Each session has one timer in the context's heap. Activity only stamps
  * times (session->last_activity on receive, session->last_tx on send), and
  * the timer, when it fires, either pings or re-arms for the rest of the

@@ -187,6 +187,10 @@ static coap_subscription_t *observer_new(coap_session_t *s, coap_resource_t *r,
  * that replaces a CON in flight stays a CON (4.5.2). */
 static coap_pdu_type_t notify_type(const coap_subscription_t *o,
                                    coap_tick_t now) {
+  /* RFC 8323 7.2: over TCP there is no CON or NON on the wire and nothing
+   * to acknowledge; as a NON it is sent once and nothing is kept. */
+  if (pt_session_reliable(o->session))
+    return COAP_MESSAGE_NON;
   int flags = o->resource->flags;
   if ((flags & COAP_RESOURCE_FLAGS_NOTIFY_CON) || o->pending)
     return COAP_MESSAGE_CON;
@@ -669,7 +673,10 @@ int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
     return 1;
   }
   v &= OBS_SEQ_MASK;
-  if (ex->obs_seen && !fresher(ex->obs_seq, ex->obs_time, v, now))
+  /* RFC 8323 7.1: a reliable transport delivers in order, so the Observe
+   * value (possibly empty) is ignored there: every notification is fresh. */
+  if (ex->obs_seen && !pt_session_reliable(ex->session) &&
+      !fresher(ex->obs_seq, ex->obs_time, v, now))
     return 0;
   ex->obs_seen = 1;
   ex->obs_seq = v;

@@ -10,7 +10,8 @@
  *  - t: CON NON ACK RST; c: the method name, a signal name or "C.DD";
  *    i: the message id in 4 hex digits; {..}: the token in hex.
  *  - Options appear as " Name:value" separated by ","; an unknown option
- *    shows its number as the name. Values by kind:
+ *    shows its number as the name; a signal's (7.xx) options have names of
+ *    their own per code (RFC 8323 5). Values by kind:
  *      uint        decimal (an empty value is 0, as RFC 7252 3.2 says);
  *      Content-Format / Accept  the media type name, or its number;
  *      Block1/2, Q-Block1/2     NUM/M/SIZE, M being 'M' or '_', SIZE the
@@ -182,6 +183,41 @@ static const opt_desc *find_option(coap_option_num_t number) {
   return NULL;
 }
 
+/* RFC 8323 5: a signal's options are numbered per code. */
+static const opt_desc *find_signal_option(coap_pdu_code_t code,
+                                          coap_option_num_t number) {
+  static const opt_desc csm[] = {{2, "Max-Message-Size", KIND_UINT},
+                                 {4, "Block-Wise-Transfer", KIND_UNKNOWN},
+                                 {6, "Extended-Token-Length", KIND_UINT}};
+  static const opt_desc ping[] = {{2, "Custody", KIND_UNKNOWN}};
+  static const opt_desc release[] = {{2, "Alternative-Address", KIND_STRING},
+                                     {4, "Hold-Off", KIND_UINT}};
+  static const opt_desc abort_[] = {{2, "Bad-CSM-Option", KIND_UINT}};
+  const opt_desc *t = NULL;
+  size_t n = 0;
+  switch (code) {
+  case COAP_SIGNALING_CODE_CSM:
+    t = csm, n = 3;
+    break;
+  case COAP_SIGNALING_CODE_PING:
+  case COAP_SIGNALING_CODE_PONG:
+    t = ping, n = 1;
+    break;
+  case COAP_SIGNALING_CODE_RELEASE:
+    t = release, n = 2;
+    break;
+  case COAP_SIGNALING_CODE_ABORT:
+    t = abort_, n = 1;
+    break;
+  default:
+    break;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (t[i].number == number)
+      return &t[i];
+  return NULL;
+}
+
 static const char *media_type_name(unsigned format) {
   static const struct {
     unsigned format;
@@ -284,12 +320,14 @@ static long put_options(line_t *l, const coap_pdu_t *pdu) {
   coap_opt_t *opt;
   long content_format = -1;
   int first = 1;
+  int signal = (pdu->code >> 5) == 7;
   put(l, " [", 2);
   coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
   while ((opt = coap_option_next(&it)) != NULL && !l->cut) {
     size_t len = coap_opt_length(opt);
     const uint8_t *v = coap_opt_value(opt);
-    const opt_desc *d = find_option(it.number);
+    const opt_desc *d = signal ? find_signal_option(pdu->code, it.number)
+                               : find_option(it.number);
     if (!first)
       put(l, ",", 1);
     first = 0;
@@ -300,7 +338,7 @@ static long put_options(line_t *l, const coap_pdu_t *pdu) {
       put_fmt(l, "%u", (unsigned)it.number);
     put(l, ":", 1);
     put_option_value(l, d ? d->kind : KIND_UNKNOWN, v, len);
-    if (it.number == COAP_OPTION_CONTENT_FORMAT && len <= 4)
+    if (!signal && it.number == COAP_OPTION_CONTENT_FORMAT && len <= 4)
       content_format = (long)coap_decode_var_bytes(v, len);
   }
   put(l, " ]", 2);
@@ -371,7 +409,8 @@ void coap_show_pdu(coap_log_t level, const coap_pdu_t *pdu) {
   }
 }
 
-/* ---- datagrams at the socket ---------------------------------------------- */
+/* ---- datagrams at the socket ----------------------------------------------
+ */
 
 void pt_show_datagram(const coap_session_t *s, const char *what,
                       const uint8_t *data, size_t len) {

@@ -156,7 +156,9 @@ static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
     int con = rtype == COAP_MESSAGE_CON;
     pt_pdu_clear(resp, con ? COAP_MESSAGE_ACK : COAP_MESSAGE_NON, 0,
                  con ? coap_pdu_get_mid(req) : pt_session_next_mid(s));
-    resp->max_size = COAP_DEFAULT_MTU - 4 + extra; /* as context.c made it */
+    resp->max_size = (pt_session_reliable(s) ? coap_session_max_pdu_size(s)
+                                             : COAP_DEFAULT_MTU - 4) +
+                     extra; /* as context.c made it; TCP: the peer's CSM */
   }
   if (!resp)
     return NULL;

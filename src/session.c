@@ -524,6 +524,8 @@ void coap_session_set_mtu(coap_session_t *s, unsigned mtu) {
 }
 
 size_t coap_session_max_pdu_size(const coap_session_t *s) {
+  if (s && s->tcp) /* RFC 8323 5.3.1: the peer's Max-Message-Size */
+    return pt_tcp_max_pdu(s);
   unsigned mtu = s ? s->mtu : COAP_DEFAULT_MTU;
   return mtu > 4 ? mtu - 4 : 0;
 }

@@ -68,9 +68,12 @@ static int unknown_critical(pt_signal_state *st, const coap_pdu_t *pdu,
 
 static int csm_opt(pt_signal_state *st, pt_signal_info *info,
                    coap_option_num_t number, const uint8_t *value, size_t len) {
-  (void)info;
   if (number == OPT_MMS && len <= 4) {
-    st->peer.max_message_size = coap_decode_var_bytes(value, len);
+    uint32_t mms = coap_decode_var_bytes(value, len);
+    if (mms < PT_SIGNAL_MIN_MMS) /* the caller aborts, naming option 2 */
+      info->bad_csm_option = OPT_MMS;
+    else
+      st->peer.max_message_size = mms;
   } else if (number == OPT_BWT && len == 0) {
     st->peer.block_wise = 1;
   } else if (number == OPT_ETL && len <= 3) {
@@ -135,7 +138,7 @@ pt_signal_action pt_signal_rx(pt_signal_state *st, const coap_pdu_t *pdu,
     known = ping_opt, ok = PT_SIGNAL_PING;
     break;
   case COAP_SIGNALING_CODE_PONG:
-    known = ping_opt, ok = PT_SIGNAL_IGNORE;
+    known = ping_opt, ok = PT_SIGNAL_PONG;
     break;
   case COAP_SIGNALING_CODE_RELEASE:
     known = release_opt, ok = PT_SIGNAL_RELEASE;
@@ -156,9 +159,20 @@ pt_signal_action pt_signal_rx(pt_signal_state *st, const coap_pdu_t *pdu,
                           ? "unknown critical CSM option"
                           : "unknown critical option");
   }
+  if (code == COAP_SIGNALING_CODE_CSM && info->bad_csm_option) {
+    uint32_t bad = info->bad_csm_option;
+    memset(info, 0, sizeof(*info));
+    return abort_with(info, bad, "Max-Message-Size too small");
+  }
   if (code == COAP_SIGNALING_CODE_CSM)
     st->csm_received = 1;
   return info->action = ok;
+}
+
+int pt_signal_bert(const pt_signal_state *st, uint32_t our_mms) {
+  return st->csm_received && st->peer.block_wise &&
+         st->peer.max_message_size > PT_SIGNAL_BASE_MMS &&
+         our_mms > PT_SIGNAL_BASE_MMS;
 }
 
 /* ---- builders ---- */

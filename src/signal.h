@@ -25,6 +25,13 @@
 #define PT_SIGNAL_BASE_MMS 1152u
 /* RFC 8974: the longest token assumed before a CSM says more. */
 #define PT_SIGNAL_BASE_TOKEN 8u
+/* The smallest Max-Message-Size a peer may announce. RFC 8323 5.3.1 sets
+ * no floor, but a peer that takes less cannot be sent a response with a
+ * token, a few options and the smallest block (16 bytes) of RFC 7959; such
+ * a value is "a parameter problem with the value of an elective option"
+ * (5.6), answered with an Abort naming option 2. 64 is also the smallest
+ * MTU libcoap accepts. */
+#define PT_SIGNAL_MIN_MMS 64u
 
 /* What a connection knows about its peer's capabilities. */
 typedef struct pt_csm {
@@ -42,9 +49,10 @@ typedef struct pt_signal_state {
 /* What pt_signal_rx() asks of the connection. */
 typedef enum pt_signal_action {
   PT_SIGNAL_PASS,    /* not a signal: hand the message to the message layer */
-  PT_SIGNAL_IGNORE,  /* handled, nothing to do (an Empty message, a Pong) */
+  PT_SIGNAL_IGNORE,  /* handled, nothing to do (an Empty message) */
   PT_SIGNAL_CSM,     /* the peer's CSM: state->peer was updated */
   PT_SIGNAL_PING,    /* answer with pt_signal_build_pong() */
+  PT_SIGNAL_PONG,    /* the answer to a Ping of ours (info: custody) */
   PT_SIGNAL_RELEASE, /* the peer asks us to close (info: address, hold-off) */
   PT_SIGNAL_ABORTED, /* the peer aborted: close at once (info: bad option) */
   PT_SIGNAL_ABORT,   /* invalid: send pt_signal_build_abort(info), close */
@@ -57,7 +65,8 @@ typedef struct pt_signal_info {
    * (0 if none). */
   uint32_t bad_csm_option;
   const char *diagnostic;
-  uint8_t custody;            /* PT_SIGNAL_PING: Custody was asked */
+  uint8_t custody;            /* PT_SIGNAL_PING: Custody was asked;
+                                 PT_SIGNAL_PONG: Custody was given */
   const uint8_t *alt_address; /* PT_SIGNAL_RELEASE: the first
                                  Alternative-Address (into the PDU), or
                                  NULL */
@@ -73,10 +82,18 @@ void pt_signal_init(pt_signal_state *st);
  * Interprets @pdu (borrowed), the next message received on the connection
  * of @st, and fills @info. The first message must be a CSM (section 5.3:
  * anything else aborts the connection); 0.00 Empty messages are ignored
- * wherever they come (section 3.4). Returns info->action.
+ * wherever they come (section 3.4). A payload in a signaling message is a
+ * diagnostic payload (RFC 7252 5.5.2, which section 5 keeps): it never
+ * changes what the message asks. Returns info->action.
  */
 pt_signal_action pt_signal_rx(pt_signal_state *st, const coap_pdu_t *pdu,
                               pt_signal_info *info);
+
+/* 1 if BERT (RFC 8323 6: Block1/Block2 with SZX 7, payloads of any
+ * multiple of 1024 bytes) may be used on the connection of @st, on which
+ * we announced @our_mms: the peer offered Block-Wise-Transfer and both
+ * Max-Message-Sizes are above 1152 (section 5.3.2). */
+int pt_signal_bert(const pt_signal_state *st, uint32_t our_mms);
 
 /* Builders: each empties @pdu (keeping its buffer) and fills it as the
  * message named; they return 1, or 0 when @pdu cannot hold it. Signaling

@@ -7,10 +7,14 @@
 
 #include "tcp.h"
 
+#include "coap3/coap_petrel.h"
+
 #include "clock.h"
 #include "context.h"
+#include "dedup.h"
 #include "exchange.h"
 #include "io.h"
+#include "keepalive.h"
 #include "outq.h"
 #include "pdu.h"
 #include "plimits.h"
@@ -21,16 +25,26 @@
 #include "ws.h"
 #include "ws_conn.h"
 
+/* Custody Pongs held at once while separate responses are pending; a
+ * Custody Ping beyond them is answered at once, without Custody. */
+#define CUSTODY_MAX 4
+
 struct pt_tcp {
   pt_stream in;        /* reassembly of the peer's messages */
   pt_outq out;         /* bytes the socket has not taken yet */
   pt_signal_state sig; /* the peer's CSM and what it said */
   pt_timer csm_timer;  /* the peer's CSM is due by then */
   pt_ws_conn *ws;      /* coap+ws: the WebSocket layer (ws_conn.c), else NULL */
+  pt_timer work_timer; /* held Pongs and a Release to finish (settle()) */
   coap_session_t *session;
+  coap_pdu_t *custody[CUSTODY_MAX]; /* Pongs held for Custody (owned) */
+  coap_tick_t release_by; /* after a Release: closed by then at the latest */
+  uint8_t ncustody;
   uint8_t connecting; /* a client's connect is under way */
   uint8_t want_write; /* the socket is watched for writability */
   uint8_t closed;     /* the connection is gone */
+  uint8_t released;   /* the peer sent Release: close once settled */
+  uint8_t failing;    /* a write failed: closed from the work timer */
 };
 
 #define RX_CHUNK 16384
@@ -64,6 +78,8 @@ static void tcp_close(coap_session_t *s, coap_event_t ev) {
   t->closed = 1;
   coap_session_reference(s);
   pt_timer_cancel(s->context, &t->csm_timer);
+  pt_timer_cancel(s->context, &t->work_timer);
+  pt_keepalive_stop(s);
   if (s->fd >= 0)
     pt_io_client_close(s);
   s->state = COAP_SESSION_STATE_NONE;
@@ -100,14 +116,28 @@ static int flush(pt_tcp *t) {
   return 0;
 }
 
+/* A write failed, or the queue would pass its cap, inside a send that the
+ * message layer is in the middle of (an exchange being sent, a response
+ * being built): closing now would fail and free that exchange under it.
+ * The connection takes nothing more and is closed from the work timer, due
+ * at once (COAP_EVENT_TCP_FAILED). */
+static void fail_later(pt_tcp *t) {
+  if (t->failing)
+    return;
+  t->failing = 1;
+  if (pt_timer_arm(t->session->context, &t->work_timer, pt_now()) < 0)
+    tcp_close(t->session, COAP_EVENT_TCP_FAILED); /* no memory: at once */
+}
+
 /* Writes what the socket takes of @len bytes at *@data, advancing both. -1
- * if the socket failed (the connection is then closed). */
+ * if the socket failed (the connection is then closed from the work
+ * timer: fail_later()). */
 static int write_now(coap_session_t *s, const uint8_t **data, size_t *len) {
   if (!*len)
     return 0;
   ssize_t w = pt_io_tcp_write(s, *data, *len);
   if (w < 0) {
-    tcp_close(s, COAP_EVENT_TCP_FAILED);
+    fail_later(s->tcp);
     return -1;
   }
   *data += w, *len -= (size_t)w;
@@ -117,7 +147,7 @@ static int write_now(coap_session_t *s, const uint8_t **data, size_t *len) {
 int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
                  const uint8_t *b, size_t blen) {
   pt_tcp *t = s->tcp;
-  if (!t || t->closed)
+  if (!t || t->closed || t->failing)
     return -1;
   if (!t->connecting && !pt_outq_bytes(&t->out) && s->fd >= 0) {
     if (write_now(s, &a, &alen) < 0 || (!alen && write_now(s, &b, &blen) < 0))
@@ -127,7 +157,7 @@ int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
     int rc = pt_outq_push(&t->out, a, alen, b, blen);
     if (rc == PT_OUTQ_FULL) {
       coap_log_warn("* %s: write queue full: closing\n", coap_session_str(s));
-      tcp_close(s, COAP_EVENT_TCP_FAILED);
+      fail_later(t);
       return -1;
     }
     if (rc < 0)
@@ -145,7 +175,7 @@ ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
 }
 
 int pt_tcp_open(coap_session_t *s) {
-  return s->tcp && !s->tcp->closed;
+  return s->tcp && !s->tcp->closed && !s->tcp->failing;
 }
 
 pt_ws_conn *pt_tcp_ws(coap_session_t *s) {
@@ -154,6 +184,11 @@ pt_ws_conn *pt_tcp_ws(coap_session_t *s) {
 
 void pt_tcp_shut(coap_session_t *s, coap_event_t ev) {
   tcp_close(s, ev);
+}
+
+void pt_tcp_fail(coap_session_t *s) {
+  if (s->tcp && !s->tcp->closed)
+    fail_later(s->tcp);
 }
 
 /* Frames @pdu for @s and sends it (through pt_send_bytes(), which logs
@@ -169,19 +204,27 @@ static int send_signal(coap_session_t *s, coap_pdu_t *pdu) {
 static int send_csm(coap_session_t *s) {
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 64);
   int rc = -1;
-  if (pdu && pt_signal_build_csm(pdu, s->context->csm_max_message_size, 0))
+  /* Block-Wise-Transfer is always offered, as libcoap 4.3.4 does: the
+   * block layer takes Block options (and BERT) whatever the block mode. */
+  if (pdu && pt_signal_build_csm(pdu, s->context->csm_max_message_size, 1))
     rc = send_signal(s, pdu);
   coap_delete_pdu(pdu);
   return rc;
 }
 
 int pt_tcp_ping(coap_session_t *s) {
+  if (!s->tcp || s->tcp->closed)
+    return -1;
   coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 32);
   int rc = -1;
   if (pdu && pt_signal_build_ping(pdu, 0, 0, NULL))
     rc = send_signal(s, pdu);
   coap_delete_pdu(pdu);
   return rc;
+}
+
+void pt_tcp_close(coap_session_t *s) {
+  tcp_close(s, COAP_EVENT_TCP_CLOSED);
 }
 
 /* Sends an Abort naming @option with @diag, and closes. */
@@ -202,6 +245,152 @@ int coap_tcp_is_supported(void) {
 
 /* ---- reading --------------------------------------------------------- */
 
+/* ---- Ping, Pong and Custody (RFC 8323 5.4) ----------------------------- */
+
+/* The Pong for @ping. With Custody asked, it says that every request
+ * received before the Ping has been processed: while separate responses
+ * are pending it is held (settle() sends it once none is), and when
+ * CUSTODY_MAX are held already it goes at once without Custody. */
+static void answer_ping(coap_session_t *s, const coap_pdu_t *ping,
+                        int custody) {
+  pt_tcp *t = s->tcp;
+  coap_pdu_t *pong = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 0);
+  if (!pong || !pt_signal_build_pong(pong, ping)) {
+    coap_delete_pdu(pong);
+    return;
+  }
+  if (custody && s->async_count) {
+    if (t->ncustody < CUSTODY_MAX) {
+      t->custody[t->ncustody++] = pong;
+      return;
+    }
+    pt_pdu_remove_option(pong, COAP_SIGNALING_OPTION_CUSTODY);
+  }
+  send_signal(s, pong);
+  coap_delete_pdu(pong);
+}
+
+static void drop_custody(pt_tcp *t) {
+  while (t->ncustody)
+    coap_delete_pdu(t->custody[--t->ncustody]);
+}
+
+/* ---- Release (RFC 8323 5.5) -----------------------------------------------
+ */
+
+/* 1 while @s still has answers to give or to get: separate responses of
+ * ours pending, held Pongs, or (client) requests awaiting a response,
+ * live observations aside. The walk over the session's exchanges is done
+ * only on a connection the peer released, once per check. */
+static int outstanding(coap_session_t *s) {
+  if (s->async_count || s->tcp->ncustody)
+    return 1;
+  for (pt_exchange *ex = s->exchanges; ex; ex = ex->next)
+    if (ex->awaiting_response && !ex->obs_live)
+      return 1;
+  return 0;
+}
+
+/* What the peer's Release says, for the log: Petrel does not follow an
+ * Alternative-Address (doc/reliable.md) and never reconnects by itself, so
+ * the Hold-Off needs no timer. */
+static void log_release(coap_session_t *s, const pt_signal_info *info) {
+  coap_log_info(
+      "* %s: the peer releases the connection%s%.*s%s, hold-off "
+      "%us\n",
+      coap_session_str(s), info->alt_address ? " (alternative address " : "",
+      (int)info->alt_address_len,
+      info->alt_address ? (const char *)info->alt_address : "",
+      info->alt_address ? ", not followed)" : "", (unsigned)info->hold_off);
+}
+
+/* The peer asked us to close: at once when nothing is outstanding, else
+ * once it is settled, or after EXCHANGE_LIFETIME at the latest. Returns
+ * -1 if the connection was closed. */
+static int on_release(coap_session_t *s, const pt_signal_info *info,
+                      coap_tick_t now) {
+  pt_tcp *t = s->tcp;
+  log_release(s, info);
+  if (!outstanding(s)) {
+    tcp_close(s, COAP_EVENT_TCP_CLOSED);
+    return -1;
+  }
+  t->released = 1;
+  t->release_by = now + pt_exchange_lifetime(s);
+  pt_timer_arm(s->context, &t->work_timer, t->release_by);
+  return 0;
+}
+
+/* The work timer: held Pongs go once no separate response is pending, and
+ * a released connection closes once settled or at its deadline. */
+static void work_fire(coap_context_t *ctx, pt_timer *timer, coap_tick_t now) {
+  pt_tcp *t = PT_CONTAINER_OF(timer, pt_tcp, work_timer);
+  coap_session_t *s = coap_session_reference(t->session); /* keeps t too */
+  if (!t->closed && t->failing)
+    tcp_close(s, COAP_EVENT_TCP_FAILED);
+  if (!t->closed && !s->async_count) {
+    for (uint8_t i = 0; i < t->ncustody && !t->closed; i++)
+      send_signal(s, t->custody[i]);
+    drop_custody(t);
+  }
+  if (!t->closed && t->released) {
+    if (!outstanding(s) || now >= t->release_by)
+      tcp_close(s, COAP_EVENT_TCP_CLOSED);
+    else
+      pt_timer_arm(ctx, timer, t->release_by);
+  }
+  coap_session_release(s);
+}
+
+void pt_tcp_settled(coap_session_t *s) {
+  pt_tcp *t = s->tcp;
+  if (t && !t->closed && (t->ncustody || t->released))
+    pt_timer_arm(s->context, &t->work_timer, pt_now());
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+/* A signal @pdu asked @action (described by @info). -1 if the connection
+ * closed. */
+static int on_signal(coap_session_t *s, const coap_pdu_t *pdu,
+                     pt_signal_action action, const pt_signal_info *info,
+                     coap_tick_t now) {
+  pt_tcp *t = s->tcp;
+  coap_context_t *ctx = s->context;
+  switch (action) {
+  case PT_SIGNAL_CSM:
+    if (s->state != COAP_SESSION_STATE_ESTABLISHED) {
+      pt_timer_cancel(ctx, &t->csm_timer);
+      s->state = COAP_SESSION_STATE_ESTABLISHED;
+      pt_event(s, COAP_EVENT_SESSION_CONNECTED);
+    }
+    return 0;
+  case PT_SIGNAL_PING:
+    if (ctx->ping_handler)
+      ctx->ping_handler(s, pdu, 0);
+    if (!t->closed)
+      answer_ping(s, pdu, info->custody);
+    return 0;
+  case PT_SIGNAL_PONG:
+    if (ctx->pong_handler)
+      ctx->pong_handler(s, pdu, 0);
+    return 0;
+  case PT_SIGNAL_RELEASE:
+    return on_release(s, info, now);
+  case PT_SIGNAL_ABORTED:
+    coap_log_info("* %s: aborted by the peer (Bad-CSM-Option %u)\n",
+                  coap_session_str(s), (unsigned)info->bad_csm_option);
+    tcp_close(s, COAP_EVENT_TCP_CLOSED);
+    return -1;
+  case PT_SIGNAL_ABORT:
+    abort_conn(s, info->bad_csm_option, info->diagnostic);
+    return -1;
+  default: /* PT_SIGNAL_IGNORE */
+    return 0;
+  }
+}
+
+/* A whole message @msg of @len bytes. -1 if the connection closed. */
 int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
                    coap_tick_t now) {
   pt_tcp *t = s->tcp;
@@ -212,41 +401,19 @@ int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
     abort_conn(s, 0, "malformed message");
     return -1;
   }
+  pdu->session = s; /* borrowed: coap_get_data_large() asks it about BERT */
+  s->ka_outstanding = 0; /* keepalive.c: anything heard answers a Ping */
   pt_signal_info info;
   int rc = 0;
   coap_log_debug("* %s: received %zu bytes\n", coap_session_str(s), len);
   pt_signal_action action = pt_signal_rx(&t->sig, pdu, &info);
-  if (action != PT_SIGNAL_PASS && coap_get_log_level() >= COAP_LOG_DEBUG)
-    coap_show_pdu(COAP_LOG_DEBUG, pdu); /* recv.c shows the others */
-  switch (action) {
-  case PT_SIGNAL_PASS:
-    pt_recv_message(s, pdu, now);
-    break;
-  case PT_SIGNAL_CSM:
-    if (s->state != COAP_SESSION_STATE_ESTABLISHED) {
-      pt_timer_cancel(s->context, &t->csm_timer);
-      s->state = COAP_SESSION_STATE_ESTABLISHED;
-      pt_event(s, COAP_EVENT_SESSION_CONNECTED);
-    }
-    break;
-  case PT_SIGNAL_PING: {
-    coap_pdu_t *pong = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 64);
-    if (pong && pt_signal_build_pong(pong, pdu))
-      send_signal(s, pong);
-    coap_delete_pdu(pong);
-    break;
-  }
-  case PT_SIGNAL_RELEASE:
-  case PT_SIGNAL_ABORTED:
-    tcp_close(s, COAP_EVENT_TCP_CLOSED);
-    rc = -1;
-    break;
-  case PT_SIGNAL_ABORT:
-    abort_conn(s, info.bad_csm_option, info.diagnostic);
-    rc = -1;
-    break;
-  case PT_SIGNAL_IGNORE:
-    break;
+  if (action == PT_SIGNAL_PASS) {
+    pt_recv_message(s, pdu, now); /* touches the session, shows the PDU */
+  } else {
+    if (coap_get_log_level() >= COAP_LOG_DEBUG)
+      coap_show_pdu(COAP_LOG_DEBUG, pdu);
+    pt_session_touch(s, now); /* a signal is activity too (idle, keepalive) */
+    rc = on_signal(s, pdu, action, &info, now);
   }
   coap_delete_pdu(pdu);
   return rc;
@@ -256,9 +423,10 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
                  coap_tick_t now) {
   coap_session_reference(s);
   int rc = 0;
-  if (s->tcp && s->tcp->ws && !s->tcp->closed)
+  if (s->tcp && s->tcp->ws && !s->tcp->closed && !s->tcp->failing)
     rc = pt_ws_conn_input(s, data, len, now); /* frames, not the stream */
-  while (rc == 0 && s->tcp && !s->tcp->ws && !s->tcp->closed) {
+  while (rc == 0 && s->tcp && !s->tcp->ws && !s->tcp->closed &&
+         !s->tcp->failing) {
     const uint8_t *msg;
     size_t mlen;
     int r = pt_stream_next(&s->tcp->in, &data, &len, &msg, &mlen);
@@ -274,7 +442,7 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
       rc = pt_tcp_message(s, msg, mlen, now);
     }
   }
-  if (!s->tcp || s->tcp->closed)
+  if (!s->tcp || s->tcp->closed || s->tcp->failing)
     rc = -1;
   coap_session_release(s);
   return rc;
@@ -294,9 +462,11 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
     return -1; /* @fd stays the caller's */
   t->session = s;
   pt_stream_init(&t->in, s->context->csm_max_message_size);
-  pt_outq_init(&t->out, PT_TCP_OUTQ_CAP);
+  pt_outq_init(&t->out,
+               coap_petrel_context_get_tcp_write_queue_max(s->context));
   pt_signal_init(&t->sig);
   pt_timer_init(&t->csm_timer, csm_expired);
+  pt_timer_init(&t->work_timer, work_fire);
   t->connecting = (uint8_t)connecting;
   t->want_write = (uint8_t)connecting;
   s->tcp = t;
@@ -386,12 +556,37 @@ int pt_tcp_client_open(coap_session_t *s, const coap_address_t *local) {
   return pt_tcp_attach(s, s->fd, 1, pt_now());
 }
 
+/* Our side ends a connection the peer has not closed (an idle or evicted
+ * server session, the context freed, a client session released): a
+ * Release (RFC 8323 5.5) goes first, after whatever is still queued, as
+ * far as the socket takes it now. It is framed for the session's protocol
+ * and goes straight to pt_tcp_send(), not through pt_send_bytes(), because
+ * the session is being torn down (a failure there only marks the
+ * connection, whose timers go with it). */
+static void release_on_teardown(pt_tcp *t) {
+  coap_session_t *s = t->session;
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, 16);
+  const uint8_t *data;
+  size_t len;
+  if (pdu && pt_signal_build_release(pdu, NULL, 0) &&
+      pt_pdu_wire_proto(pdu, s->proto, &data, &len)) {
+    coap_log_debug("* %s: sending Release\n", coap_session_str(s));
+    if (pt_tcp_send(s, data, len) >= 0)
+      flush(t);
+  }
+  coap_delete_pdu(pdu);
+}
+
 void pt_tcp_session_free(coap_session_t *s) {
   pt_tcp *t = s->tcp;
   if (!t)
     return;
+  if (!t->closed && !t->failing && !t->connecting && s->fd >= 0)
+    release_on_teardown(t);
   pt_timer_cancel(s->context, &t->csm_timer);
-  if (!t->closed)
+  pt_timer_cancel(s->context, &t->work_timer);
+  drop_custody(t);
+  if (!t->closed && !t->failing)
     last_words(s);
   if (s->fd >= 0)
     pt_io_client_close(s);
@@ -400,4 +595,45 @@ void pt_tcp_session_free(coap_session_t *s) {
   pt_outq_free(&t->out);
   free(t);
   s->tcp = NULL;
+}
+
+/* ---- limits -------------------------------------------------------------- */
+
+void coap_petrel_context_set_tcp_write_queue_max(coap_context_t *ctx,
+                                                 size_t max) {
+  if (ctx)
+    ctx->tcp_outq_max = max;
+}
+
+size_t coap_petrel_context_get_tcp_write_queue_max(const coap_context_t *ctx) {
+  if (!ctx)
+    return 0;
+  return ctx->tcp_outq_max ? ctx->tcp_outq_max : PT_TCP_OUTQ_CAP;
+}
+
+int pt_tcp_bert(const coap_session_t *s) {
+  return s->tcp &&
+         pt_signal_bert(&s->tcp->sig, s->context->csm_max_message_size);
+}
+
+size_t pt_tcp_peer_max_message_size(const coap_session_t *s) {
+  return s->tcp ? s->tcp->sig.peer.max_message_size : PT_SIGNAL_BASE_MMS;
+}
+
+/* RFC 8323 5.3.1: a message to the peer is at most its Max-Message-Size,
+ * header included. The header is 2 bytes with 0 to 12 bytes of options
+ * and payload, 3 up to 268, 4 up to 65804 and 6 beyond (section 3.2); the
+ * largest PDU is taken with no token, the case where the header counts
+ * the most (a token beyond 8 bytes puts its length bytes in used_size). */
+size_t pt_tcp_max_pdu(const coap_session_t *s) {
+  size_t mms = pt_tcp_peer_max_message_size(s), max;
+  if (mms > 65804 + 6)
+    max = mms - 6;
+  else if (mms > 268 + 4)
+    max = mms - 4 < 65804 ? mms - 4 : 65804;
+  else if (mms > 12 + 3)
+    max = mms - 3 < 268 ? mms - 3 : 268;
+  else
+    max = mms > 2 ? (mms - 2 < 12 ? mms - 2 : 12) : 0;
+  return max < PT_PDU_MAX_SIZE ? max : PT_PDU_MAX_SIZE;
 }

@@ -20,7 +20,8 @@
 
 #include "coap3/coap.h"
 
-/* The write queue's cap per connection (bytes). */
+/* The write queue's cap per connection (bytes) unless
+ * coap_petrel_context_set_tcp_write_queue_max() says otherwise. */
 #define PT_TCP_OUTQ_CAP (4u * 1024 * 1024)
 
 typedef struct pt_tcp pt_tcp;
@@ -61,14 +62,40 @@ int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
  * what is queued as far as the socket takes it now. */
 void pt_tcp_shut(coap_session_t *s, coap_event_t ev);
 
-/* 1 while the connection of @s is open, else 0. */
+/* Fails the connection of @s from inside a send (COAP_EVENT_TCP_FAILED):
+ * it takes nothing more and is closed from a timer due at once, so the
+ * exchange or response being sent is not freed under its sender. */
+void pt_tcp_fail(coap_session_t *s);
+
+/* 1 while the connection of @s is open (not closed, not failing), else 0. */
 int pt_tcp_open(coap_session_t *s);
 
 /* The WebSocket layer of @s's connection (coap+ws), or NULL. */
 struct pt_ws_conn *pt_tcp_ws(coap_session_t *s);
 
-/* Sends a 7.02 Ping on @s. 0 or -1. */
+/* Sends a 7.02 Ping on @s. 0 or -1 (no open connection). Its Pong clears
+ * s->ka_outstanding and goes to the pong handler. */
 int pt_tcp_ping(coap_session_t *s);
+
+/* Closes the connection of @s at once (COAP_EVENT_TCP_CLOSED): a server
+ * session is freed, a client session's exchanges fail. */
+void pt_tcp_close(coap_session_t *s);
+
+/* Something @s was waiting for ended (its last separate response, or an
+ * exchange): held Custody Pongs may go now, and a connection the peer
+ * released may close. Cheap when nothing waits; never closes from inside
+ * the caller (the work runs from a timer due now). */
+void pt_tcp_settled(coap_session_t *s);
+
+/* 1 if BERT (RFC 8323 6) may be used on @s (see pt_signal_bert()). */
+int pt_tcp_bert(const coap_session_t *s);
+
+/* The Max-Message-Size the peer of @s announced (1152 until its CSM). */
+size_t pt_tcp_peer_max_message_size(const coap_session_t *s);
+
+/* The largest PDU (token, options and payload) a message to the peer of
+ * @s may carry: coap_session_max_pdu_size() on a TCP session. */
+size_t pt_tcp_max_pdu(const coap_session_t *s);
 
 /* Frees @s's connection state and closes its socket (session teardown). */
 void pt_tcp_session_free(coap_session_t *s);

@@ -102,15 +102,16 @@ ssize_t pt_ws_conn_send(coap_session_t *s, const uint8_t *data, size_t len) {
   pt_ws_conn *w = ws_of(s);
   if (!w || w->state == WS_CLOSED)
     return -1;
-  /* A failed write has closed the connection, and may have freed the
-   * session with @w: only a failed push to the held queue leaves them. */
+  /* A failed write has failed the connection (closed from a timer, so
+   * nothing is freed under the sender); a failed push to the held queue
+   * fails it here. */
   int upgrading = w->state == WS_UPGRADING;
   if (send_frame(w, PT_WS_OP_BINARY, data, len) < 0) {
     if (upgrading) {
       coap_log_warn("* %s: too much held before the WebSocket upgrade: "
                     "closing\n",
                     coap_session_str(s));
-      pt_tcp_shut(s, COAP_EVENT_TCP_FAILED);
+      pt_tcp_fail(s);
     }
     return -1;
   }

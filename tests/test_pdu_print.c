@@ -75,6 +75,32 @@ TEST(empty_ack) {
   coap_delete_pdu(p);
 }
 
+/* RFC 8323 5.2: option numbers are per signal code; named as libcoap
+ * names them, so that 4 in a CSM is not taken for an ETag. */
+TEST(signal_options_named_per_code) {
+  coap_pdu_t *p = new_pdu(COAP_MESSAGE_CON, COAP_SIGNALING_CODE_CSM, 0);
+  uint8_t mms[2] = {0x10, 0x00};
+  coap_add_option(p, 2, 2, mms);
+  coap_add_option(p, 4, 0, NULL);
+  CHECK_STR_EQ(show(p), "v:1 t:CON c:CSM i:0000 {} [ Max-Message-Size:4096, "
+                        "Block-Wise-Transfer: ]\n");
+  coap_delete_pdu(p);
+  p = new_pdu(COAP_MESSAGE_CON, COAP_SIGNALING_CODE_RELEASE, 0);
+  coap_add_option(p, 2, 3, (const uint8_t *)"a:1");
+  uint8_t hold = 30;
+  coap_add_option(p, 4, 1, &hold);
+  CHECK_STR_EQ(show(p), "v:1 t:CON c:Release i:0000 {} [ "
+                        "Alternative-Address:a:1, Hold-Off:30 ]\n");
+  coap_delete_pdu(p);
+  p = new_pdu(COAP_MESSAGE_CON, COAP_SIGNALING_CODE_ABORT, 0);
+  uint8_t bad = 9;
+  coap_add_option(p, 2, 1, &bad);
+  coap_add_option(p, 12, 0, NULL); /* no Content-Format in a signal */
+  CHECK_STR_EQ(show(p),
+               "v:1 t:CON c:Abort i:0000 {} [ Bad-CSM-Option:9, 12: ]\n");
+  coap_delete_pdu(p);
+}
+
 TEST(type_and_code_names) {
   coap_pdu_t *p = new_pdu(COAP_MESSAGE_NON, COAP_REQUEST_CODE_IPATCH, 0xffff);
   CHECK_STR_EQ(show(p), "v:1 t:NON c:iPATCH i:ffff {} [ ]\n");
@@ -350,6 +376,7 @@ int main(void) {
   RUN(long_payload_truncated_and_marked);
   RUN(long_binary_payload_truncated_between_bytes);
   RUN(level_filtering);
+  RUN(signal_options_named_per_code);
   RUN(null_pdu_prints_nothing);
   RUN(fprintf_mode_writes_stdout);
   coap_set_log_handler(NULL);

@@ -212,7 +212,8 @@ TEST(ping_pong_with_custody) {
   const uint8_t want[] = {0x12, 0xe3, 0x12, 0x34, 0x20};
   CHECK_MEM_EQ(w, n, want, sizeof(want));
   coap_pdu_t *got = over_tcp(pong);
-  CHECK_INT_EQ(pt_signal_rx(&st, got, &info), PT_SIGNAL_IGNORE);
+  CHECK_INT_EQ(pt_signal_rx(&st, got, &info), PT_SIGNAL_PONG);
+  CHECK_UINT_EQ(info.custody, 1);
   /* Without Custody, the Pong has none. */
   CHECK(pt_signal_build_ping(p, 0, 0, NULL));
   CHECK(pt_signal_build_pong(pong, p));

@@ -94,10 +94,12 @@ static const uint8_t client_bytes[] = {
     0x61, 0x01, 0x42, 0xb5, 'h',  'e', 'l', 'l', 'o', /* GET, TKL 1, path */
 };
 
-/* The server's CSM (Max-Message-Size 8388608 = 0x800000) then the 2.05. */
+/* The server's CSM (Max-Message-Size 8388608 = 0x800000, and
+ * Block-Wise-Transfer) then the 2.05. */
+#define CSM_LEN 7
 static const uint8_t server_bytes[] = {
-    0x40, 0xe1, 0x23, 0x80, 0x00, 0x00,                /* 7.01, option 2 */
-    0x61, 0x45, 0x42, 0xff, 'h',  'e',  'l', 'l', 'o', /* 2.05, TKL 1, data */
+    0x50, 0xe1, 0x23, 0x80, 0x00, 0x00, 0x20,           /* 7.01, options 2, 4 */
+    0x61, 0x45, 0x42, 0xff, 'h',  'e',  'l',  'l', 'o', /* 2.05, TKL 1, data */
 };
 
 TEST(csm_and_get_answered_in_tcp_framing_at_every_split) {
@@ -141,7 +143,7 @@ TEST(request_before_csm_is_aborted) {
   /* Our CSM, then an Abort (7.05 = 0xe5), then the end of the stream. */
   CHECK(n > 8);
   CHECK_UINT_EQ(got[1], 0xe1);
-  size_t abort_at = 6;
+  size_t abort_at = CSM_LEN;
   CHECK_UINT_EQ(got[abort_at + ((got[abort_at] >> 4) == 13 ? 2 : 1)], 0xe5);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
   close(fd);
@@ -155,9 +157,9 @@ TEST(ping_gets_pong) {
   static const uint8_t ping[] = {0x00, 0xe1, 0x01, 0xe2, 0x77}; /* CSM, Ping */
   CHECK_INT_EQ(send(fd, ping, sizeof(ping), 0), (ssize_t)sizeof(ping));
   uint8_t got[16];
-  size_t n = read_answer(ctx, fd, got, 6 + 3);
+  size_t n = read_answer(ctx, fd, got, CSM_LEN + 3);
   static const uint8_t want[] = {0x01, 0xe3, 0x77}; /* Pong, the token */
-  CHECK_MEM_EQ(got + 6, n - 6, want, sizeof(want));
+  CHECK_MEM_EQ(got + CSM_LEN, n - CSM_LEN, want, sizeof(want));
   close(fd);
   coap_free_context(ctx);
 }
@@ -185,16 +187,16 @@ TEST(write_queue_holds_what_the_socket_does_not_take_in_order) {
     CHECK_INT_EQ(pt_tcp_send(s, msg, sizeof(msg)), (ssize_t)sizeof(msg));
   }
   size_t got = 0;
-  for (int i = 0; i < 100000 && got < 6 + 64 * 1000; i++) {
+  for (int i = 0; i < 100000 && got < CSM_LEN + 64 * 1000; i++) {
     ssize_t n = recv(sv[1], all + got, sizeof(all) - got, MSG_DONTWAIT);
     if (n > 0)
       got += (size_t)n;
     pt_tcp_io(s, 0, 1, pt_now()); /* writable: the queue drains */
   }
-  CHECK_UINT_EQ(got, 6 + 64 * 1000); /* our CSM, then every byte */
+  CHECK_UINT_EQ(got, CSM_LEN + 64 * 1000); /* our CSM, then every byte */
   int in_order = 1;
-  for (size_t i = 6; i < got; i++)
-    in_order &= all[i] == (uint8_t)((i - 6) / 1000);
+  for (size_t i = CSM_LEN; i < got; i++)
+    in_order &= all[i] == (uint8_t)((i - CSM_LEN) / 1000);
   CHECK_INT_EQ(in_order, 1);
   coap_session_release(s);
   close(sv[1]);
@@ -219,6 +221,10 @@ TEST(write_queue_past_its_cap_closes_the_connection) {
       refused_at = i;
   CHECK(refused_at > 0);
   CHECK(refused_at <= (int)(PT_TCP_OUTQ_CAP / sizeof(big)) + 40);
+  CHECK(pt_tcp_send(s, big, 10) < 0); /* nothing more is taken */
+  /* Closed from a timer due at once, not inside the send that failed. */
+  CHECK_INT_EQ(events[3], 0);
+  pt_timers_run(ctx, pt_now());
   CHECK_INT_EQ(events[3], 1); /* COAP_EVENT_TCP_FAILED */
   CHECK_INT_EQ(s->fd, -1);
   CHECK(pt_tcp_send(s, big, 10) < 0); /* closed: nothing more is taken */
@@ -251,7 +257,7 @@ TEST(peer_without_csm_is_aborted_after_the_csm_timeout) {
   ssize_t n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT);
   CHECK(n > 8);
   CHECK_UINT_EQ(got[1], 0xe1);
-  CHECK_UINT_EQ(got[6 + ((got[6] >> 4) == 13 ? 2 : 1)], 0xe5);
+  CHECK_UINT_EQ(got[CSM_LEN + ((got[CSM_LEN] >> 4) == 13 ? 2 : 1)], 0xe5);
   coap_session_release(s);
   close(sv[1]);
   coap_free_context(ctx);

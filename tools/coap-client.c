@@ -1099,6 +1099,25 @@ static int local_address(const client_opts_t *o, const coap_address_t *dst,
 
 /* ---- running ------------------------------------------------------------ */
 
+/* RFC 8323 5.3: over TCP the server's CSM says how large a message it
+ * takes and whether it does BERT, and a request body is cut to fit it; so
+ * the first request waits for it, as libcoap's client does (at most @wait
+ * seconds; a connection that fails ends the wait). */
+static void await_csm(coap_context_t *ctx, coap_session_t *session,
+                      unsigned wait) {
+  if (!COAP_PROTO_RELIABLE(coap_session_get_proto(session)))
+    return;
+  coap_tick_t start, t;
+  coap_ticks(&start);
+  while (coap_session_get_state(session) == COAP_SESSION_STATE_CSM &&
+         !interrupted) {
+    coap_ticks(&t);
+    if (t - start >= (coap_tick_t)wait * COAP_TICKS_PER_SECOND ||
+        coap_io_process(ctx, 100) < 0)
+      break;
+  }
+}
+
 /* Sends the next request of the run. Returns 1, or 0 with the reason
  * printed (st->status set). */
 static int send_request(coap_session_t *session, client_opts_t *o,
@@ -1257,6 +1276,7 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
     wait = (unsigned)coap_session_get_default_leisure(session).integer_part + 1;
   st->status = EXIT_TIMEOUT;
   unsigned to_send = o->repeat - 1;
+  await_csm(ctx, session, wait ? wait : 1);
   if (!send_request(session, o, st, &opts, 1)) {
     coap_delete_optlist(opts);
     return st->status;

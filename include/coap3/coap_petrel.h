@@ -50,6 +50,24 @@ coap_petrel_context_set_max_sessions_per_endpoint(coap_context_t *ctx,
 COAP_API size_t
 coap_petrel_context_get_max_sessions_per_endpoint(const coap_context_t *ctx);
 
+/*
+ * The most bytes a TCP connection (RFC 8323) may hold queued for a peer
+ * that does not read them as fast as they are sent (default 4 MiB; 0
+ * restores the default, as a queue without a cap would let such a peer
+ * grow our memory without bound). A message that would take the queue past
+ * it is not queued: the connection is closed (COAP_EVENT_TCP_FAILED), its
+ * server session freed, or its client session's requests failed with
+ * COAP_NACK_NOT_DELIVERABLE. The queue holds copies, so the caller keeps
+ * nothing alive. Applies to connections accepted or opened from then on;
+ * those already open keep the cap they started with.
+ */
+COAP_API void coap_petrel_context_set_tcp_write_queue_max(coap_context_t *ctx,
+                                                          size_t max);
+/* The cap set above in bytes (the default when unset); 0 when @ctx is
+ * NULL. */
+COAP_API size_t
+coap_petrel_context_get_tcp_write_queue_max(const coap_context_t *ctx);
+
 /* ---- separate responses ------------------------------------------------ */
 
 /*
