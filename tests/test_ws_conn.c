@@ -551,9 +551,11 @@ TEST(session_close_sends_close_1000) {
   size_t n = drain(&c, buf, sizeof(buf));
   frames fr;
   decode(buf, n, &fr);
-  CHECK_INT_EQ(fr.n, 1);
-  CHECK_INT_EQ(fr.kind[0], PT_WS_EV_CLOSE);
-  CHECK_UINT_EQ(fr.status[0], PT_WS_CLOSE_NORMAL);
+  CHECK_INT_EQ(fr.n, 2); /* a Release (RFC 8323 5.5), then the Close */
+  CHECK_INT_EQ(fr.kind[0], PT_WS_EV_MESSAGE);
+  CHECK_UINT_EQ(fr.data[0][1], COAP_SIGNALING_CODE_RELEASE);
+  CHECK_INT_EQ(fr.kind[1], PT_WS_EV_CLOSE);
+  CHECK_UINT_EQ(fr.status[1], PT_WS_CLOSE_NORMAL);
   conn_free(&c);
 }
 
@@ -714,7 +716,8 @@ TEST(client_upgrade_masked_frames_and_close_on_release) {
   /* The client's frames must be masked (a server decoder checks that),
    * each with a key of its own. */
   uint8_t raw[64];
-  size_t got = 0, want = 2 + 4 + 6 + 2 + 4 + 9; /* the CSM, the GET */
+  /* the CSM (Max-Message-Size, Block-Wise-Transfer), the GET */
+  size_t got = 0, want = 2 + 4 + 7 + 2 + 4 + 9;
   for (int i = 0; i < 200 && got < want; i++) {
     coap_io_process(ctx, 10);
     ssize_t r = recv(cfd, raw + got, sizeof(raw) - got, MSG_DONTWAIT);
@@ -723,7 +726,7 @@ TEST(client_upgrade_masked_frames_and_close_on_release) {
   }
   CHECK_UINT_EQ(got, want);
   size_t second = 2 + 4 + (raw[1] & 0x7F);
-  CHECK_UINT_EQ(second, 12);
+  CHECK_UINT_EQ(second, 13);
   CHECK(memcmp(raw + 2, raw + second + 2, 4) != 0); /* two keys */
   static const uint8_t zero[4];
   CHECK(memcmp(raw + 2, zero, 4) != 0);
@@ -760,12 +763,15 @@ TEST(client_upgrade_masked_frames_and_close_on_release) {
   CHECK_INT_EQ(f.kind[0], PT_WS_EV_MESSAGE);
   CHECK_UINT_EQ(f.full[0], sizeof(big_body));
   CHECK_UINT_EQ(f.sum[0], checksum(big_body, sizeof(big_body)));
-  /* Releasing the session sends a Close (1000), masked. */
+  /* Releasing the session sends a Release (RFC 8323 5.5), then a Close
+   * (1000), both masked. */
   coap_session_release(s);
-  read_frames(ctx, cfd, &d, &f, 1);
-  CHECK_INT_EQ(f.n, 1);
-  CHECK_INT_EQ(f.kind[0], PT_WS_EV_CLOSE);
-  CHECK_UINT_EQ(f.status[0], PT_WS_CLOSE_NORMAL);
+  read_frames(ctx, cfd, &d, &f, 2);
+  CHECK_INT_EQ(f.n, 2);
+  CHECK_INT_EQ(f.kind[0], PT_WS_EV_MESSAGE);
+  CHECK_UINT_EQ(f.data[0][1], COAP_SIGNALING_CODE_RELEASE);
+  CHECK_INT_EQ(f.kind[1], PT_WS_EV_CLOSE);
+  CHECK_UINT_EQ(f.status[1], PT_WS_CLOSE_NORMAL);
   pt_ws_decoder_free(&d);
   close(cfd);
   close(lfd);
