@@ -26,8 +26,10 @@
  *   setup_s server_cpu_us rss_setup_kb rss_per_session gen_busy timeouts
  *   retrans cipher (timeouts: requests unanswered for over a second at
  *   the end)
- * gen_busy is this program's own CPU time over the measured window
- * divided by its length: near 1.00 it is the bottleneck, not the server.
+ * With -H the latencies are those of the handshakes (first ClientHello to
+ * the server's Finished). gen_busy is this program's own CPU time over the
+ * measured window divided by its length: near 1.00 it is the bottleneck, not
+ * the server.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -281,6 +283,7 @@ static void dtls_open(sess *s) {
   SSL_set_bio(s->ssl, bio, bio);
   SSL_set_connect_state(s->ssl);
   s->state = ST_HANDSHAKE;
+  s->slots[0].sent_ns = now_ns(); /* -H: the handshake's latency */
   watch(s, EPOLLIN);
   if (SSL_do_handshake(s->ssl) <= 0)
     ERR_clear_error();
@@ -300,14 +303,18 @@ static void dtls_readable(sess *s) {
     if (r == 1) {
       cipher = SSL_get_cipher_name(s->ssl);
       if (cfg.hs_mode) {
-        if (measuring == 1)
+        if (measuring == 1) {
           handshakes++;
+          if (nlat < MAX_LAT)
+            lat[nlat++] = (uint32_t)((now_ns() - s->slots[0].sent_ns) / 1000);
+        }
         dtls_close(s);
         if (measuring >= 0)
           dtls_open(s);
         return;
       }
       s->state = ST_READY;
+      s->slots[0].sent_ns = 0;
       ready++;
     } else {
       int e = SSL_get_error(s->ssl, r);

@@ -49,7 +49,17 @@ start() {
   taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" ${SERVER_ARGS[$1]:-} >/dev/null 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
-  sleep 0.3
+  wait_bound udp "$SPORT"
+}
+# wait_bound udp|tcp PORT: until something has bound the port (3 s at
+# most), so that the first request meets a server on a busy machine.
+wait_bound() {
+  local hex i
+  hex=$(printf ':%04X ' "$2")
+  for ((i = 0; i < 60; i++)); do
+    grep -q "$hex" "/proc/net/$1" 2>/dev/null && { sleep 0.05; return; }
+    sleep 0.05
+  done
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -188,13 +198,16 @@ conn_run() {
   local name=$1 s=$2 port line
   start "$s"
   port=$SPORT
-  [ "${CTOOL[$name]}" = dtls ] && port=$((SPORT + 1))
+  case ${CTOOL[$name]} in
+    dtls) port=$((SPORT + 1)); wait_bound udp "$port" ;;
+    tcp) wait_bound tcp "$port" ;;
+  esac
   if [ "${CTOOL[$name]}" = udp ]; then
     line=$(taskset -c "$LCPU" "$LOAD" --no-progress ${CARGS[$name]} -d "$SECS" \
-             -C "$SPID" "$HOST" "$port" | tail -n 1)
+             -C "$SPID" "$HOST" "$port" | tail -n 1) || line=""
   else
     line=$(taskset -c "$LCPU" "$LOADC" ${CARGS[$name]} -L 60 -d "$SECS" \
-             -C "$SPID" "$HOST" "$port" 2>/dev/null | tail -n 1)
+             -C "$SPID" "$HOST" "$port" 2>/dev/null | tail -n 1) || line=""
   fi
   stop "$SPID"
   local rate; rate=$(field rate "$line")
@@ -284,7 +297,7 @@ done
   done
   # The scaling targets, as ratios of two rows (req/s; and CPU per request,
   # the first row's over the other's, so 1.00 means no extra cost).
-  for sv in petrel libcoap echo; do
+  [ "$CONN_ONLY" = 1 ] || for sv in petrel libcoap echo; do
     r1=$(ratio "${RES[$MANY,$sv]:-}" "${RES[$FIRST,$sv]:-}")
     c1=$(ratio "${CPU[$FIRST,$sv]:-}" "${CPU[$MANY,$sv]:-}")
     SCALE[many,$sv]="$r1 ($c1)"

@@ -90,13 +90,14 @@ start() {
   PIDS+=("$SPID")
   wait_bound "$SPORT"
 }
-# Waits (3 s at most) until something has bound UDP port $1, so that the
-# first request does not meet an ICMP port unreachable on a busy machine.
+# Waits (3 s at most) until something has bound UDP port $1 (or TCP with
+# $2 = tcp), so that the first request does not meet an ICMP port
+# unreachable on a busy machine.
 wait_bound() {
   local hex i
   hex=$(printf ':%04X ' "$1")
   for ((i = 0; i < 60; i++)); do
-    grep -q "$hex" /proc/net/udp 2>/dev/null && { sleep 0.05; return; }
+    grep -q "$hex" "/proc/net/${2:-udp}" 2>/dev/null && { sleep 0.05; return; }
     sleep 0.05
   done
 }
@@ -258,7 +259,8 @@ conn_point() { # NAME TRANSPORT S -> "sessions rate cpu rss_each gen_busy"
   for ((r = 0; r < RUNS; r++)); do
     start "$s"
     port=$SPORT
-    [ "$t" = dtls ] && { port=$((SPORT + 1)); wait_bound "$port"; }
+    if [ "$t" = dtls ]; then port=$((SPORT + 1)); wait_bound "$port"
+    else wait_bound "$port" tcp; fi
     line=$(loadc -t "$t" -c "$S" -w "$W" -K 64 -L "$SETUP_LIMIT" -d "$SECS" \
              -W "$WARM" -C "$SPID" "$HOST" "$port") || line=""
     stop "$SPID"
