@@ -271,6 +271,8 @@ static void watch(sess *s, uint32_t events) {
   epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ev);
 }
 
+static int dtls_step(sess *s);
+
 static void dtls_open(sess *s) {
   s->fd = new_socket(SOCK_DGRAM);
   if (connect(s->fd, (struct sockaddr *)&cfg.addr, sizeof(cfg.addr)) < 0) {
@@ -285,8 +287,7 @@ static void dtls_open(sess *s) {
   s->state = ST_HANDSHAKE;
   s->slots[0].sent_ns = now_ns(); /* -H: the handshake's latency */
   watch(s, EPOLLIN);
-  if (SSL_do_handshake(s->ssl) <= 0)
-    ERR_clear_error();
+  dtls_step(s);
 }
 
 static void dtls_close(sess *s) {
@@ -297,37 +298,46 @@ static void dtls_close(sess *s) {
   s->fd = -1;
 }
 
-static void dtls_readable(sess *s) {
-  if (s->state == ST_HANDSHAKE) {
-    int r = SSL_do_handshake(s->ssl);
-    if (r == 1) {
-      cipher = SSL_get_cipher_name(s->ssl);
-      if (cfg.hs_mode) {
-        if (measuring == 1) {
-          handshakes++;
-          if (nlat < MAX_LAT)
-            lat[nlat++] = (uint32_t)((now_ns() - s->slots[0].sent_ns) / 1000);
-        }
-        dtls_close(s);
-        if (measuring >= 0)
-          dtls_open(s);
-        return;
-      }
-      s->state = ST_READY;
-      s->slots[0].sent_ns = 0;
-      ready++;
-    } else {
-      int e = SSL_get_error(s->ssl, r);
-      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-        ERR_print_errors_fp(stderr);
-        s->state = ST_DEAD;
-        dead++;
-        epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
-      }
-      ERR_clear_error();
-      return;
+/* One step of S's handshake: 1 when it has just completed (the session is
+ * ready; with -H it is counted, closed and started over), 0 while it goes
+ * on or once it has failed. Any step may complete it, the first one in
+ * dtls_open() too: when this process was held up long enough for every
+ * answer of the server to be queued on the socket already, one call to
+ * SSL_do_handshake() reads them all and no readable event follows. */
+static int dtls_step(sess *s) {
+  int r = SSL_do_handshake(s->ssl);
+  if (r != 1) {
+    int e = SSL_get_error(s->ssl, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      ERR_print_errors_fp(stderr);
+      s->state = ST_DEAD;
+      dead++;
+      epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
     }
+    ERR_clear_error();
+    return 0;
   }
+  cipher = SSL_get_cipher_name(s->ssl);
+  if (cfg.hs_mode) {
+    if (measuring == 1) {
+      handshakes++;
+      if (nlat < MAX_LAT)
+        lat[nlat++] = (uint32_t)((now_ns() - s->slots[0].sent_ns) / 1000);
+    }
+    dtls_close(s);
+    if (measuring >= 0)
+      dtls_open(s);
+    return 1;
+  }
+  s->state = ST_READY;
+  s->slots[0].sent_ns = 0;
+  ready++;
+  return 1;
+}
+
+static void dtls_readable(sess *s) {
+  if (s->state == ST_HANDSHAKE && (!dtls_step(s) || cfg.hs_mode))
+    return;
   uint8_t buf[2048];
   for (;;) {
     int n = SSL_read(s->ssl, buf, sizeof(buf));
@@ -463,9 +473,11 @@ static void tick(int n) {
   }
 }
 
+/* Across calls: setup() runs the loop in slices shorter than a tick. */
+static uint64_t last_tick;
+
 static void run_until(uint64_t end, int n, int stop_when_ready) {
   struct epoll_event evs[256];
-  uint64_t last_tick = now_ns();
   while (now_ns() < end) {
     if (stop_when_ready && ready + dead >= n)
       return;

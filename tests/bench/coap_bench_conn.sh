@@ -50,18 +50,18 @@ serve
 P=$SERVER_PORT
 D=$((SERVER_PORT + 1))
 
-LAST_CMD="tcp 1 x 8"; run 30 "$GEN" -t tcp -c 1 -w 8 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$P"
+LAST_CMD="tcp 1 x 8"; run 30 "$GEN" -L 10 -t tcp -c 1 -w 8 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$P"
 is "tcp: one connection, 8 in flight: requests answered" 'sessions == 1 && completed > 50 && timeouts == 0'
 is "tcp: -C reports server CPU per request" 'server_cpu_us > 0 && server_cpu_us < 100000'
 is "tcp: rate is completed over the window, percentiles in order" 'rate > completed && p50_us > 0 && p50_us <= p99_us'
-LAST_CMD="tcp 200 x 1"; run 30 "$GEN" -t tcp -c 200 -w 1 -K 16 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$P"
+LAST_CMD="tcp 200 x 1"; run 30 "$GEN" -L 10 -t tcp -c 200 -w 1 -K 16 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$P"
 is "tcp: 200 connections set up (server's CSM each), all loaded" 'sessions == 200 && completed >= 200 && timeouts == 0'
 is "tcp: RSS per connection is the setup's growth over the connections" 'rss_setup_kb > 0 && rss_per_session > 0 && (rss_per_session - rss_setup_kb * 1024 / 200)^2 < 1'
 
-LAST_CMD="dtls 1 x 8"; run 30 "$GEN" -t dtls -c 1 -w 8 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$D"
+LAST_CMD="dtls 1 x 8"; run 30 "$GEN" -L 10 -t dtls -c 1 -w 8 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$D"
 is "dtls: one PSK session, 8 in flight: requests answered" 'sessions == 1 && completed > 50 && timeouts == 0 && server_cpu_us > 0'
 cipher_is "dtls: PSK-AES128-GCM-SHA256 negotiated" PSK-AES128-GCM-SHA256
-LAST_CMD="dtls 100 x 1"; run 60 "$GEN" -t dtls -c 100 -w 1 -K 16 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$D"
+LAST_CMD="dtls 100 x 1"; run 30 "$GEN" -L 10 -t dtls -c 100 -w 1 -K 16 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$D"
 is "dtls: 100 sessions handshaken, all loaded" 'sessions == 100 && completed >= 100 && timeouts == 0'
 is "dtls: the server's RSS grew by the sessions (over 1 kB each)" 'rss_per_session > 1024'
 LAST_CMD="dtls handshakes"; run 30 "$GEN" -t dtls -H -K 4 -d 0.5 -W 0.1 -C "$SERVER_PID" 127.0.0.1 "$D"
