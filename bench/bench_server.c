@@ -18,8 +18,14 @@
  * handler argument order (resource, session, ...), which both libraries
  * accept; the page's own order is exercised by examples/.
  *
- * usage: bench_server PORT [defaults]   (listens on 127.0.0.1; SIGTERM stops
- * it)
+ * usage: bench_server PORT [defaults]   (SIGTERM stops it)
+ *
+ * Endpoints, all on 127.0.0.1: CoAP over UDP on PORT, CoAP over TCP
+ * (RFC 8323) on PORT, CoAP over DTLS on PORT+1 with the pre-shared key
+ * BENCH_PSK_KEY for any identity (hint BENCH_PSK_HINT). TCP and DTLS are
+ * opened only where the library has them (coap_tcp_is_supported(),
+ * coap_dtls_is_supported()): Debian's libcoap-3-notls has no DTLS, its
+ * libcoap-3-openssl has.
  *
  * Built against Petrel, the server raises the limits that the scenarios
  * need past Petrel's defaults (see limits_for_benchmark()); with the word
@@ -33,6 +39,8 @@
 #include <string.h>
 
 #define LARGE_SIZE (1024 * 1024)
+#define BENCH_PSK_HINT "bench"
+#define BENCH_PSK_KEY "bench-secret-key"
 
 static volatile sig_atomic_t quit;
 static uint8_t *large_body;
@@ -134,6 +142,33 @@ static void limits_for_benchmark(coap_context_t *ctx) {
 #endif
 }
 
+/* Listens on ADDR with PROTO; prints why not and returns 0 on failure. */
+static int listen_on(coap_context_t *ctx, coap_address_t *addr,
+                     coap_proto_t proto, const char *what) {
+  if (coap_new_endpoint(ctx, addr, proto))
+    return 1;
+  fprintf(stderr, "bench_server: cannot listen on %s port %u\n", what,
+          (unsigned)ntohs(addr->addr.sin.sin_port));
+  return 0;
+}
+
+/* Pre-shared key for every client identity; handshakes in progress at
+ * once raised past libcoap's default (100) for the session scenarios,
+ * in both builds alike. */
+static int setup_psk(coap_context_t *ctx) {
+  static coap_dtls_spsk_t psk;
+  memset(&psk, 0, sizeof(psk));
+  psk.version = COAP_DTLS_SPSK_SETUP_VERSION;
+  psk.psk_info.hint.s = (const uint8_t *)BENCH_PSK_HINT;
+  psk.psk_info.hint.length = strlen(BENCH_PSK_HINT);
+  psk.psk_info.key.s = (const uint8_t *)BENCH_PSK_KEY;
+  psk.psk_info.key.length = strlen(BENCH_PSK_KEY);
+  if (!coap_context_set_psk2(ctx, &psk))
+    return 0;
+  coap_context_set_max_handshake_sessions(ctx, 2000);
+  return 1;
+}
+
 static coap_resource_t *add(coap_context_t *ctx, const char *path,
                             coap_method_handler_t handler, int flags) {
   coap_str_const_t *name =
@@ -173,9 +208,14 @@ int main(int argc, char **argv) {
   addr.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.addr.sin.sin_port = htons((uint16_t)atoi(argv[1]));
   addr.size = sizeof(addr.addr.sin);
-  if (!coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP)) {
-    fprintf(stderr, "%s: cannot listen on port %s\n", argv[0], argv[1]);
+  if (!listen_on(ctx, &addr, COAP_PROTO_UDP, "UDP"))
     return 1;
+  if (coap_tcp_is_supported() && !listen_on(ctx, &addr, COAP_PROTO_TCP, "TCP"))
+    return 1;
+  if (coap_dtls_is_supported()) {
+    addr.addr.sin.sin_port = htons((uint16_t)(atoi(argv[1]) + 1));
+    if (!setup_psk(ctx) || !listen_on(ctx, &addr, COAP_PROTO_DTLS, "DTLS"))
+      return 1;
   }
   add(ctx, "hello", hnd_hello, 0);
   add(ctx, "async", hnd_async, 0);

@@ -136,4 +136,51 @@ plot "observe.dat" u 1:3 w lp ls 1 t "Petrel NON", \
      "" u 9:11 w lp ls 5 t "libcoap CON"
 unset multiplot
 EOF
-echo "plot: sessions.png pending.png idle.png latency.png observe.png in $OUT" >&2
+# DTLS and TCP: one figure per transport, with Petrel's plain UDP GET
+# (sessions.dat) at the same numbers of sessions for reference.
+for t in dtls tcp; do
+  has_data $t.dat || continue
+  T=DTLS; unit="DTLS sessions (PSK, one socket each)"
+  [ $t = tcp ] && { T=TCP; unit="TCP connections"; }
+  udp=""; udpr=""
+  if has_data sessions.dat; then
+    udp=', "sessions.dat" u 1:3 w lp ls 4 t "Petrel, plain UDP"'
+    udpr=', "sessions.dat" u 1:2 w lp ls 4 t "Petrel, plain UDP"'
+  fi
+  gnuplot <<EOF
+$common
+set output "$t.png"
+set multiplot layout 3,1 title "CON GET /hello over $T against established sessions, max(1, 16/S) in flight each ${NOTE}"
+set xlabel "$unit"
+set logscale x
+set xtics ("1" 1, "10" 10, "100" 100, "1k" 1000)
+set xrange [0.7:1500]
+set logscale y
+set ylabel "requests per second (req/s)"
+plot "$t.dat" u 1:2 w lp ls 1 t "Petrel", "" u 6:7 w lp ls 2 t "libcoap 4.3.1" $udpr
+set ylabel "server CPU per request (us)"
+plot "$t.dat" u 1:3 w lp ls 1 t "Petrel", "" u 6:8 w lp ls 2 t "libcoap 4.3.1" $udp
+unset logscale y
+set yrange [0:*]
+set ylabel "server RSS per session (bytes, setup of 100 or more)"
+plot "$t.dat" u 1:(\$1 >= 100 ? \$4 : 1/0) w lp ls 1 t "Petrel", "" u 6:(\$6 >= 100 ? \$9 : 1/0) w lp ls 2 t "libcoap 4.3.1"
+unset multiplot
+EOF
+done
+
+has_data handshake.dat && gnuplot <<EOF
+$common
+set terminal pngcairo size 900,640 font "DejaVu Sans,10" noenhanced
+set output "handshake.png"
+set multiplot layout 2,1 title "Full DTLS 1.2 PSK handshakes (a new socket each, close_notify after) ${NOTE}"
+set xlabel "handshakes in progress at once (sockets of the load generator)"
+set logscale x
+set xrange [0.7:100]
+set yrange [0:*]
+set ylabel "handshakes per second"
+plot "handshake.dat" u 1:2 w lp ls 1 t "Petrel", "" u 1:5 w lp ls 2 t "libcoap 4.3.1 (OpenSSL)"
+set ylabel "server CPU per handshake (us)"
+plot "handshake.dat" u 1:3 w lp ls 1 t "Petrel", "" u 1:6 w lp ls 2 t "libcoap 4.3.1 (OpenSSL)"
+unset multiplot
+EOF
+echo "plot: sessions.png pending.png idle.png latency.png observe.png dtls.png tcp.png handshake.png in $OUT" >&2

@@ -14,10 +14,14 @@ SECS=${BENCH_SECONDS:-3}
 PARK=${BENCH_PARK:-100000}
 IDLE=${BENCH_IDLE:-10000}
 OUT=${BENCH_OUT:-$B/bench-results.md}
+# BENCH_CONN_ONLY=1: the DTLS and TCP rows only.
+CONN_ONLY=${BENCH_CONN_ONLY:-0}
 LOAD=$B/bench/coap-bench
+LOADC=$B/bench/coap-bench-conn
 declare -A SERVER=([petrel]=$B/bench/petrel_bench_server
                    [petrel_defaults]=$B/bench/petrel_bench_server
                    [libcoap]=$B/ref_server_libcoap
+                   [libcoap_tls]=$B/ref_server_libcoap_openssl
                    [echo]=$B/bench/udp_echo)
 # petrel_defaults: the same server keeping Petrel's default limits.
 declare -A SERVER_ARGS=([petrel_defaults]=defaults)
@@ -34,8 +38,9 @@ cleanup() {
 trap cleanup EXIT
 
 port_base=$((20000 + RANDOM % 20000))
-# Sets PORT to a fresh port (no subshell: the counter must advance).
-next_port() { port_base=$((port_base + 1)); PORT=$port_base; }
+# Sets PORT to a fresh port (no subshell: the counter must advance). The
+# servers listen on UDP and TCP on PORT and on DTLS on PORT+1.
+next_port() { port_base=$((port_base + 2)); PORT=$port_base; }
 
 # start NAME -> sets SPID and SPORT
 start() {
@@ -44,7 +49,17 @@ start() {
   taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" ${SERVER_ARGS[$1]:-} >/dev/null 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
-  sleep 0.3
+  wait_bound udp "$SPORT"
+}
+# wait_bound udp|tcp PORT: until something has bound the port (3 s at
+# most), so that the first request meets a server on a busy machine.
+wait_bound() {
+  local hex i
+  hex=$(printf ':%04X ' "$2")
+  for ((i = 0; i < 60; i++)); do
+    grep -q "$hex" "/proc/net/$1" 2>/dev/null && { sleep 0.05; return; }
+    sleep 0.05
+  done
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -114,6 +129,7 @@ SARGS[$MANY]="-c 1000 -w 1 -W 1"
 SARGS[$NON]="-n -c 1 -w 16"
 SARGS[$SEP]="-c 1000 -w 8 -p async -q 1 -R 1 -W 2.5"
 SARGS[$BLK]="-b -p large -c 16 -w 1"
+if [ "$CONN_ONLY" != 1 ]; then
 throughput "petrel libcoap echo" "$FIRST" "$MANY"
 throughput "petrel libcoap echo" "$NON"
 throughput "petrel libcoap" "$SEP"
@@ -166,8 +182,81 @@ for s in petrel libcoap; do
   stop "$SPID"
 done
 
+fi # CONN_ONLY
+
+# ---- DTLS and TCP -------------------------------------------------------
+# coap-bench-conn (OpenSSL's DTLS client with PSK, PSK-AES128-GCM-SHA256;
+# RFC 8323 framing over TCP). A fresh server for every run, the servers
+# taking turns within each round, so that each run's setup (handshakes or
+# connections, 64 at a time) also gives the RSS per session. libcoap is
+# Debian's libcoap-3-openssl for DTLS, libcoap-3-notls for TCP. Petrel's
+# plain UDP GET (coap-bench) is measured in the same rounds for the
+# CPU-per-request comparison.
+declare -A CARGS CTOOL RSSS
+# conn_run NAME S: one run of NAME against a fresh server S
+conn_run() {
+  local name=$1 s=$2 port line
+  start "$s"
+  port=$SPORT
+  case ${CTOOL[$name]} in
+    dtls) port=$((SPORT + 1)); wait_bound udp "$port" ;;
+    tcp) wait_bound tcp "$port" ;;
+  esac
+  if [ "${CTOOL[$name]}" = udp ]; then
+    line=$(taskset -c "$LCPU" "$LOAD" --no-progress ${CARGS[$name]} -d "$SECS" \
+             -C "$SPID" "$HOST" "$port" | tail -n 1) || line=""
+  else
+    line=$(taskset -c "$LCPU" "$LOADC" ${CARGS[$name]} -L 60 -d "$SECS" \
+             -C "$SPID" "$HOST" "$port" 2>/dev/null | tail -n 1) || line=""
+  fi
+  stop "$SPID"
+  local rate; rate=$(field rate "$line")
+  [[ ${CARGS[$name]} == *-H* ]] && rate=$(field hs_rate "$line")
+  RATES[$name,$s]+=" $rate"
+  CPUS[$name,$s]+=" $(field server_cpu_us "$line")"
+  RSSS[$name,$s]+=" $(field rss_per_session "$line")"
+  [[ $s == petrel* ]] && LAT[$name]="$(field p50_us "$line") / $(field p99_us "$line") / $(field p999_us "$line")"
+  echo "  $name $s: $line" >&2
+}
+# conn_rows "SERVERS" NAME...
+conn_rows() {
+  local servers=($1) r s name; shift
+  for ((r = 0; r < RUNS; r++)); do
+    for name in "$@"; do
+      for s in "${servers[@]}"; do conn_run "$name" "$s"; done
+    done
+  done
+  for name in "$@"; do
+    for s in "${servers[@]}"; do
+      settle "$name" "$s"
+      RES[$name,rss,$s]=$(median <<<"${RSSS[$name,$s]:-}")
+    done
+  done
+  ROWS+=("$@")
+}
+DHS="DTLS: full PSK handshakes, 64 at once (handshakes/s)"
+D1="DTLS: GET /hello, 1 session x 16 (req/s)"
+DM="DTLS: GET /hello, 1,000 sessions x 1 (req/s)"
+U1="UDP: GET /hello, 1 session x 16, same rounds as DTLS (req/s)"
+UM="UDP: GET /hello, 1,000 sessions x 1, same rounds as DTLS (req/s)"
+T1="TCP: GET /hello, 1 connection x 16 (req/s)"
+TM="TCP: GET /hello, 1,000 connections x 1 (req/s)"
+CARGS[$DHS]="-t dtls -H -K 64"; CTOOL[$DHS]=dtls
+CARGS[$D1]="-t dtls -c 1 -w 16"; CTOOL[$D1]=dtls
+CARGS[$DM]="-t dtls -c 1000 -w 1 -K 64"; CTOOL[$DM]=dtls
+CARGS[$U1]="-c 1 -w 16"; CTOOL[$U1]=udp
+CARGS[$UM]="-c 1000 -w 1 -W 1"; CTOOL[$UM]=udp
+CARGS[$T1]="-t tcp -c 1 -w 16"; CTOOL[$T1]=tcp
+CARGS[$TM]="-t tcp -c 1000 -w 1 -K 64"; CTOOL[$TM]=tcp
+conn_rows "petrel libcoap_tls" "$DHS" "$D1" "$DM"
+conn_rows "petrel" "$U1" "$UM"
+conn_rows "petrel libcoap" "$T1" "$TM"
+for r in "$DHS" "$D1" "$DM"; do
+  RES[$r,libcoap]=${RES[$r,libcoap_tls]}; CPU[$r,libcoap]=${CPU[$r,libcoap_tls]}
+done
+
 # ---- instructions per piggybacked request (callgrind) -------------------
-for s in petrel libcoap; do
+[ "$CONN_ONLY" = 1 ] || for s in petrel libcoap; do
   if ! command -v valgrind >/dev/null; then RES[ir,$s]="-"; continue; fi
   next_port
   port=$PORT
@@ -201,14 +290,14 @@ done
     l=${RES[$row,libcoap]:-}; e=${RES[$row,echo]:-}
     cl=${CPU[$row,libcoap]:-}; ce=${CPU[$row,echo]:-}
     ceil=$e
-    if [ "$row" = "$pend" ] || [ "$row" = "$none" ]; then
+    if [ "$row" = "${pend:-}" ] || [ "$row" = "${none:-}" ]; then
       ceil=${RES[$FIRST,echo]}; ce=${CPU[$FIRST,echo]}
     fi
     echo "| $row | ${p:--} | ${l:--} | ${e:--} | $(ratio "$p" "$l") | $(ratio "$p" "$ceil") | ${cp:--}, ${cl:--}, ${ce:--} | $(ratio "$cl" "$cp") | $(ratio "$ce" "$cp") | ${LAT[$row]:--} |"
   done
   # The scaling targets, as ratios of two rows (req/s; and CPU per request,
   # the first row's over the other's, so 1.00 means no extra cost).
-  for sv in petrel libcoap echo; do
+  [ "$CONN_ONLY" = 1 ] || for sv in petrel libcoap echo; do
     r1=$(ratio "${RES[$MANY,$sv]:-}" "${RES[$FIRST,$sv]:-}")
     c1=$(ratio "${CPU[$FIRST,$sv]:-}" "${CPU[$MANY,$sv]:-}")
     SCALE[many,$sv]="$r1 ($c1)"
@@ -216,11 +305,17 @@ done
     c2=$(ratio "${CPU[$none,$sv]:-}" "${CPU[$pend,$sv]:-}")
     SCALE[pend,$sv]="$r2 ($c2)"
   done
+  [ "$CONN_ONLY" = 1 ] || {
   echo "| 1,000 sessions / 1 session: req/s (CPU) | ${SCALE[many,petrel]} | ${SCALE[many,libcoap]} | ${SCALE[many,echo]} | | | | | | |"
   echo "| $PARK pending / none: req/s (CPU) | ${SCALE[pend,petrel]} | ${SCALE[pend,libcoap]} | | | | | | | |"
   echo "| separate responses parked: count (seconds) | ${RES[parked,petrel]} (${RES[park_s,petrel]} s) | ${RES[parked,libcoap]} (${RES[park_s,libcoap]} s) | | | | | | | |"
   echo "| RSS per pending separate response (bytes) | ${RES[async_mem,petrel]} | ${RES[async_mem,libcoap]} | | $(ratio "${RES[async_mem,petrel]}" "${RES[async_mem,libcoap]}") | | | | | |"
   echo "| RSS per idle session, $IDLE sessions (bytes) | ${RES[idle_mem,petrel]} | ${RES[idle_mem,libcoap]} | | $(ratio "${RES[idle_mem,petrel]}" "${RES[idle_mem,libcoap]}") | | | | | |"
   echo "| instructions per piggybacked GET (callgrind, user space) | ${RES[ir,petrel]} | ${RES[ir,libcoap]} | | $(ratio "${RES[ir,petrel]}" "${RES[ir,libcoap]}") | | | | | |"
+  }
+  echo "| RSS per DTLS session, 1,000 sessions (bytes) | ${RES[$DM,rss,petrel]} | ${RES[$DM,rss,libcoap_tls]} | | $(ratio "${RES[$DM,rss,petrel]}" "${RES[$DM,rss,libcoap_tls]}") | | | | | |"
+  echo "| RSS per TCP connection, 1,000 connections (bytes) | ${RES[$TM,rss,petrel]} | ${RES[$TM,rss,libcoap]} | | $(ratio "${RES[$TM,rss,petrel]}" "${RES[$TM,rss,libcoap]}") | | | | | |"
+  echo "| Petrel CPU per GET: DTLS / UDP, 1 x 16 and 1,000 x 1 (target at most 1.5) | $(ratio "${CPU[$D1,petrel]}" "${CPU[$U1,petrel]}"), $(ratio "${CPU[$DM,petrel]}" "${CPU[$UM,petrel]}") | | | | | | | | |"
+  echo "| Petrel CPU per GET: TCP / UDP, 1 x 16 and 1,000 x 1 (target at most 1) | $(ratio "${CPU[$T1,petrel]}" "${CPU[$U1,petrel]}"), $(ratio "${CPU[$TM,petrel]}" "${CPU[$UM,petrel]}") | | | | | | | | |"
 } | tee "$OUT"
 echo "bench: done in $((SECONDS - T0)) s; table in $OUT" >&2

@@ -11,6 +11,11 @@
 #   idle.dat       the same against idle sessions left by earlier clients
 #   latency.dat    p50 and p99 latency against offered load (open loop)
 #   observe.dat    notifications/s and CPU per notification against observers
+#   dtls.dat       CoAP over DTLS (PSK): GET/s, CPU per request and RSS per
+#                  session against established sessions
+#   tcp.dat        the same over TCP connections (RFC 8323)
+#   handshake.dat  full DTLS PSK handshakes/s and CPU per handshake against
+#                  handshakes in progress at once
 #   profile.md     system calls (perf) and instructions (callgrind) per request
 #   summary.md     the figures the targets speak of (ratios), also printed
 #
@@ -21,8 +26,12 @@ B=${1:?usage: bench/sweep.sh BUILD_DIR OUT_DIR [quick|full]}
 OUT=${2:?usage: bench/sweep.sh BUILD_DIR OUT_DIR [quick|full]}
 MODE=${3:-full}
 LOAD=$B/bench/coap-bench
+LOADC=$B/bench/coap-bench-conn
+# libcoap_tls: the same server against Debian's libcoap-3-openssl, for DTLS
+# (libcoap-3-notls has none); TCP is measured against libcoap-3-notls.
 declare -A SERVER=([petrel]=$B/bench/petrel_bench_server
                    [libcoap]=$B/ref_server_libcoap
+                   [libcoap_tls]=$B/ref_server_libcoap_openssl
                    [echo]=$B/bench/udp_echo)
 HOST=127.0.0.1
 SCPU=${BENCH_SERVER_CPU:-0}
@@ -37,6 +46,8 @@ if [ "$MODE" = quick ]; then
   P_IDLE="0 1000 10000 50000"
   P_RATES="10000 50000 100000 150000"
   P_OBSERVERS="1000 10000"
+  P_CONN="1 1000"
+  P_HANDSHAKE="64"
 else
   SECS=${BENCH_SECONDS:-3}; WARM=0.5; RUNS=${BENCH_SWEEP_RUNS:-3}; SETUP_LIMIT=60
   P_SESSIONS="1 10 100 1000 3000 10000"
@@ -44,15 +55,20 @@ else
   P_IDLE="0 1000 5000 10000 20000 50000"
   P_RATES="10000 25000 50000 75000 100000 125000 150000 175000"
   P_OBSERVERS="1000 10000 100000"
+  P_CONN="1 10 100 1000"
+  P_HANDSHAKE="1 16 64"
 fi
 
 # Any list of points can be replaced: BENCH_P_SESSIONS, BENCH_P_PENDING,
-# BENCH_P_IDLE, BENCH_P_RATES, BENCH_P_OBSERVERS ("" skips that sweep).
+# BENCH_P_IDLE, BENCH_P_RATES, BENCH_P_OBSERVERS, BENCH_P_CONN (sessions
+# over DTLS and TCP), BENCH_P_HANDSHAKE ("" skips that sweep).
 P_SESSIONS=${BENCH_P_SESSIONS-$P_SESSIONS}
 P_PENDING=${BENCH_P_PENDING-$P_PENDING}
 P_IDLE=${BENCH_P_IDLE-$P_IDLE}
 P_RATES=${BENCH_P_RATES-$P_RATES}
 P_OBSERVERS=${BENCH_P_OBSERVERS-$P_OBSERVERS}
+P_CONN=${BENCH_P_CONN-$P_CONN}
+P_HANDSHAKE=${BENCH_P_HANDSHAKE-$P_HANDSHAKE}
 SETUP_LIMIT=${BENCH_SETUP_LIMIT:-$SETUP_LIMIT}
 SKIP_PROFILE=${BENCH_SKIP_PROFILE:-0}
 
@@ -65,26 +81,29 @@ trap cleanup EXIT
 
 port_base=$((20000 + RANDOM % 20000))
 # start NAME -> SPID, SPORT (no subshell: the port counter must advance)
+# The server listens on UDP and TCP on SPORT and DTLS on SPORT+1.
 start() {
-  port_base=$((port_base + 1))
+  port_base=$((port_base + 2))
   SPORT=$port_base
   taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" >/dev/null 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
   wait_bound "$SPORT"
 }
-# Waits (3 s at most) until something has bound UDP port $1, so that the
-# first request does not meet an ICMP port unreachable on a busy machine.
+# Waits (3 s at most) until something has bound UDP port $1 (or TCP with
+# $2 = tcp), so that the first request does not meet an ICMP port
+# unreachable on a busy machine.
 wait_bound() {
   local hex i
   hex=$(printf ':%04X ' "$1")
   for ((i = 0; i < 60; i++)); do
-    grep -q "$hex" /proc/net/udp 2>/dev/null && { sleep 0.05; return; }
+    grep -q "$hex" "/proc/net/${2:-udp}" 2>/dev/null && { sleep 0.05; return; }
     sleep 0.05
   done
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 load() { taskset -c "$LCPU" "$LOAD" --no-progress "$@" | tail -n 1; }
+loadc() { taskset -c "$LCPU" "$LOADC" "$@" 2>/dev/null | tail -n 1; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
@@ -227,6 +246,68 @@ observe_point() { # NAME PATH N -> "observers notif_rate cpu rss_bytes_per_obser
   done
 } >"$OUT/observe.dat"
 
+# ---- 6. DTLS and TCP -------------------------------------------------------
+# S sessions (DTLS: a PSK handshake each, PSK-AES128-GCM-SHA256; TCP: a
+# connection and the CSM exchange), set up 64 at a time, then max(1, 16/S)
+# CON GETs /hello in flight on each; RSS per session is the server's RSS
+# growth over the setup divided by the sessions set up. A fresh server for
+# every run. coap-bench-conn's own CPU share (gen_busy) says whether the
+# load generator was the limit.
+conn_point() { # NAME TRANSPORT S -> "sessions rate cpu rss_each gen_busy"
+  local s=$1 t=$2 S=$3 W r line port n="" rates="" cpus="" rss="" gens=""
+  W=$(( S >= 16 ? 1 : 16 / S ))
+  for ((r = 0; r < RUNS; r++)); do
+    start "$s"
+    port=$SPORT
+    if [ "$t" = dtls ]; then port=$((SPORT + 1)); wait_bound "$port"
+    else wait_bound "$port" tcp; fi
+    line=$(loadc -t "$t" -c "$S" -w "$W" -K 64 -L "$SETUP_LIMIT" -d "$SECS" \
+             -W "$WARM" -C "$SPID" "$HOST" "$port") || line=""
+    stop "$SPID"
+    n+=" $(field sessions "$line")"; rates+=" $(field rate "$line")"
+    cpus+=" $(field server_cpu_us "$line")"; gens+=" $(field gen_busy "$line")"
+    rss+=" $(field rss_per_session "$line")"
+  done
+  echo "$(median <<<"$n") $(median <<<"$rates") $(median <<<"$cpus") $(median <<<"$rss") $(median <<<"$gens")"
+}
+for t in dtls tcp; do
+  ref=libcoap; [ "$t" = dtls ] && ref=libcoap_tls
+  {
+    echo "# sessions  petrel_rate petrel_cpu_us petrel_rss_bytes_per_session petrel_gen_busy  libcoap_sessions libcoap_rate libcoap_cpu_us libcoap_rss_bytes_per_session libcoap_gen_busy"
+    for S in $P_CONN; do
+      read -r pn pr pc pm pg < <(conn_point petrel "$t" "$S")
+      read -r ln lr lc lm lg < <(conn_point "$ref" "$t" "$S")
+      row="$pn  $pr $pc $pm $pg  $ln $lr $lc $lm $lg"
+      echo "$row"; log "$t: $row"
+    done
+  } >"$OUT/$t.dat"
+done
+
+# Full DTLS PSK handshakes: K sockets each handshaking, closing
+# (close_notify) and starting over with a new socket, for the window.
+hs_point() { # NAME K -> "rate cpu_us_per_handshake gen_busy"
+  local s=$1 K=$2 r line rates="" cpus="" gens=""
+  for ((r = 0; r < RUNS; r++)); do
+    start "$s"
+    wait_bound $((SPORT + 1))
+    line=$(loadc -t dtls -H -K "$K" -d "$SECS" -W "$WARM" -C "$SPID" \
+             "$HOST" $((SPORT + 1))) || line=""
+    stop "$SPID"
+    rates+=" $(field hs_rate "$line")"; cpus+=" $(field server_cpu_us "$line")"
+    gens+=" $(field gen_busy "$line")"
+  done
+  echo "$(median <<<"$rates") $(median <<<"$cpus") $(median <<<"$gens")"
+}
+{
+  echo "# in_progress  petrel_hs_per_s petrel_cpu_us_per_hs petrel_gen_busy  libcoap_hs_per_s libcoap_cpu_us_per_hs libcoap_gen_busy"
+  for K in $P_HANDSHAKE; do
+    read -r pr pc pg < <(hs_point petrel "$K")
+    read -r lr lc lg < <(hs_point libcoap_tls "$K")
+    row="$K  $pr $pc $pg  $lr $lc $lg"
+    echo "$row"; log "handshake: $row"
+  done
+} >"$OUT/handshake.dat"
+
 # ---- where the time goes ----------------------------------------------------
 # System calls per request from `perf stat -e raw_syscalls:sys_enter`
 # attached to the server (strace -c where perf cannot count them), and
@@ -284,7 +365,7 @@ instr_per_req() { # NAME S W -> instructions per request (callgrind)
   local s=$1 S=$2 W=$3 cg line ir
   command -v valgrind >/dev/null || { echo "-"; return; }
   cg=$OUT/.callgrind.$s.$S
-  port_base=$((port_base + 1))
+  port_base=$((port_base + 2))
   # Inside coap_io_process() for the CoAP servers (as in bench/run.sh);
   # the echo server has no such function: its whole run is counted.
   local collect=()
@@ -353,6 +434,25 @@ col() { # FILE X COLUMN: the value in COLUMN of the row whose first field is X
     fi
     echo "| $n observers: server RSS per observer, Petrel / libcoap (bytes) | $pm / $lm |"
   done < <(grep -v '^#' "$OUT/observe.dat" 2>/dev/null)
+  # DTLS and TCP: Petrel over libcoap by rate (target at least 2), and
+  # Petrel's CPU per request over its own plain UDP GET at the same number
+  # of sessions from sessions.dat (DTLS target at most 1.5, TCP at most 1).
+  for t in dtls tcp; do
+    lim=1.5; [ "$t" = tcp ] && lim=1.00
+    while read -r pn pr pc pm pg ln lr lc lm lg; do
+      [ -z "${pn:-}" ] && continue
+      echo "| $t, $pn session(s): GET/s Petrel / libcoap (target at least 2) | $(ratio "$pr" "$lr") |"
+      echo "| $t, $pn session(s): server CPU us per GET, Petrel / libcoap | $pc / $lc |"
+      u=$(col "$OUT/sessions.dat" "$pn" 3)
+      [ -n "$u" ] && echo "| $t, $pn session(s): Petrel CPU per GET over its UDP GET's (target at most $lim) | $(ratio "$pc" "$u") |"
+      echo "| $t, $pn session(s): server RSS per session, Petrel / libcoap (bytes) | $pm / $lm |"
+    done < <(grep -v '^#' "$OUT/$t.dat" 2>/dev/null)
+  done
+  while read -r K pr pc pg lr lc lg; do
+    [ -z "${K:-}" ] && continue
+    echo "| DTLS handshakes, $K at once: per second Petrel / libcoap (target at least 2) | $(ratio "$pr" "$lr") |"
+    echo "| DTLS handshakes, $K at once: server CPU us per handshake, Petrel / libcoap | $pc / $lc |"
+  done < <(grep -v '^#' "$OUT/handshake.dat" 2>/dev/null)
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"
 

@@ -10,4 +10,12 @@ if(TARGET coap-bench)
                    $<TARGET_FILE:coap-bench> $<TARGET_FILE:bench_server_test>)
   set_tests_properties(bench_coap_bench_modes PROPERTIES
     LABELS bench TIMEOUT 120)
+  if(TARGET coap-bench-conn)
+    add_test(NAME bench_coap_bench_conn
+             COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/bench/coap_bench_conn.sh
+                     $<TARGET_FILE:coap-bench-conn>
+                     $<TARGET_FILE:bench_server_test>)
+    set_tests_properties(bench_coap_bench_conn PROPERTIES
+      LABELS bench TIMEOUT 120)
+  endif()
 endif()

@@ -14,7 +14,7 @@ port=$((20000 + RANDOM % 30000))
 serve() {
   local try
   for try in 1 2 3 4 5; do
-    port=$((port + 1))
+    port=$((port + 2)) # DTLS listens on the next port
     "$SERVER" "$port" "$@" 2>"$TMP/server.log" >/dev/null &
     SERVER_PID=$!
     BG_PIDS+=("$SERVER_PID")
