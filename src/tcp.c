@@ -18,6 +18,7 @@
 #include "session.h"
 #include "signal.h"
 #include "stream.h"
+#include "tls_stream.h"
 
 struct pt_tcp {
   pt_stream in;        /* reassembly of the peer's messages */
@@ -25,12 +26,27 @@ struct pt_tcp {
   pt_signal_state sig; /* the peer's CSM and what it said */
   pt_timer csm_timer;  /* the peer's CSM is due by then */
   coap_session_t *session;
+  pt_tls_stream *tls; /* COAP_PROTO_TLS: the pipe under the framing */
   uint8_t connecting; /* a client's connect is under way */
   uint8_t want_write; /* the socket is watched for writability */
   uint8_t closed;     /* the connection is gone */
 };
 
 #define RX_CHUNK 16384
+
+/* ---- the byte pipe: the socket, or TLS over it (tls_stream.c) ---------- */
+
+static ssize_t pipe_read(pt_tcp *t, uint8_t *buf, size_t len) {
+  return t->tls ? pt_tls_stream_read(t->tls, buf, len)
+                : pt_io_tcp_read(t->session, buf, len);
+}
+
+static ssize_t pipe_write(pt_tcp *t, const uint8_t *data, size_t len) {
+  if (t->session->proto == COAP_PROTO_TLS && !t->tls)
+    return 0; /* no plaintext on a TLS connection before its pipe */
+  return t->tls ? pt_tls_stream_write(t->tls, data, len)
+                : pt_io_tcp_write(t->session, data, len);
+}
 
 /* ---- closing ------------------------------------------------------------ */
 
@@ -43,14 +59,20 @@ static void tcp_close(coap_session_t *s, coap_event_t ev) {
   t->closed = 1;
   coap_session_reference(s);
   pt_timer_cancel(s->context, &t->csm_timer);
+  coap_nack_reason_t why = COAP_NACK_NOT_DELIVERABLE;
+  if (t->tls) {
+    pt_tls_stream_close(t->tls); /* close_notify before the socket goes */
+    if (pt_tls_stream_failed(t->tls))
+      why = COAP_NACK_TLS_FAILED;
+  }
   if (s->fd >= 0)
     pt_io_client_close(s);
   s->state = COAP_SESSION_STATE_NONE;
   pt_event(s, ev);
   if (s->type == COAP_SESSION_TYPE_SERVER)
-    pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
+    pt_session_close(s, why);
   else
-    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+    pt_exchange_fail_session(s, why);
   coap_session_release(s);
 }
 
@@ -67,15 +89,20 @@ static void want_write(pt_tcp *t, int on) {
 static int flush(pt_tcp *t) {
   const uint8_t *data;
   size_t n;
+  if (!t->connecting && t->tls && pt_tls_stream_flush(t->tls) < 0)
+    return -1;
   while (!t->connecting && (n = pt_outq_peek(&t->out, &data)) > 0) {
-    ssize_t w = pt_io_tcp_write(t->session, data, n);
+    ssize_t w = pipe_write(t, data, n);
     if (w < 0)
       return -1;
     if (w == 0)
       break;
     pt_outq_consume(&t->out, (size_t)w);
   }
-  want_write(t, t->connecting || pt_outq_bytes(&t->out) > 0);
+  int queued = pt_outq_bytes(&t->out) > 0;
+  want_write(t,
+             t->connecting ||
+                 (t->tls ? pt_tls_stream_want_write(t->tls, queued) : queued));
   return 0;
 }
 
@@ -85,7 +112,7 @@ ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
     return -1;
   size_t done = 0;
   if (!t->connecting && !pt_outq_bytes(&t->out) && s->fd >= 0) {
-    ssize_t w = pt_io_tcp_write(s, data, len);
+    ssize_t w = pipe_write(t, data, len);
     if (w < 0) {
       tcp_close(s, COAP_EVENT_TCP_FAILED);
       return -1;
@@ -252,6 +279,9 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
   s->fd = fd;
   s->verified = 1; /* the handshake showed the peer receives from us */
   s->state = COAP_SESSION_STATE_CSM;
+  if (s->proto == COAP_PROTO_TLS && s->type == COAP_SESSION_TYPE_SERVER &&
+      pt_tls_stream_new(s, NULL, NULL, now, &t->tls) < 0)
+    return -1;
   if (s->context->csm_timeout_ms &&
       pt_timer_arm(s->context, &t->csm_timer,
                    now + (coap_tick_t)s->context->csm_timeout_ms *
@@ -286,7 +316,7 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
     tcp_close(s, COAP_EVENT_TCP_FAILED);
   uint8_t buf[RX_CHUNK];
   while (in && !t->closed && s->fd >= 0) {
-    ssize_t n = pt_io_tcp_read(s, buf, sizeof(buf));
+    ssize_t n = pipe_read(t, buf, sizeof(buf));
     if (n == -2)
       break;
     if (n <= 0) {
@@ -296,6 +326,8 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
     if (pt_tcp_input(s, buf, (size_t)n, now) < 0)
       break;
   }
+  if (t->tls && !t->closed && flush(t) < 0) /* what the handshake made */
+    tcp_close(s, COAP_EVENT_TCP_FAILED);
   coap_session_release(s);
 }
 
@@ -331,11 +363,32 @@ int pt_tcp_client_open(coap_session_t *s, const coap_address_t *local) {
   return pt_tcp_attach(s, s->fd, 1, pt_now());
 }
 
+int pt_tcp_start_tls(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                     const coap_dtls_pki_t *pki, coap_tick_t now) {
+  pt_tcp *t = s->tcp;
+  if (!t || t->tls || s->proto != COAP_PROTO_TLS)
+    return -1;
+  return pt_tls_stream_new(s, psk, pki, now, &t->tls);
+}
+
+pt_tls_stream *pt_tcp_pipe(const coap_session_t *s) {
+  return s->tcp ? s->tcp->tls : NULL;
+}
+
+void pt_tcp_close(coap_session_t *s, coap_event_t ev) {
+  tcp_close(s, ev);
+}
+
 void pt_tcp_session_free(coap_session_t *s) {
   pt_tcp *t = s->tcp;
   if (!t)
     return;
   pt_timer_cancel(s->context, &t->csm_timer);
+  if (t->tls) {
+    pt_tls_stream_close(t->tls);
+    pt_tls_stream_free(t->tls);
+    t->tls = NULL;
+  }
   if (s->fd >= 0)
     pt_io_client_close(s);
   pt_stream_free(&t->in);

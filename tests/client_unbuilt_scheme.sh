@@ -15,7 +15,6 @@ check() { # URI MESSAGE
     fail=1
   fi
 }
-check coaps+tcp://127.0.0.1/x "coaps+tcp:// needs TLS, which this build lacks"
 check COAP+WS://127.0.0.1/x "coap+ws:// needs WebSockets, which this build lacks"
 check coaps+ws://127.0.0.1/x "coaps+ws:// needs secure WebSockets, which this build lacks"
 exit $fail

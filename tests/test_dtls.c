@@ -45,7 +45,7 @@ TEST(capabilities_of_the_openssl_build) {
   CHECK_INT_EQ(coap_dtls_pki_is_supported(), 1);
   CHECK_INT_EQ(coap_dtls_rpk_is_supported(), 0);
   CHECK_INT_EQ(coap_dtls_pkcs11_is_supported(), 0);
-  CHECK_INT_EQ(coap_tls_is_supported(), 0);
+  CHECK_INT_EQ(coap_tls_is_supported(), 1);
   coap_tls_version_t *v = coap_get_tls_library_version();
   CHECK_INT_EQ(v->type, COAP_TLS_LIBRARY_OPENSSL);
   CHECK(v->version >= 0x30000000ULL);
@@ -54,7 +54,7 @@ TEST(capabilities_of_the_openssl_build) {
   coap_string_tls_version(buf, sizeof(buf));
   CHECK(strncmp(buf, "TLS Library: OpenSSL - runtime 3.", 33) == 0);
   CHECK_STR_EQ(coap_string_tls_support(buf, sizeof(buf)),
-               "(DTLS and no TLS support; PSK, PKI, no PKCS11, and no RPK "
+               "(DTLS and TLS support; PSK, PKI, no PKCS11, and no RPK "
                "support)");
 }
 

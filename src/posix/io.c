@@ -413,7 +413,7 @@ static void handle_event(coap_context_t *ctx, const struct epoll_event *ev,
   pt_io_handle *h = ev->data.ptr;
   switch (h->kind) {
   case PT_IO_ENDPOINT:
-    if (((coap_endpoint_t *)h->owner)->proto == COAP_PROTO_TCP)
+    if (COAP_PROTO_RELIABLE(((coap_endpoint_t *)h->owner)->proto))
       pt_tcp_accept(h->owner, now);
     else
       read_endpoint(h->owner, now);

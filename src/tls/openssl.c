@@ -1,8 +1,9 @@
 /*
  * openssl.c -- the (D)TLS backend on OpenSSL 3: DTLS 1.2 with pre-shared
  * keys (RFC 4279) and certificates, behind src/tls/tls.h. Certificates,
- * keys and their verification are in openssl_pki.c; what the files share
- * is in openssl_int.h.
+ * keys and their verification are in openssl_pki.c, TLS over a byte
+ * stream (coaps+tcp) in openssl_stream.c; what the files share is in
+ * openssl_int.h.
  *
  * OpenSSL never sees a socket: every SSL object reads and writes through a
  * small BIO of our own whose read side is the one datagram being fed in
@@ -17,10 +18,9 @@
  * valid cookie turns the listener's SSL into a session's; the next peer
  * gets a fresh one.
  *
- * Not available on this backend (as with libcoap's OpenSSL build): TLS
- * over TCP (there is no TCP transport), raw public keys (RFC 7250) and
- * PKCS#11 keys; their *_is_supported() queries answer 0 and setups that
- * ask for them fail.
+ * Not available on this backend (as with libcoap's OpenSSL build): raw
+ * public keys (RFC 7250) and PKCS#11 keys; their *_is_supported() queries
+ * answer 0 and setups that ask for them fail.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -47,7 +47,7 @@ int coap_dtls_is_supported(void) {
 }
 
 int coap_tls_is_supported(void) {
-  return 0; /* TLS runs over TCP, which this build lacks */
+  return 1; /* over TCP: openssl_stream.c */
 }
 
 int coap_dtls_psk_is_supported(void) {
@@ -94,7 +94,7 @@ char *coap_string_tls_version(char *buffer, size_t bufsize) {
 char *coap_string_tls_support(char *buffer, size_t bufsize) {
   if (buffer && bufsize)
     snprintf(buffer, bufsize,
-             "(DTLS and no TLS support; PSK, PKI, no "
+             "(DTLS and TLS support; PSK, PKI, no "
              "PKCS11, and no RPK support)");
   return buffer;
 }
@@ -132,7 +132,14 @@ static int bio_read(BIO *b, char *buf, int size) {
   }
   size_t n = l->in_len < (size_t)size ? l->in_len : (size_t)size;
   memcpy(buf, l->in, n);
-  l->in = NULL; /* one datagram per read, as from a socket */
+  if (l->stream) { /* a stream: the rest stays for the next read */
+    l->in += n;
+    l->in_len -= n;
+    if (!l->in_len)
+      l->in = NULL;
+  } else {
+    l->in = NULL; /* one datagram per read, as from a socket */
+  }
   return (int)n;
 }
 
@@ -168,16 +175,17 @@ static void bio_method_init(void) {
   BIO_meth_set_create(bio_method, bio_create);
 }
 
-/* Gives @ssl a BIO over @l. 0 or -1. */
-static int attach_link(SSL *ssl, dgram_link *l) {
+int pt_ossl_attach_link(SSL *ssl, dgram_link *l) {
   pthread_once(&bio_once, bio_method_init);
   BIO *b = bio_method ? BIO_new(bio_method) : NULL;
   if (!b)
     return -1;
   BIO_set_data(b, l);
   SSL_set_bio(ssl, b, b);
-  SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
-  DTLS_set_link_mtu(ssl, LINK_MTU);
+  if (!l->stream) {
+    SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
+    DTLS_set_link_mtu(ssl, LINK_MTU);
+  }
   return 0;
 }
 
@@ -359,11 +367,19 @@ static struct pt_tls_conf *conf_get(coap_context_t *ctx) {
   if (!c)
     return NULL;
   c->server = SSL_CTX_new(DTLS_server_method());
-  if (!c->server || RAND_bytes(c->secret, sizeof(c->secret)) != 1) {
+  c->server_tls = SSL_CTX_new(TLS_server_method());
+  if (!c->server || !c->server_tls ||
+      RAND_bytes(c->secret, sizeof(c->secret)) != 1) {
     SSL_CTX_free(c->server);
+    SSL_CTX_free(c->server_tls);
     free(c);
     return NULL;
   }
+  SSL_CTX_set_min_proto_version(c->server_tls, TLS1_2_VERSION);
+  SSL_CTX_set_options(c->server_tls, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_app_data(c->server_tls, c);
+  SSL_CTX_set_tlsext_servername_callback(c->server_tls, server_sni);
+  SSL_CTX_set_cipher_list(c->server_tls, "DEFAULT:PSK");
   SSL_CTX_set_min_proto_version(c->server, DTLS1_2_VERSION);
   SSL_CTX_set_options(c->server, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_read_ahead(c->server, 1);
@@ -404,15 +420,19 @@ int pt_tls_set_spsk(coap_context_t *ctx, const coap_dtls_spsk_t *setup) {
   c->spsk.psk_info.hint.s = hint;
   c->spsk.psk_info.key.s = key;
   c->have_psk = 1;
-  SSL_CTX_set_psk_server_callback(c->server, server_psk);
-  SSL_CTX_use_psk_identity_hint(
-      c->server, setup->psk_info.hint.length ? (const char *)hint : NULL);
+  SSL_CTX *both[] = {c->server, c->server_tls};
+  for (int i = 0; i < 2; i++) {
+    SSL_CTX_set_psk_server_callback(both[i], server_psk);
+    SSL_CTX_use_psk_identity_hint(
+        both[i], setup->psk_info.hint.length ? (const char *)hint : NULL);
+  }
   return 1;
 }
 
 int pt_tls_set_pki(coap_context_t *ctx, const coap_dtls_pki_t *setup) {
   struct pt_tls_conf *c = conf_get(ctx);
-  if (!c || pt_ossl_apply_pki(c->server, setup, c, 1) < 0)
+  if (!c || pt_ossl_apply_pki(c->server, setup, c, 1) < 0 ||
+      pt_ossl_apply_pki(c->server_tls, setup, c, 1) < 0)
     return 0;
   c->pki = *setup;
   memset(&c->pki.pki_key, 0, sizeof(c->pki.pki_key)); /* not kept */
@@ -431,6 +451,8 @@ int pt_tls_set_root_cas(coap_context_t *ctx, const char *ca_file,
   if (!c)
     return 0;
   if (X509_STORE_load_locations(SSL_CTX_get_cert_store(c->server), ca_file,
+                                ca_dir) != 1 ||
+      X509_STORE_load_locations(SSL_CTX_get_cert_store(c->server_tls), ca_file,
                                 ca_dir) != 1) {
     pt_ossl_log_errors("coap_context_set_pki_root_cas");
     return 0;
@@ -451,6 +473,7 @@ void pt_tls_context_free(coap_context_t *ctx) {
   if (!c)
     return;
   SSL_CTX_free(c->server);
+  SSL_CTX_free(c->server_tls);
   free(c->psk_hint);
   free(c->psk_key);
   free(c->root_file);
@@ -468,7 +491,7 @@ static SSL *listener_ssl(pt_tls_listener *l) {
   SSL *ssl = SSL_new(l->ctx->tls->server);
   if (!ssl)
     return NULL;
-  if (attach_link(ssl, &l->c.dgram_link) < 0) {
+  if (pt_ossl_attach_link(ssl, &l->c.dgram_link) < 0) {
     SSL_free(ssl);
     return NULL;
   }
@@ -509,7 +532,7 @@ int pt_tls_listen(pt_tls_listener *l, const coap_address_t *peer,
   if (!ssl)
     return 0;
   l->c.peer = *peer;
-  l->c.dgram_link = (dgram_link){data, len, out, arg};
+  l->c.dgram_link = (dgram_link){data, len, out, arg, 0};
   ERR_clear_error();
   int r = DTLSv1_listen(ssl, l->client);
   l->c.dgram_link.in = NULL;
@@ -529,13 +552,13 @@ int pt_tls_listen(pt_tls_listener *l, const coap_address_t *peer,
 /* ---- associations
  * ------------------------------------------------------------- */
 
-static pt_tls *tls_new(coap_session_t *s, SSL *ssl, pt_tls_out_fn out,
-                       void *arg) {
+pt_tls *pt_ossl_tls_new(coap_session_t *s, SSL *ssl, pt_tls_out_fn out,
+                        void *arg) {
   pt_tls *t = calloc(1, sizeof(*t));
   if (!t)
     return NULL;
   t->c.peer = s->remote;
-  t->c.dgram_link = (dgram_link){NULL, 0, out, arg};
+  t->c.dgram_link = (dgram_link){NULL, 0, out, arg, 0};
   t->session = s;
   t->conf = s->context->tls;
   t->ssl = ssl;
@@ -548,7 +571,7 @@ pt_tls *pt_tls_accept(pt_tls_listener *l, coap_session_t *s, pt_tls_out_fn out,
   l->ssl = NULL; /* the next peer gets a new listener SSL */
   if (!ssl)
     return NULL;
-  pt_tls *t = tls_new(s, ssl, out, arg);
+  pt_tls *t = pt_ossl_tls_new(s, ssl, out, arg);
   if (!t) {
     SSL_free(ssl);
     return NULL;
@@ -614,18 +637,21 @@ static void client_default_setup(pt_tls *t) {
                      NULL);
 }
 
-pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
-                          const coap_dtls_pki_t *pki, pt_tls_out_fn out,
-                          void *arg) {
-  pt_tls *t = tls_new(s, NULL, out, arg);
+pt_tls *pt_ossl_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                           const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                           void *arg, int stream) {
+  pt_tls *t = pt_ossl_tls_new(s, NULL, out, arg);
   if (!t)
     return NULL;
-  t->own = SSL_CTX_new(DTLS_client_method());
+  t->c.dgram_link.stream = stream;
+  t->own = SSL_CTX_new(stream ? TLS_client_method() : DTLS_client_method());
   if (!t->own)
     goto fail;
-  SSL_CTX_set_min_proto_version(t->own, DTLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(t->own,
+                                stream ? TLS1_2_VERSION : DTLS1_2_VERSION);
   SSL_CTX_set_options(t->own, SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_read_ahead(t->own, 1);
+  if (!stream)
+    SSL_CTX_set_read_ahead(t->own, 1);
   if (psk && client_psk_setup(t, psk) < 0)
     goto fail;
   if (pki && client_pki_setup(t, pki) < 0)
@@ -633,7 +659,7 @@ pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
   if (!psk && !pki)
     client_default_setup(t);
   t->ssl = SSL_new(t->own);
-  if (!t->ssl || attach_link(t->ssl, &t->c.dgram_link) < 0)
+  if (!t->ssl || pt_ossl_attach_link(t->ssl, &t->c.dgram_link) < 0)
     goto fail;
   SSL_set_app_data(t->ssl, &t->c);
   const char *sni = psk ? psk->client_sni : pki ? pki->client_sni : NULL;
@@ -649,9 +675,15 @@ pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
     goto fail;
   return t;
 fail:
-  pt_ossl_log_errors("DTLS client");
+  pt_ossl_log_errors(stream ? "TLS client" : "DTLS client");
   pt_tls_free(t);
   return NULL;
+}
+
+pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                          const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                          void *arg) {
+  return pt_ossl_client_new(s, psk, pki, out, arg, 0);
 }
 
 int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,

@@ -19,6 +19,7 @@ typedef struct dgram_link {
   size_t in_len;
   pt_tls_out_fn out;
   void *arg;
+  int stream; /* TLS over a byte stream: reads take what they ask for */
 } dgram_link;
 
 /* The first member of both a listener and an association, which is what
@@ -31,7 +32,8 @@ typedef struct conn {
 } conn;
 
 struct pt_tls_conf {
-  SSL_CTX *server; /* made by the first setup call */
+  SSL_CTX *server;     /* DTLS: made by the first setup call */
+  SSL_CTX *server_tls; /* TLS over TCP: made with it, set up alike */
   int have_psk, have_pki;
   coap_dtls_spsk_t spsk; /* buffers below, owned */
   uint8_t *psk_hint, *psk_key;
@@ -61,6 +63,21 @@ pt_tls *pt_ossl_tls_of(SSL *ssl);
 
 /* Moves OpenSSL's error queue to the (D)TLS log, emptying it. */
 void pt_ossl_log_errors(const char *what);
+
+/* A new association object for @s over @ssl (may be NULL), writing
+ * through @out; NULL when out of memory. */
+pt_tls *pt_ossl_tls_new(coap_session_t *s, SSL *ssl, pt_tls_out_fn out,
+                        void *arg);
+
+/* Gives @ssl a BIO over @l. 0 or -1. */
+int pt_ossl_attach_link(SSL *ssl, dgram_link *l);
+
+/* A client association for @s with @psk or @pki (or neither), DTLS or
+ * (@stream) TLS, whose ClientHello has left through @out. NULL on
+ * failure. */
+pt_tls *pt_ossl_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                           const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                           void *arg, int stream);
 
 /* ---- certificates and keys (openssl_pki.c) ------------------------------ */
 
