@@ -282,10 +282,17 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
   if (s->proto == COAP_PROTO_TLS && s->type == COAP_SESSION_TYPE_SERVER &&
       pt_tls_stream_new(s, NULL, NULL, now, &t->tls) < 0)
     return -1;
+  /* With TLS the CSM can come only after the handshake, which has a
+   * deadline of its own: the CSM's runs from that one's end. */
+  coap_tick_t hs =
+      s->proto == COAP_PROTO_TLS
+          ? (coap_tick_t)PT_TLS_HANDSHAKE_SECONDS * COAP_TICKS_PER_SECOND
+          : 0;
   if (s->context->csm_timeout_ms &&
       pt_timer_arm(s->context, &t->csm_timer,
-                   now + (coap_tick_t)s->context->csm_timeout_ms *
-                             COAP_TICKS_PER_SECOND / 1000u) < 0)
+                   now + hs +
+                       (coap_tick_t)s->context->csm_timeout_ms *
+                           COAP_TICKS_PER_SECOND / 1000u) < 0)
     return -1;
   return send_csm(s);
 }

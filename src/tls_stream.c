@@ -135,9 +135,10 @@ static ssize_t refill(pt_tls_stream *ts) {
     ts->in_len = (size_t)n;
     return 1;
   }
-  if (n == 0 && !ts->connected) { /* the peer left mid-handshake */
+  /* The peer left mid-handshake, or in the middle of a record: a
+   * truncated stream, not a clean close. */
+  if (n == 0 && (!ts->connected || pt_tls_partial(ts->tls)))
     fail(ts);
-  }
   return n;
 }
 

@@ -168,6 +168,11 @@ int pt_tls_recv(pt_tls *t, const uint8_t *in, size_t in_len, size_t *used,
   return PT_TLS_FAILED;
 }
 
+int pt_tls_partial(pt_tls *t) {
+  (void)t;
+  return 0;
+}
+
 void *pt_tls_native(pt_tls *t, coap_tls_library_t *lib) {
   (void)t;
   if (lib)

@@ -50,6 +50,10 @@ pt_tls *pt_tls_stream_client(coap_session_t *s, const coap_dtls_cpsk_t *psk,
   return pt_ossl_client_new(s, psk, pki, out, arg, 1);
 }
 
+int pt_tls_partial(pt_tls *t) {
+  return t && t->ssl && SSL_has_pending(t->ssl);
+}
+
 /* Advances the handshake. PT_TLS_AGAIN, _CONNECTED or _FAILED. */
 static int handshake(pt_tls *t) {
   int r = SSL_do_handshake(t->ssl);

@@ -140,6 +140,10 @@ pt_tls *pt_tls_stream_client(coap_session_t *s, const coap_dtls_cpsk_t *psk,
 int pt_tls_recv(pt_tls *t, const uint8_t *in, size_t in_len, size_t *used,
                 uint8_t *buf, size_t cap, size_t *got);
 
+/* 1 if part of a record has been fed and not yet completed (the stream
+ * ending now would cut it). */
+int pt_tls_partial(pt_tls *t);
+
 /* The library's own session object (SSL * for OpenSSL) for
  * coap_session_get_tls(); sets *lib. */
 void *pt_tls_native(pt_tls *t, coap_tls_library_t *lib);
