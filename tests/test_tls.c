@@ -203,7 +203,6 @@ TEST(wrong_key_fails_fast_on_both_sides) {
   coap_free_context(srv);
 }
 
-
 /* ---- the handshake deadline (fake clock) -------------------------------- */
 
 static int raw_connect(uint16_t port) {
@@ -337,8 +336,8 @@ static int fixture_start(fixture *f) {
 static int fixture_end(fixture *f) {
   until_sessions(f->srv, 1);
   int ok = get_hello(f->srv, f->cli, f->good) &&
-           pt_hashmap_size(&f->srv->sessions) == 1 &&
-           dh_cli_ev.error == 0 && dh_cli_ev.closed == 0;
+           pt_hashmap_size(&f->srv->sessions) == 1 && dh_cli_ev.error == 0 &&
+           dh_cli_ev.closed == 0;
   coap_session_release(f->good);
   coap_free_context(f->cli);
   coap_free_context(f->srv);
