@@ -172,6 +172,65 @@ TEST(psk_get_over_tls_with_events_in_order) {
   coap_free_context(srv);
 }
 
+/* ALPN "coap" (RFC 8323) both ways; TLS 1.3 by default, where there is no
+ * identity hint, and TLS 1.2 when the client's setup has a hint callback,
+ * which then sees the server's hint. */
+static int hint_seen;
+static const coap_dtls_cpsk_info_t *on_hint(coap_str_const_t *hint,
+                                            coap_session_t *s, void *arg) {
+  (void)s;
+  hint_seen = hint && hint->length == 8 && memcmp(hint->s, "the-hint", 8) == 0;
+  return arg;
+}
+
+static int negotiated(coap_session_t *s, int *version) {
+  coap_tls_library_t lib;
+  SSL *ssl = coap_session_get_tls(s, &lib);
+  const unsigned char *alpn = NULL;
+  unsigned alen = 0;
+  if (!ssl)
+    return 0;
+  *version = SSL_version(ssl);
+  SSL_get0_alpn_selected(ssl, &alpn, &alen);
+  return alen == 4 && memcmp(alpn, "coap", 4) == 0;
+}
+
+TEST(alpn_coap_and_the_identity_hint_callback) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = tls_server(&port);
+  coap_context_t *cli = tls_client_ctx();
+  coap_session_t *s = psk_client(cli, port, "client-id", "secretPSK");
+  CHECK_INT_EQ(get_hello(srv, cli, s), 1);
+  int version = 0;
+  CHECK_INT_EQ(negotiated(s, &version), 1);
+  CHECK_INT_EQ(version, TLS1_3_VERSION);
+  CHECK_NULL(coap_session_get_psk_hint(s)); /* TLS 1.3 has none */
+  coap_session_release(s);
+  coap_dtls_cpsk_t cp;
+  memset(&cp, 0, sizeof(cp));
+  cp.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  cp.psk_info.identity.s = (const uint8_t *)"client-id";
+  cp.psk_info.identity.length = 9;
+  cp.psk_info.key.s = KEY;
+  cp.psk_info.key.length = sizeof(KEY) - 1;
+  cp.validate_ih_call_back = on_hint;
+  cp.ih_call_back_arg = &cp.psk_info;
+  coap_address_t dst = dh_loopback(port);
+  hint_seen = 0;
+  s = coap_new_client_session_psk2(cli, NULL, &dst, COAP_PROTO_TLS, &cp);
+  CHECK_INT_EQ(get_hello(srv, cli, s), 1);
+  CHECK_INT_EQ(negotiated(s, &version), 1);
+  CHECK_INT_EQ(version, TLS1_2_VERSION);
+  CHECK_INT_EQ(hint_seen, 1);
+  const coap_bin_const_t *hint = coap_session_get_psk_hint(s);
+  CHECK_NOT_NULL(hint);
+  CHECK_INT_EQ(hint->length, 8);
+  coap_session_release(s);
+  coap_free_context(cli);
+  coap_free_context(srv);
+}
+
 /* A wrong key: the server cannot decrypt the client's Finished and sends
  * an alert over the stream, so both sides fail at once (no deadline). */
 TEST(wrong_key_fails_fast_on_both_sides) {
@@ -600,6 +659,7 @@ int main(void) {
   RUN(tls_is_supported_in_the_openssl_build);
   RUN(tls_endpoint_needs_credentials);
   RUN(psk_get_over_tls_with_events_in_order);
+  RUN(alpn_coap_and_the_identity_hint_callback);
   RUN(wrong_key_fails_fast_on_both_sides);
   RUN(silent_peer_is_closed_at_the_handshake_deadline);
   RUN(client_handshake_deadline_fails_its_requests);

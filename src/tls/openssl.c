@@ -380,6 +380,7 @@ static struct pt_tls_conf *conf_get(coap_context_t *ctx) {
   SSL_CTX_set_app_data(c->server_tls, c);
   SSL_CTX_set_tlsext_servername_callback(c->server_tls, server_sni);
   SSL_CTX_set_cipher_list(c->server_tls, "DEFAULT:PSK");
+  pt_ossl_stream_server_init(c->server_tls);
   SSL_CTX_set_min_proto_version(c->server, DTLS1_2_VERSION);
   SSL_CTX_set_options(c->server, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_read_ahead(c->server, 1);
@@ -662,6 +663,8 @@ pt_tls *pt_ossl_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
   if (!t->ssl || pt_ossl_attach_link(t->ssl, &t->c.dgram_link) < 0)
     goto fail;
   SSL_set_app_data(t->ssl, &t->c);
+  if (stream && pt_ossl_stream_client_init(t->ssl, psk) < 0)
+    goto fail;
   const char *sni = psk ? psk->client_sni : pki ? pki->client_sni : NULL;
   if (sni && *sni)
     SSL_set_tlsext_host_name(t->ssl, sni);

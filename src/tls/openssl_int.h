@@ -79,6 +79,13 @@ pt_tls *pt_ossl_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
                            const coap_dtls_pki_t *pki, pt_tls_out_fn out,
                            void *arg, int stream);
 
+/* TLS over a stream (openssl_stream.c): what a context's TLS server
+ * SSL_CTX and a client's SSL need beyond the DTLS setup (ALPN "coap";
+ * TLS 1.2 at most when the client's PSK setup has an identity hint
+ * callback, as TLS 1.3 has no hint). 0 or -1. */
+void pt_ossl_stream_server_init(SSL_CTX *ctx);
+int pt_ossl_stream_client_init(SSL *ssl, const coap_dtls_cpsk_t *psk);
+
 /* ---- certificates and keys (openssl_pki.c) ------------------------------ */
 
 /* Certificates and key loaded from any of the coap_pki_key_t forms. */

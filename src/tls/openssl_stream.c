@@ -20,6 +20,37 @@
 #include "session.h"
 #include "tls/openssl_int.h"
 
+/* RFC 8323 registers the ALPN protocol ID "coap" for CoAP over TLS. */
+static const unsigned char alpn_coap[] = {4, 'c', 'o', 'a', 'p'};
+
+/* A client that offers ALPN gets "coap" if it offers it; one that does
+ * not offer "coap" goes on without ALPN (lenient, as most peers send no
+ * ALPN at all). */
+static int alpn_select(SSL *ssl, const unsigned char **out,
+                       unsigned char *outlen, const unsigned char *in,
+                       unsigned int inlen, void *arg) {
+  (void)ssl, (void)arg;
+  unsigned char *sel = NULL;
+  if (SSL_select_next_proto(&sel, outlen, alpn_coap, sizeof(alpn_coap), in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = sel;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+void pt_ossl_stream_server_init(SSL_CTX *ctx) {
+  SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+}
+
+int pt_ossl_stream_client_init(SSL *ssl, const coap_dtls_cpsk_t *psk) {
+  if (SSL_set_alpn_protos(ssl, alpn_coap, sizeof(alpn_coap)) != 0)
+    return -1;
+  if (psk && psk->validate_ih_call_back &&
+      SSL_set_max_proto_version(ssl, TLS1_2_VERSION) != 1)
+    return -1;
+  return 0;
+}
+
 pt_tls *pt_tls_stream_server(coap_session_t *s, pt_tls_out_fn out, void *arg) {
   struct pt_tls_conf *conf = s->context->tls;
   if (!conf || !conf->server_tls)
@@ -57,8 +88,11 @@ int pt_tls_partial(pt_tls *t) {
 /* Advances the handshake. PT_TLS_AGAIN, _CONNECTED or _FAILED. */
 static int handshake(pt_tls *t) {
   int r = SSL_do_handshake(t->ssl);
-  if (r == 1)
+  if (r == 1) {
+    coap_log_debug("* %s: %s, %s\n", coap_session_str(t->session),
+                   SSL_get_version(t->ssl), SSL_get_cipher_name(t->ssl));
     return PT_TLS_CONNECTED;
+  }
   int e = SSL_get_error(t->ssl, r);
   if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
     return PT_TLS_AGAIN;
