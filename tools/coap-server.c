@@ -728,8 +728,13 @@ static int parse_unix(server_opts_t *o, const char *v) {
                     "served by this coap-server\n");
     return 0;
   }
-  if (strcmp(v, "coaps+tcp") == 0)
-    return lacks('U', "TLS for 'coaps+tcp'");
+  if (strcmp(v, "coaps+tcp") == 0) {
+    if (!coap_tls_is_supported())
+      return lacks('U', "TLS for 'coaps+tcp'");
+    fprintf(stderr, "coap-server: -U coaps+tcp: TLS over a Unix socket is "
+                    "not served by this coap-server\n");
+    return 0;
+  }
   fprintf(stderr,
           "coap-server: bad value '%s' for -U (coap, coaps, "
           "coap+tcp or coaps+tcp)\n",
