@@ -115,9 +115,34 @@ void pt_ossl_log_errors(const char *what) {
 /* ---- the datagram BIO ------------------------------------------------------
  */
 
+/* DTLS record header (RFC 6347 4.1): type, version (2), epoch (2),
+ * sequence number (6), length (2). */
+#define DTLS_HEADER 13
+
+/* Notes the highest epoch-0 sequence number among the records of a
+ * datagram we write (for wrong_key_alert()). */
+static void note_seq0(dgram_link *l, const uint8_t *d, size_t n) {
+  while (n >= DTLS_HEADER) {
+    size_t rlen = (size_t)d[11] << 8 | d[12];
+    if (d[3] == 0 && d[4] == 0) {
+      uint64_t seq = 0;
+      for (int i = 5; i < 11; i++)
+        seq = seq << 8 | d[i];
+      if (seq > l->seq0)
+        l->seq0 = seq;
+    }
+    if (rlen > n - DTLS_HEADER)
+      break;
+    d += DTLS_HEADER + rlen;
+    n -= DTLS_HEADER + rlen;
+  }
+}
+
 static int bio_write(BIO *b, const char *data, int len) {
   dgram_link *l = BIO_get_data(b);
   BIO_clear_retry_flags(b);
+  if (len > 0 && !l->stream)
+    note_seq0(l, (const uint8_t *)data, (size_t)len);
   if (len > 0 && l->out)
     l->out(l->arg, (const uint8_t *)data, (size_t)len);
   return len;
@@ -533,7 +558,7 @@ int pt_tls_listen(pt_tls_listener *l, const coap_address_t *peer,
   if (!ssl)
     return 0;
   l->c.peer = *peer;
-  l->c.dgram_link = (dgram_link){data, len, out, arg, 0};
+  l->c.dgram_link = (dgram_link){data, len, out, arg, 0, 0};
   ERR_clear_error();
   int r = DTLSv1_listen(ssl, l->client);
   l->c.dgram_link.in = NULL;
@@ -559,7 +584,7 @@ pt_tls *pt_ossl_tls_new(coap_session_t *s, SSL *ssl, pt_tls_out_fn out,
   if (!t)
     return NULL;
   t->c.peer = s->remote;
-  t->c.dgram_link = (dgram_link){NULL, 0, out, arg, 0};
+  t->c.dgram_link = (dgram_link){NULL, 0, out, arg, 0, 0};
   t->session = s;
   t->conf = s->context->tls;
   t->ssl = ssl;
@@ -689,6 +714,54 @@ pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
   return pt_ossl_client_new(s, psk, pki, out, arg, 0);
 }
 
+/* ---- a wrong key, seen by the server ------------------------------------ */
+
+/* Whether datagram @d holds a record of epoch 1: in a handshake, the
+ * client's Finished, its first encrypted record. */
+static int has_epoch1(const uint8_t *d, size_t n) {
+  while (n >= DTLS_HEADER) {
+    size_t rlen = (size_t)d[11] << 8 | d[12];
+    if (d[3] == 0 && d[4] == 1)
+      return 1;
+    if (rlen > n - DTLS_HEADER)
+      break;
+    d += DTLS_HEADER + rlen;
+    n -= DTLS_HEADER + rlen;
+  }
+  return 0;
+}
+
+/*
+ * The server took the client's ChangeCipherSpec, yet the client's
+ * Finished that came with it did not decrypt, and OpenSSL dropped it as
+ * DTLS drops any bad record: with a pre-shared key that is a wrong key
+ * (or a forged record). The client would retransmit until its deadline;
+ * RFC 6347 4.1.2.7 lets an implementation answer a record with a bad MAC
+ * with a fatal bad_record_mac alert instead, which OpenSSL has no call
+ * for. Our write epoch is still 0 (our ChangeCipherSpec follows only a
+ * good Finished), so the alert is a plaintext record, numbered after the
+ * last one we sent.
+ */
+static int wrong_key(pt_tls *t, const uint8_t *data, size_t len) {
+  return SSL_is_server(t->ssl) && has_epoch1(data, len) &&
+         SSL_get_state(t->ssl) == TLS_ST_SR_CHANGE;
+}
+
+static void wrong_key_alert(pt_tls *t) {
+  dgram_link *l = &t->c.dgram_link;
+  uint64_t seq = l->seq0 + 1;
+  uint8_t rec[DTLS_HEADER + 2] = {21, 0xfe, 0xfd, 0, 0};
+  for (int i = 10; i >= 5; i--, seq >>= 8)
+    rec[i] = (uint8_t)seq;
+  rec[12] = 2;
+  rec[13] = 2;  /* fatal */
+  rec[14] = 20; /* bad_record_mac */
+  coap_log_info("* %s: the client's Finished did not decrypt (wrong key?)\n",
+                coap_session_str(t->session));
+  if (l->out)
+    l->out(l->arg, rec, sizeof(rec));
+}
+
 int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
                  pt_tls_deliver_fn deliver, void *arg) {
   int result = PT_TLS_AGAIN;
@@ -702,8 +775,13 @@ int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
     } else {
       int e = SSL_get_error(t->ssl, r);
       t->c.dgram_link.in = NULL;
-      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
-          (e == SSL_ERROR_SYSCALL && !ERR_peek_error())) /* see below */
+      int again = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+                  (e == SSL_ERROR_SYSCALL && !ERR_peek_error()); /* below */
+      if (again && wrong_key(t, data, len)) {
+        wrong_key_alert(t);
+        return PT_TLS_FAILED;
+      }
+      if (again)
         return PT_TLS_AGAIN;
       pt_ossl_log_errors("DTLS handshake");
       return PT_TLS_FAILED;

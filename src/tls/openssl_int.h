@@ -19,7 +19,8 @@ typedef struct dgram_link {
   size_t in_len;
   pt_tls_out_fn out;
   void *arg;
-  int stream; /* TLS over a byte stream: reads take what they ask for */
+  int stream;    /* TLS over a byte stream: reads take what they ask for */
+  uint64_t seq0; /* DTLS: the highest epoch-0 sequence number written */
 } dgram_link;
 
 /* The first member of both a listener and an association, which is what
