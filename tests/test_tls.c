@@ -634,9 +634,12 @@ TEST(tls_write_queue_past_its_cap_closes_the_connection) {
   CHECK_INT_EQ(pt_tls_stream_connected(pt_tcp_pipe(s)), 1);
   static uint8_t big[65536];
   int refused_at = -1;
-  for (int i = 0; i < 200 && refused_at < 0; i++) /* the peer never reads */
+  for (int i = 0; i < 200 && refused_at < 0; i++) { /* the peer never reads */
     if (pt_tcp_send(s, big, sizeof(big)) < 0)
       refused_at = i;
+    else /* as if the socket were writable: the pipe takes what it may */
+      pt_tcp_io(s, 0, 1, pt_now());
+  }
   /* The plaintext queue's cap, plus the pipe's bounded backlog and what
    * the socket holds. */
   CHECK(refused_at > (int)(PT_TCP_OUTQ_CAP / sizeof(big)) - 1);
