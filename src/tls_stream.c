@@ -164,8 +164,13 @@ ssize_t pt_tls_stream_read(pt_tls_stream *ts, uint8_t *buf, size_t len) {
     }
     if (r == PT_TLS_CONNECTED)
       continue; /* application data may follow in what was read */
-    if (ts->in_off < ts->in_len && used)
-      continue;
+    if (ts->in_off < ts->in_len) {
+      if (used)
+        continue;
+      fail(ts); /* input left that the backend will not take: never
+                 * overwritten, never silently lost */
+      return 0;
+    }
     ssize_t n = refill(ts);
     if (n <= 0)
       return n;
