@@ -13,7 +13,9 @@
 #include "exchange.h"
 #include "recv.h"
 #include "session.h"
+#include "tcp.h"
 #include "tls/tls.h"
+#include "tls_stream.h"
 
 /* A message sent while the handshake ran, sent once it completes. */
 typedef struct pending {
@@ -35,11 +37,8 @@ struct pt_dtls {
   int in_hs;
   pending *pend_head, *pend_tail;
   size_t pend_count, pend_bytes;
-  coap_tick_t now;         /* of the datagram being decrypted */
-  coap_bin_const_t psk[3]; /* hint, identity, key (pt_psk_field) */
-  uint8_t hint_buf[COAP_DTLS_HINT_LENGTH];
-  uint8_t identity_buf[COAP_DTLS_MAX_PSK_IDENTITY];
-  uint8_t key_buf[COAP_DTLS_MAX_PSK];
+  coap_tick_t now; /* of the datagram being decrypted */
+  pt_psk_store psk;
 };
 
 /* ---- handshake list (server sessions) -------------------------------------
@@ -84,9 +83,7 @@ static pt_dtls *dtls_new(coap_session_t *s, coap_tick_t now) {
   if (!d)
     return NULL;
   d->session = s;
-  d->psk[PT_PSK_HINT].s = d->hint_buf;
-  d->psk[PT_PSK_IDENTITY].s = d->identity_buf;
-  d->psk[PT_PSK_KEY].s = d->key_buf;
+  pt_psk_store_init(&d->psk);
   pt_timer_init(&d->retransmit, retransmit_fire);
   pt_timer_init(&d->deadline, deadline_fire);
   pt_timer_arm(s->context, &d->deadline,
@@ -125,18 +122,32 @@ void pt_dtls_session_free(coap_session_t *s) {
   s->dtls = NULL;
 }
 
+void pt_psk_store_init(pt_psk_store *p) {
+  memset(p, 0, sizeof(*p));
+  p->psk[PT_PSK_HINT].s = p->hint_buf;
+  p->psk[PT_PSK_IDENTITY].s = p->identity_buf;
+  p->psk[PT_PSK_KEY].s = p->key_buf;
+}
+
+/* Where @s keeps its PSK values: its DTLS state or its TLS pipe. */
+static pt_psk_store *psk_store(const coap_session_t *s) {
+  if (s->dtls)
+    return &s->dtls->psk;
+  return s->tcp ? pt_tls_stream_psk(pt_tcp_pipe(s)) : NULL;
+}
+
 void pt_dtls_set_psk(coap_session_t *s, pt_psk_field field, const uint8_t *data,
                      size_t len) {
   static const size_t max[] = {COAP_DTLS_HINT_LENGTH,
                                COAP_DTLS_MAX_PSK_IDENTITY, COAP_DTLS_MAX_PSK};
-  pt_dtls *d = s->dtls;
-  if (!d || (unsigned)field > PT_PSK_KEY)
+  pt_psk_store *p = psk_store(s);
+  if (!p || (unsigned)field > PT_PSK_KEY)
     return;
   if (len > max[field])
     len = max[field];
   if (len)
-    memcpy((uint8_t *)d->psk[field].s, data, len);
-  d->psk[field].length = len;
+    memcpy((uint8_t *)p->psk[field].s, data, len);
+  p->psk[field].length = len;
 }
 
 /* ---- timers ------------------------------------------------------------- */
@@ -385,6 +396,17 @@ void pt_dtls_endpoint_input(coap_endpoint_t *ep, const coap_address_t *peer,
 int pt_dtls_client_start(coap_session_t *s, const coap_dtls_cpsk_t *psk,
                          const coap_dtls_pki_t *pki) {
   coap_tick_t now = pt_now();
+  if (s->proto == COAP_PROTO_TLS) {
+    if (pt_tcp_start_tls(s, psk, pki, now) < 0)
+      return -1;
+    if (psk) {
+      pt_dtls_set_psk(s, PT_PSK_IDENTITY, psk->psk_info.identity.s,
+                      psk->psk_info.identity.length);
+      pt_dtls_set_psk(s, PT_PSK_KEY, psk->psk_info.key.s,
+                      psk->psk_info.key.length);
+    }
+    return 0;
+  }
   pt_dtls *d = dtls_new(s, now);
   if (!d)
     return -1;
@@ -404,13 +426,15 @@ int pt_dtls_client_start(coap_session_t *s, const coap_dtls_cpsk_t *psk,
 }
 
 int pt_dtls_endpoint_init(coap_endpoint_t *ep) {
-  if (ep->proto != COAP_PROTO_DTLS)
+  if (ep->proto != COAP_PROTO_DTLS && ep->proto != COAP_PROTO_TLS)
     return 0;
   if (!pt_tls_can_serve(ep->context)) {
     coap_log_warn("coap_new_endpoint: one of coap_context_set_psk2() or "
                   "coap_context_set_pki() must be called first\n");
     return -1;
   }
+  if (ep->proto == COAP_PROTO_TLS)
+    return 0; /* each accepted connection starts its own (tcp.c) */
   ep->tls_listener = pt_tls_listener_new(ep->context);
   return ep->tls_listener ? 0 : -1;
 }
@@ -463,6 +487,12 @@ int coap_context_set_pki_root_cas(coap_context_t *ctx, const char *ca_file,
   return pt_tls_set_root_cas(ctx, ca_file, ca_dir);
 }
 
+/* DTLS, or TLS over TCP where this build has it. */
+static int secure_proto(coap_proto_t proto) {
+  return proto == COAP_PROTO_DTLS ||
+         (proto == COAP_PROTO_TLS && coap_tls_is_supported());
+}
+
 static coap_session_t *client_dtls(coap_session_t *s,
                                    const coap_dtls_cpsk_t *psk,
                                    const coap_dtls_pki_t *pki) {
@@ -478,10 +508,11 @@ coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
                                              const coap_address_t *server,
                                              coap_proto_t proto,
                                              coap_dtls_cpsk_t *setup_data) {
-  if (!ctx || !server || !setup_data || proto != COAP_PROTO_DTLS ||
+  if (!ctx || !server || !setup_data || !secure_proto(proto) ||
       !coap_dtls_psk_is_supported()) {
     coap_log_warn("coap_new_client_session_psk2: needs a context, a server, "
-                  "setup data and COAP_PROTO_DTLS\n");
+                  "setup data and COAP_PROTO_DTLS or COAP_PROTO_TLS (where "
+                  "supported)\n");
     return NULL;
   }
   return client_dtls(pt_client_session_new(ctx, local_if, server, proto),
@@ -510,10 +541,11 @@ coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
                                             const coap_address_t *server,
                                             coap_proto_t proto,
                                             coap_dtls_pki_t *setup_data) {
-  if (!ctx || !server || !setup_data || proto != COAP_PROTO_DTLS ||
+  if (!ctx || !server || !setup_data || !secure_proto(proto) ||
       !coap_dtls_pki_is_supported()) {
     coap_log_warn("coap_new_client_session_pki: needs a context, a server, "
-                  "setup data and COAP_PROTO_DTLS\n");
+                  "setup data and COAP_PROTO_DTLS or COAP_PROTO_TLS (where "
+                  "supported)\n");
     return NULL;
   }
   return client_dtls(pt_client_session_new(ctx, local_if, server, proto), NULL,
@@ -525,9 +557,10 @@ coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
 
 static const coap_bin_const_t *psk_field(const coap_session_t *s,
                                          pt_psk_field f) {
-  if (!s || !s->dtls || !s->dtls->psk[f].length)
+  pt_psk_store *p = s ? psk_store(s) : NULL;
+  if (!p || !p->psk[f].length)
     return NULL;
-  return &s->dtls->psk[f];
+  return &p->psk[f];
 }
 
 const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *s) {
@@ -546,6 +579,8 @@ void *coap_session_get_tls(const coap_session_t *s,
                            coap_tls_library_t *tls_lib) {
   if (s && s->dtls && s->dtls->tls)
     return pt_tls_native(s->dtls->tls, tls_lib);
+  if (s && s->tcp && pt_tcp_pipe(s))
+    return pt_tls_stream_native(pt_tcp_pipe(s), tls_lib);
   if (tls_lib)
     *tls_lib = coap_get_tls_library_version()->type;
   return NULL;

@@ -43,7 +43,8 @@ void pt_dtls_session_input(coap_session_t *s, const uint8_t *data, size_t len,
  * handshake runs). Returns @len, or -1. */
 ssize_t pt_dtls_send(coap_session_t *s, const uint8_t *data, size_t len);
 
-/* Starts the client handshake of DTLS session @s with PSK @psk or PKI @pki
+/* Starts the client handshake of DTLS (or, for a COAP_PROTO_TLS session,
+ * TLS) session @s with PSK @psk or PKI @pki
  * (both borrowed; either or both may be NULL). 0, or -1 on failure. */
 int pt_dtls_client_start(coap_session_t *s, const coap_dtls_cpsk_t *psk,
                          const coap_dtls_pki_t *pki);
@@ -61,8 +62,19 @@ void pt_dtls_context_free(coap_context_t *ctx);
 /* Which PSK value the backend learned during a handshake. */
 typedef enum { PT_PSK_HINT, PT_PSK_IDENTITY, PT_PSK_KEY } pt_psk_field;
 
+/* The PSK values of one DTLS or TLS session (coap_session_get_psk_*()). */
+typedef struct pt_psk_store {
+  coap_bin_const_t psk[3]; /* hint, identity, key (pt_psk_field) */
+  uint8_t hint_buf[COAP_DTLS_HINT_LENGTH];
+  uint8_t identity_buf[COAP_DTLS_MAX_PSK_IDENTITY];
+  uint8_t key_buf[COAP_DTLS_MAX_PSK];
+} pt_psk_store;
+
+void pt_psk_store_init(pt_psk_store *p);
+
 /* Records a PSK value of @s's handshake (copied; cut to the libcoap
- * maximum for its kind), for coap_session_get_psk_*(). */
+ * maximum for its kind), for coap_session_get_psk_*(); DTLS and TLS
+ * sessions alike. */
 void pt_dtls_set_psk(coap_session_t *s, pt_psk_field field, const uint8_t *data,
                      size_t len);
 

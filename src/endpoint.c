@@ -15,11 +15,14 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
                                    coap_proto_t proto) {
   if (!ctx || !listen_addr)
     return NULL;
-  int stream = proto == COAP_PROTO_TCP || proto == COAP_PROTO_WS;
-  if (proto != COAP_PROTO_UDP && !stream &&
-      (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
+  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
+      proto != COAP_PROTO_WS &&
+      (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported()) &&
+      (proto != COAP_PROTO_TLS || !coap_tls_is_supported())) {
     coap_log_warn("coap_new_endpoint: only UDP, TCP, WS%s are supported\n",
-                  coap_dtls_is_supported() ? " and DTLS" : "");
+                  coap_tls_is_supported()    ? ", DTLS and TLS"
+                  : coap_dtls_is_supported() ? " and DTLS"
+                                             : "");
     return NULL;
   }
   coap_endpoint_t *ep = calloc(1, sizeof(*ep));
@@ -33,8 +36,9 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
     free(ep);
     return NULL;
   }
-  if ((stream ? pt_tcp_endpoint_open(ep, listen_addr)
-              : pt_io_endpoint_open(ep, listen_addr)) < 0) {
+  if ((COAP_PROTO_RELIABLE(proto) ? pt_tcp_endpoint_open(ep, listen_addr)
+                                  : pt_io_endpoint_open(ep, listen_addr)) <
+      0) {
     pt_dtls_endpoint_free(ep);
     free(ep);
     return NULL;
@@ -85,6 +89,7 @@ const char *coap_endpoint_str(const coap_endpoint_t *endpoint) {
            ep->proto == COAP_PROTO_DTLS  ? "DTLS"
            : ep->proto == COAP_PROTO_TCP ? "TCP"
            : ep->proto == COAP_PROTO_WS  ? "WS"
+           : ep->proto == COAP_PROTO_TLS ? "TLS"
                                          : "UDP");
   return ep->str;
 }

@@ -345,12 +345,15 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
                                       coap_proto_t proto) {
   if (!ctx || !server)
     return NULL;
-  int stream = proto == COAP_PROTO_TCP || proto == COAP_PROTO_WS;
-  if (proto != COAP_PROTO_UDP && !stream &&
-      (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported())) {
+  if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
+      proto != COAP_PROTO_WS &&
+      (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported()) &&
+      (proto != COAP_PROTO_TLS || !coap_tls_is_supported())) {
     coap_log_warn("coap_new_client_session: only UDP, TCP, WS%s are "
                   "supported\n",
-                  coap_dtls_is_supported() ? " and DTLS" : "");
+                  coap_tls_is_supported()    ? ", DTLS and TLS"
+                  : coap_dtls_is_supported() ? " and DTLS"
+                                             : "");
     return NULL;
   }
   coap_session_t *s = session_new(ctx, COAP_SESSION_TYPE_CLIENT, proto);
@@ -359,14 +362,15 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
   s->remote = *server;
   if (coap_address_get_port(&s->remote) == 0)
     coap_address_set_port(&s->remote,
-                          proto == COAP_PROTO_DTLS ? COAPS_DEFAULT_PORT
+                          proto == COAP_PROTO_DTLS || proto == COAP_PROTO_TLS
+                              ? COAPS_DEFAULT_PORT
                           : proto == COAP_PROTO_WS ? 80 /* http */
                                                    : COAP_DEFAULT_PORT);
   s->mcast = coap_is_mcast(&s->remote);
   s->mcast_addr = s->remote;
   /* A detached context (the sans-I/O tests) has no sockets. */
-  int opened =
-      stream ? pt_tcp_client_open(s, local_if) : pt_io_client_open(s, local_if);
+  int opened = COAP_PROTO_RELIABLE(proto) ? pt_tcp_client_open(s, local_if)
+                                          : pt_io_client_open(s, local_if);
   if (ctx->epfd >= 0 && opened < 0) {
     pt_tcp_session_free(s);
     free(s);
@@ -390,7 +394,8 @@ coap_session_t *coap_new_client_session(coap_context_t *ctx,
                                         const coap_address_t *server,
                                         coap_proto_t proto) {
   coap_session_t *s = pt_client_session_new(ctx, local_if, server, proto);
-  if (s && proto == COAP_PROTO_DTLS && pt_dtls_client_start(s, NULL, NULL)) {
+  if (s && (proto == COAP_PROTO_DTLS || proto == COAP_PROTO_TLS) &&
+      pt_dtls_client_start(s, NULL, NULL)) {
     coap_session_release(s);
     return NULL;
   }

@@ -22,6 +22,7 @@
 #include "session.h"
 #include "signal.h"
 #include "stream.h"
+#include "tls_stream.h"
 #include "ws.h"
 #include "ws_conn.h"
 
@@ -40,6 +41,7 @@ struct pt_tcp {
   coap_pdu_t *custody[CUSTODY_MAX]; /* Pongs held for Custody (owned) */
   coap_tick_t release_by; /* after a Release: closed by then at the latest */
   uint8_t ncustody;
+  pt_tls_stream *tls; /* COAP_PROTO_TLS: the pipe under the framing */
   uint8_t connecting; /* a client's connect is under way */
   uint8_t want_write; /* the socket is watched for writability */
   uint8_t closed;     /* the connection is gone */
@@ -48,6 +50,20 @@ struct pt_tcp {
 };
 
 #define RX_CHUNK 16384
+
+/* ---- the byte pipe: the socket, or TLS over it (tls_stream.c) ---------- */
+
+static ssize_t pipe_read(pt_tcp *t, uint8_t *buf, size_t len) {
+  return t->tls ? pt_tls_stream_read(t->tls, buf, len)
+                : pt_io_tcp_read(t->session, buf, len);
+}
+
+static ssize_t pipe_write(pt_tcp *t, const uint8_t *data, size_t len) {
+  if (t->session->proto == COAP_PROTO_TLS && !t->tls)
+    return 0; /* no plaintext on a TLS connection before its pipe */
+  return t->tls ? pt_tls_stream_write(t->tls, data, len)
+                : pt_io_tcp_write(t->session, data, len);
+}
 
 /* ---- closing ------------------------------------------------------------ */
 
@@ -65,7 +81,7 @@ static void last_words(coap_session_t *s) {
   if (t->connecting || s->fd < 0 || flush(t) < 0)
     return;
   if (n && !pt_outq_bytes(&t->out))
-    pt_io_tcp_write(s, frame, n);
+    pipe_write(t, frame, n);
 }
 
 /* The connection of @s is gone: a server session is freed, a client
@@ -80,14 +96,20 @@ static void tcp_close(coap_session_t *s, coap_event_t ev) {
   pt_timer_cancel(s->context, &t->csm_timer);
   pt_timer_cancel(s->context, &t->work_timer);
   pt_keepalive_stop(s);
+  coap_nack_reason_t why = COAP_NACK_NOT_DELIVERABLE;
+  if (t->tls) {
+    pt_tls_stream_close(t->tls); /* close_notify before the socket goes */
+    if (pt_tls_stream_failed(t->tls))
+      why = COAP_NACK_TLS_FAILED;
+  }
   if (s->fd >= 0)
     pt_io_client_close(s);
   s->state = COAP_SESSION_STATE_NONE;
   pt_event(s, ev);
   if (s->type == COAP_SESSION_TYPE_SERVER)
-    pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
+    pt_session_close(s, why);
   else
-    pt_exchange_fail_session(s, COAP_NACK_NOT_DELIVERABLE);
+    pt_exchange_fail_session(s, why);
   coap_session_release(s);
 }
 
@@ -104,15 +126,20 @@ static void want_write(pt_tcp *t, int on) {
 static int flush(pt_tcp *t) {
   const uint8_t *data;
   size_t n;
+  if (!t->connecting && t->tls && pt_tls_stream_flush(t->tls) < 0)
+    return -1;
   while (!t->connecting && (n = pt_outq_peek(&t->out, &data)) > 0) {
-    ssize_t w = pt_io_tcp_write(t->session, data, n);
+    ssize_t w = pipe_write(t, data, n);
     if (w < 0)
       return -1;
     if (w == 0)
       break;
     pt_outq_consume(&t->out, (size_t)w);
   }
-  want_write(t, t->connecting || pt_outq_bytes(&t->out) > 0);
+  int queued = pt_outq_bytes(&t->out) > 0;
+  want_write(t,
+             t->connecting ||
+                 (t->tls ? pt_tls_stream_want_write(t->tls, queued) : queued));
   return 0;
 }
 
@@ -129,15 +156,15 @@ static void fail_later(pt_tcp *t) {
     tcp_close(t->session, COAP_EVENT_TCP_FAILED); /* no memory: at once */
 }
 
-/* Writes what the socket takes of @len bytes at *@data, advancing both. -1
- * if the socket failed (the connection is then closed from the work
- * timer: fail_later()). */
-static int write_now(coap_session_t *s, const uint8_t **data, size_t *len) {
+/* Writes what the pipe takes of @len bytes at *@data, advancing both. -1
+ * if it failed (the connection is then closed from the work timer:
+ * fail_later()). */
+static int write_now(pt_tcp *t, const uint8_t **data, size_t *len) {
   if (!*len)
     return 0;
-  ssize_t w = pt_io_tcp_write(s, *data, *len);
+  ssize_t w = pipe_write(t, *data, *len);
   if (w < 0) {
-    fail_later(s->tcp);
+    fail_later(t);
     return -1;
   }
   *data += w, *len -= (size_t)w;
@@ -150,7 +177,7 @@ int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
   if (!t || t->closed || t->failing)
     return -1;
   if (!t->connecting && !pt_outq_bytes(&t->out) && s->fd >= 0) {
-    if (write_now(s, &a, &alen) < 0 || (!alen && write_now(s, &b, &blen) < 0))
+    if (write_now(t, &a, &alen) < 0 || (!alen && write_now(t, &b, &blen) < 0))
       return -1;
   }
   if (alen + blen) {
@@ -163,6 +190,10 @@ int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
     if (rc < 0)
       return -1;
     want_write(t, 1);
+  } else if (t->tls && !t->connecting) {
+    /* TLS took the plaintext; ciphertext the socket did not take yet
+     * leaves when it is writable. */
+    want_write(t, pt_tls_stream_want_write(t->tls, 0));
   }
   return 0;
 }
@@ -475,10 +506,20 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
     return -1;
   s->verified = 1; /* the handshake showed the peer receives from us */
   s->state = COAP_SESSION_STATE_CSM;
+  if (s->proto == COAP_PROTO_TLS && s->type == COAP_SESSION_TYPE_SERVER &&
+      pt_tls_stream_new(s, NULL, NULL, now, &t->tls) < 0)
+    return -1;
+  /* With TLS the CSM can come only after the handshake, which has a
+   * deadline of its own: the CSM's runs from that one's end. */
+  coap_tick_t hs =
+      s->proto == COAP_PROTO_TLS
+          ? (coap_tick_t)PT_TLS_HANDSHAKE_SECONDS * COAP_TICKS_PER_SECOND
+          : 0;
   if (s->context->csm_timeout_ms &&
       pt_timer_arm(s->context, &t->csm_timer,
-                   now + (coap_tick_t)s->context->csm_timeout_ms *
-                             COAP_TICKS_PER_SECOND / 1000u) < 0)
+                   now + hs +
+                       (coap_tick_t)s->context->csm_timeout_ms *
+                           COAP_TICKS_PER_SECOND / 1000u) < 0)
     return -1;
   return send_csm(s);
 }
@@ -511,7 +552,7 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
     tcp_close(s, COAP_EVENT_TCP_FAILED);
   uint8_t buf[RX_CHUNK];
   while (in && !t->closed && s->fd >= 0) {
-    ssize_t n = pt_io_tcp_read(s, buf, sizeof(buf));
+    ssize_t n = pipe_read(t, buf, sizeof(buf));
     if (n == -2)
       break;
     if (n <= 0) {
@@ -521,6 +562,8 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
     if (pt_tcp_input(s, buf, (size_t)n, now) < 0)
       break;
   }
+  if (t->tls && !t->closed && flush(t) < 0) /* what the handshake made */
+    tcp_close(s, COAP_EVENT_TCP_FAILED);
   coap_session_release(s);
 }
 
@@ -577,6 +620,18 @@ static void release_on_teardown(pt_tcp *t) {
   coap_delete_pdu(pdu);
 }
 
+int pt_tcp_start_tls(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                     const coap_dtls_pki_t *pki, coap_tick_t now) {
+  pt_tcp *t = s->tcp;
+  if (!t || t->tls || s->proto != COAP_PROTO_TLS)
+    return -1;
+  return pt_tls_stream_new(s, psk, pki, now, &t->tls);
+}
+
+pt_tls_stream *pt_tcp_pipe(const coap_session_t *s) {
+  return s->tcp ? s->tcp->tls : NULL;
+}
+
 void pt_tcp_session_free(coap_session_t *s) {
   pt_tcp *t = s->tcp;
   if (!t)
@@ -588,6 +643,11 @@ void pt_tcp_session_free(coap_session_t *s) {
   drop_custody(t);
   if (!t->closed && !t->failing)
     last_words(s);
+  if (t->tls) {
+    pt_tls_stream_close(t->tls);
+    pt_tls_stream_free(t->tls);
+    t->tls = NULL;
+  }
   if (s->fd >= 0)
     pt_io_client_close(s);
   pt_ws_conn_free(s->context, t->ws);

@@ -10,6 +10,11 @@
  * takes it, the rest kept in the capped write queue (outq.c) and written
  * when the socket is writable; past the cap the connection is closed.
  *
+ * Bytes pass through a byte pipe (pipe_read()/pipe_write()): the socket
+ * for COAP_PROTO_TCP, TLS over it for COAP_PROTO_TLS (tls_stream.c), so
+ * the framing never knows which. With TLS the CSM waits in the write
+ * queue until the handshake is done.
+ *
  * Each side sends its CSM first (RFC 8323 5.3). A peer whose CSM has not
  * come within coap_context_set_csm_timeout() seconds is disconnected. The
  * session of a connection is freed when it closes (server side) or left
@@ -110,5 +115,18 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
  * while a connect is under way) and queues our CSM. 0 or -1 (the
  * session's teardown frees what was attached). */
 int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now);
+
+/* ---- CoAP over TLS (the pipe is tls_stream.c) ---- */
+
+struct pt_tls_stream;
+
+/* Starts the client TLS handshake of COAP_PROTO_TLS session @s (attached
+ * and connecting) with @psk or @pki (borrowed; either or neither). Server
+ * sessions of a TLS endpoint get theirs in pt_tcp_attach(). 0 or -1. */
+int pt_tcp_start_tls(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                     const coap_dtls_pki_t *pki, coap_tick_t now);
+
+/* The TLS pipe of @s's connection, or NULL (plain TCP, none yet). */
+struct pt_tls_stream *pt_tcp_pipe(const coap_session_t *s);
 
 #endif /* PT_TCP_H */

@@ -15,6 +15,7 @@
 /* Events seen by either side, per kind. */
 typedef struct dh_events {
   int connected, closed, error, server_new, server_del;
+  int tcp_connected, tcp_closed, tcp_failed, session_connected;
 } dh_events;
 
 static dh_events dh_srv_ev, dh_cli_ev;
@@ -42,6 +43,18 @@ static inline int dh_count(coap_session_t *s, coap_event_t e) {
     break;
   case COAP_EVENT_SERVER_SESSION_DEL:
     ev->server_del++;
+    break;
+  case COAP_EVENT_TCP_CONNECTED:
+    ev->tcp_connected++;
+    break;
+  case COAP_EVENT_TCP_CLOSED:
+    ev->tcp_closed++;
+    break;
+  case COAP_EVENT_TCP_FAILED:
+    ev->tcp_failed++;
+    break;
+  case COAP_EVENT_SESSION_CONNECTED:
+    ev->session_connected++;
     break;
   default:
     break;
@@ -101,8 +114,11 @@ static inline coap_address_t dh_loopback(uint16_t port) {
   return a;
 }
 
+/* What dh_server() listens on: DTLS, or TLS over TCP (test_tls.c). */
+static coap_proto_t dh_proto = COAP_PROTO_DTLS;
+
 /* A server context (credentials set by the caller through @setup) with a
- * DTLS endpoint on 127.0.0.1 and /hello. *port gets its port. */
+ * dh_proto endpoint on 127.0.0.1 and /hello. *port gets its port. */
 static inline coap_context_t *dh_server(int (*setup)(coap_context_t *),
                                         uint16_t *port) {
   coap_context_t *ctx = coap_new_context(NULL);
@@ -114,7 +130,7 @@ static inline coap_context_t *dh_server(int (*setup)(coap_context_t *),
     return NULL;
   }
   coap_address_t a = dh_loopback(0);
-  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_DTLS);
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, dh_proto);
   if (!ep) {
     coap_free_context(ctx);
     return NULL;

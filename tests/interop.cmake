@@ -97,9 +97,16 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
     add_test(NAME interop_dtls_psk_hint
              COMMAND bash ${interop_dir}/dtls_psk_hint.sh
                      $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+    # coaps+tcp:// (RFC 8323 over TLS), PSK and certificates, both ways.
+    add_test(NAME interop_tls
+             COMMAND bash ${interop_dir}/tls.sh
+                     $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
     list(APPEND interop_tests interop_dtls_psk interop_dtls_pki
-         interop_dtls_psk_hint)
+         interop_dtls_psk_hint interop_tls)
   endif()
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)
+  if(PETREL_OPENSSL) # four peers, two kinds of credentials, and controls
+    set_tests_properties(interop_tls PROPERTIES TIMEOUT 400)
+  endif()
 endif()

@@ -221,11 +221,12 @@ TEST(resolve_localhost_gives_loopback) {
                                                   COAP_RESOLVE_TYPE_REMOTE);
   CHECK_NOT_NULL(l);
   for (coap_addr_info_t *e = l; e; e = e->next) {
-    /* only UDP, TCP, WebSockets (and DTLS, when built) */
+    /* only UDP, TCP, WebSockets (and DTLS and TLS, when built) */
     CHECK(e->scheme == COAP_URI_SCHEME_COAP ||
           e->scheme == COAP_URI_SCHEME_COAP_TCP ||
           e->scheme == COAP_URI_SCHEME_COAP_WS ||
-          (e->scheme == COAP_URI_SCHEME_COAPS && coap_dtls_is_supported()));
+          (e->scheme == COAP_URI_SCHEME_COAPS && coap_dtls_is_supported()) ||
+          (e->scheme == COAP_URI_SCHEME_COAPS_TCP && coap_tls_is_supported()));
     char text[INET6_ADDRSTRLEN];
     coap_print_ip_addr(&e->addr, text, sizeof(text));
     CHECK(strcmp(text, "127.0.0.1") == 0 || strcmp(text, "::1") == 0);
@@ -280,19 +281,21 @@ TEST(scheme_hint_bits) {
   uint32_t plain = COAP_URI_SCHEME_COAP_BIT | COAP_URI_SCHEME_COAP_TCP_BIT;
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_NONE),
                 plain);
-  /* coaps when the build has DTLS; coap+tcp; coap+ws when asked for; no
-   * TLS, so no coaps+tcp or coaps+ws. */
+  /* coaps and coaps+tcp when the build has DTLS and TLS; coap+tcp; coap+ws
+   * when asked for; no secure WebSockets. */
   uint32_t coaps = coap_dtls_is_supported() ? COAP_URI_SCHEME_COAPS_BIT : 0;
+  uint32_t tls = coap_tls_is_supported() ? COAP_URI_SCHEME_COAPS_TCP_BIT : 0;
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(1, 1, COAP_PROTO_NONE),
-                plain | coaps | COAP_URI_SCHEME_COAP_WS_BIT);
+                plain | coaps | tls | COAP_URI_SCHEME_COAP_WS_BIT);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(1, 0, COAP_PROTO_NONE),
-                plain | coaps);
+                plain | coaps | tls);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_TCP),
                 COAP_URI_SCHEME_COAP_TCP_BIT);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_UDP),
                 COAP_URI_SCHEME_COAP_BIT);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_DTLS),
                 coaps);
+  CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_TLS), tls);
 }
 
 int main(void) {

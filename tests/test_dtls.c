@@ -45,7 +45,7 @@ TEST(capabilities_of_the_openssl_build) {
   CHECK_INT_EQ(coap_dtls_pki_is_supported(), 1);
   CHECK_INT_EQ(coap_dtls_rpk_is_supported(), 0);
   CHECK_INT_EQ(coap_dtls_pkcs11_is_supported(), 0);
-  CHECK_INT_EQ(coap_tls_is_supported(), 0);
+  CHECK_INT_EQ(coap_tls_is_supported(), 1);
   coap_tls_version_t *v = coap_get_tls_library_version();
   CHECK_INT_EQ(v->type, COAP_TLS_LIBRARY_OPENSSL);
   CHECK(v->version >= 0x30000000ULL);
@@ -54,7 +54,7 @@ TEST(capabilities_of_the_openssl_build) {
   coap_string_tls_version(buf, sizeof(buf));
   CHECK(strncmp(buf, "TLS Library: OpenSSL - runtime 3.", 33) == 0);
   CHECK_STR_EQ(coap_string_tls_support(buf, sizeof(buf)),
-               "(DTLS and no TLS support; PSK, PKI, no PKCS11, and no RPK "
+               "(DTLS and TLS support; PSK, PKI, no PKCS11, and no RPK "
                "support)");
 }
 
@@ -123,17 +123,12 @@ TEST(psk_get_over_dtls) {
   coap_free_context(srv);
 }
 
-/* Runs the timers of @ctx as if @seconds had passed. */
-static void skip_ahead(coap_context_t *ctx, unsigned seconds) {
-  coap_tick_t now;
-  coap_ticks(&now);
-  pt_timers_run(ctx, now + (coap_tick_t)seconds * COAP_TICKS_PER_SECOND);
-}
-
-/* With the wrong key the client's Finished does not decrypt, and DTLS
- * drops records that do not decrypt (RFC 6347 4.1.2.7): neither side
- * connects, and the handshake deadline frees both. */
-TEST(wrong_key_fails_cleanly_on_both_sides) {
+/* With the wrong key the client's Finished does not decrypt. DTLS drops
+ * such records (RFC 6347 4.1.2.7), but the server sees that the Finished
+ * that came with the client's ChangeCipherSpec was dropped and answers
+ * with a fatal bad_record_mac alert, so both sides fail at once rather
+ * than at the handshake deadline. */
+TEST(wrong_key_fails_fast_on_both_sides) {
   dh_reset();
   uint16_t port;
   coap_context_t *srv = dh_server(psk_server, &port);
@@ -141,13 +136,14 @@ TEST(wrong_key_fails_cleanly_on_both_sides) {
   coap_session_t *s = psk_client(cli, port, "client-id", "wrongkey");
   CHECK_NOT_NULL(s);
   CHECK_INT_EQ(dh_get(s, "hello"), 0);
-  dh_pump(srv, cli, NULL, 0, 1000);
+  coap_tick_t t0, t1;
+  coap_ticks(&t0);
+  dh_pump(srv, cli, &dh_cli_ev.error, 0, 5000);
+  coap_ticks(&t1);
+  CHECK(t1 - t0 < 2 * COAP_TICKS_PER_SECOND);
   CHECK_INT_EQ(dh_cli_ev.connected, 0);
   CHECK_INT_EQ(dh_srv_ev.connected, 0);
   CHECK_INT_EQ(dh_srv_ev.server_new, 1);
-  CHECK_INT_EQ(srv->dtls_hs_count, 1);
-  skip_ahead(srv, PT_DTLS_HANDSHAKE_SECONDS + 1);
-  skip_ahead(cli, PT_DTLS_HANDSHAKE_SECONDS + 1);
   CHECK_INT_EQ(dh_cli_ev.error, 1);
   CHECK_INT_EQ(dh_srv_ev.error, 1);
   CHECK_INT_EQ(dh_srv_ev.server_del, 1);
@@ -343,7 +339,7 @@ int main(void) {
   RUN(capabilities_of_the_openssl_build);
   RUN(endpoint_needs_credentials);
   RUN(psk_get_over_dtls);
-  RUN(wrong_key_fails_cleanly_on_both_sides);
+  RUN(wrong_key_fails_fast_on_both_sides);
   RUN(identity_callback_chooses_the_key);
   RUN(hint_callback_chooses_identity_and_key);
   RUN(deprecated_psk_calls_map_onto_psk2);

@@ -2,7 +2,8 @@
  * test_dtls_pki.c -- CoAP over DTLS with certificates (src/tls/openssl.c):
  * key material as PEM files, PEM and DER in memory, and the verification
  * switches of coap_dtls_pki_t. The certificates are made at run time by
- * tests/dtls_certs.sh into a scratch directory.
+ * tests/dtls_certs.sh into a scratch directory. Every test runs over DTLS
+ * and again over TLS (coaps+tcp), which shares the certificate code.
  */
 #include <libgen.h>
 #include <sys/stat.h>
@@ -88,7 +89,7 @@ static int exchange(coap_dtls_pki_t *cp) {
   coap_context_t *cli = dh_client_ctx();
   coap_address_t dst = dh_loopback(port);
   coap_session_t *s =
-      coap_new_client_session_pki(cli, NULL, &dst, COAP_PROTO_DTLS, cp);
+      coap_new_client_session_pki(cli, NULL, &dst, dh_proto, cp);
   int got = -1;
   if (s && dh_get(s, "hello") == 0) {
     dh_pump(srv, cli, &dh_responses, 0, 1500);
@@ -209,7 +210,7 @@ TEST(root_cas_trust_without_a_common_ca) {
   cp.check_common_ca = 0;
   coap_address_t dst = dh_loopback(port);
   coap_session_t *s =
-      coap_new_client_session_pki(cli, NULL, &dst, COAP_PROTO_DTLS, &cp);
+      coap_new_client_session_pki(cli, NULL, &dst, dh_proto, &cp);
   CHECK_NOT_NULL(s);
   CHECK_INT_EQ(dh_get(s, "hello"), 0);
   dh_pump(srv, cli, &dh_responses, 0, 3000);
@@ -318,17 +319,22 @@ int main(void) {
     printf("cannot make test certificates with the openssl command\n");
     return 1;
   }
-  RUN(mutual_certificates_with_a_common_ca);
-  RUN(server_verifies_the_client_certificate);
-  RUN(untrusted_server_certificate_fails_on_both_sides);
-  RUN(expired_certificate_refused_unless_allowed);
-  RUN(self_signed_refused_unless_allowed);
-  RUN(revoked_certificate_refused_with_revocation_checks);
-  RUN(cn_callback_can_refuse);
-  RUN(root_cas_trust_without_a_common_ca);
-  RUN(key_material_in_memory_pem_and_der);
-  RUN(sni_chooses_the_server_certificate);
-  RUN(unavailable_key_kinds_are_refused);
+  static const coap_proto_t protos[] = {COAP_PROTO_DTLS, COAP_PROTO_TLS};
+  for (int i = 0; i < 2; i++) {
+    dh_proto = protos[i];
+    printf("-- over %s\n", i == 0 ? "DTLS" : "TLS (coaps+tcp)");
+    RUN(mutual_certificates_with_a_common_ca);
+    RUN(server_verifies_the_client_certificate);
+    RUN(untrusted_server_certificate_fails_on_both_sides);
+    RUN(expired_certificate_refused_unless_allowed);
+    RUN(self_signed_refused_unless_allowed);
+    RUN(revoked_certificate_refused_with_revocation_checks);
+    RUN(cn_callback_can_refuse);
+    RUN(root_cas_trust_without_a_common_ca);
+    RUN(key_material_in_memory_pem_and_der);
+    RUN(sni_chooses_the_server_certificate);
+    RUN(unavailable_key_kinds_are_refused);
+  }
   remove_certs();
   coap_cleanup();
   return TEST_SUMMARY();

@@ -62,6 +62,34 @@ TEST(no_dtls_endpoint_or_session) {
   coap_free_context(ctx);
 }
 
+/* COAP_PROTO_TLS is refused with libcoap's failure values, as DTLS is. */
+TEST(no_tls_endpoint_or_session) {
+  coap_context_t *ctx = coap_new_context(NULL);
+  CHECK_NOT_NULL(ctx);
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  CHECK_NULL(coap_new_endpoint(ctx, &a, COAP_PROTO_TLS));
+  CHECK_NULL(coap_new_client_session(ctx, NULL, &a, COAP_PROTO_TLS));
+  coap_dtls_cpsk_t cpsk;
+  memset(&cpsk, 0, sizeof(cpsk));
+  cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  CHECK_NULL(
+      coap_new_client_session_psk2(ctx, NULL, &a, COAP_PROTO_TLS, &cpsk));
+  CHECK_NULL(coap_new_client_session_psk(ctx, NULL, &a, COAP_PROTO_TLS, "id",
+                                         (const uint8_t *)"k", 1));
+  coap_dtls_pki_t pki;
+  memset(&pki, 0, sizeof(pki));
+  pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+  CHECK_NULL(coap_new_client_session_pki(ctx, NULL, &a, COAP_PROTO_TLS, &pki));
+  /* Nothing was left behind: no client session, no endpoint. */
+  CHECK_NULL(ctx->clients);
+  CHECK_NULL(ctx->endpoints);
+  coap_free_context(ctx);
+}
+
 TEST(credentials_refused) {
   coap_context_t *ctx = pt_context_new_detached();
   CHECK_NOT_NULL(ctx);
@@ -196,6 +224,7 @@ int main(void) {
   RUN(capabilities_all_absent_but_tcp);
   RUN(tls_library_version_is_notls);
   RUN(no_dtls_endpoint_or_session);
+  RUN(no_tls_endpoint_or_session);
   RUN(credentials_refused);
   RUN(ws_host_request_refused);
   RUN(oscore_refused);

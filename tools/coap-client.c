@@ -404,7 +404,8 @@ static void usage(FILE *f) {
       "  -U           never add Uri-Host or Uri-Port options\n"
       "  -V num       (D)TLS log level 0..7 (default 3)\n"
       "  -X size      largest message over TCP\n"
-      "  coaps:// (DTLS): -k key -u identity (pre-shared key), or\n"
+      "  coaps:// (DTLS) and coaps+tcp:// (TLS): -k key -u identity\n"
+      "               (pre-shared key), or\n"
       "               -c certfile [-j keyfile] [-C cafile] [-R trust_casfile]"
       " [-n]\n"
       "               (-n: do not verify the server's certificate; -M,\n"
@@ -814,6 +815,13 @@ static const char *nack_text(coap_nack_reason_t reason) {
     return "ICMP port unreachable: nothing listens there";
   case COAP_NACK_BAD_RESPONSE:
     return "the response was rejected (unrecognized critical option)";
+  case COAP_NACK_TLS_FAILED:
+  case COAP_NACK_TLS_LAYER_FAILED:
+    return "the DTLS or TLS handshake or session failed (a wrong key, or a "
+           "certificate not trusted?)";
+  case COAP_NACK_WS_FAILED:
+  case COAP_NACK_WS_LAYER_FAILED:
+    return "the WebSocket upgrade or connection failed";
   default:
     return "transport failure";
   }

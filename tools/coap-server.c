@@ -731,8 +731,13 @@ static int parse_unix(server_opts_t *o, const char *v) {
                     "served by this coap-server\n");
     return 0;
   }
-  if (strcmp(v, "coaps+tcp") == 0)
-    return lacks('U', "TLS for 'coaps+tcp'");
+  if (strcmp(v, "coaps+tcp") == 0) {
+    if (!coap_tls_is_supported())
+      return lacks('U', "TLS for 'coaps+tcp'");
+    fprintf(stderr, "coap-server: -U coaps+tcp: TLS over a Unix socket is "
+                    "not served by this coap-server\n");
+    return 0;
+  }
   fprintf(stderr,
           "coap-server: bad value '%s' for -U (coap, coaps, "
           "coap+tcp or coaps+tcp)\n",
@@ -936,11 +941,11 @@ static int listen_address(const server_opts_t *o, coap_address_t *addr) {
   return 1;
 }
 
-/* coap+tcp on the port of the UDP endpoint described by @udp_desc
- * ("ADDR:PORT UDP"), as libcoap's server listens on both. The endpoint, or
- * NULL with errno set. */
+/* @proto (coap+tcp, or coaps+tcp) on the port of the datagram endpoint
+ * described by @udp_desc ("ADDR:PORT UDP", or DTLS), as libcoap's server
+ * listens on both. The endpoint, or NULL with errno set. */
 static coap_endpoint_t *listen_tcp(coap_context_t *ctx, coap_address_t addr,
-                                   const char *udp_desc) {
+                                   const char *udp_desc, coap_proto_t proto) {
   const char *sp = strchr(udp_desc, ' ');
   const char *colon = sp ? udp_desc : NULL;
   for (const char *p = udp_desc; sp && p < sp; p++)
@@ -948,7 +953,7 @@ static coap_endpoint_t *listen_tcp(coap_context_t *ctx, coap_address_t addr,
       colon = p;
   coap_address_set_port(&addr, colon ? (uint16_t)atoi(colon + 1) : 0);
   errno = 0;
-  return coap_new_endpoint(ctx, &addr, COAP_PROTO_TCP);
+  return coap_new_endpoint(ctx, &addr, proto);
 }
 
 /* Prints "coap-server: listening on ADDR:PORT" for @ep. */
@@ -981,7 +986,8 @@ static coap_endpoint_t *listen_on(coap_context_t *ctx, const server_opts_t *o) {
       return NULL;
     }
     coap_endpoint_t *tcp =
-        want_tcp ? listen_tcp(ctx, addr, coap_endpoint_str(ep)) : NULL;
+        want_tcp ? listen_tcp(ctx, addr, coap_endpoint_str(ep), COAP_PROTO_TCP)
+                 : NULL;
     if (want_tcp && !tcp) {
       int err = errno;
       if (o->port == 0 && err == EADDRINUSE && attempt < 16) {
@@ -1046,9 +1052,10 @@ static int start_persist(coap_context_t *ctx) {
   return 1;
 }
 
-/* With DTLS credentials, a coaps endpoint beside the coap one: on the next
- * port, as libcoap's server does, or a free one with -p 0. Returns 0, or
- * -1 (message printed). */
+/* With credentials, a coaps endpoint beside the coap one, and coaps+tcp
+ * on its port when TLS is built: on the next port, as libcoap's server
+ * does, or a free one with -p 0 (another when the one the kernel picked
+ * for DTLS is taken for TCP). Returns 0, or -1 (message printed). */
 static int listen_coaps(coap_context_t *ctx, server_opts_t *o) {
   if (!tool_dtls_wanted(&o->dtls))
     return 0;
@@ -1064,16 +1071,32 @@ static int listen_coaps(coap_context_t *ctx, server_opts_t *o) {
   coap_address_copy(&addr, &info->addr);
   coap_free_address_info(info);
   coap_address_set_port(&addr, o->port ? (uint16_t)(o->port + 1) : 0);
-  coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS);
-  if (!ep) {
-    fprintf(stderr, "coap-server: cannot listen for coaps\n");
-    return -1;
+  int want_tls = !o->unix_socket && coap_tls_is_supported();
+  for (int attempt = 0;; attempt++) {
+    coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS);
+    if (!ep) {
+      fprintf(stderr, "coap-server: cannot listen for coaps\n");
+      return -1;
+    }
+    coap_endpoint_t *tls =
+        want_tls ? listen_tcp(ctx, addr, coap_endpoint_str(ep), COAP_PROTO_TLS)
+                 : NULL;
+    if (want_tls && !tls) {
+      int err = errno;
+      if (o->port == 0 && err == EADDRINUSE && attempt < 16) {
+        coap_free_endpoint(ep);
+        continue;
+      }
+      fprintf(stderr, "coap-server: cannot listen for coaps+tcp: %s\n",
+              err ? strerror(err) : "the library refused the address");
+      return -1;
+    }
+    say_listening("for coaps on ", ep);
+    if (tls)
+      say_listening("for coaps+tcp on ", tls);
+    fflush(stderr);
+    return 0;
   }
-  const char *desc = coap_endpoint_str(ep);
-  fprintf(stderr, "coap-server: listening for coaps on %.*s\n",
-          (int)strcspn(desc, " "), desc);
-  fflush(stderr);
-  return 0;
 }
 
 /* With -w, a coap+ws endpoint on its port (0: a free one). Returns 0, or

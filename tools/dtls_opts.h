@@ -247,11 +247,14 @@ tool_dtls_ih_cb(coap_str_const_t *hint, coap_session_t *session, void *arg) {
 
 /* The client session for @dst over @proto with the credentials given:
  * PSK with -k, else PKI with -c/-C/-R, else none. */
-static inline coap_session_t *
-tool_dtls_client(coap_context_t *ctx, const coap_address_t *local,
-                 const coap_address_t *dst, coap_proto_t proto,
-                 const coap_str_const_t *host, const tool_dtls *d) {
-  if (proto != COAP_PROTO_DTLS || !tool_dtls_wanted(d))
+static inline coap_session_t *tool_dtls_client(coap_context_t *ctx,
+                                               const coap_address_t *local,
+                                               const coap_address_t *dst,
+                                               coap_proto_t proto,
+                                               const coap_str_const_t *host,
+                                               const tool_dtls *d) {
+  if ((proto != COAP_PROTO_DTLS && proto != COAP_PROTO_TLS) ||
+      !tool_dtls_wanted(d))
     return coap_new_client_session(ctx, local, dst, proto);
   char sni[256] = "";
   if (host && !tool_dtls_is_ip(host) && host->length < sizeof(sni))

@@ -213,7 +213,7 @@ COAP_API char *coap_string_tls_version(char *buffer, size_t bufsize);
 
 /**
  * Writes which (D)TLS features are available into @p buffer (borrowed,
- * NUL-terminated, cut to fit): "(DTLS and no TLS support; PSK, PKI, no
+ * NUL-terminated, cut to fit): "(DTLS and TLS support; PSK, PKI, no
  * PKCS11, and no RPK support)", or "(No DTLS or TLS support)" in
  * libcoap-3-notls.
  * @return @p buffer.

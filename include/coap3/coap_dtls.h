@@ -56,9 +56,11 @@ typedef enum coap_dtls_role_t {
 COAP_API int coap_dtls_is_supported(void);
 
 /**
- * Reports whether TLS is available in this build.
- * @return 1 if available, 0 if not: always 0, as TLS needs the TCP
- *         transport, which Petrel lacks. Any thread.
+ * Reports whether TLS (CoAP over TLS over TCP, coaps+tcp://) is available
+ * in this build.
+ * @return 1 if available (libcoap-3, libcoap-3-openssl: TLS 1.2 and 1.3),
+ *         0 if not (libcoap-3-notls, where COAP_PROTO_TLS endpoints and
+ *         sessions are refused). Any thread.
  */
 COAP_API int coap_tls_is_supported(void);
 

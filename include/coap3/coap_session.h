@@ -252,12 +252,13 @@ COAP_API size_t coap_session_max_pdu_size(const coap_session_t *session);
  *                 system choose; use port 0 to get any free port.
  * @param server   Peer address (copied); port 0 means the protocol's
  *                 default port.
- * @param proto    COAP_PROTO_UDP, or COAP_PROTO_DTLS when the build has
- *                 DTLS (without credentials: a certificate handshake that
- *                 verifies the server only against CAs set with
- *                 coap_context_set_pki_root_cas()); TCP, TLS and
- *                 WebSockets are not available: any other value logs a
- *                 warning and returns NULL.
+ * @param proto    COAP_PROTO_UDP, COAP_PROTO_TCP, or COAP_PROTO_DTLS and
+ *                 COAP_PROTO_TLS when the build has them (without
+ *                 credentials: a certificate handshake that verifies the
+ *                 server only against CAs set with
+ *                 coap_context_set_pki_root_cas()); WebSockets are not
+ *                 available: any other value logs a warning and returns
+ *                 NULL.
  * @return A new session with one reference owned by the caller, or NULL
  *         on failure.
  */
@@ -289,15 +290,19 @@ COAP_API coap_session_t *coap_new_client_session_psk(coap_context_t *ctx,
                                                      unsigned key_len);
 
 /**
- * Creates a DTLS client session secured with a pre-shared key. The
- * handshake starts at once; messages sent before it completes are held
- * (up to 32) and sent when it does. COAP_EVENT_DTLS_CONNECTED reports
- * success; COAP_EVENT_DTLS_ERROR a failure, after which what was in flight
- * is NACKed with COAP_NACK_TLS_FAILED.
+ * Creates a DTLS or TLS client session secured with a pre-shared key. The
+ * handshake starts at once (over TLS, once the TCP connect completes);
+ * messages sent before it completes are held (DTLS: up to 32; TLS: in the
+ * connection's write queue) and sent when it does.
+ * COAP_EVENT_DTLS_CONNECTED reports success (over TLS after
+ * COAP_EVENT_TCP_CONNECTED and before the CSM's
+ * COAP_EVENT_SESSION_CONNECTED); COAP_EVENT_DTLS_ERROR a failure, after
+ * which what was in flight is NACKed with COAP_NACK_TLS_FAILED.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
- * @param proto      COAP_PROTO_DTLS (TLS and WSS are not available).
+ * @param proto      COAP_PROTO_DTLS, or COAP_PROTO_TLS (coaps+tcp) when
+ *                   coap_tls_is_supported(); WSS is not available.
  * @param setup_data PSK setup (read during the call; identity, key and
  *                   SNI are copied; the callback and its argument are kept
  *                   and must stay valid while the session lives).
@@ -313,13 +318,14 @@ COAP_API coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
                                                       coap_dtls_cpsk_t *setup_data);
 
 /**
- * Creates a DTLS client session secured with certificates, started and
- * reported as coap_new_client_session_psk2() describes. Raw public keys
- * and PKCS#11 are not available with OpenSSL.
+ * Creates a DTLS or TLS client session secured with certificates, started
+ * and reported as coap_new_client_session_psk2() describes. Raw public
+ * keys and PKCS#11 are not available with OpenSSL.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
- * @param proto      COAP_PROTO_DTLS (TLS and WSS are not available).
+ * @param proto      COAP_PROTO_DTLS, or COAP_PROTO_TLS when
+ *                   coap_tls_is_supported(); WSS is not available.
  * @param setup_data PKI setup (read during the call; callbacks and their
  *                   arguments are kept and must stay valid while the
  *                   session lives; key buffers are read during the call).
@@ -336,7 +342,7 @@ COAP_API coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
  * The identity hint the server sent (client) or uses (server).
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session (valid while it lives), or
- *         NULL if none: not a DTLS session, no PSK in use, or not yet
+ *         NULL if none: not a DTLS or TLS session, no PSK in use, or not yet
  *         known (during the handshake).
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t *session);
@@ -345,7 +351,7 @@ COAP_API const coap_bin_const_t *coap_session_get_psk_hint(const coap_session_t 
  * The PSK identity in use on the session.
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session (valid while it lives), or
- *         NULL if none: not a DTLS session, no PSK in use, or not yet
+ *         NULL if none: not a DTLS or TLS session, no PSK in use, or not yet
  *         known (during the handshake).
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_identity(const coap_session_t *session);
@@ -354,7 +360,7 @@ COAP_API const coap_bin_const_t *coap_session_get_psk_identity(const coap_sessio
  * The pre-shared key in use on the session.
  * @param session The session (borrowed).
  * @return Borrowed pointer into the session (valid while it lives), or
- *         NULL if none: not a DTLS session, no PSK in use, or not yet
+ *         NULL if none: not a DTLS or TLS session, no PSK in use, or not yet
  *         known (during the handshake).
  */
 COAP_API const coap_bin_const_t *coap_session_get_psk_key(const coap_session_t *session);
@@ -394,8 +400,11 @@ COAP_API const char *coap_session_str(const coap_session_t *session);
  * Opens a listening endpoint in @p context.
  * @param context     The context that will own the endpoint (borrowed).
  * @param listen_addr Address and port to listen on (copied).
- * @param proto       COAP_PROTO_UDP: the only transport in this build; any
- *                    other value logs a warning and returns NULL.
+ * @param proto       COAP_PROTO_UDP, COAP_PROTO_TCP, or COAP_PROTO_DTLS and
+ *                    COAP_PROTO_TLS (default port 5684, over TCP) when the
+ *                    build has them and coap_context_set_psk2() or
+ *                    coap_context_set_pki() was called first; any other
+ *                    value logs a warning and returns NULL.
  * @return The endpoint (owned by the context; freed by coap_free_context()
  *         or coap_free_endpoint()), or NULL on failure.
  */

@@ -147,6 +147,32 @@ void pt_tls_free(pt_tls *t) {
   (void)t;
 }
 
+pt_tls *pt_tls_stream_server(coap_session_t *s, pt_tls_out_fn out, void *arg) {
+  (void)s, (void)out, (void)arg;
+  return NULL;
+}
+
+pt_tls *pt_tls_stream_client(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                             const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                             void *arg) {
+  (void)s, (void)psk, (void)pki, (void)out, (void)arg;
+  refuse("client session");
+  return NULL;
+}
+
+int pt_tls_recv(pt_tls *t, const uint8_t *in, size_t in_len, size_t *used,
+                uint8_t *buf, size_t cap, size_t *got) {
+  (void)t, (void)in, (void)buf, (void)cap;
+  *used = in_len;
+  *got = 0;
+  return PT_TLS_FAILED;
+}
+
+int pt_tls_partial(pt_tls *t) {
+  (void)t;
+  return 0;
+}
+
 void *pt_tls_native(pt_tls *t, coap_tls_library_t *lib) {
   (void)t;
   if (lib)

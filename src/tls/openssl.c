@@ -1,6 +1,9 @@
 /*
  * openssl.c -- the (D)TLS backend on OpenSSL 3: DTLS 1.2 with pre-shared
- * keys (RFC 4279) and certificates, behind src/tls/tls.h.
+ * keys (RFC 4279) and certificates, behind src/tls/tls.h. Certificates,
+ * keys and their verification are in openssl_pki.c, TLS over a byte
+ * stream (coaps+tcp) in openssl_stream.c; what the files share is in
+ * openssl_int.h.
  *
  * OpenSSL never sees a socket: every SSL object reads and writes through a
  * small BIO of our own whose read side is the one datagram being fed in
@@ -15,10 +18,9 @@
  * valid cookie turns the listener's SSL into a session's; the next peer
  * gets a fresh one.
  *
- * Not available on this backend (as with libcoap's OpenSSL build): TLS
- * over TCP (there is no TCP transport), raw public keys (RFC 7250) and
- * PKCS#11 keys; their *_is_supported() queries answer 0 and setups that
- * ask for them fail.
+ * Not available on this backend (as with libcoap's OpenSSL build): raw
+ * public keys (RFC 7250) and PKCS#11 keys; their *_is_supported() queries
+ * answer 0 and setups that ask for them fail.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -27,17 +29,13 @@
 
 #include <openssl/err.h>
 #include <openssl/hmac.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "context.h"
 #include "dtls.h"
 #include "session.h"
-#include "tls/tls.h"
+#include "tls/openssl_int.h"
 
-#define COOKIE_SECRET_LEN 32
 #define PLAIN_MAX 2048 /* above the largest datagram we read (io.c) */
 #define LINK_MTU 1400  /* records are never larger (no path MTU probing) */
 
@@ -49,7 +47,7 @@ int coap_dtls_is_supported(void) {
 }
 
 int coap_tls_is_supported(void) {
-  return 0; /* TLS runs over TCP, which this build lacks */
+  return 1; /* over TCP: openssl_stream.c */
 }
 
 int coap_dtls_psk_is_supported(void) {
@@ -96,7 +94,7 @@ char *coap_string_tls_version(char *buffer, size_t bufsize) {
 char *coap_string_tls_support(char *buffer, size_t bufsize) {
   if (buffer && bufsize)
     snprintf(buffer, bufsize,
-             "(DTLS and no TLS support; PSK, PKI, no "
+             "(DTLS and TLS support; PSK, PKI, no "
              "PKCS11, and no RPK support)");
   return buffer;
 }
@@ -105,7 +103,7 @@ char *coap_string_tls_support(char *buffer, size_t bufsize) {
  */
 
 /* Moves OpenSSL's error queue to the (D)TLS log, emptying it. */
-static void log_errors(const char *what) {
+void pt_ossl_log_errors(const char *what) {
   unsigned long e;
   while ((e = ERR_get_error()) != 0) {
     char buf[256];
@@ -117,17 +115,34 @@ static void log_errors(const char *what) {
 /* ---- the datagram BIO ------------------------------------------------------
  */
 
-/* What an SSL object reads from and writes to. */
-typedef struct dgram_link {
-  const uint8_t *in; /* the datagram being fed in, NULL once read */
-  size_t in_len;
-  pt_tls_out_fn out;
-  void *arg;
-} dgram_link;
+/* DTLS record header (RFC 6347 4.1): type, version (2), epoch (2),
+ * sequence number (6), length (2). */
+#define DTLS_HEADER 13
+
+/* Notes the highest epoch-0 sequence number among the records of a
+ * datagram we write (for wrong_key_alert()). */
+static void note_seq0(dgram_link *l, const uint8_t *d, size_t n) {
+  while (n >= DTLS_HEADER) {
+    size_t rlen = (size_t)d[11] << 8 | d[12];
+    if (d[3] == 0 && d[4] == 0) {
+      uint64_t seq = 0;
+      for (int i = 5; i < 11; i++)
+        seq = seq << 8 | d[i];
+      if (seq > l->seq0)
+        l->seq0 = seq;
+    }
+    if (rlen > n - DTLS_HEADER)
+      break;
+    d += DTLS_HEADER + rlen;
+    n -= DTLS_HEADER + rlen;
+  }
+}
 
 static int bio_write(BIO *b, const char *data, int len) {
   dgram_link *l = BIO_get_data(b);
   BIO_clear_retry_flags(b);
+  if (len > 0 && !l->stream)
+    note_seq0(l, (const uint8_t *)data, (size_t)len);
   if (len > 0 && l->out)
     l->out(l->arg, (const uint8_t *)data, (size_t)len);
   return len;
@@ -142,7 +157,14 @@ static int bio_read(BIO *b, char *buf, int size) {
   }
   size_t n = l->in_len < (size_t)size ? l->in_len : (size_t)size;
   memcpy(buf, l->in, n);
-  l->in = NULL; /* one datagram per read, as from a socket */
+  if (l->stream) { /* a stream: the rest stays for the next read */
+    l->in += n;
+    l->in_len -= n;
+    if (!l->in_len)
+      l->in = NULL;
+  } else {
+    l->in = NULL; /* one datagram per read, as from a socket */
+  }
   return (int)n;
 }
 
@@ -178,56 +200,22 @@ static void bio_method_init(void) {
   BIO_meth_set_create(bio_method, bio_create);
 }
 
-/* Gives @ssl a BIO over @l. 0 or -1. */
-static int attach_link(SSL *ssl, dgram_link *l) {
+int pt_ossl_attach_link(SSL *ssl, dgram_link *l) {
   pthread_once(&bio_once, bio_method_init);
   BIO *b = bio_method ? BIO_new(bio_method) : NULL;
   if (!b)
     return -1;
   BIO_set_data(b, l);
   SSL_set_bio(ssl, b, b);
-  SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
-  DTLS_set_link_mtu(ssl, LINK_MTU);
+  if (!l->stream) {
+    SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
+    DTLS_set_link_mtu(ssl, LINK_MTU);
+  }
   return 0;
 }
 
 /* ---- objects
  * ----------------------------------------------------------------- */
-
-/* The first member of both a listener and an association, which is what
- * SSL_get_app_data() returns: the cookie callbacks need the peer of
- * either. */
-typedef struct conn {
-  int is_listener;
-  coap_address_t peer;
-  dgram_link dgram_link;
-} conn;
-
-struct pt_tls_conf {
-  SSL_CTX *server; /* made by the first setup call */
-  int have_psk, have_pki;
-  coap_dtls_spsk_t spsk; /* buffers below, owned */
-  uint8_t *psk_hint, *psk_key;
-  coap_dtls_pki_t pki;        /* flags and callbacks (key not kept) */
-  char *root_file, *root_dir; /* coap_context_set_pki_root_cas() */
-  uint8_t secret[COOKIE_SECRET_LEN];
-};
-
-struct pt_tls {
-  conn c;
-  SSL *ssl;
-  SSL_CTX *own; /* client sessions: their own SSL_CTX */
-  coap_session_t *session;
-  struct pt_tls_conf *conf;
-  const coap_dtls_pki_t *rules; /* verification rules in force */
-  coap_dtls_pki_t client_pki;   /* client: its setup (key not kept) */
-  coap_dtls_cpsk_t cpsk;        /* client: its PSK setup, buffers below */
-  uint8_t *cpsk_identity, *cpsk_key;
-  uint8_t sni_key[COAP_DTLS_MAX_PSK]; /* server: key the SNI callback chose */
-  size_t sni_key_len;
-  int sni_key_set;
-  int closed;
-};
 
 struct pt_tls_listener {
   conn c;
@@ -241,7 +229,7 @@ static conn *conn_of(SSL *ssl) {
 }
 
 /* The association an SSL belongs to, or NULL for a listener's. */
-static pt_tls *tls_of(SSL *ssl) {
+pt_tls *pt_ossl_tls_of(SSL *ssl) {
   conn *c = conn_of(ssl);
   return c && !c->is_listener ? (pt_tls *)c : NULL;
 }
@@ -301,7 +289,7 @@ static int cookie_verify(SSL *ssl, const unsigned char *cookie,
 
 static unsigned server_psk(SSL *ssl, const char *identity, unsigned char *psk,
                            unsigned int max_psk_len) {
-  pt_tls *t = tls_of(ssl);
+  pt_tls *t = pt_ossl_tls_of(ssl);
   if (!t || !t->conf->have_psk)
     return 0;
   coap_dtls_spsk_t *sp = &t->conf->spsk;
@@ -326,7 +314,7 @@ static unsigned server_psk(SSL *ssl, const char *identity, unsigned char *psk,
 static unsigned client_psk(SSL *ssl, const char *hint, char *identity,
                            unsigned int max_identity_len, unsigned char *psk,
                            unsigned int max_psk_len) {
-  pt_tls *t = tls_of(ssl);
+  pt_tls *t = pt_ossl_tls_of(ssl);
   if (!t)
     return 0;
   const coap_dtls_cpsk_info_t *info = &t->cpsk.psk_info;
@@ -350,303 +338,13 @@ static unsigned client_psk(SSL *ssl, const char *hint, char *identity,
   return (unsigned)info->key.length;
 }
 
-/* ---- PKI material
- * --------------------------------------------------------------- */
-
-/* Certificates and key loaded from any of the coap_pki_key_t forms. */
-typedef struct material {
-  X509 *cert;
-  STACK_OF(X509) * chain; /* further certificates after cert */
-  EVP_PKEY *key;
-  STACK_OF(X509_INFO) * cas; /* CA certificates and CRLs */
-} material;
-
-static void material_free(material *m) {
-  X509_free(m->cert);
-  sk_X509_pop_free(m->chain, X509_free);
-  EVP_PKEY_free(m->key);
-  sk_X509_INFO_pop_free(m->cas, X509_INFO_free);
-  memset(m, 0, sizeof(*m));
-}
-
-/* A memory BIO over a PEM buffer whose length may count a trailing NUL. */
-static BIO *pem_bio(const uint8_t *p, size_t n) {
-  if (n && p[n - 1] == 0)
-    n--;
-  return BIO_new_mem_buf(p, (int)n);
-}
-
-static int read_pem_certs(BIO *b, material *m) {
-  m->cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
-  if (!m->cert)
-    return -1;
-  m->chain = sk_X509_new_null();
-  X509 *x;
-  while (m->chain && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-    sk_X509_push(m->chain, x);
-  ERR_clear_error(); /* the end of the file */
-  return 0;
-}
-
-static int read_pem(BIO *cert, BIO *key, BIO *ca, material *m) {
-  if (cert && read_pem_certs(cert, m) < 0)
-    return -1;
-  if (key && !(m->key = PEM_read_bio_PrivateKey(key, NULL, NULL, NULL)))
-    return -1;
-  if (ca && !(m->cas = PEM_X509_INFO_read_bio(ca, NULL, NULL, NULL)))
-    return -1;
-  return 0;
-}
-
-static int load_pem_files(const coap_pki_key_pem_t *k, material *m) {
-  BIO *c = k->public_cert ? BIO_new_file(k->public_cert, "r") : NULL;
-  BIO *p = k->private_key ? BIO_new_file(k->private_key, "r") : NULL;
-  BIO *a = k->ca_file ? BIO_new_file(k->ca_file, "r") : NULL;
-  int r = -1;
-  if ((!k->public_cert || c) && (!k->private_key || p) && (!k->ca_file || a))
-    r = read_pem(c, p, a, m);
-  BIO_free(c);
-  BIO_free(p);
-  BIO_free(a);
-  return r;
-}
-
-static int load_pem_buf(const coap_pki_key_pem_buf_t *k, material *m) {
-  BIO *c =
-      k->public_cert_len ? pem_bio(k->public_cert, k->public_cert_len) : NULL;
-  BIO *p =
-      k->private_key_len ? pem_bio(k->private_key, k->private_key_len) : NULL;
-  BIO *a = k->ca_cert_len ? pem_bio(k->ca_cert, k->ca_cert_len) : NULL;
-  int r = read_pem(c, p, a, m);
-  BIO_free(c);
-  BIO_free(p);
-  BIO_free(a);
-  return r;
-}
-
-static int load_asn1(const coap_pki_key_asn1_t *k, material *m) {
-  const unsigned char *p;
-  if (k->public_cert_len) {
-    p = k->public_cert;
-    if (!(m->cert = d2i_X509(NULL, &p, (long)k->public_cert_len)))
-      return -1;
-  }
-  if (k->private_key_len) {
-    p = k->private_key;
-    if (!(m->key = d2i_AutoPrivateKey(NULL, &p, (long)k->private_key_len)))
-      return -1;
-  }
-  if (k->ca_cert_len) {
-    p = k->ca_cert;
-    X509_INFO *info = X509_INFO_new();
-    m->cas = sk_X509_INFO_new_null();
-    if (!info || !m->cas || !sk_X509_INFO_push(m->cas, info)) {
-      X509_INFO_free(info);
-      return -1;
-    }
-    if (!(info->x509 = d2i_X509(NULL, &p, (long)k->ca_cert_len)))
-      return -1;
-  }
-  return 0;
-}
-
-static int load_material(const coap_dtls_key_t *k, material *m) {
-  memset(m, 0, sizeof(*m));
-  int r = -1;
-  switch (k->key_type) {
-  case COAP_PKI_KEY_PEM:
-    r = load_pem_files(&k->key.pem, m);
-    break;
-  case COAP_PKI_KEY_PEM_BUF:
-    r = load_pem_buf(&k->key.pem_buf, m);
-    break;
-  case COAP_PKI_KEY_ASN1:
-    r = load_asn1(&k->key.asn1, m);
-    break;
-  default:
-    coap_log_warn("PKI: PKCS#11 keys are not available in this build\n");
-    return -1;
-  }
-  if (r < 0) {
-    log_errors("PKI: loading keys");
-    material_free(m);
-  }
-  return r;
-}
-
-/* Adds the CA certificates and CRLs of @m to @store. */
-static void add_cas(X509_STORE *store, const material *m) {
-  for (int i = 0; m->cas && i < sk_X509_INFO_num(m->cas); i++) {
-    X509_INFO *info = sk_X509_INFO_value(m->cas, i);
-    if (info->x509)
-      X509_STORE_add_cert(store, info->x509);
-    if (info->crl)
-      X509_STORE_add_crl(store, info->crl);
-  }
-  ERR_clear_error(); /* a certificate already present is no error */
-}
-
-/* The certificate names a server asks clients for (check_common_ca). */
-static STACK_OF(X509_NAME) * ca_names(const material *m) {
-  STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
-  for (int i = 0; names && m->cas && i < sk_X509_INFO_num(m->cas); i++) {
-    X509_INFO *info = sk_X509_INFO_value(m->cas, i);
-    X509_NAME *n =
-        info->x509 ? X509_NAME_dup(X509_get_subject_name(info->x509)) : NULL;
-    if (n && !sk_X509_NAME_push(names, n))
-      X509_NAME_free(n);
-  }
-  return names;
-}
-
-/* Puts @m's certificate, chain and key on @ctx, or on @ssl when given. */
-static int use_material(SSL_CTX *ctx, SSL *ssl, const material *m) {
-  if (m->cert && (ssl ? SSL_use_certificate(ssl, m->cert)
-                      : SSL_CTX_use_certificate(ctx, m->cert)) != 1)
-    return -1;
-  for (int i = 0; m->chain && i < sk_X509_num(m->chain); i++) {
-    X509 *x = sk_X509_value(m->chain, i);
-    if ((ssl ? SSL_add1_chain_cert(ssl, x) : SSL_CTX_add1_chain_cert(ctx, x)) !=
-        1)
-      return -1;
-  }
-  if (m->key && (ssl ? SSL_use_PrivateKey(ssl, m->key)
-                     : SSL_CTX_use_PrivateKey(ctx, m->key)) != 1)
-    return -1;
-  if (m->cert && m->key &&
-      (ssl ? SSL_check_private_key(ssl) : SSL_CTX_check_private_key(ctx)) != 1)
-    return -1;
-  return 0;
-}
-
-/* ---- certificate verification ----------------------------------------------
- */
-
-/* The Subject Alternative Name (DNS), else the subject's leftmost CN. */
-static void cert_name(X509 *x, char *out, size_t size) {
-  out[0] = 0;
-  GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
-    GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
-    if (g->type == GEN_DNS) {
-      const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
-      snprintf(out, size, "%.*s", ASN1_STRING_length(g->d.dNSName),
-               (const char *)s);
-      break;
-    }
-  }
-  GENERAL_NAMES_free(sans);
-  if (!out[0])
-    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out,
-                              (int)size);
-}
-
-/* libcoap's relaxations of X.509 verification (coap_dtls_pki_t). */
-static int relaxed(const coap_dtls_pki_t *r, int err) {
-  switch (err) {
-  case X509_V_ERR_CERT_NOT_YET_VALID:
-  case X509_V_ERR_CERT_HAS_EXPIRED:
-    return r->allow_expired_certs;
-  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    return r->allow_self_signed && !r->check_common_ca;
-  case X509_V_ERR_UNABLE_TO_GET_CRL:
-    return r->allow_no_crl;
-  case X509_V_ERR_CRL_NOT_YET_VALID:
-  case X509_V_ERR_CRL_HAS_EXPIRED:
-    return r->allow_expired_crl;
-  default:
-    return 0;
-  }
-}
-
-static int verify_cb(int ok, X509_STORE_CTX *store) {
-  SSL *ssl =
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-  pt_tls *t = tls_of(ssl);
-  if (!t || !t->rules)
-    return ok;
-  const coap_dtls_pki_t *r = t->rules;
-  int err = X509_STORE_CTX_get_error(store);
-  int depth = X509_STORE_CTX_get_error_depth(store);
-  if (!ok && relaxed(r, err))
-    ok = 1;
-  if (!ok)
-    coap_log_info("* %s: certificate at depth %d refused: %s\n",
-                  coap_session_str(t->session), depth,
-                  X509_verify_cert_error_string(err));
-  X509 *x = X509_STORE_CTX_get_current_cert(store);
-  if (ok && x && r->validate_cn_call_back) {
-    char cn[256];
-    cert_name(x, cn, sizeof(cn));
-    unsigned char *der = NULL;
-    int len = i2d_X509(x, &der);
-    ok = len > 0 &&
-         r->validate_cn_call_back(cn, der, (size_t)len, t->session,
-                                  (unsigned)depth, ok, r->cn_call_back_arg);
-    OPENSSL_free(der);
-    if (!ok)
-      X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-  }
-  return ok;
-}
-
-/* Applies the verification switches of @r to @ctx for @server's role. */
-static void set_verify(SSL_CTX *ctx, const coap_dtls_pki_t *r, int server) {
-  if (!r->verify_peer_cert) {
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-    return;
-  }
-  int mode = SSL_VERIFY_PEER;
-  if (server)
-    mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE;
-  SSL_CTX_set_verify(ctx, mode, verify_cb);
-  if (r->cert_chain_validation)
-    SSL_CTX_set_verify_depth(ctx, r->cert_chain_verify_depth);
-  if (r->check_cert_revocation)
-    X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx),
-                         X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-}
-
-/* Loads our key material and trust anchors from @r into @ctx. 0 or -1. */
-static int apply_pki(SSL_CTX *ctx, const coap_dtls_pki_t *r,
-                     const struct pt_tls_conf *conf, int server) {
-  if (r->version != COAP_DTLS_PKI_SETUP_VERSION) {
-    coap_log_warn("PKI: setup version %u is not %u\n", r->version,
-                  COAP_DTLS_PKI_SETUP_VERSION);
-    return -1;
-  }
-  if (r->is_rpk_not_cert) {
-    coap_log_warn("PKI: raw public keys are not available with OpenSSL\n");
-    return -1;
-  }
-  material m;
-  if (load_material(&r->pki_key, &m) < 0)
-    return -1;
-  int rc = use_material(ctx, NULL, &m);
-  X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-  add_cas(store, &m);
-  if (server && r->check_common_ca && r->verify_peer_cert && m.cas)
-    SSL_CTX_set_client_CA_list(ctx, ca_names(&m));
-  if (conf && !r->check_common_ca && (conf->root_file || conf->root_dir) &&
-      X509_STORE_load_locations(store, conf->root_file, conf->root_dir) != 1)
-    rc = -1;
-  material_free(&m);
-  if (rc < 0) {
-    log_errors("PKI");
-    return -1;
-  }
-  set_verify(ctx, r, server);
-  return 0;
-}
-
 /* ---- the server's context
  * ------------------------------------------------------ */
 
 /* The server chooses its PSK and certificate by SNI. */
 static int server_sni(SSL *ssl, int *alert, void *arg) {
   (void)arg;
-  pt_tls *t = tls_of(ssl);
+  pt_tls *t = pt_ossl_tls_of(ssl);
   const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (!t || !name || !*name)
     return SSL_TLSEXT_ERR_NOACK;
@@ -674,10 +372,10 @@ static int server_sni(SSL *ssl, int *alert, void *arg) {
     coap_dtls_key_t *k =
         conf->pki.validate_sni_call_back(name, conf->pki.sni_call_back_arg);
     material m;
-    int ok = k && load_material(k, &m) == 0;
+    int ok = k && pt_ossl_load_material(k, &m) == 0;
     if (ok) {
-      ok = use_material(NULL, ssl, &m) == 0;
-      material_free(&m);
+      ok = pt_ossl_use_material(NULL, ssl, &m) == 0;
+      pt_ossl_material_free(&m);
     }
     if (!ok) {
       *alert = SSL_AD_UNRECOGNIZED_NAME;
@@ -694,11 +392,20 @@ static struct pt_tls_conf *conf_get(coap_context_t *ctx) {
   if (!c)
     return NULL;
   c->server = SSL_CTX_new(DTLS_server_method());
-  if (!c->server || RAND_bytes(c->secret, sizeof(c->secret)) != 1) {
+  c->server_tls = SSL_CTX_new(TLS_server_method());
+  if (!c->server || !c->server_tls ||
+      RAND_bytes(c->secret, sizeof(c->secret)) != 1) {
     SSL_CTX_free(c->server);
+    SSL_CTX_free(c->server_tls);
     free(c);
     return NULL;
   }
+  SSL_CTX_set_min_proto_version(c->server_tls, TLS1_2_VERSION);
+  SSL_CTX_set_options(c->server_tls, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_app_data(c->server_tls, c);
+  SSL_CTX_set_tlsext_servername_callback(c->server_tls, server_sni);
+  SSL_CTX_set_cipher_list(c->server_tls, "DEFAULT:PSK");
+  pt_ossl_stream_server_init(c->server_tls);
   SSL_CTX_set_min_proto_version(c->server, DTLS1_2_VERSION);
   SSL_CTX_set_options(c->server, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_read_ahead(c->server, 1);
@@ -739,15 +446,19 @@ int pt_tls_set_spsk(coap_context_t *ctx, const coap_dtls_spsk_t *setup) {
   c->spsk.psk_info.hint.s = hint;
   c->spsk.psk_info.key.s = key;
   c->have_psk = 1;
-  SSL_CTX_set_psk_server_callback(c->server, server_psk);
-  SSL_CTX_use_psk_identity_hint(
-      c->server, setup->psk_info.hint.length ? (const char *)hint : NULL);
+  SSL_CTX *both[] = {c->server, c->server_tls};
+  for (int i = 0; i < 2; i++) {
+    SSL_CTX_set_psk_server_callback(both[i], server_psk);
+    SSL_CTX_use_psk_identity_hint(
+        both[i], setup->psk_info.hint.length ? (const char *)hint : NULL);
+  }
   return 1;
 }
 
 int pt_tls_set_pki(coap_context_t *ctx, const coap_dtls_pki_t *setup) {
   struct pt_tls_conf *c = conf_get(ctx);
-  if (!c || apply_pki(c->server, setup, c, 1) < 0)
+  if (!c || pt_ossl_apply_pki(c->server, setup, c, 1) < 0 ||
+      pt_ossl_apply_pki(c->server_tls, setup, c, 1) < 0)
     return 0;
   c->pki = *setup;
   memset(&c->pki.pki_key, 0, sizeof(c->pki.pki_key)); /* not kept */
@@ -766,8 +477,10 @@ int pt_tls_set_root_cas(coap_context_t *ctx, const char *ca_file,
   if (!c)
     return 0;
   if (X509_STORE_load_locations(SSL_CTX_get_cert_store(c->server), ca_file,
+                                ca_dir) != 1 ||
+      X509_STORE_load_locations(SSL_CTX_get_cert_store(c->server_tls), ca_file,
                                 ca_dir) != 1) {
-    log_errors("coap_context_set_pki_root_cas");
+    pt_ossl_log_errors("coap_context_set_pki_root_cas");
     return 0;
   }
   free(c->root_file);
@@ -786,6 +499,7 @@ void pt_tls_context_free(coap_context_t *ctx) {
   if (!c)
     return;
   SSL_CTX_free(c->server);
+  SSL_CTX_free(c->server_tls);
   free(c->psk_hint);
   free(c->psk_key);
   free(c->root_file);
@@ -803,7 +517,7 @@ static SSL *listener_ssl(pt_tls_listener *l) {
   SSL *ssl = SSL_new(l->ctx->tls->server);
   if (!ssl)
     return NULL;
-  if (attach_link(ssl, &l->c.dgram_link) < 0) {
+  if (pt_ossl_attach_link(ssl, &l->c.dgram_link) < 0) {
     SSL_free(ssl);
     return NULL;
   }
@@ -844,13 +558,13 @@ int pt_tls_listen(pt_tls_listener *l, const coap_address_t *peer,
   if (!ssl)
     return 0;
   l->c.peer = *peer;
-  l->c.dgram_link = (dgram_link){data, len, out, arg};
+  l->c.dgram_link = (dgram_link){data, len, out, arg, 0, 0};
   ERR_clear_error();
   int r = DTLSv1_listen(ssl, l->client);
   l->c.dgram_link.in = NULL;
   l->c.dgram_link.out = NULL;
   if (r < 0) /* a fatal error of this SSL: start over with a new one */
-    log_errors("DTLSv1_listen");
+    pt_ossl_log_errors("DTLSv1_listen");
   ERR_clear_error();
   if (r == 1)
     return 1;
@@ -864,13 +578,13 @@ int pt_tls_listen(pt_tls_listener *l, const coap_address_t *peer,
 /* ---- associations
  * ------------------------------------------------------------- */
 
-static pt_tls *tls_new(coap_session_t *s, SSL *ssl, pt_tls_out_fn out,
-                       void *arg) {
+pt_tls *pt_ossl_tls_new(coap_session_t *s, SSL *ssl, pt_tls_out_fn out,
+                        void *arg) {
   pt_tls *t = calloc(1, sizeof(*t));
   if (!t)
     return NULL;
   t->c.peer = s->remote;
-  t->c.dgram_link = (dgram_link){NULL, 0, out, arg};
+  t->c.dgram_link = (dgram_link){NULL, 0, out, arg, 0, 0};
   t->session = s;
   t->conf = s->context->tls;
   t->ssl = ssl;
@@ -883,7 +597,7 @@ pt_tls *pt_tls_accept(pt_tls_listener *l, coap_session_t *s, pt_tls_out_fn out,
   l->ssl = NULL; /* the next peer gets a new listener SSL */
   if (!ssl)
     return NULL;
-  pt_tls *t = tls_new(s, ssl, out, arg);
+  pt_tls *t = pt_ossl_tls_new(s, ssl, out, arg);
   if (!t) {
     SSL_free(ssl);
     return NULL;
@@ -900,7 +614,7 @@ pt_tls *pt_tls_accept(pt_tls_listener *l, coap_session_t *s, pt_tls_out_fn out,
   int r = SSL_do_handshake(ssl); /* answers the buffered ClientHello */
   int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
   if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_READ) {
-    log_errors("DTLS accept");
+    pt_ossl_log_errors("DTLS accept");
     pt_tls_free(t);
     return NULL;
   }
@@ -929,7 +643,7 @@ static int client_psk_setup(pt_tls *t, const coap_dtls_cpsk_t *psk) {
 }
 
 static int client_pki_setup(pt_tls *t, const coap_dtls_pki_t *pki) {
-  if (apply_pki(t->own, pki, t->conf, 0) < 0)
+  if (pt_ossl_apply_pki(t->own, pki, t->conf, 0) < 0)
     return -1;
   t->client_pki = *pki;
   memset(&t->client_pki.pki_key, 0, sizeof(t->client_pki.pki_key));
@@ -949,18 +663,21 @@ static void client_default_setup(pt_tls *t) {
                      NULL);
 }
 
-pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
-                          const coap_dtls_pki_t *pki, pt_tls_out_fn out,
-                          void *arg) {
-  pt_tls *t = tls_new(s, NULL, out, arg);
+pt_tls *pt_ossl_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                           const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                           void *arg, int stream) {
+  pt_tls *t = pt_ossl_tls_new(s, NULL, out, arg);
   if (!t)
     return NULL;
-  t->own = SSL_CTX_new(DTLS_client_method());
+  t->c.dgram_link.stream = stream;
+  t->own = SSL_CTX_new(stream ? TLS_client_method() : DTLS_client_method());
   if (!t->own)
     goto fail;
-  SSL_CTX_set_min_proto_version(t->own, DTLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(t->own,
+                                stream ? TLS1_2_VERSION : DTLS1_2_VERSION);
   SSL_CTX_set_options(t->own, SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_read_ahead(t->own, 1);
+  if (!stream)
+    SSL_CTX_set_read_ahead(t->own, 1);
   if (psk && client_psk_setup(t, psk) < 0)
     goto fail;
   if (pki && client_pki_setup(t, pki) < 0)
@@ -968,9 +685,11 @@ pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
   if (!psk && !pki)
     client_default_setup(t);
   t->ssl = SSL_new(t->own);
-  if (!t->ssl || attach_link(t->ssl, &t->c.dgram_link) < 0)
+  if (!t->ssl || pt_ossl_attach_link(t->ssl, &t->c.dgram_link) < 0)
     goto fail;
   SSL_set_app_data(t->ssl, &t->c);
+  if (stream && pt_ossl_stream_client_init(t->ssl, psk) < 0)
+    goto fail;
   const char *sni = psk ? psk->client_sni : pki ? pki->client_sni : NULL;
   if (sni && *sni)
     SSL_set_tlsext_host_name(t->ssl, sni);
@@ -984,9 +703,63 @@ pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
     goto fail;
   return t;
 fail:
-  log_errors("DTLS client");
+  pt_ossl_log_errors(stream ? "TLS client" : "DTLS client");
   pt_tls_free(t);
   return NULL;
+}
+
+pt_tls *pt_tls_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                          const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                          void *arg) {
+  return pt_ossl_client_new(s, psk, pki, out, arg, 0);
+}
+
+/* ---- a wrong key, seen by the server ------------------------------------ */
+
+/* Whether datagram @d holds a record of epoch 1: in a handshake, the
+ * client's Finished, its first encrypted record. */
+static int has_epoch1(const uint8_t *d, size_t n) {
+  while (n >= DTLS_HEADER) {
+    size_t rlen = (size_t)d[11] << 8 | d[12];
+    if (d[3] == 0 && d[4] == 1)
+      return 1;
+    if (rlen > n - DTLS_HEADER)
+      break;
+    d += DTLS_HEADER + rlen;
+    n -= DTLS_HEADER + rlen;
+  }
+  return 0;
+}
+
+/*
+ * The server took the client's ChangeCipherSpec, yet the client's
+ * Finished that came with it did not decrypt, and OpenSSL dropped it as
+ * DTLS drops any bad record: with a pre-shared key that is a wrong key
+ * (or a forged record). The client would retransmit until its deadline;
+ * RFC 6347 4.1.2.7 lets an implementation answer a record with a bad MAC
+ * with a fatal bad_record_mac alert instead, which OpenSSL has no call
+ * for. Our write epoch is still 0 (our ChangeCipherSpec follows only a
+ * good Finished), so the alert is a plaintext record, numbered after the
+ * last one we sent.
+ */
+static int wrong_key(pt_tls *t, const uint8_t *data, size_t len) {
+  return SSL_is_server(t->ssl) && has_epoch1(data, len) &&
+         SSL_get_state(t->ssl) == TLS_ST_SR_CHANGE;
+}
+
+static void wrong_key_alert(pt_tls *t) {
+  dgram_link *l = &t->c.dgram_link;
+  uint64_t seq = l->seq0 + 1;
+  uint8_t rec[DTLS_HEADER + 2] = {21, 0xfe, 0xfd, 0, 0};
+  for (int i = 10; i >= 5; i--, seq >>= 8)
+    rec[i] = (uint8_t)seq;
+  rec[12] = 2;
+  rec[13] = 2;  /* fatal */
+  rec[14] = 20; /* bad_record_mac */
+  coap_log_info("* %s: the client's Finished did not decrypt (wrong key?)\n",
+                coap_session_str(t->session));
+  if (l->out)
+    l->out(l->arg, rec, sizeof(rec));
 }
 
 int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
@@ -1002,10 +775,15 @@ int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
     } else {
       int e = SSL_get_error(t->ssl, r);
       t->c.dgram_link.in = NULL;
-      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
-          (e == SSL_ERROR_SYSCALL && !ERR_peek_error())) /* see below */
+      int again = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+                  (e == SSL_ERROR_SYSCALL && !ERR_peek_error()); /* below */
+      if (again && wrong_key(t, data, len)) {
+        wrong_key_alert(t);
+        return PT_TLS_FAILED;
+      }
+      if (again)
         return PT_TLS_AGAIN;
-      log_errors("DTLS handshake");
+      pt_ossl_log_errors("DTLS handshake");
       return PT_TLS_FAILED;
     }
   }
@@ -1025,7 +803,7 @@ int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
        * it, reports the datagram's end as an I/O condition. DTLS drops
        * bad records (RFC 6347 4.1.2.7); so do we. */
     } else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-      log_errors("DTLS read");
+      pt_ossl_log_errors("DTLS read");
       result = PT_TLS_FAILED;
     }
     break;
@@ -1041,7 +819,7 @@ ssize_t pt_tls_write(pt_tls *t, const uint8_t *data, size_t len) {
   ERR_clear_error();
   int n = SSL_write(t->ssl, data, (int)len);
   if (n <= 0) {
-    log_errors("DTLS write");
+    pt_ossl_log_errors("DTLS write");
     return -1;
   }
   return n;
@@ -1057,7 +835,7 @@ long pt_tls_timeout_ms(pt_tls *t) {
 int pt_tls_timeout(pt_tls *t) {
   ERR_clear_error();
   if (DTLSv1_handle_timeout(t->ssl) < 0) {
-    log_errors("DTLS retransmission");
+    pt_ossl_log_errors("DTLS retransmission");
     return PT_TLS_FAILED;
   }
   return PT_TLS_AGAIN;

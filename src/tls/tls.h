@@ -1,10 +1,10 @@
 /*
  * tls.h -- the (D)TLS backend interface (internal).
  *
- * One file implements this per TLS library: src/tls/openssl.c (DTLS 1.2 on
- * OpenSSL 3) and src/tls/none.c (a build without (D)TLS, where every entry
- * point fails). The build links exactly one of them into each library
- * (libcoap-3-openssl, libcoap-3-notls); a second library (wolfSSL for
+ * One backend implements this per TLS library: src/tls/openssl*.c (DTLS 1.2
+ * and TLS 1.2/1.3 on OpenSSL 3) and src/tls/none.c (a build without (D)TLS,
+ * where every entry point fails). The build links exactly one of them into each
+ * library (libcoap-3-openssl, libcoap-3-notls); a second library (wolfSSL for
  * DTLS 1.3 and Connection IDs) would be one more file.
  *
  * The backend is sans-I/O: it never touches a socket or a clock of its own
@@ -109,6 +109,40 @@ int pt_tls_timeout(pt_tls *t);
 /* Sends close_notify (once). */
 void pt_tls_close(pt_tls *t);
 void pt_tls_free(pt_tls *t);
+
+/* ---- TLS over a byte stream (coaps+tcp) -----------------------------------
+ *
+ * The same association object over a stream: records may be cut anywhere
+ * and are joined by the backend. What the backend writes leaves through
+ * @out at once; pt_tls_write(), pt_tls_close(), pt_tls_free() and
+ * pt_tls_native() work on stream associations too.
+ */
+
+/* A server association for @s with its context's credentials (the first
+ * bytes it reads are the ClientHello). NULL on failure. */
+pt_tls *pt_tls_stream_server(coap_session_t *s, pt_tls_out_fn out, void *arg);
+
+/* A client association as pt_tls_client_new() makes for DTLS; its
+ * ClientHello has left through @out. NULL on failure. */
+pt_tls *pt_tls_stream_client(coap_session_t *s, const coap_dtls_cpsk_t *psk,
+                             const coap_dtls_pki_t *pki, pt_tls_out_fn out,
+                             void *arg);
+
+/*
+ * Feeds @in_len bytes of ciphertext (borrowed; may be 0 to go on with what
+ * is buffered) and takes up to @cap bytes of plaintext into @buf: *@used
+ * gets how many input bytes were consumed (the rest must be fed again),
+ * *@got the plaintext count. Returns PT_TLS_AGAIN (more input is needed
+ * when *@got is 0 and all input was used), PT_TLS_CONNECTED (the handshake
+ * completed in this call), PT_TLS_CLOSED (close_notify) or PT_TLS_FAILED
+ * (an alert, a bad record or a failed handshake; final).
+ */
+int pt_tls_recv(pt_tls *t, const uint8_t *in, size_t in_len, size_t *used,
+                uint8_t *buf, size_t cap, size_t *got);
+
+/* 1 if part of a record has been fed and not yet completed (the stream
+ * ending now would cut it). */
+int pt_tls_partial(pt_tls *t);
 
 /* The library's own session object (SSL * for OpenSSL) for
  * coap_session_get_tls(); sets *lib. */

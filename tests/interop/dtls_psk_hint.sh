@@ -70,7 +70,10 @@ printf '# hint,user,key\n\nother-hint,bob,other-key\npetrel-hint,alice,alice-key
   >"$TMP/client.hints"
 printf 'other-hint,alice,alice-key\n' >"$TMP/other.hints"
 
-expect "without -h, bob with a wrong key gets nothing (exit 3)" rc 3 \
+expect "without -h, bob with a wrong key: our server's alert ends it (exit 4)" rc 4 \
+  "$CLIENT_BIN" -B 3 -u bob -k wrong-key "$BASE/time"
+expect "a wrong key: the client says the handshake failed" err-has \
+  "the DTLS or TLS handshake or session failed" \
   "$CLIENT_BIN" -B 3 -u bob -k wrong-key "$BASE/time"
 expect "-h: the hint matches, alice and her key are used: GET /" out-has \
   "test server made with Petrel" \
@@ -78,8 +81,8 @@ expect "-h: the hint matches, alice and her key are used: GET /" out-has \
 expect "-h -v 6: the match is logged (on stdout, as libcoap logs INFO)" out-has \
   "Identity Hint 'petrel-hint' matched: identity 'alice'" \
   "$CLIENT_BIN" -B 10 -v 6 -u bob -k wrong-key -h "$TMP/client.hints" "$BASE/"
-expect "-h naming another hint: -u and -k are used, and they are wrong (exit 3)" \
-  rc 3 "$CLIENT_BIN" -B 3 -u bob -k wrong-key -h "$TMP/other.hints" "$BASE/time"
+expect "-h naming another hint: -u and -k are used, and they are wrong (exit 4)" \
+  rc 4 "$CLIENT_BIN" -B 3 -u bob -k wrong-key -h "$TMP/other.hints" "$BASE/time"
 expect "-h naming another hint: -u and -k are used, and they are right" \
   out-has "test server made with Petrel" \
   "$CLIENT_BIN" -B 10 -u bob -k default-key -h "$TMP/other.hints" "$BASE/"
