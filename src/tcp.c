@@ -104,8 +104,15 @@ static void tcp_close(coap_session_t *s, coap_event_t ev) {
   }
   if (s->fd >= 0)
     pt_io_client_close(s);
+  coap_session_state_t was = s->state;
   s->state = COAP_SESSION_STATE_NONE;
   pt_event(s, ev);
+  /* Then the session's own end, as libcoap reports it: closed if it had
+   * been established (both CSMs), failed if it never was. */
+  if (was != COAP_SESSION_STATE_NONE)
+    pt_event(s, was == COAP_SESSION_STATE_ESTABLISHED
+                    ? COAP_EVENT_SESSION_CLOSED
+                    : COAP_EVENT_SESSION_FAILED);
   if (s->type == COAP_SESSION_TYPE_SERVER)
     pt_session_close(s, why);
   else

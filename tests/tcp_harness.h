@@ -29,6 +29,8 @@
 
 static coap_tick_t now;
 static int ev_closed, ev_failed, ev_ka_fail, ev_connected;
+static int ev_sess_closed, ev_sess_failed;
+static coap_event_t ev_last[2]; /* the last two events, newest last */
 static int pings_seen, pongs_seen;
 static coap_pdu_code_t ping_code_seen;
 static int responses;
@@ -41,6 +43,10 @@ static inline int on_event(coap_session_t *s, coap_event_t ev) {
   ev_failed += ev == COAP_EVENT_TCP_FAILED;
   ev_ka_fail += ev == COAP_EVENT_KEEPALIVE_FAILURE;
   ev_connected += ev == COAP_EVENT_SESSION_CONNECTED;
+  ev_sess_closed += ev == COAP_EVENT_SESSION_CLOSED;
+  ev_sess_failed += ev == COAP_EVENT_SESSION_FAILED;
+  ev_last[0] = ev_last[1];
+  ev_last[1] = ev;
   return 0;
 }
 
@@ -120,6 +126,8 @@ static inline coap_context_t *context(void) {
   obs_calls = 0;
   last_observe = -1;
   ev_closed = ev_failed = ev_ka_fail = ev_connected = 0;
+  ev_sess_closed = ev_sess_failed = 0;
+  ev_last[0] = ev_last[1] = 0;
   pings_seen = pongs_seen = responses = 0;
   ping_code_seen = 0;
   held_async = NULL;

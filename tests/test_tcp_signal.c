@@ -389,6 +389,36 @@ TEST(abort_received_closes_at_once) {
   done(ctx);
 }
 
+/* A connection that ends reports its TCP event, then the session's own:
+ * SESSION_CLOSED once both CSMs made it established, SESSION_FAILED if it
+ * never was (as libcoap reports them). */
+TEST(session_closed_after_established_failed_before) {
+  coap_context_t *ctx = context();
+  int peer;
+  coap_session_t *s = client(ctx, &peer);
+  feed_csm(s, 1152, 0);
+  CHECK_INT_EQ(ev_connected, 1);
+  coap_pdu_t *ab = sig(0);
+  pt_signal_build_abort(ab, 0, "going");
+  CHECK_INT_EQ(feed(s, ab), -1);
+  CHECK_INT_EQ(ev_closed, 1);
+  CHECK_INT_EQ(ev_sess_closed, 1);
+  CHECK_INT_EQ(ev_sess_failed, 0);
+  CHECK_INT_EQ(ev_last[0], COAP_EVENT_TCP_CLOSED);
+  CHECK_INT_EQ(ev_last[1], COAP_EVENT_SESSION_CLOSED);
+  coap_session_release(s);
+  close(peer);
+  /* No CSM from the peer: the session was never established. */
+  s = client(ctx, &peer);
+  CHECK_INT_EQ(feed(s, sig(COAP_SIGNALING_CODE_PING)), -1);
+  CHECK_INT_EQ(ev_sess_closed, 1);
+  CHECK_INT_EQ(ev_sess_failed, 1);
+  CHECK_INT_EQ(ev_last[1], COAP_EVENT_SESSION_FAILED);
+  coap_session_release(s);
+  close(peer);
+  done(ctx);
+}
+
 /* ---- limits ----------------------------------------------------------- */
 
 /* A request sent while the queue is full: coap_send() fails and frees the
@@ -791,6 +821,7 @@ int main(void) {
   RUN(server_sends_release_when_its_context_is_freed);
   RUN(client_session_released_by_the_application_sends_release);
   RUN(abort_received_closes_at_once);
+  RUN(session_closed_after_established_failed_before);
   RUN(request_sent_into_a_full_write_queue_fails_once);
   RUN(write_queue_cap_setter_and_default);
   RUN(peer_that_stops_reading_is_closed_at_the_write_queue_cap);
