@@ -18,6 +18,11 @@
  *          used GSO).
  *
  * usage: udp_echo PORT [gso|plain]   (listens on 127.0.0.1; SIGTERM stops it)
+ *
+ * On SIGTERM it prints what it sent, for its test to count:
+ *   udp_echo: answers=N entries=M gso=G fallback=F
+ * (answers sent, sendmmsg() entries they went in, entries with UDP_SEGMENT,
+ * 1 if the kernel refused GSO).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -42,6 +47,8 @@
 
 static volatile sig_atomic_t quit;
 static int use_gso = 1;
+static unsigned long long n_answers, n_entries, n_gso;
+static int fallback;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -106,12 +113,16 @@ static void answer(int fd, int n) {
     for (j = i + 1; use_gso && j < n && joins(i, j); j++)
       ;
     message(m, i, j);
+    n_gso += j - i > 1;
   }
+  n_answers += (unsigned long long)n;
+  n_entries += (unsigned long long)m;
   for (int off = 0; off < m;) {
     int r = sendmmsg(fd, out + off, (unsigned)(m - off), 0);
     if (r < 0 && out[off].msg_hdr.msg_iovlen > 1 && errno != EAGAIN &&
         errno != ENOBUFS && errno != ECONNREFUSED) {
       use_gso = 0; /* not tried again */
+      fallback = 1;
       send_split(fd, off);
       r = 1;
     } else if (r <= 0) {
@@ -172,5 +183,7 @@ int main(int argc, char **argv) {
         break;
     }
   }
+  fprintf(stderr, "udp_echo: answers=%llu entries=%llu gso=%llu fallback=%d\n",
+          n_answers, n_entries, n_gso, fallback);
   return 0;
 }
