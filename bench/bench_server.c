@@ -22,10 +22,13 @@
  *
  * Endpoints, all on 127.0.0.1: CoAP over UDP on PORT, CoAP over TCP
  * (RFC 8323) on PORT, CoAP over DTLS on PORT+1 with the pre-shared key
- * BENCH_PSK_KEY for any identity (hint BENCH_PSK_HINT). TCP and DTLS are
- * opened only where the library has them (coap_tcp_is_supported(),
- * coap_dtls_is_supported()): Debian's libcoap-3-notls has no DTLS, its
- * libcoap-3-openssl has.
+ * BENCH_PSK_KEY for any identity (hint BENCH_PSK_HINT), CoAP over
+ * WebSockets (RFC 8323 4, coap+ws) on TCP port PORT+1. TCP, DTLS and
+ * WebSockets are opened only where the library has them
+ * (coap_tcp_is_supported(), coap_dtls_is_supported(),
+ * coap_ws_is_supported()): Debian's libcoap-3-notls has no DTLS, its
+ * libcoap-3-openssl has; libcoap before 4.3.2 (Debian's is 4.3.1) has no
+ * WebSockets at all, not even the names, hence the one version check.
  *
  * Built against Petrel, the server raises the limits that the scenarios
  * need past Petrel's defaults (see limits_for_benchmark()); with the word
@@ -152,6 +155,22 @@ static int listen_on(coap_context_t *ctx, coap_address_t *addr,
   return 0;
 }
 
+/* CoAP over WebSockets on TCP port PORT+1 (ADDR holds PORT), where the
+ * library has it. Returns 0 only when it has and cannot listen. */
+static int listen_ws(coap_context_t *ctx, coap_address_t *addr) {
+#if LIBCOAP_VERSION >= 4003002U /* COAP_PROTO_WS and coap_ws_is_supported() */
+  if (coap_ws_is_supported()) {
+    coap_address_t ws = *addr;
+    ws.addr.sin.sin_port =
+        htons((uint16_t)(ntohs(addr->addr.sin.sin_port) + 1));
+    return listen_on(ctx, &ws, COAP_PROTO_WS, "WebSocket");
+  }
+#else
+  (void)ctx, (void)addr;
+#endif
+  return 1;
+}
+
 /* Pre-shared key for every client identity; handshakes in progress at
  * once raised past libcoap's default (100) for the session scenarios,
  * in both builds alike. */
@@ -211,6 +230,8 @@ int main(int argc, char **argv) {
   if (!listen_on(ctx, &addr, COAP_PROTO_UDP, "UDP"))
     return 1;
   if (coap_tcp_is_supported() && !listen_on(ctx, &addr, COAP_PROTO_TCP, "TCP"))
+    return 1;
+  if (!listen_ws(ctx, &addr))
     return 1;
   if (coap_dtls_is_supported()) {
     addr.addr.sin.sin_port = htons((uint16_t)(atoi(argv[1]) + 1));

@@ -1,16 +1,23 @@
 /*
- * coap-bench-conn -- load generator for CoAP over DTLS (RFC 7252 9, PSK)
- * and CoAP over TCP (RFC 8323), the connection-oriented transports that
- * coap-bench (plain UDP) does not speak. It uses OpenSSL directly for
- * DTLS and writes RFC 8323 framing itself, so that it loads every server
- * alike and costs as little as it can per request.
+ * coap-bench-conn -- load generator for CoAP over DTLS (RFC 7252 9, PSK),
+ * CoAP over TCP (RFC 8323 3) and CoAP over WebSockets (RFC 8323 4), the
+ * connection-oriented transports that coap-bench (plain UDP) does not
+ * speak. It uses OpenSSL directly for DTLS and writes RFC 8323 framing and
+ * the WebSocket upgrade and frames (RFC 6455) itself, so that it loads
+ * every server alike and costs as little as it can per request.
  *
- *   coap-bench-conn -t dtls|tcp [options] HOST PORT
+ *   coap-bench-conn -t dtls|tcp|ws [options] HOST PORT
  *
  * Sessions: -c N sessions (one socket each: a connected UDP socket with
  * its own DTLS session, or a TCP connection) are set up first, at most -K
  * at a time (handshakes or connects in progress); a session counts once
- * its handshake has finished (DTLS) or the server's CSM has arrived (TCP).
+ * its handshake has finished (DTLS) or the server's CSM has arrived (TCP;
+ * WebSockets: after the server's 101 answer to the HTTP/1.1 upgrade to
+ * /.well-known/coap with Sec-WebSocket-Protocol: coap, its
+ * Sec-WebSocket-Accept checked, and our CSM). Over WebSockets every
+ * message is one masked binary frame holding the message with Len 0
+ * (RFC 8323 4.4); the server's frames are read unmasked, a Close ends the
+ * session.
  * Then each keeps -w GETs in flight for -W seconds of warm-up and -d
  * seconds of measurement.
  *
@@ -39,6 +46,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,7 +66,7 @@
 #define RETRANS_NS 1000000000ull /* DTLS: resend a request unanswered 1 s */
 #define MAX_LAT (1u << 23)       /* latency samples kept */
 
-enum { ST_HANDSHAKE, ST_READY, ST_DEAD };
+enum { ST_UPGRADE, ST_HANDSHAKE, ST_READY, ST_DEAD };
 
 typedef struct {
   uint64_t sent_ns; /* 0: slot free */
@@ -79,7 +89,7 @@ typedef struct sess {
 } sess;
 
 static struct {
-  int dtls;
+  int dtls, ws; /* neither: TCP */
   int nsess, window, conc, hs_mode;
   double duration, warm, setup_limit;
   long pid;
@@ -105,6 +115,10 @@ static uint64_t completed, warm_done, timeouts, retrans, handshakes;
 static uint32_t *lat;
 static size_t nlat;
 static const char *cipher = "-";
+/* WebSockets: the key of every upgrade request and the accept value it
+ * asks for (RFC 6455 4.2.2), and the state of the masking keys. */
+static char ws_key[32], ws_accept[32];
+static uint32_t mask_state = 0x9e3779b9u;
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -181,6 +195,30 @@ static size_t tcp_get(uint8_t *m, int slot_i, uint32_t seq) {
   return 6 + n;
 }
 
+/* RFC 6455 5.2: a final binary frame, masked (a client's), holding the
+ * N bytes at P (under 126); written to OUT, returns its length. */
+static size_t ws_frame(uint8_t *out, const uint8_t *p, size_t n) {
+  mask_state ^= mask_state << 13; /* xorshift32: a new key per frame */
+  mask_state ^= mask_state >> 17;
+  mask_state ^= mask_state << 5;
+  uint8_t k[4];
+  memcpy(k, &mask_state, 4);
+  out[0] = 0x82;
+  out[1] = (uint8_t)(0x80 | n);
+  memcpy(out + 2, k, 4);
+  for (size_t i = 0; i < n; i++)
+    out[6 + i] = p[i] ^ k[i & 3];
+  return 6 + n;
+}
+
+/* RFC 8323 4.4: the TCP form with Len 0 (the frame carries the length). */
+static size_t ws_get(uint8_t *out, int slot_i, uint32_t seq) {
+  uint8_t m[32];
+  size_t n = tcp_get(m, slot_i, seq);
+  m[0] &= 0x0f;
+  return ws_frame(out, m, n);
+}
+
 static void send_dtls(sess *s, int i) {
   uint8_t m[32];
   size_t n = udp_get(m, s->slots[i].mid, i, s->slots[i].seq);
@@ -208,7 +246,8 @@ static void issue(sess *s, int i) {
   if (cfg.dtls) {
     send_dtls(s, i);
   } else if (s->txlen + 32 <= TCP_TXBUF) {
-    s->txlen += tcp_get(s->tx + s->txlen, i, sl->seq);
+    s->txlen += cfg.ws ? ws_get(s->tx + s->txlen, i, sl->seq)
+                       : tcp_get(s->tx + s->txlen, i, sl->seq);
   }
 }
 
@@ -427,6 +466,155 @@ static void tcp_readable(sess *s) {
   tcp_flush(s);
 }
 
+/* ---- WebSockets -------------------------------------------------------- */
+
+/* The key of every upgrade request and the Sec-WebSocket-Accept it asks
+ * for: base64(SHA-1(key + the GUID of RFC 6455 1.3)). */
+static void ws_keys(void) {
+  uint8_t raw[16], sha[SHA_DIGEST_LENGTH];
+  char cat[80];
+  if (RAND_bytes(raw, sizeof(raw)) != 1)
+    exit(1);
+  EVP_EncodeBlock((unsigned char *)ws_key, raw, sizeof(raw));
+  snprintf(cat, sizeof(cat), "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", ws_key);
+  SHA1((const unsigned char *)cat, strlen(cat), sha);
+  EVP_EncodeBlock((unsigned char *)ws_accept, sha, sizeof(sha));
+}
+
+static void ws_open(sess *s) {
+  tcp_open(s); /* its CSM goes after the upgrade instead */
+  int n = snprintf((char *)s->tx, TCP_TXBUF,
+                   "GET /.well-known/coap HTTP/1.1\r\n"
+                   "Host: %s:%u\r\n"
+                   "Upgrade: websocket\r\n"
+                   "Connection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: %s\r\n"
+                   "Sec-WebSocket-Protocol: coap\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n",
+                   inet_ntoa(cfg.addr.sin_addr),
+                   (unsigned)ntohs(cfg.addr.sin_port), ws_key);
+  s->txlen = (size_t)n;
+  s->state = ST_UPGRADE;
+}
+
+static void set_dead(sess *s) {
+  if (s->state == ST_DEAD)
+    return;
+  if (s->state == ST_READY)
+    ready--;
+  s->state = ST_DEAD;
+  dead++;
+  epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+}
+
+/* Whether header NAME (with its colon) has VALUE in the HTTP answer H. */
+static int has_header(const char *h, const char *name, const char *value) {
+  const char *p = strcasestr(h, name);
+  if (!p)
+    return 0;
+  p += strlen(name);
+  while (*p == ' ')
+    p++;
+  return !strncmp(p, value, strlen(value)) && p[strlen(value)] == '\r';
+}
+
+/* The server's answer to the upgrade, at the start of rx: consumes it once
+ * complete and returns its length; 0 while incomplete; -1 when it is not
+ * a 101 with the accept value and the coap subprotocol. */
+static long ws_upgraded(sess *s) {
+  char h[2048];
+  size_t n = s->rxlen < sizeof(h) - 1 ? s->rxlen : sizeof(h) - 1;
+  memcpy(h, s->rx, n);
+  h[n] = 0;
+  char *end = strstr(h, "\r\n\r\n");
+  if (!end)
+    return n == sizeof(h) - 1 ? -1 : 0;
+  end[2] = 0;
+  if (strncmp(h, "HTTP/1.1 101 ", 13) ||
+      !has_header(h, "\nSec-WebSocket-Accept:", ws_accept) ||
+      !has_header(h, "\nSec-WebSocket-Protocol:", "coap")) {
+    fprintf(stderr, "coap-bench-conn: upgrade refused: %.*s\n",
+            (int)strcspn(h, "\r"), h);
+    return -1;
+  }
+  return end + 4 - h;
+}
+
+/* Length of the whole frame at P (AVAIL bytes), 0 if incomplete; its
+ * header length in *HDR. */
+static size_t ws_frame_len(const uint8_t *p, size_t avail, size_t *hdr) {
+  if (avail < 2)
+    return 0;
+  size_t len = p[1] & 0x7f, e = len == 126 ? 2 : len == 127 ? 8 : 0;
+  size_t mask = p[1] & 0x80 ? 4 : 0;
+  if (avail < 2 + e + mask)
+    return 0;
+  if (e) {
+    len = 0;
+    for (size_t i = 0; i < e; i++)
+      len = len << 8 | p[2 + i];
+  }
+  *hdr = 2 + e + mask;
+  return *hdr + len;
+}
+
+/* One whole frame of the server: a CoAP message, or a Close. */
+static void ws_message(sess *s, const uint8_t *f, size_t hdr, size_t len) {
+  const uint8_t *m = f + hdr;
+  size_t n = len - hdr, tkl = n ? m[0] & 0x0f : 0;
+  if ((f[0] & 0x0f) == 8) { /* Close */
+    set_dead(s);
+    return;
+  }
+  if (f[0] != 0x82 || n < 2 + tkl || m[0] >> 4)
+    return; /* not a whole binary message with Len 0: not ours to count */
+  if (m[1] == 0xe1 && s->state == ST_HANDSHAKE) {
+    s->state = ST_READY;
+    ready++;
+  } else if (m[1] >> 5 != 7 && s->state == ST_READY) {
+    answered(s, m + 2, tkl, m[1]);
+  }
+}
+
+static void ws_readable(sess *s) {
+  for (;;) {
+    ssize_t r = read(s->fd, s->rx + s->rxlen, TCP_RXBUF - s->rxlen);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+      set_dead(s);
+      return;
+    }
+    if (r < 0)
+      break;
+    s->rxlen += (size_t)r;
+    size_t off = 0, hdr, len;
+    if (s->state == ST_UPGRADE) {
+      long u = ws_upgraded(s);
+      if (u < 0) {
+        set_dead(s);
+        return;
+      }
+      if (!u)
+        continue;
+      off = (size_t)u;
+      s->state = ST_HANDSHAKE;
+      static const uint8_t csm[2] = {0x00, 0xe1}; /* RFC 8323 5.3 */
+      s->txlen += ws_frame(s->tx + s->txlen, csm, sizeof(csm));
+    }
+    while ((len = ws_frame_len(s->rx + off, s->rxlen - off, &hdr)) &&
+           len <= s->rxlen - off && s->state != ST_DEAD) {
+      ws_message(s, s->rx + off, hdr, len);
+      off += len;
+    }
+    if (s->state == ST_DEAD)
+      return;
+    memmove(s->rx, s->rx + off, s->rxlen - off);
+    s->rxlen -= off;
+    if ((size_t)r < TCP_RXBUF)
+      break;
+  }
+  tcp_flush(s);
+}
+
 /* ---- the loop ---------------------------------------------------------- */
 
 static void on_event(sess *s, uint32_t ev) {
@@ -441,8 +629,12 @@ static void on_event(sess *s, uint32_t ev) {
       epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &e);
     }
   }
-  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
-    tcp_readable(s);
+  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    if (cfg.ws)
+      ws_readable(s);
+    else
+      tcp_readable(s);
+  }
 }
 
 /* Every 50 ms: DTLS handshake retransmissions, and DTLS requests unanswered
@@ -499,6 +691,8 @@ static void setup(void) {
     while (opened < cfg.nsess && opened - ready - dead < cfg.conc) {
       if (cfg.dtls)
         dtls_open(&sessions[opened]);
+      else if (cfg.ws)
+        ws_open(&sessions[opened]);
       else
         tcp_open(&sessions[opened]);
       opened++;
@@ -521,7 +715,7 @@ static double pct(double p) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: coap-bench-conn -t dtls|tcp [-c sessions] [-w in-flight]\n"
+          "usage: coap-bench-conn -t dtls|tcp|ws [-c sessions] [-w in-flight]\n"
           "  [-K setups at once] [-H] [-d secs] [-W warm-up secs]\n"
           "  [-L setup limit secs] [-C server pid] [-p path] [-k key]\n"
           "  [-i identity] [-x ciphers] HOST PORT\n");
@@ -534,7 +728,8 @@ int main(int argc, char **argv) {
     switch (o) {
     case 't':
       cfg.dtls = !strcmp(optarg, "dtls");
-      if (!cfg.dtls && strcmp(optarg, "tcp"))
+      cfg.ws = !strcmp(optarg, "ws");
+      if (!cfg.dtls && !cfg.ws && strcmp(optarg, "tcp"))
         usage();
       break;
     case 'c':
@@ -599,6 +794,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  if (cfg.ws)
+    ws_keys();
   lat = malloc(sizeof(*lat) * MAX_LAT);
   ep = epoll_create1(EPOLL_CLOEXEC);
   int n = cfg.hs_mode ? cfg.conc : cfg.nsess;
@@ -654,8 +851,10 @@ int main(int argc, char **argv) {
   double rss_kb = rss0 >= 0 && rss1 >= 0 ? (double)(rss1 - rss0) : -1;
   printf("coap-bench-conn: %s %d session%s (%d set up in %.2f s, %d failed), "
          "%d in flight each, %.1f s, cipher %s\n",
-         cfg.dtls ? "DTLS" : "TCP", n, n == 1 ? "" : "s", ready, setup_s, dead,
-         cfg.window, secs, cipher);
+         cfg.dtls ? "DTLS"
+         : cfg.ws ? "WebSocket"
+                  : "TCP",
+         n, n == 1 ? "" : "s", ready, setup_s, dead, cfg.window, secs, cipher);
   printf("rate=%.1f completed=%llu p50_us=%.0f p99_us=%.0f p999_us=%.0f "
          "hs_rate=%.1f handshakes=%llu sessions=%d setup_s=%.2f "
          "server_cpu_us=%.3f rss_setup_kb=%.0f rss_per_session=%.0f "

@@ -41,16 +41,19 @@ set logscale y
 set ylabel "requests per second (req/s)"
 plot "sessions.dat" u 1:2 w lp ls 1 t "Petrel", \
      "" u 1:4 w lp ls 2 t "libcoap 4.3.1", \
-     "" u 1:6 w lp ls 3 t "UDP echo ceiling"
+     "" u 1:6 w lp ls 3 t "UDP echo ceiling (GSO replies)", \
+     "" u 1:9 w lp ls 6 t "UDP echo, plain replies"
 set ylabel "server CPU per request (us)"
 plot "sessions.dat" u 1:3 w lp ls 1 t "Petrel", \
      "" u 1:5 w lp ls 2 t "libcoap 4.3.1", \
-     "" u 1:7 w lp ls 3 t "UDP echo ceiling"
+     "" u 1:7 w lp ls 3 t "UDP echo ceiling (GSO replies)", \
+     "" u 1:10 w lp ls 6 t "UDP echo, plain replies"
 unset logscale y
 set yrange [0:*]
 set xlabel "client sessions (sockets of the load generator)"
 set ylabel "Petrel CPU / echo CPU (ratio)"
-plot "sessions.dat" u 1:8 w lp ls 1 t "Petrel / echo", \
+plot "sessions.dat" u 1:8 w lp ls 1 t "Petrel / echo (GSO replies)", \
+     "" u 1:11 w lp ls 4 t "Petrel / plain echo", \
      1.10 w l ls 6 t "target 1.10"
 unset multiplot
 EOF

@@ -14,17 +14,23 @@ SECS=${BENCH_SECONDS:-3}
 PARK=${BENCH_PARK:-100000}
 IDLE=${BENCH_IDLE:-10000}
 OUT=${BENCH_OUT:-$B/bench-results.md}
-# BENCH_CONN_ONLY=1: the DTLS and TCP rows only.
+# BENCH_CONN_ONLY=1: the DTLS, TCP and WebSocket rows only;
+# BENCH_WS_ONLY=1: the WebSocket rows (with their TCP and UDP baselines) only.
 CONN_ONLY=${BENCH_CONN_ONLY:-0}
+WS_ONLY=${BENCH_WS_ONLY:-0}
+[ "$WS_ONLY" = 1 ] && CONN_ONLY=1
 LOAD=$B/bench/coap-bench
 LOADC=$B/bench/coap-bench-conn
 declare -A SERVER=([petrel]=$B/bench/petrel_bench_server
                    [petrel_defaults]=$B/bench/petrel_bench_server
                    [libcoap]=$B/ref_server_libcoap
                    [libcoap_tls]=$B/ref_server_libcoap_openssl
-                   [echo]=$B/bench/udp_echo)
-# petrel_defaults: the same server keeping Petrel's default limits.
-declare -A SERVER_ARGS=([petrel_defaults]=defaults)
+                   [echo]=$B/bench/udp_echo
+                   [echo_plain]=$B/bench/udp_echo)
+# petrel_defaults: the same server keeping Petrel's default limits; echo
+# sends its replies as UDP GSO messages (as Petrel does), echo_plain one
+# datagram per sendmmsg() entry.
+declare -A SERVER_ARGS=([petrel_defaults]=defaults [echo]=gso [echo_plain]=plain)
 HOST=127.0.0.1
 SCPU=${BENCH_SERVER_CPU:-0}
 LCPU=${BENCH_LOAD_CPU:-1}
@@ -39,7 +45,8 @@ trap cleanup EXIT
 
 port_base=$((20000 + RANDOM % 20000))
 # Sets PORT to a fresh port (no subshell: the counter must advance). The
-# servers listen on UDP and TCP on PORT and on DTLS on PORT+1.
+# servers listen on UDP and TCP on PORT, on DTLS (UDP) and WebSockets (TCP)
+# on PORT+1.
 next_port() { port_base=$((port_base + 2)); PORT=$port_base; }
 
 # start NAME -> sets SPID and SPORT
@@ -130,7 +137,7 @@ SARGS[$NON]="-n -c 1 -w 16"
 SARGS[$SEP]="-c 1000 -w 8 -p async -q 1 -R 1 -W 2.5"
 SARGS[$BLK]="-b -p large -c 16 -w 1"
 if [ "$CONN_ONLY" != 1 ]; then
-throughput "petrel libcoap echo" "$FIRST" "$MANY"
+throughput "petrel libcoap echo echo_plain" "$FIRST" "$MANY"
 throughput "petrel libcoap echo" "$NON"
 throughput "petrel libcoap" "$SEP"
 throughput "petrel libcoap" "$BLK"
@@ -200,6 +207,7 @@ conn_run() {
   port=$SPORT
   case ${CTOOL[$name]} in
     dtls) port=$((SPORT + 1)); wait_bound udp "$port" ;;
+    ws) port=$((SPORT + 1)); wait_bound tcp "$port" ;;
     tcp) wait_bound tcp "$port" ;;
   esac
   if [ "${CTOOL[$name]}" = udp ]; then
@@ -248,12 +256,38 @@ CARGS[$U1]="-c 1 -w 16"; CTOOL[$U1]=udp
 CARGS[$UM]="-c 1000 -w 1 -W 1"; CTOOL[$UM]=udp
 CARGS[$T1]="-t tcp -c 1 -w 16"; CTOOL[$T1]=tcp
 CARGS[$TM]="-t tcp -c 1000 -w 1 -K 64"; CTOOL[$TM]=tcp
+if [ "$WS_ONLY" != 1 ]; then
 conn_rows "petrel libcoap_tls" "$DHS" "$D1" "$DM"
 conn_rows "petrel" "$U1" "$UM"
 conn_rows "petrel libcoap" "$T1" "$TM"
 for r in "$DHS" "$D1" "$DM"; do
   RES[$r,libcoap]=${RES[$r,libcoap_tls]}; CPU[$r,libcoap]=${CPU[$r,libcoap_tls]}
 done
+fi
+
+# ---- WebSockets -----------------------------------------------------------
+# CoAP over WebSockets (RFC 8323 4) to Petrel only: Debian's libcoap 4.3.1
+# has no WebSockets. Its baselines are Petrel's own TCP and UDP GETs with
+# as many in flight, measured in the same rounds; 1,000 connections give
+# the RSS per connection.
+W1="WebSocket: GET /hello, 1 connection x 1 (req/s)"
+W16="WebSocket: GET /hello, 1 connection x 16 (req/s)"
+WM="WebSocket: GET /hello, 1,000 connections x 1 (req/s)"
+WT1="TCP: GET /hello, 1 connection x 1, same rounds as WebSocket (req/s)"
+WT16="TCP: GET /hello, 1 connection x 16, same rounds as WebSocket (req/s)"
+WTM="TCP: GET /hello, 1,000 connections x 1, same rounds as WebSocket (req/s)"
+WU1="UDP: GET /hello, 1 session x 1, same rounds as WebSocket (req/s)"
+WU16="UDP: GET /hello, 1 session x 16, same rounds as WebSocket (req/s)"
+CARGS[$W1]="-t ws -c 1 -w 1"; CTOOL[$W1]=ws
+CARGS[$W16]="-t ws -c 1 -w 16"; CTOOL[$W16]=ws
+CARGS[$WM]="-t ws -c 1000 -w 1 -K 64"; CTOOL[$WM]=ws
+CARGS[$WT1]="-t tcp -c 1 -w 1"; CTOOL[$WT1]=tcp
+CARGS[$WT16]="-t tcp -c 1 -w 16"; CTOOL[$WT16]=tcp
+CARGS[$WTM]="-t tcp -c 1000 -w 1 -K 64"; CTOOL[$WTM]=tcp
+CARGS[$WU1]="-c 1 -w 1"; CTOOL[$WU1]=udp
+CARGS[$WU16]="-c 1 -w 16"; CTOOL[$WU16]=udp
+conn_rows "petrel" "$W1" "$W16" "$WM" "$WT1" "$WT16" "$WTM" "$WU1" "$WU16"
+for r in "$W1" "$W16" "$WM"; do RES[$r,libcoap]="no WebSockets in 4.3.1"; done
 
 # ---- instructions per piggybacked request (callgrind) -------------------
 [ "$CONN_ONLY" = 1 ] || for s in petrel libcoap; do
@@ -313,9 +347,18 @@ done
   echo "| RSS per idle session, $IDLE sessions (bytes) | ${RES[idle_mem,petrel]} | ${RES[idle_mem,libcoap]} | | $(ratio "${RES[idle_mem,petrel]}" "${RES[idle_mem,libcoap]}") | | | | | |"
   echo "| instructions per piggybacked GET (callgrind, user space) | ${RES[ir,petrel]} | ${RES[ir,libcoap]} | | $(ratio "${RES[ir,petrel]}" "${RES[ir,libcoap]}") | | | | | |"
   }
+  [ "$WS_ONLY" = 1 ] || {
   echo "| RSS per DTLS session, 1,000 sessions (bytes) | ${RES[$DM,rss,petrel]} | ${RES[$DM,rss,libcoap_tls]} | | $(ratio "${RES[$DM,rss,petrel]}" "${RES[$DM,rss,libcoap_tls]}") | | | | | |"
   echo "| RSS per TCP connection, 1,000 connections (bytes) | ${RES[$TM,rss,petrel]} | ${RES[$TM,rss,libcoap]} | | $(ratio "${RES[$TM,rss,petrel]}" "${RES[$TM,rss,libcoap]}") | | | | | |"
   echo "| Petrel CPU per GET: DTLS / UDP, 1 x 16 and 1,000 x 1 (target at most 1.5) | $(ratio "${CPU[$D1,petrel]}" "${CPU[$U1,petrel]}"), $(ratio "${CPU[$DM,petrel]}" "${CPU[$UM,petrel]}") | | | | | | | | |"
   echo "| Petrel CPU per GET: TCP / UDP, 1 x 16 and 1,000 x 1 (target at most 1) | $(ratio "${CPU[$T1,petrel]}" "${CPU[$U1,petrel]}"), $(ratio "${CPU[$TM,petrel]}" "${CPU[$UM,petrel]}") | | | | | | | | |"
+  }
+  echo "| RSS per WebSocket connection, 1,000 connections (bytes; TCP in the same rounds) | ${RES[$WM,rss,petrel]} (TCP ${RES[$WTM,rss,petrel]}) | no WebSockets in 4.3.1 | | | | | | | |"
+  echo "| Petrel CPU per GET: WebSocket / TCP, 1 x 1, 1 x 16 and 1,000 x 1 | $(ratio "${CPU[$W1,petrel]}" "${CPU[$WT1,petrel]}"), $(ratio "${CPU[$W16,petrel]}" "${CPU[$WT16,petrel]}"), $(ratio "${CPU[$WM,petrel]}" "${CPU[$WTM,petrel]}") | | | | | | | | |"
+  echo "| Petrel CPU per GET: WebSocket / UDP, 1 x 1 and 1 x 16 | $(ratio "${CPU[$W1,petrel]}" "${CPU[$WU1,petrel]}"), $(ratio "${CPU[$W16,petrel]}" "${CPU[$WU16,petrel]}") | | | | | | | | |"
+  [ "$CONN_ONLY" = 1 ] || {
+  echo "| Petrel CPU per GET / echo's: GSO replies, plain replies; 1 x 16 | $(ratio "${CPU[$FIRST,petrel]}" "${CPU[$FIRST,echo]}"), $(ratio "${CPU[$FIRST,petrel]}" "${CPU[$FIRST,echo_plain]}") (echo_plain ${CPU[$FIRST,echo_plain]} us, ${RES[$FIRST,echo_plain]} req/s) | | | | | | | | |"
+  echo "| Petrel CPU per GET / echo's: GSO replies, plain replies; 1,000 x 1 | $(ratio "${CPU[$MANY,petrel]}" "${CPU[$MANY,echo]}"), $(ratio "${CPU[$MANY,petrel]}" "${CPU[$MANY,echo_plain]}") (echo_plain ${CPU[$MANY,echo_plain]} us, ${RES[$MANY,echo_plain]} req/s) | | | | | | | | |"
+  }
 } | tee "$OUT"
 echo "bench: done in $((SECONDS - T0)) s; table in $OUT" >&2

@@ -6,7 +6,9 @@
 # OUT_DIR, and prints the Petrel / echo CPU ratio. scripts/bench builds
 # everything first and is the command to use.
 #
-#   sessions.dat   req/s and server CPU per request against client sessions
+#   sessions.dat   req/s and server CPU per request against client sessions,
+#                  with two echo ceilings: UDP GSO replies (as Petrel sends)
+#                  and the plain one (one datagram per sendmmsg() entry)
 #   pending.dat    the same against pending separate responses
 #   idle.dat       the same against idle sessions left by earlier clients
 #   latency.dat    p50 and p99 latency against offered load (open loop)
@@ -32,7 +34,10 @@ LOADC=$B/bench/coap-bench-conn
 declare -A SERVER=([petrel]=$B/bench/petrel_bench_server
                    [libcoap]=$B/ref_server_libcoap
                    [libcoap_tls]=$B/ref_server_libcoap_openssl
-                   [echo]=$B/bench/udp_echo)
+                   [echo]=$B/bench/udp_echo
+                   [echo_plain]=$B/bench/udp_echo)
+# echo: replies to one peer as UDP GSO messages; echo_plain: one each.
+declare -A SERVER_ARGS=([echo]=gso [echo_plain]=plain)
 HOST=127.0.0.1
 SCPU=${BENCH_SERVER_CPU:-0}
 LCPU=${BENCH_LOAD_CPU:-1}
@@ -85,7 +90,7 @@ port_base=$((20000 + RANDOM % 20000))
 start() {
   port_base=$((port_base + 2))
   SPORT=$port_base
-  taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" >/dev/null 2>&1 &
+  taskset -c "$SCPU" "${SERVER[$1]}" "$SPORT" ${SERVER_ARGS[$1]:-} >/dev/null 2>&1 &
   SPID=$!
   PIDS+=("$SPID")
   wait_bound "$SPORT"
@@ -153,18 +158,20 @@ log "$MODE: ${RUNS} x ${SECS}s per point; servers on CPU $SCPU, load on CPU $LCP
 
 # ---- 1. client sessions ------------------------------------------------------
 # Each session keeps max(1, 16/S) requests in flight (1 session x 16, 10 x 2,
-# then one each), CON GET /hello.
+# then one each), CON GET /hello. Two ceilings: echo sends its replies as
+# Petrel does (UDP GSO), echo_plain one datagram per sendmmsg() entry.
 {
-  echo "# sessions  petrel_rate petrel_cpu_us  libcoap_rate libcoap_cpu_us  echo_rate echo_cpu_us  cpu_petrel_over_echo"
+  echo "# sessions  petrel_rate petrel_cpu_us  libcoap_rate libcoap_cpu_us  echo_rate echo_cpu_us  cpu_petrel_over_echo  echo_plain_rate echo_plain_cpu_us  cpu_petrel_over_echo_plain"
   for S in $P_SESSIONS; do
     W=$(( S >= 16 ? 1 : 16 / S ))
     row="$S"
     declare -A cpu=()
-    for s in petrel libcoap echo; do
+    for s in petrel libcoap echo echo_plain; do
       read -r rate c _ _ < <(run_fresh "$s" -c "$S" -w "$W")
+      [ "$s" = echo_plain ] && row+="  $(ratio "${cpu[petrel]}" "${cpu[echo]}")"
       row+="  $rate $c"; cpu[$s]=$c
     done
-    row+="  $(ratio "${cpu[petrel]}" "${cpu[echo]}")"
+    row+="  $(ratio "${cpu[petrel]}" "${cpu[echo_plain]}")"
     echo "$row"; log "sessions: $row"
   done
 } >"$OUT/sessions.dat"
@@ -418,7 +425,9 @@ col() { # FILE X COLUMN: the value in COLUMN of the row whose first field is X
   echo "|---|---:|"
   for S in 1 1000; do
     r=$(col "$OUT/sessions.dat" "$S" 8)
-    [ -n "$r" ] && echo "| Petrel CPU per request / echo's, $S session(s) (target at most 1.10) | $r |"
+    [ -n "$r" ] && echo "| Petrel CPU per request / echo's (UDP GSO replies), $S session(s) (target at most 1.10) | $r |"
+    r=$(col "$OUT/sessions.dat" "$S" 11)
+    [ -n "$r" ] && echo "| Petrel CPU per request / plain echo's (one datagram per sendmmsg entry), $S session(s) | $r |"
   done
   # observers: Petrel over libcoap, and notifications per datagram against
   # Petrel's own piggybacked GET at 1 session x 16 (a GET is two datagrams,

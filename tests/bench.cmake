@@ -10,6 +10,12 @@ if(TARGET coap-bench)
                    $<TARGET_FILE:coap-bench> $<TARGET_FILE:bench_server_test>)
   set_tests_properties(bench_coap_bench_modes PROPERTIES
     LABELS bench TIMEOUT 120)
+  add_executable(udp_echo_test ${PROJECT_SOURCE_DIR}/bench/udp_echo.c)
+  target_compile_options(udp_echo_test PRIVATE ${PETREL_WARNINGS})
+  add_test(NAME bench_udp_echo
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/bench/udp_echo.sh
+                   $<TARGET_FILE:coap-bench> $<TARGET_FILE:udp_echo_test>)
+  set_tests_properties(bench_udp_echo PROPERTIES LABELS bench TIMEOUT 60)
   if(TARGET coap-bench-conn)
     add_test(NAME bench_coap_bench_conn
              COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/bench/coap_bench_conn.sh
