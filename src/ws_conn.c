@@ -15,6 +15,7 @@
 #include "session.h"
 #include "tcp.h"
 #include "timer.h"
+#include "tls_stream.h"
 #include "ws.h"
 
 typedef enum ws_state {
@@ -37,9 +38,14 @@ struct pt_ws_conn {
   uint8_t started; /* client: the request is out */
 };
 
-/* CoAP over WebSockets is here; coaps+ws waits for TLS (transport_none.c). */
+/* CoAP over WebSockets is here in every build. */
 int coap_ws_is_supported(void) {
   return 1;
+}
+
+/* coaps+ws is this layer over the TLS byte pipe: wherever TLS is built. */
+int coap_wss_is_supported(void) {
+  return coap_tls_is_supported();
 }
 
 static pt_ws_conn *ws_of(coap_session_t *s) {
@@ -340,6 +346,13 @@ unsigned coap_petrel_context_get_ws_upgrade_timeout(const coap_context_t *ctx) {
 
 /* ---- lifetime --------------------------------------------------------- */
 
+/* Arms @w's upgrade timeout from @now. 0 or -1. */
+static int arm_upgrade(coap_context_t *ctx, pt_ws_conn *w, coap_tick_t now) {
+  unsigned ms = coap_petrel_context_get_ws_upgrade_timeout(ctx);
+  return pt_timer_arm(ctx, &w->upgrade_timer,
+                      now + (coap_tick_t)ms * COAP_TICKS_PER_SECOND / 1000u);
+}
+
 pt_ws_conn *pt_ws_conn_new(coap_session_t *s, coap_tick_t now) {
   pt_ws_conn *w = calloc(1, sizeof(*w));
   if (!w)
@@ -350,13 +363,24 @@ pt_ws_conn *pt_ws_conn_new(coap_session_t *s, coap_tick_t now) {
   pt_ws_decoder_init(&w->dec, w->server, s->context->csm_max_message_size);
   pt_outq_init(&w->held, PT_TCP_OUTQ_CAP);
   pt_timer_init(&w->upgrade_timer, upgrade_expired);
-  unsigned ms = coap_petrel_context_get_ws_upgrade_timeout(s->context);
-  if (pt_timer_arm(s->context, &w->upgrade_timer,
-                   now + (coap_tick_t)ms * COAP_TICKS_PER_SECOND / 1000u) < 0) {
+  /* coaps+ws: the TLS handshake has its own deadline; the upgrade's
+   * starts when the handshake is done (pt_ws_conn_secured()). */
+  if (!pt_tls_stream_proto(s->proto) && arm_upgrade(s->context, w, now) < 0) {
     pt_ws_conn_free(s->context, w);
     return NULL;
   }
   return w;
+}
+
+int pt_ws_conn_secured(coap_session_t *s, coap_tick_t now) {
+  pt_ws_conn *w = ws_of(s);
+  if (!w || w->state != WS_UPGRADING)
+    return 0;
+  if (arm_upgrade(s->context, w, now) < 0) {
+    pt_tcp_shut(s, COAP_EVENT_TCP_FAILED);
+    return -1;
+  }
+  return w->server ? 0 : pt_ws_conn_start(s);
 }
 
 void pt_ws_conn_free(coap_context_t *ctx, pt_ws_conn *w) {
