@@ -155,17 +155,19 @@ size_t pt_ws_conn_close_frame(coap_session_t *s, uint8_t *out) {
 /* ---- the upgrade ------------------------------------------------------ */
 
 /* The Host header for a client's request: coap_ws_set_host_request()'s,
- * else the address, with the port when it is not 80 (RFC 7230 5.4). */
+ * else the address, with the port when it is not the scheme's default (80
+ * for ws, 443 for wss: RFC 7230 5.4, RFC 6455 3). */
 static void host_header(coap_session_t *s, pt_ws_conn *w, char *out,
                         size_t cap) {
   uint16_t port = coap_address_get_port(&s->remote);
+  uint16_t dflt = pt_tls_stream_proto(s->proto) ? 443 : 80;
   char name[300] = "";
   if (w->host)
     snprintf(name, sizeof(name), "%s", w->host);
   else if (!coap_print_ip_addr(&s->remote, name, sizeof(name)))
     name[0] = '\0';
   const char *open = strchr(name, ':') ? "[" : "", *close = *open ? "]" : "";
-  if (port == 80)
+  if (port == dflt)
     snprintf(out, cap, "%s%s%s", open, name, close);
   else
     snprintf(out, cap, "%s%s%s:%u", open, name, close, port);
