@@ -6,8 +6,9 @@
  * order; our client against a raw TLS server (tls_peer.h) to see the
  * wire: TLS first, then the HTTP upgrade inside it, then masked frames;
  * the upgrade timeout on a fake clock, counted from the end of the TLS
- * handshake on both sides; a plaintext HTTP upgrade on the WSS port
- * failing only its own connection.
+ * handshake on both sides; the upgrade's Host over a socketpair (port
+ * 443 left out); a plaintext HTTP upgrade on the WSS port failing only its
+ * own connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -413,6 +414,73 @@ TEST(client_upgrade_timeout_runs_after_the_tls_handshake) {
   raw_server_end(&r);
 }
 
+/* A client session of @ctx to 127.0.0.1:@port whose connection is sv[0]
+ * of a socketpair, a raw TLS server (tls_peer.h) on sv[1]; the handshake
+ * done, the upgrade request read into @req. NULL if that failed. */
+static coap_session_t *paired_client(coap_context_t *ctx, uint16_t port,
+                                     int sv[2], tls_peer *peer, char *req,
+                                     size_t cap) {
+  coap_address_t to = dh_loopback(port);
+  coap_session_t *s = coap_new_client_session(ctx, NULL, &to, COAP_PROTO_UDP);
+  if (!s)
+    return NULL;
+  close(s->fd); /* the session carries the pair's end instead */
+  s->fd = -1;
+  s->proto = COAP_PROTO_WSS;
+  coap_dtls_cpsk_t cp;
+  memset(&cp, 0, sizeof(cp));
+  cp.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  cp.psk_info.identity.s = (const uint8_t *)"peer";
+  cp.psk_info.identity.length = 4;
+  cp.psk_info.key.s = KEY;
+  cp.psk_info.key.length = sizeof(KEY) - 1;
+  if (pt_tcp_attach(s, sv[0], 0, pt_now()) < 0 ||
+      pt_tcp_start_tls(s, &cp, NULL, pt_now()) < 0 ||
+      tls_peer_open(peer, sv[1], 1) < 0)
+    return s;
+  size_t got = 0;
+  req[0] = 0;
+  for (int i = 0; i < 200 && !strstr(req, "\r\n\r\n"); i++) {
+    pt_tcp_io(s, 1, 1, pt_now());
+    if (tls_peer_step(peer) == 1) {
+      int n = tls_peer_read(peer, (uint8_t *)req + got, cap - 1 - got);
+      got += n > 0 ? (size_t)n : 0;
+      req[got] = 0;
+    }
+  }
+  return s;
+}
+
+/* The upgrade's Host names the port unless it is the scheme's default:
+ * 443 for coaps+ws (RFC 7230 5.4), not 80 as for coap+ws. */
+TEST(host_header_leaves_out_port_443_only) {
+  static const struct {
+    uint16_t port;
+    const char *host;
+  } cases[] = {
+      {443, "Host: 127.0.0.1\r\n"},
+      {80, "Host: 127.0.0.1:80\r\n"},
+      {8443, "Host: 127.0.0.1:8443\r\n"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    reset();
+    coap_context_t *ctx = wss_client_ctx();
+    int sv[2];
+    CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    tls_peer peer;
+    char req[2048];
+    coap_session_t *s =
+        paired_client(ctx, cases[i].port, sv, &peer, req, sizeof(req));
+    CHECK_NOT_NULL(s);
+    CHECK(strncmp(req, "GET /.well-known/coap HTTP/1.1\r\n", 32) == 0);
+    CHECK_NOT_NULL(strstr(req, cases[i].host));
+    coap_session_release(s);
+    tls_peer_free(&peer);
+    close(sv[1]);
+    coap_free_context(ctx);
+  }
+}
+
 /* ---- the server side: the upgrade timeout and malformed input ----------- */
 
 static int raw_connect(uint16_t port) {
@@ -544,6 +612,7 @@ int main(void) {
   RUN(wrong_key_fails_before_any_upgrade);
   RUN(client_sends_tls_then_the_upgrade_then_masked_frames);
   RUN(client_upgrade_timeout_runs_after_the_tls_handshake);
+  RUN(host_header_leaves_out_port_443_only);
   RUN(server_upgrade_timeout_runs_after_the_tls_handshake);
   RUN(plaintext_upgrade_on_the_wss_port_fails_only_that_connection);
   coap_cleanup();
