@@ -7,7 +7,8 @@
  * the CSM and requests. The connections are socketpairs; the server's
  * answers on connection 0 go back to that client; time moves by a fake
  * clock. At the end the context is freed (ASan/LSan report any leak or
- * double free).
+ * double free). Each input runs twice: on a coaps+tcp endpoint, then on a
+ * coaps+ws one (the WebSocket layer over the same pipe).
  *
  * Input: records, each one opcode byte then its arguments:
  *   0 LEN XOR...   the client's pending bytes to connection 0, the first
@@ -15,7 +16,9 @@
  *   1 CONN LEN DATA  LEN raw bytes to connection CONN % 2
  *   2 T            the clock moves T x 100 ms and due timers run
  *   3 K            the client writes CoAP message K (CSM when K is even,
- *                  else a GET /hello) as application data
+ *                  else a GET /hello) as application data; on coaps+ws
+ *                  in a masked binary frame, or, when K % 4 is 0, the
+ *                  HTTP upgrade request instead
  *   4 CUT          the client's pending bytes, cut to CUT bytes
  *   5 CONN         the peer of connection CONN % 2 ends its stream
  * Unknown opcodes are skipped; a short record ends the input.
@@ -34,6 +37,8 @@
 #include "tcp.h"
 
 #define CONNS 2
+
+static coap_proto_t proto; /* the endpoint's: COAP_PROTO_TLS or _WSS */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -129,7 +134,7 @@ static coap_context_t *server(void) {
     return NULL;
   }
   ep->context = ctx;
-  ep->proto = COAP_PROTO_TLS;
+  ep->proto = proto;
   ep->fd = -1;
   ep->default_mtu = COAP_DEFAULT_MTU;
   coap_address_init(&ep->bind_addr);
@@ -205,14 +210,33 @@ static size_t flight(uint8_t op, const uint8_t *in, size_t left) {
   return used;
 }
 
+/* coaps+ws: the upgrade request, or message @msg in a binary frame
+ * masked with a zero key (legal, and the payload stays as it is). */
+static void ws_request(uint8_t k, uint8_t *msg, size_t len) {
+  static const char upgrade[] =
+      "GET /.well-known/coap HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Protocol: coap\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  uint8_t frame[6 + 16] = {0x82, (uint8_t)(0x80 | len), 0, 0, 0, 0};
+  if (k % 4 == 0) {
+    SSL_write(cl.ssl, upgrade, sizeof(upgrade) - 1);
+    return;
+  }
+  msg[0] &= 0x0f; /* RFC 8323 4.4: Len 0 */
+  memcpy(frame + 6, msg, len);
+  SSL_write(cl.ssl, frame, (int)(6 + len));
+}
+
 static void request(uint8_t k) {
-  static const uint8_t csm[] = {0x30, 0xe1, 0x22, 0x04, 0x80};
+  uint8_t csm[] = {0x30, 0xe1, 0x22, 0x04, 0x80};
   uint8_t get[] = {0x61, 0x01, k, 0xb5, 'h', 'e', 'l', 'l', 'o'};
   if (SSL_is_init_finished(cl.ssl)) {
-    if (k & 1)
-      SSL_write(cl.ssl, get, sizeof(get));
+    uint8_t *msg = k & 1 ? get : csm;
+    size_t len = k & 1 ? sizeof(get) : sizeof(csm);
+    if (proto == COAP_PROTO_WSS)
+      ws_request(k, msg, len);
     else
-      SSL_write(cl.ssl, csm, sizeof(csm));
+      SSL_write(cl.ssl, msg, (int)len);
   }
   ERR_clear_error();
 }
@@ -250,7 +274,7 @@ static size_t run_op(coap_context_t *ctx, uint8_t op, const uint8_t *in,
   }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static void run_input(const uint8_t *data, size_t size) {
   coap_tick_t now = 1000 * COAP_TICKS_PER_SECOND;
   pt_clock_set_fake(&now);
   if (getenv("FUZZ_DEBUG")) { /* follow one input: FUZZ_DEBUG=1 fuzz_tls F */
@@ -287,5 +311,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       close(far_end[i]);
   client_free(&cl);
   pt_clock_set_fake(NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  proto = COAP_PROTO_TLS;
+  run_input(data, size);
+  proto = COAP_PROTO_WSS;
+  run_input(data, size);
   return 0;
 }

@@ -251,12 +251,12 @@ uint32_t pt_address_hash(const coap_address_t *addr) {
 /* ---- schemes ------------------------------------------------------------ */
 
 int pt_address_proto_supported(coap_proto_t proto) {
-  /* Grows as the WebSockets transports arrive. */
   return proto == COAP_PROTO_UDP ||
          (proto == COAP_PROTO_TCP && coap_tcp_is_supported()) ||
          (proto == COAP_PROTO_WS && coap_ws_is_supported()) ||
          (proto == COAP_PROTO_DTLS && coap_dtls_is_supported()) ||
-         (proto == COAP_PROTO_TLS && coap_tls_is_supported());
+         (proto == COAP_PROTO_TLS && coap_tls_is_supported()) ||
+         (proto == COAP_PROTO_WSS && coap_wss_is_supported());
 }
 
 static coap_proto_t scheme_proto(coap_uri_scheme_t scheme) {

@@ -18,7 +18,8 @@ uint32_t pt_address_hash(const coap_address_t *addr);
 
 /*
  * 1 if this build carries @proto (the table behind coap_resolve_address_info
- * and coap_get_available_scheme_hint_bits). Today: UDP only.
+ * and coap_get_available_scheme_hint_bits): UDP, TCP and WS in every
+ * build; DTLS, TLS and WSS where the (D)TLS backend is built.
  */
 int pt_address_proto_supported(coap_proto_t proto);
 

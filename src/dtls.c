@@ -396,7 +396,7 @@ void pt_dtls_endpoint_input(coap_endpoint_t *ep, const coap_address_t *peer,
 int pt_dtls_client_start(coap_session_t *s, const coap_dtls_cpsk_t *psk,
                          const coap_dtls_pki_t *pki) {
   coap_tick_t now = pt_now();
-  if (s->proto == COAP_PROTO_TLS) {
+  if (pt_tls_stream_proto(s->proto)) { /* coaps+tcp, coaps+ws */
     if (pt_tcp_start_tls(s, psk, pki, now) < 0)
       return -1;
     if (psk) {
@@ -426,14 +426,14 @@ int pt_dtls_client_start(coap_session_t *s, const coap_dtls_cpsk_t *psk,
 }
 
 int pt_dtls_endpoint_init(coap_endpoint_t *ep) {
-  if (ep->proto != COAP_PROTO_DTLS && ep->proto != COAP_PROTO_TLS)
+  if (ep->proto != COAP_PROTO_DTLS && !pt_tls_stream_proto(ep->proto))
     return 0;
   if (!pt_tls_can_serve(ep->context)) {
     coap_log_warn("coap_new_endpoint: one of coap_context_set_psk2() or "
                   "coap_context_set_pki() must be called first\n");
     return -1;
   }
-  if (ep->proto == COAP_PROTO_TLS)
+  if (pt_tls_stream_proto(ep->proto))
     return 0; /* each accepted connection starts its own (tcp.c) */
   ep->tls_listener = pt_tls_listener_new(ep->context);
   return ep->tls_listener ? 0 : -1;
@@ -487,10 +487,11 @@ int coap_context_set_pki_root_cas(coap_context_t *ctx, const char *ca_file,
   return pt_tls_set_root_cas(ctx, ca_file, ca_dir);
 }
 
-/* DTLS, or TLS over TCP where this build has it. */
+/* DTLS, or TLS over TCP (coaps+tcp, coaps+ws) where this build has it. */
 static int secure_proto(coap_proto_t proto) {
   return proto == COAP_PROTO_DTLS ||
-         (proto == COAP_PROTO_TLS && coap_tls_is_supported());
+         (proto == COAP_PROTO_TLS && coap_tls_is_supported()) ||
+         (proto == COAP_PROTO_WSS && coap_wss_is_supported());
 }
 
 static coap_session_t *client_dtls(coap_session_t *s,
@@ -511,8 +512,8 @@ coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
   if (!ctx || !server || !setup_data || !secure_proto(proto) ||
       !coap_dtls_psk_is_supported()) {
     coap_log_warn("coap_new_client_session_psk2: needs a context, a server, "
-                  "setup data and COAP_PROTO_DTLS or COAP_PROTO_TLS (where "
-                  "supported)\n");
+                  "setup data and COAP_PROTO_DTLS, COAP_PROTO_TLS or "
+                  "COAP_PROTO_WSS (where supported)\n");
     return NULL;
   }
   return client_dtls(pt_client_session_new(ctx, local_if, server, proto),
@@ -544,8 +545,8 @@ coap_session_t *coap_new_client_session_pki(coap_context_t *ctx,
   if (!ctx || !server || !setup_data || !secure_proto(proto) ||
       !coap_dtls_pki_is_supported()) {
     coap_log_warn("coap_new_client_session_pki: needs a context, a server, "
-                  "setup data and COAP_PROTO_DTLS or COAP_PROTO_TLS (where "
-                  "supported)\n");
+                  "setup data and COAP_PROTO_DTLS, COAP_PROTO_TLS or "
+                  "COAP_PROTO_WSS (where supported)\n");
     return NULL;
   }
   return client_dtls(pt_client_session_new(ctx, local_if, server, proto), NULL,

@@ -18,9 +18,10 @@ coap_endpoint_t *coap_new_endpoint(coap_context_t *ctx,
   if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
       proto != COAP_PROTO_WS &&
       (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported()) &&
-      (proto != COAP_PROTO_TLS || !coap_tls_is_supported())) {
+      (proto != COAP_PROTO_TLS || !coap_tls_is_supported()) &&
+      (proto != COAP_PROTO_WSS || !coap_wss_is_supported())) {
     coap_log_warn("coap_new_endpoint: only UDP, TCP, WS%s are supported\n",
-                  coap_tls_is_supported()    ? ", DTLS and TLS"
+                  coap_wss_is_supported()    ? ", DTLS, TLS and WSS"
                   : coap_dtls_is_supported() ? " and DTLS"
                                              : "");
     return NULL;
@@ -90,6 +91,7 @@ const char *coap_endpoint_str(const coap_endpoint_t *endpoint) {
            : ep->proto == COAP_PROTO_TCP ? "TCP"
            : ep->proto == COAP_PROTO_WS  ? "WS"
            : ep->proto == COAP_PROTO_TLS ? "TLS"
+           : ep->proto == COAP_PROTO_WSS ? "WSS"
                                          : "UDP");
   return ep->str;
 }

@@ -348,10 +348,11 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
   if (proto != COAP_PROTO_UDP && proto != COAP_PROTO_TCP &&
       proto != COAP_PROTO_WS &&
       (proto != COAP_PROTO_DTLS || !coap_dtls_is_supported()) &&
-      (proto != COAP_PROTO_TLS || !coap_tls_is_supported())) {
+      (proto != COAP_PROTO_TLS || !coap_tls_is_supported()) &&
+      (proto != COAP_PROTO_WSS || !coap_wss_is_supported())) {
     coap_log_warn("coap_new_client_session: only UDP, TCP, WS%s are "
                   "supported\n",
-                  coap_tls_is_supported()    ? ", DTLS and TLS"
+                  coap_wss_is_supported()    ? ", DTLS, TLS and WSS"
                   : coap_dtls_is_supported() ? " and DTLS"
                                              : "");
     return NULL;
@@ -364,8 +365,9 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
     coap_address_set_port(&s->remote,
                           proto == COAP_PROTO_DTLS || proto == COAP_PROTO_TLS
                               ? COAPS_DEFAULT_PORT
-                          : proto == COAP_PROTO_WS ? 80 /* http */
-                                                   : COAP_DEFAULT_PORT);
+                          : proto == COAP_PROTO_WS  ? 80  /* http */
+                          : proto == COAP_PROTO_WSS ? 443 /* https */
+                                                    : COAP_DEFAULT_PORT);
   s->mcast = coap_is_mcast(&s->remote);
   s->mcast_addr = s->remote;
   /* A detached context (the sans-I/O tests) has no sockets. */
@@ -387,14 +389,17 @@ coap_session_t *pt_client_session_new(coap_context_t *ctx,
   return s;
 }
 
-/* DTLS without credentials: a certificate handshake that verifies the
- * server only against CAs given with coap_context_set_pki_root_cas(). */
+/* DTLS, TLS or WSS without credentials: a certificate handshake that
+ * verifies the server only against CAs given with
+ * coap_context_set_pki_root_cas(). */
 coap_session_t *coap_new_client_session(coap_context_t *ctx,
                                         const coap_address_t *local_if,
                                         const coap_address_t *server,
                                         coap_proto_t proto) {
   coap_session_t *s = pt_client_session_new(ctx, local_if, server, proto);
-  if (s && (proto == COAP_PROTO_DTLS || proto == COAP_PROTO_TLS) &&
+  if (s &&
+      (proto == COAP_PROTO_DTLS || proto == COAP_PROTO_TLS ||
+       proto == COAP_PROTO_WSS) &&
       pt_dtls_client_start(s, NULL, NULL)) {
     coap_session_release(s);
     return NULL;
@@ -618,8 +623,8 @@ coap_mid_t coap_session_send_ping(coap_session_t *session) {
     return COAP_INVALID_MID;
   if (session->tcp) /* RFC 8323 5.4: a 7.02 Ping, which has no MID */
     return pt_tcp_ping(session) < 0 ? COAP_INVALID_MID : 0;
-  coap_pdu_t *ping = coap_pdu_init(COAP_MESSAGE_CON, 0,
-                                   pt_session_next_mid(session), 0);
+  coap_pdu_t *ping =
+      coap_pdu_init(COAP_MESSAGE_CON, 0, pt_session_next_mid(session), 0);
   if (!ping)
     return COAP_INVALID_MID;
   return pt_exchange_send(session, ping, pt_now());

@@ -41,8 +41,9 @@ struct pt_tcp {
   coap_pdu_t *custody[CUSTODY_MAX]; /* Pongs held for Custody (owned) */
   coap_tick_t release_by; /* after a Release: closed by then at the latest */
   uint8_t ncustody;
-  pt_tls_stream *tls; /* COAP_PROTO_TLS: the pipe under the framing */
+  pt_tls_stream *tls; /* coaps+tcp, coaps+ws: the pipe under the framing */
   uint8_t connecting; /* a client's connect is under way */
+  uint8_t secured;    /* the TLS handshake is done and was acted on */
   uint8_t want_write; /* the socket is watched for writability */
   uint8_t closed;     /* the connection is gone */
   uint8_t released;   /* the peer sent Release: close once settled */
@@ -59,7 +60,7 @@ static ssize_t pipe_read(pt_tcp *t, uint8_t *buf, size_t len) {
 }
 
 static ssize_t pipe_write(pt_tcp *t, const uint8_t *data, size_t len) {
-  if (t->session->proto == COAP_PROTO_TLS && !t->tls)
+  if (pt_tls_stream_proto(t->session->proto) && !t->tls)
     return 0; /* no plaintext on a TLS connection before its pipe */
   return t->tls ? pt_tls_stream_write(t->tls, data, len)
                 : pt_io_tcp_write(t->session, data, len);
@@ -513,13 +514,13 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
     return -1;
   s->verified = 1; /* the handshake showed the peer receives from us */
   s->state = COAP_SESSION_STATE_CSM;
-  if (s->proto == COAP_PROTO_TLS && s->type == COAP_SESSION_TYPE_SERVER &&
+  if (pt_tls_stream_proto(s->proto) && s->type == COAP_SESSION_TYPE_SERVER &&
       pt_tls_stream_new(s, NULL, NULL, now, &t->tls) < 0)
     return -1;
   /* With TLS the CSM can come only after the handshake, which has a
    * deadline of its own: the CSM's runs from that one's end. */
   coap_tick_t hs =
-      s->proto == COAP_PROTO_TLS
+      pt_tls_stream_proto(s->proto)
           ? (coap_tick_t)PT_TLS_HANDSHAKE_SECONDS * COAP_TICKS_PER_SECOND
           : 0;
   if (s->context->csm_timeout_ms &&
@@ -544,8 +545,18 @@ static void connected(coap_session_t *s) {
   }
   t->connecting = 0;
   pt_event(s, COAP_EVENT_TCP_CONNECTED);
-  if (t->ws)
+  if (t->ws && !pt_tls_stream_proto(s->proto))
     pt_ws_conn_start(s); /* the upgrade request, before anything else */
+}
+
+/* The TLS handshake of @s's connection has just completed (seen once, at
+ * @now): on coaps+ws the WebSocket upgrade starts now, over TLS (the
+ * client's request, either side's upgrade timeout). */
+static void secured(coap_session_t *s, coap_tick_t now) {
+  pt_tcp *t = s->tcp;
+  t->secured = 1;
+  if (t->ws)
+    pt_ws_conn_secured(s, now);
 }
 
 void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
@@ -560,6 +571,11 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
   uint8_t buf[RX_CHUNK];
   while (in && !t->closed && s->fd >= 0) {
     ssize_t n = pipe_read(t, buf, sizeof(buf));
+    if (t->tls && !t->secured && pt_tls_stream_connected(t->tls)) {
+      secured(s, now); /* before the plaintext that came with it */
+      if (t->closed)
+        break;
+    }
     if (n == -2)
       break;
     if (n <= 0) {
@@ -630,7 +646,7 @@ static void release_on_teardown(pt_tcp *t) {
 int pt_tcp_start_tls(coap_session_t *s, const coap_dtls_cpsk_t *psk,
                      const coap_dtls_pki_t *pki, coap_tick_t now) {
   pt_tcp *t = s->tcp;
-  if (!t || t->tls || s->proto != COAP_PROTO_TLS)
+  if (!t || t->tls || !pt_tls_stream_proto(s->proto))
     return -1;
   return pt_tls_stream_new(s, psk, pki, now, &t->tls);
 }

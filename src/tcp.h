@@ -11,9 +11,10 @@
  * when the socket is writable; past the cap the connection is closed.
  *
  * Bytes pass through a byte pipe (pipe_read()/pipe_write()): the socket
- * for COAP_PROTO_TCP, TLS over it for COAP_PROTO_TLS (tls_stream.c), so
- * the framing never knows which. With TLS the CSM waits in the write
- * queue until the handshake is done.
+ * for COAP_PROTO_TCP and COAP_PROTO_WS, TLS over it for COAP_PROTO_TLS and
+ * COAP_PROTO_WSS (tls_stream.c), so the framing never knows which. With
+ * TLS the CSM waits in the write queue until the handshake is done; on
+ * coaps+ws the WebSocket upgrade starts once the handshake is done.
  *
  * Each side sends its CSM first (RFC 8323 5.3). A peer whose CSM has not
  * come within coap_context_set_csm_timeout() seconds is disconnected. The
@@ -120,9 +121,10 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now);
 
 struct pt_tls_stream;
 
-/* Starts the client TLS handshake of COAP_PROTO_TLS session @s (attached
- * and connecting) with @psk or @pki (borrowed; either or neither). Server
- * sessions of a TLS endpoint get theirs in pt_tcp_attach(). 0 or -1. */
+/* Starts the client TLS handshake of COAP_PROTO_TLS or COAP_PROTO_WSS
+ * session @s (attached and connecting) with @psk or @pki (borrowed; either
+ * or neither). Server sessions of a TLS or WSS endpoint get theirs in
+ * pt_tcp_attach(). 0 or -1. */
 int pt_tcp_start_tls(coap_session_t *s, const coap_dtls_cpsk_t *psk,
                      const coap_dtls_pki_t *pki, coap_tick_t now);
 

@@ -3,11 +3,13 @@
  * (RFC 8323 "coaps+tcp"; RFC 7252 section 9 security modes) (internal).
  *
  * A TCP connection (tcp.c) moves bytes between its socket and its framing
- * through a byte pipe: for COAP_PROTO_TCP the socket itself
- * (pt_io_tcp_read() / pt_io_tcp_write()), for COAP_PROTO_TLS this one,
- * which has the same read and write contracts on plaintext and keeps the
- * TLS association (src/tls/tls.h) between them and the socket. Framing
- * above (CoAP over TCP, later WebSockets) does not know which it has.
+ * through a byte pipe: for COAP_PROTO_TCP and COAP_PROTO_WS the socket
+ * itself (pt_io_tcp_read() / pt_io_tcp_write()), for COAP_PROTO_TLS and
+ * COAP_PROTO_WSS this one, which has the same read and write contracts on
+ * plaintext and keeps the TLS association (src/tls/tls.h) between them and
+ * the socket. The framing above (RFC 8323 section 3 for coaps+tcp, the
+ * WebSocket upgrade and frames of ws_conn.c for coaps+ws) does not know
+ * which it has.
  *
  * Writes: plaintext is taken only once the handshake is done (until then
  * tcp.c's capped write queue holds it, so the CSM leaves first thing after
@@ -35,6 +37,11 @@
 #define PT_TLS_STREAM_BACKLOG 65536
 
 typedef struct pt_tls_stream pt_tls_stream;
+
+/* 1 if @proto runs over a TLS byte pipe: coaps+tcp and coaps+ws. */
+static inline int pt_tls_stream_proto(coap_proto_t proto) {
+  return proto == COAP_PROTO_TLS || proto == COAP_PROTO_WSS;
+}
 
 /* Starts TLS on the connection of @s (its socket is s->fd): a server
  * session with its context's credentials, a client session with @psk or

@@ -15,6 +15,7 @@
 #include "session.h"
 #include "tcp.h"
 #include "timer.h"
+#include "tls_stream.h"
 #include "ws.h"
 
 typedef enum ws_state {
@@ -37,9 +38,14 @@ struct pt_ws_conn {
   uint8_t started; /* client: the request is out */
 };
 
-/* CoAP over WebSockets is here; coaps+ws waits for TLS (transport_none.c). */
+/* CoAP over WebSockets is here in every build. */
 int coap_ws_is_supported(void) {
   return 1;
+}
+
+/* coaps+ws is this layer over the TLS byte pipe: wherever TLS is built. */
+int coap_wss_is_supported(void) {
+  return coap_tls_is_supported();
 }
 
 static pt_ws_conn *ws_of(coap_session_t *s) {
@@ -149,17 +155,19 @@ size_t pt_ws_conn_close_frame(coap_session_t *s, uint8_t *out) {
 /* ---- the upgrade ------------------------------------------------------ */
 
 /* The Host header for a client's request: coap_ws_set_host_request()'s,
- * else the address, with the port when it is not 80 (RFC 7230 5.4). */
+ * else the address, with the port when it is not the scheme's default (80
+ * for ws, 443 for wss: RFC 7230 5.4, RFC 6455 3). */
 static void host_header(coap_session_t *s, pt_ws_conn *w, char *out,
                         size_t cap) {
   uint16_t port = coap_address_get_port(&s->remote);
+  uint16_t dflt = pt_tls_stream_proto(s->proto) ? 443 : 80;
   char name[300] = "";
   if (w->host)
     snprintf(name, sizeof(name), "%s", w->host);
   else if (!coap_print_ip_addr(&s->remote, name, sizeof(name)))
     name[0] = '\0';
   const char *open = strchr(name, ':') ? "[" : "", *close = *open ? "]" : "";
-  if (port == 80)
+  if (port == dflt)
     snprintf(out, cap, "%s%s%s", open, name, close);
   else
     snprintf(out, cap, "%s%s%s:%u", open, name, close, port);
@@ -340,6 +348,13 @@ unsigned coap_petrel_context_get_ws_upgrade_timeout(const coap_context_t *ctx) {
 
 /* ---- lifetime --------------------------------------------------------- */
 
+/* Arms @w's upgrade timeout from @now. 0 or -1. */
+static int arm_upgrade(coap_context_t *ctx, pt_ws_conn *w, coap_tick_t now) {
+  unsigned ms = coap_petrel_context_get_ws_upgrade_timeout(ctx);
+  return pt_timer_arm(ctx, &w->upgrade_timer,
+                      now + (coap_tick_t)ms * COAP_TICKS_PER_SECOND / 1000u);
+}
+
 pt_ws_conn *pt_ws_conn_new(coap_session_t *s, coap_tick_t now) {
   pt_ws_conn *w = calloc(1, sizeof(*w));
   if (!w)
@@ -350,13 +365,24 @@ pt_ws_conn *pt_ws_conn_new(coap_session_t *s, coap_tick_t now) {
   pt_ws_decoder_init(&w->dec, w->server, s->context->csm_max_message_size);
   pt_outq_init(&w->held, PT_TCP_OUTQ_CAP);
   pt_timer_init(&w->upgrade_timer, upgrade_expired);
-  unsigned ms = coap_petrel_context_get_ws_upgrade_timeout(s->context);
-  if (pt_timer_arm(s->context, &w->upgrade_timer,
-                   now + (coap_tick_t)ms * COAP_TICKS_PER_SECOND / 1000u) < 0) {
+  /* coaps+ws: the TLS handshake has its own deadline; the upgrade's
+   * starts when the handshake is done (pt_ws_conn_secured()). */
+  if (!pt_tls_stream_proto(s->proto) && arm_upgrade(s->context, w, now) < 0) {
     pt_ws_conn_free(s->context, w);
     return NULL;
   }
   return w;
+}
+
+int pt_ws_conn_secured(coap_session_t *s, coap_tick_t now) {
+  pt_ws_conn *w = ws_of(s);
+  if (!w || w->state != WS_UPGRADING)
+    return 0;
+  if (arm_upgrade(s->context, w, now) < 0) {
+    pt_tcp_shut(s, COAP_EVENT_TCP_FAILED);
+    return -1;
+  }
+  return w->server ? 0 : pt_ws_conn_start(s);
 }
 
 void pt_ws_conn_free(coap_context_t *ctx, pt_ws_conn *w) {

@@ -25,7 +25,9 @@
  * connection closed; closing the session sends a Close (1000) first.
  *
  * The layer never touches the socket: it writes through pt_tcp_write()
- * and is fed by tcp.c, so over a TLS byte pipe it is coaps+ws unchanged.
+ * and is fed by tcp.c, so over a TLS byte pipe (tls_stream.c) it is
+ * coaps+ws unchanged; there the upgrade starts once the TLS handshake is
+ * done (pt_ws_conn_secured()).
  */
 #ifndef PT_WS_CONN_H
 #define PT_WS_CONN_H
@@ -53,6 +55,12 @@ void pt_ws_conn_free(coap_context_t *ctx, pt_ws_conn *w);
 /* A client's TCP connection of @s is up: sends the upgrade request. 0, or
  * -1 when it could not be sent (the connection is then closed). */
 int pt_ws_conn_start(coap_session_t *s);
+
+/* coaps+ws: the TLS handshake of @s's connection has completed at @now.
+ * The upgrade timeout runs from now (not from the TCP connect: the
+ * handshake has a deadline of its own), and a client sends its upgrade
+ * request, over TLS. 0, or -1 when the connection was closed. */
+int pt_ws_conn_secured(coap_session_t *s, coap_tick_t now);
 
 /* Bytes read from the connection of @s (borrowed) at @now. Returns 0, or
  * -1 when the connection was closed. */

@@ -101,8 +101,13 @@ if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
     add_test(NAME interop_tls
              COMMAND bash ${interop_dir}/tls.sh
                      $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
+    # coaps+ws:// (RFC 8323 section 4 over TLS): our client and a Node
+    # client on the npm package ws against our coap-server.
+    add_test(NAME interop_wss
+             COMMAND bash ${interop_dir}/wss.sh
+                     $<TARGET_FILE:coap-server> $<TARGET_FILE:coap-client>)
     list(APPEND interop_tests interop_dtls_psk interop_dtls_pki
-         interop_dtls_psk_hint interop_tls)
+         interop_dtls_psk_hint interop_tls interop_wss)
   endif()
   set_tests_properties(${interop_tests} PROPERTIES
     LABELS interop TIMEOUT 180 SKIP_RETURN_CODE 77)

@@ -221,12 +221,14 @@ TEST(resolve_localhost_gives_loopback) {
                                                   COAP_RESOLVE_TYPE_REMOTE);
   CHECK_NOT_NULL(l);
   for (coap_addr_info_t *e = l; e; e = e->next) {
-    /* only UDP, TCP, WebSockets (and DTLS and TLS, when built) */
+    /* only UDP, TCP, WebSockets (and DTLS, TLS and secure WebSockets,
+     * when built) */
     CHECK(e->scheme == COAP_URI_SCHEME_COAP ||
           e->scheme == COAP_URI_SCHEME_COAP_TCP ||
           e->scheme == COAP_URI_SCHEME_COAP_WS ||
           (e->scheme == COAP_URI_SCHEME_COAPS && coap_dtls_is_supported()) ||
-          (e->scheme == COAP_URI_SCHEME_COAPS_TCP && coap_tls_is_supported()));
+          (e->scheme == COAP_URI_SCHEME_COAPS_TCP && coap_tls_is_supported()) ||
+          (e->scheme == COAP_URI_SCHEME_COAPS_WS && coap_wss_is_supported()));
     char text[INET6_ADDRSTRLEN];
     coap_print_ip_addr(&e->addr, text, sizeof(text));
     CHECK(strcmp(text, "127.0.0.1") == 0 || strcmp(text, "::1") == 0);
@@ -271,24 +273,55 @@ TEST(resolve_malformed_names) {
 
 TEST(resolve_unsupported_scheme_only) {
   coap_str_const_t host = str("127.0.0.1");
+  /* http and https are no CoAP transport: nothing to resolve for. */
   CHECK_NULL(coap_resolve_address_info(&host, 0, 0, 0, 0, AI_NUMERICHOST,
-                                       COAP_URI_SCHEME_COAPS_WS_BIT,
+                                       COAP_URI_SCHEME_HTTP_BIT |
+                                           COAP_URI_SCHEME_HTTPS_BIT,
                                        COAP_RESOLVE_TYPE_REMOTE));
   coap_free_address_info(NULL);
+}
+
+/* coaps+ws resolves where TLS is built (COAP_PROTO_WSS, port 443 unless
+ * the secure WebSocket port is given), and nowhere else. */
+TEST(resolve_coaps_ws_where_tls_is_built) {
+  coap_str_const_t host = str("127.0.0.1");
+  coap_addr_info_t *info = coap_resolve_address_info(
+      &host, 0, 0, 0, 0, AI_NUMERICHOST, COAP_URI_SCHEME_COAPS_WS_BIT,
+      COAP_RESOLVE_TYPE_REMOTE);
+  CHECK_INT_EQ(info != NULL, coap_wss_is_supported());
+  if (info) {
+    CHECK_INT_EQ(info->proto, COAP_PROTO_WSS);
+    CHECK_INT_EQ(info->scheme, COAP_URI_SCHEME_COAPS_WS);
+    CHECK_UINT_EQ(coap_address_get_port(&info->addr), 443);
+    CHECK_NULL(info->next);
+  }
+  coap_free_address_info(info);
+  info = coap_resolve_address_info(&host, 0, 0, 0, 8443, AI_NUMERICHOST,
+                                   COAP_URI_SCHEME_COAPS_WS_BIT,
+                                   COAP_RESOLVE_TYPE_REMOTE);
+  if (info)
+    CHECK_UINT_EQ(coap_address_get_port(&info->addr), 8443);
+  coap_free_address_info(info);
 }
 
 TEST(scheme_hint_bits) {
   uint32_t plain = COAP_URI_SCHEME_COAP_BIT | COAP_URI_SCHEME_COAP_TCP_BIT;
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_NONE),
                 plain);
-  /* coaps and coaps+tcp when the build has DTLS and TLS; coap+tcp; coap+ws
-   * when asked for; no secure WebSockets. */
+  /* coaps, coaps+tcp and coaps+ws when the build has DTLS and TLS and
+   * credentials are said to be there; coap+tcp; coap+ws and coaps+ws when
+   * WebSockets are asked for. */
   uint32_t coaps = coap_dtls_is_supported() ? COAP_URI_SCHEME_COAPS_BIT : 0;
   uint32_t tls = coap_tls_is_supported() ? COAP_URI_SCHEME_COAPS_TCP_BIT : 0;
+  uint32_t wss = coap_wss_is_supported() ? COAP_URI_SCHEME_COAPS_WS_BIT : 0;
+  CHECK_UINT_EQ(wss != 0, tls != 0);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(1, 1, COAP_PROTO_NONE),
-                plain | coaps | tls | COAP_URI_SCHEME_COAP_WS_BIT);
+                plain | coaps | tls | COAP_URI_SCHEME_COAP_WS_BIT | wss);
+  CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 1, COAP_PROTO_NONE),
+                plain | COAP_URI_SCHEME_COAP_WS_BIT);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(1, 0, COAP_PROTO_NONE),
                 plain | coaps | tls);
+  CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_WSS), wss);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_TCP),
                 COAP_URI_SCHEME_COAP_TCP_BIT);
   CHECK_UINT_EQ(coap_get_available_scheme_hint_bits(0, 0, COAP_PROTO_UDP),
@@ -319,6 +352,7 @@ int main(void) {
   RUN(resolve_unix_path);
   RUN(resolve_malformed_names);
   RUN(resolve_unsupported_scheme_only);
+  RUN(resolve_coaps_ws_where_tls_is_built);
   RUN(scheme_hint_bits);
   return TEST_SUMMARY();
 }

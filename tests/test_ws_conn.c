@@ -873,9 +873,10 @@ TEST(set_host_request_refusals) {
   conn_free(&c);
 }
 
-TEST(ws_supported_wss_not) {
+/* coap+ws in every build; coaps+ws where TLS is (tests/test_wss.c). */
+TEST(ws_supported_wss_with_tls) {
   CHECK_INT_EQ(coap_ws_is_supported(), 1);
-  CHECK_INT_EQ(coap_wss_is_supported(), 0);
+  CHECK_INT_EQ(coap_wss_is_supported(), coap_tls_is_supported());
   coap_uri_t uri;
   CHECK_INT_EQ(
       coap_split_uri((const uint8_t *)"coap+ws://[::1]/time", 20, &uri), 0);
@@ -912,6 +913,6 @@ int main(void) {
   RUN(client_101_without_coap_subprotocol);
   RUN(client_upgrade_refused_with_404);
   RUN(set_host_request_refusals);
-  RUN(ws_supported_wss_not);
+  RUN(ws_supported_wss_with_tls);
   return TEST_SUMMARY();
 }

@@ -1265,9 +1265,10 @@ static int request(client_opts_t *o, coap_context_t *ctx, client_state_t *st) {
             use_local ? " from the local address asked for" : "");
     return EXIT_USAGE;
   }
-  /* coap+ws: the upgrade's Host is the URI's host (or the proxy's). */
-  if (proto == COAP_PROTO_WS && target->host.length &&
-      !coap_ws_set_host_request(session, &host)) {
+  /* coap+ws, coaps+ws: the upgrade's Host is the URI's host (or the
+   * proxy's). */
+  if ((proto == COAP_PROTO_WS || proto == COAP_PROTO_WSS) &&
+      target->host.length && !coap_ws_set_host_request(session, &host)) {
     fprintf(stderr, "coap-client: bad host '%.*s' for a WebSocket upgrade\n",
             (int)target->host.length, (const char *)target->host.s);
     coap_session_release(session);

@@ -632,6 +632,8 @@ typedef struct {
   uint32_t csm_max;       /* -X, 0: the library's default */
   int unix_socket;        /* -U coap: addr is a datagram socket path */
   int ws_port;            /* -w: the coap+ws port (0 picks one), -1: none */
+  int wss_port;           /* -w: the coaps+ws port (0 picks one) */
+  int wss_given;          /* -w named the secure port */
   tool_dtls dtls;         /* -k -h -i -s -c -j -C -R -n -S -M (dtls_opts.h) */
 } server_opts_t;
 
@@ -670,8 +672,8 @@ static void usage(FILE *f) {
       "keeps)\n"
       "  -v num     log level 0..8 (default 4, warnings; 7 logs each PDU)\n"
       "  -w [port][,secure_port]  listen for coap+ws on port too (default\n"
-      "             80; 0 picks a free one); coaps+ws (secure_port) is not\n"
-      "             available: it needs TLS, which this build lacks\n"
+      "             80; 0 picks a free one) and, with -k or -c, for coaps+ws\n"
+      "             on secure_port (default 443; 0 picks a free one)\n"
       "  -A addr    address to listen on (default ::, IPv6 and IPv4)\n"
       "  -E file    OSCORE configuration (RFC 8613)\n"
       "  -G group_if  the interface to join the -g group on\n"
@@ -745,29 +747,34 @@ static int parse_unix(server_opts_t *o, const char *v) {
   return 0;
 }
 
-/* -w [port][,secure_port]: coap+ws on port (80 when empty); a secure port
- * asks for coaps+ws, which needs TLS. */
+/* A port of -w: @n bytes at @v, @dflt when empty. 1, or 0 if bad. */
+static int ws_port_value(const char *v, size_t n, int dflt, int *out) {
+  char port[8];
+  int ok = n < sizeof(port);
+  *out = dflt;
+  if (ok && n) {
+    memcpy(port, v, n);
+    port[n] = '\0';
+    *out = (int)parse_number(port, 0, 65535, 10, &ok);
+  }
+  return ok;
+}
+
+/* -w [port][,secure_port]: coap+ws on port (80 when empty) and, when
+ * credentials are given, coaps+ws on secure_port (443 when empty), as
+ * libcoap's server does; a secure port needs TLS. */
 static int parse_ws(server_opts_t *o, const char *v) {
   if (!coap_ws_is_supported())
     return lacks('w', "WebSockets");
   const char *comma = strchr(v, ',');
-  if (comma && comma[1]) {
-    if (!coap_wss_is_supported())
-      return lacks('w', "TLS for coaps+ws (the secure_port)");
-    fprintf(stderr, "coap-server: -w: coaps+ws is not served by this "
-                    "coap-server\n");
-    return 0;
-  }
-  char port[8];
+  if (comma && comma[1] && !coap_wss_is_supported())
+    return lacks('w', "TLS for coaps+ws (the secure_port)");
   size_t n = comma ? (size_t)(comma - v) : strlen(v);
-  int ok = n < sizeof(port);
-  if (ok && n) {
-    memcpy(port, v, n);
-    port[n] = '\0';
-    o->ws_port = (int)parse_number(port, 0, 65535, 10, &ok);
-  } else if (ok) {
-    o->ws_port = 80;
-  }
+  int ok = ws_port_value(v, n, 80, &o->ws_port);
+  o->wss_given = comma && comma[1];
+  if (ok)
+    ok = ws_port_value(comma ? comma + 1 : "", comma ? strlen(comma + 1) : 0,
+                       443, &o->wss_port);
   if (!ok)
     fprintf(stderr, "coap-server: bad value '%s' for -w\n", v);
   return ok;
@@ -1099,8 +1106,35 @@ static int listen_coaps(coap_context_t *ctx, server_opts_t *o) {
   }
 }
 
-/* With -w, a coap+ws endpoint on its port (0: a free one). Returns 0, or
- * -1 (message printed). */
+/* With -w and credentials, a coaps+ws endpoint on @addr's address and the
+ * secure port. Where the port was not named (443 by default), failing to
+ * listen there is a warning, as in libcoap's server, which goes on with
+ * the endpoints it has. Returns 0, or -1 (message printed). */
+static int listen_wss(coap_context_t *ctx, const server_opts_t *o,
+                      coap_address_t addr) {
+  if (!tool_dtls_wanted(&o->dtls)) {
+    if (o->wss_given)
+      fprintf(stderr,
+              "coap-server: -w: coaps+ws on port %d needs -k or -c; "
+              "not listening for it\n",
+              o->wss_port);
+    return 0;
+  }
+  coap_address_set_port(&addr, (uint16_t)o->wss_port);
+  errno = 0;
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_WSS);
+  if (!ep) {
+    fprintf(stderr, "coap-server: %s listen for coaps+ws on port %d: %s\n",
+            o->wss_given ? "cannot" : "warning: did not", o->wss_port,
+            errno ? strerror(errno) : "refused by the library");
+    return o->wss_given ? -1 : 0;
+  }
+  say_listening("for coaps+ws on ", ep);
+  return 0;
+}
+
+/* With -w, a coap+ws endpoint on its port (0: a free one), and coaps+ws
+ * with credentials (listen_wss()). Returns 0, or -1 (message printed). */
 static int listen_ws(coap_context_t *ctx, const server_opts_t *o) {
   if (o->ws_port < 0)
     return 0;
@@ -1121,8 +1155,9 @@ static int listen_ws(coap_context_t *ctx, const server_opts_t *o) {
     return -1;
   }
   say_listening("for coap+ws on ", ep);
+  int rc = listen_wss(ctx, o, addr);
   fflush(stderr);
-  return 0;
+  return rc;
 }
 
 /* Milliseconds until the clock's next whole second (1..1000). */

@@ -253,7 +253,8 @@ static inline coap_session_t *tool_dtls_client(coap_context_t *ctx,
                                                coap_proto_t proto,
                                                const coap_str_const_t *host,
                                                const tool_dtls *d) {
-  if ((proto != COAP_PROTO_DTLS && proto != COAP_PROTO_TLS) ||
+  if ((proto != COAP_PROTO_DTLS && proto != COAP_PROTO_TLS &&
+       proto != COAP_PROTO_WSS) ||
       !tool_dtls_wanted(d))
     return coap_new_client_session(ctx, local, dst, proto);
   char sni[256] = "";

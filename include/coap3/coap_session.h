@@ -252,13 +252,14 @@ COAP_API size_t coap_session_max_pdu_size(const coap_session_t *session);
  *                 system choose; use port 0 to get any free port.
  * @param server   Peer address (copied); port 0 means the protocol's
  *                 default port.
- * @param proto    COAP_PROTO_UDP, COAP_PROTO_TCP, or COAP_PROTO_DTLS and
- *                 COAP_PROTO_TLS when the build has them (without
- *                 credentials: a certificate handshake that verifies the
- *                 server only against CAs set with
- *                 coap_context_set_pki_root_cas()); WebSockets are not
- *                 available: any other value logs a warning and returns
- *                 NULL.
+ * @param proto    COAP_PROTO_UDP, COAP_PROTO_TCP, COAP_PROTO_WS (default
+ *                 port 80), or COAP_PROTO_DTLS, COAP_PROTO_TLS and
+ *                 COAP_PROTO_WSS (default port 443) when the build has
+ *                 them (without credentials: a certificate handshake that
+ *                 verifies the server only against CAs set with
+ *                 coap_context_set_pki_root_cas()); any other value, or
+ *                 a secure one in libcoap-3-notls, logs a warning and
+ *                 returns NULL.
  * @return A new session with one reference owned by the caller, or NULL
  *         on failure.
  */
@@ -290,19 +291,22 @@ COAP_API coap_session_t *coap_new_client_session_psk(coap_context_t *ctx,
                                                      unsigned key_len);
 
 /**
- * Creates a DTLS or TLS client session secured with a pre-shared key. The
- * handshake starts at once (over TLS, once the TCP connect completes);
- * messages sent before it completes are held (DTLS: up to 32; TLS: in the
- * connection's write queue) and sent when it does.
- * COAP_EVENT_DTLS_CONNECTED reports success (over TLS after
+ * Creates a DTLS, TLS or secure WebSocket client session secured with a
+ * pre-shared key. The handshake starts at once (over TLS, once the TCP
+ * connect completes); messages sent before it completes are held (DTLS:
+ * up to 32; TLS: in the connection's write queue; WSS: framed, until the
+ * WebSocket upgrade that follows the handshake is done) and sent when it
+ * does. COAP_EVENT_DTLS_CONNECTED reports success (over TLS after
  * COAP_EVENT_TCP_CONNECTED and before the CSM's
- * COAP_EVENT_SESSION_CONNECTED); COAP_EVENT_DTLS_ERROR a failure, after
- * which what was in flight is NACKed with COAP_NACK_TLS_FAILED.
+ * COAP_EVENT_SESSION_CONNECTED; on WSS before COAP_EVENT_WS_CONNECTED);
+ * COAP_EVENT_DTLS_ERROR a failure, after which what was in flight is
+ * NACKed with COAP_NACK_TLS_FAILED.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
- * @param proto      COAP_PROTO_DTLS, or COAP_PROTO_TLS (coaps+tcp) when
- *                   coap_tls_is_supported(); WSS is not available.
+ * @param proto      COAP_PROTO_DTLS, or COAP_PROTO_TLS (coaps+tcp) and
+ *                   COAP_PROTO_WSS (coaps+ws, default port 443) when
+ *                   coap_tls_is_supported().
  * @param setup_data PSK setup (read during the call; identity, key and
  *                   SNI are copied; the callback and its argument are kept
  *                   and must stay valid while the session lives).
@@ -318,14 +322,15 @@ COAP_API coap_session_t *coap_new_client_session_psk2(coap_context_t *ctx,
                                                       coap_dtls_cpsk_t *setup_data);
 
 /**
- * Creates a DTLS or TLS client session secured with certificates, started
+ * Creates a DTLS, TLS or secure WebSocket client session secured with
+ * certificates, started
  * and reported as coap_new_client_session_psk2() describes. Raw public
  * keys and PKCS#11 are not available with OpenSSL.
  * @param ctx        The context (borrowed).
  * @param local_if   Local address (copied) or NULL.
  * @param server     Peer address (copied).
- * @param proto      COAP_PROTO_DTLS, or COAP_PROTO_TLS when
- *                   coap_tls_is_supported(); WSS is not available.
+ * @param proto      COAP_PROTO_DTLS, or COAP_PROTO_TLS and COAP_PROTO_WSS
+ *                   when coap_tls_is_supported().
  * @param setup_data PKI setup (read during the call; callbacks and their
  *                   arguments are kept and must stay valid while the
  *                   session lives; key buffers are read during the call).
@@ -400,11 +405,12 @@ COAP_API const char *coap_session_str(const coap_session_t *session);
  * Opens a listening endpoint in @p context.
  * @param context     The context that will own the endpoint (borrowed).
  * @param listen_addr Address and port to listen on (copied).
- * @param proto       COAP_PROTO_UDP, COAP_PROTO_TCP, or COAP_PROTO_DTLS and
- *                    COAP_PROTO_TLS (default port 5684, over TCP) when the
- *                    build has them and coap_context_set_psk2() or
- *                    coap_context_set_pki() was called first; any other
- *                    value logs a warning and returns NULL.
+ * @param proto       COAP_PROTO_UDP, COAP_PROTO_TCP, COAP_PROTO_WS, or
+ *                    COAP_PROTO_DTLS, COAP_PROTO_TLS and COAP_PROTO_WSS
+ *                    when the build has them (not libcoap-3-notls) and
+ *                    coap_context_set_psk2() or coap_context_set_pki() was
+ *                    called first; any other value logs a warning and
+ *                    returns NULL.
  * @return The endpoint (owned by the context; freed by coap_free_context()
  *         or coap_free_endpoint()), or NULL on failure.
  */

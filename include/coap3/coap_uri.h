@@ -140,10 +140,11 @@ COAP_API void coap_delete_uri(coap_uri_t *uri);
  * A scheme whose transport this build lacks returns -1, as an unknown one
  * does: coaps needs coap_dtls_is_supported(), coap+tcp
  * coap_tcp_is_supported(), coaps+tcp coap_tls_is_supported(), coap+ws
- * coap_ws_is_supported() and coaps+ws coap_wss_is_supported(). This build
- * has UDP, TCP and WebSockets (and DTLS in its OpenSSL libraries), so coap,
- * coap+tcp and coap+ws URIs (and bare paths) split, and coaps ones where
- * DTLS is built; coaps+tcp and coaps+ws do not.
+ * coap_ws_is_supported() and coaps+ws coap_wss_is_supported(). Every
+ * build has UDP, TCP and WebSockets, so coap, coap+tcp and coap+ws URIs
+ * (and bare paths) split; coaps, coaps+tcp and coaps+ws ones split in
+ * libcoap-3 and libcoap-3-openssl (DTLS and TLS on OpenSSL) and return -1
+ * in libcoap-3-notls.
  */
 COAP_API int coap_split_uri(const uint8_t *str_var, size_t len,
                             coap_uri_t *uri);

@@ -9,7 +9,12 @@
 // usage: node ws_client.js URL get PATH[?QUERY]      prints the body
 //        node ws_client.js URL observe PATH N        prints N notifications
 //        node ws_client.js URL put PATH FILE         Block1 PUT, prints code
-// URL is ws://host:port/.well-known/coap. Exit 0 on a 2.xx, 1 otherwise.
+// URL is ws://host:port/.well-known/coap, or wss:// for coaps+ws with, in
+// the environment, either WS_CA=FILE (the server's certificate must chain
+// to this CA and name WS_SERVERNAME, default localhost) or
+// WS_FINGERPRINT=AA:BB:... (no chain check: the server's certificate must
+// have this SHA-256 fingerprint); WS_CERT=FILE and WS_KEY=FILE give a
+// client certificate. Exit 0 on a 2.xx, 1 otherwise.
 'use strict';
 const fs = require('fs');
 const WebSocket = require('ws');
@@ -93,7 +98,27 @@ function pathOptions(t) {
   return opts;
 }
 
-const ws = new WebSocket(url, 'coap');
+const tlsOptions = {};
+if (process.env.WS_CA) {
+  tlsOptions.ca = fs.readFileSync(process.env.WS_CA);
+  tlsOptions.servername = process.env.WS_SERVERNAME || 'localhost';
+} else if (process.env.WS_FINGERPRINT) {
+  tlsOptions.rejectUnauthorized = false; // the fingerprint is checked below
+}
+if (process.env.WS_CERT) {
+  tlsOptions.cert = fs.readFileSync(process.env.WS_CERT);
+  tlsOptions.key = fs.readFileSync(process.env.WS_KEY);
+}
+const ws = new WebSocket(url, 'coap', tlsOptions);
+if (process.env.WS_FINGERPRINT) {
+  ws.on('upgrade', (res) => {
+    const got = res.socket.getPeerCertificate().fingerprint256;
+    if (got !== process.env.WS_FINGERPRINT.toUpperCase()) {
+      console.error(`certificate fingerprint ${got}, not ${process.env.WS_FINGERPRINT}`);
+      process.exit(1);
+    }
+  });
+}
 ws.binaryType = 'nodebuffer';
 const waiting = new Map(); // token hex -> callback(msg)
 let nextToken = 1;

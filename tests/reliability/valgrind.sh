@@ -15,7 +15,8 @@ need valgrind
 
 TESTS=(test_core test_async test_resource test_block test_cache test_limits
        test_loop test_surface test_lossy_path test_observe test_persist
-       test_dtls test_dtls_pki test_dtls_server test_ws_conn test_tls)
+       test_dtls test_dtls_pki test_dtls_server test_ws_conn test_tls
+       test_wss)
 export PETREL_DTLS_FLOOD=5000 # test_dtls_server's flood, shortened
 export PETREL_TEST_TIME_SCALE=10 # real-time waits for an answer, stretched
 VG=(valgrind -q --error-exitcode=1 --leak-check=full

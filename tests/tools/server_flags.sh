@@ -169,9 +169,35 @@ if [ "$RC" = 1 ] && grep -qF "cannot keep observers in $TMP/no/such/dir" "$ERR";
 else
   fail "-t with an unwritable \$TMPDIR is refused" "$(show | tr '\n' '|')"
 fi
-refused "-w 8080,8443: coaps+ws needs TLS" \
-  "-w needs TLS for coaps+ws (the secure_port), which this build lacks" -w 8080,8443
-refused "-w ,443: coaps+ws needs TLS" "which this build lacks" -w ,443
+if "$SERVER_BIN" --version 2>&1 | grep -q "No DTLS or TLS support"; then
+  refused "-w 8080,8443: coaps+ws needs TLS" \
+    "-w needs TLS for coaps+ws (the secure_port), which this build lacks" -w 8080,8443
+  refused "-w ,443: coaps+ws needs TLS" "which this build lacks" -w ,443
+else
+  # -w port,secure_port with a key: coaps+ws on the secure port too.
+  LAST_CMD="coap-server -w 0,0 -k secretPSK"
+  start_listening wss "$SERVER_BIN" -A 127.0.0.1 -p 0 -w 0,0 -k secretPSK || exit 1
+  WSS_PORT=$(sed -nE 's/.*listening for coaps\+ws on .*:([0-9]+)$/\1/p' "$TMP/wss.log")
+  if [ -n "$WSS_PORT" ]; then
+    pass "-w 0,0 -k: listening for coaps+ws on port $WSS_PORT"
+    expect "-w 0,0 -k: our client GETs /time over coaps+ws" out-re '^[A-Z][a-z]{2} ' \
+      "${C[@]}" -k secretPSK -u id "coaps+ws://127.0.0.1:$WSS_PORT/time"
+  else
+    fail "-w 0,0 -k: listening for coaps+ws" "$(tr '\n' '|' <"$TMP/wss.log")"
+  fi
+  stop_cleanly wss "$SERVER_PID"
+  # Without credentials a secure port is said to be left unused.
+  start_listening wsnokey "$SERVER_BIN" -A 127.0.0.1 -p 0 -w 0,0 || exit 1
+  if grep -qF "coaps+ws on port 0 needs -k or -c; not listening for it" "$TMP/wsnokey.log" &&
+    grep -q "listening for coap+ws on" "$TMP/wsnokey.log" &&
+    ! grep -q "listening for coaps+ws" "$TMP/wsnokey.log"; then
+    pass "-w 0,0 without -k or -c: coap+ws only, and says so"
+  else
+    fail "-w 0,0 without -k or -c: coap+ws only, and says so" "$(tr '\n' '|' <"$TMP/wsnokey.log")"
+  fi
+  stop_cleanly wsnokey "$SERVER_PID"
+  SERVER_PID=
+fi
 refused "-w x is refused" "bad value 'x' for -w" -w x
 refused "-w 70000 is refused" "bad value '70000' for -w" -w 70000
 refused "-E: needs OSCORE" "-E needs OSCORE (RFC 8613), which this build lacks" -E conf
