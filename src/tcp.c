@@ -208,7 +208,9 @@ int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
 
 ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
   pt_tcp *t = s->tcp;
-  if (t && t->ws) /* coap+ws: one binary frame per message */
+  if (!t || t->closed || t->failing) /* nothing to hold it for */
+    return -1;
+  if (t->ws) /* coap+ws: one binary frame per message */
     return pt_ws_conn_send(s, data, len);
   return pt_tcp_write(s, data, len, NULL, 0) < 0 ? -1 : (ssize_t)len;
 }

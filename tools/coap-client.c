@@ -1141,7 +1141,17 @@ static int send_request(coap_session_t *session, client_opts_t *o,
   st->finished = 0;
   coap_ticks(&st->sent_at);
   if (coap_send(session, pdu) == COAP_INVALID_MID) {
-    fprintf(stderr, "coap-client: cannot send the request\n");
+    if (COAP_PROTO_RELIABLE(coap_session_get_proto(session)) &&
+        coap_session_get_state(session) == COAP_SESSION_STATE_NONE) {
+      char peer[PEER_TEXT];
+      peer_text(session, peer);
+      fprintf(stderr,
+              "coap-client: cannot send the request: the connection to %s "
+              "failed or was closed (refused, unreachable, or its handshake "
+              "failed)\n",
+              peer);
+    } else
+      fprintf(stderr, "coap-client: cannot send the request\n");
     st->status = EXIT_UNDELIVERED;
     return 0;
   }

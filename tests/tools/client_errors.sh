@@ -64,6 +64,19 @@ says "unreachable server: to whom, after how long, why" 4 \
 grep -qE "after [0-9]+\.[0-9] s: .*(unreachable|ICMP)" "$ERR" &&
   pass "unreachable server: the message gives the time and the ICMP reason" ||
   fail "unreachable server: the message gives the time and the ICMP reason" "$(cat "$ERR")"
+# The same port over TCP and WebSockets: the refused connection ends the
+# run at once (well inside -B 30), saying so.
+for scheme in coap+tcp coap+ws; do
+  T0=$(date +%s)
+  says "$scheme to a port nothing listens on" 4 \
+    "the connection to [::1]:$port failed or was closed" \
+    "$CLIENT_BIN" -v 1 -B 30 "$scheme://[::1]:$port/time"
+  if [ $(($(date +%s) - T0)) -lt 10 ]; then
+    pass "$scheme refused: the run ends at once, not at the -B wait"
+  else
+    fail "$scheme refused: the run ends at once, not at the -B wait"
+  fi
+done
 says "unknown option" 1 "unknown option -q" "$CLIENT_BIN" -q "coap://[::1]/"
 says "missing value" 1 "option -B needs a value" "$CLIENT_BIN" "coap://[::1]/" -B
 says "two URIs" 1 "unexpected argument 'coap://[::1]/b'" \
