@@ -24,7 +24,7 @@ VG=(valgrind -q --error-exitcode=1 --leak-check=full
     --errors-for-leak-kinds=definite,indirect,possible)
 
 echo "building a plain tree in $BUILD"
-if ! cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DPETREL_SANITIZE=OFF \
+if ! cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DPETREL_SANITIZE=OFF -DPETREL_WERROR=ON \
     -DPETREL_TSAN=OFF -DPETREL_FUZZ=OFF -DPETREL_TOOLS=ON >"$TMP/cmake.log" 2>&1 ||
    ! cmake --build "$BUILD" -j2 --target "${TESTS[@]}" seed_async_server \
     >>"$TMP/cmake.log" 2>&1; then
