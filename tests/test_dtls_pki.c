@@ -201,7 +201,7 @@ TEST(root_cas_trust_without_a_common_ca) {
   server_pki = pem_setup("server.pem", "server.key", NULL);
   server_pki.verify_peer_cert = 0;
   dh_reset();
-  uint16_t port;
+  uint16_t port = 0;
   coap_context_t *srv = dh_server(set_server_pki, &port);
   coap_context_t *cli = dh_client_ctx();
   CHECK_INT_EQ(coap_context_set_pki_root_cas(cli, f("ca.pem"), NULL), 1);
@@ -231,7 +231,7 @@ static uint8_t *slurp(const char *path, size_t *len) {
 }
 
 TEST(key_material_in_memory_pem_and_der) {
-  size_t cl, kl, al;
+  size_t cl = 0, kl = 0, al = 0;
   uint8_t *cert = slurp(f("server.pem"), &cl);
   uint8_t *key = slurp(f("server.key"), &kl);
   uint8_t *ca = slurp(f("ca.pem"), &al);

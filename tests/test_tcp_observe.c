@@ -41,7 +41,7 @@ static size_t observers(coap_context_t *ctx) {
 
 TEST(notifications_go_without_type_and_with_rising_observe_values) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 41001);
   feed_csm(s, 1152, 0);
   feed(s, get_obs(0x21, 0));
@@ -80,7 +80,7 @@ TEST(notifications_go_without_type_and_with_rising_observe_values) {
 
 TEST(get_with_observe_1_removes_the_observer) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 41002);
   feed_csm(s, 1152, 0);
   feed(s, get_obs(0x22, 0));
@@ -100,7 +100,7 @@ TEST(get_with_observe_1_removes_the_observer) {
 
 TEST(connection_closing_removes_its_observers) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 41003);
   feed_csm(s, 1152, 0);
   feed(s, get_obs(0x23, 0));
@@ -115,7 +115,7 @@ TEST(connection_closing_removes_its_observers) {
 
 TEST(connection_released_by_the_peer_removes_its_observers) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 41004);
   feed_csm(s, 1152, 0);
   feed(s, get_obs(0x25, 0));
@@ -131,7 +131,7 @@ TEST(connection_released_by_the_peer_removes_its_observers) {
  * still delivered, in the order the connection brought it. */
 TEST(client_takes_every_notification_whatever_its_observe_value) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_pdu_t *req = get_obs(0x31, 0);

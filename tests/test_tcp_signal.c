@@ -17,7 +17,7 @@
 
 TEST(signal_ping_reaches_the_ping_handler_and_is_answered) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   CHECK_INT_EQ(feed_csm(s, 1152, 0), 0);
   coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
@@ -38,7 +38,7 @@ TEST(signal_ping_reaches_the_ping_handler_and_is_answered) {
 
 TEST(signal_pong_reaches_the_pong_handler) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   CHECK_INT_EQ(coap_session_send_ping(s), 0);
@@ -53,7 +53,7 @@ TEST(signal_pong_reaches_the_pong_handler) {
 
 TEST(custody_ping_without_pending_work_is_answered_with_custody) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40001);
   feed_csm(s, 1152, 0);
   coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
@@ -71,7 +71,7 @@ TEST(custody_ping_without_pending_work_is_answered_with_custody) {
  * received before the Ping are processed: here a separate response. */
 TEST(custody_pong_waits_for_the_pending_separate_response) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40002);
   feed_csm(s, 1152, 0);
   coap_pdu_t *get =
@@ -105,7 +105,7 @@ TEST(custody_pong_waits_for_the_pending_separate_response) {
  * once, without Custody (which would claim what is not yet true). */
 TEST(custody_pongs_held_are_bounded) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40009);
   feed_csm(s, 1152, 0);
   coap_pdu_t *get =
@@ -149,7 +149,7 @@ TEST(custody_pongs_held_are_bounded) {
 /* A Ping without Custody is answered at once, pending work or not. */
 TEST(plain_ping_is_answered_at_once_while_work_is_pending) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40003);
   feed_csm(s, 1152, 0);
   coap_pdu_t *get =
@@ -168,7 +168,7 @@ TEST(plain_ping_is_answered_at_once_while_work_is_pending) {
 TEST(keepalive_on_idle_tcp_session_sends_a_signal_ping) {
   coap_context_t *ctx = context();
   coap_context_set_keepalive(ctx, 10);
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   last_code(peer, NULL); /* our CSM */
@@ -195,7 +195,7 @@ TEST(keepalive_on_idle_tcp_session_sends_a_signal_ping) {
 TEST(keepalive_pong_missing_fails_and_closes_the_client_connection) {
   coap_context_t *ctx = context();
   coap_context_set_keepalive(ctx, 10);
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   advance(ctx, 10 * SEC);
@@ -215,7 +215,7 @@ TEST(keepalive_pong_missing_fails_and_closes_the_client_connection) {
 TEST(keepalive_pong_missing_frees_the_server_session) {
   coap_context_t *ctx = context();
   coap_context_set_keepalive(ctx, 10);
-  int peer;
+  int peer = -1;
   server(ctx, &peer, 40004);
   CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 1);
   advance(ctx, 10 * SEC);
@@ -230,7 +230,7 @@ TEST(keepalive_pong_missing_frees_the_server_session) {
 TEST(keepalive_traffic_from_the_peer_counts_as_an_answer) {
   coap_context_t *ctx = context();
   coap_context_set_keepalive(ctx, 10);
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   advance(ctx, 10 * SEC);
@@ -257,7 +257,7 @@ TEST(release_received_closes_an_idle_connection) {
   coap_context_t *ctx = context();
   coap_set_log_handler(on_log);
   coap_set_log_level(COAP_LOG_INFO);
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_pdu_t *rel = sig(0);
@@ -287,7 +287,7 @@ static coap_pdu_t *client_get(coap_session_t *s, uint8_t token) {
 
 TEST(release_waits_for_the_answer_to_an_outstanding_request) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   CHECK(coap_send(s, client_get(s, 0x51)) != COAP_INVALID_MID);
@@ -310,7 +310,7 @@ TEST(release_waits_for_the_answer_to_an_outstanding_request) {
 
 TEST(release_closes_at_the_exchange_lifetime_when_no_answer_comes) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_send(s, client_get(s, 0x52));
@@ -329,7 +329,7 @@ TEST(release_closes_at_the_exchange_lifetime_when_no_answer_comes) {
 /* A server that the peer released answers its separate response first. */
 TEST(release_waits_for_a_pending_separate_response_on_the_server) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40005);
   feed_csm(s, 1152, 0);
   coap_pdu_t *get =
@@ -349,7 +349,7 @@ TEST(release_waits_for_a_pending_separate_response_on_the_server) {
 
 TEST(server_sends_release_when_its_context_is_freed) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40006);
   feed_csm(s, 1152, 0);
   last_code(peer, NULL); /* our CSM */
@@ -361,7 +361,7 @@ TEST(server_sends_release_when_its_context_is_freed) {
 
 TEST(client_session_released_by_the_application_sends_release) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   last_code(peer, NULL);
@@ -373,7 +373,7 @@ TEST(client_session_released_by_the_application_sends_release) {
 
 TEST(abort_received_closes_at_once) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_send(s, client_get(s, 0x53));
@@ -394,7 +394,7 @@ TEST(abort_received_closes_at_once) {
  * never was (as libcoap reports them). */
 TEST(session_closed_after_established_failed_before) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   CHECK_INT_EQ(ev_connected, 1);
@@ -436,7 +436,7 @@ TEST(request_sent_into_a_full_write_queue_fails_once) {
   coap_register_nack_handler(ctx, on_nack);
   nacks_seen = 0;
   coap_petrel_context_set_tcp_write_queue_max(ctx, 4096);
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 65536, 0);
   int sent = 0, refused = 0;
@@ -484,7 +484,7 @@ TEST(write_queue_cap_setter_and_default) {
 TEST(peer_that_stops_reading_is_closed_at_the_write_queue_cap) {
   coap_context_t *ctx = context();
   coap_petrel_context_set_tcp_write_queue_max(ctx, 100000);
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40007);
   static uint8_t chunk[10000];
   coap_session_reference(s);
@@ -511,7 +511,7 @@ TEST(peer_that_stops_reading_is_closed_at_the_write_queue_cap) {
 TEST(idle_tcp_server_session_gets_release_and_is_freed) {
   coap_context_t *ctx = context();
   coap_context_set_session_timeout(ctx, 30);
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, 40008);
   feed_csm(s, 1152, 0);
   last_code(peer, NULL);
@@ -548,7 +548,7 @@ static int aborted_with(int peer, uint32_t *bad) {
 
 TEST(malformed_csm_with_unknown_critical_option_is_aborted_naming_it) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   coap_pdu_t *csm = sig(0);
   pt_signal_build_csm(csm, 2048, 0);
@@ -566,7 +566,7 @@ TEST(malformed_csm_with_unknown_critical_option_is_aborted_naming_it) {
 
 TEST(malformed_csm_max_message_size_too_small_is_aborted) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   CHECK_INT_EQ(feed_csm(s, 63, 0), -1);
   uint32_t bad;
@@ -586,7 +586,7 @@ TEST(malformed_csm_max_message_size_too_small_is_aborted) {
 /* A payload in a Ping is diagnostic (RFC 7252 5.5.2): answered as any. */
 TEST(malformed_ping_with_payload_is_still_answered) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
@@ -606,7 +606,7 @@ TEST(malformed_ping_with_payload_is_still_answered) {
 
 TEST(malformed_release_with_junk_elective_options_still_releases) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_pdu_t *rel = sig(COAP_SIGNALING_CODE_RELEASE);
@@ -625,7 +625,7 @@ TEST(malformed_release_with_junk_elective_options_still_releases) {
 
 TEST(malformed_release_with_unknown_critical_option_is_aborted) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_pdu_t *rel = sig(COAP_SIGNALING_CODE_RELEASE);
@@ -641,7 +641,7 @@ TEST(malformed_release_with_unknown_critical_option_is_aborted) {
 
 TEST(malformed_abort_with_junk_options_still_closes) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   coap_pdu_t *ab = sig(COAP_SIGNALING_CODE_ABORT);
@@ -657,7 +657,7 @@ TEST(malformed_abort_with_junk_options_still_closes) {
 
 TEST(malformed_signal_before_csm_is_aborted) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   CHECK_INT_EQ(feed(s, sig(COAP_SIGNALING_CODE_PING)), -1);
   uint32_t bad;
@@ -671,7 +671,7 @@ TEST(malformed_signal_before_csm_is_aborted) {
 /* A second CSM changes what it carries and keeps the rest. */
 TEST(second_csm_changing_values_is_taken) {
   coap_context_t *ctx = context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   CHECK_INT_EQ(feed_csm(s, 4096, 1), 0);
   CHECK_INT_EQ(ev_connected, 1);
@@ -692,7 +692,7 @@ TEST(second_csm_changing_values_is_taken) {
 TEST(malformed_frame_beyond_our_max_message_size_is_aborted) {
   coap_context_t *ctx = context();
   coap_context_set_csm_max_message_size(ctx, 2048);
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 1152, 0);
   /* A POST whose header announces 4000 bytes of options and payload. */
@@ -719,7 +719,7 @@ TEST(messages_to_the_peer_fit_its_max_message_size) {
                                    65807, 65808, 65809,    65810,  65811,
                                    65812, 70000, 1u << 20, 8388864};
   for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-    int peer;
+    int peer = -1;
     coap_session_t *s = client(ctx, &peer);
     feed_csm(s, sizes[i], 0);
     size_t max = coap_session_max_pdu_size(s);
