@@ -27,6 +27,17 @@ for tool in coap-client coap-server; do
       "$(ldd "$prefix/bin/$tool" 2>&1 | tr '\n' '|')"
   fi
 done
+# Each function a section 3 page names has its own manual page name, a
+# link to the group's page, as libcoap's packages install them.
+for pair in coap_register_async:coap_async coap_split_uri:coap_uri \
+  coap_context_set_psk2:coap_encryption coap_ws_set_host_request:coap_websockets; do
+  fn=${pair%%:*} page=${pair#*:}
+  expect "man -w $fn finds $page(3)" out-has "man3/$page.3.gz" \
+    env MANPATH="$prefix/share/man" man -w "$fn"
+done
+broken=$(find "$prefix/share/man" -xtype l | head -n3)
+[ -z "$broken" ] && pass "no manual page link is broken" ||
+  fail "no manual page link is broken" "$broken"
 start_listening coap-server "$prefix/bin/coap-server" -A ::1 -p 0 || exit 1
 if grep -qF "$(realpath "$lib")" "/proc/$SERVER_PID/maps"; then
   pass "the installed coap-server maps the installed library"
