@@ -421,6 +421,75 @@ TEST(pipelined_answers_beyond_what_the_socket_takes_arrive_in_order) {
   coap_free_context(ctx);
 }
 
+/* Requests then a Release in one input: the answers made before the close
+ * still leave, ahead of it. */
+TEST(answers_before_a_release_in_the_same_input_are_sent) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  uint8_t rec[256], in[64];
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), CSM_LEN);
+  size_t n = 5;
+  memcpy(in, client_bytes, 5);
+  put_get(in, &n, 1);
+  put_get(in, &n, 2);
+  in[n++] = 0x00; /* 7.04 Release */
+  in[n++] = 0xe4;
+  CHECK_INT_EQ(pt_tcp_input(s, in, n, t0 + 1), -1); /* closed */
+  CHECK_INT_EQ(events[1], 1);                       /* TCP_CLOSED */
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), 2 * ANSWER_LEN);
+  CHECK_INT_EQ(is_answer(rec, 1) && is_answer(rec + ANSWER_LEN, 2), 1);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+static void hnd_big(coap_resource_t *r, coap_session_t *s,
+                    const coap_pdu_t *req, const coap_string_t *q,
+                    coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  static uint8_t body[6000];
+  memset(body, 'b', sizeof(body));
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, sizeof(body), body);
+}
+
+/* A small answer then one bigger than what is held so far: both leave in
+ * one write, whole. */
+TEST(answer_bigger_than_the_held_buffer_joins_the_batch) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("big"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_big);
+  coap_add_resource(ctx, r);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  static uint8_t rec[16384];
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), CSM_LEN);
+  static const uint8_t in[] = {
+      0x30, 0xe1, 0x22, 0x20, 0x00, /* CSM, Max-Message-Size 8192 */
+      0x62, 0x01, 0x00, 0x01, 0xb5, 'h', 'e', 'l', 'l', 'o', /* GET /hello */
+      0x42, 0x01, 0x00, 0x02, 0xb3, 'b', 'i', 'g',           /* GET /big */
+  };
+  CHECK_INT_EQ(pt_tcp_input(s, in, sizeof(in), t0 + 1), 0);
+  /* 10 bytes, then 6000 bytes of payload under a 3-byte extended length
+   * (13 + 269 and up: 2 bytes), the code, the token and the marker. */
+  ssize_t n = recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT);
+  CHECK_INT_EQ(n, ANSWER_LEN + 1 + 2 + 1 + 2 + 1 + 6000);
+  CHECK_INT_EQ(is_answer(rec, 1), 1);
+  CHECK_UINT_EQ(rec[n - 1], 'b');
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
 int main(void) {
   RUN(csm_and_get_answered_in_tcp_framing_at_every_split);
   RUN(request_before_csm_is_aborted);
@@ -432,5 +501,7 @@ int main(void) {
   RUN(pipelined_requests_are_answered_in_one_write);
   RUN(lone_request_and_sends_outside_input_go_at_once);
   RUN(pipelined_answers_beyond_what_the_socket_takes_arrive_in_order);
+  RUN(answers_before_a_release_in_the_same_input_are_sent);
+  RUN(answer_bigger_than_the_held_buffer_joins_the_batch);
   return TEST_SUMMARY();
 }
