@@ -48,9 +48,15 @@ struct pt_tcp {
   uint8_t closed;     /* the connection is gone */
   uint8_t released;   /* the peer sent Release: close once settled */
   uint8_t failing;    /* a write failed: closed from the work timer */
+  uint8_t corked;     /* answers are held until the input is processed */
+  uint8_t *held;      /* the held bytes, in order (owned; see hold()) */
+  size_t held_len, held_cap;
 };
 
 #define RX_CHUNK 16384
+/* Bytes held at most while one input is processed: a batch beyond goes
+ * out in pieces of about this size. */
+#define HELD_MAX 65536
 
 /* ---- the byte pipe: the socket, or TLS over it (tls_stream.c) ---------- */
 
@@ -69,6 +75,7 @@ static ssize_t pipe_write(pt_tcp *t, const uint8_t *data, size_t len) {
 /* ---- closing ------------------------------------------------------------ */
 
 static int flush(pt_tcp *t);
+static int release_held(pt_tcp *t);
 
 /* Before we close a coap+ws connection of @s: what is queued, then the
  * WebSocket's Close frame, as far as the socket takes them now (errors
@@ -91,6 +98,8 @@ static void tcp_close(coap_session_t *s, coap_event_t ev) {
   pt_tcp *t = s->tcp;
   if (!t || t->closed)
     return;
+  if (s->fd >= 0 && !t->failing)
+    release_held(t); /* answers made before the close still leave */
   last_words(s);
   t->closed = 1;
   coap_session_reference(s);
@@ -134,6 +143,8 @@ static void want_write(pt_tcp *t, int on) {
 static int flush(pt_tcp *t) {
   const uint8_t *data;
   size_t n;
+  if (release_held(t) < 0)
+    return -1;
   if (!t->connecting && t->tls && pt_tls_stream_flush(t->tls) < 0)
     return -1;
   while (!t->connecting && (n = pt_outq_peek(&t->out, &data)) > 0) {
@@ -179,11 +190,11 @@ static int write_now(pt_tcp *t, const uint8_t **data, size_t *len) {
   return 0;
 }
 
-int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
-                 const uint8_t *b, size_t blen) {
-  pt_tcp *t = s->tcp;
-  if (!t || t->closed || t->failing)
-    return -1;
+/* Writes what the pipe takes now (when nothing is queued before it) and
+ * queues the rest, @a then @b. -1 if the connection failed. */
+static int send_or_queue(pt_tcp *t, const uint8_t *a, size_t alen,
+                         const uint8_t *b, size_t blen) {
+  coap_session_t *s = t->session;
   if (!t->connecting && !pt_outq_bytes(&t->out) && s->fd >= 0) {
     if (write_now(t, &a, &alen) < 0 || (!alen && write_now(t, &b, &blen) < 0))
       return -1;
@@ -204,6 +215,58 @@ int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
     want_write(t, pt_tls_stream_want_write(t->tls, 0));
   }
   return 0;
+}
+
+/* Sends what hold() kept, as one write (TLS: one record) where the
+ * socket takes it. -1 if the connection failed. */
+static int release_held(pt_tcp *t) {
+  size_t n = t->held_len;
+  if (!n)
+    return 0;
+  t->held_len = 0;
+  return send_or_queue(t, t->held, n, NULL, 0);
+}
+
+/* While one input is processed (pt_tcp_input()), the answers it makes are
+ * held here and leave together after it, so that N pipelined requests
+ * cost one send() and, with TCP_NODELAY kept for a lone answer, one
+ * segment rather than N. 0 if @a and @b were held, -1 if they must go the
+ * usual way (too big to hold, or no memory): what was held goes first. */
+static int hold(pt_tcp *t, const uint8_t *a, size_t alen, const uint8_t *b,
+                size_t blen) {
+  size_t len = alen + blen;
+  if (len > HELD_MAX)
+    return -1;
+  if (t->held_len + len > HELD_MAX && release_held(t) < 0)
+    return -1;
+  if (t->held_len + len > t->held_cap) {
+    size_t cap = t->held_cap ? t->held_cap : 2048;
+    while (cap < t->held_len + len)
+      cap *= 2;
+    uint8_t *p = realloc(t->held, cap);
+    if (!p)
+      return -1;
+    t->held = p;
+    t->held_cap = cap;
+  }
+  if (alen)
+    memcpy(t->held + t->held_len, a, alen);
+  if (blen)
+    memcpy(t->held + t->held_len + alen, b, blen);
+  t->held_len += len;
+  return 0;
+}
+
+int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
+                 const uint8_t *b, size_t blen) {
+  pt_tcp *t = s->tcp;
+  if (!t || t->closed || t->failing)
+    return -1;
+  if (t->corked && hold(t, a, alen, b, blen) == 0)
+    return 0;
+  if (release_held(t) < 0 || t->failing)
+    return -1;
+  return send_or_queue(t, a, alen, b, blen);
 }
 
 ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len) {
@@ -463,7 +526,9 @@ int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
 int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
                  coap_tick_t now) {
   coap_session_reference(s);
-  int rc = 0;
+  int rc = 0, outer = s->tcp && !s->tcp->corked;
+  if (outer)
+    s->tcp->corked = 1; /* hold(): the answers leave together below */
   if (s->tcp && s->tcp->ws && !s->tcp->closed && !s->tcp->failing)
     rc = pt_ws_conn_input(s, data, len, now); /* frames, not the stream */
   while (rc == 0 && s->tcp && !s->tcp->ws && !s->tcp->closed &&
@@ -482,6 +547,11 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
     } else {
       rc = pt_tcp_message(s, msg, mlen, now);
     }
+  }
+  if (outer && s->tcp) {
+    s->tcp->corked = 0;
+    if (!s->tcp->closed && !s->tcp->failing && flush(s->tcp) < 0)
+      fail_later(s->tcp);
   }
   if (!s->tcp || s->tcp->closed || s->tcp->failing)
     rc = -1;
@@ -678,6 +748,7 @@ void pt_tcp_session_free(coap_session_t *s) {
   pt_ws_conn_free(s->context, t->ws);
   pt_stream_free(&t->in);
   pt_outq_free(&t->out);
+  free(t->held);
   free(t);
   s->tcp = NULL;
 }

@@ -54,7 +54,9 @@ ssize_t pt_tcp_send(coap_session_t *s, const uint8_t *data, size_t len);
  * borrowed, on the connection of @s as they are (no framing): at once as
  * far as the socket takes them, the rest queued. 0, or -1 when the
  * connection is closed, or its socket failed or queue is full (it is then
- * closed). The framing layers (ws_conn.c) write through this. */
+ * closed). The framing layers (ws_conn.c) write through this. Inside
+ * pt_tcp_input() the bytes are held instead and leave together when that
+ * input is processed (one send() for a batch of answers). */
 int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
                  const uint8_t *b, size_t blen);
 
@@ -108,7 +110,10 @@ void pt_tcp_session_free(coap_session_t *s);
 
 /* Bytes of framed messages from the connection of @s (borrowed) at @now:
  * the sans-I/O entry that pt_tcp_io() feeds (and tests call directly).
- * Returns 0, or -1 when the connection was closed. */
+ * What the messages make the connection send is held until they are all
+ * processed and then written at once (TLS: as one record), so pipelined
+ * requests are answered with as few writes as the socket takes. Returns
+ * 0, or -1 when the connection was closed. */
 int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
                  coap_tick_t now);
 

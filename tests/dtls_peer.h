@@ -30,14 +30,13 @@ static unsigned dtls_peer_psk(SSL *ssl, const char *hint, char *identity,
   return 9;
 }
 
-/* A client that has written its first ClientHello (read it with
- * dtls_peer_next()). 0 or -1. */
-static inline int dtls_peer_start(dtls_peer *p) {
+/* A client offering the OpenSSL cipher list @suites that has written its
+ * first ClientHello (read it with dtls_peer_next()). 0 or -1. */
+static inline int dtls_peer_start_with(dtls_peer *p, const char *suites) {
   memset(p, 0, sizeof(*p));
   p->ctx = SSL_CTX_new(DTLS_client_method());
-  if (!p->ctx)
+  if (!p->ctx || SSL_CTX_set_cipher_list(p->ctx, suites) != 1)
     return -1;
-  SSL_CTX_set_cipher_list(p->ctx, "PSK");
   SSL_CTX_set_psk_client_callback(p->ctx, dtls_peer_psk);
   p->ssl = SSL_new(p->ctx);
   p->in = BIO_new(BIO_s_mem());
@@ -54,6 +53,11 @@ static inline int dtls_peer_start(dtls_peer *p) {
   SSL_do_handshake(p->ssl);
   ERR_clear_error();
   return 0;
+}
+
+/* The same with OpenSSL's PSK suites. */
+static inline int dtls_peer_start(dtls_peer *p) {
+  return dtls_peer_start_with(p, "PSK");
 }
 
 /* Takes what the client has to send (all its pending datagrams, which a

@@ -6,6 +6,7 @@
  * and again over TLS (coaps+tcp), which shares the certificate code.
  */
 #include <libgen.h>
+#include <openssl/ssl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,26 @@ TEST(mutual_certificates_with_a_common_ca) {
   CHECK(seen >= 2);
   CHECK_STR_EQ(seen_cn[seen - 1], "localhost");
   CHECK_UINT_EQ(seen_depth[seen - 1], 0);
+}
+
+/* The client's SSL offers only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 in
+ * (D)TLS 1.2 (TLS 1.3 has suites of its own). */
+static int only_ecdsa_ccm8(void *ssl, coap_dtls_pki_t *pki) {
+  (void)pki;
+  return SSL_set_cipher_list(ssl, "ECDHE-ECDSA-AES128-CCM8") == 1 &&
+         SSL_set_max_proto_version(ssl, dh_proto == COAP_PROTO_TLS
+                                            ? TLS1_2_VERSION
+                                            : DTLS1_2_VERSION) == 1;
+}
+
+/* RFC 7252 9.1.3.3: TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 is mandatory with
+ * certificates. A client offering only that suite is answered. */
+TEST(mandatory_ecdsa_ccm8_suite_is_accepted) {
+  server_pki = pem_setup("server.pem", "server.key", "ca.pem");
+  coap_dtls_pki_t cp = pem_setup("client.pem", "client.key", "ca.pem");
+  cp.additional_tls_setup_call_back = only_ecdsa_ccm8;
+  CHECK_INT_EQ(exchange(&cp), 1);
+  CHECK_STR_EQ(dh_body, "hello");
 }
 
 TEST(server_verifies_the_client_certificate) {
@@ -324,6 +345,7 @@ int main(void) {
     dh_proto = protos[i];
     printf("-- over %s\n", i == 0 ? "DTLS" : "TLS (coaps+tcp)");
     RUN(mutual_certificates_with_a_common_ca);
+    RUN(mandatory_ecdsa_ccm8_suite_is_accepted);
     RUN(server_verifies_the_client_certificate);
     RUN(untrusted_server_certificate_fails_on_both_sides);
     RUN(expired_certificate_refused_unless_allowed);

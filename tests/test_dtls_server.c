@@ -340,6 +340,25 @@ TEST(bad_records_and_spoofed_alerts_do_not_break_a_session) {
   coap_free_context(srv);
 }
 
+/* RFC 7252 9.1.3.1: TLS_PSK_WITH_AES_128_CCM_8 is mandatory to implement.
+ * A client offering only that suite completes its handshake and is
+ * answered. */
+TEST(mandatory_psk_ccm8_suite_is_accepted) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  dtls_peer p;
+  CHECK_INT_EQ(dtls_peer_start_with(&p, "PSK-AES128-CCM8"), 0);
+  coap_address_t a = spoofed(11);
+  CHECK_INT_EQ(handshake(srv, &p, &a), 0);
+  CHECK_STR_EQ(SSL_CIPHER_get_name(SSL_get_current_cipher(p.ssl)),
+               "PSK-AES128-CCM8");
+  CHECK(get_hello(srv, &p, &a) > 0);
+  dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
 /* A client that restarts on the same address and port starts over: its
  * new ClientHello goes through the cookie exchange, and only the cookie
  * ends the old association (RFC 6347 4.2.8). */
@@ -418,6 +437,7 @@ int main(void) {
   RUN(abandoned_handshake_is_freed_at_the_deadline);
   RUN(max_handshake_sessions_drops_the_oldest);
   RUN(bad_records_and_spoofed_alerts_do_not_break_a_session);
+  RUN(mandatory_psk_ccm8_suite_is_accepted);
   RUN(restarted_client_replaces_its_session);
   RUN(idle_session_is_freed);
   coap_cleanup();

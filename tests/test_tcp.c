@@ -288,6 +288,208 @@ TEST(csm_arriving_in_time_keeps_the_connection) {
   coap_free_context(ctx);
 }
 
+/* ---- answers to pipelined requests leave together ------------------------ */
+
+/* A TCP client session on @fd (one end of a socketpair), its CSM read
+ * from @peer when @peer is a SOCK_SEQPACKET end. */
+static coap_session_t *attached(coap_context_t *ctx, int fd, coap_tick_t t0) {
+  coap_session_t *s = coap_new_client_session(
+      ctx, NULL, &ctx->endpoints->bind_addr, COAP_PROTO_UDP);
+  if (!s)
+    return NULL;
+  close(s->fd);
+  s->fd = -1;
+  s->proto = COAP_PROTO_TCP;
+  if (pt_tcp_attach(s, fd, 0, t0) < 0)
+    return NULL;
+  return s;
+}
+
+/* Appends a GET /hello with the 2-byte token @tok to @buf at *@n. */
+static void put_get(uint8_t *buf, size_t *n, unsigned tok) {
+  const uint8_t get[] = {
+      0x62, 0x01, (uint8_t)(tok >> 8), (uint8_t)tok, 0xb5, 'h', 'e', 'l',
+      'l',  'o'};
+  memcpy(buf + *n, get, sizeof(get));
+  *n += sizeof(get);
+}
+
+/* Its 2.05 "hello": 10 bytes. */
+#define ANSWER_LEN 10
+static int is_answer(const uint8_t *a, unsigned tok) {
+  const uint8_t want[] = {
+      0x62, 0x45, (uint8_t)(tok >> 8), (uint8_t)tok, 0xff, 'h', 'e', 'l',
+      'l',  'o'};
+  return !memcmp(a, want, sizeof(want));
+}
+
+/* The socket is a SOCK_SEQPACKET pair: every send() the connection makes is
+ * one record, so recv() counts them. */
+TEST(pipelined_requests_are_answered_in_one_write) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  uint8_t rec[4096];
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), CSM_LEN);
+  static uint8_t in[1024];
+  size_t n = 0;
+  memcpy(in, client_bytes, 5); /* the peer's CSM */
+  n = 5;
+  for (unsigned i = 0; i < 16; i++)
+    put_get(in, &n, i);
+  CHECK_INT_EQ(pt_tcp_input(s, in, n, t0 + 1), 0);
+  /* One record holding the 16 answers, in the order asked, then nothing. */
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), 16 * ANSWER_LEN);
+  int in_order = 1;
+  for (unsigned i = 0; i < 16; i++)
+    in_order &= is_answer(rec + i * ANSWER_LEN, i);
+  CHECK_INT_EQ(in_order, 1);
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), -1);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+/* A lone request, and a send from outside an input, leave at once: no
+ * timer or later input is needed to push them out. */
+TEST(lone_request_and_sends_outside_input_go_at_once) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  uint8_t rec[256];
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), CSM_LEN);
+  CHECK_INT_EQ(pt_tcp_input(s, client_bytes, 5, t0 + 1), 0); /* CSM only */
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), -1);
+  uint8_t get[16];
+  size_t n = 0;
+  put_get(get, &n, 7);
+  CHECK_INT_EQ(pt_tcp_input(s, get, n, t0 + 2), 0);
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), ANSWER_LEN);
+  CHECK_INT_EQ(is_answer(rec, 7), 1);
+  static const uint8_t msg[] = {0x00, 0xe2}; /* a Ping, sent by us */
+  CHECK_INT_EQ(pt_tcp_send(s, msg, sizeof(msg)), (ssize_t)sizeof(msg));
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), sizeof(msg));
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+/* 8,000 pipelined requests in one input: their answers (80,000 bytes) are
+ * more than is held at once and far more than the socket takes; every one
+ * arrives, in order, as the socket drains. */
+TEST(pipelined_answers_beyond_what_the_socket_takes_arrive_in_order) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  int small = 4096;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+  setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  enum { N = 8000 };
+  static uint8_t in[5 + N * 10], all[CSM_LEN + N * ANSWER_LEN + 64];
+  size_t n = 5;
+  memcpy(in, client_bytes, 5);
+  for (unsigned i = 0; i < N; i++)
+    put_get(in, &n, i);
+  CHECK_INT_EQ(pt_tcp_input(s, in, n, t0 + 1), 0);
+  size_t got = 0;
+  for (int i = 0; i < 100000 && got < CSM_LEN + N * ANSWER_LEN; i++) {
+    ssize_t r = recv(sv[1], all + got, sizeof(all) - got, MSG_DONTWAIT);
+    if (r > 0)
+      got += (size_t)r;
+    pt_tcp_io(s, 0, 1, t0 + 1); /* writable: the queue drains */
+  }
+  CHECK_UINT_EQ(got, CSM_LEN + N * ANSWER_LEN);
+  int in_order = 1;
+  for (unsigned i = 0; i < N; i++)
+    in_order &= is_answer(all + CSM_LEN + i * ANSWER_LEN, i);
+  CHECK_INT_EQ(in_order, 1);
+  CHECK_INT_EQ(events[3], 0); /* no TCP_FAILED */
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+/* Requests then a Release in one input: the answers made before the close
+ * still leave, ahead of it. */
+TEST(answers_before_a_release_in_the_same_input_are_sent) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  uint8_t rec[256], in[64];
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), CSM_LEN);
+  size_t n = 5;
+  memcpy(in, client_bytes, 5);
+  put_get(in, &n, 1);
+  put_get(in, &n, 2);
+  in[n++] = 0x00; /* 7.04 Release */
+  in[n++] = 0xe4;
+  CHECK_INT_EQ(pt_tcp_input(s, in, n, t0 + 1), -1); /* closed */
+  CHECK_INT_EQ(events[1], 1);                       /* TCP_CLOSED */
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), 2 * ANSWER_LEN);
+  CHECK_INT_EQ(is_answer(rec, 1) && is_answer(rec + ANSWER_LEN, 2), 1);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
+static void hnd_big(coap_resource_t *r, coap_session_t *s,
+                    const coap_pdu_t *req, const coap_string_t *q,
+                    coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  static uint8_t body[6000];
+  memset(body, 'b', sizeof(body));
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, sizeof(body), body);
+}
+
+/* A small answer then one bigger than what is held so far: both leave in
+ * one write, whole. */
+TEST(answer_bigger_than_the_held_buffer_joins_the_batch) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("big"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_big);
+  coap_add_resource(ctx, r);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  static uint8_t rec[16384];
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), CSM_LEN);
+  static const uint8_t in[] = {
+      0x30, 0xe1, 0x22, 0x20, 0x00, /* CSM, Max-Message-Size 8192 */
+      0x62, 0x01, 0x00, 0x01, 0xb5, 'h', 'e', 'l', 'l', 'o', /* GET /hello */
+      0x42, 0x01, 0x00, 0x02, 0xb3, 'b', 'i', 'g',           /* GET /big */
+  };
+  CHECK_INT_EQ(pt_tcp_input(s, in, sizeof(in), t0 + 1), 0);
+  /* 10 bytes, then 6000 bytes of payload under a 3-byte extended length
+   * (13 + 269 and up: 2 bytes), the code, the token and the marker. */
+  ssize_t n = recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT);
+  CHECK_INT_EQ(n, ANSWER_LEN + 1 + 2 + 1 + 2 + 1 + 6000);
+  CHECK_INT_EQ(is_answer(rec, 1), 1);
+  CHECK_UINT_EQ(rec[n - 1], 'b');
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
 int main(void) {
   RUN(csm_and_get_answered_in_tcp_framing_at_every_split);
   RUN(request_before_csm_is_aborted);
@@ -296,5 +498,10 @@ int main(void) {
   RUN(write_queue_past_its_cap_closes_the_connection);
   RUN(peer_without_csm_is_aborted_after_the_csm_timeout);
   RUN(csm_arriving_in_time_keeps_the_connection);
+  RUN(pipelined_requests_are_answered_in_one_write);
+  RUN(lone_request_and_sends_outside_input_go_at_once);
+  RUN(pipelined_answers_beyond_what_the_socket_takes_arrive_in_order);
+  RUN(answers_before_a_release_in_the_same_input_are_sent);
+  RUN(answer_bigger_than_the_held_buffer_joins_the_batch);
   return TEST_SUMMARY();
 }

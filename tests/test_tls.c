@@ -584,6 +584,65 @@ static coap_session_t *paired_session(coap_context_t *ctx, int sv[2],
   return s;
 }
 
+/* TLS records of content type @type in the @n bytes at @buf. */
+static int records(const uint8_t *buf, size_t n, uint8_t type) {
+  int count = 0;
+  for (size_t i = 0; i + 5 <= n;
+       i += 5 + ((size_t)buf[i + 3] << 8 | buf[i + 4]))
+    count += buf[i] == type;
+  return count;
+}
+
+/* 16 pipelined GETs in one record: their 16 answers come back in one TLS
+ * record (one write), in the order asked. */
+TEST(tls_pipelined_requests_are_answered_in_one_record) {
+  dh_reset();
+  coap_context_t *ctx = tls_client_ctx();
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("hello"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, dh_hello);
+  coap_add_resource(ctx, r);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  tls_peer peer;
+  coap_session_t *s = paired_session(ctx, sv, &peer);
+  CHECK_NOT_NULL(s);
+  CHECK_INT_EQ(pt_tls_stream_connected(pt_tcp_pipe(s)), 1);
+  uint8_t buf[4096];
+  for (int i = 0; i < 10; i++) /* our CSM, read and dropped */
+    tls_peer_read(&peer, buf, sizeof(buf));
+  size_t n = 0;
+  static const uint8_t csm[] = {0x30, 0xe1, 0x22, 0x04, 0x80};
+  memcpy(buf, csm, sizeof(csm));
+  n = sizeof(csm);
+  for (unsigned i = 0; i < 16; i++) {
+    const uint8_t get[] = {0x61, 0x01, (uint8_t)i, 0xb5, 'h',
+                           'e',  'l',  'l',        'o'};
+    memcpy(buf + n, get, sizeof(get));
+    n += sizeof(get);
+  }
+  CHECK_INT_EQ(SSL_write(peer.ssl, buf, (int)n), (int)n);
+  pt_tcp_io(s, 1, 0, pt_now());
+  ssize_t raw = recv(sv[1], buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+  CHECK(raw > 0);
+  CHECK_INT_EQ(records(buf, (size_t)raw, 23), 1); /* application data */
+  int got = 0;
+  for (int i = 0; i < 10 && got < 16 * 9; i++) {
+    int k = tls_peer_read(&peer, buf + got, sizeof(buf) - (size_t)got);
+    CHECK(k >= 0);
+    got += k;
+  }
+  CHECK_INT_EQ(got, 16 * 9); /* 2.05 "hello", token 1 byte: 9 bytes each */
+  int in_order = 1;
+  for (unsigned i = 0; i < 16; i++)
+    in_order &= buf[i * 9] == 0x61 && buf[i * 9 + 1] == 0x45 &&
+                buf[i * 9 + 2] == (uint8_t)i;
+  CHECK_INT_EQ(in_order, 1);
+  coap_session_release(s);
+  tls_peer_free(&peer);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
 TEST(tls_write_queue_drains_in_order_behind_a_slow_reader) {
   dh_reset();
   coap_context_t *ctx = tls_client_ctx();
@@ -677,6 +736,7 @@ int main(void) {
   RUN(record_that_does_not_decrypt_fails_that_session);
   RUN(alert_mid_session_fails_that_session);
   RUN(close_notify_mid_session_is_a_clean_close);
+  RUN(tls_pipelined_requests_are_answered_in_one_record);
   RUN(tls_write_queue_drains_in_order_behind_a_slow_reader);
   RUN(tls_write_queue_past_its_cap_closes_the_connection);
   coap_cleanup();

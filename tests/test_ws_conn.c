@@ -75,7 +75,9 @@ typedef struct conn {
   int peer; /* our end of the socketpair: what the server writes */
 } conn;
 
-static conn server_conn(void) {
+/* A server session on a socketpair of @type (SOCK_SEQPACKET: each write
+ * the server makes is one record, so recv() counts them). */
+static conn server_conn_on(int type) {
   conn c = {0};
   c.ctx = h_context();
   h_ep.proto = COAP_PROTO_WS;
@@ -86,12 +88,16 @@ static conn server_conn(void) {
   ev_ws_connected = ev_ws_closed = ev_tcp_closed = ev_too_big = 0;
   ev_session_connected = ev_tcp_failed = hello_calls = 0;
   int sv[2];
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  REQUIRE(socketpair(AF_UNIX, type, 0, sv) == 0);
   c.peer = sv[0];
   c.s = h_server_session(40000);
   REQUIRE(c.s != NULL);
   REQUIRE(pt_tcp_attach(c.s, sv[1], 0, h_now) == 0);
   return c;
+}
+
+static conn server_conn(void) {
+  return server_conn_on(SOCK_STREAM);
 }
 
 /* The session of @c is gone (closed and freed)? */
@@ -265,6 +271,34 @@ TEST(upgrade_long_head_and_frames_in_one_read) {
   conn c = server_conn();
   CHECK_INT_EQ(feed(&c, in, n), 0);
   CHECK_INT_EQ(hello_calls, 19);
+  conn_free(&c);
+}
+
+TEST(pipelined_frames_are_answered_in_one_write) {
+  conn c = server_conn_on(SOCK_SEQPACKET);
+  uint8_t in[512], out[512];
+  CHECK_INT_EQ(feed(&c, request, sizeof(request) - 1), 0);
+  /* The 101 head and our CSM frame, made by one input: one write. */
+  CHECK(recv(c.peer, out, sizeof(out), MSG_DONTWAIT) > 0);
+  CHECK_INT_EQ(recv(c.peer, out, sizeof(out), MSG_DONTWAIT), -1);
+  size_t n = client_frame(in, PT_WS_OP_BINARY, csm_ws, sizeof(csm_ws));
+  for (uint8_t i = 0; i < 8; i++) {
+    uint8_t get[sizeof(get_ws)];
+    memcpy(get, get_ws, sizeof(get));
+    get[2] = i; /* the token */
+    n += client_frame(in + n, PT_WS_OP_BINARY, get, sizeof(get));
+  }
+  CHECK_INT_EQ(feed(&c, in, n), 0);
+  CHECK_INT_EQ(hello_calls, 8);
+  /* Eight frames (2-byte header, 9-byte 2.05) in one record, in order. */
+  CHECK_INT_EQ(recv(c.peer, out, sizeof(out), MSG_DONTWAIT), 8 * 11);
+  int in_order = 1;
+  for (uint8_t i = 0; i < 8; i++)
+    in_order &= out[i * 11] == 0x82 && out[i * 11 + 1] == 9 &&
+                out[i * 11 + 2] == 0x01 && out[i * 11 + 3] == 0x45 &&
+                out[i * 11 + 4] == i;
+  CHECK_INT_EQ(in_order, 1);
+  CHECK_INT_EQ(recv(c.peer, out, sizeof(out), MSG_DONTWAIT), -1);
   conn_free(&c);
 }
 
@@ -887,6 +921,7 @@ TEST(ws_supported_wss_with_tls) {
 int main(void) {
   RUN(upgrade_csm_and_get_at_every_split);
   RUN(upgrade_long_head_and_frames_in_one_read);
+  RUN(pipelined_frames_are_answered_in_one_write);
   RUN(big_message_in_one_frame);
   RUN(bad_upgrade_request_not_http);
   RUN(bad_upgrade_request_wrong_path);

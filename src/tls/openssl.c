@@ -385,6 +385,15 @@ static int server_sni(SSL *ssl, int *alert, void *arg) {
   return SSL_TLSEXT_ERR_OK;
 }
 
+/* The suites a server offers, and a client with a certificate or none:
+ * OpenSSL's DEFAULT list, then the ones RFC 7252 makes mandatory
+ * (TLS_PSK_WITH_AES_128_CCM_8, 9.1.3.1; TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8,
+ * 9.1.3.3), least preferred. DEFAULT removes the CCM8 suites with "!",
+ * which nothing after it can undo, so it is spelt out here with "-"
+ * instead (OpenSSL 3.0: "ALL:!COMPLEMENTOFDEFAULT:!eNULL"). */
+#define OFFERED_SUITES                                                         \
+  "ALL:-COMPLEMENTOFDEFAULT:-eNULL:PSK-AES128-CCM8:ECDHE-ECDSA-AES128-CCM8"
+
 static struct pt_tls_conf *conf_get(coap_context_t *ctx) {
   if (ctx->tls)
     return ctx->tls;
@@ -404,7 +413,7 @@ static struct pt_tls_conf *conf_get(coap_context_t *ctx) {
   SSL_CTX_set_options(c->server_tls, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_app_data(c->server_tls, c);
   SSL_CTX_set_tlsext_servername_callback(c->server_tls, server_sni);
-  SSL_CTX_set_cipher_list(c->server_tls, "DEFAULT:PSK");
+  SSL_CTX_set_cipher_list(c->server_tls, OFFERED_SUITES);
   pt_ossl_stream_server_init(c->server_tls);
   SSL_CTX_set_min_proto_version(c->server, DTLS1_2_VERSION);
   SSL_CTX_set_options(c->server, SSL_OP_NO_RENEGOTIATION);
@@ -413,7 +422,7 @@ static struct pt_tls_conf *conf_get(coap_context_t *ctx) {
   SSL_CTX_set_cookie_generate_cb(c->server, cookie_generate);
   SSL_CTX_set_cookie_verify_cb(c->server, cookie_verify);
   SSL_CTX_set_tlsext_servername_callback(c->server, server_sni);
-  SSL_CTX_set_cipher_list(c->server, "DEFAULT:PSK");
+  SSL_CTX_set_cipher_list(c->server, OFFERED_SUITES);
   ctx->tls = c;
   return c;
 }
@@ -676,6 +685,7 @@ pt_tls *pt_ossl_client_new(coap_session_t *s, const coap_dtls_cpsk_t *psk,
   SSL_CTX_set_min_proto_version(t->own,
                                 stream ? TLS1_2_VERSION : DTLS1_2_VERSION);
   SSL_CTX_set_options(t->own, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_cipher_list(t->own, OFFERED_SUITES); /* PSK: its own below */
   if (!stream)
     SSL_CTX_set_read_ahead(t->own, 1);
   if (psk && client_psk_setup(t, psk) < 0)
