@@ -312,6 +312,7 @@ TEST(two_thousand_cons_through_a_lossy_relay) {
          "dedup entries, %zu asyncs\n",
          lifetime_s, st.sessions, st.exchanges, st.dedup_entries, st.asyncs);
   show_left(server, start);
+  fflush(stdout); /* a failed check leaks, and the leak report exits */
   CHECK_UINT_EQ(st.sessions, 0);
   CHECK_UINT_EQ(st.exchanges, 0);
   CHECK_UINT_EQ(st.dedup_entries, 0);
