@@ -260,7 +260,8 @@ TEST(closed_session_takes_its_state_along) {
  * CON is given up only MAX_TRANSMIT_WAIT (ACK_TIMEOUT x (2^17 - 1) x a
  * random factor in [1, 1.5]) after it first went out, which is longer than
  * EXCHANGE_LIFETIME, and it holds its session until then; the session goes
- * within the idle timeout after that. */
+ * within the idle timeout after that, its idle timer armed no further
+ * ahead than that all along. */
 static void unacked_separate_response(void) {
   coap_context_t *ctx = server();
   coap_context_set_session_timeout(ctx, 300);
@@ -288,7 +289,11 @@ static void unacked_separate_response(void) {
       ex_gone = h_now;
     if (st.sessions == 0)
       session_gone = h_now;
+    else /* its idle check is never further off than the idle timeout */
+      CHECK(pt_timer_armed(&s->idle_timer) &&
+            s->idle_timer.node.deadline <= h_now + idle);
   }
+  CHECK(ex_gone && session_gone); /* both within the loop's bound */
   CHECK(ex_gone >= sent_at + wait_min);
   CHECK(ex_gone <= sent_at + wait_max + COAP_TICKS_PER_SECOND);
   CHECK(session_gone >= ex_gone);
