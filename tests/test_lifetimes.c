@@ -18,6 +18,7 @@
 
 #include "block.h"
 #include "core_harness.h"
+#include "dedup.h"
 
 #include "../examples/seed_handler.h"
 
@@ -254,6 +255,57 @@ TEST(closed_session_takes_its_state_along) {
   CHECK_NO_HEAP_GROWTH(session_closed);
 }
 
+/* A separate response its client never acknowledges (the client is gone),
+ * with the lossy path test's ACK_TIMEOUT 50 ms and MAX_RETRANSMIT 16: the
+ * CON is given up only MAX_TRANSMIT_WAIT (ACK_TIMEOUT x (2^17 - 1) x a
+ * random factor in [1, 1.5]) after it first went out, which is longer than
+ * EXCHANGE_LIFETIME, and it holds its session until then; the session goes
+ * within the idle timeout after that, its idle timer armed no further
+ * ahead than that all along. */
+static void unacked_separate_response(void) {
+  coap_context_t *ctx = server();
+  coap_context_set_session_timeout(ctx, 300);
+  coap_tick_t idle = 300 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = h_server_session(40000);
+  coap_session_set_ack_timeout(s, (coap_fixed_point_t){0, 50});
+  coap_session_set_max_retransmit(s, 16);
+  h_feed(s, async_get(1, 1, "1"));
+  h_advance(ctx, COAP_TICKS_PER_SECOND); /* the delay: the CON goes out */
+  coap_tick_t sent_at = h_now;
+  CHECK_UINT_EQ(stats(ctx).exchanges, 1);
+  coap_tick_t wait_min = 50 * COAP_TICKS_PER_SECOND / 1000 * ((1u << 17) - 1);
+  coap_tick_t wait_max = wait_min * 3 / 2;
+  coap_tick_t lifetime = pt_exchange_lifetime(s);
+  CHECK(wait_min > lifetime);
+  coap_tick_t ex_gone = 0, session_gone = 0;
+  while (!session_gone && h_now < sent_at + wait_max + 2 * idle) {
+    h_advance(ctx, COAP_TICKS_PER_SECOND);
+    coap_petrel_stats_t st = stats(ctx);
+    if (h_now <= sent_at + lifetime) {
+      CHECK_UINT_EQ(st.exchanges, 1);
+      CHECK_UINT_EQ(st.sessions, 1);
+    }
+    if (!ex_gone && st.exchanges == 0)
+      ex_gone = h_now;
+    if (st.sessions == 0)
+      session_gone = h_now;
+    else /* its idle check is never further off than the idle timeout */
+      CHECK(pt_timer_armed(&s->idle_timer) &&
+            s->idle_timer.node.deadline <= h_now + idle);
+  }
+  CHECK(ex_gone && session_gone); /* both within the loop's bound */
+  CHECK(ex_gone >= sent_at + wait_min);
+  CHECK(ex_gone <= sent_at + wait_max + COAP_TICKS_PER_SECOND);
+  CHECK(session_gone >= ex_gone);
+  CHECK(session_gone <= ex_gone + idle + COAP_TICKS_PER_SECOND);
+  CHECK_UINT_EQ(stats(ctx).dedup_entries, 0);
+  h_free(ctx);
+}
+
+TEST(unacked_separate_response_holds_its_session_past_exchange_lifetime) {
+  CHECK_NO_HEAP_GROWTH(unacked_separate_response);
+}
+
 /* Stored answers replaced and duplicates answered many times over: the
  * heap does not grow with the number of messages. */
 static void many_duplicates(void) {
@@ -310,6 +362,7 @@ int main(int argc, char **argv) {
   RUN(busy_server_freed_gives_back_every_byte);
   RUN(busy_server_state_ends_by_itself);
   RUN(closed_session_takes_its_state_along);
+  RUN(unacked_separate_response_holds_its_session_past_exchange_lifetime);
   RUN(duplicates_and_replaced_answers_give_back_every_byte);
   RUN(expired_entries_beyond_the_spares_give_back_every_byte);
   return TEST_SUMMARY();
