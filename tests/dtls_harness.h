@@ -114,6 +114,32 @@ static inline coap_address_t dh_loopback(uint16_t port) {
   return a;
 }
 
+/* A client session over @proto to 127.0.0.1:@port with the pre-shared
+ * @identity and @key (copied by the library), or NULL. */
+static inline coap_session_t *dh_psk_client(coap_context_t *ctx,
+                                            uint16_t port, coap_proto_t proto,
+                                            const char *identity,
+                                            const char *key) {
+  coap_address_t dst = dh_loopback(port);
+  coap_dtls_cpsk_t cp;
+  memset(&cp, 0, sizeof(cp));
+  cp.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  cp.psk_info.identity.s = (const uint8_t *)identity;
+  cp.psk_info.identity.length = strlen(identity);
+  cp.psk_info.key.s = (const uint8_t *)key;
+  cp.psk_info.key.length = strlen(key);
+  return coap_new_client_session_psk2(ctx, NULL, &dst, proto, &cp);
+}
+
+/* The one server session of @srv (any one, if there are several), or
+ * NULL. */
+static inline coap_session_t *dh_only_server_session(coap_context_t *srv) {
+  pt_hashmap_iter it;
+  pt_hashmap_iter_init(&it, &srv->sessions);
+  pt_hash_node *n = pt_hashmap_iter_next(&it);
+  return n ? PT_CONTAINER_OF(n, coap_session_t, by_peer) : NULL;
+}
+
 /* What dh_server() listens on: DTLS, or TLS over TCP (test_tls.c). */
 static coap_proto_t dh_proto = COAP_PROTO_DTLS;
 

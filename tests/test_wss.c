@@ -37,22 +37,7 @@ static int psk_server(coap_context_t *ctx) {
 
 static coap_session_t *psk_client(coap_context_t *ctx, uint16_t port,
                                   const char *identity, const char *key) {
-  coap_address_t dst = dh_loopback(port);
-  coap_dtls_cpsk_t cp;
-  memset(&cp, 0, sizeof(cp));
-  cp.version = COAP_DTLS_CPSK_SETUP_VERSION;
-  cp.psk_info.identity.s = (const uint8_t *)identity;
-  cp.psk_info.identity.length = strlen(identity);
-  cp.psk_info.key.s = (const uint8_t *)key;
-  cp.psk_info.key.length = strlen(key);
-  return coap_new_client_session_psk2(ctx, NULL, &dst, COAP_PROTO_WSS, &cp);
-}
-
-static coap_session_t *only_server_session(coap_context_t *srv) {
-  pt_hashmap_iter it;
-  pt_hashmap_iter_init(&it, &srv->sessions);
-  pt_hash_node *n = pt_hashmap_iter_next(&it);
-  return n ? PT_CONTAINER_OF(n, coap_session_t, by_peer) : NULL;
+  return dh_psk_client(ctx, port, COAP_PROTO_WSS, identity, key);
 }
 
 /* The connection events each side saw, in order. */
@@ -187,7 +172,7 @@ TEST(psk_get_over_wss_with_events_in_order) {
   CHECK_INT_EQ(srv_seen.ev[1], COAP_EVENT_DTLS_CONNECTED);
   CHECK_INT_EQ(srv_seen.ev[2], COAP_EVENT_WS_CONNECTED);
   CHECK_INT_EQ(srv_seen.ev[3], COAP_EVENT_SESSION_CONNECTED);
-  coap_session_t *ss = only_server_session(srv);
+  coap_session_t *ss = dh_only_server_session(srv);
   CHECK_NOT_NULL(ss);
   CHECK_INT_EQ(coap_session_get_proto(ss), COAP_PROTO_WSS);
   const coap_bin_const_t *id = coap_session_get_psk_identity(ss);
