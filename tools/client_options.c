@@ -285,16 +285,6 @@ static void usage(FILE *f) {
       DEFAULT_WAIT);
 }
 
-/* What a part of take_option() makes of a letter: taken, a bad value (the
- * caller says so), an error already reported, or another part's letter. */
-enum { BAD = 0, TAKEN = 1, FAILED = -1, OTHER = 2 };
-
-/* A letter that needs a transport or feature this build lacks. */
-static int lacks(char opt, const char *what) {
-  tool_lacks("coap-client", opt, what);
-  return FAILED;
-}
-
 /* -e text: the payload, %XX escapes decoded. */
 static int set_payload_text(client_opts_t *o, const char *v) {
   free(o->payload);
@@ -309,9 +299,9 @@ static int set_payload_file(client_opts_t *o, const char *v) {
   free(o->payload);
   o->payload = NULL;
   if (read_file(v, &o->payload, &o->payload_len))
-    return TAKEN;
+    return TOOL_TAKEN;
   fprintf(stderr, "coap-client: cannot read '%s': %s\n", v, strerror(errno));
-  return FAILED;
+  return TOOL_FAILED;
 }
 
 /* The letters that say what the request is: method, type, body, options,
@@ -339,19 +329,19 @@ static int take_request_option(client_opts_t *o, int opt, const char *v) {
     return ok;
   case 'N':
     o->type = COAP_MESSAGE_NON;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'O':
     return add_extra_option(o, v);
   case 'P':
     o->proxy = v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'T':
     return parse_token(o, v);
   case 'U':
     o->no_uri_host = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   default:
-    return OTHER;
+    return TOOL_OTHER;
   }
 }
 
@@ -362,39 +352,39 @@ static int take_run_option(client_opts_t *o, int opt, const char *v) {
   switch (opt) {
   case 'a':
     o->local_addr = v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'l':
     o->loss = v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'o':
     o->output_dash = strcmp(v, "-") == 0;
     o->output = o->output_dash ? NULL : v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'p':
     tool_parse_number(v, 0, 65535, 10, &ok);
     o->local_port = v;
     return ok;
   case 'r':
     if (!coap_tcp_is_supported())
-      return lacks('r', "TCP");
+      return tool_lacks("coap-client", 'r', "TCP");
     o->reliable = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'v':
     o->log_level = (int)tool_parse_number(v, 0, COAP_LOG_OSCORE, 10, &ok);
     return ok;
   case 'w':
     o->newline = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'B':
     o->wait_seconds = (unsigned)tool_parse_number(v, 1, 86400, 10, &ok);
     o->wait_given = 1;
     return ok;
   case 'E':
     if (!coap_oscore_is_supported())
-      return lacks('E', "OSCORE (RFC 8613)");
+      return tool_lacks("coap-client", 'E', "OSCORE (RFC 8613)");
     fprintf(stderr, "coap-client: -E: OSCORE is not supported by this "
                     "coap-client yet\n");
-    return FAILED;
+    return TOOL_FAILED;
   case 'G':
     o->repeat = (unsigned)tool_parse_number(v, 1, 255, 10, &ok);
     return ok;
@@ -408,11 +398,11 @@ static int take_run_option(client_opts_t *o, int opt, const char *v) {
     return ok;
   case 'X':
     if (!coap_tcp_is_supported())
-      return lacks('X', "TCP");
+      return tool_lacks("coap-client", 'X', "TCP");
     o->csm_max = (uint32_t)tool_parse_number(v, 64, 0xFFFFFFFFul, 10, &ok);
     return ok;
   default:
-    return OTHER;
+    return TOOL_OTHER;
   }
 }
 
@@ -420,15 +410,15 @@ static int take_run_option(client_opts_t *o, int opt, const char *v) {
 static int take_dtls_option(client_opts_t *o, int opt, const char *v) {
   int taken = tool_dtls_option(&o->dtls, (char)opt, v, 0);
   if (!taken)
-    return FAILED;
+    return TOOL_FAILED;
   if (taken < 0 && opt == 'h') {
     fprintf(stderr,
             "coap-client: -h: no 'hint,user,key' line could be read from "
             "'%s'\n",
             v);
-    return FAILED;
+    return TOOL_FAILED;
   }
-  return taken > 0 ? TAKEN : BAD;
+  return taken > 0 ? TOOL_TAKEN : TOOL_BAD;
 }
 
 /* One option letter and its value (NULL for flags). Returns 1 if taken, 0
@@ -436,13 +426,13 @@ static int take_dtls_option(client_opts_t *o, int opt, const char *v) {
 static int take_option(void *opts, int opt, const char *v) {
   client_opts_t *o = opts;
   int r = take_request_option(o, opt, v);
-  if (r == OTHER)
+  if (r == TOOL_OTHER)
     r = take_run_option(o, opt, v);
-  if (r == OTHER)
+  if (r == TOOL_OTHER)
     r = take_dtls_option(o, opt, v);
-  if (r == BAD)
+  if (r == TOOL_BAD)
     fprintf(stderr, "coap-client: bad value '%s' for -%c\n", v, opt);
-  return r == TAKEN;
+  return r == TOOL_TAKEN;
 }
 
 static void usage_after_unknown(void) {

@@ -246,12 +246,7 @@ int main(int argc, char **argv) {
     tool_dtls_free(&o.dtls);
     return r < 0 ? EXIT_OK : EXIT_USAGE;
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal; /* no SA_RESTART: wake coap_io_process up */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  tool_catch_signals(on_signal);
 
   coap_startup();
   coap_set_log_level((coap_log_t)o.log_level);

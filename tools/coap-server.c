@@ -141,14 +141,11 @@ int main(int argc, char **argv) {
     return r < 0 ? EXIT_SUCCESS : EXIT_FAILURE;
   }
 
+  tool_catch_signals(on_signal);
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal; /* no SA_RESTART: wake coap_io_process up */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sa.sa_handler = on_sigusr2;
+  sa.sa_handler = on_sigusr2; /* no SA_RESTART either */
   sigaction(SIGUSR2, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
 
   coap_startup();
   coap_set_log_level((coap_log_t)o.log_level);

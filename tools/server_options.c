@@ -61,46 +61,36 @@ static void usage(FILE *f) {
       "error\n");
 }
 
-/* What a part of take_option() makes of a letter: taken, a bad value (the
- * caller says so), an error already reported, or another part's letter. */
-enum { BAD = 0, TAKEN = 1, FAILED = -1, OTHER = 2 };
-
-/* A letter that needs a transport or feature this build lacks. */
-static int lacks(char opt, const char *what) {
-  tool_lacks("coap-server", opt, what);
-  return FAILED;
-}
-
 /* -U type: only datagrams over a Unix socket are built. */
 static int parse_unix(server_opts_t *o, const char *v) {
   if (strcmp(v, "coap") == 0) {
     o->unix_socket = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   }
   if (strcmp(v, "coaps") == 0) {
     if (!coap_dtls_is_supported())
-      return lacks('U', "DTLS for 'coaps'");
+      return tool_lacks("coap-server", 'U', "DTLS for 'coaps'");
     fprintf(stderr, "coap-server: -U coaps: DTLS over a Unix socket is not "
                     "served by this coap-server\n");
-    return FAILED;
+    return TOOL_FAILED;
   }
   if (strcmp(v, "coap+tcp") == 0) {
     fprintf(stderr, "coap-server: -U coap+tcp: TCP over a Unix socket is not "
                     "served by this coap-server\n");
-    return FAILED;
+    return TOOL_FAILED;
   }
   if (strcmp(v, "coaps+tcp") == 0) {
     if (!coap_tls_is_supported())
-      return lacks('U', "TLS for 'coaps+tcp'");
+      return tool_lacks("coap-server", 'U', "TLS for 'coaps+tcp'");
     fprintf(stderr, "coap-server: -U coaps+tcp: TLS over a Unix socket is "
                     "not served by this coap-server\n");
-    return FAILED;
+    return TOOL_FAILED;
   }
   fprintf(stderr,
           "coap-server: bad value '%s' for -U (coap, coaps, "
           "coap+tcp or coaps+tcp)\n",
           v);
-  return FAILED;
+  return TOOL_FAILED;
 }
 
 /* A port of -w: @n bytes at @v, @dflt when empty. 1, or 0 if bad. */
@@ -121,10 +111,10 @@ static int ws_port_value(const char *v, size_t n, int dflt, int *out) {
  * libcoap's server does; a secure port needs TLS. */
 static int parse_ws(server_opts_t *o, const char *v) {
   if (!coap_ws_is_supported())
-    return lacks('w', "WebSockets");
+    return tool_lacks("coap-server", 'w', "WebSockets");
   const char *comma = strchr(v, ',');
   if (comma && comma[1] && !coap_wss_is_supported())
-    return lacks('w', "TLS for coaps+ws (the secure_port)");
+    return tool_lacks("coap-server", 'w', "TLS for coaps+ws (the secure_port)");
   size_t n = comma ? (size_t)(comma - v) : strlen(v);
   int ok = ws_port_value(v, n, 80, &o->ws_port);
   o->wss_given = comma && comma[1];
@@ -132,9 +122,9 @@ static int parse_ws(server_opts_t *o, const char *v) {
     ok = ws_port_value(comma ? comma + 1 : "", comma ? strlen(comma + 1) : 0,
                        443, &o->wss_port);
   if (ok)
-    return TAKEN;
+    return TOOL_TAKEN;
   fprintf(stderr, "coap-server: bad value '%s' for -w\n", v);
-  return FAILED;
+  return TOOL_FAILED;
 }
 
 /* -L: the sum of COAP_BLOCK_* flags, COAP_BLOCK_USE_LIBCOAP included. */
@@ -144,11 +134,11 @@ static int parse_block_mode(server_opts_t *o, const char *v) {
   if (ok && !(o->block_mode & COAP_BLOCK_USE_LIBCOAP)) {
     fprintf(stderr, "coap-server: -L must include COAP_BLOCK_USE_LIBCOAP "
                     "(1)\n");
-    return FAILED;
+    return TOOL_FAILED;
   }
   if (ok && (o->block_mode & COAP_BLOCK_TRY_Q_BLOCK) &&
       !coap_q_block_is_supported())
-    return lacks('L', "Q-Block (RFC 9177) for the value 4");
+    return tool_lacks("coap-server", 'L', "Q-Block (RFC 9177) for the value 4");
   return ok;
 }
 
@@ -162,38 +152,38 @@ static int take_serve_option(server_opts_t *o, int opt, const char *v) {
     return ok;
   case 'e':
     o->echo_back = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'r':
     o->mcast_per_resource = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 't':
     o->track_observes = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'E':
     if (!coap_oscore_is_supported())
-      return lacks('E', "OSCORE (RFC 8613)");
+      return tool_lacks("coap-server", 'E', "OSCORE (RFC 8613)");
     fprintf(stderr, "coap-server: -E: OSCORE is not supported by this "
                     "coap-server yet\n");
-    return FAILED;
+    return TOOL_FAILED;
   case 'L':
     return parse_block_mode(o, v);
   case 'N':
     o->notify_non = 1;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'P':
     fprintf(stderr, "coap-server: -P: this coap-server does not act as a "
                     "proxy (answers to Proxy-Uri are 5.05)\n");
-    return FAILED;
+    return TOOL_FAILED;
   case 'T':
     o->max_token = tool_parse_number(v, 8, 65804, 10, &ok);
     return ok;
   case 'X':
     if (!coap_tcp_is_supported())
-      return lacks('X', "TCP");
+      return tool_lacks("coap-server", 'X', "TCP");
     o->csm_max = (uint32_t)tool_parse_number(v, 64, 0xFFFFFFFFul, 10, &ok);
     return ok;
   default:
-    return OTHER;
+    return TOOL_OTHER;
   }
 }
 
@@ -203,10 +193,10 @@ static int take_listen_option(server_opts_t *o, int opt, const char *v) {
   switch (opt) {
   case 'g':
     o->group = v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'l':
     o->loss = v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'p':
     o->port = (unsigned)tool_parse_number(v, 0, 65535, 10, &ok);
     return ok;
@@ -217,17 +207,17 @@ static int take_listen_option(server_opts_t *o, int opt, const char *v) {
     return parse_ws(o, v);
   case 'A':
     o->addr = v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'G':
     o->group_if = v;
-    return TAKEN;
+    return TOOL_TAKEN;
   case 'U':
     return parse_unix(o, v);
   case 'V':
     o->dtls_log_level = (int)tool_parse_number(v, 0, COAP_LOG_DEBUG, 10, &ok);
     return ok;
   default:
-    return OTHER;
+    return TOOL_OTHER;
   }
 }
 
@@ -236,15 +226,15 @@ static int take_listen_option(server_opts_t *o, int opt, const char *v) {
 static int take_option(void *opts, int opt, const char *v) {
   server_opts_t *o = opts;
   int r = take_serve_option(o, opt, v);
-  if (r == OTHER)
+  if (r == TOOL_OTHER)
     r = take_listen_option(o, opt, v);
-  if (r == OTHER) { /* the DTLS letters (dtls_opts.h) */
+  if (r == TOOL_OTHER) { /* the DTLS letters (dtls_opts.h) */
     int taken = tool_dtls_option(&o->dtls, (char)opt, v, 1);
-    r = !taken ? FAILED : taken > 0 ? TAKEN : BAD;
+    r = !taken ? TOOL_FAILED : taken > 0 ? TOOL_TAKEN : TOOL_BAD;
   }
-  if (r == BAD)
+  if (r == TOOL_BAD)
     fprintf(stderr, "coap-server: bad value '%s' for -%c\n", v, opt);
-  return r == TAKEN;
+  return r == TOOL_TAKEN;
 }
 
 static void usage_after_unknown(void) {

@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The values getopt_long() returns for the long options. */
 enum { LONG_VERSION = 1, LONG_HELP = 2 };
@@ -78,9 +80,19 @@ unsigned long tool_parse_number(const char *s, unsigned long lo,
   return v;
 }
 
-void tool_lacks(const char *prog, char opt, const char *what) {
+int tool_lacks(const char *prog, char opt, const char *what) {
   fprintf(stderr, "%s: -%c needs %s, which this build lacks\n", prog, opt,
           what);
+  return TOOL_FAILED;
+}
+
+void tool_catch_signals(void (*handler)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = handler;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
 }
 
 int tool_set_loss(const char *prog, const char *loss) {

@@ -37,8 +37,19 @@ void tool_version(FILE *f, const char *prog);
 unsigned long tool_parse_number(const char *s, unsigned long lo,
                                 unsigned long hi, int base, int *ok);
 
-/* Says on stderr that -@opt needs @what, which this build lacks. */
-void tool_lacks(const char *prog, char opt, const char *what);
+/* What a tool's option-taking functions make of a letter: taken, a bad
+ * value (the caller says so), an error already reported, or a letter for
+ * another function. */
+enum { TOOL_BAD = 0, TOOL_TAKEN = 1, TOOL_FAILED = -1, TOOL_OTHER = 2 };
+
+/* Says on stderr that -@opt needs @what, which this build lacks. Returns
+ * TOOL_FAILED. */
+int tool_lacks(const char *prog, char opt, const char *what);
+
+/* SIGINT and SIGTERM call @handler, without SA_RESTART so that they wake
+ * coap_io_process() up; SIGPIPE is ignored (a peer that closed a TCP
+ * connection must not end the tool). */
+void tool_catch_signals(void (*handler)(int));
 
 /* -l loss: coap_debug_set_packet_loss(@loss) when given. 1, or 0 with the
  * reason printed. */
