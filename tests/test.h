@@ -2,7 +2,8 @@
  * test.h -- Petrel's minimal unit-test harness.
  *
  * A test file defines TEST(name) functions and a main() that calls RUN() for
- * each, then returns TEST_SUMMARY(). A failed check prints the file, line,
+ * each (RUN_ROWS() for a table of cases, one named test per row), then
+ * returns TEST_SUMMARY(). A failed check prints the file, line,
  * both expressions and both values, marks the test failed and returns from
  * it; the other tests still run. A test that cannot run here calls
  * TEST_SKIP("reason"): it is counted as skipped, never as passed, and the
@@ -38,23 +39,46 @@ static inline int test_time_scale(void) {
 
 #define TEST(name) static void name(void)
 
+/* Before and after each test (or table row): reset its state, then count
+ * and print its result under @name. */
+static inline void test_start_(const char *name) {
+  test_failed_ = 0;
+  test_skipped_ = 0;
+  test_name_ = name;
+}
+
+static inline void test_end_(const char *name) {
+  if (test_failed_) {
+    test_failures_++;
+    printf("FAIL %s\n", name);
+  } else if (test_skipped_) {
+    test_skips_++;
+    printf("skip %s\n", name);
+  } else {
+    test_passes_++;
+    printf("ok   %s\n", name);
+  }
+  fflush(stdout);
+}
+
 #define RUN(name)                                                           \
   do {                                                                      \
-    test_failed_ = 0;                                                       \
-    test_skipped_ = 0;                                                      \
-    test_name_ = #name;                                                     \
+    test_start_(#name);                                                     \
     name();                                                                 \
-    if (test_failed_) {                                                     \
-      test_failures_++;                                                     \
-      printf("FAIL %s\n", #name);                                           \
-    } else if (test_skipped_) {                                             \
-      test_skips_++;                                                        \
-      printf("skip %s\n", #name);                                           \
-    } else {                                                                \
-      test_passes_++;                                                       \
-      printf("ok   %s\n", #name);                                           \
+    test_end_(#name);                                                       \
+  } while (0)
+
+/* A table-driven test: runs @fn(&rows[i]) for each row of the array @rows,
+ * each row a test of its own named by its .name field (printed as "ok
+ * name" or "FAIL name", and counted), so that a failed check says which
+ * row failed. @fn is a void function taking a pointer to a row. */
+#define RUN_ROWS(fn, rows)                                                  \
+  do {                                                                      \
+    for (size_t row_ = 0; row_ < sizeof(rows) / sizeof(*(rows)); row_++) {  \
+      test_start_((rows)[row_].name);                                       \
+      fn(&(rows)[row_]);                                                    \
+      test_end_((rows)[row_].name);                                         \
     }                                                                       \
-    fflush(stdout);                                                         \
   } while (0)
 
 /* Ends the current test as skipped: it could not run here, for @reason. */

@@ -176,136 +176,137 @@ static size_t fetch_big(coap_session_t *s, int peer, int first_szx,
   return len == BODY_LEN && memcmp(got, body, len) == 0 ? len : (size_t)-2;
 }
 
-TEST(server_sends_bert_block2_within_the_peers_max_message_size) {
+/* GET /big from a server session whose peer's CSM said @mms and @bwt,
+ * asking first for SZX @first_szx (-1: no Block2 option, the server
+ * chooses): the SZX the server used, and the largest message within
+ * [@largest_min, @largest_max]. */
+typedef struct {
+  const char *name;
+  uint16_t port;
+  int bwt;
+  int first_szx;
+  unsigned szx;
+  size_t largest_min, largest_max;
+} block2_row;
+
+static const block2_row block2_rows[] = {
+    /* three 1024-byte units per block, within the peer's 4096 */
+    {"server_sends_bert_block2_within_the_peers_max_message_size", 42001, 1, -1,
+     7, 3 * 1024 + 1, 4096},
+    {"server_sends_bert_block2_when_the_client_asks_szx_7", 42002, 1, 7, 7,
+     3 * 1024 + 1, 4096},
+    {"server_keeps_the_block_size_the_client_asked_for", 42003, 1, 5, 5, 1,
+     4096},
+    {"server_without_the_peers_bwt_never_sends_szx_7", 42004, 0, -1, 6, 1,
+     4096},
+};
+
+static void server_block2(const block2_row *r) {
   coap_context_t *ctx = bert_context();
   int peer;
-  coap_session_t *s = server(ctx, &peer, 42001);
-  feed_csm(s, 4096, 1);
+  coap_session_t *s = server(ctx, &peer, r->port);
+  feed_csm(s, 4096, r->bwt);
   last_code(peer, NULL);
   unsigned szx = 0;
   size_t largest = 0;
-  CHECK_UINT_EQ(fetch_big(s, peer, -1, &szx, &largest), BODY_LEN);
-  CHECK_UINT_EQ(szx, 7);
-  CHECK(largest <= 4096);
-  CHECK(largest > 3 * 1024); /* three 1024-byte units per block */
+  CHECK_UINT_EQ(fetch_big(s, peer, r->first_szx, &szx, &largest), BODY_LEN);
+  CHECK_UINT_EQ(szx, r->szx);
+  CHECK(largest >= r->largest_min);
+  CHECK(largest <= r->largest_max);
   close(peer);
   done(ctx);
 }
 
-TEST(server_sends_bert_block2_when_the_client_asks_szx_7) {
-  coap_context_t *ctx = bert_context();
-  int peer;
-  coap_session_t *s = server(ctx, &peer, 42002);
-  feed_csm(s, 4096, 1);
-  last_code(peer, NULL);
-  unsigned szx = 0;
-  size_t largest = 0;
-  CHECK_UINT_EQ(fetch_big(s, peer, 7, &szx, &largest), BODY_LEN);
-  CHECK_UINT_EQ(szx, 7);
-  close(peer);
-  done(ctx);
-}
-
-TEST(server_keeps_the_block_size_the_client_asked_for) {
-  coap_context_t *ctx = bert_context();
-  int peer;
-  coap_session_t *s = server(ctx, &peer, 42003);
-  feed_csm(s, 4096, 1);
-  last_code(peer, NULL);
-  unsigned szx = 0;
-  size_t largest = 0;
-  CHECK_UINT_EQ(fetch_big(s, peer, 5, &szx, &largest), BODY_LEN);
-  CHECK_UINT_EQ(szx, 5);
-  close(peer);
-  done(ctx);
-}
-
-TEST(server_without_the_peers_bwt_never_sends_szx_7) {
-  coap_context_t *ctx = bert_context();
-  int peer;
-  coap_session_t *s = server(ctx, &peer, 42004);
-  feed_csm(s, 4096, 0);
-  last_code(peer, NULL);
-  unsigned szx = 0;
-  size_t largest = 0;
-  CHECK_UINT_EQ(fetch_big(s, peer, -1, &szx, &largest), BODY_LEN);
-  CHECK_UINT_EQ(szx, 6);
-  close(peer);
-  done(ctx);
-}
-
-/* RFC 7959 2.2: SZX 7 is reserved where BERT was not agreed: 4.00. */
-TEST(szx_7_without_the_peers_bwt_is_answered_bad_request) {
-  coap_context_t *ctx = bert_context();
-  int peer;
-  coap_session_t *s = server(ctx, &peer, 42005);
-  feed_csm(s, 4096, 0);
-  last_code(peer, NULL);
-  feed(s, request(COAP_REQUEST_CODE_GET, "big", 1, COAP_OPTION_BLOCK2, 0, 0, 7,
-                  0, 0));
-  CHECK_INT_EQ(last_code(peer, NULL), COAP_RESPONSE_CODE_BAD_REQUEST);
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 2, COAP_OPTION_BLOCK1, 0, 1, 7,
-                  0, 2048));
-  CHECK_INT_EQ(last_code(peer, NULL), COAP_RESPONSE_CODE_BAD_REQUEST);
-  CHECK_UINT_EQ(put_len, 0);
-  close(peer);
-  done(ctx);
-}
-
-TEST(server_reassembles_a_bert_block1_upload) {
-  coap_context_t *ctx = bert_context();
-  int peer;
-  coap_session_t *s = server(ctx, &peer, 42006);
-  feed_csm(s, 4096, 1);
-  last_code(peer, NULL);
-  /* 2048 + 3072 bytes in two BERT blocks, then the last 100. */
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 1, COAP_OPTION_BLOCK1, 0, 1, 7,
-                  0, 2048));
-  coap_pdu_t *r = NULL;
-  unsigned num, szx;
+/* Requests with SZX 7 to a server session, one a step: a PUT to /up with
+ * Block1 (num, m, SZX 7) and @n bytes of the body from @off, or a GET of
+ * /big with Block2 (num, m, SZX 7); the code answered, and with @echo the
+ * Block1 option the answer carries. */
+typedef struct {
+  coap_option_num_t opt; /* COAP_OPTION_BLOCK1: PUT /up; BLOCK2: GET /big */
+  unsigned num;
   int m;
-  CHECK_INT_EQ(last_code(peer, &r), COAP_RESPONSE_CODE_CONTINUE);
-  CHECK(block_of(r, COAP_OPTION_BLOCK1, &num, &m, &szx));
-  CHECK_UINT_EQ(num, 0);
-  CHECK_INT_EQ(m, 1);
-  CHECK_UINT_EQ(szx, 7);
-  coap_delete_pdu(r);
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 2, COAP_OPTION_BLOCK1, 2, 1, 7,
-                  2048, 3072));
-  CHECK_INT_EQ(last_code(peer, NULL), COAP_RESPONSE_CODE_CONTINUE);
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 3, COAP_OPTION_BLOCK1, 5, 0, 7,
-                  5120, 100));
-  CHECK_INT_EQ(last_code(peer, &r), COAP_RESPONSE_CODE_CHANGED);
-  CHECK(block_of(r, COAP_OPTION_BLOCK1, &num, &m, &szx));
-  CHECK_UINT_EQ(num, 5);
-  CHECK_UINT_EQ(szx, 7);
-  coap_delete_pdu(r);
-  CHECK_UINT_EQ(put_len, 5220);
-  CHECK_INT_EQ(put_same, 1);
-  close(peer);
-  done(ctx);
-}
+  size_t off, n;
+  coap_pdu_code_t code;
+  int echo; /* check the answer's Block1: @num and SZX 7, and @m if 1 */
+} block1_step;
 
-TEST(malformed_bert_block1_not_a_multiple_of_1024_is_refused) {
+typedef struct {
+  const char *name;
+  uint16_t port;
+  int bwt;
+  block1_step steps[4];
+  size_t n_steps;
+  size_t put_len; /* the body the handler got: 0 when it was never called */
+  int put_same;
+} block1_row;
+
+static const block1_row block1_rows[] = {
+    /* RFC 7959 2.2: SZX 7 is reserved where BERT was not agreed: 4.00. */
+    {.name = "szx_7_without_the_peers_bwt_is_answered_bad_request",
+     .port = 42005,
+     .bwt = 0,
+     .steps = {{COAP_OPTION_BLOCK2, 0, 0, 0, 0, COAP_RESPONSE_CODE_BAD_REQUEST,
+                0},
+               {COAP_OPTION_BLOCK1, 0, 1, 0, 2048,
+                COAP_RESPONSE_CODE_BAD_REQUEST, 0}},
+     .n_steps = 2},
+    /* 2048 + 3072 bytes in two BERT blocks, then the last 100. */
+    {.name = "server_reassembles_a_bert_block1_upload",
+     .port = 42006,
+     .bwt = 1,
+     .steps = {{COAP_OPTION_BLOCK1, 0, 1, 0, 2048, COAP_RESPONSE_CODE_CONTINUE,
+                1},
+               {COAP_OPTION_BLOCK1, 2, 1, 2048, 3072,
+                COAP_RESPONSE_CODE_CONTINUE, 0},
+               {COAP_OPTION_BLOCK1, 5, 0, 5120, 100, COAP_RESPONSE_CODE_CHANGED,
+                2}},
+     .n_steps = 3,
+     .put_len = 5220,
+     .put_same = 1},
+    /* Not a multiple of 1024, empty, and a gap: the second block does not
+     * start where the first ended. */
+    {.name = "malformed_bert_block1_not_a_multiple_of_1024_is_refused",
+     .port = 42007,
+     .bwt = 1,
+     .steps = {{COAP_OPTION_BLOCK1, 0, 1, 0, 1500,
+                COAP_RESPONSE_CODE_BAD_REQUEST, 0},
+               {COAP_OPTION_BLOCK1, 0, 1, 0, 0, COAP_RESPONSE_CODE_BAD_REQUEST,
+                0},
+               {COAP_OPTION_BLOCK1, 0, 1, 0, 2048, COAP_RESPONSE_CODE_CONTINUE,
+                0},
+               {COAP_OPTION_BLOCK1, 1, 0, 1024, 10,
+                COAP_RESPONSE_CODE_INCOMPLETE, 0}},
+     .n_steps = 4},
+};
+
+static void server_block1(const block1_row *r) {
   coap_context_t *ctx = bert_context();
   int peer;
-  coap_session_t *s = server(ctx, &peer, 42007);
-  feed_csm(s, 4096, 1);
+  coap_session_t *s = server(ctx, &peer, r->port);
+  feed_csm(s, 4096, r->bwt);
   last_code(peer, NULL);
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 1, COAP_OPTION_BLOCK1, 0, 1, 7,
-                  0, 1500));
-  CHECK_INT_EQ(last_code(peer, NULL), COAP_RESPONSE_CODE_BAD_REQUEST);
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 2, COAP_OPTION_BLOCK1, 0, 1, 7,
-                  0, 0));
-  CHECK_INT_EQ(last_code(peer, NULL), COAP_RESPONSE_CODE_BAD_REQUEST);
-  /* A gap: the second block does not start where the first ended. */
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 3, COAP_OPTION_BLOCK1, 0, 1, 7,
-                  0, 2048));
-  CHECK_INT_EQ(last_code(peer, NULL), COAP_RESPONSE_CODE_CONTINUE);
-  feed(s, request(COAP_REQUEST_CODE_PUT, "up", 4, COAP_OPTION_BLOCK1, 1, 0, 7,
-                  1024, 10));
-  CHECK_INT_EQ(last_code(peer, NULL), COAP_RESPONSE_CODE_INCOMPLETE);
-  CHECK_UINT_EQ(put_len, 0);
+  for (size_t i = 0; i < r->n_steps; i++) {
+    const block1_step *st = &r->steps[i];
+    int put = st->opt == COAP_OPTION_BLOCK1;
+    feed(s, request(put ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_GET,
+                    put ? "up" : "big", (uint8_t)(1 + i), st->opt, st->num,
+                    st->m, 7, st->off, st->n));
+    coap_pdu_t *answer = NULL;
+    CHECK_INT_EQ(last_code(peer, &answer), st->code);
+    unsigned num, szx;
+    int m;
+    int echoed = block_of(answer, COAP_OPTION_BLOCK1, &num, &m, &szx);
+    coap_delete_pdu(answer);
+    if (st->echo) {
+      CHECK(echoed);
+      CHECK_UINT_EQ(num, st->num);
+      CHECK_UINT_EQ(szx, 7);
+    }
+    if (st->echo == 1)
+      CHECK_INT_EQ(m, st->m);
+  }
+  CHECK_UINT_EQ(put_len, r->put_len);
+  CHECK_INT_EQ(put_same, r->put_same);
   close(peer);
   done(ctx);
 }
@@ -424,30 +425,32 @@ static int upload(coap_session_t *s, int peer, size_t *largest) {
   return len == BODY_LEN && memcmp(got, body, len) == 0 ? first : -2;
 }
 
-TEST(client_uploads_in_bert_block1_within_the_peers_max_message_size) {
-  coap_context_t *ctx = bert_context();
-  int peer;
-  coap_session_t *s = client(ctx, &peer);
-  feed_csm(s, 4096, 1);
-  last_code(peer, NULL);
-  size_t largest = 0;
-  CHECK_INT_EQ(upload(s, peer, &largest), 7);
-  CHECK(largest <= 4096);
-  CHECK(largest > 3 * 1024);
-  CHECK_INT_EQ(got_code, COAP_RESPONSE_CODE_CHANGED);
-  coap_session_release(s);
-  close(peer);
-  done(ctx);
-}
+/* A client uploading /up whole to a peer whose CSM said 4096 and @bwt:
+ * the SZX of its first Block1, and its largest message. */
+typedef struct {
+  const char *name;
+  int bwt;
+  int szx;
+  size_t largest_min, largest_max;
+} upload_row;
 
-TEST(client_without_the_peers_bwt_uploads_in_plain_blocks) {
+static const upload_row upload_rows[] = {
+    {"client_uploads_in_bert_block1_within_the_peers_max_message_size", 1, 7,
+     3 * 1024 + 1, 4096},
+    {"client_without_the_peers_bwt_uploads_in_plain_blocks", 0, 6, 1, 4096},
+};
+
+static void client_upload(const upload_row *r) {
   coap_context_t *ctx = bert_context();
   int peer;
   coap_session_t *s = client(ctx, &peer);
-  feed_csm(s, 4096, 0);
+  feed_csm(s, 4096, r->bwt);
   last_code(peer, NULL);
   size_t largest = 0;
-  CHECK_INT_EQ(upload(s, peer, &largest), 6);
+  CHECK_INT_EQ(upload(s, peer, &largest), r->szx);
+  CHECK(largest >= r->largest_min);
+  CHECK(largest <= r->largest_max);
+  CHECK_INT_EQ(got_code, COAP_RESPONSE_CODE_CHANGED);
   coap_session_release(s);
   close(peer);
   done(ctx);
@@ -479,17 +482,11 @@ TEST(get_block_b_abstracts_bert) {
 int main(void) {
   RUN(our_csm_offers_block_wise_transfer);
   RUN(bert_needs_the_peers_offer_and_both_sizes_above_1152);
-  RUN(server_sends_bert_block2_within_the_peers_max_message_size);
-  RUN(server_sends_bert_block2_when_the_client_asks_szx_7);
-  RUN(server_keeps_the_block_size_the_client_asked_for);
-  RUN(server_without_the_peers_bwt_never_sends_szx_7);
-  RUN(szx_7_without_the_peers_bwt_is_answered_bad_request);
-  RUN(server_reassembles_a_bert_block1_upload);
-  RUN(malformed_bert_block1_not_a_multiple_of_1024_is_refused);
+  RUN_ROWS(server_block2, block2_rows);
+  RUN_ROWS(server_block1, block1_rows);
   RUN(client_fetches_a_bert_block2_body);
   RUN(client_without_the_peers_bwt_takes_no_szx_7_block);
-  RUN(client_uploads_in_bert_block1_within_the_peers_max_message_size);
-  RUN(client_without_the_peers_bwt_uploads_in_plain_blocks);
+  RUN_ROWS(client_upload, upload_rows);
   RUN(get_block_b_abstracts_bert);
   return TEST_SUMMARY();
 }
