@@ -190,40 +190,52 @@ out:
 
 /* ---- the records of each file, from the live state ----------------------- */
 
-/* O(resources of the context) per write; the files are written at most
+/* A resource's record in the dynamic-resources file: the request that
+ * created it. 1 if written, 0 if it has none. */
+static int put_dyn(const coap_resource_t *r, wbuf *b) {
+  const coap_bin_const_t *req = r->persist.create_req;
+  if (!req)
+    return 0;
+  put_u8(b, COAP_PROTO_UDP);
+  put_name(b, r->uri_path);
+  put_packet(b, req->s, req->length);
+  return 1;
+}
+
+/* A resource's record in the Observe-numbers file: its saved number. 1 if
+ * written, 0 if it has none. */
+static int put_cnt(const coap_resource_t *r, wbuf *b) {
+  if (!r->persist.has_saved_seq)
+    return 0;
+  put_name(b, r->uri_path);
+  put_u32(b, r->persist.saved_seq);
+  return 1;
+}
+
+/* The records @put writes for the resources whose names fit; their count.
+ * O(resources of the context) per write; the files are written at most
  * once a pass, and only in a pass that changed them. */
-static uint32_t records_dyn(coap_context_t *ctx, wbuf *b) {
+static uint32_t records_of_resources(coap_context_t *ctx, wbuf *b,
+                                     int (*put)(const coap_resource_t *r,
+                                                wbuf *b)) {
   uint32_t n = 0;
   pt_hashmap_iter it;
   pt_hash_node *node;
   pt_hashmap_iter_init(&it, &ctx->resources);
   while ((node = pt_hashmap_iter_next(&it)) != NULL) {
     coap_resource_t *r = PT_CONTAINER_OF(node, coap_resource_t, by_path);
-    const coap_bin_const_t *req = r->persist.create_req;
-    if (!req || r->uri_path->length > PT_PERSIST_MAX_NAME)
-      continue;
-    put_u8(b, COAP_PROTO_UDP);
-    put_name(b, r->uri_path);
-    put_packet(b, req->s, req->length);
-    n++;
+    if (r->uri_path->length <= PT_PERSIST_MAX_NAME)
+      n += (uint32_t)put(r, b);
   }
   return n;
 }
 
+static uint32_t records_dyn(coap_context_t *ctx, wbuf *b) {
+  return records_of_resources(ctx, b, put_dyn);
+}
+
 static uint32_t records_cnt(coap_context_t *ctx, wbuf *b) {
-  uint32_t n = 0;
-  pt_hashmap_iter it;
-  pt_hash_node *node;
-  pt_hashmap_iter_init(&it, &ctx->resources);
-  while ((node = pt_hashmap_iter_next(&it)) != NULL) {
-    coap_resource_t *r = PT_CONTAINER_OF(node, coap_resource_t, by_path);
-    if (!r->persist.has_saved_seq || r->uri_path->length > PT_PERSIST_MAX_NAME)
-      continue;
-    put_name(b, r->uri_path);
-    put_u32(b, r->persist.saved_seq);
-    n++;
-  }
-  return n;
+  return records_of_resources(ctx, b, put_cnt);
 }
 
 typedef struct obs_writer {

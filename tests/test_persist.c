@@ -291,6 +291,33 @@ TEST(counter_file_written_every_save_freq_values) {
   remove_dir();
 }
 
+/* A resource name is kept up to PT_PERSIST_MAX_NAME bytes, the longest a
+ * file may hold; a longer one is left out (only an application, not a
+ * request over UDP, can make one). */
+TEST(counter_file_keeps_names_up_to_the_longest_it_reads) {
+  static char longest[PT_PERSIST_MAX_NAME], too_long[PT_PERSIST_MAX_NAME + 1];
+  memset(longest, 'a', sizeof(longest));
+  memset(too_long, 'b', sizeof(too_long));
+  make_dir();
+  coap_context_t *ctx = server();
+  coap_str_const_t names[] = {{sizeof(longest), (const uint8_t *)longest},
+                              {sizeof(too_long), (const uint8_t *)too_long}};
+  for (size_t i = 0; i < 2; i++) {
+    coap_resource_t *r = coap_resource_init(&names[i], 0);
+    coap_add_resource(ctx, r);
+    r->persist.has_saved_seq = 1;
+    r->persist.saved_seq = 20;
+  }
+  CHECK_INT_EQ(startup(ctx, 10), 1);
+  CHECK_INT_EQ(records_in(cnt_path), 1);
+  file_copy c;
+  read_file(cnt_path, &c);
+  CHECK_UINT_EQ(c.data[12] << 8 | c.data[13], PT_PERSIST_MAX_NAME);
+  CHECK_UINT_EQ(c.data[14], 'a');
+  stop_server(ctx);
+  remove_dir();
+}
+
 TEST(files_written_at_end_of_pass_atomically) {
   make_dir();
   coap_context_t *ctx = server();
@@ -866,6 +893,7 @@ int main(void) {
   RUN(observer_and_observe_number_survive_a_kill);
   RUN(observe_number_restored_above_every_value_sent);
   RUN(counter_file_written_every_save_freq_values);
+  RUN(counter_file_keeps_names_up_to_the_longest_it_reads);
   RUN(files_written_at_end_of_pass_atomically);
   RUN(persist_stop_keeps_files_and_sends_no_final_404);
   RUN(free_without_stop_ends_observers_and_empties_files);
