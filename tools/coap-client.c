@@ -2,13 +2,14 @@
  * coap-client: send a CoAP request and print the answer.
  *
  * A thin command line over the public API with libcoap 4.3.4's coap-client
- * option letters and meanings (see doc/man/coap-client.1 and usage()).
+ * option letters and meanings (see doc/man/coap-client.1 and the usage
+ * text in client_options.c).
  *
- * All the argument parsing is in parse_args(), one case per option letter;
+ * The argument parsing is in client_options.c, one case per option letter;
  * everything after it is the library doing the work: split the URI,
- * resolve it, open a session, build and send the request, run the event
- * loop until the response handler or the NACK handler says we are done, or
- * -B seconds pass.
+ * resolve it and open a session (client_request.c), build and send the
+ * request, run the event loop (here) until the response handler or the
+ * NACK handler (client_response.c) says we are done, or -B seconds pass.
  *
  * Output is what libcoap's coap-client writes: each 2.xx payload (a
  * newline after each with -w), a newline at the end when writing to
