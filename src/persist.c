@@ -212,12 +212,13 @@ static int put_cnt(const coap_resource_t *r, wbuf *b) {
   return 1;
 }
 
-/* The records @put writes for the resources whose names fit; their count.
+/* The records @record writes for the resources whose names fit; their
+ * count.
  * O(resources of the context) per write; the files are written at most
  * once a pass, and only in a pass that changed them. */
 static uint32_t records_of_resources(coap_context_t *ctx, wbuf *b,
-                                     int (*put)(const coap_resource_t *r,
-                                                wbuf *b)) {
+                                     int (*record)(const coap_resource_t *r,
+                                                   wbuf *b)) {
   uint32_t n = 0;
   pt_hashmap_iter it;
   pt_hash_node *node;
@@ -225,7 +226,7 @@ static uint32_t records_of_resources(coap_context_t *ctx, wbuf *b,
   while ((node = pt_hashmap_iter_next(&it)) != NULL) {
     coap_resource_t *r = PT_CONTAINER_OF(node, coap_resource_t, by_path);
     if (r->uri_path->length <= PT_PERSIST_MAX_NAME)
-      n += (uint32_t)put(r, b);
+      n += (uint32_t)record(r, b);
   }
   return n;
 }
