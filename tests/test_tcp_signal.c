@@ -33,6 +33,27 @@ static void hold_get(coap_session_t *s, const char *tok, size_t tok_len) {
   feed(s, get);
 }
 
+/* A server session whose peer's CSM came, with a GET of /wait (token
+ * @tok) awaiting its separate response (hold_get()). */
+static coap_session_t *busy_server(coap_context_t *ctx, int *peer,
+                                   uint16_t port, const char *tok,
+                                   size_t tok_len) {
+  coap_session_t *s = server(ctx, peer, port);
+  feed_csm(s, 1152, 0);
+  hold_get(s, tok, tok_len);
+  return s;
+}
+
+/* A Ping with the token @tok (@tok_len bytes), asking for Custody when
+ * @custody. */
+static coap_pdu_t *ping_with(const char *tok, size_t tok_len, int custody) {
+  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
+  coap_add_token(ping, tok_len, (const uint8_t *)tok);
+  if (custody)
+    coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
+  return ping;
+}
+
 /* A Ping fed to a session is answered at once with a Pong that echoes its
  * token, with Custody when it was asked and nothing is pending. */
 typedef struct {
@@ -65,11 +86,7 @@ static void ping_answered(const ping_row *r) {
     hold_get(s, "", 0);
     CHECK_NOT_NULL(held_async);
   }
-  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
-  coap_add_token(ping, r->token_len, (const uint8_t *)r->token);
-  if (r->custody)
-    coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
-  CHECK_INT_EQ(feed(s, ping), 0);
+  CHECK_INT_EQ(feed(s, ping_with(r->token, r->token_len, r->custody)), 0);
   CHECK_INT_EQ(pings_seen, 1);
   CHECK_UINT_EQ(ping_code_seen, COAP_SIGNALING_CODE_PING);
   coap_pdu_t *pong = NULL;
@@ -104,15 +121,10 @@ TEST(signal_pong_reaches_the_pong_handler) {
 TEST(custody_pong_waits_for_the_pending_separate_response) {
   coap_context_t *ctx = context();
   int peer = -1;
-  coap_session_t *s = server(ctx, &peer, 40002);
-  feed_csm(s, 1152, 0);
-  hold_get(s, "\x33", 1);
+  coap_session_t *s = busy_server(ctx, &peer, 40002, "\x33", 1);
   CHECK_NOT_NULL(held_async);
   last_code(peer, NULL); /* our CSM */
-  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
-  coap_add_token(ping, 1, (const uint8_t *)"\x77");
-  coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
-  feed(s, ping);
+  feed(s, ping_with("\x77", 1, 1));
   CHECK_INT_EQ(pings_seen, 1);
   CHECK_INT_EQ(last_code(peer, NULL), 0); /* held */
   advance(ctx, SEC);
@@ -134,22 +146,13 @@ TEST(custody_pong_waits_for_the_pending_separate_response) {
 TEST(custody_pongs_held_are_bounded) {
   coap_context_t *ctx = context();
   int peer = -1;
-  coap_session_t *s = server(ctx, &peer, 40009);
-  feed_csm(s, 1152, 0);
-  hold_get(s, "", 0);
+  coap_session_t *s = busy_server(ctx, &peer, 40009, "", 0);
   CHECK_NOT_NULL(held_async);
   last_code(peer, NULL);
-  for (uint8_t i = 1; i <= 4; i++) {
-    coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
-    coap_add_token(ping, 1, &i);
-    coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
-    feed(s, ping);
-  }
+  for (char i = 1; i <= 4; i++)
+    feed(s, ping_with(&i, 1, 1));
   CHECK_INT_EQ(last_code(peer, NULL), 0); /* four held */
-  coap_pdu_t *ping = sig(COAP_SIGNALING_CODE_PING);
-  coap_add_token(ping, 1, (const uint8_t *)"\x05");
-  coap_add_option(ping, COAP_SIGNALING_OPTION_CUSTODY, 0, NULL);
-  feed(s, ping);
+  feed(s, ping_with("\x05", 1, 1));
   coap_pdu_t *pong = NULL;
   CHECK_INT_EQ(last_code(peer, &pong), COAP_SIGNALING_CODE_PONG);
   CHECK_INT_EQ(has_option(pong, COAP_SIGNALING_OPTION_CUSTODY), 0);
@@ -332,9 +335,7 @@ TEST(release_closes_at_the_exchange_lifetime_when_no_answer_comes) {
 TEST(release_waits_for_a_pending_separate_response_on_the_server) {
   coap_context_t *ctx = context();
   int peer = -1;
-  coap_session_t *s = server(ctx, &peer, 40005);
-  feed_csm(s, 1152, 0);
-  hold_get(s, "", 0);
+  coap_session_t *s = busy_server(ctx, &peer, 40005, "", 0);
   coap_pdu_t *rel = sig(0);
   pt_signal_build_release(rel, NULL, 0);
   CHECK_INT_EQ(feed(s, rel), 0);
