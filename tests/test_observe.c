@@ -239,6 +239,15 @@ TEST(notification_uses_the_registered_query_and_fetch_body) {
   last_query[0] = 0;
   change(ctx, obs_res);
   CHECK_STR_EQ(last_query, "x=1&y=2");
+  /* one option, nothing to encode: its bytes, after a Uri-Path */
+  p = obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 3, 'c', "other", 0);
+  coap_add_option(p, COAP_OPTION_URI_QUERY, 6, (const uint8_t *)"only=1");
+  h_feed(s, p);
+  last_query[0] = 0;
+  change(ctx, other_res);
+  CHECK_STR_EQ(last_query, "only=1");
+  CHECK_UINT_EQ(last_query_len, 6);
+  get_calls -= 2; /* the counts below are of /obs */
   p = obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_FETCH, 2, 'f', "obs", 0);
   coap_add_data(p, 5, (const uint8_t *)"query");
   h_feed(s, p);
