@@ -829,6 +829,37 @@ TEST(non_notifications_to_many_observers_each_carry_their_own_token) {
   h_free(ctx);
 }
 
+/* Observers of one session that registered one after another are
+ * notified in a row, whatever other sessions registered in between, so
+ * that the send path can hand the kernel their datagrams together. */
+TEST(a_sessions_observers_are_notified_in_a_row) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_session_t *s1 = h_server_session(40001);
+  coap_session_t *s2 = h_server_session(40002);
+  for (int i = 0; i < 6; i++)
+    reg(i % 2 ? s2 : s1, (coap_mid_t)(10 + i), (uint8_t)('a' + i));
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 6);
+  int runs = 1;
+  for (int i = 1; i < 6; i++)
+    runs += h_sent_log[i].session != h_sent_log[i - 1].session;
+  CHECK_INT_EQ(runs, 2);
+  /* one of s1 goes, one comes: still in a row */
+  h_feed(s1, obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 30, 'c',
+                         "obs", 1));
+  reg(s2, 31, 'x');
+  reg(s1, 32, 'y');
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 7);
+  runs = 1;
+  for (int i = 1; i < 7; i++)
+    runs += h_sent_log[i].session != h_sent_log[i - 1].session;
+  CHECK_INT_EQ(runs, 2);
+  h_free(ctx);
+}
+
 /* Observe: 1 for token @tok of @s. */
 static void dereg(coap_session_t *s, coap_mid_t mid, uint8_t tok) {
   h_feed(s, obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid, tok,
@@ -1328,6 +1359,7 @@ int main(void) {
   RUN(handler_turning_non_notification_into_con_is_retransmitted);
   RUN(handler_adding_observe_still_sends_one_with_the_sequence_number);
   RUN(non_notifications_to_many_observers_each_carry_their_own_token);
+  RUN(a_sessions_observers_are_notified_in_a_row);
   RUN(many_observers_are_found_by_token_and_mid_as_the_indexes_grow_and_shrink);
   RUN(not_observable_resource_answers_without_observe);
   RUN(error_answer_to_registration_does_not_register);
