@@ -378,6 +378,7 @@ typedef struct bench {
   uint64_t t_first_send; /* when the first request left (0: not yet) */
   uint64_t tick_at, last_notif_at, round_notifs;
   long cpu_ns;         /* -C: server CPU time over the measured window */
+  long load_cpu_ns;    /* our own CPU time over the measured window */
   long rss_kb[2];      /* -C: server RSS before and after the setup */
   long sockets;        /* client sockets opened so far */
   uint64_t idle_bound; /* idle sockets' (address, port) pairs used */
@@ -1083,11 +1084,14 @@ static void start_measuring(bench *b) {
   b->measuring = 1;
   if (b->cfg.server_pid)
     b->cpu_ns = proc_cpu_ns(b->cfg.server_pid);
+  b->load_cpu_ns = proc_cpu_ns((long)getpid());
 }
 
 static void stop_measuring(bench *b) {
   if (b->measuring && b->cfg.server_pid)
     b->cpu_ns = proc_cpu_ns(b->cfg.server_pid) - b->cpu_ns;
+  if (b->measuring && b->load_cpu_ns >= 0)
+    b->load_cpu_ns = proc_cpu_ns((long)getpid()) - b->load_cpu_ns;
   b->measuring = 0;
 }
 
@@ -1273,6 +1277,12 @@ static void report(const bench *b, double park_secs) {
       {"ticks", (double)st->ticks, 0, 0},
       {"server_cpu_us", cpu_us, 3, 1},
       {"rss_setup_kb", rss, 0, 1},
+      /* the share of the measured window each process was on a CPU: the
+       * one near 1 is the limit */
+      {"server_busy", cpu_us >= 0 ? (double)b->cpu_ns / (secs * 1e9) : -1, 2,
+       1},
+      {"load_busy",
+       b->load_cpu_ns > 0 ? (double)b->load_cpu_ns / (secs * 1e9) : -1, 2, 1},
   };
   size_t n = sizeof(f) / sizeof(f[0]);
   if (b->cfg.json) {
