@@ -60,7 +60,7 @@ LAST_CMD="open loop"; run 30 "${B[@]}" -r 2000 -c 4 -w 32 -d 1 -W 0.2 "${H[@]}"
 is "open loop: about the offered 2000 req/s answered in 1 s" 'offered == 2000 && completed >= 1700 && completed <= 2100'
 
 LAST_CMD="json"; run 30 "${B[@]}" -c 1 -w 2 -d 0.5 -W 0 --json "${H[@]}"
-if [ "$(wc -l <"$OUT")" = 1 ] && grep -qE '^\{"rate": [0-9.]+, "completed": [0-9]+, .*"server_cpu_us": null, "rss_setup_kb": null, "server_busy": null, "load_busy": [0-9.]+\}$' "$OUT"; then
+if [ "$(wc -l <"$OUT")" = 1 ] && grep -qE '^\{"rate": [0-9.]+, "completed": [0-9]+, .*"server_cpu_us": null, "rss_setup_kb": null, "server_busy": null, "load_busy": [0-9.]+, "server_wait": null, "load_wait": [0-9.]+\}$' "$OUT"; then
   pass "--json: one JSON object, unmeasured figures null"
 else
   fail "--json: one JSON object, unmeasured figures null" "$(show | tr '\n' '|')"
