@@ -860,6 +860,38 @@ TEST(a_sessions_observers_are_notified_in_a_row) {
   h_free(ctx);
 }
 
+/* An RST is matched by (session, MID): 32 sessions with one observer each
+ * (one bucket array of 16), and each session sends an RST with the MID of
+ * every other session's notification. Any two keys share a bucket one
+ * time in 16, so nearly every chain is walked with another session's
+ * observer in it; none is removed. Then each its own: all are. */
+TEST(rst_with_another_sessions_mid_removes_nothing) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_session_t *s[32];
+  for (int i = 0; i < 32; i++) {
+    s[i] = h_server_session((uint16_t)(42000 + i));
+    reg(s[i], (coap_mid_t)(100 + i), 'k');
+  }
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 32);
+  CHECK_UINT_EQ(ctx->obs.by_mid.bits, 4);
+  coap_mid_t own[32];
+  for (int i = 0; i < 32; i++)
+    for (int j = 0; j < 32; j++)
+      if (h_sent_log[j].session == s[i])
+        own[i] = mid_of(j);
+  for (int i = 0; i < 32; i++)
+    for (int j = 0; j < 32; j++)
+      if (own[j] != own[i])
+        send_empty(s[i], COAP_MESSAGE_RST, own[j]);
+  CHECK_UINT_EQ(ctx->obs.count, 32);
+  for (int i = 0; i < 32; i++)
+    send_empty(s[i], COAP_MESSAGE_RST, own[i]);
+  CHECK_UINT_EQ(ctx->obs.count, 0);
+  h_free(ctx);
+}
+
 /* Observe: 1 for token @tok of @s. */
 static void dereg(coap_session_t *s, coap_mid_t mid, uint8_t tok) {
   h_feed(s, obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid, tok,
@@ -1360,6 +1392,7 @@ int main(void) {
   RUN(handler_adding_observe_still_sends_one_with_the_sequence_number);
   RUN(non_notifications_to_many_observers_each_carry_their_own_token);
   RUN(a_sessions_observers_are_notified_in_a_row);
+  RUN(rst_with_another_sessions_mid_removes_nothing);
   RUN(many_observers_are_found_by_token_and_mid_as_the_indexes_grow_and_shrink);
   RUN(not_observable_resource_answers_without_observe);
   RUN(error_answer_to_registration_does_not_register);
