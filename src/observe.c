@@ -14,6 +14,7 @@
 #include "block.h"
 #include "context.h"
 #include "exchange.h"
+#include "hashmap.h"
 #include "pdu.h"
 #include "resource.h"
 #include "session.h"

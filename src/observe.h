@@ -63,13 +63,16 @@ typedef struct pt_obs_res {
 } pt_obs_res;
 
 /*
- * An index of observers: a hash table chained through one pointer in each
+ * An index of observers: a hash table chained through a pointer in each
  * observer record, with no cached hash, so that an index costs an observer
- * 8 bytes plus its share of the bucket array (4 to 8 bytes: the load, nodes
- * per bucket, is kept between 1 and 2 once grown). Removal walks the
- * node's chain, whose mean length is that load; growing rehashes each
- * observer from its key (a token of at most 8 bytes, or a MID), O(n) once
- * per doubling. observe.c owns it.
+ * 8 bytes (16 for the index by MID, which keeps a back link as it changes
+ * with every NON) plus its share of the bucket array: the array doubles
+ * when the load, observers per bucket, would pass 2, and halves at an
+ * insert when it has fallen below 1/4, so the share is 4 to 8 bytes while
+ * observers arrive. Removal from the index by token walks the chain, whose
+ * mean length is that load; growing rehashes each observer from its key (a
+ * token of at most 8 bytes, or a MID), O(n) once per doubling. observe.c
+ * owns it.
  */
 typedef struct pt_obs_index {
   coap_subscription_t **buckets; /* owned; NULL while empty */
