@@ -11,7 +11,9 @@
  *   /obs        GET, observable (RFC 7641), notifications NON (the
  *               library's default mode: every 5th in a row is CON)
  *   /obscon     the same with CON notifications
- *   /tick       GET: notifies the observers of /obs and /obscon (each
+ *   /obsnon     the same with NON notifications only
+ *               (COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS: never a CON)
+ *   /tick       GET: notifies the observers of /obs, /obscon and /obsnon (each
  *               gets one notification with the new 4-byte value), 2.05
  *
  * The /async handler is the seed page's logic with libcoap's documented
@@ -47,7 +49,7 @@
 
 static volatile sig_atomic_t quit;
 static uint8_t *large_body;
-static coap_resource_t *obs_non, *obs_con;
+static coap_resource_t *obs_non, *obs_con, *obs_non_only;
 static uint32_t obs_value; /* what /obs and /obscon return: ticks so far */
 
 static void on_signal(int sig) {
@@ -119,6 +121,7 @@ static void hnd_tick(coap_resource_t *resource, coap_session_t *session,
   obs_value++;
   coap_resource_notify_observers(obs_non, NULL);
   coap_resource_notify_observers(obs_con, NULL);
+  coap_resource_notify_observers(obs_non_only, NULL);
   coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
 }
 
@@ -245,6 +248,9 @@ int main(int argc, char **argv) {
   obs_con = add(ctx, "obscon", hnd_obs, COAP_RESOURCE_FLAGS_NOTIFY_CON);
   coap_resource_set_get_observable(obs_non, 1);
   coap_resource_set_get_observable(obs_con, 1);
+  obs_non_only =
+      add(ctx, "obsnon", hnd_obs, COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_resource_set_get_observable(obs_non_only, 1);
   add(ctx, "tick", hnd_tick, 0);
 
   while (!quit)

@@ -378,6 +378,8 @@ typedef struct bench {
   uint64_t t_first_send; /* when the first request left (0: not yet) */
   uint64_t tick_at, last_notif_at, round_notifs;
   long cpu_ns;         /* -C: server CPU time over the measured window */
+  long load_cpu_ns;    /* our own CPU time over the measured window */
+  long wait_ns[2];     /* time the server (-C) and we waited for a CPU */
   long rss_kb[2];      /* -C: server RSS before and after the setup */
   long sockets;        /* client sockets opened so far */
   uint64_t idle_bound; /* idle sockets' (address, port) pairs used */
@@ -876,18 +878,23 @@ static session *add_sessions(bench *b, int count, int role, int slots) {
 
 /* ---- the server's CPU and memory (-C) ------------------------------------ */
 
-/* CPU time the process has used, in ns (schedstat's first field), or -1. */
-static long proc_cpu_ns(long pid) {
+/* Field @i of the process's schedstat, in ns, or -1: 0 is the CPU time it
+ * has used, 1 the time it spent runnable, waiting for a CPU. */
+static long schedstat_ns(long pid, int i) {
   char path[64];
-  long v = -1;
+  long v[2] = {-1, -1};
   snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
   FILE *f = fopen(path, "r");
   if (f) {
-    if (fscanf(f, "%ld", &v) != 1)
-      v = -1;
+    if (fscanf(f, "%ld %ld", &v[0], &v[1]) != 2)
+      v[0] = v[1] = -1;
     fclose(f);
   }
-  return v;
+  return v[i];
+}
+
+static long proc_cpu_ns(long pid) {
+  return schedstat_ns(pid, 0);
 }
 
 static long proc_rss_kb(long pid) {
@@ -1083,11 +1090,20 @@ static void start_measuring(bench *b) {
   b->measuring = 1;
   if (b->cfg.server_pid)
     b->cpu_ns = proc_cpu_ns(b->cfg.server_pid);
+  b->load_cpu_ns = proc_cpu_ns((long)getpid());
+  b->wait_ns[0] = b->cfg.server_pid ? schedstat_ns(b->cfg.server_pid, 1) : -1;
+  b->wait_ns[1] = schedstat_ns((long)getpid(), 1);
 }
 
 static void stop_measuring(bench *b) {
   if (b->measuring && b->cfg.server_pid)
     b->cpu_ns = proc_cpu_ns(b->cfg.server_pid) - b->cpu_ns;
+  if (b->measuring && b->load_cpu_ns >= 0)
+    b->load_cpu_ns = proc_cpu_ns((long)getpid()) - b->load_cpu_ns;
+  if (b->measuring && b->wait_ns[0] >= 0)
+    b->wait_ns[0] = schedstat_ns(b->cfg.server_pid, 1) - b->wait_ns[0];
+  if (b->measuring && b->wait_ns[1] >= 0)
+    b->wait_ns[1] = schedstat_ns((long)getpid(), 1) - b->wait_ns[1];
   b->measuring = 0;
 }
 
@@ -1273,6 +1289,19 @@ static void report(const bench *b, double park_secs) {
       {"ticks", (double)st->ticks, 0, 0},
       {"server_cpu_us", cpu_us, 3, 1},
       {"rss_setup_kb", rss, 0, 1},
+      /* the share of the measured window each process was on a CPU (the
+       * one near 1 is the limit), and was runnable but waiting for one
+       * (other work on its CPU) */
+      {"server_busy", cpu_us >= 0 ? (double)b->cpu_ns / (secs * 1e9) : -1, 2,
+       1},
+      {"load_busy",
+       b->load_cpu_ns > 0 ? (double)b->load_cpu_ns / (secs * 1e9) : -1, 2, 1},
+      {"server_wait",
+       cpu_us >= 0 && b->wait_ns[0] >= 0 ? (double)b->wait_ns[0] / (secs * 1e9)
+                                         : -1,
+       2, 1},
+      {"load_wait",
+       b->wait_ns[1] >= 0 ? (double)b->wait_ns[1] / (secs * 1e9) : -1, 2, 1},
   };
   size_t n = sizeof(f) / sizeof(f[0]);
   if (b->cfg.json) {

@@ -17,12 +17,25 @@
  *   plain  one sendmmsg() entry per answer (the ceiling before Petrel
  *          used GSO).
  *
- * usage: udp_echo PORT [gso|plain]   (listens on 127.0.0.1; SIGTERM stops it)
+ * observe  the ceiling of notifications (coap-bench -O): a request with
+ *          Observe: 0 is remembered (peer and token, nothing else) and
+ *          answered 2.05 with Observe and 4 bytes, as bench_server.c's
+ *          /obs answers; any other request is a trigger: it is answered
+ *          2.05, then every observer gets a NON 2.05 with its token, the
+ *          next Observe value and 4 bytes (the datagram Petrel sends for
+ *          /obs), in sendmmsg() calls of NOTIFY_BATCH (Petrel's TX_BATCH)
+ *          with UDP GSO for a peer's datagrams in a row, the observers of
+ *          a peer one after another, as Petrel orders them. No duplicate
+ *          detection: a retransmitted registration is a second observer.
+ *
+ * usage: udp_echo PORT [gso|plain|observe]   (listens on 127.0.0.1;
+ *        SIGTERM stops it)
  *
  * On SIGTERM it prints what it sent, for its test to count:
- *   udp_echo: answers=N entries=M gso=G fallback=F
- * (answers sent, sendmmsg() entries they went in, entries with UDP_SEGMENT,
- * 1 if the kernel refused GSO).
+ *   udp_echo: answers=N entries=M gso=G fallback=F [observers=O]
+ * (answers sent, notifications included, sendmmsg() entries they went in,
+ * entries with UDP_SEGMENT, 1 if the kernel refused GSO; in observe mode,
+ * observers remembered).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -44,6 +57,7 @@
 #define BATCH 64
 #define BUF 1600
 #define GSO_MAX_BYTES 65000 /* one UDP GSO message: under 64 KiB */
+#define NOTIFY_BATCH 32     /* datagrams per sendmmsg(), as Petrel's */
 
 static volatile sig_atomic_t quit;
 static int use_gso = 1;
@@ -132,13 +146,142 @@ static void answer(int fd, int n) {
   }
 }
 
+/* ---- observe mode ------------------------------------------------------ */
+
+typedef struct observer {
+  struct sockaddr_storage peer;
+  socklen_t peer_len;
+  uint8_t tkl, token[8];
+} observer;
+
+static int observe_mode;
+static observer *obs;
+static size_t n_obs, cap_obs;
+static int obs_sorted = 1;
+static uint32_t obs_seq;
+static uint16_t obs_mid;
+
+/* Reads an option header's extended delta or length (RFC 7252 3.1);
+ * -1 when it runs past @len. */
+static long ext(const uint8_t *d, size_t len, size_t *at, unsigned nib) {
+  if (nib < 13)
+    return nib;
+  if (nib == 13)
+    return *at + 1 <= len ? 13 + d[(*at)++] : -1;
+  if (nib == 14 && *at + 2 <= len) {
+    *at += 2;
+    return 269 + (d[*at - 2] << 8 | d[*at - 1]);
+  }
+  return -1;
+}
+
+/* The Observe value of request @d, or -1 when it has none. */
+static long observe_of(const uint8_t *d, size_t len) {
+  size_t at = 4 + (d[0] & 15u);
+  long num = 0;
+  while (at < len && d[at] != 0xFF) {
+    unsigned h = d[at++];
+    long delta = ext(d, len, &at, h >> 4), olen = ext(d, len, &at, h & 15u);
+    if (delta < 0 || olen < 0 || at + (size_t)olen > len)
+      return -1;
+    num += delta;
+    if (num > 6)
+      return -1;
+    if (num == 6) {
+      long v = 0;
+      for (long k = 0; k < olen; k++)
+        v = v << 8 | d[at + (size_t)k];
+      return v;
+    }
+    at += (size_t)olen;
+  }
+  return -1;
+}
+
+/* Writes Observe @seq (its shortest form) and the 4-byte payload at @p. */
+static size_t observe_and_payload(uint8_t *p, uint32_t seq) {
+  size_t n = 0, bytes = seq > 0xFFFF ? 3 : seq > 0xFF ? 2 : seq > 0;
+  p[n++] = (uint8_t)(0x60 | bytes);
+  for (size_t k = bytes; k > 0; k--)
+    p[n++] = (uint8_t)(seq >> (8 * (k - 1)));
+  p[n++] = 0xFF;
+  for (int k = 3; k >= 0; k--)
+    p[n++] = (uint8_t)(seq >> (8 * k));
+  return n;
+}
+
+static int by_peer(const void *a, const void *b) {
+  const observer *x = a, *y = b;
+  if (x->peer_len != y->peer_len)
+    return x->peer_len < y->peer_len ? -1 : 1;
+  return memcmp(&x->peer, &y->peer, x->peer_len);
+}
+
+/* Turns request I of the receive pass into its answer; 1 if it was a
+ * trigger. */
+static int observe_answer(int i) {
+  uint8_t *d = buf[i];
+  size_t len = in[i].msg_len;
+  unsigned tkl = d[0] & 15u;
+  if (len < 4 + tkl || tkl > 8 || ((d[0] >> 4) & 3) > 1 || d[1] != 1)
+    return 0; /* not a GET: echoed as it came */
+  uint8_t type = ((d[0] >> 4) & 3) == 0 ? 0x60 : 0x50; /* ACK or NON */
+  d[0] = (uint8_t)(type | tkl);
+  d[1] = 0x45;
+  if (observe_of(d, len) != 0) {
+    iov[i].iov_len = 4 + tkl; /* a trigger: 2.05, nothing else */
+    return 1;
+  }
+  if (n_obs == cap_obs) {
+    cap_obs = cap_obs ? 2 * cap_obs : 1024;
+    obs = realloc(obs, cap_obs * sizeof(*obs));
+    if (!obs)
+      exit(1);
+  }
+  observer *o = &obs[n_obs++];
+  o->peer = from[i];
+  o->peer_len = in[i].msg_hdr.msg_namelen;
+  o->tkl = (uint8_t)tkl;
+  memcpy(o->token, d + 4, tkl);
+  obs_sorted = 0;
+  iov[i].iov_len = 4 + tkl + observe_and_payload(d + 4 + tkl, obs_seq);
+  return 0;
+}
+
+/* A NON 2.05 to every observer, NOTIFY_BATCH to a sendmmsg(). */
+static void notify_all(int fd) {
+  if (!obs_sorted)
+    qsort(obs, n_obs, sizeof(*obs), by_peer);
+  obs_sorted = 1;
+  obs_seq = (obs_seq + 1) & 0xFFFFFFu;
+  for (size_t at = 0; at < n_obs;) {
+    int k = 0;
+    for (; k < NOTIFY_BATCH && at < n_obs; k++, at++) {
+      const observer *o = &obs[at];
+      uint8_t *p = buf[k];
+      p[0] = (uint8_t)(0x50 | o->tkl);
+      p[1] = 0x45;
+      p[2] = (uint8_t)(obs_mid >> 8);
+      p[3] = (uint8_t)obs_mid++;
+      memcpy(p + 4, o->token, o->tkl);
+      iov[k] = (struct iovec){
+          p, 4 + o->tkl + observe_and_payload(p + 4 + o->tkl, obs_seq)};
+      from[k] = o->peer;
+      in[k].msg_hdr.msg_namelen = o->peer_len;
+    }
+    answer(fd, k);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 2 || argc > 3 ||
-      (argc == 3 && strcmp(argv[2], "gso") && strcmp(argv[2], "plain"))) {
-    fprintf(stderr, "usage: %s PORT [gso|plain]\n", argv[0]);
+      (argc == 3 && strcmp(argv[2], "gso") && strcmp(argv[2], "plain") &&
+       strcmp(argv[2], "observe"))) {
+    fprintf(stderr, "usage: %s PORT [gso|plain|observe]\n", argv[0]);
     return 2;
   }
-  use_gso = argc == 2 || !strcmp(argv[2], "gso");
+  use_gso = argc == 2 || strcmp(argv[2], "plain") != 0;
+  observe_mode = argc == 3 && !strcmp(argv[2], "observe");
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns on SIGTERM */
@@ -171,19 +314,27 @@ int main(int argc, char **argv) {
       int n = recvmmsg(fd, in, BATCH, MSG_DONTWAIT, NULL);
       if (n <= 0)
         break;
+      int trigger = 0;
       for (int i = 0; i < n; i++) {
         iov[i].iov_len = in[i].msg_len;
-        if (in[i].msg_len >= 4) {
+        if (observe_mode && in[i].msg_len >= 4) {
+          trigger |= observe_answer(i);
+        } else if (in[i].msg_len >= 4) {
           buf[i][0] = (uint8_t)((buf[i][0] & 0xCF) | 0x20);
           buf[i][1] = 0x45;
         }
       }
       answer(fd, n);
+      if (trigger)
+        notify_all(fd);
       if (n < BATCH)
         break;
     }
   }
-  fprintf(stderr, "udp_echo: answers=%llu entries=%llu gso=%llu fallback=%d\n",
+  fprintf(stderr, "udp_echo: answers=%llu entries=%llu gso=%llu fallback=%d",
           n_answers, n_entries, n_gso, fallback);
+  if (observe_mode)
+    fprintf(stderr, " observers=%zu", n_obs);
+  fprintf(stderr, "\n");
   return 0;
 }

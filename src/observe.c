@@ -14,116 +14,237 @@
 #include "block.h"
 #include "context.h"
 #include "exchange.h"
+#include "hashmap.h"
 #include "pdu.h"
 #include "resource.h"
 #include "session.h"
+#include "uri.h"
 
-/* One allocation: this header, then the registering request's copy. */
+/* A stored request's query up to this long is rebuilt on the stack. */
+#define OBS_QUERY_STACK 256
+
+/* One allocation: this record, then the registering request's copy,
+ * whose session and Uri-Query options are the observer's (nothing of the
+ * request is kept twice). 88 bytes on LP64: with its share of the two
+ * indexes' buckets (8 to 16 bytes), an observer costs at most 104 bytes
+ * beyond its stored request and token.
+ *
+ * The index by token is singly linked: it changes only when observers come
+ * and go. The index by MID changes with every NON (out of the old MID's
+ * chain, into the new one's), so it is doubly linked: a walk to find the
+ * predecessor would touch, most of the time, the record of an observer
+ * notified a round ago, a cache miss per notification that measured 5% of
+ * the server's time at 10,000 observers. */
 struct coap_subscription_t {
-  pt_hash_node by_token;                /* ctx obs.by_token */
-  pt_hash_node by_mid;                  /* ctx obs.by_mid, after a NON went */
-  coap_resource_t *resource;            /* borrowed: deleting it ends us */
-  coap_session_t *session;              /* borrowed: freeing it ends us */
+  coap_subscription_t *tok_next;        /* chain of ctx obs.by_token */
+  coap_subscription_t *mid_next;        /* chain of ctx obs.by_mid */
+  coap_subscription_t **mid_pprev;      /* what points at us there, or NULL */
   coap_subscription_t *r_prev, *r_next; /* the resource's observers */
   coap_subscription_t *s_prev, *s_next; /* the session's observers */
+  coap_resource_t *resource;            /* borrowed: deleting it ends us */
   pt_exchange *pending; /* CON notification in flight, or NULL */
-  coap_string_t *query; /* Uri-Query joined with '&' (owned), or NULL */
-  coap_tick_t last_con; /* last CON sent, or the registration */
-  coap_mid_t non_mid;   /* MID of the last NON sent */
+  uint32_t last_con;    /* seconds: last CON sent, or the registration */
+  uint16_t non_mid;     /* MID of the last NON sent, if in by_mid */
+  uint16_t q_off;       /* QUERY_AT: the value's offset from the token */
+  uint8_t q_len;        /* QUERY_AT: its length */
+  uint8_t q_how;        /* how the query is had (query_how) */
   uint8_t non_run;      /* NONs sent since the last CON */
 };
+
+/* The query a handler sees (the Uri-Query options joined with '&', with
+ * the bytes a query may not hold percent-encoded: pt_uri_query_of_options)
+ * is rebuilt from the stored request for each notification; observer_new()
+ * finds out how much work that is. */
+enum query_how {
+  QUERY_NONE,   /* no Uri-Query: no query */
+  QUERY_AT,     /* one option that needs no encoding: its bytes, copied */
+  QUERY_REBUILD /* anything else: pt_uri_query_of_options() */
+};
+
+_Static_assert(sizeof(void *) != 8 || sizeof(coap_subscription_t) <= 88,
+               "an observer record grew: see BENCHMARKS.md, memory per "
+               "observer");
 
 #define OBS_REQUEST(o) ((coap_pdu_t *)((o) + 1))
 #define OBS_SEQ_MASK 0xFFFFFFu /* Observe values are 24 bits (RFC 7641 4.4) */
 
-/* ---- lookup ----------------------------------------------------------------
+/* The session an observer borrows (freeing it ends the observer): the
+ * stored request's, which observer_new() sets. */
+static coap_session_t *obs_session(const coap_subscription_t *o) {
+  return OBS_REQUEST(o)->session;
+}
+
+/* Seconds of @now, for last_con: 32 bits of seconds last 136 years. */
+static uint32_t secs(coap_tick_t now) {
+  return (uint32_t)(now / COAP_TICKS_PER_SECOND);
+}
+
+/* ---- the two indexes (observe.h, pt_obs_index) ---------------------------
  */
 
-typedef struct tok_key {
-  const coap_session_t *session;
-  coap_bin_const_t token;
-} tok_key;
+#define IDX_MIN_BITS 4
+#define IDX_LOAD 2 /* grow past 2 observers a bucket */
 
-typedef struct mid_key {
-  const coap_session_t *session;
-  coap_mid_t mid;
-} mid_key;
+/* Which index: the chain link and the hash of its key differ. */
+typedef enum { BY_TOKEN, BY_MID } idx_kind;
+
+static coap_subscription_t **link_of(coap_subscription_t *o, idx_kind k) {
+  return k == BY_TOKEN ? &o->tok_next : &o->mid_next;
+}
 
 static uint32_t tok_hash(const coap_session_t *s, coap_bin_const_t t) {
   return pt_hash_bytes(t.s, t.length, s->hash ^ 0x0b5e7e);
 }
 
-static uint32_t mid_hash(const coap_session_t *s, coap_mid_t mid) {
-  return pt_hash_mix(s->hash ^ 0x0b5e7e, (uint32_t)mid);
+static uint32_t mid_hash(const coap_session_t *s, uint16_t mid) {
+  return pt_hash_mix(s->hash ^ 0x0b5e7e, mid);
 }
 
-static int tok_eq(const pt_hash_node *n, const void *key) {
-  const coap_subscription_t *o =
-      PT_CONTAINER_OF(n, coap_subscription_t, by_token);
-  const tok_key *k = key;
-  if (o->session != k->session)
-    return 0;
-  coap_bin_const_t t = coap_pdu_get_token(OBS_REQUEST(o));
-  return coap_binary_equal(&t, &k->token);
+static uint32_t hash_of(const coap_subscription_t *o, idx_kind k) {
+  const coap_session_t *s = obs_session(o);
+  return k == BY_TOKEN ? tok_hash(s, coap_pdu_get_token(OBS_REQUEST(o)))
+                       : mid_hash(s, o->non_mid);
 }
 
-static int mid_eq(const pt_hash_node *n, const void *key) {
-  const coap_subscription_t *o =
-      PT_CONTAINER_OF(n, coap_subscription_t, by_mid);
-  const mid_key *k = key;
-  return o->session == k->session && o->non_mid == k->mid;
+static coap_subscription_t **bucket(const pt_obs_index *x, uint32_t h) {
+  return &x->buckets[h & ((1u << x->bits) - 1)];
 }
+
+/* Links @o first into the chain at @b. */
+static void push(coap_subscription_t **b, idx_kind k, coap_subscription_t *o) {
+  coap_subscription_t *first = *b;
+  *link_of(o, k) = first;
+  *b = o;
+  if (k == BY_MID) {
+    o->mid_pprev = b;
+    if (first)
+      first->mid_pprev = &o->mid_next;
+  }
+}
+
+/* Re-links every observer into 2^@bits buckets. -1 (the index unchanged)
+ * when the array cannot be allocated. */
+static int idx_resize(pt_obs_index *x, idx_kind k, uint32_t bits) {
+  coap_subscription_t **nb = calloc((size_t)1 << bits, sizeof(*nb));
+  if (!nb)
+    return -1;
+  for (size_t i = 0; x->buckets && i < ((size_t)1 << x->bits); i++) {
+    coap_subscription_t *o = x->buckets[i], *next;
+    for (; o; o = next) {
+      next = *link_of(o, k);
+      push(&nb[hash_of(o, k) & ((1u << bits) - 1)], k, o);
+    }
+  }
+  free(x->buckets);
+  x->buckets = nb;
+  x->bits = bits;
+  return 0;
+}
+
+/* Adds @o under its key. The array doubles when the load would pass
+ * IDX_LOAD and halves, lazily here, when it has fallen below IDX_LOAD / 8
+ * (so that a burst of departures returns the memory at the next
+ * arrival). Returns 0, or -1 when there is no array at all. */
+static int idx_insert(pt_obs_index *x, idx_kind k, coap_subscription_t *o) {
+  size_t n = x->buckets ? (size_t)1 << x->bits : 0;
+  if (!n)
+    (void)idx_resize(x, k, IDX_MIN_BITS);
+  else if (x->count + 1 > n * IDX_LOAD)
+    (void)idx_resize(x, k, x->bits + 1); /* on failure: fuller, still fine */
+  else if (x->bits > IDX_MIN_BITS && (x->count + 1) * 8 < n * IDX_LOAD)
+    (void)idx_resize(x, k, x->bits - 1);
+  if (!x->buckets)
+    return -1;
+  push(bucket(x, hash_of(o, k)), k, o);
+  x->count++;
+  return 0;
+}
+
+/* Takes @o (which is in @x) out: by token, a walk of its chain; by MID,
+ * through mid_pprev. */
+static void idx_remove(pt_obs_index *x, idx_kind k, coap_subscription_t *o) {
+  if (k == BY_MID) {
+    *o->mid_pprev = o->mid_next;
+    if (o->mid_next)
+      o->mid_next->mid_pprev = o->mid_pprev;
+    o->mid_next = NULL;
+    o->mid_pprev = NULL;
+    x->count--;
+    return;
+  }
+  coap_subscription_t **p = bucket(x, hash_of(o, k));
+  while (*p && *p != o)
+    p = link_of(*p, k);
+  if (!*p)
+    return; /* not reached: @o is in @x */
+  *p = *link_of(o, k);
+  *link_of(o, k) = NULL;
+  x->count--;
+}
+
+static void idx_free(pt_obs_index *x) {
+  free(x->buckets);
+  x->buckets = NULL;
+  x->bits = 0;
+  x->count = 0;
+}
+
+/* ---- lookup ----------------------------------------------------------------
+ */
 
 static coap_subscription_t *find_observer(coap_session_t *s,
                                           coap_bin_const_t token) {
-  coap_context_t *ctx = s->context;
-  if (!pt_hashmap_size(&ctx->obs.by_token))
+  pt_obs_index *x = &s->context->obs.by_token;
+  if (!x->count)
     return NULL;
-  tok_key k = {s, token};
-  pt_hash_node *n =
-      pt_hashmap_find(&ctx->obs.by_token, tok_hash(s, token), tok_eq, &k);
-  return n ? PT_CONTAINER_OF(n, coap_subscription_t, by_token) : NULL;
+  coap_subscription_t *o = *bucket(x, tok_hash(s, token));
+  for (; o; o = o->tok_next) {
+    if (obs_session(o) != s)
+      continue;
+    coap_bin_const_t t = coap_pdu_get_token(OBS_REQUEST(o));
+    if (coap_binary_equal(&t, &token))
+      return o;
+  }
+  return NULL;
+}
+
+static coap_subscription_t *find_by_mid(coap_session_t *s, coap_mid_t mid) {
+  pt_obs_index *x = &s->context->obs.by_mid;
+  if (!x->count || mid < 0 || mid > 0xFFFF)
+    return NULL;
+  coap_subscription_t *o = *bucket(x, mid_hash(s, (uint16_t)mid));
+  for (; o; o = o->mid_next)
+    if (o->non_mid == (uint16_t)mid && obs_session(o) == s)
+      return o;
+  return NULL;
+}
+
+/* Visits every observer of @ctx once; @fn may free the one it is given
+ * and no other. O(buckets + observers). */
+static void each_observer(coap_context_t *ctx,
+                          void (*fn)(coap_subscription_t *o, void *arg),
+                          void *arg) {
+  pt_obs_index *x = &ctx->obs.by_token;
+  for (size_t i = 0; x->buckets && i < ((size_t)1 << x->bits); i++) {
+    coap_subscription_t *o = x->buckets[i], *next;
+    for (; o; o = next) {
+      next = o->tok_next;
+      fn(o, arg);
+    }
+  }
 }
 
 /* ---- observers ------------------------------------------------------------
  */
 
-/* The Uri-Query options joined with '&', as the request dispatcher hands
- * them to a handler; NULL when there are none (or no memory). */
-static coap_string_t *join_query(const coap_pdu_t *req) {
-  coap_opt_iterator_t it;
-  coap_opt_filter_t f;
-  coap_opt_t *opt;
-  size_t len = 0, count = 0;
-  coap_option_filter_clear(&f);
-  coap_option_filter_set(&f, COAP_OPTION_URI_QUERY);
-  coap_option_iterator_init(req, &it, &f);
-  while ((opt = coap_option_next(&it)) != NULL)
-    len += coap_opt_length(opt) + (count++ ? 1 : 0);
-  if (!count)
-    return NULL;
-  coap_string_t *q = coap_new_string(len);
-  if (!q)
-    return NULL;
-  size_t n = 0;
-  coap_option_iterator_init(req, &it, &f);
-  while ((opt = coap_option_next(&it)) != NULL) {
-    if (n)
-      q->s[n++] = '&';
-    memcpy(q->s + n, coap_opt_value(opt), coap_opt_length(opt));
-    n += coap_opt_length(opt);
-  }
-  q->length = n;
-  return q;
-}
-
 static void observer_free(coap_subscription_t *o) {
-  coap_session_t *s = o->session;
+  coap_session_t *s = obs_session(o);
   coap_context_t *ctx = s->context;
   coap_resource_t *r = o->resource;
   pt_persist_observer_removed(s, o);
-  pt_hashmap_remove(&ctx->obs.by_token, &o->by_token);
-  pt_hashmap_remove(&ctx->obs.by_mid, &o->by_mid);
+  idx_remove(&ctx->obs.by_token, BY_TOKEN, o);
+  if (o->mid_pprev)
+    idx_remove(&ctx->obs.by_mid, BY_MID, o);
   if (o->r_prev)
     o->r_prev->r_next = o->r_next;
   else
@@ -142,8 +263,43 @@ static void observer_free(coap_subscription_t *o) {
   ctx->obs.count--;
   coap_log_debug("* %s: observer of '%.*s' removed\n", coap_session_str(s),
                  (int)r->uri_path->length, (const char *)r->uri_path->s);
-  coap_delete_string(o->query);
   free(o);
+}
+
+/* Links @o into @r's observers: just before @near (the session's newest
+ * observer) when that one observes @r too, else first. So the observers
+ * of one session that registered one after another stay together in the
+ * list, a round notifies them in a row, and the send path can hand the
+ * kernel their notifications as one UDP GSO message (src/posix/io.c). */
+static void resource_link(coap_resource_t *r, coap_subscription_t *o,
+                          coap_subscription_t *near) {
+  coap_subscription_t *at = near && near->resource == r ? near : r->obs.head;
+  o->r_next = at;
+  o->r_prev = at ? at->r_prev : NULL;
+  if (o->r_prev)
+    o->r_prev->r_next = o;
+  else
+    r->obs.head = o;
+  if (at)
+    at->r_prev = o;
+}
+
+/* Sets @o's q_how (and q_off, q_len) from its stored request. */
+static void query_plan(coap_subscription_t *o) {
+  const coap_pdu_t *req = OBS_REQUEST(o);
+  size_t count, len = pt_uri_query_of_options(req, NULL, &count);
+  o->q_how = count ? QUERY_REBUILD : QUERY_NONE;
+  coap_opt_iterator_t it;
+  coap_opt_t *opt;
+  if (count != 1 || !(opt = coap_check_option(req, COAP_OPTION_URI_QUERY, &it)))
+    return;
+  const uint8_t *v = coap_opt_value(opt);
+  size_t off = (size_t)(v - req->token);
+  if (len != coap_opt_length(opt) || len > UINT8_MAX || off > UINT16_MAX)
+    return; /* encoding made it longer, or it does not fit the fields */
+  o->q_how = QUERY_AT;
+  o->q_off = (uint16_t)off;
+  o->q_len = (uint8_t)len;
 }
 
 static coap_subscription_t *observer_new(coap_session_t *s, coap_resource_t *r,
@@ -154,22 +310,14 @@ static coap_subscription_t *observer_new(coap_session_t *s, coap_resource_t *r,
   if (!o)
     return NULL;
   pt_pdu_clone_into(req, OBS_REQUEST(o))->session = s;
-  pt_hash_node_init(&o->by_token);
-  pt_hash_node_init(&o->by_mid);
   o->resource = r;
-  o->session = s;
-  o->last_con = now;
-  o->query = join_query(req);
-  if (pt_hashmap_insert(&ctx->obs.by_token, &o->by_token,
-                        tok_hash(s, coap_pdu_get_token(req))) < 0) {
-    coap_delete_string(o->query);
+  o->last_con = secs(now);
+  query_plan(o);
+  if (idx_insert(&ctx->obs.by_token, BY_TOKEN, o) < 0) {
     free(o);
     return NULL;
   }
-  o->r_next = r->obs.head;
-  if (r->obs.head)
-    r->obs.head->r_prev = o;
-  r->obs.head = o;
+  resource_link(r, o, s->observers);
   o->s_next = s->observers;
   if (s->observers)
     s->observers->s_prev = o;
@@ -189,7 +337,7 @@ static coap_pdu_type_t notify_type(const coap_subscription_t *o,
                                    coap_tick_t now) {
   /* RFC 8323 7.2: over TCP there is no CON or NON on the wire and nothing
    * to acknowledge; as a NON it is sent once and nothing is kept. */
-  if (pt_session_reliable(o->session))
+  if (pt_session_reliable(obs_session(o)))
     return COAP_MESSAGE_NON;
   int flags = o->resource->flags;
   if ((flags & COAP_RESOURCE_FLAGS_NOTIFY_CON) || o->pending)
@@ -197,7 +345,7 @@ static coap_pdu_type_t notify_type(const coap_subscription_t *o,
   if (flags & COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS)
     return COAP_MESSAGE_NON;
   if (o->non_run + 1 >= COAP_OBS_MAX_NON ||
-      now - o->last_con >= PT_OBS_CON_INTERVAL)
+      secs(now) - o->last_con >= PT_OBS_CON_INTERVAL / COAP_TICKS_PER_SECOND)
     return COAP_MESSAGE_CON;
   return COAP_MESSAGE_NON;
 }
@@ -214,7 +362,7 @@ static void release(coap_context_t *ctx, coap_pdu_t *pdu) {
 /* Sends @pdu (ownership taken), a notification or final message for @o. */
 static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
                              coap_tick_t now) {
-  coap_session_t *s = o->session;
+  coap_session_t *s = obs_session(o);
   coap_context_t *ctx = s->context;
   if (coap_pdu_get_type(pdu) == COAP_MESSAGE_CON && pdu == ctx->obs.scratch) {
     /* A handler made it a CON: the exchange keeps a copy of its own. */
@@ -226,7 +374,7 @@ static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
   }
   if (coap_pdu_get_type(pdu) == COAP_MESSAGE_CON) {
     o->non_run = 0;
-    o->last_con = now;
+    o->last_con = secs(now);
     if (o->pending) { /* RFC 7641 4.5.2: the new one takes its place */
       pt_exchange_replace(o->pending, pdu, now);
       return;
@@ -239,9 +387,10 @@ static void send_to_observer(coap_subscription_t *o, coap_pdu_t *pdu,
     return;
   }
   o->non_run++;
-  pt_hashmap_remove(&ctx->obs.by_mid, &o->by_mid);
-  o->non_mid = coap_pdu_get_mid(pdu);
-  pt_hashmap_insert(&ctx->obs.by_mid, &o->by_mid, mid_hash(s, o->non_mid));
+  if (o->mid_pprev)
+    idx_remove(&ctx->obs.by_mid, BY_MID, o);
+  o->non_mid = (uint16_t)coap_pdu_get_mid(pdu);
+  (void)idx_insert(&ctx->obs.by_mid, BY_MID, o); /* or not found by an RST */
   pt_send_pdu(s, pdu);
   release(ctx, pdu);
 }
@@ -261,7 +410,7 @@ static coap_pdu_t *take_scratch(coap_context_t *ctx) {
  * @reuse, a NON is built in the context's scratch PDU (see release()). */
 static coap_pdu_t *new_message(coap_subscription_t *o, coap_pdu_type_t type,
                                coap_pdu_code_t code, int reuse) {
-  coap_session_t *s = o->session;
+  coap_session_t *s = obs_session(o);
   coap_pdu_t *pdu = NULL;
   size_t max = coap_session_max_pdu_size(s);
   if (reuse && type == COAP_MESSAGE_NON && (pdu = take_scratch(s->context))) {
@@ -290,7 +439,7 @@ static int add_observe(coap_pdu_t *pdu, uint32_t seq) {
  * quietly; then @o is freed. */
 static void end_with(coap_subscription_t *o, coap_pdu_code_t code,
                      coap_pdu_type_t type, coap_tick_t now) {
-  coap_context_t *ctx = o->session->context;
+  coap_context_t *ctx = obs_session(o)->context;
   if (!ctx->obs.no_final) {
     coap_pdu_t *pdu = new_message(o, type, code, 0);
     if (pdu)
@@ -327,10 +476,38 @@ static int observe_is_ours(const coap_pdu_t *pdu, const uint8_t *val,
   return 0;
 }
 
+/* Calls @o's resource's handler for its stored request with the query as
+ * the dispatcher built it at registration (on the stack when short).
+ * Without memory for a long query the response is a 5.00, which ends the
+ * observation as any error does. */
+static void call_handler(const coap_subscription_t *o, coap_session_t *s,
+                         coap_pdu_t *resp) {
+  const coap_pdu_t *req = OBS_REQUEST(o);
+  uint8_t stack[OBS_QUERY_STACK];
+  coap_string_t q = {0, stack};
+  uint8_t *heap = NULL;
+  size_t count;
+  if (o->q_how == QUERY_AT) {
+    memcpy(stack, req->token + o->q_off, o->q_len);
+    q.length = o->q_len;
+  } else if (o->q_how == QUERY_REBUILD) {
+    size_t len = pt_uri_query_of_options(req, NULL, &count);
+    if (len >= sizeof(stack) && !(q.s = heap = malloc(len + 1))) {
+      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+      return;
+    }
+    q.length = pt_uri_query_of_options(req, q.s, &count);
+  }
+  q.s[q.length] = 0;
+  pt_resource_call(o->resource, coap_pdu_get_code(req), s, req,
+                   o->q_how == QUERY_NONE ? NULL : &q, resp);
+  free(heap);
+}
+
 /* Calls the resource's handler with @o's stored request and sends what it
  * answers. Returns 0, or -1 when @o was removed. */
 static int notify_one(coap_subscription_t *o, coap_tick_t now) {
-  coap_session_t *s = o->session;
+  coap_session_t *s = obs_session(o);
   coap_context_t *ctx = s->context;
   coap_resource_t *r = o->resource;
   const coap_pdu_t *req = OBS_REQUEST(o);
@@ -343,7 +520,7 @@ static int notify_one(coap_subscription_t *o, coap_tick_t now) {
     release(ctx, resp);
     return 0;
   }
-  pt_resource_call(r, coap_pdu_get_code(req), s, req, o->query, resp);
+  call_handler(o, s, resp);
   coap_pdu_code_t code = coap_pdu_get_code(resp);
   /* The usual notification: a 2.xx with nothing for the block layer to do
    * (pt_block_server_after() would not act) and our Observe as we put it:
@@ -425,7 +602,9 @@ static void round_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 
 /* This build serves observations: links carry ";obs" for observable
  * resources (resource.c). */
-int pt_observe_available(void) { return 1; }
+int pt_observe_available(void) {
+  return 1;
+}
 
 int coap_resource_notify_observers(coap_resource_t *r,
                                    const coap_string_t *query) {
@@ -527,14 +706,19 @@ coap_subscription_t *pt_observe_restore(coap_session_t *s, coap_resource_t *r,
   return observer_new(s, r, req, now);
 }
 
+typedef struct each_arg {
+  pt_observe_each_fn fn;
+  void *arg;
+} each_arg;
+
+static void each_one(coap_subscription_t *o, void *arg) {
+  each_arg *e = arg;
+  e->fn(e->arg, obs_session(o), OBS_REQUEST(o));
+}
+
 void pt_observe_each(coap_context_t *ctx, pt_observe_each_fn fn, void *arg) {
-  pt_hashmap_iter it;
-  pt_hash_node *n;
-  pt_hashmap_iter_init(&it, &ctx->obs.by_token);
-  while ((n = pt_hashmap_iter_next(&it)) != NULL) {
-    coap_subscription_t *o = PT_CONTAINER_OF(n, coap_subscription_t, by_token);
-    fn(arg, o->session, OBS_REQUEST(o));
-  }
+  each_arg e = {fn, arg};
+  each_observer(ctx, each_one, &e);
 }
 
 /* ---- the message layer -------------------------------------------------- */
@@ -556,21 +740,14 @@ void pt_observe_exchange_failed(pt_exchange *ex) {
 }
 
 void pt_observe_rst(coap_session_t *s, coap_mid_t mid) {
-  coap_context_t *ctx = s->context;
-  if (!pt_hashmap_size(&ctx->obs.by_mid))
-    return;
-  mid_key k = {s, mid};
-  pt_hash_node *n =
-      pt_hashmap_find(&ctx->obs.by_mid, mid_hash(s, mid), mid_eq, &k);
-  if (n) /* RFC 7641 3.6: an RST to a notification deregisters */
-    observer_free(PT_CONTAINER_OF(n, coap_subscription_t, by_mid));
+  coap_subscription_t *o = find_by_mid(s, mid);
+  if (o) /* RFC 7641 3.6: an RST to a notification deregisters */
+    observer_free(o);
 }
 
 /* ---- lifetime ------------------------------------------------------------ */
 
 void pt_observe_init(coap_context_t *ctx) {
-  pt_hashmap_init(&ctx->obs.by_token);
-  pt_hashmap_init(&ctx->obs.by_mid);
   pt_timer_init(&ctx->obs.timer, round_fire);
   ctx->obs.max_total = PT_DEFAULT_MAX_OBSERVERS_TOTAL;
   ctx->obs.max_per_resource = PT_DEFAULT_MAX_OBSERVERS_PER_RESOURCE;
@@ -592,23 +769,22 @@ void pt_observe_session_freed(coap_session_t *s) {
     observer_free(s->observers);
 }
 
+/* The context is going: one NON each, nothing kept to retransmit. */
+static void end_quietly(coap_subscription_t *o, void *now) {
+  end_with(o, COAP_RESPONSE_CODE_NOT_FOUND, COAP_MESSAGE_NON,
+           *(coap_tick_t *)now);
+}
+
 void pt_observe_free_all(coap_context_t *ctx) {
   coap_tick_t now = pt_now();
   for (coap_session_t *s = ctx->clients; s; s = s->next)
     pt_observe_client_closing(s);
-  pt_hashmap_iter it;
-  pt_hash_node *n;
-  pt_hashmap_iter_init(&it, &ctx->obs.by_token);
-  while ((n = pt_hashmap_iter_next(&it)) != NULL) {
-    coap_subscription_t *o = PT_CONTAINER_OF(n, coap_subscription_t, by_token);
-    /* The context is going: one NON each, nothing kept to retransmit. */
-    end_with(o, COAP_RESPONSE_CODE_NOT_FOUND, COAP_MESSAGE_NON, now);
-  }
+  each_observer(ctx, end_quietly, &now);
   while (ctx->obs.dirty_head)
     dirty_unlink(ctx, ctx->obs.dirty_head);
   pt_timer_cancel(ctx, &ctx->obs.timer);
-  pt_hashmap_free(&ctx->obs.by_token);
-  pt_hashmap_free(&ctx->obs.by_mid);
+  idx_free(&ctx->obs.by_token);
+  idx_free(&ctx->obs.by_mid);
   coap_delete_pdu(ctx->obs.scratch);
   ctx->obs.scratch = NULL;
 }
@@ -681,8 +857,8 @@ int pt_observe_client_response(pt_exchange *ex, const coap_pdu_t *pdu,
   ex->obs_seen = 1;
   ex->obs_seq = v;
   ex->obs_time = now;
-  ex->obs_expire = now + max_age_ticks(pdu) +
-                   pt_session_initial_timeout(ex->session);
+  ex->obs_expire =
+      now + max_age_ticks(pdu) + pt_session_initial_timeout(ex->session);
   return 1;
 }
 

@@ -3,11 +3,11 @@
  * coap3/coap_subscribe.h, coap3/coap_resource.h and coap3/coap_petrel.h.
  *
  * Server. An observer (coap_subscription_t) is keyed by (session, token)
- * in one hash map of the context, and linked into the list of its
- * resource. coap_resource_notify_observers() only marks the resource dirty
- * (once, however often it is called) and arms one timer of the context at
- * "now"; when the loop runs it, each dirty resource's GET (or FETCH)
- * handler is called once per observer of that resource with the request
+ * in an index of the context (pt_obs_index), and linked into the lists of
+ * its resource and of its session. coap_resource_notify_observers() only marks
+ * the resource dirty (once, however often it is called) and arms one timer of
+ * the context at "now"; when the loop runs it, each dirty resource's GET (or
+ * FETCH) handler is called once per observer of that resource with the request
  * the observer registered, so notifying touches nothing but that
  * resource's observers. A Confirmable notification in flight is an
  * exchange that points back at its observer; a newer notification takes
@@ -29,7 +29,6 @@
 
 #include "coap3/coap.h"
 
-#include "hashmap.h"
 #include "timer.h"
 
 /* RFC 7641 4.5: at most this many notifications in a row are
@@ -63,11 +62,29 @@ typedef struct pt_obs_res {
   uint8_t dirty; /* on the context's dirty list */
 } pt_obs_res;
 
+/*
+ * An index of observers: a hash table chained through a pointer in each
+ * observer record, with no cached hash, so that an index costs an observer
+ * 8 bytes (16 for the index by MID, which keeps a back link as it changes
+ * with every NON) plus its share of the bucket array: the array doubles
+ * when the load, observers per bucket, would pass 2, and halves at an
+ * insert when it has fallen below 1/4, so the share is 4 to 8 bytes while
+ * observers arrive. Removal from the index by token walks the chain, whose
+ * mean length is that load; growing rehashes each observer from its key (a
+ * token of at most 8 bytes, or a MID), O(n) once per doubling. observe.c
+ * owns it.
+ */
+typedef struct pt_obs_index {
+  coap_subscription_t **buckets; /* owned; NULL while empty */
+  size_t count;
+  uint32_t bits; /* log2 of the bucket count, 0 while buckets is NULL */
+} pt_obs_index;
+
 /* The context's share (embedded in coap_context_t). */
 typedef struct pt_obs_ctx {
-  pt_hashmap by_token; /* observers by (session, token) */
-  pt_hashmap by_mid;   /* by (session, MID of last NON sent) */
-  pt_timer timer;      /* runs the dirty resources */
+  pt_obs_index by_token; /* observers by (session, token) */
+  pt_obs_index by_mid;   /* by (session, MID of the last NON sent) */
+  pt_timer timer;        /* runs the dirty resources */
   coap_resource_t *dirty_head, *dirty_tail;
   size_t count;            /* observers of the context */
   size_t max_total;        /* 0 = no limit */

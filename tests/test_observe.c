@@ -21,6 +21,7 @@ static int answer_error; /* GET answers 4.04 instead */
 static int use_async;    /* GET answers through an async */
 static size_t large;     /* GET answers this many bytes (Block2) */
 static char last_query[64];
+static size_t last_query_len;
 static size_t last_payload_len;
 static uint8_t large_body[4000];
 
@@ -28,6 +29,7 @@ static void hnd_get(coap_resource_t *r, coap_session_t *s,
                     const coap_pdu_t *req, const coap_string_t *q,
                     coap_pdu_t *resp) {
   get_calls++;
+  last_query_len = q ? q->length : 0;
   snprintf(last_query, sizeof(last_query), "%.*s", q ? (int)q->length : 0,
            q ? (const char *)q->s : "");
   const uint8_t *d;
@@ -237,6 +239,15 @@ TEST(notification_uses_the_registered_query_and_fetch_body) {
   last_query[0] = 0;
   change(ctx, obs_res);
   CHECK_STR_EQ(last_query, "x=1&y=2");
+  /* one option, nothing to encode: its bytes, after a Uri-Path */
+  p = obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 3, 'c', "other", 0);
+  coap_add_option(p, COAP_OPTION_URI_QUERY, 6, (const uint8_t *)"only=1");
+  h_feed(s, p);
+  last_query[0] = 0;
+  change(ctx, other_res);
+  CHECK_STR_EQ(last_query, "only=1");
+  CHECK_UINT_EQ(last_query_len, 6);
+  get_calls -= 2; /* the counts below are of /obs */
   p = obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_FETCH, 2, 'f', "obs", 0);
   coap_add_data(p, 5, (const uint8_t *)"query");
   h_feed(s, p);
@@ -251,6 +262,41 @@ TEST(notification_uses_the_registered_query_and_fetch_body) {
   /* the FETCH observer is the newest, so notified first: its body came */
   int fetch_first = token_of(0) == 'f';
   CHECK(fetch_first);
+  h_free(ctx);
+}
+
+/* A query too long for the stack buffer it is rebuilt in reaches the
+ * handler whole, notification after notification, and one with a byte
+ * that the dispatcher percent-encodes looks as it did at registration. */
+TEST(notification_passes_a_long_or_encoded_query_as_the_registration_did) {
+  coap_context_t *ctx = server(0);
+  coap_session_t *s = h_server_session(40001);
+  uint8_t v[200];
+  memset(v, 'q', sizeof(v));
+  coap_pdu_t *p =
+      obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 'a', "obs", 0);
+  coap_add_option(p, COAP_OPTION_URI_QUERY, sizeof(v), v);
+  coap_add_option(p, COAP_OPTION_URI_QUERY, sizeof(v), v);
+  h_feed(s, p);
+  CHECK_UINT_EQ(last_query_len, 401);
+  last_query_len = 0;
+  change(ctx, obs_res);
+  CHECK_UINT_EQ(last_query_len, 401);
+  CHECK_INT_EQ(strncmp(last_query, "qqqq", 4), 0);
+  change(ctx, obs_res);
+  CHECK_UINT_EQ(last_query_len, 401);
+  CHECK_UINT_EQ(obs_res->obs.count, 1);
+
+  p = obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 'b', "other", 0);
+  coap_add_option(p, COAP_OPTION_URI_QUERY, 4, (const uint8_t *)"a b\x01");
+  h_feed(s, p);
+  CHECK_UINT_EQ(other_res->obs.count, 1);
+  char at_registration[64];
+  snprintf(at_registration, sizeof(at_registration), "%s", last_query);
+  CHECK(strcmp(at_registration, "a b\x01") != 0); /* encoded */
+  last_query[0] = 0;
+  change(ctx, other_res);
+  CHECK_STR_EQ(last_query, at_registration);
   h_free(ctx);
 }
 
@@ -783,6 +829,148 @@ TEST(non_notifications_to_many_observers_each_carry_their_own_token) {
   h_free(ctx);
 }
 
+/* Observers of one session that registered one after another are
+ * notified in a row, whatever other sessions registered in between, so
+ * that the send path can hand the kernel their datagrams together. */
+TEST(a_sessions_observers_are_notified_in_a_row) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_session_t *s1 = h_server_session(40001);
+  coap_session_t *s2 = h_server_session(40002);
+  for (int i = 0; i < 6; i++)
+    reg(i % 2 ? s2 : s1, (coap_mid_t)(10 + i), (uint8_t)('a' + i));
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 6);
+  int runs = 1;
+  for (int i = 1; i < 6; i++)
+    runs += h_sent_log[i].session != h_sent_log[i - 1].session;
+  CHECK_INT_EQ(runs, 2);
+  /* one of s1 goes, one comes: still in a row */
+  h_feed(s1, obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 30, 'c',
+                         "obs", 1));
+  reg(s2, 31, 'x');
+  reg(s1, 32, 'y');
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 7);
+  runs = 1;
+  for (int i = 1; i < 7; i++)
+    runs += h_sent_log[i].session != h_sent_log[i - 1].session;
+  CHECK_INT_EQ(runs, 2);
+  h_free(ctx);
+}
+
+/* An RST is matched by (session, MID): 32 sessions with one observer each
+ * (one bucket array of 16), and each session sends an RST with the MID of
+ * every other session's notification. Any two keys share a bucket one
+ * time in 16, so nearly every chain is walked with another session's
+ * observer in it; none is removed. Then each its own: all are. */
+TEST(rst_with_another_sessions_mid_removes_nothing) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_session_t *s[32];
+  for (int i = 0; i < 32; i++) {
+    s[i] = h_server_session((uint16_t)(42000 + i));
+    reg(s[i], (coap_mid_t)(100 + i), 'k');
+  }
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 32);
+  CHECK_UINT_EQ(ctx->obs.by_mid.bits, 4);
+  coap_mid_t own[32];
+  for (int i = 0; i < 32; i++)
+    for (int j = 0; j < 32; j++)
+      if (h_sent_log[j].session == s[i])
+        own[i] = mid_of(j);
+  for (int i = 0; i < 32; i++)
+    for (int j = 0; j < 32; j++)
+      if (own[j] != own[i])
+        send_empty(s[i], COAP_MESSAGE_RST, own[j]);
+  CHECK_UINT_EQ(ctx->obs.count, 32);
+  for (int i = 0; i < 32; i++)
+    send_empty(s[i], COAP_MESSAGE_RST, own[i]);
+  CHECK_UINT_EQ(ctx->obs.count, 0);
+  h_free(ctx);
+}
+
+/* Observe: 1 for token @tok of @s. */
+static void dereg(coap_session_t *s, coap_mid_t mid, uint8_t tok) {
+  h_feed(s, obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, mid, tok,
+                        "obs", 1));
+}
+
+/* 1 if a notification in the log to a session other than @s has @mid. */
+static int mid_used_elsewhere(coap_session_t *s, coap_mid_t mid) {
+  for (int i = 0; i < h_nsent && i < H_MAX_SENT; i++)
+    if (h_sent_log[i].session != s && mid_of(i) == mid)
+      return 1;
+  return 0;
+}
+
+/* 100 observers, 10 sessions each using tokens 0 to 9: the indexes by
+ * (session, token) and by (session, MID) grow past their first sizes, find
+ * each observer by its own key only, and shrink when most have gone. */
+TEST(many_observers_are_found_by_token_and_mid_as_the_indexes_grow_and_shrink) {
+  coap_context_t *ctx = server(COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
+  coap_session_t *s[10];
+  for (int i = 0; i < 10; i++)
+    s[i] = h_server_session((uint16_t)(41000 + i));
+  for (int i = 0; i < 100; i++)
+    reg(s[i % 10], (coap_mid_t)(100 + i), (uint8_t)(i / 10));
+  CHECK_UINT_EQ(ctx->obs.count, 100);
+  CHECK_UINT_EQ(ctx->obs.by_token.count, 100);
+  CHECK_UINT_EQ(ctx->obs.by_token.bits, 6); /* 16, 32, then 64 buckets */
+  for (int i = 0; i < 100; i++)
+    CHECK_INT_EQ(observe_of(i), 0);
+  /* a registration again with a known (session, token) replaces its own */
+  reg(s[3], 300, 7);
+  CHECK_UINT_EQ(ctx->obs.count, 100);
+
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 100);
+  CHECK_UINT_EQ(ctx->obs.by_mid.count, 100);
+  /* An RST from another session with a MID of s[0] matches nothing. */
+  int i0 = 0;
+  while (h_sent_log[i0].session != s[0])
+    i0++;
+  if (!mid_used_elsewhere(s[1], mid_of(i0))) {
+    send_empty(s[1], COAP_MESSAGE_RST, mid_of(i0));
+    CHECK_UINT_EQ(ctx->obs.count, 100);
+  }
+  /* RST to every notification with an odd token */
+  for (int i = 0; i < 100; i++)
+    if (token_of(i) & 1)
+      send_empty(h_sent_log[i].session, COAP_MESSAGE_RST, mid_of(i));
+  CHECK_UINT_EQ(ctx->obs.count, 50);
+  CHECK_UINT_EQ(ctx->obs.by_mid.count, 50);
+  /* Observe: 1 for tokens 2, 4, 6, 8 of every session */
+  for (int i = 0; i < 10; i++)
+    for (uint8_t t = 2; t < 10; t += 2)
+      dereg(s[i], (coap_mid_t)(400 + i * 10 + t), t);
+  CHECK_UINT_EQ(ctx->obs.count, 10);
+  CHECK_UINT_EQ(ctx->obs.by_token.count, 10);
+  CHECK_UINT_EQ(ctx->obs.by_mid.count, 10);
+  reg(s[4], 500, 'z'); /* the arrival after the departures shrinks it */
+  CHECK_UINT_EQ(ctx->obs.by_token.bits, 5);
+
+  h_nsent = 0;
+  change(ctx, obs_res);
+  CHECK_INT_EQ(h_nsent, 11);
+  int zeros = 0;
+  for (int i = 0; i < h_nsent; i++) {
+    zeros += token_of(i) == 0;
+    CHECK(token_of(i) == 0 ||
+          (token_of(i) == 'z' && h_sent_log[i].session == s[4]));
+  }
+  CHECK_INT_EQ(zeros, 10);
+  for (int i = 0; i < h_nsent; i++)
+    send_empty(h_sent_log[i].session, COAP_MESSAGE_RST, mid_of(i));
+  CHECK_UINT_EQ(ctx->obs.count, 0);
+  CHECK_UINT_EQ(ctx->obs.by_token.count, 0);
+  CHECK_UINT_EQ(ctx->obs.by_mid.count, 0);
+  h_free(ctx);
+}
+
 /* ---- client
  * ------------------------------------------------------------------ */
 
@@ -1108,9 +1296,9 @@ TEST(client_non_registration_reregisters_as_non) {
   nacks = 0;
   coap_register_nack_handler(ctx, on_nack);
   notify_max_age = 5;
-  coap_mid_t mid = coap_send(c, obs_request(COAP_MESSAGE_NON,
-                                            COAP_REQUEST_CODE_GET, 0x1000, 'o',
-                                            "obs", 0));
+  coap_mid_t mid =
+      coap_send(c, obs_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 0x1000,
+                               'o', "obs", 0));
   CHECK(mid != COAP_INVALID_MID);
   h_feed(c, notification(COAP_MESSAGE_NON, 0x2000, 1));
   int sent = h_nsent;
@@ -1183,9 +1371,9 @@ TEST(client_session_held_by_application_keeps_observation) {
 TEST(client_session_released_before_first_answer_cancels_after_it) {
   coap_context_t *ctx = server(0);
   coap_session_t *c = client(ctx);
-  coap_mid_t mid = coap_send(c, obs_request(COAP_MESSAGE_CON,
-                                            COAP_REQUEST_CODE_GET, 0x1000, 'o',
-                                            "obs", 0));
+  coap_mid_t mid =
+      coap_send(c, obs_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x1000,
+                               'o', "obs", 0));
   coap_session_release(c); /* the request in flight holds the session */
   CHECK(ctx->clients == c);
   int sent = h_nsent;
@@ -1203,11 +1391,15 @@ int main(void) {
   RUN(handler_turning_non_notification_into_con_is_retransmitted);
   RUN(handler_adding_observe_still_sends_one_with_the_sequence_number);
   RUN(non_notifications_to_many_observers_each_carry_their_own_token);
+  RUN(a_sessions_observers_are_notified_in_a_row);
+  RUN(rst_with_another_sessions_mid_removes_nothing);
+  RUN(many_observers_are_found_by_token_and_mid_as_the_indexes_grow_and_shrink);
   RUN(not_observable_resource_answers_without_observe);
   RUN(error_answer_to_registration_does_not_register);
   RUN(observe_on_post_or_with_value_2_or_too_long_is_a_plain_request);
   RUN(same_token_registers_once_and_new_token_adds);
   RUN(notification_uses_the_registered_query_and_fetch_body);
+  RUN(notification_passes_a_long_or_encoded_query_as_the_registration_did);
   RUN(burst_of_notify_calls_sends_latest_state_once);
   RUN(notify_reaches_only_that_resources_observers);
   RUN(notify_without_observers_returns_0_and_schedules_nothing);

@@ -33,7 +33,7 @@ is() {
   local name=$1 expr=$2 vars=()
   for k in rate completed p50_us p90_us p99_us max_us non2xx retrans rst \
     timeouts parked idle offered observers obs_refused notifications ticks \
-    server_cpu_us rss_setup_kb; do
+    server_cpu_us rss_setup_kb server_busy load_busy; do
     vars+=(-v "$k=$(val "$k")")
   done
   if awk -v rc="$RC" "${vars[@]}" "BEGIN {exit !(rc == 0 && ($expr))}"; then
@@ -60,7 +60,7 @@ LAST_CMD="open loop"; run 30 "${B[@]}" -r 2000 -c 4 -w 32 -d 1 -W 0.2 "${H[@]}"
 is "open loop: about the offered 2000 req/s answered in 1 s" 'offered == 2000 && completed >= 1700 && completed <= 2100'
 
 LAST_CMD="json"; run 30 "${B[@]}" -c 1 -w 2 -d 0.5 -W 0 --json "${H[@]}"
-if [ "$(wc -l <"$OUT")" = 1 ] && grep -qE '^\{"rate": [0-9.]+, "completed": [0-9]+, .*"server_cpu_us": null, "rss_setup_kb": null\}$' "$OUT"; then
+if [ "$(wc -l <"$OUT")" = 1 ] && grep -qE '^\{"rate": [0-9.]+, "completed": [0-9]+, .*"server_cpu_us": null, "rss_setup_kb": null, "server_busy": null, "load_busy": [0-9.]+, "server_wait": null, "load_wait": [0-9.]+\}$' "$OUT"; then
   pass "--json: one JSON object, unmeasured figures null"
 else
   fail "--json: one JSON object, unmeasured figures null" "$(show | tr '\n' '|')"
@@ -69,6 +69,7 @@ fi
 LAST_CMD="observe NON"; run 30 "${B[@]}" -O 300 -c 3 -p obs -d 1 -W 0.2 -C "$SERVER_PID" "${H[@]}"
 is "observe: 300 observers registered on 3 sockets, none refused" 'observers == 300 && obs_refused == 0'
 is "observe: notifications counted, rounds triggered" 'notifications >= 300 && ticks >= 1 && server_cpu_us > 0'
+is "observe: the share of the window each side was on a CPU" 'server_busy > 0 && server_busy <= 1.5 && load_busy > 0 && load_busy <= 1.5'
 is "observe: the server's memory grew with the observers" 'rss_setup_kb > 0'
 LAST_CMD="observe CON"; run 30 "${B[@]}" -O 100 -c 2 -p obscon -d 1 -W 0.2 "${H[@]}"
 is "observe CON: notifications acknowledged, rounds go on" 'observers == 100 && notifications >= 200 && ticks >= 2'

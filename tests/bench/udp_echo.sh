@@ -3,7 +3,8 @@
 # every request answered in both modes; with UDP GSO (the default) the
 # answers of one receive pass to one peer leave in fewer sendmmsg() entries
 # than answers, answers to different peers never share one; plain sends
-# one entry per answer. Counts only (udp_echo's own on SIGTERM), never a
+# one entry per answer; in observe mode every registration is taken and
+# every observer notified, in GSO messages per peer. Counts only (udp_echo's own on SIGTERM), never a
 # timing.
 # usage: udp_echo.sh PATH/TO/coap-bench PATH/TO/udp_echo
 . "$(dirname "$0")/../interop/lib.sh"
@@ -31,8 +32,8 @@ echo_stop() {
   kill "$EPID"
   wait "$EPID"
   ERC=$?
-  read -r answers entries gso fallback < <(sed -n \
-    's/^udp_echo: answers=\([0-9]*\) entries=\([0-9]*\) gso=\([0-9]*\) fallback=\([0-9]*\)$/\1 \2 \3 \4/p' \
+  read -r answers entries gso fallback observers < <(sed -n \
+    's/^udp_echo: answers=\([0-9]*\) entries=\([0-9]*\) gso=\([0-9]*\) fallback=\([0-9]*\)\( observers=\([0-9]*\)\)\{0,1\}$/\1 \2 \3 \4 \6/p' \
     "$TMP/echo.log")
 }
 lval() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$OUT" | tail -n 1; }
@@ -42,6 +43,8 @@ check() {
     -v non2xx="$(lval non2xx)" -v timeouts="$(lval timeouts)" \
     -v retrans="$(lval retrans)" -v answers="${answers:--1}" \
     -v entries="${entries:--1}" -v gso="${gso:--1}" -v fallback="${fallback:--1}" \
+    -v observers="${observers:--1}" -v observing="$(lval observers)" \
+    -v notifications="$(lval notifications)" \
     "BEGIN {exit !(rc == 0 && erc == 0 && ($2))}"; then
     pass "$1"
   else
@@ -76,6 +79,16 @@ check "gso: 100 sessions x 1: every request answered" \
   'completed > 100 && non2xx == 0 && timeouts == 0 && answers >= completed'
 check "gso: answers to different peers never share an entry" \
   'gso == 0 && entries == answers'
+
+echo_start observe
+LAST_CMD="observe: 400 observers over 4 sockets"
+run 30 "$LOAD" --no-progress -O 400 -c 4 -p obs -L 10 -d 1 -W 0 -t 2 \
+  127.0.0.1 "$EPORT"
+echo_stop
+check "observe: every registration taken, every observer notified" \
+  'observers == 400 && observing == 400 && notifications >= 400'
+check "observe: a peer's notifications share sendmmsg entries (UDP_SEGMENT)" \
+  'fallback == 0 && gso > 0 && entries < answers'
 
 LAST_CMD="udp_echo bad mode"
 expect "udp_echo: an unknown mode is a usage error: exit 2" rc 2 "$ECHO" 1 fast
