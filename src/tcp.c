@@ -494,13 +494,36 @@ static int on_signal(coap_session_t *s, const coap_pdu_t *pdu,
   }
 }
 
+/* Messages up to this size are parsed into the context's scratch PDU (as
+ * datagrams are, recv.c), so that a request allocates nothing; a bigger
+ * one (BERT) gets a PDU of its own, so the scratch PDU never grows past
+ * this for a stream. */
+#define RX_SCRATCH_MAX 65536u
+
+/* The PDU to parse a @len-byte message of @s into: the context's scratch
+ * PDU when it is free (its session is NULL between messages), else a new
+ * one. */
+static coap_pdu_t *rx_pdu_for(coap_session_t *s, size_t len) {
+  coap_pdu_t *scratch = s->context->rx_pdu;
+  if (len <= RX_SCRATCH_MAX && scratch && !scratch->session)
+    return scratch;
+  return coap_pdu_init(COAP_MESSAGE_CON, 0, 0, len);
+}
+
+static void rx_pdu_done(coap_session_t *s, coap_pdu_t *pdu) {
+  if (pdu && pdu == s->context->rx_pdu)
+    pdu->session = NULL;
+  else
+    coap_delete_pdu(pdu);
+}
+
 /* A whole message @msg of @len bytes. -1 if the connection closed. */
 int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
                    coap_tick_t now) {
   pt_tcp *t = s->tcp;
-  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, len);
+  coap_pdu_t *pdu = rx_pdu_for(s, len);
   if (!pdu || !coap_pdu_parse(s->proto, msg, len, pdu)) {
-    coap_delete_pdu(pdu);
+    rx_pdu_done(s, pdu);
     pt_event(s, COAP_EVENT_BAD_PACKET);
     abort_conn(s, 0, "malformed message");
     return -1;
@@ -519,7 +542,7 @@ int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
     pt_session_touch(s, now); /* a signal is activity too (idle, keepalive) */
     rc = on_signal(s, pdu, action, &info, now);
   }
-  coap_delete_pdu(pdu);
+  rx_pdu_done(s, pdu);
   return rc;
 }
 
@@ -655,6 +678,12 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
       break;
     }
     if (pt_tcp_input(s, buf, (size_t)n, now) < 0)
+      break;
+    /* A short read emptied the socket: another recv() would only say
+     * EAGAIN, and epoll (level-triggered) reports what comes later. TLS
+     * reads on, as the library may hold plaintext the socket no longer
+     * shows. */
+    if (!t->tls && (size_t)n < sizeof(buf))
       break;
   }
   if (t->tls && !t->closed && flush(t) < 0) /* what the handshake made */
