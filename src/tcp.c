@@ -240,7 +240,7 @@ static int hold(pt_tcp *t, const uint8_t *a, size_t alen, const uint8_t *b,
   if (t->held_len + len > HELD_MAX && release_held(t) < 0)
     return -1;
   if (t->held_len + len > t->held_cap) {
-    size_t cap = t->held_cap ? t->held_cap : 2048;
+    size_t cap = t->held_cap ? t->held_cap : 1024;
     while (cap < t->held_len + len)
       cap *= 2;
     uint8_t *p = realloc(t->held, cap);
@@ -255,6 +255,20 @@ static int hold(pt_tcp *t, const uint8_t *a, size_t alen, const uint8_t *b,
     memcpy(t->held + t->held_len + alen, b, blen);
   t->held_len += len;
   return 0;
+}
+
+/* After an input: the hold buffer goes (what it held has left or been
+ * queued), and so does the buffer of a message that had come split once
+ * it is complete, so that an idle connection keeps none; at most one
+ * malloc() per read, not per answer. */
+static void drop_buffers(pt_tcp *t) {
+  if (!pt_stream_pending(&t->in))
+    pt_stream_free(&t->in);
+  if (t->held_len)
+    return; /* not released: the connection failed; freed with it */
+  free(t->held);
+  t->held = NULL;
+  t->held_cap = 0;
 }
 
 int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
@@ -575,6 +589,7 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
     s->tcp->corked = 0;
     if (!s->tcp->closed && !s->tcp->failing && flush(s->tcp) < 0)
       fail_later(s->tcp);
+    drop_buffers(s->tcp);
   }
   if (!s->tcp || s->tcp->closed || s->tcp->failing)
     rc = -1;
@@ -794,6 +809,14 @@ size_t coap_petrel_context_get_tcp_write_queue_max(const coap_context_t *ctx) {
   if (!ctx)
     return 0;
   return ctx->tcp_outq_max ? ctx->tcp_outq_max : PT_TCP_OUTQ_CAP;
+}
+
+size_t pt_tcp_buffered(const coap_session_t *s) {
+  pt_tcp *t = s->tcp;
+  if (!t)
+    return 0;
+  return t->in.cap + t->held_cap + pt_outq_bytes(&t->out) +
+         pt_ws_conn_buffered(t->ws);
 }
 
 int pt_tcp_bert(const coap_session_t *s) {
