@@ -960,6 +960,17 @@ TEST(decoder_scratch_takes_whole_frames_only) {
   CHECK(ev.data != scratch);
   CHECK_MEM_EQ(ev.data, ev.len, body, 9);
   CHECK(d.msg_cap > 0);
+  /* exactly the scratch buffer's size, then one byte more */
+  n = client_frame(in, PT_WS_OP_BINARY, body, sizeof(scratch));
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data == scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, sizeof(scratch));
+  n = client_frame(in, PT_WS_OP_BINARY, body, sizeof(scratch) + 1);
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data != scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, sizeof(scratch) + 1);
   /* past the scratch buffer's size: the decoder's buffer */
   n = client_frame(in, PT_WS_OP_BINARY, body, sizeof(body));
   p = in, left = n;
@@ -1033,6 +1044,34 @@ TEST(idle_connection_holds_no_buffer) {
   conn_free(&c);
 }
 
+/* An upgrade head of 1,500 bytes fed a byte at a time: the buffer that
+ * holds it grows past each of its sizes (512, 1024, 2048) a byte at a
+ * time, and the upgrade and a request after it go through. */
+TEST(upgrade_head_grows_a_byte_at_a_time) {
+  static char head[2048];
+  const char *end = strstr(request, "\r\n\r\n");
+  size_t n = (size_t)(end - request) + 2;
+  memcpy(head, request, n);
+  memcpy(head + n, "X-Pad: ", 7);
+  n += 7;
+  memset(head + n, 'p', 1500 - n - 4);
+  n = 1500 - 4;
+  memcpy(head + n, "\r\n\r\n", 4);
+  n += 4;
+  conn c = server_conn();
+  for (size_t i = 0; i < n; i++)
+    CHECK_INT_EQ(feed(&c, head + i, 1), 0);
+  uint8_t out[512], in[64];
+  CHECK(drain(&c, out, sizeof(out)) > 12 && !memcmp(out, "HTTP/1.1 101", 12));
+  CHECK_INT_EQ(ev_ws_connected, 1);
+  size_t k = client_frame(in, PT_WS_OP_BINARY, csm_ws, sizeof(csm_ws));
+  k += client_frame(in + k, PT_WS_OP_BINARY, get_ws, sizeof(get_ws));
+  CHECK_INT_EQ(feed(&c, in, k), 0);
+  CHECK_INT_EQ(hello_calls, 1);
+  CHECK_UINT_EQ(pt_tcp_buffered(c.s), 0);
+  conn_free(&c);
+}
+
 int main(void) {
   RUN(upgrade_csm_and_get_at_every_split);
   RUN(upgrade_long_head_and_frames_in_one_read);
@@ -1066,5 +1105,6 @@ int main(void) {
   RUN(ws_supported_wss_with_tls);
   RUN(decoder_scratch_takes_whole_frames_only);
   RUN(idle_connection_holds_no_buffer);
+  RUN(upgrade_head_grows_a_byte_at_a_time);
   return TEST_SUMMARY();
 }
