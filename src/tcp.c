@@ -240,7 +240,7 @@ static int hold(pt_tcp *t, const uint8_t *a, size_t alen, const uint8_t *b,
   if (t->held_len + len > HELD_MAX && release_held(t) < 0)
     return -1;
   if (t->held_len + len > t->held_cap) {
-    size_t cap = t->held_cap ? t->held_cap : 2048;
+    size_t cap = t->held_cap ? t->held_cap : 1024;
     while (cap < t->held_len + len)
       cap *= 2;
     uint8_t *p = realloc(t->held, cap);
@@ -255,6 +255,20 @@ static int hold(pt_tcp *t, const uint8_t *a, size_t alen, const uint8_t *b,
     memcpy(t->held + t->held_len + alen, b, blen);
   t->held_len += len;
   return 0;
+}
+
+/* After an input: the hold buffer goes (what it held has left or been
+ * queued), and so does the buffer of a message that had come split once
+ * it is complete, so that an idle connection keeps none; at most one
+ * malloc() per read, not per answer. */
+static void drop_buffers(pt_tcp *t) {
+  if (!pt_stream_pending(&t->in))
+    pt_stream_free(&t->in);
+  if (t->held_len)
+    return; /* not released: the connection failed; freed with it */
+  free(t->held);
+  t->held = NULL;
+  t->held_cap = 0;
 }
 
 int pt_tcp_write(coap_session_t *s, const uint8_t *a, size_t alen,
@@ -494,13 +508,36 @@ static int on_signal(coap_session_t *s, const coap_pdu_t *pdu,
   }
 }
 
+/* Messages up to this size are parsed into the context's scratch PDU (as
+ * datagrams are, recv.c), so that a request allocates nothing; a bigger
+ * one (BERT) gets a PDU of its own, so the scratch PDU never grows past
+ * this for a stream. */
+#define RX_SCRATCH_MAX 65536u
+
+/* The PDU to parse a @len-byte message of @s into: the context's scratch
+ * PDU when it is free (its session is NULL between messages), else a new
+ * one. */
+static coap_pdu_t *rx_pdu_for(coap_session_t *s, size_t len) {
+  coap_pdu_t *scratch = s->context->rx_pdu;
+  if (len <= RX_SCRATCH_MAX && scratch && !scratch->session)
+    return scratch;
+  return coap_pdu_init(COAP_MESSAGE_CON, 0, 0, len);
+}
+
+static void rx_pdu_done(coap_session_t *s, coap_pdu_t *pdu) {
+  if (pdu && pdu == s->context->rx_pdu)
+    pdu->session = NULL;
+  else
+    coap_delete_pdu(pdu);
+}
+
 /* A whole message @msg of @len bytes. -1 if the connection closed. */
 int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
                    coap_tick_t now) {
   pt_tcp *t = s->tcp;
-  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, 0, 0, len);
+  coap_pdu_t *pdu = rx_pdu_for(s, len);
   if (!pdu || !coap_pdu_parse(s->proto, msg, len, pdu)) {
-    coap_delete_pdu(pdu);
+    rx_pdu_done(s, pdu);
     pt_event(s, COAP_EVENT_BAD_PACKET);
     abort_conn(s, 0, "malformed message");
     return -1;
@@ -519,7 +556,7 @@ int pt_tcp_message(coap_session_t *s, const uint8_t *msg, size_t len,
     pt_session_touch(s, now); /* a signal is activity too (idle, keepalive) */
     rc = on_signal(s, pdu, action, &info, now);
   }
-  coap_delete_pdu(pdu);
+  rx_pdu_done(s, pdu);
   return rc;
 }
 
@@ -552,6 +589,7 @@ int pt_tcp_input(coap_session_t *s, const uint8_t *data, size_t len,
     s->tcp->corked = 0;
     if (!s->tcp->closed && !s->tcp->failing && flush(s->tcp) < 0)
       fail_later(s->tcp);
+    drop_buffers(s->tcp);
   }
   if (!s->tcp || s->tcp->closed || s->tcp->failing)
     rc = -1;
@@ -655,6 +693,12 @@ void pt_tcp_io(coap_session_t *s, int in, int out, coap_tick_t now) {
       break;
     }
     if (pt_tcp_input(s, buf, (size_t)n, now) < 0)
+      break;
+    /* A short read emptied the socket: another recv() would only say
+     * EAGAIN, and epoll (level-triggered) reports what comes later. TLS
+     * reads on, as the library may hold plaintext the socket no longer
+     * shows. */
+    if (!t->tls && (size_t)n < sizeof(buf))
       break;
   }
   if (t->tls && !t->closed && flush(t) < 0) /* what the handshake made */
@@ -765,6 +809,14 @@ size_t coap_petrel_context_get_tcp_write_queue_max(const coap_context_t *ctx) {
   if (!ctx)
     return 0;
   return ctx->tcp_outq_max ? ctx->tcp_outq_max : PT_TCP_OUTQ_CAP;
+}
+
+size_t pt_tcp_buffered(const coap_session_t *s) {
+  pt_tcp *t = s->tcp;
+  if (!t)
+    return 0;
+  return t->in.cap + t->held_cap + pt_outq_bytes(&t->out) +
+         pt_ws_conn_buffered(t->ws);
 }
 
 int pt_tcp_bert(const coap_session_t *s) {

@@ -95,6 +95,12 @@ void pt_tcp_close(coap_session_t *s);
  * the caller (the work runs from a timer due now). */
 void pt_tcp_settled(coap_session_t *s);
 
+/* Heap bytes the connection of @s holds for its data between inputs: a
+ * partial message, the hold buffer, unwritten output and, on coap+ws, the
+ * WebSocket layer's (pt_ws_conn_buffered()). 0 for an idle connection
+ * whose messages arrive whole, and for a session without a connection. */
+size_t pt_tcp_buffered(const coap_session_t *s);
+
 /* 1 if BERT (RFC 8323 6) may be used on @s (see pt_signal_bert()). */
 int pt_tcp_bert(const coap_session_t *s);
 

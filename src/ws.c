@@ -44,6 +44,11 @@ void pt_ws_decoder_free(pt_ws_decoder *d) {
   d->msg_len = d->msg_cap = 0;
 }
 
+void pt_ws_decoder_scratch(pt_ws_decoder *d, uint8_t *buf, size_t cap) {
+  d->scratch = buf;
+  d->scratch_cap = buf ? cap : 0;
+}
+
 static int fail(pt_ws_decoder *d, pt_ws_event *ev, unsigned status) {
   d->done = 1;
   ev->kind = PT_WS_EV_ERROR;
@@ -162,9 +167,10 @@ static int finish_frame(pt_ws_decoder *d, pt_ws_event *ev) {
     if (d->open)
       return 0;
     ev->kind = PT_WS_EV_MESSAGE;
-    ev->data = d->msg;
+    ev->data = d->in_scratch ? d->scratch : d->msg;
     ev->len = d->msg_len;
     d->msg_len = 0; /* the next call may reuse the buffer */
+    d->in_scratch = 0;
     return 1;
   }
 }
@@ -178,6 +184,11 @@ static unsigned payload(pt_ws_decoder *d, const uint8_t **in, size_t *in_len) {
   if (d->opcode >= PT_WS_OP_CLOSE) {
     dst = d->ctl + d->ctl_len;
     d->ctl_len += n;
+  } else if (d->fin && d->opcode != PT_WS_OP_CONT && !d->pos &&
+             n == d->remaining && n <= d->scratch_cap) {
+    dst = d->scratch; /* a whole message, whole in this piece */
+    d->in_scratch = 1;
+    d->msg_len = n;
   } else {
     if (!reserve(d, n))
       return PT_WS_CLOSE_INTERNAL;
@@ -198,8 +209,11 @@ int pt_ws_next(pt_ws_decoder *d, const uint8_t **in, size_t *in_len,
                pt_ws_event *ev) {
   if (d->done)
     return 0;
-  if (!d->open && !d->in_frame && d->msg_cap > PT_WS_KEEP)
-    pt_ws_decoder_free(d); /* the last message was a big one */
+  /* Between messages the buffer goes if the last message was a big one,
+   * or was split while a scratch buffer is lent (whole ones need none). */
+  if (!d->open && !d->in_frame && d->msg_cap &&
+      (d->scratch || d->msg_cap > PT_WS_KEEP))
+    pt_ws_decoder_free(d);
   for (;;) {
     if (!d->in_frame) {
       size_t need = hdr_need(d->hdr, d->hdr_fill);

@@ -81,6 +81,10 @@ typedef struct pt_ws_decoder {
   size_t msg_len, msg_cap;
   uint8_t ctl[PT_WS_CONTROL_MAX];
   size_t ctl_len;
+  /* the caller's buffer for whole frames (borrowed; pt_ws_decoder_scratch) */
+  uint8_t *scratch;
+  size_t scratch_cap;
+  uint8_t in_scratch; /* the message being read is going into scratch */
 } pt_ws_decoder;
 
 /* Readies @d (caller's storage): @server is 1 on the server side (the
@@ -90,6 +94,15 @@ void pt_ws_decoder_init(pt_ws_decoder *d, int server, size_t max_message);
 
 /* Frees what @d holds. */
 void pt_ws_decoder_free(pt_ws_decoder *d);
+
+/* Lends @d the @cap bytes at @buf (borrowed; NULL lends nothing): a data
+ * message in one frame whose whole payload is in the piece given to
+ * pt_ws_next(), and at most @cap bytes, is unmasked there and its event
+ * points there, so a connection whose messages arrive whole keeps no
+ * buffer of its own between them. Others go into the decoder's own
+ * buffer as before. @buf must stay valid while such an event is used and
+ * until pt_ws_decoder_scratch(@d, NULL, 0). */
+void pt_ws_decoder_scratch(pt_ws_decoder *d, uint8_t *buf, size_t cap);
 
 /*
  * Takes bytes from *@in / *@in_len (borrowed; both advanced past what was

@@ -30,7 +30,7 @@ struct pt_ws_conn {
   pt_timer upgrade_timer; /* the upgrade must be done by then */
   coap_session_t *session;
   uint8_t *head; /* the HTTP head received so far (owned; upgrade only) */
-  size_t head_len;
+  size_t head_len, head_cap;
   char key[PT_WS_KEY_LEN + 1]; /* client: the Sec-WebSocket-Key sent */
   char *host;                  /* client: coap_ws_set_host_request() */
   uint8_t server;
@@ -196,7 +196,7 @@ static int opened(coap_session_t *s, pt_ws_conn *w) {
   pt_timer_cancel(s->context, &w->upgrade_timer);
   free(w->head);
   w->head = NULL;
-  w->head_len = 0;
+  w->head_len = w->head_cap = 0;
   w->state = WS_OPEN;
   coap_log_debug("* %s: WebSocket open\n", coap_session_str(s));
   pt_event(s, COAP_EVENT_WS_CONNECTED);
@@ -237,10 +237,14 @@ static int upgrade_step(coap_session_t *s, pt_ws_conn *w) {
 
 /* ---- reading --------------------------------------------------------- */
 
-/* Frames from the peer. 0, or -1 when the connection closed. The caller
- * holds a reference to @s, so @w outlives a close here. */
-static int frames_input(coap_session_t *s, pt_ws_conn *w, const uint8_t *data,
-                        size_t len, coap_tick_t now) {
+/* A message that arrives whole in one frame of one read, up to this size,
+ * is unmasked on the stack (pt_ws_decoder_scratch()): a connection then
+ * keeps no message buffer between requests. */
+#define WS_SCRATCH 2048u
+
+/* The events in @data, decoded with the scratch buffer lent. */
+static int frames_loop(coap_session_t *s, pt_ws_conn *w, const uint8_t *data,
+                       size_t len, coap_tick_t now) {
   pt_ws_event ev;
   while (w->state == WS_OPEN && pt_tcp_open(s) &&
          pt_ws_next(&w->dec, &data, &len, &ev)) {
@@ -273,15 +277,44 @@ static int frames_input(coap_session_t *s, pt_ws_conn *w, const uint8_t *data,
   return w->state == WS_OPEN && pt_tcp_open(s) ? 0 : -1;
 }
 
+/* Frames from the peer. 0, or -1 when the connection closed. The caller
+ * holds a reference to @s, so @w outlives a close here. */
+static int frames_input(coap_session_t *s, pt_ws_conn *w, const uint8_t *data,
+                        size_t len, coap_tick_t now) {
+  uint8_t scratch[WS_SCRATCH];
+  pt_ws_decoder_scratch(&w->dec, scratch, sizeof(scratch));
+  int rc = frames_loop(s, w, data, len, now);
+  pt_ws_decoder_scratch(&w->dec, NULL, 0);
+  return rc;
+}
+
+/* Room for @need bytes of head (at most PT_WS_HANDSHAKE_MAX), grown as
+ * they arrive: a usual upgrade head is a few hundred bytes. 0, or -1. */
+static int grow_head(pt_ws_conn *w, size_t need) {
+  if (w->head && need <= w->head_cap)
+    return 0;
+  size_t cap = w->head_cap ? w->head_cap * 2 : 512;
+  while (cap < need)
+    cap *= 2;
+  if (cap > PT_WS_HANDSHAKE_MAX)
+    cap = PT_WS_HANDSHAKE_MAX;
+  uint8_t *p = realloc(w->head, cap);
+  if (!p)
+    return -1;
+  w->head = p;
+  w->head_cap = cap;
+  return 0;
+}
+
 /* Upgrade bytes: appended to the head (at most PT_WS_HANDSHAKE_MAX of
  * them: ws_http.c refuses a longer head), then what follows the head goes
  * to the frame decoder. */
 static int upgrade_input(coap_session_t *s, pt_ws_conn *w, const uint8_t *data,
                          size_t len, coap_tick_t now) {
-  if (!w->head && !(w->head = malloc(PT_WS_HANDSHAKE_MAX)))
-    return -1;
   size_t room = PT_WS_HANDSHAKE_MAX - w->head_len;
   size_t take = len < room ? len : room;
+  if (grow_head(w, w->head_len + take) < 0)
+    return -1;
   memcpy(w->head + w->head_len, data, take);
   w->head_len += take;
   int head = upgrade_step(s, w);
@@ -383,6 +416,10 @@ int pt_ws_conn_secured(coap_session_t *s, coap_tick_t now) {
     return -1;
   }
   return w->server ? 0 : pt_ws_conn_start(s);
+}
+
+size_t pt_ws_conn_buffered(const pt_ws_conn *w) {
+  return w ? w->dec.msg_cap + pt_outq_bytes(&w->held) + w->head_cap : 0;
 }
 
 void pt_ws_conn_free(coap_context_t *ctx, pt_ws_conn *w) {

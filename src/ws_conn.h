@@ -49,6 +49,10 @@ static inline int pt_ws_proto(coap_proto_t proto) {
  * @now. NULL if out of memory (or the timer could not be armed). */
 pt_ws_conn *pt_ws_conn_new(coap_session_t *s, coap_tick_t now);
 
+/* Heap bytes @w (NULL: none) holds for data: a message split across
+ * reads, frames held before the upgrade, the upgrade's head buffer. */
+size_t pt_ws_conn_buffered(const pt_ws_conn *w);
+
 /* Frees @w (NULL is fine) and cancels its timer. */
 void pt_ws_conn_free(coap_context_t *ctx, pt_ws_conn *w);
 

@@ -490,6 +490,42 @@ TEST(answer_bigger_than_the_held_buffer_joins_the_batch) {
   coap_free_context(ctx);
 }
 
+/* Between inputs a connection holds no buffer for data: not the one its
+ * answers were gathered in, nor one for a message that arrived whole. A
+ * message split across inputs is held only until it is complete. */
+TEST(idle_connection_holds_no_buffer) {
+  uint16_t port = 0;
+  coap_context_t *ctx = server(&port);
+  int sv[2];
+  CHECK_INT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+  coap_tick_t t0 = 1000 * COAP_TICKS_PER_SECOND;
+  coap_session_t *s = attached(ctx, sv[0], t0);
+  CHECK_NOT_NULL(s);
+  uint8_t rec[4096];
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), CSM_LEN);
+  static uint8_t in[1024];
+  size_t n = 5;
+  memcpy(in, client_bytes, 5); /* the peer's CSM */
+  for (unsigned i = 0; i < 4; i++)
+    put_get(in, &n, i);
+  CHECK_INT_EQ(pt_tcp_input(s, in, n, t0 + 1), 0);
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), 4 * ANSWER_LEN);
+  CHECK_UINT_EQ(pt_tcp_buffered(s), 0);
+  /* one GET in two inputs, cut inside its Uri-Path */
+  n = 0;
+  put_get(in, &n, 7);
+  CHECK_INT_EQ(pt_tcp_input(s, in, 6, t0 + 2), 0);
+  CHECK(pt_tcp_buffered(s) >= 6);
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), -1);
+  CHECK_INT_EQ(pt_tcp_input(s, in + 6, n - 6, t0 + 3), 0);
+  CHECK_INT_EQ(recv(sv[1], rec, sizeof(rec), MSG_DONTWAIT), ANSWER_LEN);
+  CHECK_INT_EQ(is_answer(rec, 7), 1);
+  CHECK_UINT_EQ(pt_tcp_buffered(s), 0);
+  coap_session_release(s);
+  close(sv[1]);
+  coap_free_context(ctx);
+}
+
 int main(void) {
   RUN(csm_and_get_answered_in_tcp_framing_at_every_split);
   RUN(request_before_csm_is_aborted);
@@ -503,5 +539,6 @@ int main(void) {
   RUN(pipelined_answers_beyond_what_the_socket_takes_arrive_in_order);
   RUN(answers_before_a_release_in_the_same_input_are_sent);
   RUN(answer_bigger_than_the_held_buffer_joins_the_batch);
+  RUN(idle_connection_holds_no_buffer);
   return TEST_SUMMARY();
 }

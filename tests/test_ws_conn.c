@@ -918,6 +918,160 @@ TEST(ws_supported_wss_with_tls) {
   CHECK_INT_EQ(uri.scheme, COAP_URI_SCHEME_COAP_WS);
 }
 
+/* ---- buffers between messages ---------------------------------------- */
+
+/* A masked client frame of @len bytes at @data into @out, with FIN as
+ * @fin (0: a first or middle fragment). Returns its size. */
+static size_t client_fragment(uint8_t *out, unsigned opcode, int fin,
+                              const uint8_t *data, size_t len) {
+  size_t n = client_frame(out, opcode, data, len);
+  if (!fin)
+    out[0] &= 0x7f;
+  return n;
+}
+
+/* A whole frame in one piece is unmasked into the lent scratch buffer; a
+ * frame split across pieces, one bigger than the scratch buffer and a
+ * fragmented message go into the decoder's own, which is freed before
+ * the next message once a scratch buffer is lent. */
+TEST(decoder_scratch_takes_whole_frames_only) {
+  pt_ws_decoder d;
+  pt_ws_decoder_init(&d, 1, 1 << 16);
+  uint8_t scratch[64], in[512], body[100];
+  for (size_t i = 0; i < sizeof(body); i++)
+    body[i] = (uint8_t)(i * 13 + 5);
+  pt_ws_decoder_scratch(&d, scratch, sizeof(scratch));
+  pt_ws_event ev = {0};
+  /* whole, in one piece: into scratch, no buffer of its own */
+  size_t n = client_frame(in, PT_WS_OP_BINARY, body, 9);
+  const uint8_t *p = in;
+  size_t left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK_INT_EQ(ev.kind, PT_WS_EV_MESSAGE);
+  CHECK(ev.data == scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, 9);
+  CHECK_UINT_EQ(d.msg_cap, 0);
+  CHECK_UINT_EQ(left, 0);
+  /* split after 9 of its 15 bytes: into the decoder's buffer, whole */
+  p = in, left = 9;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 0);
+  p = in + 9, left = n - 9;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data != scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, 9);
+  CHECK(d.msg_cap > 0);
+  /* exactly the scratch buffer's size, then one byte more */
+  n = client_frame(in, PT_WS_OP_BINARY, body, sizeof(scratch));
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data == scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, sizeof(scratch));
+  n = client_frame(in, PT_WS_OP_BINARY, body, sizeof(scratch) + 1);
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data != scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, sizeof(scratch) + 1);
+  /* past the scratch buffer's size: the decoder's buffer */
+  n = client_frame(in, PT_WS_OP_BINARY, body, sizeof(body));
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data != scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, sizeof(body));
+  /* fragments (10 + 20 bytes) in one piece: joined in the decoder's */
+  n = client_fragment(in, PT_WS_OP_BINARY, 0, body, 10);
+  n += client_fragment(in + n, PT_WS_OP_CONT, 1, body + 10, 20);
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data != scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body, 30);
+  /* a whole one again: the decoder's buffer is gone */
+  n = client_frame(in, PT_WS_OP_BINARY, body + 1, 12);
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK(ev.data == scratch);
+  CHECK_MEM_EQ(ev.data, ev.len, body + 1, 12);
+  CHECK_UINT_EQ(d.msg_cap, 0);
+  /* two whole frames in one piece: each in turn */
+  n = client_frame(in, PT_WS_OP_BINARY, body, 5);
+  n += client_frame(in + n, PT_WS_OP_BINARY, body + 50, 7);
+  p = in, left = n;
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK_MEM_EQ(ev.data, ev.len, body, 5);
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 1);
+  CHECK_MEM_EQ(ev.data, ev.len, body + 50, 7);
+  CHECK_INT_EQ(pt_ws_next(&d, &p, &left, &ev), 0);
+  pt_ws_decoder_scratch(&d, NULL, 0);
+  pt_ws_decoder_free(&d);
+}
+
+/* After the upgrade and requests that arrive whole, a WebSocket
+ * connection holds no buffer for data: no upgrade head, no message
+ * buffer, no hold buffer for answers. One split across inputs is
+ * answered whole and leaves nothing held either. */
+TEST(idle_connection_holds_no_buffer) {
+  conn c = server_conn();
+  uint8_t in[256], out[512];
+  /* half the upgrade request: its head is held, in a buffer of its size */
+  size_t half = (sizeof(request) - 1) / 2;
+  CHECK_INT_EQ(feed(&c, request, half), 0);
+  CHECK(pt_tcp_buffered(c.s) >= half);
+  CHECK(pt_tcp_buffered(c.s) < PT_WS_HANDSHAKE_MAX);
+  CHECK_INT_EQ(feed(&c, request + half, sizeof(request) - 1 - half), 0);
+  CHECK(drain(&c, out, sizeof(out)) > 12 && !memcmp(out, "HTTP/1.1 101", 12));
+  CHECK_INT_EQ(ev_ws_connected, 1);
+  CHECK_UINT_EQ(pt_tcp_buffered(c.s), 0);
+  size_t n = client_frame(in, PT_WS_OP_BINARY, csm_ws, sizeof(csm_ws));
+  n += client_frame(in + n, PT_WS_OP_BINARY, get_ws, sizeof(get_ws));
+  n += client_frame(in + n, PT_WS_OP_BINARY, get_ws, sizeof(get_ws));
+  CHECK_INT_EQ(feed(&c, in, n), 0);
+  CHECK_INT_EQ(hello_calls, 2);
+  CHECK(drain(&c, out, sizeof(out)) > 0);
+  CHECK_UINT_EQ(pt_tcp_buffered(c.s), 0);
+  /* a GET split inside its payload */
+  n = client_frame(in, PT_WS_OP_BINARY, get_ws, sizeof(get_ws));
+  CHECK_INT_EQ(feed(&c, in, 8), 0);
+  CHECK_INT_EQ(hello_calls, 2);
+  CHECK(pt_tcp_buffered(c.s) > 0); /* the part held */
+  CHECK_INT_EQ(feed(&c, in + 8, n - 8), 0);
+  CHECK_INT_EQ(hello_calls, 3);
+  /* the answer: a 2-byte frame header and the 9-byte 2.05 */
+  CHECK_INT_EQ((int)drain(&c, out, sizeof(out)), 11);
+  CHECK_UINT_EQ(out[3], 0x45);
+  n = client_frame(in, PT_WS_OP_BINARY, get_ws, sizeof(get_ws));
+  CHECK_INT_EQ(feed(&c, in, n), 0);
+  CHECK_INT_EQ(hello_calls, 4);
+  CHECK_UINT_EQ(pt_tcp_buffered(c.s), 0);
+  conn_free(&c);
+}
+
+/* An upgrade head of 1,500 bytes fed a byte at a time: the buffer that
+ * holds it grows past each of its sizes (512, 1024, 2048) a byte at a
+ * time, and the upgrade and a request after it go through. */
+TEST(upgrade_head_grows_a_byte_at_a_time) {
+  static char head[2048];
+  const char *end = strstr(request, "\r\n\r\n");
+  size_t n = (size_t)(end - request) + 2;
+  memcpy(head, request, n);
+  memcpy(head + n, "X-Pad: ", 7);
+  n += 7;
+  memset(head + n, 'p', 1500 - n - 4);
+  n = 1500 - 4;
+  memcpy(head + n, "\r\n\r\n", 4);
+  n += 4;
+  conn c = server_conn();
+  for (size_t i = 0; i < n; i++)
+    CHECK_INT_EQ(feed(&c, head + i, 1), 0);
+  uint8_t out[512], in[64];
+  CHECK(drain(&c, out, sizeof(out)) > 12 && !memcmp(out, "HTTP/1.1 101", 12));
+  CHECK_INT_EQ(ev_ws_connected, 1);
+  size_t k = client_frame(in, PT_WS_OP_BINARY, csm_ws, sizeof(csm_ws));
+  k += client_frame(in + k, PT_WS_OP_BINARY, get_ws, sizeof(get_ws));
+  CHECK_INT_EQ(feed(&c, in, k), 0);
+  CHECK_INT_EQ(hello_calls, 1);
+  CHECK_UINT_EQ(pt_tcp_buffered(c.s), 0);
+  conn_free(&c);
+}
+
 int main(void) {
   RUN(upgrade_csm_and_get_at_every_split);
   RUN(upgrade_long_head_and_frames_in_one_read);
@@ -949,5 +1103,8 @@ int main(void) {
   RUN(client_upgrade_refused_with_404);
   RUN(set_host_request_refusals);
   RUN(ws_supported_wss_with_tls);
+  RUN(decoder_scratch_takes_whole_frames_only);
+  RUN(idle_connection_holds_no_buffer);
+  RUN(upgrade_head_grows_a_byte_at_a_time);
   return TEST_SUMMARY();
 }
