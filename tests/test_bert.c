@@ -101,7 +101,7 @@ static size_t wire_size(coap_pdu_t *p) {
 
 TEST(our_csm_offers_block_wise_transfer) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   coap_pdu_t *csm = NULL;
   CHECK_INT_EQ(last_code(peer, &csm), COAP_SIGNALING_CODE_CSM);
@@ -114,7 +114,7 @@ TEST(our_csm_offers_block_wise_transfer) {
 
 TEST(bert_needs_the_peers_offer_and_both_sizes_above_1152) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   CHECK_INT_EQ(pt_tcp_bert(s), 0); /* before the peer's CSM */
   feed_csm(s, 4096, 0);
@@ -203,7 +203,7 @@ static const block2_row block2_rows[] = {
 
 static void server_block2(const block2_row *r) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, r->port);
   feed_csm(s, 4096, r->bwt);
   last_code(peer, NULL);
@@ -281,7 +281,7 @@ static const block1_row block1_rows[] = {
 
 static void server_block1(const block1_row *r) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = server(ctx, &peer, r->port);
   feed_csm(s, 4096, r->bwt);
   last_code(peer, NULL);
@@ -332,7 +332,7 @@ static coap_pdu_t *response(coap_bin_const_t tok, coap_pdu_code_t code,
 
 TEST(client_fetches_a_bert_block2_body) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 4096, 1);
   coap_pdu_t *get = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
@@ -363,7 +363,7 @@ TEST(client_fetches_a_bert_block2_body) {
  * body: the client never asks for the next one. */
 TEST(client_without_the_peers_bwt_takes_no_szx_7_block) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 4096, 0);
   coap_pdu_t *get = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, s);
@@ -442,7 +442,7 @@ static const upload_row upload_rows[] = {
 
 static void client_upload(const upload_row *r) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   feed_csm(s, 4096, r->bwt);
   last_code(peer, NULL);
@@ -458,7 +458,7 @@ static void client_upload(const upload_row *r) {
 
 TEST(get_block_b_abstracts_bert) {
   coap_context_t *ctx = bert_context();
-  int peer;
+  int peer = -1;
   coap_session_t *s = client(ctx, &peer);
   coap_pdu_t *p =
       response(T("\x01"), COAP_RESPONSE_CODE_CONTENT, 5, 1, 7, 0, 3000);
