@@ -247,10 +247,8 @@ TEST(max_handshake_sessions_drops_the_oldest) {
 
 /* Completes the handshake of @p as @peer through the capture: the server's
  * answers go back to the client. */
-static int handshake(coap_context_t *srv, dtls_peer *p,
-                     const coap_address_t *peer) {
-  if (through_cookie(srv, p, peer) < 0)
-    return -1;
+static int finish_handshake(coap_context_t *srv, dtls_peer *p,
+                            const coap_address_t *peer) {
   uint8_t buf[4096];
   for (int round = 0; round < 8 && !SSL_is_init_finished(p->ssl); round++) {
     dtls_peer_feed(p, last_out, last_out_len);
@@ -261,6 +259,14 @@ static int handshake(coap_context_t *srv, dtls_peer *p,
   coap_session_t *s = pt_session_find(srv->endpoints, peer);
   return s && coap_session_get_state(s) == COAP_SESSION_STATE_ESTABLISHED ? 0
                                                                           : -1;
+}
+
+/* The whole handshake of @p as @peer, the cookie exchange first. */
+static int handshake(coap_context_t *srv, dtls_peer *p,
+                     const coap_address_t *peer) {
+  if (through_cookie(srv, p, peer) < 0)
+    return -1;
+  return finish_handshake(srv, p, peer);
 }
 
 /* Sends GET /hello as an application record; returns the 2.05's payload
@@ -433,6 +439,34 @@ TEST(server_makes_full_handshakes_only) {
   coap_free_context(srv);
 }
 
+/* The server's flight timer runs during the handshake and stops with it:
+ * once the client's Finished is in nothing is due for seconds (the next
+ * deadlines are the session's idle and exchange timers), nor after a
+ * request. */
+TEST(flight_timer_stops_when_the_handshake_completes) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  dtls_peer p;
+  CHECK_INT_EQ(dtls_peer_start(&p), 0);
+  coap_address_t a = spoofed(16);
+  CHECK_INT_EQ(through_cookie(srv, &p, &a), 0);
+  coap_tick_t now;
+  coap_ticks(&now);
+  CHECK(pt_timers_next(srv) <= now + 2 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(finish_handshake(srv, &p, &a), 0);
+  coap_ticks(&now);
+  coap_tick_t next = pt_timers_next(srv);
+  CHECK(next == 0 || next > now + 2 * COAP_TICKS_PER_SECOND);
+  CHECK(get_hello(srv, &p, &a) > 0);
+  coap_ticks(&now);
+  next = pt_timers_next(srv);
+  CHECK(next == 0 || next > now + 2 * COAP_TICKS_PER_SECOND);
+  dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
 /* RFC 7252 9.1.3.1: TLS_PSK_WITH_AES_128_CCM_8 is mandatory to implement.
  * A client offering only that suite completes its handshake and is
  * answered. */
@@ -533,6 +567,7 @@ int main(void) {
   RUN(every_record_of_a_datagram_is_read);
   RUN(stale_openssl_errors_do_not_fail_a_session);
   RUN(server_makes_full_handshakes_only);
+  RUN(flight_timer_stops_when_the_handshake_completes);
   RUN(mandatory_psk_ccm8_suite_is_accepted);
   RUN(restarted_client_replaces_its_session);
   RUN(idle_session_is_freed);
