@@ -881,7 +881,8 @@ int pt_tls_input(pt_tls *t, const uint8_t *data, size_t len,
 ssize_t pt_tls_write(pt_tls *t, const uint8_t *data, size_t len) {
   if (!t || t->closed || len > INT32_MAX)
     return -1;
-  pt_ossl_clear_errors();
+  /* No SSL_get_error() follows (our BIO takes every write, so n <= 0 is
+   * final): the error queue need not be emptied first. */
   int n = SSL_write(t->ssl, data, (int)len);
   if (n <= 0) {
     pt_ossl_log_errors("DTLS write");
