@@ -46,10 +46,21 @@ declare -A ARGS=([hs]="-t dtls -H -K 64" [d1]="-t dtls -c 1 -w 16"
                  [um]="-c 1000 -w 1 -W 1")
 declare -A RATE CPU RSS
 
-# run ROW S: one run against a fresh server
+# free PORT: nothing on this machine (other jobs included) has bound the
+# port or the next one, over UDP or TCP
+free() {
+  local a b
+  a=$(printf ':%04X ' "$1"); b=$(printf ':%04X ' $(($1 + 1)))
+  ! grep -qE "$a|$b" /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# run ROW S: one run against a fresh server; a run that printed no result
+# is logged with the load generator's message and whether the server was
+# still running, and counts as no figure.
 run() {
   local row=$1 s=$2 line
   port=$((port + 2))
+  while ! free "$port"; do port=$((port + 2)); done
   taskset -c "$SCPU" "${SERVER[$s]}" "$port" >/dev/null 2>&1 &
   PID=$!
   if [[ $row == u* ]]; then
@@ -59,8 +70,14 @@ run() {
   else
     bound udp $((port + 1))
     line=$(taskset -c "$LCPU" "$B/bench/coap-bench-conn" ${ARGS[$row]} -L 60 \
-             -d "$SECS" -C "$PID" "$HOST" $((port + 1)) 2>/dev/null | tail -n 1) || line=
+             -d "$SECS" -C "$PID" "$HOST" $((port + 1)) 2>/tmp/dtls_rows.$$ | tail -n 1) || line=
   fi
+  if [ -z "$line" ]; then
+    local alive=no
+    kill -0 "$PID" 2>/dev/null && alive=yes
+    line="no result (server still running: $alive; $(head -c 200 /tmp/dtls_rows.$$ 2>/dev/null | tr '\n' ' '))"
+  fi
+  rm -f /tmp/dtls_rows.$$
   kill "$PID" 2>/dev/null || true
   wait "$PID" 2>/dev/null || true
   PID=
