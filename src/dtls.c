@@ -280,6 +280,7 @@ void pt_dtls_session_input(coap_session_t *s, const uint8_t *data, size_t len,
     return;
   coap_session_reference(s);
   d->now = now;
+  int was_connected = d->connected;
   if (d->in_hs) { /* most recently active handshake last */
     hs_unlink(s->context, d);
     hs_append(s->context, d);
@@ -291,8 +292,9 @@ void pt_dtls_session_input(coap_session_t *s, const uint8_t *data, size_t len,
     fail(d, COAP_EVENT_DTLS_ERROR);
   else if (r == PT_TLS_CLOSED)
     fail(d, COAP_EVENT_DTLS_CLOSED);
-  else
-    rearm(d, now);
+  else if (!was_connected || pt_timer_armed(&d->retransmit))
+    rearm(d, now); /* once connected with no flight to repeat, none starts
+                      (renegotiation is off): nothing to ask per record */
   coap_session_release(s);
 }
 

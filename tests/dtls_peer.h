@@ -30,9 +30,11 @@ static unsigned dtls_peer_psk(SSL *ssl, const char *hint, char *identity,
   return 9;
 }
 
-/* A client offering the OpenSSL cipher list @suites that has written its
- * first ClientHello (read it with dtls_peer_next()). 0 or -1. */
-static inline int dtls_peer_start_with(dtls_peer *p, const char *suites) {
+/* A client offering the OpenSSL cipher list @suites and asking to resume
+ * @resume (NULL: a new session) that has written its first ClientHello
+ * (read it with dtls_peer_next()). 0 or -1. */
+static inline int dtls_peer_start_resuming(dtls_peer *p, const char *suites,
+                                           SSL_SESSION *resume) {
   memset(p, 0, sizeof(*p));
   p->ctx = SSL_CTX_new(DTLS_client_method());
   if (!p->ctx || SSL_CTX_set_cipher_list(p->ctx, suites) != 1)
@@ -49,10 +51,17 @@ static inline int dtls_peer_start_with(dtls_peer *p, const char *suites) {
    * ClientHello, which no stateless listener takes. */
   SSL_set_options(p->ssl, SSL_OP_NO_QUERY_MTU);
   DTLS_set_link_mtu(p->ssl, 1400);
+  if (resume && SSL_set_session(p->ssl, resume) != 1)
+    return -1;
   SSL_set_connect_state(p->ssl);
   SSL_do_handshake(p->ssl);
   ERR_clear_error();
   return 0;
+}
+
+/* The same for a new session. */
+static inline int dtls_peer_start_with(dtls_peer *p, const char *suites) {
+  return dtls_peer_start_resuming(p, suites, NULL);
 }
 
 /* The same with OpenSSL's PSK suites. */

@@ -247,10 +247,8 @@ TEST(max_handshake_sessions_drops_the_oldest) {
 
 /* Completes the handshake of @p as @peer through the capture: the server's
  * answers go back to the client. */
-static int handshake(coap_context_t *srv, dtls_peer *p,
-                     const coap_address_t *peer) {
-  if (through_cookie(srv, p, peer) < 0)
-    return -1;
+static int finish_handshake(coap_context_t *srv, dtls_peer *p,
+                            const coap_address_t *peer) {
   uint8_t buf[4096];
   for (int round = 0; round < 8 && !SSL_is_init_finished(p->ssl); round++) {
     dtls_peer_feed(p, last_out, last_out_len);
@@ -261,6 +259,14 @@ static int handshake(coap_context_t *srv, dtls_peer *p,
   coap_session_t *s = pt_session_find(srv->endpoints, peer);
   return s && coap_session_get_state(s) == COAP_SESSION_STATE_ESTABLISHED ? 0
                                                                           : -1;
+}
+
+/* The whole handshake of @p as @peer, the cookie exchange first. */
+static int handshake(coap_context_t *srv, dtls_peer *p,
+                     const coap_address_t *peer) {
+  if (through_cookie(srv, p, peer) < 0)
+    return -1;
+  return finish_handshake(srv, p, peer);
 }
 
 /* Sends GET /hello as an application record; returns the 2.05's payload
@@ -336,6 +342,127 @@ TEST(bad_records_and_spoofed_alerts_do_not_break_a_session) {
   feed(srv, &a, rec, n);
   CHECK_INT_EQ(dh_srv_ev.closed, 1);
   CHECK_NULL(pt_session_find(srv->endpoints, &a));
+  dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
+/* A datagram may carry several records (RFC 6347 4.1.1): every one is
+ * read, up to a close_notify after application data. */
+TEST(every_record_of_a_datagram_is_read) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  dtls_peer p;
+  CHECK_INT_EQ(dtls_peer_start(&p), 0);
+  coap_address_t a = spoofed(12);
+  CHECK_INT_EQ(handshake(srv, &p, &a), 0);
+  uint8_t get[] = {0x40, 0x01, 0x20, 0x00, 0xb5, 'h', 'e', 'l', 'l', 'o'};
+  for (int i = 0; i < 3; i++) {
+    get[3] = (uint8_t)i; /* three message IDs */
+    SSL_write(p.ssl, get, sizeof(get));
+  }
+  uint8_t buf[4096];
+  size_t n = dtls_peer_next(&p, buf, sizeof(buf)); /* one datagram */
+  session_out_count = 0;
+  feed(srv, &a, buf, n);
+  CHECK_UINT_EQ(session_out_count, 3);
+  /* A request and the close_notify behind it. */
+  get[3] = 3;
+  SSL_write(p.ssl, get, sizeof(get));
+  SSL_shutdown(p.ssl);
+  n = dtls_peer_next(&p, buf, sizeof(buf));
+  session_out_count = 0;
+  feed(srv, &a, buf, n);
+  CHECK_UINT_EQ(session_out_count, 1);
+  CHECK_INT_EQ(dh_srv_ev.closed, 1);
+  CHECK_NULL(pt_session_find(srv->endpoints, &a));
+  dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
+/* An error that something else left in OpenSSL's queue of this thread is
+ * not taken for a failure of the association, in or after the
+ * handshake. */
+TEST(stale_openssl_errors_do_not_fail_a_session) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  dtls_peer p;
+  CHECK_INT_EQ(dtls_peer_start(&p), 0);
+  coap_address_t a = spoofed(13);
+  CHECK_INT_EQ(through_cookie(srv, &p, &a), 0);
+  uint8_t buf[4096];
+  for (int round = 0; round < 8 && !SSL_is_init_finished(p.ssl); round++) {
+    dtls_peer_feed(&p, last_out, last_out_len);
+    size_t n = dtls_peer_next(&p, buf, sizeof(buf));
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    if (n)
+      feed(srv, &a, buf, n);
+  }
+  CHECK_INT_EQ(dh_srv_ev.connected, 1);
+  const uint8_t junk[] = {0xde, 0xad, 0xbe, 0xef};
+  ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+  feed(srv, &a, junk, sizeof(junk)); /* read finds no record */
+  CHECK_INT_EQ(dh_srv_ev.error, 0);
+  CHECK_NOT_NULL(pt_session_find(srv->endpoints, &a));
+  CHECK(get_hello(srv, &p, &a) > 0);
+  ERR_clear_error();
+  dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
+/* The server neither issues session tickets nor keeps a session cache: a
+ * client offering its last session gets a full handshake. */
+TEST(server_makes_full_handshakes_only) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  dtls_peer p;
+  CHECK_INT_EQ(dtls_peer_start(&p), 0);
+  coap_address_t a = spoofed(14);
+  CHECK_INT_EQ(handshake(srv, &p, &a), 0);
+  SSL_SESSION *old = SSL_get1_session(p.ssl);
+  CHECK_NOT_NULL(old);
+  CHECK_INT_EQ(SSL_SESSION_has_ticket(old), 0);
+  dtls_peer again;
+  CHECK_INT_EQ(dtls_peer_start_resuming(&again, "PSK", old), 0);
+  coap_address_t b = spoofed(15);
+  CHECK_INT_EQ(handshake(srv, &again, &b), 0);
+  CHECK_INT_EQ(SSL_session_reused(again.ssl), 0);
+  CHECK(get_hello(srv, &again, &b) > 0);
+  SSL_SESSION_free(old);
+  dtls_peer_free(&again);
+  dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
+/* The server's flight timer runs during the handshake and stops with it:
+ * once the client's Finished is in nothing is due for seconds (the next
+ * deadlines are the session's idle and exchange timers), nor after a
+ * request. */
+TEST(flight_timer_stops_when_the_handshake_completes) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  dtls_peer p;
+  CHECK_INT_EQ(dtls_peer_start(&p), 0);
+  coap_address_t a = spoofed(16);
+  CHECK_INT_EQ(through_cookie(srv, &p, &a), 0);
+  coap_tick_t now;
+  coap_ticks(&now);
+  CHECK(pt_timers_next(srv) <= now + 2 * COAP_TICKS_PER_SECOND);
+  CHECK_INT_EQ(finish_handshake(srv, &p, &a), 0);
+  coap_ticks(&now);
+  coap_tick_t next = pt_timers_next(srv);
+  CHECK(next == 0 || next > now + 2 * COAP_TICKS_PER_SECOND);
+  CHECK(get_hello(srv, &p, &a) > 0);
+  coap_ticks(&now);
+  next = pt_timers_next(srv);
+  CHECK(next == 0 || next > now + 2 * COAP_TICKS_PER_SECOND);
   dtls_peer_free(&p);
   coap_free_context(srv);
 }
@@ -437,6 +564,10 @@ int main(void) {
   RUN(abandoned_handshake_is_freed_at_the_deadline);
   RUN(max_handshake_sessions_drops_the_oldest);
   RUN(bad_records_and_spoofed_alerts_do_not_break_a_session);
+  RUN(every_record_of_a_datagram_is_read);
+  RUN(stale_openssl_errors_do_not_fail_a_session);
+  RUN(server_makes_full_handshakes_only);
+  RUN(flight_timer_stops_when_the_handshake_completes);
   RUN(mandatory_psk_ccm8_suite_is_accepted);
   RUN(restarted_client_replaces_its_session);
   RUN(idle_session_is_freed);

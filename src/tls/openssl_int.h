@@ -41,6 +41,7 @@ struct pt_tls_conf {
   coap_dtls_pki_t pki;        /* flags and callbacks (key not kept) */
   char *root_file, *root_dir; /* coap_context_set_pki_root_cas() */
   uint8_t secret[COOKIE_SECRET_LEN];
+  EVP_MAC_CTX *cookie_mac; /* HMAC-SHA256 under secret */
 };
 
 struct pt_tls {
@@ -61,6 +62,10 @@ struct pt_tls {
 
 /* The association an SSL belongs to, or NULL for a listener's. */
 pt_tls *pt_ossl_tls_of(SSL *ssl);
+
+/* Empties OpenSSL's error queue of this thread (cheaply when it is
+ * empty, as it nearly always is). */
+void pt_ossl_clear_errors(void);
 
 /* Moves OpenSSL's error queue to the (D)TLS log, emptying it. */
 void pt_ossl_log_errors(const char *what);
