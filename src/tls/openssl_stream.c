@@ -109,7 +109,7 @@ int pt_tls_recv(pt_tls *t, const uint8_t *in, size_t in_len, size_t *used,
   l->in_len = in_len;
   *got = 0;
   int result = PT_TLS_AGAIN;
-  ERR_clear_error();
+  pt_ossl_clear_errors();
   if (!SSL_is_init_finished(t->ssl))
     result = handshake(t);
   if (result != PT_TLS_FAILED && SSL_is_init_finished(t->ssl)) {
@@ -129,6 +129,6 @@ int pt_tls_recv(pt_tls *t, const uint8_t *in, size_t in_len, size_t *used,
   *used = in_len - (l->in ? l->in_len : 0);
   l->in = NULL;
   l->in_len = 0;
-  ERR_clear_error();
+  pt_ossl_clear_errors();
   return result;
 }
