@@ -17,6 +17,7 @@
 #include "context.h"
 #include "exchange.h"
 #include "io.h"
+#include "link.h"
 #include "pdu.h"
 #include "recv.h"
 #include "session.h"
@@ -162,8 +163,8 @@ static void async_destroy(coap_async_t *a) {
   if (pt_hashmap_contains(&a->by_token)) {
     pt_hashmap_remove(&ctx->asyncs, &a->by_token);
     ctx->async_count--;
-    if (--s->async_count == 0 && s->tcp)
-      pt_tcp_settled(s); /* a Custody Pong may go, a Release finish */
+    if (--s->async_count == 0 && pt_session_link(s)->settled)
+      pt_session_link(s)->settled(s); /* TCP: a Custody Pong may go */
     if (a->prev)
       a->prev->next = a->next;
     else

@@ -11,6 +11,7 @@
 
 #include "context.h"
 #include "exchange.h"
+#include "link.h"
 #include "recv.h"
 #include "session.h"
 #include "tcp.h"
@@ -90,6 +91,7 @@ static pt_dtls *dtls_new(coap_session_t *s, coap_tick_t now) {
                now + (coap_tick_t)PT_DTLS_HANDSHAKE_SECONDS *
                          COAP_TICKS_PER_SECOND);
   s->dtls = d;
+  s->link = &pt_link_dtls;
   s->state = COAP_SESSION_STATE_HANDSHAKE;
   return d;
 }
@@ -120,6 +122,7 @@ void pt_dtls_session_free(coap_session_t *s) {
   pt_tls_free(d->tls);
   free(d);
   s->dtls = NULL;
+  s->link = NULL;
 }
 
 void pt_psk_store_init(pt_psk_store *p) {
@@ -588,3 +591,7 @@ void *coap_session_get_tls(const coap_session_t *s,
     *tls_lib = coap_get_tls_library_version()->type;
   return NULL;
 }
+
+/* A DTLS session's messages are encrypted here; the records leave through
+ * the context's send. */
+const pt_link pt_link_dtls = {.send = pt_dtls_send};

@@ -11,6 +11,7 @@
 #include "context.h"
 #include "dedup.h"
 #include "ext_token.h"
+#include "link.h"
 #include "observe.h"
 #include "keepalive.h"
 #include "pdu.h"
@@ -154,8 +155,8 @@ static void exchange_free(pt_exchange *ex, coap_tick_t now) {
     s->con_active--;
     start_next_waiting(s, now);
   }
-  if (s->tcp) /* a connection the peer released may close now */
-    pt_tcp_settled(s);
+  if (pt_session_link(s)->settled) /* TCP: a released one may close */
+    pt_session_link(s)->settled(s);
   if (held_ref)
     coap_session_release(s);
 }

@@ -7,6 +7,7 @@
 
 #include "context.h"
 #include "exchange.h"
+#include "link.h"
 #include "session.h"
 #include "tcp.h"
 
@@ -75,11 +76,11 @@ static int ping_reliable(coap_session_t *s) {
                    coap_session_str(s));
     coap_session_reference(s);
     pt_event(s, COAP_EVENT_KEEPALIVE_FAILURE);
-    pt_tcp_close(s);
+    pt_session_link(s)->close(s);
     coap_session_release(s);
     return 1;
   }
-  if (pt_tcp_ping(s) < 0)
+  if (pt_session_link(s)->ping(s) < 0)
     return 1; /* the connection is gone: nothing more to keep alive */
   s->ka_outstanding = 1;
   coap_log_debug("* %s: keepalive Ping\n", coap_session_str(s));
@@ -98,7 +99,7 @@ void pt_keepalive_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
     pt_timer_arm(ctx, t, due);
     return;
   }
-  if (s->tcp) {
+  if (pt_session_link(s)->ping) {
     if (!ping_reliable(s))
       pt_timer_arm(ctx, t, now + iv);
     return;

@@ -11,6 +11,7 @@
 #include "debug.h"
 #include "dtls.h"
 #include "exchange.h"
+#include "link.h"
 #include "session.h"
 #include "tcp.h"
 
@@ -109,11 +110,7 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
                    coap_session_str(s), packet, len);
     return (ssize_t)len;
   }
-  ssize_t n = s->dtls  /* dtls.c encrypts; the records leave through send */
-                  ? pt_dtls_send(s, data, len)
-              : s->tcp /* tcp.c writes or queues it on the connection */
-                  ? pt_tcp_send(s, data, len)
-                  : s->context->send(s, data, len);
+  ssize_t n = pt_session_link(s)->send(s, data, len);
   if (n >= 0) /* every datagram that leaves, at debug level */
     pt_show_datagram(s, "sent", data, (size_t)n);
   return n;
@@ -134,6 +131,15 @@ unsigned
 coap_petrel_context_get_amplification_factor(const coap_context_t *ctx) {
   return ctx ? ctx->amp_factor : 0;
 }
+
+/* Plain datagrams leave through the context's send (posix/io.c, or a
+ * test's). */
+static ssize_t link_udp_send(coap_session_t *s, const uint8_t *data,
+                             size_t len) {
+  return s->context->send(s, data, len);
+}
+
+const pt_link pt_link_udp = {.send = link_udp_send};
 
 /* ---- setters and getters ------------------------------------------------ */
 

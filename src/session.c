@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link.h"
 #include "session.h"
 
 #include "address.h"
@@ -534,8 +535,8 @@ void coap_session_set_mtu(coap_session_t *s, unsigned mtu) {
 }
 
 size_t coap_session_max_pdu_size(const coap_session_t *s) {
-  if (s && s->tcp) /* RFC 8323 5.3.1: the peer's Max-Message-Size */
-    return pt_tcp_max_pdu(s);
+  if (s && pt_session_link(s)->max_pdu) /* TCP: the peer's CSM says */
+    return pt_session_link(s)->max_pdu(s);
   unsigned mtu = s ? s->mtu : COAP_DEFAULT_MTU;
   return mtu > 4 ? mtu - 4 : 0;
 }
@@ -621,8 +622,9 @@ const char *coap_session_str(const coap_session_t *session) {
 coap_mid_t coap_session_send_ping(coap_session_t *session) {
   if (!session || session->closing)
     return COAP_INVALID_MID;
-  if (session->tcp) /* RFC 8323 5.4: a 7.02 Ping, which has no MID */
-    return pt_tcp_ping(session) < 0 ? COAP_INVALID_MID : 0;
+  const pt_link *link = pt_session_link(session);
+  if (link->ping) /* RFC 8323 5.4: a 7.02 Ping, which has no MID */
+    return link->ping(session) < 0 ? COAP_INVALID_MID : 0;
   coap_pdu_t *ping =
       coap_pdu_init(COAP_MESSAGE_CON, 0, pt_session_next_mid(session), 0);
   if (!ping)

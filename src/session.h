@@ -123,6 +123,8 @@ struct coap_session_t {
   pt_dtls *dtls;               /* COAP_PROTO_DTLS: the security layer */
   struct pt_tcp *tcp;          /* TCP and WS: the connection (tcp.c);
                                 * its socket is fd, for server sessions too */
+  const struct pt_link *link;  /* what carries its messages (link.h);
+                                * NULL: plain datagrams */
   void *app_data;
   char str[160];               /* coap_session_str() buffer */
 };

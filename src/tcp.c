@@ -15,6 +15,7 @@
 #include "exchange.h"
 #include "io.h"
 #include "keepalive.h"
+#include "link.h"
 #include "outq.h"
 #include "pdu.h"
 #include "plimits.h"
@@ -619,6 +620,7 @@ int pt_tcp_attach(coap_session_t *s, int fd, int connecting, coap_tick_t now) {
   t->connecting = (uint8_t)connecting;
   t->want_write = (uint8_t)connecting;
   s->tcp = t;
+  s->link = &pt_link_tcp;
   s->fd = fd;
   if (pt_ws_proto(s->proto) && !(t->ws = pt_ws_conn_new(s, now)))
     return -1;
@@ -795,6 +797,7 @@ void pt_tcp_session_free(coap_session_t *s) {
   free(t->held);
   free(t);
   s->tcp = NULL;
+  s->link = NULL;
 }
 
 /* ---- limits -------------------------------------------------------------- */
@@ -845,3 +848,11 @@ size_t pt_tcp_max_pdu(const coap_session_t *s) {
     max = mms > 2 ? (mms - 2 < 12 ? mms - 2 : 12) : 0;
   return max < PT_PDU_MAX_SIZE ? max : PT_PDU_MAX_SIZE;
 }
+
+/* TCP, TLS, WebSockets and secure WebSockets: one connection per session,
+ * framed by RFC 8323 (and RFC 6455 on WebSockets). */
+const pt_link pt_link_tcp = {.send = pt_tcp_send,
+                             .settled = pt_tcp_settled,
+                             .max_pdu = pt_tcp_max_pdu,
+                             .ping = pt_tcp_ping,
+                             .close = pt_tcp_close};
