@@ -36,6 +36,8 @@ struct coap_endpoint_t {
   unsigned default_mtu;
   struct pt_tls_listener *tls_listener; /* DTLS: the cookie exchange */
   size_t session_count;        /* server sessions in the context table */
+  coap_session_t *last_hit;    /* borrowed: the session of the last datagram
+                                * in, while in the table (see find_peer) */
   char str[80];                /* coap_endpoint_str() buffer */
 };
 
