@@ -92,6 +92,17 @@ static void expire(coap_session_t *s, coap_tick_t now) {
     pop_head(s);
 }
 
+/* expire() for the receive path. The session's timer is armed at or
+ * before its oldest entry's expiry (at it, or at an earlier head's that the
+ * cap has since dropped), so while that deadline is ahead nothing has
+ * expired, and the oldest entry, cold in the cache with many sessions, is
+ * not read. Without a timer (arming failed) it looks. */
+static void expire_due(coap_session_t *s, coap_tick_t now) {
+  if (pt_timer_armed(&s->dedup_timer) && s->dedup_timer.node.deadline > now)
+    return;
+  expire(s, now);
+}
+
 /* One timer per session, at its oldest entry's expiry (the FIFO is in
  * expiry order): armed when the first entry arrives, so adding to a
  * non-empty FIFO costs no heap operation. */
@@ -113,7 +124,7 @@ pt_dedup *pt_dedup_find(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
 
 pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   coap_context_t *ctx = s->context;
-  expire(s, now);
+  expire_due(s, now);
   if (ctx->dedup_per_session == 0)
     return NULL;
   while (s->dedup_count >= ctx->dedup_per_session)
