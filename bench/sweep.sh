@@ -114,7 +114,7 @@ loadc() { taskset -c "$LCPU" "$LOADC" "$@" 2>/dev/null | tail -n 1; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
-log() { echo "sweep: $*" >&2; }
+log() { echo "sweep: [$((SECONDS - T0)) s] $*" >&2; } # seconds since the start
 
 # run_fresh NAME ARGS...: RUNS runs, each against a fresh server (so that
 # sessions of one run do not stay for the next); prints the medians
