@@ -116,6 +116,8 @@ struct coap_session_t {
   pt_dedup *dedup_head, *dedup_tail;
   pt_timer dedup_timer;
   unsigned dedup_count;
+  uint16_t dedup_lo;           /* the head's MID while they are a run */
+  uint8_t dedup_indexed;       /* 1: all in dedup_map; 0: a run (dedup.c) */
   pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
 
   coap_async_t *asyncs;        /* pending separate responses */
