@@ -181,6 +181,9 @@ log "$MODE: ${RUNS} x ${SECS}s per point; servers on CPU $SCPU, load on CPU $LCP
 # ---- 2. pending separate responses ------------------------------------------
 # Park N (/async?3600, 100 per session), then 1 session x 16 CON GETs. The
 # first column is the number actually parked (libcoap parks slowly).
+# With N = 0 nothing is set up, which is also the first point of the idle
+# sweep below: measured once, written to both (NONE).
+declare -A NONE=()
 {
   echo "# pending  petrel_rate petrel_cpu_us petrel_rss_bytes_each  libcoap_pending libcoap_rate libcoap_cpu_us libcoap_rss_bytes_each"
   for N in $P_PENDING; do
@@ -190,6 +193,7 @@ log "$MODE: ${RUNS} x ${SECS}s per point; servers on CPU $SCPU, load on CPU $LCP
         setup=(-P "$N" -S $(( N / 100 > 0 ? N / 100 : 1 )) -A "async?3600")
       fi
       read -r count each rate c _ _ < <(run_after "$s" "${setup[@]}" -- -c 1 -w 16)
+      [ "$N" = 0 ] && NONE[$s]="$count $each $rate $c"
       if [ "$s" = petrel ]; then row="$count  $rate $c $each"; else row+="  $count $rate $c $each"; fi
     done
     echo "$row"; log "pending: $row"
@@ -206,7 +210,11 @@ log "$MODE: ${RUNS} x ${SECS}s per point; servers on CPU $SCPU, load on CPU $LCP
     row=""
     for s in petrel libcoap; do
       if [ "$N" = 0 ]; then setup=(); else setup=(-I "$N"); fi
-      read -r count each rate c _ _ < <(run_after "$s" "${setup[@]}" -- -c 1 -w 16)
+      if [ "$N" = 0 ] && [ -n "${NONE[$s]:-}" ]; then
+        read -r count each rate c <<<"${NONE[$s]}"
+      else
+        read -r count each rate c _ _ < <(run_after "$s" "${setup[@]}" -- -c 1 -w 16)
+      fi
       if [ "$s" = petrel ]; then row="$count  $rate $c $each"; else row+="  $count $rate $c $each"; fi
     done
     echo "$row"; log "idle: $row"
