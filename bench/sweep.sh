@@ -95,15 +95,17 @@ start() {
   PIDS+=("$SPID")
   wait_bound "$SPORT"
 }
-# Waits (3 s at most) until something has bound UDP port $1 (or TCP with
-# $2 = tcp), so that the first request does not meet an ICMP port
-# unreachable on a busy machine.
+# Waits (3 s at most) until something has bound UDP port $1 (or listens
+# on TCP with $2 = tcp), so that the first request does not meet an ICMP
+# port unreachable on a busy machine. Once bound, the socket queues what
+# arrives, so there is nothing more to wait for; the quick run starts
+# about 70 servers, and a coarser poll cost it seconds.
 wait_bound() {
   local hex i
   hex=$(printf ':%04X ' "$1")
-  for ((i = 0; i < 60; i++)); do
-    grep -q "$hex" "/proc/net/${2:-udp}" 2>/dev/null && { sleep 0.05; return; }
-    sleep 0.05
+  for ((i = 0; i < 150; i++)); do
+    grep -q "$hex" "/proc/net/${2:-udp}" 2>/dev/null && return
+    sleep 0.02
   done
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -112,7 +114,7 @@ loadc() { taskset -c "$LCPU" "$LOADC" "$@" 2>/dev/null | tail -n 1; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
-log() { echo "sweep: $*" >&2; }
+log() { echo "sweep: [$((SECONDS - T0)) s] $*" >&2; } # seconds since the start
 
 # run_fresh NAME ARGS...: RUNS runs, each against a fresh server (so that
 # sessions of one run do not stay for the next); prints the medians
@@ -179,6 +181,9 @@ log "$MODE: ${RUNS} x ${SECS}s per point; servers on CPU $SCPU, load on CPU $LCP
 # ---- 2. pending separate responses ------------------------------------------
 # Park N (/async?3600, 100 per session), then 1 session x 16 CON GETs. The
 # first column is the number actually parked (libcoap parks slowly).
+# With N = 0 nothing is set up, which is also the first point of the idle
+# sweep below: measured once, written to both (NONE).
+declare -A NONE=()
 {
   echo "# pending  petrel_rate petrel_cpu_us petrel_rss_bytes_each  libcoap_pending libcoap_rate libcoap_cpu_us libcoap_rss_bytes_each"
   for N in $P_PENDING; do
@@ -188,6 +193,7 @@ log "$MODE: ${RUNS} x ${SECS}s per point; servers on CPU $SCPU, load on CPU $LCP
         setup=(-P "$N" -S $(( N / 100 > 0 ? N / 100 : 1 )) -A "async?3600")
       fi
       read -r count each rate c _ _ < <(run_after "$s" "${setup[@]}" -- -c 1 -w 16)
+      [ "$N" = 0 ] && NONE[$s]="$count $each $rate $c"
       if [ "$s" = petrel ]; then row="$count  $rate $c $each"; else row+="  $count $rate $c $each"; fi
     done
     echo "$row"; log "pending: $row"
@@ -204,7 +210,11 @@ log "$MODE: ${RUNS} x ${SECS}s per point; servers on CPU $SCPU, load on CPU $LCP
     row=""
     for s in petrel libcoap; do
       if [ "$N" = 0 ]; then setup=(); else setup=(-I "$N"); fi
-      read -r count each rate c _ _ < <(run_after "$s" "${setup[@]}" -- -c 1 -w 16)
+      if [ "$N" = 0 ] && [ -n "${NONE[$s]:-}" ]; then
+        read -r count each rate c <<<"${NONE[$s]}"
+      else
+        read -r count each rate c _ _ < <(run_after "$s" "${setup[@]}" -- -c 1 -w 16)
+      fi
       if [ "$s" = petrel ]; then row="$count  $rate $c $each"; else row+="  $count $rate $c $each"; fi
     done
     echo "$row"; log "idle: $row"
@@ -321,12 +331,21 @@ hs_point() { # NAME K -> "rate cpu_us_per_handshake gen_busy"
 # user-space instructions per request from callgrind: inside
 # coap_io_process() for Petrel and libcoap, the whole process for the echo
 # server (its start-up included).
-syscalls_per_req() { # NAME S W -> "syscalls_per_request cpu_us tool"
-  local s=$1 S=$2 W=$3 tool=perf f line n done_n
-  f=$OUT/.syscalls.$s.$S
+# One run per server and load: `perf stat` counts the system calls and
+# `perf record` samples the CPU time, both attached to the server at once
+# (two runs, one for each, took twice the time for the same table; the
+# counting costs the server next to nothing, the sampling at 2999 Hz a
+# little, alike for every server).
+# Prints "syscalls_per_request cpu_us tool user_share"; the top functions go
+# to $OUT/.top.NAME.S.
+profile_point() { # NAME S W
+  local s=$1 S=$2 W=$3 tool=perf f d line n done_n tp rp user
+  f=$OUT/.syscalls.$s.$S; d=$OUT/.perf.$s.$S.data
   start "$s"
   perf stat -e raw_syscalls:sys_enter -x, -o "$f" -p "$SPID" 2>/dev/null &
-  local tp=$!
+  tp=$!
+  perf record -e cpu-clock -F 2999 -p "$SPID" -o "$d" >/dev/null 2>&1 &
+  rp=$!
   sleep 0.3
   if ! kill -0 "$tp" 2>/dev/null; then
     tool=strace
@@ -335,7 +354,8 @@ syscalls_per_req() { # NAME S W -> "syscalls_per_request cpu_us tool"
     sleep 0.5
   fi
   line=$(load -c "$S" -w "$W" -d "$SECS" -W 0 -C "$SPID" "$HOST" "$SPORT") || line=""
-  kill -INT "$tp" 2>/dev/null || true; wait "$tp" 2>/dev/null || true
+  kill -INT "$tp" "$rp" 2>/dev/null || true
+  wait "$tp" 2>/dev/null || true; wait "$rp" 2>/dev/null || true
   stop "$SPID"
   if [ "$tool" = perf ]; then
     n=$(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$f")
@@ -343,30 +363,24 @@ syscalls_per_req() { # NAME S W -> "syscalls_per_request cpu_us tool"
     n=$(awk '/^100.00|total$/ {print $4}' "$f")
   fi
   done_n=$(field completed "$line")
-  echo "$(awk -v a="${n:-0}" -v b="${done_n:-0}" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "-"}') $(field server_cpu_us "$line") $tool"
-}
-# Where the server's CPU time goes: perf record's cpu-clock samples
-# (hardware counters are not available in every virtual machine) split
-# into kernel and user space; the top functions of each go to
-# $OUT/.top.NAME.S.
-# Prints the user-space share, or "-" where perf cannot sample.
-user_share() { # NAME S W
-  local s=$1 S=$2 W=$3 d=$OUT/.perf.$s.$S.data
-  start "$s"
-  perf record -e cpu-clock -F 2999 -p "$SPID" -o "$d" >/dev/null 2>&1 &
-  local tp=$!
-  sleep 0.3
-  load -c "$S" -w "$W" -d "$SECS" -W 0 "$HOST" "$SPORT" >/dev/null || true
-  kill -INT "$tp" 2>/dev/null || true; wait "$tp" 2>/dev/null || true
-  stop "$SPID"
-  # the top 4 kernel functions and the top 4 of user space
-  perf report -i "$d" --stdio --sort sym --no-children -g none 2>/dev/null |
-    awk '/%/ && !/^#/ && $2 == "[k]" && k++ < 4 {print "    " $1, $2, $3}
-         /%/ && !/^#/ && $2 == "[.]" && u++ < 4 {print "    " $1, $2, $3}' \
-    >"$OUT/.top.$s.$S" || true
-  perf report -i "$d" --stdio --sort dso --no-children -g none 2>/dev/null |
-    awk '/%/ && !/^#/ {p = $1; sub("%", "", p); if ($2 ~ /kernel/) k += p; else u += p}
-         END {if (k + u > 0) printf "%.0f%%\n", 100 * u / (k + u); else print "-"}'
+  # Where the server's CPU time goes: cpu-clock samples (hardware counters
+  # are not available in every virtual machine) split into kernel and user
+  # space, from one report by object and symbol: the top 4 kernel
+  # functions and the top 4 of user space, and the user-space share ("-"
+  # where perf cannot sample).
+  perf report -i "$d" --stdio --sort dso,sym --no-children -g none 2>/dev/null |
+    awk -v top="$OUT/.top.$s.$S" '
+      /%/ && !/^#/ {
+        p = $1; sub("%", "", p)
+        if ($2 ~ /kernel/) k += p; else u += p
+        sym = $4; for (i = 5; i <= NF; i++) sym = sym " " $i
+        if ($3 == "[k]" && kn++ < 4) print "    " $1, $3, sym >top
+        if ($3 == "[.]" && un++ < 4) print "    " $1, $3, sym >top
+      }
+      END {if (k + u > 0) printf "%.0f%%\n", 100 * u / (k + u); else print "-"}' \
+    >"$OUT/.share.$s.$S" || true
+  user=$(cat "$OUT/.share.$s.$S" 2>/dev/null); [ -n "$user" ] || user="-"
+  echo "$(awk -v a="${n:-0}" -v b="${done_n:-0}" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "-"}') $(field server_cpu_us "$line") $tool $user"
 }
 instr_per_req() { # NAME S W -> instructions per request (callgrind)
   local s=$1 S=$2 W=$3 cg line ir
@@ -393,8 +407,7 @@ instr_per_req() { # NAME S W -> instructions per request (callgrind)
   for cfg in "1 16" "1000 1"; do
     read -r S W <<<"$cfg"
     for s in petrel libcoap echo; do
-      read -r sc cpu tool < <(syscalls_per_req "$s" "$S" "$W")
-      user=$(user_share "$s" "$S" "$W")
+      read -r sc cpu tool user < <(profile_point "$s" "$S" "$W")
       ir="-"
       # callgrind is slow to start: the full run only
       [ "$MODE" = full ] && ir=$(instr_per_req "$s" "$S" "$W")
@@ -412,7 +425,7 @@ instr_per_req() { # NAME S W -> instructions per request (callgrind)
     cat "$f"
   done
 } >"$OUT/profile.md"
-rm -f "$OUT"/.syscalls.* "$OUT"/.callgrind.* "$OUT"/.perf.* "$OUT"/.top.*
+rm -f "$OUT"/.syscalls.* "$OUT"/.callgrind.* "$OUT"/.perf.* "$OUT"/.top.* "$OUT"/.share.*
 
 # ---- summary --------------------------------------------------------------
 # The figures the targets speak of, from the data files above: printed and

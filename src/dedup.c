@@ -78,18 +78,74 @@ void pt_dedup_free_spares(coap_context_t *ctx) {
   ctx->dedup_spare_count = 0;
 }
 
+/*
+ * A run of message IDs. Peers take their IDs from a counter (RFC 7252 4.4
+ * asks only that one is not reused within EXCHANGE_LIFETIME, and a counter
+ * is the usual way), so a session's entries are most often the IDs lo,
+ * lo + 1, ..., lo + count - 1 in arrival order. While they are, the
+ * session keeps only lo (dedup_indexed is 0) and the map stays empty: a new
+ * ID is known to be new from the session alone, and adding it touches no
+ * bucket array -- with 1,000 sessions that array was a cache miss on every
+ * request. The first ID out of sequence, or the first one that falls in
+ * the run (a duplicate, or one to check), puts every entry in the map
+ * (index_all(), O(entries) once), and the session stays indexed until its
+ * last entry is gone.
+ */
+static int in_run(const coap_session_t *s, coap_mid_t mid) {
+  return (uint16_t)((uint16_t)mid - s->dedup_lo) < s->dedup_count;
+}
+
+/* Puts the run's entries in the map. Returns 0, or -1 if the map has no
+ * bucket array and cannot get one (the session then stays a run). */
+static int index_all(coap_session_t *s) {
+  if (s->dedup_indexed)
+    return 0;
+  for (pt_dedup *d = s->dedup_head; d; d = d->next) {
+    if (pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(d->mid)) < 0) {
+      for (pt_dedup *e = s->dedup_head; e != d; e = e->next)
+        pt_hashmap_remove(&s->dedup_map, &e->node);
+      return -1;
+    }
+  }
+  s->dedup_indexed = 1;
+  return 0;
+}
+
+/* The entry of @mid in a run that holds it (in_run()): walked to, for when
+ * the map could not be had. O(entries), and only after a failed malloc. */
+static pt_dedup *run_entry(const coap_session_t *s, coap_mid_t mid) {
+  pt_dedup *d = s->dedup_head;
+  for (uint16_t k = (uint16_t)((uint16_t)mid - s->dedup_lo); k > 0; k--)
+    d = d->next;
+  return d;
+}
+
 static void pop_head(coap_session_t *s) {
   pt_dedup *d = s->dedup_head;
   s->dedup_head = d->next;
   if (!s->dedup_head)
     s->dedup_tail = NULL;
   s->dedup_count--;
+  s->dedup_lo++; /* a run starts one later (meaningless once indexed) */
+  if (!s->dedup_count)
+    s->dedup_indexed = 0; /* empty: the next entry starts a run */
   dedup_free(s->context, d);
 }
 
 static void expire(coap_session_t *s, coap_tick_t now) {
   while (s->dedup_head && s->dedup_head->expires <= now)
     pop_head(s);
+}
+
+/* expire() for the receive path. The session's timer is armed at or
+ * before its oldest entry's expiry (at it, or at an earlier head's that the
+ * cap has since dropped), so while that deadline is ahead nothing has
+ * expired, and the oldest entry, cold in the cache with many sessions, is
+ * not read. Without a timer (arming failed) it looks. */
+static void expire_due(coap_session_t *s, coap_tick_t now) {
+  if (pt_timer_armed(&s->dedup_timer) && s->dedup_timer.node.deadline > now)
+    return;
+  expire(s, now);
 }
 
 /* One timer per session, at its oldest entry's expiry (the FIFO is in
@@ -103,17 +159,44 @@ void pt_dedup_expire_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 }
 
 pt_dedup *pt_dedup_find(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
-  pt_hash_node *n = pt_hashmap_find(&s->dedup_map, dedup_hash(mid), dedup_eq,
-                                    &mid);
-  if (!n)
-    return NULL;
-  pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
+  pt_dedup *d = NULL;
+  if (!s->dedup_indexed) {
+    if (!in_run(s, mid))
+      return NULL; /* the common case: a new ID, nothing read but s */
+    if (index_all(s) < 0)
+      d = run_entry(s, mid);
+  }
+  if (!d) {
+    pt_hash_node *n =
+        pt_hashmap_find(&s->dedup_map, dedup_hash(mid), dedup_eq, &mid);
+    if (!n)
+      return NULL;
+    d = PT_CONTAINER_OF(n, pt_dedup, node);
+  }
   return d->expires > now ? d : NULL;
+}
+
+/* Makes room for @mid in the session's index: nothing while it extends
+ * the run, else the run goes into the map (and @d with it). Returns 0, or
+ * -1 when the map cannot be had. */
+static int index_new(coap_session_t *s, pt_dedup *d, coap_mid_t mid) {
+  if (!s->dedup_indexed) {
+    if (!s->dedup_count) {
+      s->dedup_lo = (uint16_t)mid;
+      return 0;
+    }
+    if ((uint16_t)mid == (uint16_t)(s->dedup_lo + s->dedup_count) &&
+        s->dedup_count < UINT16_MAX)
+      return 0;
+    if (index_all(s) < 0)
+      return -1;
+  }
+  return pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(mid));
 }
 
 pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   coap_context_t *ctx = s->context;
-  expire(s, now);
+  expire_due(s, now);
   if (ctx->dedup_per_session == 0)
     return NULL;
   while (s->dedup_count >= ctx->dedup_per_session)
@@ -127,12 +210,12 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   d->state = PT_DEDUP_SEEN;
   d->reply_len = 0;
   pt_hash_node_init(&d->node);
-  if (pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(mid)) < 0) {
+  d->mid = mid; /* before index_new: index_all() may hash it */
+  if (index_new(s, d, mid) < 0) {
     free(d);
     return NULL;
   }
   d->session = s;
-  d->mid = mid;
   d->expires = now + pt_exchange_lifetime(s);
   ctx->dedup_total++;
   if (s->dedup_tail)

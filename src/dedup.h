@@ -10,7 +10,9 @@
  *
  * Entries of one session form a FIFO in arrival order, which is also
  * expiry order, so expiry and the per-session cap pop from the head and
- * nothing is ever scanned. Lookup is one probe of the session's own table.
+ * nothing is ever scanned. While a session's IDs are consecutive, a
+ * lookup is one comparison; otherwise one probe of the session's own table
+ * (dedup.c).
  */
 #ifndef PT_DEDUP_H
 #define PT_DEDUP_H

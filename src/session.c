@@ -75,9 +75,16 @@ static int peer_eq(const pt_hash_node *n, const void *key) {
   return s->endpoint == k->ep && coap_address_equals(&s->remote, k->remote);
 }
 
+/* A peer sends in runs (a client with 16 requests in flight, a block-wise
+ * transfer), so the endpoint remembers the session of its last datagram
+ * and compares that first: one address comparison instead of a hash and a
+ * probe. The pointer is cleared whenever that session leaves the table. */
 static coap_session_t *find_peer(const coap_context_t *ctx,
                                  const coap_endpoint_t *ep,
                                  const coap_address_t *remote) {
+  coap_session_t *last = ep->last_hit;
+  if (last && coap_address_equals(&last->remote, remote))
+    return last;
   peer_key k = {ep, remote};
   pt_hash_node *n =
       pt_hashmap_find(&ctx->sessions, pt_session_hash(ep, remote), peer_eq, &k);
@@ -148,8 +155,10 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
                                     coap_tick_t now) {
   coap_context_t *ctx = ep->context;
   coap_session_t *s = find_peer(ctx, ep, remote);
-  if (s)
+  if (s) {
+    ep->last_hit = s;
     return s;
+  }
   if (ctx->max_sessions_per_endpoint &&
       ep->session_count >= ctx->max_sessions_per_endpoint &&
       !evict_idle(ctx, ep)) {
@@ -175,6 +184,7 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
     return NULL;
   }
   ep->session_count++;
+  ep->last_hit = s;
   lru_append(ctx, s);
   if (ctx->session_timeout)
     pt_timer_arm(ctx, &s->idle_timer, now + idle_ticks(ctx));
@@ -255,6 +265,8 @@ void pt_session_close(coap_session_t *s, coap_nack_reason_t reason) {
     pt_hashmap_remove(&ctx->sessions, &s->by_peer);
     lru_unlink(ctx, s);
     s->endpoint->session_count--;
+    if (s->endpoint->last_hit == s)
+      s->endpoint->last_hit = NULL;
     coap_session_release(s); /* the table's reference */
   }
   coap_session_release(s);
@@ -331,6 +343,7 @@ void pt_sessions_free_all(coap_context_t *ctx) {
     pt_hashmap_remove(&ctx->sessions, n);
     lru_unlink(ctx, s);
     s->endpoint->session_count--;
+    s->endpoint->last_hit = NULL;
     teardown(s);
   }
   while (ctx->clients)

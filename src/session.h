@@ -36,6 +36,8 @@ struct coap_endpoint_t {
   unsigned default_mtu;
   struct pt_tls_listener *tls_listener; /* DTLS: the cookie exchange */
   size_t session_count;        /* server sessions in the context table */
+  coap_session_t *last_hit;    /* borrowed: the session of the last datagram
+                                * in, while in the table (see find_peer) */
   char str[80];                /* coap_endpoint_str() buffer */
 };
 
@@ -114,6 +116,8 @@ struct coap_session_t {
   pt_dedup *dedup_head, *dedup_tail;
   pt_timer dedup_timer;
   unsigned dedup_count;
+  uint16_t dedup_lo;           /* the head's MID while they are a run */
+  uint8_t dedup_indexed;       /* 1: all in dedup_map; 0: a run (dedup.c) */
   pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
 
   coap_async_t *asyncs;        /* pending separate responses */

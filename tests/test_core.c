@@ -377,6 +377,33 @@ TEST(max_idle_sessions_closes_least_recently_active) {
   h_free(ctx);
 }
 
+/* The endpoint compares the session of its last datagram first; a session
+ * that leaves the table (reaped, closed) must not be found that way. */
+TEST(last_hit_session_is_forgotten_when_it_leaves_the_table) {
+  coap_context_t *ctx = server();
+  coap_context_set_session_timeout(ctx, 10);
+  coap_session_t *a = h_server_session(40001);
+  coap_session_t *b = h_server_session(40002);
+  CHECK(a != b);
+  CHECK(h_server_session(40001) == a);
+  CHECK(h_server_session(40002) == b);
+  CHECK(h_server_session(40002) == b);
+  CHECK(h_ep.last_hit == b);
+  CHECK_INT_EQ(events[0], 2);
+  pt_session_close(b, COAP_NACK_NOT_DELIVERABLE); /* the last hit */
+  CHECK(h_ep.last_hit == NULL);
+  coap_session_t *b2 = h_server_session(40002);
+  CHECK_NOT_NULL(b2);
+  CHECK_INT_EQ(events[0], 3); /* a new session, not the closed one */
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 2);
+  h_advance(ctx, 11 * COAP_TICKS_PER_SECOND); /* both reaped */
+  CHECK_UINT_EQ(pt_hashmap_size(&ctx->sessions), 0);
+  CHECK(h_ep.last_hit == NULL);
+  CHECK_NOT_NULL(h_server_session(40002));
+  CHECK_INT_EQ(events[0], 4);
+  h_free(ctx);
+}
+
 TEST(dedup_per_session_cap_holds) {
   coap_context_t *ctx = server();
   ctx->dedup_per_session = 4;
@@ -386,7 +413,8 @@ TEST(dedup_per_session_cap_holds) {
                         1, "hello"));
   CHECK_UINT_EQ(s->dedup_count, 4);
   CHECK_UINT_EQ(ctx->dedup_total, 4);
-  CHECK_UINT_EQ(pt_hashmap_size(&s->dedup_map), 4);
+  for (int i = 0; i < 10; i++) /* the four newest are remembered */
+    CHECK_INT_EQ(pt_dedup_find(s, (coap_mid_t)i, h_now) != NULL, i >= 6);
   h_free(ctx);
 }
 
@@ -611,6 +639,7 @@ int main(void) {
   RUN(unexpected_ack_and_rst_are_ignored);
   RUN(idle_server_session_is_reaped);
   RUN(max_idle_sessions_closes_least_recently_active);
+  RUN(last_hit_session_is_forgotten_when_it_leaves_the_table);
   RUN(dedup_per_session_cap_holds);
   RUN(client_con_is_retransmitted_then_nacked);
   RUN(client_piggybacked_response_is_delivered_once);
