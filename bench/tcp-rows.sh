@@ -18,9 +18,8 @@
 # from such output, the median rate, server CPU us per request and RSS per
 # connection of each LABEL and NAME, with every run's CPU figure.
 #
-# The programs: after scripts/bench's build (or the same cmake command),
-# `cmake --build build/bench --target tcp_floor`; the reference server is
-# build/bench/ref_server_libcoap, which scripts/bench compiles.
+# The programs: scripts/bench builds them all (tcp_floor included) and
+# compiles the reference server build/bench/ref_server_libcoap.
 set -uo pipefail
 if [ "${1:-}" = --medians ]; then
   awk '
