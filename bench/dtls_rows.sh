@@ -22,15 +22,7 @@ PID=
 trap '[ -z "$PID" ] || kill "$PID" 2>/dev/null || true' EXIT
 port=$((20000 + RANDOM % 20000))
 
-# bound PROTO PORT: until something has bound the port (3 s at most)
-bound() {
-  local hex i
-  hex=$(printf ':%04X ' "$2")
-  for ((i = 0; i < 60; i++)); do
-    grep -q "$hex" "/proc/net/$1" 2>/dev/null && { sleep 0.05; return; }
-    sleep 0.05
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else print "-"}'; }
@@ -64,11 +56,11 @@ run() {
   taskset -c "$SCPU" "${SERVER[$s]}" "$port" >/dev/null 2>&1 &
   PID=$!
   if [[ $row == u* ]]; then
-    bound udp "$port"
+    wait_bound udp "$port"
     line=$(taskset -c "$LCPU" "$B/bench/coap-bench" --no-progress ${ARGS[$row]} \
              -d "$SECS" -C "$PID" "$HOST" "$port" | tail -n 1) || line=
   else
-    bound udp $((port + 1))
+    wait_bound udp $((port + 1))
     line=$(taskset -c "$LCPU" "$B/bench/coap-bench-conn" ${ARGS[$row]} -L 60 \
              -d "$SECS" -C "$PID" "$HOST" $((port + 1)) 2>/tmp/dtls_rows.$$ | tail -n 1) || line=
   fi

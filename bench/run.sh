@@ -58,16 +58,7 @@ start() {
   PIDS+=("$SPID")
   wait_bound udp "$SPORT"
 }
-# wait_bound udp|tcp PORT: until something has bound the port (3 s at
-# most), so that the first request meets a server on a busy machine.
-wait_bound() {
-  local hex i
-  hex=$(printf ':%04X ' "$2")
-  for ((i = 0; i < 60; i++)); do
-    grep -q "$hex" "/proc/net/$1" 2>/dev/null && { sleep 0.05; return; }
-    sleep 0.05
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 load() { taskset -c "$LCPU" "$LOAD" "$@" | tail -n 1; }

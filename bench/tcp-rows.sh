@@ -59,15 +59,7 @@ LOAD=$B/bench/coap-bench
 LOADC=$B/bench/coap-bench-conn
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 port_base=$((20000 + RANDOM % 20000))
-# wait_bound udp|tcp PORT: until something has bound the port (3 s at most)
-wait_bound() {
-  local hex i
-  hex=$(printf ':%04X ' "$2")
-  for ((i = 0; i < 60; i++)); do
-    grep -q "$hex" "/proc/net/$1" 2>/dev/null && { sleep 0.05; return; }
-    sleep 0.05
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 echo "loadavg before: $(cat /proc/loadavg) at $(date -u +%H:%M:%S) UTC"
 for ((r = 0; r < RUNS; r++)); do
   for row in "$@"; do
