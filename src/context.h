@@ -52,6 +52,8 @@ struct coap_context_t {
   pt_hashmap exchanges_token;  /* client requests by (session, token) */
   struct pt_dedup *dedup_spare; /* freed entries kept for reuse (dedup.c) */
   size_t dedup_spare_count;
+  /* Every remembered entry, oldest first: the one forgotten at the cap. */
+  struct pt_dedup *dedup_oldest, *dedup_newest;
   pt_hashmap resources;        /* by Uri-Path */
   pt_heap timers;
   size_t dedup_total;

@@ -47,7 +47,37 @@ static void drop_reply(pt_dedup *d) {
   d->reply_len = 0;
 }
 
+/* ---- the context's arrival order ----------------------------------------
+ *
+ * Every entry is on one context-wide list, oldest first, so that at the
+ * context's cap the oldest can be found without a scan. It is doubly
+ * linked because expiry and a session's purge take entries from its
+ * middle (sessions interleave, and their lifetimes may differ).
+ */
+static void order_append(coap_context_t *ctx, pt_dedup *d) {
+  d->newer = NULL;
+  d->older = ctx->dedup_newest;
+  if (d->older)
+    d->older->newer = d;
+  else
+    ctx->dedup_oldest = d;
+  ctx->dedup_newest = d;
+}
+
+static void order_remove(coap_context_t *ctx, pt_dedup *d) {
+  if (d->older)
+    d->older->newer = d->newer;
+  else
+    ctx->dedup_oldest = d->newer;
+  if (d->newer)
+    d->newer->older = d->older;
+  else
+    ctx->dedup_newest = d->older;
+}
+
+/* Every path that forgets an entry comes here (through pop_head()). */
 static void dedup_free(coap_context_t *ctx, pt_dedup *d) {
+  order_remove(ctx, d);
   pt_hashmap_remove(&d->session->dedup_map, &d->node);
   ctx->dedup_total--;
   drop_reply(d);
@@ -132,6 +162,20 @@ static void pop_head(coap_session_t *s) {
   dedup_free(s->context, d);
 }
 
+/* Forgets the context's oldest entry to make room for a new one. It is the
+ * head of its session's FIFO: both lists are in arrival order, and entries
+ * leave a FIFO only at its head (pop_head()). That session's timer stays
+ * armed for the entry's expiry, which is at or before its new head's: when
+ * it fires, it finds nothing due and re-arms for the head (or, with no
+ * entries left, stays disarmed). */
+static void evict_oldest(coap_context_t *ctx) {
+  const pt_dedup *d = ctx->dedup_oldest;
+  coap_log_debug("* %s: dedup cap of %zu reached: forgetting mid %d\n",
+                 coap_session_str(d->session), ctx->dedup_max_total,
+                 (int)d->mid);
+  pop_head(d->session);
+}
+
 static void expire(coap_session_t *s, coap_tick_t now) {
   while (s->dedup_head && s->dedup_head->expires <= now)
     pop_head(s);
@@ -201,8 +245,11 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
     return NULL;
   while (s->dedup_count >= ctx->dedup_per_session)
     pop_head(s);
-  if (ctx->dedup_total >= ctx->dedup_max_total)
+  if (ctx->dedup_max_total == 0)
     return NULL;
+  /* More than once only after the cap was lowered. */
+  while (ctx->dedup_total >= ctx->dedup_max_total)
+    evict_oldest(ctx);
   pt_dedup *d = dedup_alloc(ctx);
   if (!d)
     return NULL;
@@ -218,6 +265,7 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   d->session = s;
   d->expires = now + pt_exchange_lifetime(s);
   ctx->dedup_total++;
+  order_append(ctx, d);
   if (s->dedup_tail)
     s->dedup_tail->next = d;
   else

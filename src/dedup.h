@@ -13,6 +13,14 @@
  * nothing is ever scanned. While a session's IDs are consecutive, a
  * lookup is one comparison; otherwise one probe of the session's own table
  * (dedup.c).
+ *
+ * All entries of the context also form one list in arrival order. When
+ * the context is at its cap, the oldest entry of that list is forgotten to
+ * make room for the new one, so the newest messages -- those a
+ * retransmission repeats -- are always remembered. Entries leave a
+ * session's FIFO only at its head, so the context's oldest entry is always
+ * the head of its own session's FIFO, and forgetting it is the same pop as
+ * expiry's. The list costs two pointers (16 bytes) per entry.
  */
 #ifndef PT_DEDUP_H
 #define PT_DEDUP_H
@@ -40,14 +48,15 @@ typedef struct pt_dedup pt_dedup;
 #define PT_DEDUP_SPARE_MAX 4096
 
 struct pt_dedup {
-  pt_hash_node node;          /* session->dedup_map by MID */
-  struct pt_dedup *next;      /* the session's FIFO */
-  coap_session_t *session;    /* borrowed: entries die with the session */
+  pt_hash_node node;              /* session->dedup_map by MID */
+  struct pt_dedup *next;          /* the session's FIFO */
+  struct pt_dedup *older, *newer; /* the context's arrival order */
+  coap_session_t *session;        /* borrowed: entries die with the session */
   coap_tick_t expires;
   coap_mid_t mid;
-  uint8_t state;              /* pt_dedup_state */
+  uint8_t state; /* pt_dedup_state */
   uint16_t reply_len;
-  union {                     /* the datagram (see pt_dedup_reply()) */
+  union {                              /* the datagram (see pt_dedup_reply()) */
     uint8_t in[PT_DEDUP_INLINE_REPLY]; /* up to that size */
     uint8_t *heap;                     /* owned, when larger */
   } reply;
@@ -64,16 +73,20 @@ static inline const uint8_t *pt_dedup_reply(const pt_dedup *d) {
 pt_dedup *pt_dedup_find(coap_session_t *session, coap_mid_t mid,
                         coap_tick_t now);
 
-/* Remembers (@session, @mid) until @now + EXCHANGE_LIFETIME, evicting the
- * session's expired or oldest entries first. Returns the entry (borrowed),
- * or NULL when the context-wide cap is reached or memory is short: the
- * message is then handled without duplicate protection. */
+/* Remembers (@session, @mid) until @now + EXCHANGE_LIFETIME. First frees
+ * the session's expired entries; then, while the session holds
+ * dedup_per_session entries, its oldest; then, while the context holds
+ * dedup_max_total, the context's oldest (of whichever session). Returns
+ * the entry (borrowed: freed by its expiry, a later pt_dedup_add() on the
+ * same context or the session's purge), or NULL -- the message is then handled
+ * without duplicate protection -- when either cap is 0 (deduplication is off)
+ * or memory is short. */
 pt_dedup *pt_dedup_add(coap_session_t *session, coap_mid_t mid,
                        coap_tick_t now);
 
 /* Records what was answered. @data is copied. */
-void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state,
-                        const uint8_t *data, size_t len);
+void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
+                        size_t len);
 
 /* The session's dedup timer: frees the entries that expired by @now and
  * re-arms for the next, so that an idle session holds none after

@@ -2,12 +2,17 @@
  * test_dedup.c -- remembering received message IDs (src/dedup.c, RFC 7252
  * 4.5): the two ways a session indexes its entries (a run of consecutive
  * IDs kept as its first ID and a count, or the map), the moves between
- * them, expiry on the fake clock and the caps.
+ * them, expiry on the fake clock and the caps: at the context's cap the
+ * context's oldest entry is forgotten for the new one, checked through the
+ * core and on the wire.
  */
+#include <stdio.h>
+
 #include "test.h"
 
 #include "core_harness.h"
 #include "dedup.h"
+#include "udp_client.h"
 
 static coap_context_t *ctx_;
 
@@ -178,16 +183,17 @@ TEST(the_oldest_entry_expires_before_a_new_one_is_added) {
   h_free(ctx_);
 }
 
-TEST(the_context_cap_and_zero_per_session_refuse_entries) {
+TEST(a_cap_of_zero_turns_deduplication_off) {
   coap_session_t *s = session();
-  ctx_->dedup_max_total = 2;
   add(s, 1);
-  add(s, 2);
-  CHECK_NULL(pt_dedup_add(s, 3, h_now));
-  CHECK(!found(s, 3));
-  CHECK_INT_EQ(s->dedup_indexed, 0);
+  ctx_->dedup_max_total = 0;
+  CHECK_NULL(pt_dedup_add(s, 2, h_now));
+  CHECK(!found(s, 2));
+  CHECK(found(s, 1)); /* what is held stays until it expires */
+  ctx_->dedup_max_total = 100;
   ctx_->dedup_per_session = 0;
   CHECK_NULL(pt_dedup_add(s, 3, h_now));
+  CHECK(!found(s, 3));
   h_free(ctx_);
 }
 
@@ -206,6 +212,386 @@ TEST(closing_the_session_purges_both_indexes) {
   h_free(ctx_);
 }
 
+/* ---- the context's cap: the oldest entry makes room -----------------------
+ */
+
+/* The context's arrival-order list is whole: linked both ways, as long as
+ * dedup_total, and each entry is remembered by its session. */
+static int order_ok(const coap_context_t *ctx) {
+  size_t n = 0;
+  const pt_dedup *prev = NULL;
+  for (const pt_dedup *d = ctx->dedup_oldest; d; d = d->newer, n++) {
+    if (d->older != prev || n > ctx->dedup_total)
+      return 0;
+    prev = d;
+  }
+  return prev == ctx->dedup_newest && n == ctx->dedup_total;
+}
+
+/* Adds through a second session until the context has evicted @n of the
+ * older entries (the context is at its cap). */
+static void push_out(coap_session_t *by, int *mid, int n) {
+  for (int i = 0; i < n; i++)
+    add(by, (*mid)++);
+  CHECK(order_ok(ctx_));
+}
+
+TEST(at_the_cap_the_context_oldest_entry_is_forgotten) {
+  coap_session_t *a = session();
+  coap_session_t *b = h_server_session(40001);
+  ctx_->dedup_max_total = 3;
+  add(a, 1);
+  add(b, 50);
+  add(a, 2);
+  CHECK(order_ok(ctx_));
+  add(b, 51); /* a's 1 is the oldest */
+  CHECK_UINT_EQ(ctx_->dedup_total, 3);
+  CHECK(!found(a, 1));
+  CHECK(found(b, 50) && found(a, 2) && found(b, 51));
+  add(a, 3); /* then b's 50 */
+  CHECK(!found(b, 50));
+  CHECK(found(a, 2) && found(b, 51) && found(a, 3));
+  CHECK_UINT_EQ(a->dedup_count, 2);
+  CHECK_UINT_EQ(b->dedup_count, 1);
+  CHECK(order_ok(ctx_));
+  h_free(ctx_);
+}
+
+TEST(eviction_from_a_run_moves_its_start) {
+  coap_session_t *a = session();
+  coap_session_t *b = h_server_session(40001);
+  ctx_->dedup_max_total = 5;
+  for (int mid = 10; mid < 15; mid++)
+    add(a, mid);
+  int next = 900;
+  push_out(b, &next, 2); /* forgets a's 10 and 11 */
+  CHECK_INT_EQ(a->dedup_indexed, 0);
+  CHECK_UINT_EQ(a->dedup_lo, 12);
+  CHECK_UINT_EQ(a->dedup_count, 3);
+  CHECK(!found(a, 10) && !found(a, 11) && !found(a, 15));
+  CHECK_INT_EQ(a->dedup_indexed, 0);
+  add(a, 15); /* still extends the run; forgets a's 12 */
+  CHECK_INT_EQ(a->dedup_indexed, 0);
+  CHECK_UINT_EQ(a->dedup_lo, 13);
+  CHECK(!found(a, 12));
+  CHECK(found(a, 13) && found(a, 14) && found(a, 15));
+  CHECK_UINT_EQ(pt_hashmap_size(&a->dedup_map), 3); /* the hit indexed them */
+  CHECK(found(b, 900) && found(b, 901));
+  CHECK_UINT_EQ(ctx_->dedup_total, 5);
+  CHECK(order_ok(ctx_));
+  h_free(ctx_);
+}
+
+TEST(eviction_from_an_indexed_session_leaves_its_map_right) {
+  coap_session_t *a = session();
+  coap_session_t *b = h_server_session(40001);
+  ctx_->dedup_max_total = 3;
+  add(a, 5);
+  add(a, 300);
+  add(a, 6);
+  CHECK_INT_EQ(a->dedup_indexed, 1);
+  int next = 70;
+  push_out(b, &next, 2); /* forgets 5 and 300 */
+  CHECK_UINT_EQ(pt_hashmap_size(&a->dedup_map), 1);
+  CHECK(!found(a, 5) && !found(a, 300));
+  CHECK(found(a, 6));
+  CHECK_INT_EQ(pt_dedup_find(a, 6, h_now)->mid, 6);
+  push_out(b, &next, 1); /* and a's last one */
+  CHECK_UINT_EQ(a->dedup_count, 0);
+  CHECK_INT_EQ(a->dedup_indexed, 0); /* empty: a run again */
+  CHECK_UINT_EQ(pt_hashmap_size(&a->dedup_map), 0);
+  CHECK(!found(a, 6));
+  add(a, 400); /* forgets b's 70 */
+  add(a, 401);
+  CHECK_INT_EQ(a->dedup_indexed, 0);
+  CHECK_UINT_EQ(a->dedup_lo, 400);
+  CHECK(found(a, 400) && found(a, 401));
+  CHECK(!found(b, 70) && !found(b, 71) && found(b, 72));
+  CHECK(order_ok(ctx_));
+  h_free(ctx_);
+}
+
+TEST(a_session_purged_after_eviction_frees_only_what_it_holds) {
+  coap_session_t *a = session();
+  coap_session_t *b = h_server_session(40001);
+  ctx_->dedup_max_total = 6;
+  add(a, 1);
+  add(a, 2);
+  add(a, 40); /* indexed */
+  add(a, 3);
+  int next = 200;
+  push_out(b, &next, 4); /* b: 200..203; forgets a's 1 and 2 */
+  CHECK_UINT_EQ(a->dedup_count, 2);
+  CHECK_UINT_EQ(ctx_->dedup_total, 6);
+  pt_session_close(a, COAP_NACK_NOT_DELIVERABLE);
+  CHECK_UINT_EQ(ctx_->dedup_total, 4);
+  CHECK(order_ok(ctx_));
+  CHECK(ctx_->dedup_oldest && ctx_->dedup_oldest->mid == 200);
+  push_out(b, &next, 3); /* b alone, up to the cap again */
+  CHECK_UINT_EQ(ctx_->dedup_total, 6);
+  CHECK(!found(b, 200) && found(b, 201) && found(b, 206));
+  pt_session_close(b, COAP_NACK_NOT_DELIVERABLE);
+  CHECK_UINT_EQ(ctx_->dedup_total, 0);
+  CHECK_NULL(ctx_->dedup_oldest);
+  CHECK_NULL(ctx_->dedup_newest);
+  h_free(ctx_);
+}
+
+/* Against a model of the rule (each session keeps its newest per-session
+ * cap, the context its newest total cap), over four sessions with IDs that
+ * mostly count up and sometimes jump: the total never passes the cap and
+ * exactly the model's entries are found. */
+TEST(many_sessions_keep_exactly_the_newest_under_both_caps) {
+  enum { SESSIONS = 4, PER = 5, TOTAL = 11, STEPS = 400 };
+  session();
+  ctx_->dedup_per_session = PER;
+  ctx_->dedup_max_total = TOTAL;
+  coap_session_t *s[SESSIONS];
+  int last[SESSIONS];
+  for (int i = 0; i < SESSIONS; i++) {
+    s[i] = h_server_session((uint16_t)(41000 + i));
+    last[i] = 1000 * i;
+  }
+  int who[STEPS], mid[STEPS];
+  uint32_t rnd = 12345;
+  for (int k = 0; k < STEPS; k++) {
+    rnd = rnd * 1103515245u + 12345u;
+    int i = (int)(rnd >> 16) % SESSIONS;
+    last[i] += (rnd >> 8) % 7 ? 1 : 17; /* now and then out of sequence */
+    who[k] = i;
+    mid[k] = last[i] & 0xffff;
+    add(s[i], mid[k]);
+    CHECK(ctx_->dedup_total <= TOTAL);
+    /* The model: walking back from the newest, an entry is kept if its
+     * session has fewer than PER newer ones kept and the context fewer
+     * than TOTAL. */
+    int kept = 0, per[SESSIONS] = {0};
+    for (int j = k; j >= 0 && j > k - 40; j--) {
+      int keep = kept < TOTAL && per[who[j]] < PER;
+      if (keep)
+        kept++, per[who[j]]++;
+      if (found(s[who[j]], mid[j]) != keep) {
+        CHECK_INT_EQ(found(s[who[j]], mid[j]), keep);
+        printf("  at step %d, entry %d (session %d, mid %d)\n", k, j, who[j],
+               mid[j]);
+        h_free(ctx_);
+        return;
+      }
+    }
+    CHECK_UINT_EQ(ctx_->dedup_total, (size_t)kept);
+  }
+  CHECK(order_ok(ctx_));
+  h_free(ctx_);
+}
+
+TEST(a_lowered_context_cap_applies_at_the_next_message) {
+  coap_session_t *a = session();
+  for (int mid = 0; mid < 8; mid++)
+    add(a, mid);
+  ctx_->dedup_max_total = 3;
+  add(a, 8);
+  CHECK_UINT_EQ(ctx_->dedup_total, 3);
+  CHECK(!found(a, 5));
+  CHECK(found(a, 6) && found(a, 7) && found(a, 8));
+  CHECK(order_ok(ctx_));
+  h_free(ctx_);
+}
+
+/* The evicted session's timer was armed for the entry that is gone; it
+ * fires then, finds nothing due and re-arms for the new oldest. */
+TEST(expiry_after_eviction_rearms_for_the_new_oldest) {
+  coap_session_t *a = session();
+  coap_session_t *b = h_server_session(40001);
+  coap_tick_t life = lifetime(a), t0 = h_now;
+  coap_context_set_session_timeout(ctx_, 3600); /* the sessions outlive it */
+  ctx_->dedup_max_total = 3;
+  add(a, 1);
+  CHECK_UINT_EQ(a->dedup_timer.node.deadline, t0 + life);
+  h_advance(ctx_, life / 2);
+  coap_tick_t t1 = h_now;
+  add(a, 2);
+  add(a, 3);
+  h_advance(ctx_, 1);
+  add(b, 9); /* forgets a's 1 */
+  CHECK(pt_timer_armed(&a->dedup_timer));
+  h_advance(ctx_, t0 + life - h_now); /* the old deadline */
+  CHECK_UINT_EQ(a->dedup_count, 2);   /* nothing of a's was due */
+  CHECK(pt_timer_armed(&a->dedup_timer));
+  CHECK_UINT_EQ(a->dedup_timer.node.deadline, t1 + life);
+  CHECK(found(a, 2) && found(a, 3));
+  h_advance(ctx_, t1 + life - h_now);
+  CHECK_UINT_EQ(a->dedup_count, 0);
+  CHECK(!pt_timer_armed(&a->dedup_timer));
+  CHECK_UINT_EQ(ctx_->dedup_total, 1); /* b's 9 */
+  h_advance(ctx_, life);
+  CHECK_UINT_EQ(ctx_->dedup_total, 0);
+  CHECK(order_ok(ctx_));
+  h_free(ctx_);
+}
+
+/* A session whose every entry was forgotten keeps its timer; the entry it
+ * gets next is still freed at its own expiry. */
+TEST(a_session_emptied_by_eviction_expires_its_next_entry) {
+  coap_session_t *a = session();
+  coap_session_t *b = h_server_session(40001);
+  coap_tick_t life = lifetime(a), t0 = h_now;
+  coap_context_set_session_timeout(ctx_, 3600);
+  ctx_->dedup_max_total = 1;
+  add(a, 1);
+  add(b, 1); /* forgets a's */
+  CHECK_UINT_EQ(a->dedup_count, 0);
+  h_advance(ctx_, life / 2);
+  coap_tick_t t1 = h_now;
+  add(a, 2); /* forgets b's */
+  h_advance(ctx_, t0 + life - h_now);
+  CHECK(found(a, 2));
+  CHECK(pt_timer_armed(&a->dedup_timer));
+  CHECK_UINT_EQ(a->dedup_timer.node.deadline, t1 + life);
+  CHECK(!pt_timer_armed(&b->dedup_timer)); /* b held nothing when it fired */
+  h_advance(ctx_, t1 + life - h_now);
+  CHECK_UINT_EQ(ctx_->dedup_total, 0);
+  CHECK(!found(a, 2));
+  h_free(ctx_);
+}
+
+/* ---- through the core: the handler runs once ------------------------------
+ */
+
+static int runs;
+
+/* Answers "run N", N counting the calls: a re-run answers differently. */
+static void hnd_counted(coap_resource_t *r, coap_session_t *s,
+                        const coap_pdu_t *req, const coap_string_t *q,
+                        coap_pdu_t *resp) {
+  (void)r, (void)s, (void)req, (void)q;
+  char body[16];
+  int n = snprintf(body, sizeof(body), "run %d", ++runs);
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+  coap_add_data(resp, (size_t)n, (const uint8_t *)body);
+}
+
+static void add_counted(coap_context_t *ctx) {
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("c"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_counted);
+  coap_add_resource(ctx, r);
+  runs = 0;
+}
+
+static void get(coap_session_t *s, int mid) {
+  h_feed(s, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, (coap_mid_t)mid,
+                      (uint8_t)mid, "c"));
+}
+
+TEST(at_the_cap_a_new_sessions_con_is_answered_once) {
+  ctx_ = h_context();
+  add_counted(ctx_);
+  coap_petrel_context_set_dedup_total(ctx_, 3);
+  coap_session_t *a = h_server_session(40001);
+  for (int mid = 1; mid <= 3; mid++)
+    get(a, mid);
+  coap_session_t *b = h_server_session(40002);
+  h_nsent = 0;
+  get(b, 77); /* the context is full: a's 1 makes room */
+  CHECK_INT_EQ(runs, 4);
+  CHECK_INT_EQ(h_nsent, 1);
+  get(b, 77); /* its retransmission */
+  CHECK_INT_EQ(runs, 4);
+  CHECK_INT_EQ(h_nsent, 2);
+  CHECK_MEM_EQ(h_sent_log[1].data, h_sent_log[1].len, h_sent_log[0].data,
+               h_sent_log[0].len);
+  CHECK(h_sent_log[1].session == b);
+  CHECK_UINT_EQ(ctx_->dedup_total, 3);
+  get(a, 3); /* still remembered */
+  CHECK_INT_EQ(runs, 4);
+  get(a, 1); /* the one forgotten: runs again (and forgets a's 2) */
+  CHECK_INT_EQ(runs, 5);
+  get(a, 3);
+  get(b, 77);
+  CHECK_INT_EQ(runs, 5);
+  get(a, 2);
+  CHECK_INT_EQ(runs, 6);
+  h_free(ctx_);
+}
+
+/* ---- on the wire ------------------------------------------------------------
+ */
+
+/* A CON GET /c with a one-byte token equal to the low byte of @mid. */
+static size_t con_get(uint8_t *buf, uint16_t mid) {
+  const uint8_t head[] = {
+      0x41,         COAP_REQUEST_CODE_GET, (uint8_t)(mid >> 8),
+      (uint8_t)mid, (uint8_t)mid,          0xb1,
+      'c'};
+  memcpy(buf, head, sizeof(head));
+  return sizeof(head);
+}
+
+/* Sends @mid from @c, runs the server until the answer is back; returns
+ * its length (-1: none within about a second). */
+static ssize_t wire_get(coap_context_t *ctx, udp_client *c, uint16_t mid,
+                        uint8_t *out, size_t cap) {
+  uint8_t req[16];
+  if (udp_send(c, req, con_get(req, mid)) < 0)
+    return -1;
+  for (int i = 0; i < 50; i++) {
+    coap_io_process(ctx, 20);
+    ssize_t r = udp_recv(c, out, cap, 0);
+    if (r >= 0)
+      return r;
+  }
+  return -1;
+}
+
+/* At a cap of 2, two peers alternate new requests with retransmissions of
+ * their previous one, which arrive after the other peer's new request has
+ * made the context forget something: every retransmission gets the same
+ * bytes as the first answer, and the handler runs once per request. */
+TEST(two_peers_at_a_small_cap_get_cached_replies_on_the_wire) {
+  coap_address_t addr;
+  coap_address_init(&addr);
+  addr.addr.sin.sin_family = AF_INET;
+  addr.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.size = sizeof(addr.addr.sin);
+  coap_context_t *ctx = coap_new_context(NULL);
+  coap_endpoint_t *ep =
+      ctx ? coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) : NULL;
+  CHECK_NOT_NULL(ep);
+  if (!ep) {
+    coap_free_context(ctx);
+    return;
+  }
+  add_counted(ctx);
+  coap_petrel_context_set_dedup_total(ctx, 2);
+  uint16_t port = coap_address_get_port(&ep->bind_addr);
+  udp_client c[2] = {udp_client_open(port), udp_client_open(port)};
+  uint8_t first[2][64], again[64];
+  ssize_t flen[2] = {-1, -1};
+  for (int k = 0; k < 12; k++) {
+    int p = k % 2;
+    uint16_t mid = (uint16_t)(0x4000 + k / 2);
+    if (k >= 2) { /* p's previous request again */
+      ssize_t r = wire_get(ctx, &c[p], (uint16_t)(mid - 1), again, 64);
+      CHECK_MEM_EQ(again, (size_t)(r > 0 ? r : 0), first[p],
+                   (size_t)(flen[p] > 0 ? flen[p] : 0));
+    }
+    flen[p] = wire_get(ctx, &c[p], mid, first[p], 64);
+    CHECK(flen[p] > 6);
+    CHECK_UINT_EQ(first[p][0], 0x61); /* ACK, TKL 1 */
+    CHECK_UINT_EQ(first[p][1], COAP_RESPONSE_CODE_CONTENT);
+    CHECK_UINT_EQ((unsigned)(first[p][2] << 8 | first[p][3]), mid);
+    CHECK_UINT_EQ(first[p][4], (uint8_t)mid);
+    CHECK_INT_EQ(runs, k + 1);
+    CHECK(ctx->dedup_total <= 2);
+  }
+  /* The oldest request of peer 0 was forgotten long ago: it runs again. */
+  ssize_t r = wire_get(ctx, &c[0], 0x4000, again, 64);
+  CHECK(r > 6);
+  CHECK_INT_EQ(runs, 13);
+  udp_client_close(&c[0]);
+  udp_client_close(&c[1]);
+  coap_free_context(ctx);
+}
+
 int main(void) {
   RUN(consecutive_ids_stay_a_run_and_are_found);
   RUN(the_last_id_of_a_run_is_found);
@@ -217,7 +603,17 @@ int main(void) {
   RUN(entries_expire_after_exchange_lifetime_and_a_new_run_starts);
   RUN(an_expired_entry_in_a_run_is_not_found);
   RUN(the_oldest_entry_expires_before_a_new_one_is_added);
-  RUN(the_context_cap_and_zero_per_session_refuse_entries);
+  RUN(a_cap_of_zero_turns_deduplication_off);
   RUN(closing_the_session_purges_both_indexes);
+  RUN(at_the_cap_the_context_oldest_entry_is_forgotten);
+  RUN(eviction_from_a_run_moves_its_start);
+  RUN(eviction_from_an_indexed_session_leaves_its_map_right);
+  RUN(a_session_purged_after_eviction_frees_only_what_it_holds);
+  RUN(many_sessions_keep_exactly_the_newest_under_both_caps);
+  RUN(a_lowered_context_cap_applies_at_the_next_message);
+  RUN(expiry_after_eviction_rearms_for_the_new_oldest);
+  RUN(a_session_emptied_by_eviction_expires_its_next_entry);
+  RUN(at_the_cap_a_new_sessions_con_is_answered_once);
+  RUN(two_peers_at_a_small_cap_get_cached_replies_on_the_wire);
   return TEST_SUMMARY();
 }

@@ -314,8 +314,9 @@ TEST(dedup_per_session_cap_over_a_sequence) {
   h_free(ctx);
 }
 
-/* Another peer's messages do not push this peer's out, and the total cap
- * holds over all of them. */
+/* A peer's own cap limits only its own entries;
+ * the total cap holds over all of them, and at it the context forgets its
+ * oldest entries, whoever's they are. */
 TEST(dedup_caps_are_per_session_and_in_total) {
   coap_context_t *ctx = server();
   coap_petrel_context_set_dedup_per_session(ctx, 6);
@@ -336,11 +337,18 @@ TEST(dedup_caps_are_per_session_and_in_total) {
                       (coap_mid_t)(200 + i), 1, "hello"));
     CHECK(stats(ctx).dedup_entries <= 15);
   }
+  /* c's 4th to 6th made room by forgetting a's oldest three; from then on
+   * c's own cap made room. */
   int calls = hello_calls;
-  for (int i = 0; i < 6; i++) /* all of a's are still remembered */
+  for (int i = 3; i < 6; i++) /* a's newest three are still remembered */
     feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, (coap_mid_t)i, 1,
                       "hello"));
   CHECK_INT_EQ(hello_calls, calls);
+  feed(c, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 219, 1, "hello"));
+  feed(b, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 119, 1, "hello"));
+  CHECK_INT_EQ(hello_calls, calls);
+  feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 1, "hello"));
+  CHECK_INT_EQ(hello_calls, calls + 1);
   h_free(ctx);
 }
 

@@ -121,10 +121,15 @@ coap_petrel_context_get_max_queued_cons(const coap_context_t *ctx);
 
 /*
  * Message IDs remembered per session (default 256) and in the whole
- * context (default 32768), each for EXCHANGE_LIFETIME. A session past its
- * own cap forgets its oldest entry; when the context is at its cap, new
- * messages are still served, but without duplicate detection. A per-session
- * value of 0 turns deduplication off.
+ * context (default 32768), each for EXCHANGE_LIFETIME (247 s with the
+ * default transmission parameters), with the answer sent. A new message
+ * of a session at its own cap makes that session forget its oldest entry;
+ * one that arrives while the context is at its cap makes the context
+ * forget its oldest entry, of whichever session. So the newest messages,
+ * those a retransmission repeats, are always remembered, and a retransmission
+ * of a forgotten one runs its handler again. A cap lowered at run time
+ * applies at the next message. A value of 0 for either turns deduplication
+ * off for new messages (entries already held stay until they expire).
  */
 COAP_API void coap_petrel_context_set_dedup_per_session(coap_context_t *ctx,
                                                         size_t max);
