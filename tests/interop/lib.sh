@@ -164,11 +164,11 @@ eventually() {
   done
 }
 
-# await_line NAME ERE: waits (30 s at most) until the log of start_listening
-# NAME has a line matching ERE; returns 1 if it never comes or the server
-# has exited without printing it.
+# await_line NAME ERE [SECS]: waits (SECS, 30 s unless given, at most)
+# until the log of start_listening NAME has a line matching ERE; returns 1
+# if it never comes or the server has exited without printing it.
 await_line() {
-  local log="$TMP/$1.log" re=$2 end=$((SECONDS + 30))
+  local log="$TMP/$1.log" re=$2 end=$((SECONDS + ${3:-30}))
   while ! grep -qE -- "$re" "$log"; do
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
       grep -qE -- "$re" "$log" # (what it printed before exiting)
