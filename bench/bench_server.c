@@ -252,6 +252,8 @@ int main(int argc, char **argv) {
       add(ctx, "obsnon", hnd_obs, COAP_RESOURCE_FLAGS_NOTIFY_NON_ALWAYS);
   coap_resource_set_get_observable(obs_non_only, 1);
   add(ctx, "tick", hnd_tick, 0);
+  /* For scripts: every endpoint is bound and served from now on. */
+  fprintf(stderr, "bench_server: listening on 127.0.0.1:%s\n", argv[1]);
 
   while (!quit)
     coap_io_process(ctx, 1000);

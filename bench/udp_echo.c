@@ -298,6 +298,8 @@ int main(int argc, char **argv) {
     perror("udp_echo");
     return 1;
   }
+  /* For scripts: the port is bound and answers from now on. */
+  fprintf(stderr, "udp_echo: listening on 127.0.0.1:%s\n", argv[1]);
   while (!quit) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     if (poll(&p, 1, 1000) <= 0)

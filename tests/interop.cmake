@@ -4,6 +4,9 @@
 # test is reported as skipped. Servers use ephemeral ports.
 if(PETREL_TOOLS AND TARGET coap-server AND TARGET coap-client)
   set(interop_dir ${CMAKE_CURRENT_LIST_DIR}/interop)
+  # lib.sh's waits themselves: late conditions met, absent ones not.
+  add_test(NAME interop_lib_waits COMMAND bash ${interop_dir}/lib_waits.sh)
+  set_tests_properties(interop_lib_waits PROPERTIES LABELS interop TIMEOUT 120)
   add_test(NAME interop_debian_client_vs_server
            COMMAND bash ${interop_dir}/debian_client_vs_server.sh
                    $<TARGET_FILE:coap-server>)

@@ -15,11 +15,9 @@ serve() {
   local try
   for try in 1 2 3 4 5; do
     port=$((port + 2)) # DTLS listens on the next port
-    "$SERVER" "$port" "$@" 2>"$TMP/server.log" >/dev/null &
-    SERVER_PID=$!
-    BG_PIDS+=("$SERVER_PID")
-    sleep 0.3
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
+    # ready once it says so, after every endpoint is bound; a port taken
+    # makes it exit at once, and the next pair is tried
+    if start_listening server "$SERVER" "$port" "$@"; then
       SERVER_PORT=$port
       return 0
     fi

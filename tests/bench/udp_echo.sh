@@ -17,13 +17,13 @@ echo_start() {
   local try
   for try in 1 2 3 4 5; do
     port=$((port + 1))
-    "$ECHO" "$port" "$@" 2>"$TMP/echo.log" &
-    EPID=$!
-    BG_PIDS+=("$EPID")
-    EPORT=$port
-    sleep 0.2
-    kill -0 "$EPID" 2>/dev/null && return 0 # else the port was taken
-    wait "$EPID"
+    # ready once it says so, after bind(); a port taken makes it exit
+    if start_listening echo "$ECHO" "$port" "$@"; then
+      EPID=$SERVER_PID
+      EPORT=$port
+      return 0
+    fi
+    wait "$SERVER_PID"
   done
   echo "could not start $ECHO"; exit 1
 }

@@ -129,14 +129,16 @@ start_listening() {
   "$@" 2>"$log" >/dev/null &
   SERVER_PID=$!
   BG_PIDS+=("$SERVER_PID")
-  local i
-  for i in $(seq 1 50); do
+  # (up to 60 s: under the sanitizers on a busy machine a start can take
+  # seconds; the loop ends as soon as the line is there or the server gone)
+  local end=$((SECONDS + 60))
+  while :; do
     SERVER_PORT=$(sed -nE 's/.*listening on .*:([0-9]+)$/\1/p' "$log" | head -n1)
     if [ -n "$SERVER_PORT" ]; then
       echo "started $name (pid $SERVER_PID) on port $SERVER_PORT"
       return 0
     fi
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    if ! kill -0 "$SERVER_PID" 2>/dev/null || [ "$SECONDS" -ge "$end" ]; then
       break
     fi
     sleep 0.1
@@ -144,6 +146,37 @@ start_listening() {
   echo "could not start $name: $*"
   sed 's/^/       /' "$log"
   return 1
+}
+
+# eventually SECS CMD...: runs CMD every 0.1 s until it succeeds (returns
+# 0) or SECS seconds have passed (returns 1). For what another process
+# writes a moment after the client has its answer (a server logs what it
+# sent after sending it) and for lines printed after a readiness line: wait
+# for the condition, never for a fixed time.
+eventually() {
+  local secs=$1 end
+  shift
+  end=$((SECONDS + secs))
+  while :; do
+    "$@" && return 0
+    [ "$SECONDS" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+}
+
+# await_line NAME ERE [SECS]: waits (SECS, 30 s unless given, at most)
+# until the log of start_listening NAME has a line matching ERE; returns 1
+# if it never comes or the server has exited without printing it.
+await_line() {
+  local log="$TMP/$1.log" re=$2 end=$((SECONDS + ${3:-30}))
+  while ! grep -qE -- "$re" "$log"; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      grep -qE -- "$re" "$log" # (what it printed before exiting)
+      return
+    fi
+    [ "$SECONDS" -ge "$end" ] && return 1
+    sleep 0.1
+  done
 }
 
 # stop_cleanly NAME PID: SIGTERM, then the server must exit 0 within 10 s
@@ -204,6 +237,20 @@ make_bodies() {
     >"$UPLOAD_BODY"
 }
 
+# debian_answers PID PORT [HOST]: asks GET / of the server PID on
+# HOST:PORT (HOST [::1] unless given) until libcoap's description comes (0)
+# or for 20 s, for as long as it runs (1: it exited, the port was taken, or
+# it never answered).
+debian_answers() {
+  local end=$((SECONDS + 20))
+  while kill -0 "$1" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
+    timeout 5 coap-client-notls -B 2 "coap://${3:-[::1]}:$2/" 2>/dev/null |
+      grep -q libcoap && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # start_debian_server [ARGS...]: starts coap-server-notls (which cannot pick
 # a free port itself) on random ports below the ephemeral range until one
 # answers; sets DEBIAN_PORT. Every attempt that fails is reported (a port
@@ -218,10 +265,7 @@ start_debian_server() {
     port=$((20000 + RANDOM % 12000))
     coap-server-notls -A ::1 -p "$port" "$@" >"$TMP/debian-server.log" 2>&1 &
     pid=$!
-    sleep 0.3
-    if kill -0 "$pid" 2>/dev/null &&
-      timeout 5 coap-client-notls -B 2 "coap://[::1]:$port/" 2>/dev/null |
-      grep -q libcoap; then
+    if debian_answers "$pid" "$port"; then
       BG_PIDS+=("$pid")
       DEBIAN_PORT=$port
       echo "started coap-server-notls (pid $pid) on port $port, attempt $attempt"

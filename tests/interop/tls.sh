@@ -66,7 +66,7 @@ debian_server_on4() {
 control_gnutls_client_put() {
   local port=$((20000 + RANDOM % 12000)) pid rc
   pid=$(debian_server_on4 openssl "$port" -k "$KEY")
-  sleep 0.5
+  debian_answers "$pid" "$port" 127.0.0.1
   timeout 15 coap-client-gnutls -B 10 -u debian -k "$KEY" -m put -f "$BODY"     "coaps+tcp://127.0.0.1:$((port + 1))/example_data" >"$TMP/control.out" 2>&1
   timeout 10 coap-client-notls -B 5 -o "$TMP/control.got"     "coap+tcp://127.0.0.1:$port/example_data" >/dev/null 2>&1
   cmp -s "$BODY" "$TMP/control.got"
@@ -82,7 +82,7 @@ control_gnutls_client_put() {
 control_gnutls_server_get() {
   local port=$((20000 + RANDOM % 12000)) pid rc
   pid=$(debian_server_on4 gnutls "$port" -k "$KEY")
-  sleep 0.5
+  debian_answers "$pid" "$port" 127.0.0.1
   timeout 10 coap-client-notls -B 5 -m put -f "$BODY"     "coap+tcp://127.0.0.1:$port/example_data" >/dev/null 2>&1
   rm -f "$TMP/control.got"
   timeout 15 coap-client-openssl -B 10 -u debian -k "$KEY"     -o "$TMP/control.got" "coaps+tcp://127.0.0.1:$((port + 1))/example_data"     >"$TMP/control.out" 2>&1
@@ -104,7 +104,7 @@ start_ours() {
   SERVER_PID=$!
   BG_PIDS+=("$SERVER_PID")
   TLS_PORT=
-  for i in $(seq 1 50); do
+  for i in $(seq 1 300); do # (30 s at most: a busy machine)
     TLS_PORT=$(sed -nE 's/.*listening for coaps\+tcp on .*:([0-9]+)$/\1/p' \
       "$TMP/$name.log")
     [ -n "$TLS_PORT" ] && return 0
@@ -219,10 +219,7 @@ start_debian() {
     port=$((20000 + RANDOM % 12000))
     coap-server-$tls -A ::1 -p "$port" "$@" >"$TMP/debian-$tls.log" 2>&1 &
     pid=$!
-    sleep 0.3
-    if kill -0 "$pid" 2>/dev/null &&
-      timeout 5 coap-client-notls -B 2 "coap://[::1]:$port/" 2>/dev/null |
-      grep -q libcoap; then
+    if debian_answers "$pid" "$port"; then
       BG_PIDS+=("$pid")
       DEBIAN_TLS_PORT=$((port + 1))
       DEBIAN_PID=$pid

@@ -50,7 +50,7 @@ python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$PAGE_DIR" \
   >"$TMP/http.log" 2>&1 &
 BG_PIDS+=("$!")
 HTTP_PORT=
-for i in $(seq 1 50); do
+for i in $(seq 1 300); do # (30 s at most: a busy machine)
   HTTP_PORT=$(sed -nE 's/^Serving HTTP on .* port ([0-9]+) .*/\1/p' "$TMP/http.log" | head -n1)
   [ -n "$HTTP_PORT" ] && break
   sleep 0.1

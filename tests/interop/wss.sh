@@ -42,6 +42,9 @@ start_wss() {
   local name=$1
   shift
   start_listening "$name" "$SERVER_BIN" -A 127.0.0.1 -p 0 -w 0,0 "$@" || exit 1
+  # (the coaps+ws endpoint is made after the coap one, whose line
+  # start_listening waited for: wait for its own)
+  await_line "$name" 'listening for coaps\+ws on '
   WSS_PORT=$(sed -nE 's/.*listening for coaps\+ws on .*:([0-9]+)$/\1/p' "$TMP/$name.log")
   if [ -z "$WSS_PORT" ]; then
     fail "coap-server -w 0,0 $* prints its coaps+ws port" "$(tr '\n' '|' <"$TMP/$name.log")"

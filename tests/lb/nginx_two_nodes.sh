@@ -27,6 +27,17 @@ done
 
 # nginx cannot listen on port 0 and tell us the port: try free-looking
 # ports until one binds.
+# nginx_bound: a UDP socket of nginx's own (one process: master_process
+# off) is bound to LB_PORT.
+nginx_bound() {
+  local hex ino
+  hex=$(printf '%04X' "$LB_PORT")
+  for ino in $(awk -v p=":$hex" 'NR > 1 && substr($2, length($2) - 4) == p { print $10 }' \
+    /proc/net/udp); do
+    [ -n "$(find "/proc/$NGINX_PID/fd" -lname "socket:\[$ino\]" 2>/dev/null)" ] && return 0
+  done
+  return 1
+}
 NGINX_PID=""
 for try in 1 2 3 4 5; do
   LB_PORT=$((20000 + RANDOM % 30000))
@@ -54,10 +65,13 @@ CONF
   "$NGINX" -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/error.log" >"$TMP/nginx.out" 2>&1 &
   NGINX_PID=$!
   BG_PIDS+=("$NGINX_PID")
-  sleep 0.5
-  if kill -0 "$NGINX_PID" 2>/dev/null; then
-    break
-  fi
+  # ready once it has bound the port; a port taken makes it exit
+  end=$((SECONDS + 30))
+  while kill -0 "$NGINX_PID" 2>/dev/null && ! nginx_bound && [ "$SECONDS" -lt "$end" ]; do
+    sleep 0.1
+  done
+  nginx_bound && break
+  kill "$NGINX_PID" 2>/dev/null
   NGINX_PID=""
 done
 if [ -z "$NGINX_PID" ]; then

@@ -48,10 +48,14 @@ for attempt in 1 2 3 4 5 6 7 8; do
   port=$((20000 + RANDOM % 12000))
   "${ON_PETREL[@]}" "$SERVER_BIN" -A ::1 -p "$port" >/dev/null 2>"$SLOG" &
   pid=$!
-  sleep 0.3
-  if kill -0 "$pid" 2>/dev/null &&
+  # asked until it answers, for as long as it runs (20 s at most)
+  ready=0
+  end=$((SECONDS + 20))
+  while [ $ready = 0 ] && kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
     timeout 5 "${ON_PETREL[@]}" "$CLIENT_BIN" -B 2 "coap://[::1]:$port/" 2>/dev/null |
-    grep -q libcoap; then
+      grep -q libcoap && ready=1 || sleep 0.1
+  done
+  if [ $ready = 1 ]; then
     BG_PIDS+=("$pid")
     PORT=$port
     break

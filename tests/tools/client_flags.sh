@@ -18,9 +18,13 @@ start_listening coap-server bash -c 'exec "$0" -A 127.0.0.1 -p 0 -v 7 -T 64 >"$1
 BASE="coap://127.0.0.1:$SERVER_PORT"
 
 # mark; ...; logged PATTERN: PATTERN (extended regex) is in what the server
-# logged since the mark.
-mark() { MARK=$(stat -c %s "$SLOG"); sleep 0.1; }
-logged() { sleep 0.2; tail -c +$((MARK + 1)) "$SLOG" | grep -qE -- "$1"; }
+# logged since the mark, or comes within 10 s (the server logs a datagram
+# it sends after sending it: the client can have its answer first).
+# logged_now PATTERN: the same without waiting, for what must be absent
+# once a line written at the same time is there.
+mark() { MARK=$(stat -c %s "$SLOG"); }
+logged_now() { tail -c +$((MARK + 1)) "$SLOG" | grep -qE -- "$1"; }
+logged() { eventually 10 logged_now "$1"; }
 # check_log NAME PATTERN CMD...: CMD exits 0 and the server logged PATTERN.
 check_log() {
   local name=$1 pattern=$2
@@ -141,12 +145,12 @@ fi
 check_log "-A link: an Accept option" 'Accept:application/link-format' \
   "${C[@]}" -A link "$BASE/.well-known/core"
 LAST_CMD="coap-client -B 2 /async?5"
-start=$(date +%s)
+# (the answer comes after 5 s: exit 3 says the client stopped before it;
+# how long it took is no check, a busy machine stretches it)
 run 20 "$CLIENT_BIN" -B 2 "$BASE/async?5"
-took=$(($(date +%s) - start))
-[ "$RC" = 3 ] && [ "$took" -le 4 ] && grep -q "no response from .* within 2 s" "$ERR" &&
-  pass "-B 2: gives up after 2 s with exit 3 and says so" ||
-  fail "-B 2: gives up after 2 s with exit 3 and says so" "took ${took}s" "$(show | tr '\n' '|')"
+[ "$RC" = 3 ] && grep -q "no response from .* within 2 s" "$ERR" &&
+  pass "-B 2: gives up before the answer with exit 3 and says so" ||
+  fail "-B 2: gives up before the answer with exit 3 and says so" "$(show | tr '\n' '|')"
 refused "-E: needs OSCORE, which this build lacks" "-E needs OSCORE" \
   "${C[@]}" -E conf "$BASE/time"
 mark
@@ -188,7 +192,7 @@ logged "Uri-Port:$SERVER_PORT" && pass "without -U: Uri-Port is sent" ||
   fail "without -U: Uri-Port is sent"
 mark
 run 10 "${C[@]}" -U "$BASE/time"
-[ "$RC" = 0 ] && logged 't:CON c:GET' && ! logged 'Uri-Port' &&
+[ "$RC" = 0 ] && logged 't:CON c:GET' && ! logged_now 'Uri-Port' &&
   pass "-U: no Uri-Host or Uri-Port" || fail "-U: no Uri-Host or Uri-Port" "$(show | tr '\n' '|')"
 expect "-U on the root: a request without any option is sent and answered" \
   out-has "made with Petrel" "${C[@]}" -U "$BASE/"

@@ -52,10 +52,7 @@ elif [ -n "$serve" ]; then
   start_listening secure "$SERVER_BIN" -p 0 "${args[@]}" || exit 1
   log="$TMP/secure.log"
   port_of() { sed -nE "s/.*listening for $1 on .*:([0-9]+)\$/\\1/p" "$log" | head -n1; }
-  for i in $(seq 1 50); do
-    [ -n "$(port_of 'coap\+ws')" ] && break
-    sleep 0.1
-  done
+  await_line secure 'listening for coap\+ws on ' # (after the coap one)
   dtls=$(port_of coaps) tls=$(port_of 'coaps\+tcp') ws=$(port_of 'coap\+ws')
   for cmd in "${secured[@]}"; do
     line=${cmd/build\/release\/tools\/coap-client/\"\$CLIENT_BIN\" -B 15}

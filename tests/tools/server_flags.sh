@@ -22,6 +22,12 @@ with_server() {
     "$SERVER_BIN" "$SLOG" "$@" || exit 1
   BASE="coap://127.0.0.1:$SERVER_PORT"
 }
+# in_log GREP-ARGS...: the server's log has (or gets within 10 s) a match.
+# The server logs a datagram after sending it, so the client may have its
+# answer, and have exited, a moment before the line is written.
+in_log() { eventually 10 grep -q "$@" "$SLOG"; }
+# an Empty ACK logged: 'sent 4 bytes' and the PDU on the next line
+empty_ack_logged() { grep -A1 -E ': sent 4 bytes$' "$SLOG" | grep -q 't:ACK c:0.00'; }
 # refused NAME TEXT ARGS...: the server exits 1 at once and says TEXT.
 refused() {
   local name=$1 text=$2
@@ -47,11 +53,10 @@ expect "FETCH /time with 'ticks': the seconds" out-re '^[0-9]{10,}$' \
 expect "/async?1: done, after an Empty ACK" out-eq done "${C[@]}" "$BASE/async?1"
 expect "observable /time notifies with CONs (libcoap's default)" rc 0 \
   "$CLIENT_BIN" -s 2 "$BASE/time"
-grep -qE 't:CON c:2\.05 .*Observe:[1-9]' "$SLOG" && pass "notifications are CON without -N" ||
+in_log -E 't:CON c:2\.05 .*Observe:[1-9]' && pass "notifications are CON without -N" ||
   fail "notifications are CON without -N" "$(grep 'Observe' "$SLOG" | tail -n 3 | tr '\n' '|')"
 expect "-v 7: the server logs what it receives, with its size" rc 0 true
-grep -qE ': received [0-9]+ bytes$' "$SLOG" && grep -A1 -E ': sent 4 bytes$' "$SLOG" |
-  grep -q 't:ACK c:0.00' && pass "-v 7: 'received N bytes', 'sent 4 bytes' for the Empty ACK" ||
+in_log -E ': received [0-9]+ bytes$' && eventually 10 empty_ack_logged && pass "-v 7: 'received N bytes', 'sent 4 bytes' for the Empty ACK" ||
   fail "-v 7: sent and received lines" "$(head -n 6 "$SLOG" | tr '\n' '|')"
 
 echo "# coap+tcp on the same port, with -X"
@@ -59,7 +64,7 @@ with_server tcp -X 4096
 expect "coap+tcp on the UDP port: /time answers" out-re '^[A-Z][a-z]{2} [0-9 ][0-9] ' \
   "${C[@]}" "coap+tcp://127.0.0.1:$SERVER_PORT/time"
 # (the log names signaling options as libcoap's does)
-grep -qF 'c:CSM i:0000 {} [ Max-Message-Size:4096, Block-Wise-Transfer: ]' "$SLOG" && pass "-X 4096: the CSM offers 4096" ||
+in_log -F 'c:CSM i:0000 {} [ Max-Message-Size:4096, Block-Wise-Transfer: ]' && pass "-X 4096: the CSM offers 4096" ||
   fail "-X 4096: the CSM offers 4096" "$(grep CSM "$SLOG" | head -n 3 | tr '\n' '|')"
 
 echo "# a second server on the same port"
@@ -73,7 +78,7 @@ echo "# one check per option"
 with_server dynamic -d 1
 expect "-d 1: PUT to an unknown path creates it (2.01)" rc 0 \
   "${C[@]}" -m put -e one "$BASE/dyn/one"
-grep -q 't:ACK c:2.01' "$SLOG" && pass "-d 1: the answer is 2.01 Created" ||
+in_log 't:ACK c:2.01' && pass "-d 1: the answer is 2.01 Created" ||
   fail "-d 1: the answer is 2.01 Created"
 expect "-d 1: GET reads it back" out-eq one "${C[@]}" "$BASE/dyn/one"
 expect "-d 1: a second one is refused with 4.06" err-has "4.06" \
@@ -95,11 +100,11 @@ expect "-e: a PUT to /example_data is answered with the body" out-eq echoed \
 with_server loss -l 100%
 expect "-l 100%: nothing is sent, the client times out" rc 3 \
   "$CLIENT_BIN" -B 2 "$BASE/time"
-grep -q "dropped" "$SLOG" && pass "-l 100%: the server logs its dropped datagrams" ||
+in_log dropped && pass "-l 100%: the server logs its dropped datagrams" ||
   fail "-l 100%: the server logs its dropped datagrams"
 with_server nonotify -N
 expect "-N: observe /time for 2 s" rc 0 "$CLIENT_BIN" -s 2 "$BASE/time"
-grep -qE 't:NON c:2\.05 .*Observe:[1-9]' "$SLOG" && pass "-N: notifications are NON" ||
+in_log -E 't:NON c:2\.05 .*Observe:[1-9]' && pass "-N: notifications are NON" ||
   fail "-N: notifications are NON" "$(grep 'Observe' "$SLOG" | tail -n 3 | tr '\n' '|')"
 with_server tokens -T 16
 expect "-T 16: a 16-byte token is taken" rc 0 \
@@ -107,7 +112,7 @@ expect "-T 16: a 16-byte token is taken" rc 0 \
 expect "-T 16: a 17-byte token is answered 4.00" rc 0 true
 "$CLIENT_BIN" -B 3 -v 7 -O 2048,x "$BASE/time" >/dev/null 2>&1
 run 10 "${C[@]}" -T 0x000102030405060708090a0b0c0d0e0f10 "$BASE/time"
-grep -q 't:ACK c:4.00' "$SLOG" && pass "-T 16: the 17-byte probe got 4.00" ||
+in_log 't:ACK c:4.00' && pass "-T 16: the 17-byte probe got 4.00" ||
   fail "-T 16: the 17-byte probe got 4.00" "$(show | tr '\n' '|')"
 with_server plain3
 run 10 "${C[@]}" -T 0x000102030405060708090a0b0c0d0e0f "$BASE/time"
@@ -119,7 +124,7 @@ with_server perblock -L 1
 head -c 3000 /dev/zero | tr '\0' 'z' >"$TMP/up"
 expect "-L 1: a PUT in blocks is reassembled by the handler" rc 0 \
   "${C[@]}" -m put -b 64 -f "$TMP/up" "$BASE/example_data"
-grep -q 't:ACK c:2.31' "$SLOG" && pass "-L 1: the handler answered 2.31 Continue" ||
+in_log 't:ACK c:2.31' && pass "-L 1: the handler answered 2.31 Continue" ||
   fail "-L 1: the handler answered 2.31 Continue"
 expect_body "-L 1: the body comes back whole" "$TMP/up" "$TMP/got" \
   "${C[@]}" -o "$TMP/got" "$BASE/example_data"
@@ -142,11 +147,7 @@ refused "-U coap: a path longer than 25 bytes is refused" "at most 25 bytes" \
 "$SERVER_BIN" -U coap -A "$SOCK" 2>"$TMP/unix.log" &
 SERVER_PID=$!
 BG_PIDS+=("$SERVER_PID")
-for i in $(seq 1 50); do
-  grep -q "listening on '$SOCK'" "$TMP/unix.log" && break
-  sleep 0.1
-done
-grep -q "listening on '$SOCK'" "$TMP/unix.log" &&
+eventually 30 grep -q "listening on '$SOCK'" "$TMP/unix.log" &&
   pass "-U coap: listening on '$SOCK'" || fail "-U coap: listening" "$(cat "$TMP/unix.log")"
 enc=$(sed 's,/,%2F,g' <<<"$SOCK")
 expect "-U coap: our client GETs /time over the socket" out-re '^[A-Z][a-z]{2} ' \
@@ -177,6 +178,7 @@ else
   # -w port,secure_port with a key: coaps+ws on the secure port too.
   LAST_CMD="coap-server -w 0,0 -k secretPSK"
   start_listening wss "$SERVER_BIN" -A 127.0.0.1 -p 0 -w 0,0 -k secretPSK || exit 1
+  await_line wss 'listening for coaps\+ws on ' # (made after the coap one)
   WSS_PORT=$(sed -nE 's/.*listening for coaps\+ws on .*:([0-9]+)$/\1/p' "$TMP/wss.log")
   if [ -n "$WSS_PORT" ]; then
     pass "-w 0,0 -k: listening for coaps+ws on port $WSS_PORT"
@@ -188,6 +190,8 @@ else
   stop_cleanly wss "$SERVER_PID"
   # Without credentials a secure port is said to be left unused.
   start_listening wsnokey "$SERVER_BIN" -A 127.0.0.1 -p 0 -w 0,0 || exit 1
+  # (said after the coap+ws endpoint is made, where coaps+ws would be)
+  await_line wsnokey 'needs -k or -c; not listening for it'
   if grep -qF "coaps+ws on port 0 needs -k or -c; not listening for it" "$TMP/wsnokey.log" &&
     grep -q "listening for coap+ws on" "$TMP/wsnokey.log" &&
     ! grep -q "listening for coaps+ws" "$TMP/wsnokey.log"; then

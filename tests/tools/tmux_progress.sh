@@ -110,7 +110,11 @@ fi
 
 echo "# Ctrl-C during an observation"
 in_tmux observe "'$CLIENT_BIN' -s 60 -w '$BASE/time' >'$TMP/observe.out'"
-sleep 2.5
+# Ctrl-C once the server has sent the response and two notifications (the
+# first two have then long reached the client), however long that takes.
+sent_answers() { [ "$(grep -cE 'c:2\.05 .*Observe:' "$TMP/server.out")" -ge 3 ]; }
+eventually 30 sent_answers ||
+  fail "the server sends the response and two notifications" "$(pane observe | tr '\n' '|')"
 "${T[@]}" send-keys -t observe C-c
 if wait_exit observe 5 && [ "$(cat "$TMP/observe.exit")" = 0 ]; then
   pass "Ctrl-C ends an observation with exit 0"
@@ -120,9 +124,11 @@ fi
 n=$(grep -cE '^[A-Z][a-z]{2} [0-9]{2} ' "$TMP/observe.out")
 [ "$n" -ge 2 ] && pass "the notifications before Ctrl-C were written ($n)" ||
   fail "the notifications before Ctrl-C were written" "$(head -c 200 "$TMP/observe.out")"
-sleep 0.3
-if grep -qE 't:CON c:GET .*Observe:1,' "$TMP/server.out" &&
-  grep -q "observer of 'time' removed" "$TMP/server.out"; then
+cancelled() {
+  grep -qE 't:CON c:GET .*Observe:1,' "$TMP/server.out" &&
+    grep -q "observer of 'time' removed" "$TMP/server.out"
+}
+if eventually 10 cancelled; then
   pass "the observation was cancelled (GET with Observe 1; the server removed the observer)"
 else
   fail "the observation was cancelled" "$(grep -E 'Observe|observer' "$TMP/server.out" | tail -n 4 | tr '\n' '|')"
@@ -131,10 +137,8 @@ stop_cleanly coap-server "$SERVER_PID"
 
 echo "# coap-server in the foreground, as the README runs it"
 in_tmux server "'$SERVER_BIN' -A 127.0.0.1 -p 0"
-for i in $(seq 1 50); do
-  pane server | grep -q "listening on" && break
-  sleep 0.1
-done
+server_up() { pane server | grep -q "listening on"; }
+eventually 30 server_up
 "${T[@]}" send-keys -t server C-c
 if wait_exit server 10 && [ "$(cat "$TMP/server.exit")" = 0 ]; then
   pass "Ctrl-C stops coap-server, exit 0"
