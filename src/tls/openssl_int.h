@@ -57,6 +57,8 @@ struct pt_tls {
   uint8_t sni_key[COAP_DTLS_MAX_PSK]; /* server: key the SNI callback chose */
   size_t sni_key_len;
   int sni_key_set;
+  int cookie_checked; /* server: the listener checked the ClientHello's
+                         cookie; its second check may pass (once) */
   int closed;
 };
 
