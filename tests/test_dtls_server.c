@@ -427,6 +427,9 @@ TEST(server_makes_full_handshakes_only) {
   SSL_SESSION *old = SSL_get1_session(p.ssl);
   CHECK_NOT_NULL(old);
   CHECK_INT_EQ(SSL_SESSION_has_ticket(old), 0);
+  unsigned id_len = 99;
+  SSL_SESSION_get_id(old, &id_len);
+  CHECK_UINT_EQ(id_len, 0); /* no session ID was sent either */
   dtls_peer again;
   CHECK_INT_EQ(dtls_peer_start_resuming(&again, "PSK", old), 0);
   coap_address_t b = spoofed(15);
@@ -483,6 +486,33 @@ TEST(mandatory_psk_ccm8_suite_is_accepted) {
                "PSK-AES128-CCM8");
   CHECK(get_hello(srv, &p, &a) > 0);
   dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
+/* The server makes a session ID per handshake (a counter, not a random
+ * draw) only because OpenSSL wants one: without a session cache it is
+ * neither sent in the ServerHello nor kept in the session. */
+TEST(server_session_ids_are_not_sent) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  for (uint32_t i = 0; i < 2; i++) {
+    dtls_peer p;
+    coap_address_t a = spoofed(30 + i);
+    CHECK_INT_EQ(dtls_peer_start(&p), 0);
+    CHECK_INT_EQ(handshake(srv, &p, &a), 0);
+    unsigned len = 99;
+    SSL_SESSION_get_id(SSL_get_session(p.ssl), &len);
+    CHECK_UINT_EQ(len, 0);
+    SSL *ssl = coap_session_get_tls(pt_session_find(srv->endpoints, &a), NULL);
+    CHECK_NOT_NULL(ssl);
+    len = 99;
+    SSL_SESSION_get_id(SSL_get_session(ssl), &len);
+    CHECK_UINT_EQ(len, 0);
+    CHECK(get_hello(srv, &p, &a) > 0);
+    dtls_peer_free(&p);
+  }
   coap_free_context(srv);
 }
 
@@ -569,6 +599,7 @@ int main(void) {
   RUN(server_makes_full_handshakes_only);
   RUN(flight_timer_stops_when_the_handshake_completes);
   RUN(mandatory_psk_ccm8_suite_is_accepted);
+  RUN(server_session_ids_are_not_sent);
   RUN(restarted_client_replaces_its_session);
   RUN(idle_session_is_freed);
   coap_cleanup();

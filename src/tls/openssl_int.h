@@ -42,6 +42,7 @@ struct pt_tls_conf {
   char *root_file, *root_dir; /* coap_context_set_pki_root_cas() */
   uint8_t secret[COOKIE_SECRET_LEN];
   EVP_MAC_CTX *cookie_mac; /* HMAC-SHA256 under secret */
+  uint64_t session_ids;    /* DTLS server: the last session ID made */
 };
 
 struct pt_tls {
