@@ -489,6 +489,51 @@ TEST(mandatory_psk_ccm8_suite_is_accepted) {
   coap_free_context(srv);
 }
 
+/* The suite a client offering @offer gets from @srv as @peer (empty when
+ * the handshake failed), after a GET answered on it. */
+static const char *suite_for(coap_context_t *srv, const char *offer,
+                             uint32_t peer, char *name, size_t cap) {
+  dtls_peer p;
+  coap_address_t a = spoofed(peer);
+  name[0] = 0;
+  if (dtls_peer_start_with(&p, offer) == 0 && handshake(srv, &p, &a) == 0 &&
+      get_hello(srv, &p, &a) > 0)
+    snprintf(name, cap, "%s",
+             SSL_CIPHER_get_name(SSL_get_current_cipher(p.ssl)));
+  dtls_peer_free(&p);
+  return name;
+}
+
+/* The server picks from the client's offer in its own order: forward
+ * secrecy first, then AES-GCM before ChaCha20-Poly1305 (cheaper per
+ * record with AES hardware) and CCM_8 (a 64-bit tag) last, unless the
+ * client puts ChaCha20 first (SSL_OP_PRIORITIZE_CHACHA). */
+TEST(server_chooses_the_suite_in_its_own_order) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  char name[64];
+  CHECK_STR_EQ(suite_for(srv,
+                         "PSK-AES128-CCM8:PSK-CHACHA20-POLY1305:"
+                         "PSK-AES128-GCM-SHA256",
+                         20, name, sizeof(name)),
+               "PSK-AES128-GCM-SHA256");
+  CHECK_STR_EQ(suite_for(srv, "PSK-AES128-CCM8:PSK-CHACHA20-POLY1305", 21, name,
+                         sizeof(name)),
+               "PSK-CHACHA20-POLY1305");
+  CHECK_STR_EQ(suite_for(srv, "PSK-CHACHA20-POLY1305:PSK-AES128-GCM-SHA256", 22,
+                         name, sizeof(name)),
+               "PSK-CHACHA20-POLY1305");
+  CHECK_STR_EQ(suite_for(srv,
+                         "PSK-AES128-GCM-SHA256:ECDHE-PSK-CHACHA20-POLY1305",
+                         23, name, sizeof(name)),
+               "ECDHE-PSK-CHACHA20-POLY1305");
+  CHECK_STR_EQ(suite_for(srv, "PSK", 24, name, sizeof(name)),
+               "ECDHE-PSK-CHACHA20-POLY1305");
+  coap_free_context(srv);
+}
+
 /* The server makes a session ID per handshake (a counter, not a random
  * draw) only because OpenSSL wants one: without a session cache it is
  * neither sent in the ServerHello nor kept in the session. */
@@ -599,6 +644,7 @@ int main(void) {
   RUN(server_makes_full_handshakes_only);
   RUN(flight_timer_stops_when_the_handshake_completes);
   RUN(mandatory_psk_ccm8_suite_is_accepted);
+  RUN(server_chooses_the_suite_in_its_own_order);
   RUN(server_session_ids_are_not_sent);
   RUN(restarted_client_replaces_its_session);
   RUN(idle_session_is_freed);
