@@ -427,6 +427,9 @@ TEST(server_makes_full_handshakes_only) {
   SSL_SESSION *old = SSL_get1_session(p.ssl);
   CHECK_NOT_NULL(old);
   CHECK_INT_EQ(SSL_SESSION_has_ticket(old), 0);
+  unsigned id_len = 99;
+  SSL_SESSION_get_id(old, &id_len);
+  CHECK_UINT_EQ(id_len, 0); /* no session ID was sent either */
   dtls_peer again;
   CHECK_INT_EQ(dtls_peer_start_resuming(&again, "PSK", old), 0);
   coap_address_t b = spoofed(15);
@@ -483,6 +486,78 @@ TEST(mandatory_psk_ccm8_suite_is_accepted) {
                "PSK-AES128-CCM8");
   CHECK(get_hello(srv, &p, &a) > 0);
   dtls_peer_free(&p);
+  coap_free_context(srv);
+}
+
+/* The suite a client offering @offer gets from @srv as @peer (empty when
+ * the handshake failed), after a GET answered on it. */
+static const char *suite_for(coap_context_t *srv, const char *offer,
+                             uint32_t peer, char *name, size_t cap) {
+  dtls_peer p;
+  coap_address_t a = spoofed(peer);
+  name[0] = 0;
+  if (dtls_peer_start_with(&p, offer) == 0 && handshake(srv, &p, &a) == 0 &&
+      get_hello(srv, &p, &a) > 0)
+    snprintf(name, cap, "%s",
+             SSL_CIPHER_get_name(SSL_get_current_cipher(p.ssl)));
+  dtls_peer_free(&p);
+  return name;
+}
+
+/* The server picks from the client's offer in its own order: forward
+ * secrecy first, then AES-GCM before ChaCha20-Poly1305 (cheaper per
+ * record with AES hardware) and CCM_8 (a 64-bit tag) last, unless the
+ * client puts ChaCha20 first (SSL_OP_PRIORITIZE_CHACHA). */
+TEST(server_chooses_the_suite_in_its_own_order) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  char name[64];
+  CHECK_STR_EQ(suite_for(srv,
+                         "PSK-AES128-CCM8:PSK-CHACHA20-POLY1305:"
+                         "PSK-AES128-GCM-SHA256",
+                         20, name, sizeof(name)),
+               "PSK-AES128-GCM-SHA256");
+  CHECK_STR_EQ(suite_for(srv, "PSK-AES128-CCM8:PSK-CHACHA20-POLY1305", 21, name,
+                         sizeof(name)),
+               "PSK-CHACHA20-POLY1305");
+  CHECK_STR_EQ(suite_for(srv, "PSK-CHACHA20-POLY1305:PSK-AES128-GCM-SHA256", 22,
+                         name, sizeof(name)),
+               "PSK-CHACHA20-POLY1305");
+  CHECK_STR_EQ(suite_for(srv,
+                         "PSK-AES128-GCM-SHA256:ECDHE-PSK-CHACHA20-POLY1305",
+                         23, name, sizeof(name)),
+               "ECDHE-PSK-CHACHA20-POLY1305");
+  CHECK_STR_EQ(suite_for(srv, "PSK", 24, name, sizeof(name)),
+               "ECDHE-PSK-CHACHA20-POLY1305");
+  coap_free_context(srv);
+}
+
+/* The server makes a session ID per handshake (a counter, not a random
+ * draw) only because OpenSSL wants one: without a session cache it is
+ * neither sent in the ServerHello nor kept in the session. */
+TEST(server_session_ids_are_not_sent) {
+  dh_reset();
+  uint16_t port;
+  coap_context_t *srv = dh_server(psk_server, &port);
+  capture(srv);
+  for (uint32_t i = 0; i < 2; i++) {
+    dtls_peer p;
+    coap_address_t a = spoofed(30 + i);
+    CHECK_INT_EQ(dtls_peer_start(&p), 0);
+    CHECK_INT_EQ(handshake(srv, &p, &a), 0);
+    unsigned len = 99;
+    SSL_SESSION_get_id(SSL_get_session(p.ssl), &len);
+    CHECK_UINT_EQ(len, 0);
+    SSL *ssl = coap_session_get_tls(pt_session_find(srv->endpoints, &a), NULL);
+    CHECK_NOT_NULL(ssl);
+    len = 99;
+    SSL_SESSION_get_id(SSL_get_session(ssl), &len);
+    CHECK_UINT_EQ(len, 0);
+    CHECK(get_hello(srv, &p, &a) > 0);
+    dtls_peer_free(&p);
+  }
   coap_free_context(srv);
 }
 
@@ -569,6 +644,8 @@ int main(void) {
   RUN(server_makes_full_handshakes_only);
   RUN(flight_timer_stops_when_the_handshake_completes);
   RUN(mandatory_psk_ccm8_suite_is_accepted);
+  RUN(server_chooses_the_suite_in_its_own_order);
+  RUN(server_session_ids_are_not_sent);
   RUN(restarted_client_replaces_its_session);
   RUN(idle_session_is_freed);
   coap_cleanup();

@@ -42,6 +42,7 @@ struct pt_tls_conf {
   char *root_file, *root_dir; /* coap_context_set_pki_root_cas() */
   uint8_t secret[COOKIE_SECRET_LEN];
   EVP_MAC_CTX *cookie_mac; /* HMAC-SHA256 under secret */
+  uint64_t session_ids;    /* DTLS server: the last session ID made */
 };
 
 struct pt_tls {
@@ -57,6 +58,8 @@ struct pt_tls {
   uint8_t sni_key[COAP_DTLS_MAX_PSK]; /* server: key the SNI callback chose */
   size_t sni_key_len;
   int sni_key_set;
+  int cookie_checked; /* server: the listener checked the ClientHello's
+                         cookie; its second check may pass (once) */
   int closed;
 };
 

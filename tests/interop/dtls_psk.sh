@@ -19,7 +19,9 @@ make_bodies
 GOT="$TMP/got"
 
 # ---- Debian's clients against our server -----------------------------------
-"$SERVER_BIN" -A ::1 -p 0 -k "$KEY" -h petrel-hint 2>"$TMP/server.log" >/dev/null &
+# (-v 7: the debug log on stdout names the suite of each handshake)
+"$SERVER_BIN" -A ::1 -p 0 -k "$KEY" -h petrel-hint -v 7 2>"$TMP/server.log" \
+  >"$TMP/server.out" &
 SERVER_PID=$!
 BG_PIDS+=("$SERVER_PID")
 for i in $(seq 1 300); do # (30 s at most: a busy machine)
@@ -33,6 +35,15 @@ for tls in openssl gnutls; do
   C=(coap-client-$tls -B 10 -u debian-$tls -k "$KEY")
   expect "$tls client: GET / over DTLS" out-has "test server made with Petrel" \
     "${C[@]}" "$BASE/"
+  # Both offer ECDHE-PSK suites: the server, choosing in its own order,
+  # keeps forward secrecy (doc/dtls.md, "Cipher suites").
+  SUITE=$(sed -n 's/.*: suite \(.*\)$/\1/p' "$TMP/server.out" | tail -n 1)
+  if [ "$SUITE" = ECDHE-PSK-CHACHA20-POLY1305 ]; then
+    pass "$tls client: our server chose $SUITE"
+  else
+    fail "$tls client: our server chose ECDHE-PSK-CHACHA20-POLY1305" \
+      "got '$SUITE'"
+  fi
   expect "$tls client: /async?1 is an Empty ACK, then CON 2.05 'done'" \
     out-re 'done' "${C[@]}" "$BASE/async?1"
   expect "$tls client: /async?1 on the wire" out-has "t:CON c:2.05" \
