@@ -160,11 +160,16 @@ int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
     close(fd);
     return -1;
   }
-  if (pt_pktinfo_enable(fd, addr->addr.sa.sa_family) < 0)
-    coap_log_debug("coap_new_endpoint: no per-datagram local address: %s\n",
-                   strerror(errno));
   ep->fd = fd;
   read_local(fd, &ep->bind_addr);
+  /* Bound to one unicast address: that is every datagram's local address
+   * (pktinfo.h); the kernel is asked only when it could be another. */
+  ep->ifindex =
+      pt_pktinfo_needed(&ep->bind_addr) ? -1 : pt_pktinfo_owner(&ep->bind_addr);
+  ep->pktinfo = ep->ifindex < 0;
+  if (ep->pktinfo && pt_pktinfo_enable(fd, addr->addr.sa.sa_family) < 0)
+    coap_log_debug("coap_new_endpoint: no per-datagram local address: %s\n",
+                   strerror(errno));
   ep->io = (pt_io_handle){PT_IO_ENDPOINT, ep};
   if (epoll_add(ep->context, fd, &ep->io) < 0) {
     close(fd);
@@ -404,8 +409,10 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       io->msgs[i].msg_hdr.msg_iovlen = 1;
       io->msgs[i].msg_hdr.msg_name = &io->from[i];
       io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
-      io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
-      io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
+      if (ep->pktinfo) {
+        io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
+        io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
+      }
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
@@ -418,9 +425,11 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       peer.size = io->msgs[i].msg_hdr.msg_namelen;
       memcpy(&peer.addr, &io->from[i], peer.size);
       coap_address_t local = ep->bind_addr;
-      int ifindex = -1;
-      pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
-                      coap_address_get_port(&ep->bind_addr), &local, &ifindex);
+      int ifindex = ep->ifindex;
+      if (ep->pktinfo)
+        pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
+                        coap_address_get_port(&ep->bind_addr), &local,
+                        &ifindex);
       if (ep->proto == COAP_PROTO_DTLS) { /* dtls.c decrypts, then recv.c */
         pt_dtls_endpoint_input(ep, &peer, &local, ifindex, io->buf[i],
                                io->msgs[i].msg_len, now);
