@@ -132,6 +132,12 @@ int main(int argc, char **argv) {
   char src[64], want[96], what[160];
   uint16_t port;
   coap_startup();
+  coap_address_t a;
+  struct sockaddr_storage ss;
+  coap_address_init(&a);
+  a.size = sockaddr_of(addr, 0, &ss);
+  memcpy(&a.addr, &ss, a.size);
+  check(!coap_is_bcast(&a), "the address is no broadcast address");
   coap_context_t *ctx = server_on(addr, &port);
   check(ctx != NULL, "a server binds the address");
   if (!ctx)
