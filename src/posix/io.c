@@ -70,6 +70,7 @@ struct pt_io_state {
   struct sockaddr_storage from[RX_BATCH];
   uint8_t ctrl[RX_BATCH][PT_PKTINFO_SPACE]; /* each one's local address */
   uint8_t buf[RX_BATCH][RX_BUF];
+  unsigned rx_used; /* headers recvmmsg() wrote to last: to reset */
   tx_queue tx;
 };
 
@@ -96,10 +97,17 @@ int pt_io_context_init(coap_context_t *ctx) {
   if (epoll_add(ctx, ctx->wake_fd, &io->wake) < 0 ||
       epoll_add(ctx, ctx->timer_fd, &io->timer) < 0)
     return -1;
+  /* The receive headers point at fixed buffers: set once. recvmmsg()
+   * writes only the lengths and flags of the ones it fills (rx_used). */
   for (int i = 0; i < RX_BATCH; i++) {
     io->iov[i].iov_base = io->buf[i];
     io->iov[i].iov_len = RX_BUF;
+    io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
+    io->msgs[i].msg_hdr.msg_iovlen = 1;
+    io->msgs[i].msg_hdr.msg_name = &io->from[i];
+    io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
   }
+  io->rx_used = RX_BATCH;
   return 0;
 }
 
@@ -225,6 +233,16 @@ void pt_io_client_close(coap_session_t *s) {
 /* ---- batched sends --------------------------------------------------------
  */
 
+/* memcmp() of two socket addresses, with the common lengths spelled out so
+ * that the compiler compares them inline. */
+static int same_bytes(const void *a, const void *b, size_t n) {
+  if (n == sizeof(struct sockaddr_in))
+    return memcmp(a, b, sizeof(struct sockaddr_in)) == 0;
+  if (n == sizeof(struct sockaddr_in6))
+    return memcmp(a, b, sizeof(struct sockaddr_in6)) == 0;
+  return memcmp(a, b, n) == 0;
+}
+
 /* Whether queued datagram @j can follow @i in one UDP GSO message: same
  * peer and source, and every one before it of @i's size. */
 static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
@@ -232,7 +250,7 @@ static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
   size_t seg = q->iov[i].iov_len;
   return q->iov[j - 1].iov_len == seg && q->iov[j].iov_len <= seg &&
          a->msg_namelen == b->msg_namelen &&
-         memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0 &&
+         same_bytes(a->msg_name, b->msg_name, a->msg_namelen) &&
          a->msg_controllen == b->msg_controllen &&
          (!a->msg_controllen ||
           memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
@@ -323,15 +341,18 @@ static int tx_queue_add(tx_queue *q, int fd, const coap_address_t *to,
   q->to[i] = *to;
   q->iov[i].iov_base = q->buf[i];
   q->iov[i].iov_len = len;
-  memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
-  q->msgs[i].msg_hdr.msg_name = &q->to[i].addr;
-  q->msgs[i].msg_hdr.msg_namelen = q->to[i].size;
-  q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
-  q->msgs[i].msg_hdr.msg_iovlen = 1;
+  struct msghdr *h = &q->msgs[i].msg_hdr;
+  h->msg_name = &q->to[i].addr;
+  h->msg_namelen = q->to[i].size;
+  h->msg_iov = &q->iov[i];
+  h->msg_iovlen = 1;
+  h->msg_control = NULL;
+  h->msg_controllen = 0;
+  h->msg_flags = 0;
   if (clen) {
     memcpy(q->ctrl[i], ctrl, clen);
-    q->msgs[i].msg_hdr.msg_control = q->ctrl[i];
-    q->msgs[i].msg_hdr.msg_controllen = clen;
+    h->msg_control = q->ctrl[i];
+    h->msg_controllen = clen;
   }
   return 1;
 }
@@ -403,18 +424,14 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
   int was_active = io->tx.active;
   io->tx.active = 1;
   for (;;) {
-    for (int i = 0; i < RX_BATCH; i++) {
-      memset(&io->msgs[i].msg_hdr, 0, sizeof(io->msgs[i].msg_hdr));
-      io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
-      io->msgs[i].msg_hdr.msg_iovlen = 1;
-      io->msgs[i].msg_hdr.msg_name = &io->from[i];
+    /* Room for control data on every socket: one that asks for none gets
+     * none (and its length back as 0). */
+    for (unsigned i = 0; i < io->rx_used; i++) {
       io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
-      if (ep->pktinfo) {
-        io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
-        io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
-      }
+      io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+    io->rx_used = n > 0 ? (unsigned)n : 0;
     if (n <= 0)
       break;
     for (int i = 0; i < n && ep->fd >= 0; i++) {
