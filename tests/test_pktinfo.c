@@ -342,7 +342,8 @@ TEST(only_wildcard_endpoints_ask_the_kernel) {
 }
 
 /* A server bound to @bind, asked at @to by a client of @family on @from:
- * the answer comes from @to, the handler saw @want_local (with the port)
+ * the answer comes from @to, the handler saw address @want_local (with the
+ * port)
  * and the loopback interface, for a CON and a NON. */
 static void bound_answers(const char *bind, int family, const char *from,
                           const char *to, const char *want_local) {
@@ -363,7 +364,8 @@ static void bound_answers(const char *bind, int family, const char *from,
     CHECK(n > 4);
     CHECK_STR_EQ(src, to);
     CHECK_INT_EQ(buf[0] >> 4 & 3, i ? 1 : 2); /* ACK for the CON, NON */
-    snprintf(want, sizeof(want), want_local, port);
+    snprintf(want, sizeof(want), strchr(want_local, ':') ? "[%s]:%u" : "%s:%u",
+             want_local, port);
     CHECK_STR_EQ(seen_local, want);
     CHECK_STR_EQ(payload(buf, n), want);
     CHECK_INT_EQ(seen_ifindex, if_nametoindex("lo"));
@@ -374,22 +376,81 @@ static void bound_answers(const char *bind, int family, const char *from,
 
 TEST(bound_endpoint_other_loopback_address) {
   /* 127.0.0.2 is not an address of lo, only inside its 127.0.0.1/8. */
-  bound_answers("127.0.0.2", AF_INET, "127.0.0.1", "127.0.0.2", "127.0.0.2:%u");
+  bound_answers("127.0.0.2", AF_INET, "127.0.0.1", "127.0.0.2", "127.0.0.2");
 }
 
 TEST(bound_ipv6_endpoint_reports_its_address) {
-  bound_answers("::1", AF_INET6, "::1", "::1", "[::1]:%u");
+  bound_answers("::1", AF_INET6, "::1", "::1", "::1");
 }
 
 TEST(bound_v4_mapped_endpoint_reports_its_address) {
   /* An IPv6 socket bound to ::ffff:127.0.0.3 serves IPv4 peers. */
   bound_answers("::ffff:127.0.0.3", AF_INET, "127.0.0.1", "127.0.0.3",
-                "[::ffff:127.0.0.3]:%u");
+                "::ffff:127.0.0.3");
 }
 
 TEST(bound_endpoint_send_outside_loop) {
   send_outside_loop("127.0.0.4", AF_INET, "127.0.0.1", "127.0.0.4",
                     "127.0.0.4");
+}
+
+/* Adds a UDP endpoint on @text, port 0, to @ctx; its port, 0 on failure. */
+static uint16_t add_endpoint(coap_context_t *ctx, const char *text) {
+  coap_address_t a;
+  coap_address_init(&a);
+  if (strchr(text, ':')) {
+    a.addr.sin6.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, text, &a.addr.sin6.sin6_addr);
+    a.size = sizeof(a.addr.sin6);
+  } else {
+    a.addr.sin.sin_family = AF_INET;
+    inet_pton(AF_INET, text, &a.addr.sin.sin_addr);
+    a.size = sizeof(a.addr.sin);
+  }
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
+  return ep ? coap_address_get_port(&ep->bind_addr) : 0;
+}
+
+/* The endpoints of a context read into the same receive headers: one that
+ * gets no control data (bound to one address) or IPv4 peers' shorter
+ * addresses must leave them whole for the next, a wildcard endpoint that
+ * needs the local address or an IPv6 one that needs room for its peers'. */
+TEST(endpoints_of_one_context_take_turns) {
+  uint16_t bound;
+  coap_context_t *ctx = server_on("127.0.0.1", &bound);
+  CHECK(ctx != NULL);
+  uint16_t any = add_endpoint(ctx, "0.0.0.0");
+  uint16_t v6 = add_endpoint(ctx, "::1");
+  CHECK(any != 0);
+  int fd = raw_socket(AF_INET, "127.0.0.1");
+  int fd6 = v6 ? raw_socket(AF_INET6, "::1") : -1;
+  CHECK(fd >= 0);
+  char src[64], want[64];
+  uint8_t buf[1500];
+  for (int i = 0; i < 3; i++) {
+    uint16_t mid = (uint16_t)(0x600 + 4 * i);
+    CHECK(ask(ctx, fd, AF_INET, "127.0.0.1", bound, 1, mid, src, buf,
+              sizeof(buf)) > 4);
+    CHECK_STR_EQ(src, "127.0.0.1");
+    snprintf(want, sizeof(want), "127.0.0.1:%u", bound);
+    CHECK_STR_EQ(seen_local, want);
+    CHECK(ask(ctx, fd, AF_INET, "127.0.0.2", any, 1, (uint16_t)(mid + 1), src,
+              buf, sizeof(buf)) > 4);
+    CHECK_STR_EQ(src, "127.0.0.2");
+    snprintf(want, sizeof(want), "127.0.0.2:%u", any);
+    CHECK_STR_EQ(seen_local, want);
+    if (fd6 < 0)
+      continue;
+    CHECK(ask(ctx, fd6, AF_INET6, "::1", v6, 1, (uint16_t)(mid + 2), src, buf,
+              sizeof(buf)) > 4);
+    CHECK_STR_EQ(src, "::1");
+    snprintf(want, sizeof(want), "[::1]:%u", v6);
+    CHECK_STR_EQ(seen_local, want);
+  }
+  close(fd);
+  if (fd6 >= 0)
+    close(fd6);
+  coap_free_context(ctx);
 }
 
 static coap_address_t addr_of(const char *text) {
@@ -463,6 +524,7 @@ int main(void) {
   RUN(bound_ipv6_endpoint_reports_its_address);
   RUN(bound_v4_mapped_endpoint_reports_its_address);
   RUN(bound_endpoint_send_outside_loop);
+  RUN(endpoints_of_one_context_take_turns);
   RUN(which_addresses_need_the_kernel);
   RUN(owner_of_a_bound_address);
   return TEST_SUMMARY();
