@@ -33,8 +33,8 @@ coap_pdu_t *coap_pdu_init(coap_pdu_type_t type, coap_pdu_code_t code,
   coap_pdu_t *pdu = calloc(1, sizeof(*pdu));
   if (!pdu)
     return NULL;
-  size_t alloc =
-      size && size < PT_PDU_INITIAL_ALLOC ? size : PT_PDU_INITIAL_ALLOC;
+  size_t alloc = size && size < PT_PDU_INITIAL_ALLOC ? size
+                                                      : PT_PDU_INITIAL_ALLOC;
   pdu->buf = malloc(PT_PDU_HDR_ROOM + alloc);
   if (!pdu->buf) {
     free(pdu);
@@ -186,8 +186,8 @@ static uint8_t *pdu_splice(coap_pdu_t *pdu, size_t off, size_t old_len,
 }
 
 uint8_t *pt_pdu_opts(const coap_pdu_t *pdu, size_t *len) {
-  size_t end =
-      pdu->data ? (size_t)(pdu->data - pdu->token) - 1 : pdu->used_size;
+  size_t end = pdu->data ? (size_t)(pdu->data - pdu->token) - 1
+                         : pdu->used_size;
   *len = end - pdu->token_length;
   return pdu->token + pdu->token_length;
 }
