@@ -176,6 +176,12 @@ static void bcast_refresh(coap_tick_t now) {
         ifa->ifa_broadaddr->sa_family != AF_INET)
       continue;
     const struct sockaddr_in *b = (const void *)ifa->ifa_broadaddr;
+    const struct sockaddr_in *a = (const void *)ifa->ifa_addr;
+    /* An address added without a broadcast address comes back from
+     * getifaddrs() with itself in that field: not a broadcast address. */
+    if (a && a->sin_family == AF_INET &&
+        a->sin_addr.s_addr == b->sin_addr.s_addr)
+      continue;
     bcast.addrs[bcast.count++] = b->sin_addr;
   }
   freeifaddrs(list);

@@ -47,11 +47,22 @@ uint32_t pt_hash_bytes(const void *data, size_t len, uint32_t seed) {
   size_t i = 0;
   for (; len - i >= 4; i += 4)
     h = absorb(h, load_le32(p + i));
+  /* The last 1-3 bytes, little-endian, as MurmurHash3 takes them. */
   uint32_t tail = 0;
-  for (size_t j = len - i; j > 0; j--)
-    tail = tail << 8 | p[i + j - 1];
-  if (len - i)
+  switch (len - i) {
+  case 3:
+    tail = (uint32_t)p[i + 2] << 16;
+    /* fall through */
+  case 2:
+    tail |= (uint32_t)p[i + 1] << 8;
+    /* fall through */
+  case 1:
+    tail |= p[i];
     h ^= scramble(tail);
+    break;
+  default:
+    break;
+  }
   h ^= (uint32_t)len; /* the scheme folds in the length modulo 2^32 */
   return avalanche(h);
 }

@@ -130,14 +130,10 @@ void pt_pdu_clear(coap_pdu_t *pdu, coap_pdu_type_t type, coap_pdu_code_t code,
   pdu->data = NULL;
 }
 
-int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
-  /* The limit first: a reused PDU whose max_size was lowered may hold a
-   * larger allocation from before. */
-  size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
-  if (new_size > limit)
-    return 0;
-  if (new_size <= pdu->alloc_size)
-    return 1;
+/* The rare half of pt_pdu_resize(): a larger buffer, up to @limit. Kept
+ * out of line so that the common half (the room is there) inlines. */
+__attribute__((noinline)) static int pdu_grow(coap_pdu_t *pdu, size_t new_size,
+                                              size_t limit) {
   if (pdu->embedded)
     return 0;
   /* Doubling keeps a PDU grown option by option at O(n) total copying. */
@@ -156,6 +152,17 @@ int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
     pdu->data = pdu->token + data_off;
   pdu->alloc_size = alloc;
   return 1;
+}
+
+int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
+  /* The limit first: a reused PDU whose max_size was lowered may hold a
+   * larger allocation from before. */
+  size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
+  if (new_size > limit)
+    return 0;
+  if (new_size <= pdu->alloc_size)
+    return 1;
+  return pdu_grow(pdu, new_size, limit);
 }
 
 /* ---- editing core ---- */
@@ -239,20 +246,22 @@ static size_t append_option(coap_pdu_t *pdu, coap_option_num_t number,
   return h + len;
 }
 
-size_t pt_pdu_insert_option(coap_pdu_t *pdu, coap_option_num_t number,
-                            size_t len, const uint8_t *data) {
+/* pt_pdu_insert_option() before the last option: a walk and a move. Out of
+ * line so that the common case, appending, needs none of its registers. */
+__attribute__((noinline)) static size_t insert_option(coap_pdu_t *pdu,
+                                                      coap_option_num_t number,
+                                                      size_t len,
+                                                      const uint8_t *data) {
   opt_pos p;
-  if (pdu && !pdu->data && number >= pdu->max_opt && (data || !len))
-    return append_option(pdu, number, len, data);
   if (!pdu || (len && !data) || !opt_seek(pdu, number, 1, &p))
     return 0;
   size_t h = pt_opt_hdr_size(number - p.prev, len);
-  size_t next_h = p.found ? pt_opt_hdr_size(p.number - number, p.hdr.length)
-                          : 0;
+  size_t next_h =
+      p.found ? pt_opt_hdr_size(p.number - number, p.hdr.length) : 0;
   if (h == 0)
     return 0;
-  uint8_t *at = pdu_splice(pdu, p.off, p.found ? p.hdr.size : 0,
-                           h + len + next_h);
+  uint8_t *at =
+      pdu_splice(pdu, p.off, p.found ? p.hdr.size : 0, h + len + next_h);
   if (!at)
     return 0;
   pt_opt_write_hdr(at, number - p.prev, len);
@@ -264,6 +273,13 @@ size_t pt_pdu_insert_option(coap_pdu_t *pdu, coap_option_num_t number,
     pdu->max_opt = number;
   pdu->opt_bits |= PT_OPT_BIT(number);
   return h + len;
+}
+
+size_t pt_pdu_insert_option(coap_pdu_t *pdu, coap_option_num_t number,
+                            size_t len, const uint8_t *data) {
+  if (pdu && !pdu->data && number >= pdu->max_opt && (data || !len))
+    return append_option(pdu, number, len, data);
+  return insert_option(pdu, number, len, data);
 }
 
 size_t pt_pdu_update_option(coap_pdu_t *pdu, coap_option_num_t number,

@@ -110,6 +110,8 @@ static int build_query(const coap_pdu_t *pdu, const coap_uri_t *proxy_uri,
   *heap = NULL;
   q->length = 0;
   q->s = NULL;
+  if (!proxy_uri && !pt_pdu_may_have(pdu, COAP_OPTION_URI_QUERY))
+    return 0; /* most requests: no query, and no call to find it out */
   if (proxy_uri) {
     total =
         pt_uri_query_canon(proxy_uri->query.s, proxy_uri->query.length, NULL);

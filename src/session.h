@@ -33,6 +33,9 @@ struct coap_endpoint_t {
   int fd;                      /* bound UDP socket */
   pt_io_handle io;             /* epoll registration */
   coap_address_t bind_addr;    /* with the port the kernel chose */
+  int pktinfo;                 /* UDP: the kernel reports each datagram's
+                                * local address (wildcard, group, ...) */
+  int ifindex;                 /* else: interface holding bind_addr */
   unsigned default_mtu;
   struct pt_tls_listener *tls_listener; /* DTLS: the cookie exchange */
   size_t session_count;        /* server sessions in the context table */

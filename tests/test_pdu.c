@@ -834,7 +834,33 @@ TEST(option_bits_of_parsed_pdu) {
   coap_delete_pdu(p);
 }
 
+/* A PDU filled to exactly the room it has keeps its buffer: it grows only
+ * when more is asked for (and then at most to its maximum size). */
+TEST(pdu_filled_to_its_room_is_not_reallocated) {
+  coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1,
+                                  2 * PT_PDU_INITIAL_ALLOC);
+  CHECK(pdu != NULL);
+  uint8_t body[PT_PDU_INITIAL_ALLOC];
+  memset(body, 'x', sizeof(body));
+  CHECK_INT_EQ(coap_add_token(pdu, 2, (const uint8_t *)"tk"), 1);
+  const uint8_t *buf = pdu->buf;
+  size_t room = pdu->alloc_size;
+  /* token + payload marker + body = exactly the allocation */
+  CHECK_INT_EQ(coap_add_data(pdu, room - 3, body), 1);
+  CHECK(pdu->buf == buf);
+  CHECK_UINT_EQ(pdu->alloc_size, room);
+  CHECK_UINT_EQ(pdu->used_size, room);
+  coap_delete_pdu(pdu);
+  pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 40);
+  CHECK(pdu != NULL);
+  CHECK_INT_EQ(coap_add_data(pdu, 39, body), 1); /* marker + 39 = 40 */
+  CHECK_UINT_EQ(pdu->alloc_size, 40);
+  CHECK_INT_EQ(coap_add_option(pdu, COAP_OPTION_URI_PATH, 1, body), 0);
+  coap_delete_pdu(pdu);
+}
+
 int main(void) {
+  RUN(pdu_filled_to_its_room_is_not_reallocated);
   RUN(rfc7252_a1_build_and_parse);
   RUN(rfc7252_a2_token_and_empty);
   RUN(extended_numbers_and_lengths_roundtrip);

@@ -158,9 +158,11 @@ COAP_API const coap_address_t *coap_session_get_addr_mcast(const coap_session_t 
 
 /**
  * Our own address on this session. For a server session it is the address
- * the peer's datagram now being handled was sent to (reported per datagram
- * by the kernel, IP_PKTINFO / IPV6_PKTINFO, so it is exact on an endpoint
- * bound to a wildcard address); answers leave from that address. For a
+ * the peer's datagram now being handled was sent to: on an endpoint bound
+ * to a wildcard, multicast or broadcast address as the kernel reports it
+ * with each datagram (IP_PKTINFO / IPV6_PKTINFO), on one bound to a single
+ * unicast address that address, the only one its datagrams can be sent
+ * to; answers leave from that address. For a
  * request sent to a multicast group it is the group's address, and the
  * answer leaves from a unicast address of the interface the request came
  * in over (RFC 7252 8.1).
@@ -192,7 +194,13 @@ COAP_API coap_session_state_t coap_session_get_state(const coap_session_t *sessi
 
 /**
  * The index of the network interface the session's last datagram came in
- * over (as the kernel reported it with that datagram).
+ * over: on a UDP or DTLS server endpoint bound to a wildcard, multicast or
+ * broadcast address, and on a client session, as the kernel reported it
+ * with that datagram; on one bound to a single unicast address, the
+ * interface that holds that address (looked up once when the endpoint
+ * opens), which is where datagrams from other hosts come in -- a datagram
+ * this host sends to itself comes in over the loopback interface, which
+ * this index does not tell on such an endpoint.
  * @param session The session (borrowed).
  * @return The index, or -1 if no datagram came in yet (or the kernel did not
  *         say), or @p session is NULL.

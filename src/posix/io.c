@@ -70,6 +70,7 @@ struct pt_io_state {
   struct sockaddr_storage from[RX_BATCH];
   uint8_t ctrl[RX_BATCH][PT_PKTINFO_SPACE]; /* each one's local address */
   uint8_t buf[RX_BATCH][RX_BUF];
+  unsigned rx_used; /* headers recvmmsg() wrote to last: to reset */
   tx_queue tx;
 };
 
@@ -96,10 +97,17 @@ int pt_io_context_init(coap_context_t *ctx) {
   if (epoll_add(ctx, ctx->wake_fd, &io->wake) < 0 ||
       epoll_add(ctx, ctx->timer_fd, &io->timer) < 0)
     return -1;
+  /* The receive headers point at fixed buffers: set once. recvmmsg()
+   * writes only the lengths and flags of the ones it fills (rx_used). */
   for (int i = 0; i < RX_BATCH; i++) {
     io->iov[i].iov_base = io->buf[i];
     io->iov[i].iov_len = RX_BUF;
+    io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
+    io->msgs[i].msg_hdr.msg_iovlen = 1;
+    io->msgs[i].msg_hdr.msg_name = &io->from[i];
+    io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
   }
+  io->rx_used = RX_BATCH;
   return 0;
 }
 
@@ -160,11 +168,16 @@ int pt_io_endpoint_open(coap_endpoint_t *ep, const coap_address_t *addr) {
     close(fd);
     return -1;
   }
-  if (pt_pktinfo_enable(fd, addr->addr.sa.sa_family) < 0)
-    coap_log_debug("coap_new_endpoint: no per-datagram local address: %s\n",
-                   strerror(errno));
   ep->fd = fd;
   read_local(fd, &ep->bind_addr);
+  /* Bound to one unicast address: that is every datagram's local address
+   * (pktinfo.h); the kernel is asked only when it could be another. */
+  ep->ifindex =
+      pt_pktinfo_needed(&ep->bind_addr) ? -1 : pt_pktinfo_owner(&ep->bind_addr);
+  ep->pktinfo = ep->ifindex < 0;
+  if (ep->pktinfo && pt_pktinfo_enable(fd, addr->addr.sa.sa_family) < 0)
+    coap_log_debug("coap_new_endpoint: no per-datagram local address: %s\n",
+                   strerror(errno));
   ep->io = (pt_io_handle){PT_IO_ENDPOINT, ep};
   if (epoll_add(ep->context, fd, &ep->io) < 0) {
     close(fd);
@@ -220,6 +233,16 @@ void pt_io_client_close(coap_session_t *s) {
 /* ---- batched sends --------------------------------------------------------
  */
 
+/* memcmp() of two socket addresses, with the common lengths spelled out so
+ * that the compiler compares them inline. */
+static int same_bytes(const void *a, const void *b, size_t n) {
+  if (n == sizeof(struct sockaddr_in))
+    return memcmp(a, b, sizeof(struct sockaddr_in)) == 0;
+  if (n == sizeof(struct sockaddr_in6))
+    return memcmp(a, b, sizeof(struct sockaddr_in6)) == 0;
+  return memcmp(a, b, n) == 0;
+}
+
 /* Whether queued datagram @j can follow @i in one UDP GSO message: same
  * peer and source, and every one before it of @i's size. */
 static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
@@ -227,7 +250,7 @@ static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
   size_t seg = q->iov[i].iov_len;
   return q->iov[j - 1].iov_len == seg && q->iov[j].iov_len <= seg &&
          a->msg_namelen == b->msg_namelen &&
-         memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0 &&
+         same_bytes(a->msg_name, b->msg_name, a->msg_namelen) &&
          a->msg_controllen == b->msg_controllen &&
          (!a->msg_controllen ||
           memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
@@ -318,15 +341,18 @@ static int tx_queue_add(tx_queue *q, int fd, const coap_address_t *to,
   q->to[i] = *to;
   q->iov[i].iov_base = q->buf[i];
   q->iov[i].iov_len = len;
-  memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
-  q->msgs[i].msg_hdr.msg_name = &q->to[i].addr;
-  q->msgs[i].msg_hdr.msg_namelen = q->to[i].size;
-  q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
-  q->msgs[i].msg_hdr.msg_iovlen = 1;
+  struct msghdr *h = &q->msgs[i].msg_hdr;
+  h->msg_name = &q->to[i].addr;
+  h->msg_namelen = q->to[i].size;
+  h->msg_iov = &q->iov[i];
+  h->msg_iovlen = 1;
+  h->msg_control = NULL;
+  h->msg_controllen = 0;
+  h->msg_flags = 0;
   if (clen) {
     memcpy(q->ctrl[i], ctrl, clen);
-    q->msgs[i].msg_hdr.msg_control = q->ctrl[i];
-    q->msgs[i].msg_hdr.msg_controllen = clen;
+    h->msg_control = q->ctrl[i];
+    h->msg_controllen = clen;
   }
   return 1;
 }
@@ -398,16 +424,14 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
   int was_active = io->tx.active;
   io->tx.active = 1;
   for (;;) {
-    for (int i = 0; i < RX_BATCH; i++) {
-      memset(&io->msgs[i].msg_hdr, 0, sizeof(io->msgs[i].msg_hdr));
-      io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
-      io->msgs[i].msg_hdr.msg_iovlen = 1;
-      io->msgs[i].msg_hdr.msg_name = &io->from[i];
+    /* Room for control data on every socket: one that asks for none gets
+     * none (and its length back as 0). */
+    for (unsigned i = 0; i < io->rx_used; i++) {
       io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
-      io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
       io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+    io->rx_used = n > 0 ? (unsigned)n : 0;
     if (n <= 0)
       break;
     for (int i = 0; i < n && ep->fd >= 0; i++) {
@@ -418,9 +442,11 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       peer.size = io->msgs[i].msg_hdr.msg_namelen;
       memcpy(&peer.addr, &io->from[i], peer.size);
       coap_address_t local = ep->bind_addr;
-      int ifindex = -1;
-      pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
-                      coap_address_get_port(&ep->bind_addr), &local, &ifindex);
+      int ifindex = ep->ifindex;
+      if (ep->pktinfo)
+        pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
+                        coap_address_get_port(&ep->bind_addr), &local,
+                        &ifindex);
       if (ep->proto == COAP_PROTO_DTLS) { /* dtls.c decrypts, then recv.c */
         pt_dtls_endpoint_input(ep, &peer, &local, ifindex, io->buf[i],
                                io->msgs[i].msg_len, now);

@@ -11,6 +11,8 @@
  */
 #include "pktinfo.h"
 
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <string.h>
 
 #include "coap3/coap.h"
@@ -124,4 +126,62 @@ size_t pt_pktinfo_write(uint8_t *ctrl, const coap_address_t *local,
   memcpy(ctrl, &c, sizeof(c));
   memcpy(CMSG_DATA((struct cmsghdr *)ctrl), &pi, sizeof(pi));
   return CMSG_SPACE(sizeof(pi));
+}
+
+/* ---- endpoints bound to one address --------------------------------------
+ */
+
+int pt_pktinfo_needed(const coap_address_t *bound) {
+  struct in_addr v4;
+  if (v4_of(bound, &v4) && v4.s_addr == htonl(INADDR_ANY))
+    return 1; /* 0.0.0.0, or ::ffff:0.0.0.0 on an IPv6 socket */
+  return coap_address_isany(bound) || coap_is_mcast(bound) ||
+         coap_is_bcast(bound);
+}
+
+/* How interface address @ifa matches @bound: 2 the same address, 1 inside
+ * the prefix of a loopback interface's address, else 0. */
+static int owner_match(const struct ifaddrs *ifa, const coap_address_t *bound) {
+  const struct sockaddr *a = ifa->ifa_addr, *m = ifa->ifa_netmask;
+  int loop = (ifa->ifa_flags & IFF_LOOPBACK) != 0;
+  struct in_addr v4;
+  if (v4_of(bound, &v4)) {
+    if (!a || a->sa_family != AF_INET)
+      return 0;
+    uint32_t x = ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr;
+    uint32_t mask =
+        m ? ((const struct sockaddr_in *)(const void *)m)->sin_addr.s_addr : 0;
+    if (x == v4.s_addr)
+      return 2;
+    return loop && mask && (x & mask) == (v4.s_addr & mask);
+  }
+  if (!a || a->sa_family != AF_INET6)
+    return 0;
+  const struct in6_addr *x =
+      &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr;
+  return memcmp(x, &bound->addr.sin6.sin6_addr, sizeof(*x)) == 0 ? 2 : 0;
+}
+
+int pt_pktinfo_owner(const coap_address_t *bound) {
+  struct in_addr v4;
+  int family = bound->addr.sa.sa_family;
+  if (!v4_of(bound, &v4) && family != AF_INET6)
+    return -1;
+  if (family == AF_INET6 && bound->addr.sin6.sin6_scope_id)
+    return (int)bound->addr.sin6.sin6_scope_id; /* link-local: named */
+  struct ifaddrs *list = NULL;
+  if (getifaddrs(&list) != 0)
+    return -1;
+  unsigned exact = 0, covered = 0;
+  /* The host's interface addresses: a short list, read once per socket. */
+  for (struct ifaddrs *ifa = list; ifa && !exact; ifa = ifa->ifa_next) {
+    int how = owner_match(ifa, bound);
+    if (how == 2)
+      exact = if_nametoindex(ifa->ifa_name);
+    else if (how == 1 && !covered)
+      covered = if_nametoindex(ifa->ifa_name);
+  }
+  freeifaddrs(list);
+  unsigned index = exact ? exact : covered;
+  return index ? (int)index : -1;
 }

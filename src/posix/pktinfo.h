@@ -7,6 +7,12 @@
  * each datagram the address it was sent to and the interface it came in
  * over; sending with the same control message picks the source address,
  * so an answer leaves from the address the request went to.
+ *
+ * A socket bound to one unicast address needs none of it: it only receives
+ * datagrams sent to that address, and its answers can only leave from it.
+ * There the kernel is not asked (it would build and copy the control data
+ * with every datagram for nothing); the local address is the bound one and
+ * the interface the one that holds it, found once when the socket opens.
  */
 #ifndef PT_PKTINFO_H
 #define PT_PKTINFO_H
@@ -20,6 +26,23 @@
 #define PT_PKTINFO_SPACE                                                       \
   (CMSG_SPACE(sizeof(struct in_pktinfo)) +                                     \
    CMSG_SPACE(sizeof(struct in6_pktinfo)))
+
+/* Whether an endpoint bound to @bound (borrowed) needs the local address of
+ * each datagram: 1 for a wildcard (0.0.0.0, ::, ::ffff:0.0.0.0), a
+ * multicast or a broadcast address, which take datagrams sent to other
+ * addresses; 0 for one unicast address. */
+int pt_pktinfo_needed(const coap_address_t *bound);
+
+/*
+ * The index of the interface that holds unicast address @bound (borrowed;
+ * IPv4, IPv4-mapped or IPv6): the interface with exactly that address, for
+ * an IPv6 address with a scope its scope, else the loopback interface
+ * whose prefix covers it (127.0.0.2 on lo's 127.0.0.1/8). Returns -1 when
+ * none is found (an address made local by a route alone), so that the
+ * caller asks the kernel per datagram instead. Reads the host's interface
+ * list (getifaddrs()): for opening a socket, not for each datagram.
+ */
+int pt_pktinfo_owner(const coap_address_t *bound);
 
 /* Asks the kernel to report the destination address and interface of every
  * datagram @fd (a UDP socket of @family) receives. Returns 0, or -1 with
