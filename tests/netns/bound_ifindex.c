@@ -25,21 +25,12 @@
 
 #include <coap3/coap.h>
 
+#include "check.h"
 #include "context.h"
 #include "session.h"
 
-static int failed, passed;
 static char seen_local[80];
 static int seen_ifindex;
-
-static void check(int ok, const char *what) {
-  printf("%s - %s\n", ok ? "ok  " : "FAIL", what);
-  fflush(stdout);
-  if (ok)
-    passed++;
-  else
-    failed++;
-}
 
 static void hnd_where(coap_resource_t *r, coap_session_t *s,
                       const coap_pdu_t *req, const coap_string_t *q,

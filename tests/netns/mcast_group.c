@@ -31,21 +31,13 @@
 
 #include <coap3/coap.h>
 
+#include "check.h"
+
 #define GROUP4 "224.0.1.187"
 #define GROUP6 "ff02::fd"
 
 static volatile sig_atomic_t quit;
 static const char *if6 = "lo";
-static int failed, passed;
-
-static void check(int ok, const char *what) {
-  printf("%s - %s\n", ok ? "ok  " : "FAIL", what);
-  fflush(stdout);
-  if (ok)
-    passed++;
-  else
-    failed++;
-}
 
 /* ---- the server ------------------------------------------------------ */
 

@@ -13,15 +13,8 @@ set -u
 BIN=$1
 
 if [ "${2:-}" != --inside ]; then
-  if ! unshare -n true 2>/dev/null; then
-    if [ "${CI:-}" = true ]; then
-      echo "FAIL: unshare -n is not permitted here, and under CI it must be"
-      exit 1
-    fi
-    echo "SKIP: unshare -n is not permitted (run as root)"
-    exit 77
-  fi
-  exec unshare -n bash "$0" "$BIN" --inside
+  . "$(dirname "$0")/lib.sh"
+  netns_enter "$0" "$BIN"
 fi
 
 . "$(dirname "$0")/../interop/lib.sh"

@@ -11,15 +11,8 @@
 # (exit 77), except under CI (CI=true), where it fails.
 set -u
 if [ "${3:-}" != --inside ]; then
-  if ! unshare -n true 2>/dev/null; then
-    if [ "${CI:-}" = true ]; then
-      echo "FAIL: unshare -n is not permitted here, and under CI it must be"
-      exit 1
-    fi
-    echo "SKIP: unshare -n is not permitted (run as root)"
-    exit 77
-  fi
-  exec unshare -n bash "$0" "$1" "$2" --inside
+  . "$(dirname "$0")/../netns/lib.sh"
+  netns_enter "$0" "$1" "$2"
 fi
 . "$(dirname "$0")/../interop/lib.sh"
 SERVER_BIN=$1
