@@ -38,33 +38,36 @@ static void hnd_where(coap_resource_t *r, coap_session_t *s,
   coap_add_data(resp, n, (const uint8_t *)seen_local);
 }
 
+/* Adds a UDP endpoint on @text, port 0, to @ctx; its port, 0 on failure. */
+static uint16_t add_endpoint(coap_context_t *ctx, const char *text) {
+  coap_address_t a;
+  coap_address_init(&a);
+  if (strchr(text, ':')) {
+    a.addr.sin6.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, text, &a.addr.sin6.sin6_addr);
+    a.size = sizeof(a.addr.sin6);
+  } else {
+    a.addr.sin.sin_family = AF_INET;
+    inet_pton(AF_INET, text, &a.addr.sin.sin_addr);
+    a.size = sizeof(a.addr.sin);
+  }
+  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
+  return ep ? coap_address_get_port(&ep->bind_addr) : 0;
+}
+
 static coap_context_t *server_on(const char *any, uint16_t *port) {
   coap_startup();
   coap_context_t *ctx = coap_new_context(NULL);
   if (!ctx)
     return NULL;
-  coap_address_t a;
-  coap_address_init(&a);
-  if (strchr(any, ':')) {
-    a.addr.sin6.sin6_family = AF_INET6;
-    inet_pton(AF_INET6, any, &a.addr.sin6.sin6_addr);
-    a.size = sizeof(a.addr.sin6);
-  } else {
-    a.addr.sin.sin_family = AF_INET;
-    inet_pton(AF_INET, any, &a.addr.sin.sin_addr);
-    a.size = sizeof(a.addr.sin);
-  }
-  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
-  if (!ep) {
+  *port = add_endpoint(ctx, any);
+  if (!*port) {
     coap_free_context(ctx);
     return NULL;
   }
   coap_resource_t *r = coap_resource_init(coap_make_str_const("where"), 0);
   coap_register_handler(r, COAP_REQUEST_GET, hnd_where);
   coap_add_resource(ctx, r);
-  char desc[80];
-  snprintf(desc, sizeof(desc), "%s", coap_endpoint_str(ep));
-  *port = (uint16_t)atoi(strrchr(strtok(desc, " "), ':') + 1);
   return ctx;
 }
 
@@ -394,22 +397,6 @@ TEST(bound_endpoint_send_outside_loop) {
                     "127.0.0.4");
 }
 
-/* Adds a UDP endpoint on @text, port 0, to @ctx; its port, 0 on failure. */
-static uint16_t add_endpoint(coap_context_t *ctx, const char *text) {
-  coap_address_t a;
-  coap_address_init(&a);
-  if (strchr(text, ':')) {
-    a.addr.sin6.sin6_family = AF_INET6;
-    inet_pton(AF_INET6, text, &a.addr.sin6.sin6_addr);
-    a.size = sizeof(a.addr.sin6);
-  } else {
-    a.addr.sin.sin_family = AF_INET;
-    inet_pton(AF_INET, text, &a.addr.sin.sin_addr);
-    a.size = sizeof(a.addr.sin);
-  }
-  coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
-  return ep ? coap_address_get_port(&ep->bind_addr) : 0;
-}
 
 /* The endpoints of a context read into the same receive headers: one that
  * gets no control data (bound to one address) or IPv4 peers' shorter
