@@ -397,7 +397,6 @@ TEST(bound_endpoint_send_outside_loop) {
                     "127.0.0.4");
 }
 
-
 /* The endpoints of a context read into the same receive headers: one that
  * gets no control data (bound to one address) or IPv4 peers' shorter
  * addresses must leave them whole for the next, a wildcard endpoint that
