@@ -38,8 +38,7 @@ static void hnd_where(coap_resource_t *r, coap_session_t *s,
   coap_add_data(resp, n, (const uint8_t *)seen_local);
 }
 
-/* Adds a UDP endpoint on @text, port 0, to @ctx; its port, 0 on failure. */
-static uint16_t add_endpoint(coap_context_t *ctx, const char *text) {
+static coap_address_t addr_of(const char *text) {
   coap_address_t a;
   coap_address_init(&a);
   if (strchr(text, ':')) {
@@ -51,6 +50,12 @@ static uint16_t add_endpoint(coap_context_t *ctx, const char *text) {
     inet_pton(AF_INET, text, &a.addr.sin.sin_addr);
     a.size = sizeof(a.addr.sin);
   }
+  return a;
+}
+
+/* Adds a UDP endpoint on @text, port 0, to @ctx; its port, 0 on failure. */
+static uint16_t add_endpoint(coap_context_t *ctx, const char *text) {
+  coap_address_t a = addr_of(text);
   coap_endpoint_t *ep = coap_new_endpoint(ctx, &a, COAP_PROTO_UDP);
   return ep ? coap_address_get_port(&ep->bind_addr) : 0;
 }
@@ -437,21 +442,6 @@ TEST(endpoints_of_one_context_take_turns) {
   if (fd6 >= 0)
     close(fd6);
   coap_free_context(ctx);
-}
-
-static coap_address_t addr_of(const char *text) {
-  coap_address_t a;
-  coap_address_init(&a);
-  if (strchr(text, ':')) {
-    a.addr.sin6.sin6_family = AF_INET6;
-    inet_pton(AF_INET6, text, &a.addr.sin6.sin6_addr);
-    a.size = sizeof(a.addr.sin6);
-  } else {
-    a.addr.sin.sin_family = AF_INET;
-    inet_pton(AF_INET, text, &a.addr.sin.sin_addr);
-    a.size = sizeof(a.addr.sin);
-  }
-  return a;
 }
 
 TEST(which_addresses_need_the_kernel) {
