@@ -32,7 +32,9 @@ callgrind_control -d "$vp" >/dev/null
 wait "$lp" || true
 kill "$vp"
 wait "$vp" 2>/dev/null || true
-dump=$(ls "$out"/cg.*.1 | head -1)
+# (the dump of this run: taskset execs valgrind, so the PID is $vp)
+dump=$out/cg.$vp.1
+[ -f "$dump" ] || { echo "ir_per_get: no dump $dump" >&2; exit 1; }
 # Totals of the window, and the calls of hnd_hello from its callers'
 # "cfn=" / "calls=" lines (names are compressed to "(id)" after their
 # first appearance).
