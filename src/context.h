@@ -51,7 +51,7 @@ struct coap_context_t {
   pt_hashmap exchanges_mid;    /* CONs awaiting ACK by (session, MID) */
   pt_hashmap exchanges_token;  /* client requests by (session, token) */
   struct pt_dedup *dedup_spare; /* freed entries kept for reuse (dedup.c) */
-  size_t dedup_spare_count;
+  struct pt_dedup_slab *dedup_slabs; /* the entries' memory (dedup.c) */
   /* Every remembered entry, oldest first: the one forgotten at the cap. */
   struct pt_dedup *dedup_oldest, *dedup_newest;
   pt_hashmap resources;        /* by Uri-Path */

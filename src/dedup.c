@@ -31,8 +31,8 @@ static int dedup_eq(const pt_hash_node *n, const void *key) {
  * ACK_TIMEOUT. 247 s with the defaults.
  */
 coap_tick_t pt_exchange_lifetime(const coap_session_t *s) {
-  uint64_t ack_ms = s->ack_timeout.integer_part * 1000u +
-                    s->ack_timeout.fractional_part;
+  uint64_t ack_ms =
+      s->ack_timeout.integer_part * 1000u + s->ack_timeout.fractional_part;
   uint64_t rf_milli = s->ack_random_factor.integer_part * 1000u +
                       s->ack_random_factor.fractional_part;
   unsigned shift = s->max_retransmit < 20 ? s->max_retransmit : 20;
@@ -75,37 +75,55 @@ static void order_remove(coap_context_t *ctx, pt_dedup *d) {
     ctx->dedup_newest = d->older;
 }
 
-/* Every path that forgets an entry comes here (through pop_head()). */
-static void dedup_free(coap_context_t *ctx, pt_dedup *d) {
-  order_remove(ctx, d);
-  pt_hashmap_remove(&d->session->dedup_map, &d->node);
-  ctx->dedup_total--;
-  drop_reply(d);
-  if (ctx->dedup_spare_count >= PT_DEDUP_SPARE_MAX) {
-    free(d);
-    return;
+/* ---- entry memory ---------------------------------------------------------
+ *
+ * Entries come in slabs of PT_DEDUP_SLAB, so that a context whose number
+ * of remembered IDs grows (up to its cap) mallocs once per slab instead
+ * of once per message, and one that is full reuses the entry it forgets
+ * (pt_dedup_add()). A forgotten entry goes to the context's spare list.
+ * The slabs are kept while any entry is remembered -- at most the peak
+ * number of entries since the context last remembered none, which the
+ * context cap bounds -- and all freed when the last entry goes (and with
+ * the context), so an idle server gives every byte back.
+ */
+struct pt_dedup_slab {
+  struct pt_dedup_slab *next;
+  pt_dedup e[PT_DEDUP_SLAB];
+};
+
+void pt_dedup_free_spares(coap_context_t *ctx) {
+  while (ctx->dedup_slabs) {
+    struct pt_dedup_slab *b = ctx->dedup_slabs;
+    ctx->dedup_slabs = b->next;
+    free(b);
   }
+  ctx->dedup_spare = NULL;
+}
+
+/* Every path that forgets an entry ends here (through pop_head()): @d is
+ * off every list and counted out of dedup_total. */
+static void dedup_release(coap_context_t *ctx, pt_dedup *d) {
   d->next = ctx->dedup_spare;
   ctx->dedup_spare = d;
-  ctx->dedup_spare_count++;
+  if (!ctx->dedup_total) /* every entry is a spare now */
+    pt_dedup_free_spares(ctx);
 }
 
 static pt_dedup *dedup_alloc(coap_context_t *ctx) {
-  pt_dedup *d = ctx->dedup_spare;
-  if (!d)
-    return malloc(sizeof(*d));
-  ctx->dedup_spare = d->next;
-  ctx->dedup_spare_count--;
-  return d;
-}
-
-void pt_dedup_free_spares(coap_context_t *ctx) {
-  while (ctx->dedup_spare) {
-    pt_dedup *d = ctx->dedup_spare;
-    ctx->dedup_spare = d->next;
-    free(d);
+  if (!ctx->dedup_spare) {
+    struct pt_dedup_slab *b = malloc(sizeof(*b));
+    if (!b)
+      return NULL;
+    b->next = ctx->dedup_slabs;
+    ctx->dedup_slabs = b;
+    for (size_t i = 0; i < PT_DEDUP_SLAB; i++) {
+      b->e[i].next = ctx->dedup_spare;
+      ctx->dedup_spare = &b->e[i];
+    }
   }
-  ctx->dedup_spare_count = 0;
+  pt_dedup *d = ctx->dedup_spare;
+  ctx->dedup_spare = d->next;
+  return d;
 }
 
 /*
@@ -121,10 +139,6 @@ void pt_dedup_free_spares(coap_context_t *ctx) {
  * (index_all(), O(entries) once), and the session stays indexed until its
  * last entry is gone.
  */
-static int in_run(const coap_session_t *s, coap_mid_t mid) {
-  return (uint16_t)((uint16_t)mid - s->dedup_lo) < s->dedup_count;
-}
-
 /* Puts the run's entries in the map. Returns 0, or -1 if the map has no
  * bucket array and cannot get one (the session then stays a run). */
 static int index_all(coap_session_t *s) {
@@ -141,8 +155,8 @@ static int index_all(coap_session_t *s) {
   return 0;
 }
 
-/* The entry of @mid in a run that holds it (in_run()): walked to, for when
- * the map could not be had. O(entries), and only after a failed malloc. */
+/* The entry of @mid in a run that holds it (pt_dedup_find()): walked to, for
+ * when the map could not be had. O(entries), and only after a failed malloc. */
 static pt_dedup *run_entry(const coap_session_t *s, coap_mid_t mid) {
   pt_dedup *d = s->dedup_head;
   for (uint16_t k = (uint16_t)((uint16_t)mid - s->dedup_lo); k > 0; k--)
@@ -150,16 +164,28 @@ static pt_dedup *run_entry(const coap_session_t *s, coap_mid_t mid) {
   return d;
 }
 
-static void pop_head(coap_session_t *s) {
+/* Takes the head of @s's FIFO (its oldest entry) off every list, answer
+ * dropped, to be released or reused. */
+static pt_dedup *dedup_unlink_head(coap_session_t *s) {
+  coap_context_t *ctx = s->context;
   pt_dedup *d = s->dedup_head;
   s->dedup_head = d->next;
   if (!s->dedup_head)
     s->dedup_tail = NULL;
+  if (s->dedup_indexed)
+    pt_hashmap_remove(&s->dedup_map, &d->node);
   s->dedup_count--;
   s->dedup_lo++; /* a run starts one later (meaningless once indexed) */
   if (!s->dedup_count)
     s->dedup_indexed = 0; /* empty: the next entry starts a run */
-  dedup_free(s->context, d);
+  order_remove(ctx, d);
+  ctx->dedup_total--;
+  drop_reply(d);
+  return d;
+}
+
+static void pop_head(coap_session_t *s) {
+  dedup_release(s->context, dedup_unlink_head(s));
 }
 
 /* Forgets the context's oldest entry to make room for a new one. It is the
@@ -168,12 +194,12 @@ static void pop_head(coap_session_t *s) {
  * armed for the entry's expiry, which is at or before its new head's: when
  * it fires, it finds nothing due and re-arms for the head (or, with no
  * entries left, stays disarmed). */
-static void evict_oldest(coap_context_t *ctx) {
+static pt_dedup *dedup_forget_oldest(coap_context_t *ctx) {
   const pt_dedup *d = ctx->dedup_oldest;
   coap_log_debug("* %s: dedup cap of %zu reached: forgetting mid %d\n",
                  coap_session_str(d->session), ctx->dedup_max_total,
                  (int)d->mid);
-  pop_head(d->session);
+  return dedup_unlink_head(d->session);
 }
 
 static void expire(coap_session_t *s, coap_tick_t now) {
@@ -202,14 +228,10 @@ void pt_dedup_expire_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
     pt_timer_arm(ctx, t, s->dedup_head->expires);
 }
 
-pt_dedup *pt_dedup_find(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
+pt_dedup *pt_dedup_lookup(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   pt_dedup *d = NULL;
-  if (!s->dedup_indexed) {
-    if (!in_run(s, mid))
-      return NULL; /* the common case: a new ID, nothing read but s */
-    if (index_all(s) < 0)
-      d = run_entry(s, mid);
-  }
+  if (!s->dedup_indexed && index_all(s) < 0) /* in the run (pt_dedup_find) */
+    d = run_entry(s, mid);
   if (!d) {
     pt_hash_node *n =
         pt_hashmap_find(&s->dedup_map, dedup_hash(mid), dedup_eq, &mid);
@@ -238,19 +260,47 @@ static int index_new(coap_session_t *s, pt_dedup *d, coap_mid_t mid) {
   return pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(mid));
 }
 
+/* The entry a new message of @s takes (both caps are above 0). At a cap,
+ * the entry that must be forgotten to make room -- the session's oldest,
+ * or else the context's -- is reused as it is: the steady state of a busy
+ * server touches neither the spare list nor malloc. Otherwise (below both
+ * caps, or a cap was lowered) the old entries go and a spare is taken. */
+static pt_dedup *dedup_make_room(coap_session_t *s) {
+  coap_context_t *ctx = s->context;
+  if (s->dedup_count == ctx->dedup_per_session &&
+      ctx->dedup_total <= ctx->dedup_max_total)
+    return dedup_unlink_head(s);
+  if (ctx->dedup_total == ctx->dedup_max_total &&
+      s->dedup_count < ctx->dedup_per_session)
+    return dedup_forget_oldest(ctx);
+  while (s->dedup_count >= ctx->dedup_per_session)
+    pop_head(s);
+  /* More than once only after the cap was lowered. */
+  while (ctx->dedup_total >= ctx->dedup_max_total)
+    dedup_release(ctx, dedup_forget_oldest(ctx));
+  return dedup_alloc(ctx);
+}
+
+/* EXCHANGE_LIFETIME of @s, computed again only after one of the
+ * transmission parameters it depends on was set (session.c clears
+ * exchange_lifetime in their setters). */
+static coap_tick_t dedup_lifetime(coap_session_t *s) {
+  if (!s->exchange_lifetime)
+    s->exchange_lifetime = pt_exchange_lifetime(s);
+  return s->exchange_lifetime;
+}
+
 pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   coap_context_t *ctx = s->context;
   expire_due(s, now);
   if (ctx->dedup_per_session == 0)
     return NULL;
-  while (s->dedup_count >= ctx->dedup_per_session)
-    pop_head(s);
-  if (ctx->dedup_max_total == 0)
+  if (ctx->dedup_max_total == 0) {
+    while (s->dedup_count >= ctx->dedup_per_session)
+      pop_head(s);
     return NULL;
-  /* More than once only after the cap was lowered. */
-  while (ctx->dedup_total >= ctx->dedup_max_total)
-    evict_oldest(ctx);
-  pt_dedup *d = dedup_alloc(ctx);
+  }
+  pt_dedup *d = dedup_make_room(s);
   if (!d)
     return NULL;
   d->next = NULL;
@@ -259,11 +309,11 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   pt_hash_node_init(&d->node);
   d->mid = mid; /* before index_new: index_all() may hash it */
   if (index_new(s, d, mid) < 0) {
-    free(d);
+    dedup_release(ctx, d);
     return NULL;
   }
   d->session = s;
-  d->expires = now + pt_exchange_lifetime(s);
+  d->expires = now + dedup_lifetime(s);
   ctx->dedup_total++;
   order_append(ctx, d);
   if (s->dedup_tail)

@@ -28,6 +28,7 @@
 #include "coap3/coap.h"
 
 #include "hashmap.h"
+#include "session.h"
 #include "timer.h"
 
 typedef enum pt_dedup_state {
@@ -40,12 +41,11 @@ typedef enum pt_dedup_state {
 typedef struct pt_dedup pt_dedup;
 
 /* Answers up to this size (a piggybacked response with a short payload)
- * are kept inside the entry; larger ones are allocated. Entries that
- * expire are kept on a spare list of the context (up to
- * PT_DEDUP_SPARE_MAX) and reused, so a steady stream of requests
- * allocates nothing here. */
+ * are kept inside the entry; larger ones are allocated. Entries are
+ * allocated PT_DEDUP_SLAB at a time and reused (dedup.c, "entry memory"),
+ * so a steady stream of requests allocates nothing here. */
 #define PT_DEDUP_INLINE_REPLY 32
-#define PT_DEDUP_SPARE_MAX 4096
+#define PT_DEDUP_SLAB 64
 
 struct pt_dedup {
   pt_hash_node node;              /* session->dedup_map by MID */
@@ -69,9 +69,21 @@ static inline const uint8_t *pt_dedup_reply(const pt_dedup *d) {
   return d->reply_len <= PT_DEDUP_INLINE_REPLY ? d->reply.in : d->reply.heap;
 }
 
-/* The entry for (@session, @mid) if it has not expired at @now, else NULL. */
-pt_dedup *pt_dedup_find(coap_session_t *session, coap_mid_t mid,
-                        coap_tick_t now);
+/* pt_dedup_find() past its first test (dedup.c). */
+pt_dedup *pt_dedup_lookup(coap_session_t *session, coap_mid_t mid,
+                          coap_tick_t now);
+
+/* The entry for (@session, @mid) if it has not expired at @now, else NULL.
+ * While the session's IDs are a run (dedup.c), an ID outside it -- every
+ * new one from a peer that counts its IDs -- is told new here from the
+ * session alone, without a call. */
+static inline pt_dedup *pt_dedup_find(coap_session_t *session, coap_mid_t mid,
+                                      coap_tick_t now) {
+  if (!session->dedup_indexed &&
+      (uint16_t)((uint16_t)mid - session->dedup_lo) >= session->dedup_count)
+    return NULL;
+  return pt_dedup_lookup(session, mid, now);
+}
 
 /* Remembers (@session, @mid) until @now + EXCHANGE_LIFETIME. First frees
  * the session's expired entries; then, while the session holds
@@ -93,13 +105,15 @@ void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
  * EXCHANGE_LIFETIME. */
 void pt_dedup_expire_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now);
 
-/* Frees the context's spare entries (it is being freed). */
+/* Frees the context's entry memory (it is being freed, or remembers no
+ * entry any more): every entry must be a spare. */
 void pt_dedup_free_spares(coap_context_t *ctx);
 
 /* Forgets every entry of @session (it is closing). */
 void pt_dedup_purge_session(coap_session_t *session);
 
-/* EXCHANGE_LIFETIME for @session's transmission parameters, in ticks. */
+/* EXCHANGE_LIFETIME for @session's transmission parameters, in ticks,
+ * computed (duplicate detection keeps it in session->exchange_lifetime). */
 coap_tick_t pt_exchange_lifetime(const coap_session_t *session);
 
 #endif /* PT_DEDUP_H */

@@ -561,8 +561,10 @@ void coap_session_set_no_observe_cancel(coap_session_t *s) {
 
 #define FIXED_ACCESSORS(name)                                                  \
   void coap_session_set_##name(coap_session_t *s, coap_fixed_point_t v) {      \
-    if (s && (v.integer_part || v.fractional_part))                            \
+    if (s && (v.integer_part || v.fractional_part)) {                          \
       s->name = v;                                                             \
+      s->exchange_lifetime = 0; /* computed again (dedup.c) */                 \
+    }                                                                          \
   }                                                                            \
   coap_fixed_point_t coap_session_get_##name(const coap_session_t *s) {        \
     coap_fixed_point_t zero = {0, 0};                                          \
@@ -577,8 +579,10 @@ FIXED_ACCESSORS(non_receive_timeout)
 
 #define UINT_ACCESSORS(name, type)                                             \
   void coap_session_set_##name(coap_session_t *s, type v) {                    \
-    if (s)                                                                     \
+    if (s) {                                                                   \
       s->name = v;                                                             \
+      s->exchange_lifetime = 0; /* computed again (dedup.c) */                 \
+    }                                                                          \
   }                                                                            \
   type coap_session_get_##name(const coap_session_t *s) {                      \
     return s ? s->name : 0;                                                    \

@@ -122,6 +122,8 @@ struct coap_session_t {
   uint16_t dedup_lo;           /* the head's MID while they are a run */
   uint8_t dedup_indexed;       /* 1: all in dedup_map; 0: a run (dedup.c) */
   pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
+  coap_tick_t exchange_lifetime; /* its EXCHANGE_LIFETIME, 0 until computed
+                                    and after a parameter of it is set */
 
   coap_async_t *asyncs;        /* pending separate responses */
   size_t async_count;

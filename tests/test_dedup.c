@@ -592,6 +592,91 @@ TEST(two_peers_at_a_small_cap_get_cached_replies_on_the_wire) {
   coap_free_context(ctx);
 }
 
+/* The lifetime an entry gets is kept per session and computed again
+ * after any of ACK_TIMEOUT, ACK_RANDOM_FACTOR and MAX_RETRANSMIT is set
+ * (RFC 7252 4.8.2): each new value shows in the next entry's expiry. */
+static coap_tick_t expiry_of_new(coap_session_t *s, int mid) {
+  pt_dedup *d = pt_dedup_add(s, (coap_mid_t)mid, h_now);
+  return d ? d->expires - h_now : 0; /* 0: not added, a failure */
+}
+
+TEST(a_changed_transmission_parameter_changes_the_lifetime) {
+  coap_session_t *s = session();
+  CHECK_UINT_EQ(expiry_of_new(s, 1), 247 * COAP_TICKS_PER_SECOND);
+  coap_fixed_point_t four = {4, 0}, one_and_half = {1, 500};
+  coap_session_set_ack_timeout(s, four); /* span 4 * 15 * 1.5 = 90 */
+  CHECK_UINT_EQ(expiry_of_new(s, 2), (90 + 200 + 4) * COAP_TICKS_PER_SECOND);
+  coap_session_set_ack_random_factor(s, one_and_half); /* 4 * 15 * 1.5 */
+  CHECK_UINT_EQ(expiry_of_new(s, 3), (90 + 200 + 4) * COAP_TICKS_PER_SECOND);
+  coap_fixed_point_t two = {2, 0};
+  coap_session_set_ack_random_factor(s, two); /* 4 * 15 * 2 = 120 */
+  CHECK_UINT_EQ(expiry_of_new(s, 4), (120 + 200 + 4) * COAP_TICKS_PER_SECOND);
+  coap_session_set_max_retransmit(s, 2); /* 4 * 3 * 2 = 24 */
+  CHECK_UINT_EQ(expiry_of_new(s, 5), (24 + 200 + 4) * COAP_TICKS_PER_SECOND);
+  CHECK_UINT_EQ(expiry_of_new(s, 6), pt_exchange_lifetime(s));
+  h_free(ctx_);
+}
+
+/* Entry memory comes in slabs that stay while anything is remembered and
+ * all go when nothing is: an idle context holds none. */
+TEST(entry_memory_is_given_back_when_nothing_is_remembered) {
+  coap_session_t *s = session();
+  for (int i = 0; i < PT_DEDUP_SLAB + 1; i++)
+    add(s, i);
+  CHECK_NOT_NULL(ctx_->dedup_slabs);
+  h_advance(ctx_, lifetime(s));
+  CHECK_UINT_EQ(ctx_->dedup_total, 0);
+  CHECK_NULL(ctx_->dedup_slabs);
+  CHECK_NULL(ctx_->dedup_spare);
+  add(s, 500); /* a fresh slab */
+  CHECK_NOT_NULL(ctx_->dedup_slabs);
+  CHECK(found(s, 500));
+  h_free(ctx_);
+}
+
+/* At the session's cap the entry forgotten is reused for the new ID: it
+ * keeps nothing of the old one (answer, state, ID). */
+TEST(an_entry_reused_at_the_cap_starts_afresh) {
+  coap_session_t *s = session();
+  ctx_->dedup_per_session = 2;
+  pt_dedup *a = pt_dedup_add(s, 10, h_now);
+  CHECK_NOT_NULL(a);
+  uint8_t big[80] = {0x60, 0x45, 0, 10};
+  pt_dedup_set_reply(a, PT_DEDUP_REPLY, big, sizeof(big)); /* on the heap */
+  add(s, 11);
+  h_now += 5;
+  pt_dedup *c = pt_dedup_add(s, 12, h_now);
+  CHECK(c == a); /* the oldest's memory, reused */
+  CHECK_INT_EQ(c->mid, 12);
+  CHECK_INT_EQ(c->state, PT_DEDUP_SEEN);
+  CHECK_NULL(pt_dedup_reply(c));
+  CHECK_UINT_EQ(c->expires, h_now + lifetime(s));
+  CHECK(!found(s, 10) && found(s, 11) && found(s, 12));
+  CHECK_UINT_EQ(s->dedup_count, 2);
+  CHECK_UINT_EQ(ctx_->dedup_total, 2);
+  CHECK(ctx_->dedup_newest == c && ctx_->dedup_oldest != c);
+  h_free(ctx_);
+}
+
+/* At the context's cap the context's oldest entry (another session's) is
+ * reused for the new one. */
+TEST(an_entry_reused_at_the_context_cap_moves_to_its_new_session) {
+  ctx_ = h_context();
+  coap_session_t *a = h_server_session(40000), *b = h_server_session(40001);
+  ctx_->dedup_max_total = 2;
+  pt_dedup *first = pt_dedup_add(a, 1, h_now);
+  add(a, 2);
+  pt_dedup *n = pt_dedup_add(b, 7, h_now);
+  CHECK(n == first);
+  CHECK(n->session == b);
+  CHECK(!found(a, 1) && found(a, 2) && found(b, 7));
+  CHECK_UINT_EQ(a->dedup_count, 1);
+  CHECK_UINT_EQ(a->dedup_lo, 2);
+  CHECK_UINT_EQ(b->dedup_count, 1);
+  CHECK_UINT_EQ(ctx_->dedup_total, 2);
+  h_free(ctx_);
+}
+
 int main(void) {
   RUN(consecutive_ids_stay_a_run_and_are_found);
   RUN(the_last_id_of_a_run_is_found);
@@ -615,5 +700,9 @@ int main(void) {
   RUN(a_session_emptied_by_eviction_expires_its_next_entry);
   RUN(at_the_cap_a_new_sessions_con_is_answered_once);
   RUN(two_peers_at_a_small_cap_get_cached_replies_on_the_wire);
+  RUN(a_changed_transmission_parameter_changes_the_lifetime);
+  RUN(entry_memory_is_given_back_when_nothing_is_remembered);
+  RUN(an_entry_reused_at_the_cap_starts_afresh);
+  RUN(an_entry_reused_at_the_context_cap_moves_to_its_new_session);
   return TEST_SUMMARY();
 }

@@ -324,8 +324,8 @@ TEST(duplicates_and_replaced_answers_give_back_every_byte) {
   CHECK_NO_HEAP_GROWTH(many_duplicates);
 }
 
-/* More remembered IDs expire at once than the context keeps as spares
- * (PT_DEDUP_SPARE_MAX): the rest are freed, the spares at the end. */
+/* Many remembered IDs (many slabs of entries) expire at once: when the
+ * last has gone, every slab is freed. */
 static void many_expired_entries(void) {
   coap_context_t *ctx = server();
   coap_petrel_context_set_dedup_per_session(ctx, 6000);
