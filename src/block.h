@@ -31,7 +31,10 @@
 
 #include "coap3/coap.h"
 
+#include "context.h"
 #include "hashmap.h"
+#include "pdu.h"
+#include "session.h"
 #include "timer.h"
 
 /* Default largest body a transfer may reassemble (Block1 on the server,
@@ -125,12 +128,28 @@ void pt_block_reset_to_error(coap_pdu_t *resp, const coap_pdu_t *req,
  * not run). Otherwise returns 0 and may set *@whole to a reassembled
  * request (owned by the caller: coap_delete_pdu() it after
  * pt_block_server_after()) the handler should see instead of @req.
- * All pointers borrowed.
+ * All pointers borrowed. Most requests carry neither Block option: that
+ * is told here, without a call; pt_block_server_before_opts()
+ * (block_server.c) does the rest.
  */
-int pt_block_server_before(coap_session_t *session, const coap_pdu_t *req,
-                           coap_pdu_t *resp, coap_pdu_t **whole,
-                           const coap_resource_t *resource, int separate,
-                           coap_tick_t now);
+int pt_block_server_before_opts(coap_session_t *session, const coap_pdu_t *req,
+                                coap_pdu_t *resp, coap_pdu_t **whole,
+                                const coap_resource_t *resource, int separate,
+                                coap_tick_t now);
+
+static inline int pt_block_server_before(coap_session_t *session,
+                                         const coap_pdu_t *req,
+                                         coap_pdu_t *resp, coap_pdu_t **whole,
+                                         const coap_resource_t *resource,
+                                         int separate, coap_tick_t at) {
+  *whole = NULL;
+  session->context->blk_ack1_set = 0;
+  if (!pt_pdu_may_have(req, COAP_OPTION_BLOCK1) &&
+      !pt_pdu_may_have(req, COAP_OPTION_BLOCK2))
+    return 0;
+  return pt_block_server_before_opts(session, req, resp, whole, resource,
+                                     separate, at);
+}
 
 /*
  * Request dispatch hook, after the handler returned: finishes what
@@ -138,8 +157,18 @@ int pt_block_server_before(coap_session_t *session, const coap_pdu_t *req,
  * later blocks, or releases it) and acknowledges the Block1 block the
  * handler answered with a Block1 option. All pointers borrowed.
  */
-void pt_block_server_after(coap_session_t *session, const coap_pdu_t *req,
-                           coap_pdu_t *resp, coap_tick_t now);
+void pt_block_server_finish(coap_session_t *session, const coap_pdu_t *req,
+                            coap_pdu_t *resp, coap_tick_t now);
+
+/* pt_block_server_finish() when there is something to finish: most
+ * requests leave nothing (no large response, no Block1 to acknowledge). */
+static inline void pt_block_server_after(coap_session_t *session,
+                                         const coap_pdu_t *req,
+                                         coap_pdu_t *resp, coap_tick_t at) {
+  const coap_context_t *ctx = session->context;
+  if (ctx->blk_pending || ctx->blk_ack1_set)
+    pt_block_server_finish(session, req, resp, at);
+}
 
 /* ---- server, Block1 (block_rx.c) ------------------------------------------
  */

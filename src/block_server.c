@@ -326,17 +326,15 @@ static int serve_held(coap_session_t *s, const coap_pdu_t *req,
 /* ---- the dispatch hooks
  * ------------------------------------------------------ */
 
-int pt_block_server_before(coap_session_t *s, const coap_pdu_t *req,
-                           coap_pdu_t *resp, coap_pdu_t **whole,
-                           const coap_resource_t *r, int separate,
-                           coap_tick_t now) {
+int pt_block_server_before_opts(coap_session_t *s, const coap_pdu_t *req,
+                                coap_pdu_t *resp, coap_pdu_t **whole,
+                                const coap_resource_t *r, int separate,
+                                coap_tick_t now) {
   coap_context_t *ctx = s->context;
   unsigned num1, szx1, num2, szx2;
   int m1, m2;
   int b1 = pt_block_peek(req, COAP_OPTION_BLOCK1, &num1, &m1, &szx1);
   int b2 = pt_block_peek(req, COAP_OPTION_BLOCK2, &num2, &m2, &szx2);
-  *whole = NULL;
-  ctx->blk_ack1_set = 0;
   if (((b1 && szx1 == PT_BLOCK_BERT) || (b2 && szx2 == PT_BLOCK_BERT)) &&
       !pt_tcp_bert(s)) {
     /* RFC 7959 2.2: SZX 7 is reserved and MUST lead to 4.00, unless both
@@ -351,8 +349,8 @@ int pt_block_server_before(coap_session_t *s, const coap_pdu_t *req,
   return 0;
 }
 
-void pt_block_server_after(coap_session_t *s, const coap_pdu_t *req,
-                           coap_pdu_t *resp, coap_tick_t now) {
+void pt_block_server_finish(coap_session_t *s, const coap_pdu_t *req,
+                            coap_pdu_t *resp, coap_tick_t now) {
   coap_context_t *ctx = s->context;
   if (ctx->blk_pending)
     finish_pending(s, req, resp, now);
