@@ -660,9 +660,9 @@ static int limit_reached(coap_context_t *ctx, const coap_resource_t *r) {
           r->obs.count >= ctx->obs.max_per_resource);
 }
 
-void pt_observe_request_done(coap_session_t *s, coap_resource_t *r,
-                             const coap_pdu_t *req, coap_pdu_t *resp,
-                             coap_tick_t now) {
+void pt_observe_request_register(coap_session_t *s, coap_resource_t *r,
+                                 const coap_pdu_t *req, coap_pdu_t *resp,
+                                 coap_tick_t now) {
   uint32_t v;
   coap_pdu_code_t code = coap_pdu_get_code(resp);
   if (!r || code == 0 || !is_observe_method(coap_pdu_get_code(req)) ||

@@ -29,6 +29,7 @@
 
 #include "coap3/coap.h"
 
+#include "pdu.h"
 #include "timer.h"
 
 /* RFC 7641 4.5: at most this many notifications in a row are
@@ -115,16 +116,27 @@ void pt_observe_session_freed(coap_session_t *s);
 /* ---- the request path (request.c) -------------------------------------- */
 
 /*
- * After @r's handler answered @req in @resp (all borrowed): registers,
+ * pt_observe_request_done(), for a request that may carry Observe. After
+ * @r's handler answered @req in @resp (all borrowed): registers,
  * updates or removes the observer (session, token) as the request's
  * Observe option and the response code say, and adds the Observe option
  * to @resp when the registration holds. A response without a code yet (a
  * separate response will follow) changes nothing: the registration is
  * made when that response is built.
  */
-void pt_observe_request_done(coap_session_t *s, coap_resource_t *r,
-                             const coap_pdu_t *req, coap_pdu_t *resp,
-                             coap_tick_t now);
+void pt_observe_request_register(coap_session_t *s, coap_resource_t *r,
+                                 const coap_pdu_t *req, coap_pdu_t *resp,
+                                 coap_tick_t now);
+
+/* A request without an Observe option (most) changes nothing: told
+ * without a call. */
+static inline void pt_observe_request_done(coap_session_t *s,
+                                           coap_resource_t *r,
+                                           const coap_pdu_t *req,
+                                           coap_pdu_t *resp, coap_tick_t at) {
+  if (pt_pdu_may_have(req, COAP_OPTION_OBSERVE))
+    pt_observe_request_register(s, r, req, resp, at);
+}
 
 /* ---- persistence (persist.c) ------------------------------------------- */
 
