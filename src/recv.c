@@ -27,8 +27,8 @@
  * RST (when its header could be read), anything else malformed is silently
  * ignored.
  */
-static void reject_malformed(coap_session_t *s, const uint8_t *data,
-                             size_t len, int err) {
+static void reject_malformed(coap_session_t *s, const uint8_t *data, size_t len,
+                             int err) {
   coap_log_debug("* %s: dropped malformed datagram of %zu bytes (%d)\n",
                  coap_session_str(s), len, err);
   pt_event(s, COAP_EVENT_BAD_PACKET);
@@ -49,7 +49,8 @@ static int bad_critical_option(coap_session_t *s, const coap_pdu_t *pdu) {
   if (num < 0)
     return 0;
   coap_log_debug("* %s: response with unrecognized critical option %d: "
-                 "rejected\n", coap_session_str(s), num);
+                 "rejected\n",
+                 coap_session_str(s), num);
   pt_event(s, COAP_EVENT_BAD_PACKET);
   return 1;
 }
@@ -92,7 +93,7 @@ static void on_ack(coap_session_t *s, const coap_pdu_t *pdu, coap_tick_t now) {
     return;
   pt_exchange *ex = pt_exchange_by_mid(s, coap_pdu_get_mid(pdu));
   if (!ex)
-    return; /* RFC 7252 4.2: an unexpected ACK is silently ignored */
+    return;           /* RFC 7252 4.2: an unexpected ACK is silently ignored */
   pt_amp_verified(s); /* it received our CON */
   coap_pdu_code_t code = coap_pdu_get_code(pdu);
   if (coap_pdu_get_code(ex->pdu) == 0) {
@@ -218,20 +219,22 @@ static void on_ping(coap_session_t *s, const coap_pdu_t *pdu) {
   pt_send_empty(s, COAP_MESSAGE_RST, mid);
 }
 
-static void on_message(coap_session_t *s, const coap_pdu_t *pdu, int reliable,
-                       coap_tick_t now) {
+/* (Inlined like handle(), its only caller.) */
+__attribute__((always_inline)) static inline void
+on_message(coap_session_t *s, const coap_pdu_t *pdu, int reliable,
+           coap_tick_t now) {
   coap_pdu_type_t type = coap_pdu_get_type(pdu);
   coap_pdu_code_t code = coap_pdu_get_code(pdu);
   coap_mid_t mid = coap_pdu_get_mid(pdu);
   if (code == 0 && reliable)
-    return; /* RFC 8323 3.4: an Empty message is ignored */
+    return;        /* RFC 8323 3.4: an Empty message is ignored */
   if (code == 0) { /* CON Empty is a ping; NON Empty is not allowed */
     if (type == COAP_MESSAGE_CON)
       on_ping(s, pdu);
     return;
   }
   unsigned cls = code >> 5;
-  if (cls == 1 || cls > 5) { /* reserved class: reject (4.2, 4.3) */
+  if (cls == 1 || cls > 5) {      /* reserved class: reject (4.2, 4.3) */
     if (type == COAP_MESSAGE_CON) /* (no RST exists on a reliable one) */
       pt_send_empty(s, COAP_MESSAGE_RST, mid);
     return;
@@ -280,17 +283,21 @@ static int token_too_long(coap_session_t *s, const coap_pdu_t *pdu,
 /* ---- entry ------------------------------------------------------------- */
 
 /* A parsed message @pdu (from @data/@len when it came in a datagram, else
- * NULL/0) goes to who handles it. Whether @s is reliable is asked once:
+ * NULL/0) goes to who handles it; @debug: the log level shows debug
+ * messages (asked once per message). Whether @s is reliable is asked once:
  * a reliable transport has no ACK, RST or message IDs (RFC 8323 3), so
- * every message is taken as a request or a response of its own. */
-static void handle(coap_session_t *s, const coap_pdu_t *pdu,
-                   const uint8_t *data, size_t len, coap_tick_t now) {
+ * every message is taken as a request or a response of its own. Inlined
+ * in both callers, so that a datagram's way to its handler sets up one
+ * stack frame, not two. */
+__attribute__((always_inline)) static inline void
+handle(coap_session_t *s, const coap_pdu_t *pdu, const uint8_t *data,
+       size_t len, int debug, coap_tick_t now) {
   int reliable = pt_session_reliable(s);
   if (coap_pdu_get_token(pdu).length > s->context->max_token_size &&
       token_too_long(s, pdu, data, len))
     return;
   pt_session_touch(s, now);
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
+  if (debug)
     coap_show_pdu(COAP_LOG_DEBUG, pdu);
   coap_session_reference(s); /* a handler may release the session */
   switch (reliable ? COAP_MESSAGE_CON : coap_pdu_get_type(pdu)) {
@@ -310,7 +317,8 @@ static void handle(coap_session_t *s, const coap_pdu_t *pdu,
 void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
                       coap_tick_t now) {
   coap_pdu_t *pdu = s->context->rx_pdu;
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
+  int debug = coap_get_log_level() >= COAP_LOG_DEBUG;
+  if (debug)
     coap_log_debug("* %s: received %zu bytes\n", coap_session_str(s), len);
   pt_amp_received(s, len);
   if (pt_mcast_arrived(s) && pt_mcast_refused(data, len)) {
@@ -324,10 +332,10 @@ void pt_recv_datagram(coap_session_t *s, const uint8_t *data, size_t len,
     reject_malformed(s, data, len, rc);
     return;
   }
-  handle(s, pdu, data, len, now);
+  handle(s, pdu, data, len, debug, now);
 }
 
 void pt_recv_message(coap_session_t *s, const coap_pdu_t *pdu,
                      coap_tick_t now) {
-  handle(s, pdu, NULL, 0, now);
+  handle(s, pdu, NULL, 0, coap_get_log_level() >= COAP_LOG_DEBUG, now);
 }
