@@ -290,9 +290,47 @@ static coap_tick_t dedup_lifetime(coap_session_t *s) {
   return s->exchange_lifetime;
 }
 
+/* Whether @mid is the steady state of a busy session: at its cap (and
+ * the context at or below its own), its IDs a run that @mid extends. The
+ * session's oldest entry then becomes its newest for @mid: the run moves
+ * up by one, and no count changes. */
+static int dedup_rotates(const coap_session_t *s, coap_mid_t mid) {
+  const coap_context_t *ctx = s->context;
+  return s->dedup_count == ctx->dedup_per_session && s->dedup_count > 0 &&
+         !s->dedup_indexed && s->dedup_count <= UINT16_MAX &&
+         (uint16_t)mid == (uint16_t)(s->dedup_lo + s->dedup_count) &&
+         ctx->dedup_total <= ctx->dedup_max_total;
+}
+
+static pt_dedup *dedup_rotate(coap_session_t *s, coap_mid_t mid,
+                              coap_tick_t now) {
+  coap_context_t *ctx = s->context;
+  pt_dedup *d = s->dedup_head;
+  if (d->next) { /* (the only entry stays where it is) */
+    s->dedup_head = d->next;
+    s->dedup_tail->next = d;
+    s->dedup_tail = d;
+    d->next = NULL;
+  }
+  s->dedup_lo++;
+  if (ctx->dedup_newest != d) {
+    order_remove(ctx, d);
+    order_append(ctx, d);
+  }
+  drop_reply(d);
+  d->state = PT_DEDUP_SEEN;
+  d->mid = mid;
+  d->expires = now + dedup_lifetime(s);
+  if (!pt_timer_armed(&s->dedup_timer))
+    pt_timer_arm(ctx, &s->dedup_timer, s->dedup_head->expires);
+  return d;
+}
+
 pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   coap_context_t *ctx = s->context;
   expire_due(s, now);
+  if (dedup_rotates(s, mid))
+    return dedup_rotate(s, mid, now);
   if (ctx->dedup_per_session == 0)
     return NULL;
   if (ctx->dedup_max_total == 0) {

@@ -658,6 +658,29 @@ TEST(an_entry_reused_at_the_cap_starts_afresh) {
   h_free(ctx_);
 }
 
+/* The same when the new ID leaves the run: the reused entry goes into the
+ * map with the others. */
+TEST(an_entry_reused_at_the_cap_out_of_sequence_is_indexed) {
+  coap_session_t *s = session();
+  ctx_->dedup_per_session = 2;
+  pt_dedup *a = pt_dedup_add(s, 10, h_now);
+  CHECK_NOT_NULL(a);
+  uint8_t big[80] = {0x60, 0x45, 0, 10};
+  pt_dedup_set_reply(a, PT_DEDUP_REPLY, big, sizeof(big));
+  add(s, 11);
+  pt_dedup *c = pt_dedup_add(s, 50, h_now);
+  CHECK(c == a);
+  CHECK_INT_EQ(c->state, PT_DEDUP_SEEN);
+  CHECK_NULL(pt_dedup_reply(c));
+  CHECK_INT_EQ(s->dedup_indexed, 1);
+  CHECK_UINT_EQ(pt_hashmap_size(&s->dedup_map), 2);
+  CHECK(!found(s, 10) && found(s, 11) && found(s, 50));
+  add(s, 51); /* indexed: 11 goes through the map */
+  CHECK(!found(s, 11) && found(s, 50) && found(s, 51));
+  CHECK_UINT_EQ(pt_hashmap_size(&s->dedup_map), 2);
+  h_free(ctx_);
+}
+
 /* At the context's cap the context's oldest entry (another session's) is
  * reused for the new one. */
 TEST(an_entry_reused_at_the_context_cap_moves_to_its_new_session) {
@@ -703,6 +726,7 @@ int main(void) {
   RUN(a_changed_transmission_parameter_changes_the_lifetime);
   RUN(entry_memory_is_given_back_when_nothing_is_remembered);
   RUN(an_entry_reused_at_the_cap_starts_afresh);
+  RUN(an_entry_reused_at_the_cap_out_of_sequence_is_indexed);
   RUN(an_entry_reused_at_the_context_cap_moves_to_its_new_session);
   return TEST_SUMMARY();
 }
