@@ -302,6 +302,8 @@ static int dedup_rotates(const coap_session_t *s, coap_mid_t mid) {
          ctx->dedup_total <= ctx->dedup_max_total;
 }
 
+/* The rotation (dedup_rotates()) once the oldest entry's answer is not on
+ * the heap; the caller sees to the timer. Calls nothing. */
 static pt_dedup *dedup_rotate(coap_session_t *s, coap_mid_t mid,
                               coap_tick_t now) {
   coap_context_t *ctx = s->context;
@@ -317,20 +319,25 @@ static pt_dedup *dedup_rotate(coap_session_t *s, coap_mid_t mid,
     order_remove(ctx, d);
     order_append(ctx, d);
   }
-  drop_reply(d);
+  d->reply_len = 0;
   d->state = PT_DEDUP_SEEN;
   d->mid = mid;
   d->expires = now + dedup_lifetime(s);
-  if (!pt_timer_armed(&s->dedup_timer))
-    pt_timer_arm(ctx, &s->dedup_timer, s->dedup_head->expires);
   return d;
 }
 
-pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
+/* pt_dedup_add() but for a rotation with nothing due (its fast path). */
+__attribute__((noinline)) static pt_dedup *
+dedup_add_slow(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   coap_context_t *ctx = s->context;
   expire_due(s, now);
-  if (dedup_rotates(s, mid))
-    return dedup_rotate(s, mid, now);
+  if (dedup_rotates(s, mid)) {
+    drop_reply(s->dedup_head);
+    pt_dedup *d = dedup_rotate(s, mid, now);
+    if (!pt_timer_armed(&s->dedup_timer))
+      pt_timer_arm(ctx, &s->dedup_timer, s->dedup_head->expires);
+    return d;
+  }
   if (ctx->dedup_per_session == 0)
     return NULL;
   if (ctx->dedup_max_total == 0) {
@@ -363,6 +370,16 @@ pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   if (!pt_timer_armed(&s->dedup_timer))
     pt_timer_arm(ctx, &s->dedup_timer, s->dedup_head->expires);
   return d;
+}
+
+pt_dedup *pt_dedup_add(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
+  /* Nothing expired (see expire_due()), the timer armed, no answer to
+   * free: the steady state, without a call. */
+  if (pt_timer_armed(&s->dedup_timer) && s->dedup_timer.node.deadline > now &&
+      dedup_rotates(s, mid) &&
+      s->dedup_head->reply_len <= PT_DEDUP_INLINE_REPLY)
+    return dedup_rotate(s, mid, now);
+  return dedup_add_slow(s, mid, now);
 }
 
 void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
