@@ -7,6 +7,7 @@
  * core and on the wire.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "test.h"
 
@@ -658,6 +659,28 @@ TEST(an_entry_reused_at_the_cap_starts_afresh) {
   h_free(ctx_);
 }
 
+/* An answer of every length up to the inline room (and one past it) is
+ * kept byte for byte, and nothing past its length is written. */
+TEST(answers_of_every_length_are_kept_exactly) {
+  coap_session_t *s = session();
+  uint8_t src[PT_DEDUP_INLINE_REPLY + 1];
+  for (size_t i = 0; i < sizeof(src); i++)
+    src[i] = (uint8_t)(0xa0 + i);
+  for (size_t len = 1; len <= sizeof(src); len++) {
+    pt_dedup *d = pt_dedup_add(s, (coap_mid_t)len, h_now);
+    CHECK_NOT_NULL(d);
+    if (len <= PT_DEDUP_INLINE_REPLY)
+      memset(d->reply.in, 0x55, sizeof(d->reply.in));
+    pt_dedup_set_reply(d, PT_DEDUP_REPLY, src, len);
+    CHECK_INT_EQ(d->state, PT_DEDUP_REPLY);
+    CHECK_UINT_EQ(d->reply_len, len);
+    CHECK_INT_EQ(memcmp(pt_dedup_reply(d), src, len), 0);
+    if (len < PT_DEDUP_INLINE_REPLY)
+      CHECK_UINT_EQ(d->reply.in[len], 0x55);
+  }
+  h_free(ctx_);
+}
+
 /* The same when the new ID leaves the run: the reused entry goes into the
  * map with the others. */
 TEST(an_entry_reused_at_the_cap_out_of_sequence_is_indexed) {
@@ -726,6 +749,7 @@ int main(void) {
   RUN(a_changed_transmission_parameter_changes_the_lifetime);
   RUN(entry_memory_is_given_back_when_nothing_is_remembered);
   RUN(an_entry_reused_at_the_cap_starts_afresh);
+  RUN(answers_of_every_length_are_kept_exactly);
   RUN(an_entry_reused_at_the_cap_out_of_sequence_is_indexed);
   RUN(an_entry_reused_at_the_context_cap_moves_to_its_new_session);
   return TEST_SUMMARY();
