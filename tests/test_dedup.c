@@ -681,6 +681,26 @@ TEST(answers_of_every_length_are_kept_exactly) {
   h_free(ctx_);
 }
 
+/* A cap of one: the only entry is reused in place for each new ID, and
+ * moves to the newest end of the context's order past other sessions'. */
+TEST(a_cap_of_one_keeps_the_newest_id_only) {
+  ctx_ = h_context();
+  coap_session_t *a = h_server_session(40000), *b = h_server_session(40001);
+  ctx_->dedup_per_session = 1;
+  add(a, 5);
+  add(b, 90);
+  add(a, 6);
+  add(a, 7);
+  CHECK(!found(a, 5) && !found(a, 6) && found(a, 7));
+  CHECK_UINT_EQ(a->dedup_count, 1);
+  CHECK_UINT_EQ(a->dedup_lo, 7);
+  CHECK(a->dedup_head == a->dedup_tail);
+  CHECK(ctx_->dedup_newest == a->dedup_head);
+  CHECK(ctx_->dedup_oldest == b->dedup_head);
+  CHECK_UINT_EQ(ctx_->dedup_total, 2);
+  h_free(ctx_);
+}
+
 /* The same when the new ID leaves the run: the reused entry goes into the
  * map with the others. */
 TEST(an_entry_reused_at_the_cap_out_of_sequence_is_indexed) {
@@ -750,6 +770,7 @@ int main(void) {
   RUN(entry_memory_is_given_back_when_nothing_is_remembered);
   RUN(an_entry_reused_at_the_cap_starts_afresh);
   RUN(answers_of_every_length_are_kept_exactly);
+  RUN(a_cap_of_one_keeps_the_newest_id_only);
   RUN(an_entry_reused_at_the_cap_out_of_sequence_is_indexed);
   RUN(an_entry_reused_at_the_context_cap_moves_to_its_new_session);
   return TEST_SUMMARY();
