@@ -400,8 +400,10 @@ int coap_get_data(const coap_pdu_t *pdu, size_t *len, const uint8_t **data) {
 
 /* ---- header fields ---- */
 
-coap_pdu_code_t coap_pdu_get_code(const coap_pdu_t *pdu) {
-  return pdu ? pdu->code : COAP_EMPTY_CODE;
+/* (Parenthesised: pdu.h maps the name to the inline twin for callers
+ * inside the library.) */
+coap_pdu_code_t(coap_pdu_get_code)(const coap_pdu_t *pdu) {
+  return pt_pdu_get_code(pdu);
 }
 
 void coap_pdu_set_code(coap_pdu_t *pdu, coap_pdu_code_t code) {
@@ -409,8 +411,8 @@ void coap_pdu_set_code(coap_pdu_t *pdu, coap_pdu_code_t code) {
     pdu->code = code;
 }
 
-coap_pdu_type_t coap_pdu_get_type(const coap_pdu_t *pdu) {
-  return pdu ? pdu->type : COAP_MESSAGE_CON;
+coap_pdu_type_t(coap_pdu_get_type)(const coap_pdu_t *pdu) {
+  return pt_pdu_get_type(pdu);
 }
 
 void coap_pdu_set_type(coap_pdu_t *pdu, coap_pdu_type_t type) {
@@ -427,8 +429,8 @@ coap_bin_const_t coap_pdu_get_token(const coap_pdu_t *pdu) {
   return t;
 }
 
-coap_mid_t coap_pdu_get_mid(const coap_pdu_t *pdu) {
-  return pdu ? pdu->mid : COAP_INVALID_MID;
+coap_mid_t(coap_pdu_get_mid)(const coap_pdu_t *pdu) {
+  return pt_pdu_get_mid(pdu);
 }
 
 void coap_pdu_set_mid(coap_pdu_t *pdu, coap_mid_t mid) {

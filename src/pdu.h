@@ -64,6 +64,27 @@ static inline int pt_pdu_may_have(const coap_pdu_t *pdu, uint32_t number) {
   return number <= pdu->max_opt && (pdu->opt_bits & PT_OPT_BIT(number)) != 0;
 }
 
+/* ---- header getters, inline inside the library ----
+ * The exported functions (pdu.c) stay for applications; files of the
+ * library that include this header call these instead, so that reading a
+ * field costs no call. Each answers exactly as its exported twin. */
+
+static inline coap_pdu_code_t pt_pdu_get_code(const coap_pdu_t *pdu) {
+  return pdu ? pdu->code : COAP_EMPTY_CODE;
+}
+
+static inline coap_pdu_type_t pt_pdu_get_type(const coap_pdu_t *pdu) {
+  return pdu ? pdu->type : COAP_MESSAGE_CON;
+}
+
+static inline coap_mid_t pt_pdu_get_mid(const coap_pdu_t *pdu) {
+  return pdu ? pdu->mid : COAP_INVALID_MID;
+}
+
+#define coap_pdu_get_code(pdu) pt_pdu_get_code(pdu)
+#define coap_pdu_get_type(pdu) pt_pdu_get_type(pdu)
+#define coap_pdu_get_mid(pdu) pt_pdu_get_mid(pdu)
+
 /* ---- session hooks (defined by the session module, session.c) ---- */
 
 /* Next message id for @p session (borrowed; NULL gives a random id). */
