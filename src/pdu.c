@@ -485,7 +485,7 @@ fail:
 #define TKL_EXT1_BASE 13u
 #define TKL_EXT2_BASE 269u
 
-int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
+int pt_pdu_wire_ext(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
   if (!pdu || !data || !len || pdu->token_length > COAP_TOKEN_EXT_MAX)
     return 0;
   size_t tl = pdu->token_length;

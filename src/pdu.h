@@ -95,14 +95,32 @@ size_t pt_session_max_pdu(coap_session_t *session);
 
 /* ---- wire ---- */
 
+/* pt_pdu_wire() for every token length and argument. */
+int pt_pdu_wire_ext(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
+
 /*
  * Writes the UDP header in front of the token (4 bytes, plus 1 or 2 of
  * extended token length for a token of 13 bytes or more, RFC 8974) and
  * points *@p data at the whole datagram (inside the PDU: valid until the
  * PDU changes), *@p len at its size. Returns 1, or 0 if the token is longer
- * than COAP_TOKEN_EXT_MAX.
+ * than COAP_TOKEN_EXT_MAX. Inline for a token of up to 12 bytes (TKL is
+ * the length itself), the rest out of line.
  */
-int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
+static inline int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data,
+                              size_t *len) {
+  if (!pdu || !data || !len || pdu->token_length > 12)
+    return pt_pdu_wire_ext(pdu, data, len);
+  uint8_t *h = pdu->token - PT_PDU_UDP_HDR;
+  h[0] = (uint8_t)(1u << 6 | ((unsigned)pdu->type & 3u) << 4 |
+                   (unsigned)pdu->token_length);
+  h[1] = (uint8_t)pdu->code;
+  h[2] = (uint8_t)((unsigned)pdu->mid >> 8);
+  h[3] = (uint8_t)pdu->mid;
+  pdu->hdr_size = PT_PDU_UDP_HDR;
+  *data = h;
+  *len = PT_PDU_UDP_HDR + pdu->used_size;
+  return 1;
+}
 
 /*
  * Parses the UDP datagram @p data (borrowed; copied into the PDU, whose
@@ -159,8 +177,19 @@ int pt_pdu_wire_reliable(coap_pdu_t *pdu, int ws, const uint8_t **data,
                          size_t *len);
 
 /* pt_pdu_wire() or pt_pdu_wire_reliable() as @p proto frames messages. */
-int pt_pdu_wire_proto(coap_pdu_t *pdu, coap_proto_t proto,
-                      const uint8_t **data, size_t *len);
+static inline int pt_pdu_wire_proto(coap_pdu_t *pdu, coap_proto_t proto,
+                                    const uint8_t **data, size_t *len) {
+  switch (proto) {
+  case COAP_PROTO_TCP:
+  case COAP_PROTO_TLS:
+    return pt_pdu_wire_reliable(pdu, 0, data, len);
+  case COAP_PROTO_WS:
+  case COAP_PROTO_WSS:
+    return pt_pdu_wire_reliable(pdu, 1, data, len);
+  default:
+    return pt_pdu_wire(pdu, data, len);
+  }
+}
 
 /* ---- editing: every function keeps the option encoding valid ----
  * Value and token pointers given to these must not point into the PDU
