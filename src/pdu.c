@@ -24,6 +24,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Copies @p n bytes from @p src to @p dst (not overlapping). The short
+ * copies of the request path (a token, an option value, a small payload,
+ * a whole small request) take a few loads and stores of the sizes that
+ * cover them, two of them overlapping in the middle, instead of a call;
+ * each reads and writes only inside the @p n bytes. */
+static inline void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n) {
+  if (n > 32) {
+    memcpy(dst, src, n);
+  } else if (n > 16) {
+    uint64_t a, b, c, d;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + 8, 8);
+    memcpy(&c, src + n - 16, 8);
+    memcpy(&d, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + 8, &b, 8);
+    memcpy(dst + n - 16, &c, 8);
+    memcpy(dst + n - 8, &d, 8);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    /* 1..3 bytes: the first, the middle one and the last (repeats). */
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
 /* ---- life cycle ---- */
 
 coap_pdu_t *coap_pdu_init(coap_pdu_type_t type, coap_pdu_code_t code,
@@ -152,6 +190,14 @@ __attribute__((noinline)) static int pdu_grow(coap_pdu_t *pdu, size_t new_size,
     pdu->data = pdu->token + data_off;
   pdu->alloc_size = alloc;
   return 1;
+}
+
+/* 1 when @p new_size bytes from the token on fit the buffer as it is and
+ * the limit: pt_pdu_resize() would succeed without growing. */
+static inline int pdu_has_room(const coap_pdu_t *pdu, size_t new_size) {
+  return new_size <= pdu->alloc_size &&
+         (pdu->max_size == 0 || new_size <= pdu->max_size) &&
+         new_size <= PT_PDU_MAX_SIZE;
 }
 
 int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
@@ -343,24 +389,68 @@ int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
 
 /* ---- public building API ---- */
 
-int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+/* coap_add_token() in every case. */
+__attribute__((noinline)) static int add_token_any(coap_pdu_t *pdu, size_t len,
+                                                   const uint8_t *data) {
   if (!pdu || pdu->used_size != 0)
     return 0;
   /* An empty PDU (every response built): nothing to move. */
-  if (len > COAP_TOKEN_EXT_MAX || (len && !data) || !pt_pdu_resize(pdu, len))
+  if (len > COAP_TOKEN_EXT_MAX || (len && !data) ||
+      (!pdu_has_room(pdu, len) && !pt_pdu_resize(pdu, len)))
     return 0;
-  if (len)
-    memcpy(pdu->token, data, len);
+  copy_bytes(pdu->token, data, len);
   pdu->token_length = len;
   pdu->used_size = len;
   return 1;
 }
 
-size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len,
-                       const uint8_t *data) {
+int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+  /* The usual case: an empty PDU, a token of 1..8 bytes and room. */
+  if (pdu && pdu->used_size == 0 && len - 1 < COAP_TOKEN_DEFAULT_MAX && data &&
+      pdu_has_room(pdu, len)) {
+    if (len >= 4) {
+      uint32_t a, b;
+      memcpy(&a, data, 4);
+      memcpy(&b, data + len - 4, 4);
+      memcpy(pdu->token, &a, 4);
+      memcpy(pdu->token + len - 4, &b, 4);
+    } else {
+      copy_bytes(pdu->token, data, len);
+    }
+    pdu->token_length = len;
+    pdu->used_size = len;
+    return 1;
+  }
+  return add_token_any(pdu, len, data);
+}
+
+/* coap_add_option() in every case. Out of line so that the common case
+ * needs none of its registers. */
+__attribute__((noinline)) static size_t add_option_any(coap_pdu_t *pdu,
+                                                       coap_option_num_t number,
+                                                       size_t len,
+                                                       const uint8_t *data) {
   if (!pdu || pdu->data)
     return 0;
   return pt_pdu_insert_option(pdu, number, len, data);
+}
+
+size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len,
+                       const uint8_t *data) {
+  /* The usual case: no payload yet, appended in number order, a one-byte
+   * header (delta and length below 13) and room already there. */
+  uint32_t delta = pdu ? (uint32_t)number - pdu->max_opt : 0;
+  if (pdu && !pdu->data && number >= pdu->max_opt && delta < 13 && len < 13 &&
+      (data || !len) && pdu_has_room(pdu, pdu->used_size + 1 + len)) {
+    uint8_t *at = pdu->token + pdu->used_size;
+    at[0] = (uint8_t)(delta << 4 | len);
+    copy_bytes(at + 1, data, len);
+    pdu->used_size += 1 + len;
+    pdu->max_opt = number;
+    pdu->opt_bits |= PT_OPT_BIT(number);
+    return 1 + len;
+  }
+  return add_option_any(pdu, number, len, data);
 }
 
 uint8_t *coap_add_data_after(coap_pdu_t *pdu, size_t len) {
@@ -373,7 +463,9 @@ uint8_t *coap_add_data_after(coap_pdu_t *pdu, size_t len) {
   return pdu->data;
 }
 
-int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+/* coap_add_data() in every case, out of line as add_option_any(). */
+__attribute__((noinline)) static int add_data_any(coap_pdu_t *pdu, size_t len,
+                                                  const uint8_t *data) {
   if (!pdu || (len && !data))
     return 0;
   if (len == 0)
@@ -383,6 +475,20 @@ int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
     return 0;
   memcpy(at, data, len);
   return 1;
+}
+
+int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+  /* The usual case: some bytes, no payload yet, and room already there. */
+  if (pdu && data && len && !pdu->data &&
+      pdu_has_room(pdu, pdu->used_size + 1 + len)) {
+    uint8_t *at = pdu->token + pdu->used_size;
+    at[0] = COAP_PAYLOAD_START;
+    pdu->data = at + 1;
+    pdu->used_size += 1 + len;
+    copy_bytes(at + 1, data, len);
+    return 1;
+  }
+  return add_data_any(pdu, len, data);
 }
 
 int coap_get_data(const coap_pdu_t *pdu, size_t *len, const uint8_t **data) {

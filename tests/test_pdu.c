@@ -859,7 +859,93 @@ TEST(pdu_filled_to_its_room_is_not_reallocated) {
   coap_delete_pdu(pdu);
 }
 
+/* ---- the building fast paths ---- */
+
+/* coap_add_option() appending with every header form at the one-byte
+ * edge (delta and length 12 and 13) gives the bytes coap_opt_encode()
+ * does, and takes exactly the room max_size leaves. */
+TEST(add_option_append_forms_and_room) {
+  static const unsigned vals[] = {0, 1, 12, 13, 14};
+  uint8_t v[16];
+  memset(v, 'v', sizeof(v));
+  for (size_t i = 0; i < 5; i++) {
+    for (size_t j = 0; j < 5; j++) {
+      unsigned delta = vals[i], len = vals[j];
+      coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+      CHECK_INT_EQ(coap_add_token(p, 2, U8("tk")), 1);
+      CHECK_UINT_EQ(coap_add_option(p, 3, 1, U8("h")), 2);
+      size_t want = coap_opt_encode_size((uint16_t)delta, len);
+      CHECK_UINT_EQ(coap_add_option(p, (coap_option_num_t)(3 + delta), len, v),
+                    want);
+      uint8_t ref[32];
+      CHECK_UINT_EQ(coap_opt_encode(ref, sizeof(ref), (uint16_t)delta, v, len),
+                    want);
+      CHECK_MEM_EQ(p->token + 4, p->used_size - 4, ref, want);
+      CHECK_UINT_EQ(p->max_opt, 3 + delta);
+      CHECK(pt_pdu_may_have(p, 3 + delta));
+      coap_delete_pdu(p);
+    }
+  }
+  /* room: a PDU of max_size 6 takes a token of 2 and an option of 1 + 3,
+   * not one of 1 + 4 */
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 6);
+  CHECK_INT_EQ(coap_add_token(p, 2, U8("tk")), 1);
+  CHECK_UINT_EQ(coap_add_option(p, 11, 4, v), 0);
+  CHECK_UINT_EQ(p->used_size, 2);
+  CHECK_UINT_EQ(coap_add_option(p, 11, 3, v), 4);
+  CHECK_UINT_EQ(p->used_size, 6);
+  coap_delete_pdu(p);
+  /* a value pointer of NULL with a length is refused, with none taken */
+  p = coap_pdu_init(0, 0, 0, 0);
+  CHECK_UINT_EQ(coap_add_option(p, 11, 3, NULL), 0);
+  CHECK_UINT_EQ(coap_add_option(p, 12, 0, NULL), 1);
+  CHECK_UINT_EQ(p->used_size, 1);
+  coap_delete_pdu(p);
+}
+
+/* Tokens and payloads of every length up to 40 are copied exactly, with
+ * nothing written past them (the short copies use overlapping moves). */
+TEST(add_token_and_data_every_length) {
+  uint8_t src[48];
+  for (size_t i = 0; i < sizeof(src); i++)
+    src[i] = (uint8_t)(i * 7 + 1);
+  for (size_t len = 0; len <= 40; len++) {
+    coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+    memset(p->token, 0xEE, p->alloc_size);
+    int tok_ok = len <= COAP_TOKEN_EXT_MAX;
+    CHECK_INT_EQ(coap_add_token(p, len, src), tok_ok);
+    CHECK_UINT_EQ(p->token_length, len);
+    CHECK_MEM_EQ(p->token, len, src, len);
+    CHECK_UINT_EQ(p->token[len], 0xEE);
+    CHECK_INT_EQ(coap_add_data(p, len, src + 3), 1);
+    size_t dl = 0;
+    const uint8_t *d = NULL;
+    CHECK_INT_EQ(coap_get_data(p, &dl, &d), len > 0);
+    CHECK_MEM_EQ(d ? d : src, dl, src + 3, len);
+    CHECK_UINT_EQ(p->used_size, len ? 2 * len + 1 : len);
+    CHECK_UINT_EQ(p->token[p->used_size], 0xEE);
+    coap_delete_pdu(p);
+  }
+  /* room: a token of 4 fills a max_size of 4, one of 5 does not fit;
+   * NULL data with a length is refused */
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 4);
+  CHECK_INT_EQ(coap_add_token(p, 5, src), 0);
+  CHECK_INT_EQ(coap_add_token(p, 3, NULL), 0);
+  CHECK_UINT_EQ(p->used_size, 0);
+  CHECK_INT_EQ(coap_add_token(p, 4, src), 1);
+  CHECK_INT_EQ(coap_add_data(p, 1, src), 0); /* marker + 1 > 0 left */
+  coap_delete_pdu(p);
+  p = coap_pdu_init(0, 0, 0, 6);
+  CHECK_INT_EQ(coap_add_data(p, 6, src), 0);
+  CHECK_INT_EQ(coap_add_data(p, 5, NULL), 0);
+  CHECK_INT_EQ(coap_add_data(p, 5, src), 1);
+  CHECK_UINT_EQ(p->used_size, 6);
+  coap_delete_pdu(p);
+}
+
 int main(void) {
+  RUN(add_option_append_forms_and_room);
+  RUN(add_token_and_data_every_length);
   RUN(pdu_filled_to_its_room_is_not_reallocated);
   RUN(rfc7252_a1_build_and_parse);
   RUN(rfc7252_a2_token_and_empty);
