@@ -614,13 +614,29 @@ int pt_pdu_wire_ext(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
   return 1;
 }
 
-int pt_pdu_parse_opts(coap_pdu_t *pdu) {
+/* pt_pdu_parse_opts(), inline in pt_pdu_parse_udp(). The one-byte option
+ * header (delta and length below 13) is decoded in the loop itself; the
+ * marker and the extended forms take the general path, which rejects what
+ * pt_opt_decode() rejects. */
+static inline int parse_opts(coap_pdu_t *pdu) {
   const uint8_t *p = pdu->token;
   size_t at = pdu->token_length, end = pdu->used_size;
   uint32_t number = 0;
   uint64_t bits = 0;
   while (at < end) {
-    if (p[at] == PT_PAYLOAD_MARKER) {
+    unsigned b = p[at];
+    if (b < 0xD0 && (b & 0x0F) < 13) {
+      size_t vlen = b & 0x0F;
+      if (end - at - 1 < vlen)
+        return PT_PARSE_ERR_VALUE_TRUNC;
+      number += b >> 4;
+      if (number > COAP_MAX_OPT)
+        return PT_PARSE_ERR_NUMBER_OVERFLOW;
+      bits |= PT_OPT_BIT(number);
+      at += 1 + vlen;
+      continue;
+    }
+    if (b == PT_PAYLOAD_MARKER) {
       /* RFC 7252 3: a marker followed by a zero-length payload MUST be
        * processed as a message format error. */
       if (at + 1 == end)
@@ -643,7 +659,13 @@ int pt_pdu_parse_opts(coap_pdu_t *pdu) {
   return 0;
 }
 
-int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
+int pt_pdu_parse_opts(coap_pdu_t *pdu) {
+  return parse_opts(pdu);
+}
+
+/* pt_pdu_parse_udp() for every datagram (pdu.h). */
+__attribute__((noinline)) int
+pt_pdu_parse_udp_any(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
   if (!pdu || !data)
     return PT_PARSE_ERR_ARG;
   if (len < PT_PDU_UDP_HDR)
@@ -651,9 +673,9 @@ int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
   if (data[0] >> 6 != 1)
     return PT_PARSE_ERR_VERSION;
   size_t tkl = data[0] & 0x0F, hdr = PT_PDU_UDP_HDR;
-  if (tkl == 15)
-    return PT_PARSE_ERR_TKL;
-  if (tkl == TKL_EXT1 || tkl == TKL_EXT2) { /* RFC 8974 2.1 */
+  if (tkl >= TKL_EXT1) { /* RFC 8974 2.1 */
+    if (tkl == 15)
+      return PT_PARSE_ERR_TKL;
     hdr += tkl == TKL_EXT1 ? 1 : 2;
     if (len < hdr)
       return PT_PARSE_ERR_TOKEN_TRUNC;
@@ -669,14 +691,64 @@ int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
   size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
   if (body > limit)
     return PT_PARSE_ERR_TOO_BIG;
-  pt_pdu_clear(pdu, (coap_pdu_type_t)(data[0] >> 4 & 3),
-               (coap_pdu_code_t)data[1], (coap_mid_t)(data[2] << 8 | data[3]));
-  if (!pt_pdu_resize(pdu, body))
+  pdu->data = NULL; /* before a resize, which would move it */
+  if (body > pdu->alloc_size && !pt_pdu_resize(pdu, body))
     return PT_PARSE_ERR_NOMEM;
-  memcpy(pdu->token, data + hdr, body);
+  /* The fields pt_pdu_clear() would set, each written once. */
+  pdu->type = (coap_pdu_type_t)(data[0] >> 4 & 3);
+  pdu->code = (coap_pdu_code_t)data[1];
+  pdu->mid = (coap_mid_t)(data[2] << 8 | data[3]);
+  pdu->hdr_size = 0;
   pdu->token_length = tkl;
   pdu->used_size = body;
-  return pt_pdu_parse_opts(pdu);
+  copy_bytes(pdu->token, data + hdr, body);
+  return parse_opts(pdu);
+}
+
+/* Largest body (token, options, payload) the small-message path takes. */
+#define SMALL_BODY 32u
+
+int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
+  /* A small, well-formed message (most requests): version 1, a token of
+   * 0..12 bytes, not Empty, a body of at most SMALL_BODY bytes that fits
+   * the PDU as it is, and options with one-byte headers. It is parsed here
+   * with no call; at the first thing outside that, pt_pdu_parse_udp_any()
+   * starts over and decides, so every error comes from there. */
+  size_t tkl = data && len >= PT_PDU_UDP_HDR ? data[0] & 0x0Fu : 0;
+  size_t body = len - PT_PDU_UDP_HDR;
+  if (!pdu || !data || len < PT_PDU_UDP_HDR || data[0] >> 6 != 1 ||
+      tkl >= TKL_EXT1 || body < tkl || body > SMALL_BODY ||
+      data[1] == COAP_EMPTY_CODE || body > pdu->alloc_size ||
+      (pdu->max_size != 0 && body > pdu->max_size))
+    return pt_pdu_parse_udp_any(pdu, data, len);
+  pdu->type = (coap_pdu_type_t)(data[0] >> 4 & 3);
+  pdu->code = (coap_pdu_code_t)data[1];
+  pdu->mid = (coap_mid_t)(data[2] << 8 | data[3]);
+  pdu->hdr_size = 0;
+  pdu->token_length = tkl;
+  pdu->used_size = body;
+  pdu->data = NULL;
+  copy_bytes(pdu->token, data + PT_PDU_UDP_HDR, body);
+  const uint8_t *p = pdu->token;
+  size_t at = tkl;
+  uint32_t number = 0; /* at most SMALL_BODY * 12: no overflow here */
+  uint64_t bits = 0;
+  while (at < body) {
+    unsigned b = p[at];
+    if (b < 0xD0 && (b & 0x0F) < 13 && body - at - 1 >= (b & 0x0Fu)) {
+      number += b >> 4;
+      bits |= PT_OPT_BIT(number);
+      at += 1 + (b & 0x0Fu);
+      continue;
+    }
+    if (b != PT_PAYLOAD_MARKER || at + 1 == body)
+      return pt_pdu_parse_udp_any(pdu, data, len);
+    pdu->data = pdu->token + at + 1;
+    break;
+  }
+  pdu->max_opt = (uint16_t)number;
+  pdu->opt_bits = bits;
+  return 0;
 }
 
 int coap_pdu_parse(coap_proto_t proto, const uint8_t *data, size_t length,
