@@ -439,12 +439,21 @@ size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len,
                        const uint8_t *data) {
   /* The usual case: no payload yet, appended in number order, a one-byte
    * header (delta and length below 13) and room already there. */
-  uint32_t delta = pdu ? (uint32_t)number - pdu->max_opt : 0;
-  if (pdu && !pdu->data && number >= pdu->max_opt && delta < 13 && len < 13 &&
-      (data || !len) && pdu_has_room(pdu, pdu->used_size + 1 + len)) {
+  if (!pdu)
+    return 0;
+  /* (A number below the last one wraps delta far above 12.) */
+  uint32_t delta = (uint32_t)number - pdu->max_opt;
+  if (!pdu->data && delta < 13 && len < 13 && (data || !len) &&
+      pdu_has_room(pdu, pdu->used_size + 1 + len)) {
     uint8_t *at = pdu->token + pdu->used_size;
     at[0] = (uint8_t)(delta << 4 | len);
-    copy_bytes(at + 1, data, len);
+    if (len >= 4) { /* 4..12 bytes: two overlapping moves of 4 or 8 */
+      copy_bytes(at + 1, data, len);
+    } else if (len) {
+      at[1] = data[0];
+      at[1 + len / 2] = data[len / 2];
+      at[len] = data[len - 1];
+    }
     pdu->used_size += 1 + len;
     pdu->max_opt = number;
     pdu->opt_bits |= PT_OPT_BIT(number);
