@@ -998,11 +998,13 @@ TEST(parse_small_path_edges) {
  * edge (delta and length 12 and 13) gives the bytes coap_opt_encode()
  * does, and takes exactly the room max_size leaves. */
 TEST(add_option_append_forms_and_room) {
-  static const unsigned vals[] = {0, 1, 12, 13, 14};
+  static const unsigned vals[] = {0, 1, 2, 3, 4, 7, 8, 12, 13, 14};
+  size_t nv = sizeof(vals) / sizeof(vals[0]);
   uint8_t v[16];
-  memset(v, 'v', sizeof(v));
-  for (size_t i = 0; i < 5; i++) {
-    for (size_t j = 0; j < 5; j++) {
+  for (size_t k = 0; k < sizeof(v); k++)
+    v[k] = (uint8_t)('a' + k);
+  for (size_t i = 0; i < nv; i++) {
+    for (size_t j = 0; j < nv; j++) {
       unsigned delta = vals[i], len = vals[j];
       coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
       CHECK_INT_EQ(coap_add_token(p, 2, U8("tk")), 1);
