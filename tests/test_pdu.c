@@ -257,6 +257,11 @@ TEST(parse_token_past_end) {
 TEST(parse_option_value_past_end) {
   const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0xb5, 'a', 'b'};
   CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_VALUE_TRUNC);
+  /* one byte short, after an option that fits; and exactly fitting */
+  const uint8_t one[] = {0x40, 0x01, 0x00, 0x01, 0x11, 'x', 0xa3, 'a', 'b'};
+  CHECK_INT_EQ(parse_rc(one, sizeof(one)), PT_PARSE_ERR_VALUE_TRUNC);
+  const uint8_t fits[] = {0x40, 0x01, 0x00, 0x01, 0x11, 'x', 0xa2, 'a', 'b'};
+  CHECK_INT_EQ(parse_rc(fits, sizeof(fits)), 0);
 }
 
 TEST(parse_delta_nibble_15) {
