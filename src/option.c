@@ -49,7 +49,10 @@ static int ext_decode(unsigned nib, const uint8_t *p, size_t avail,
   return 0;
 }
 
-int pt_opt_decode(const uint8_t *p, size_t avail, pt_opt_hdr *out) {
+/* Out of line so that the inline one-byte case (option.h) stays small in
+ * every loop that calls it. */
+__attribute__((noinline)) int pt_opt_decode_ext(const uint8_t *p, size_t avail,
+                                                pt_opt_hdr *out) {
   if (avail < 1)
     return PT_PARSE_ERR_EXT_TRUNC;
   uint32_t at = 1;
@@ -155,18 +158,11 @@ size_t coap_opt_encode(coap_opt_t *opt, size_t n, uint16_t delta,
 
 /* ---- recognized options (RFC 7252 5.4.1) ---- */
 
-/* What RFC 7252 5.10 (and RFCs 7641, 7959, 7967, 8768, 9175) define for
- * an option Petrel understands: its value length range and whether it may
- * repeat. Indexed by number below 64, where a request's options are
- * looked up on every request; the few numbers above in a short list. */
-typedef struct opt_rule {
-  uint16_t num; /* 0: no such option */
-  uint16_t min, max;
-  uint8_t repeatable;
-} opt_rule;
-
+/* The option rules (option.h), indexed by number below 64, where a
+ * request's options are looked up on every request; the few numbers above
+ * in a short list. */
 #define RULE(n, lo, hi, rep) [n] = {n, lo, hi, rep}
-static const opt_rule low_rules[64] = {
+const pt_opt_rule pt_opt_low_rules[64] = {
     RULE(COAP_OPTION_IF_MATCH, 0, 8, 1),
     RULE(COAP_OPTION_URI_HOST, 1, 255, 0),
     RULE(COAP_OPTION_ETAG, 1, 8, 1),
@@ -190,15 +186,15 @@ static const opt_rule low_rules[64] = {
 };
 #undef RULE
 
-static const opt_rule high_rules[] = {
+static const pt_opt_rule high_rules[] = {
     {COAP_OPTION_ECHO, 1, 40, 0},
     {COAP_OPTION_NORESPONSE, 0, 1, 0},
     {COAP_OPTION_RTAG, 0, 8, 1},
 };
 
-static const opt_rule *rule_for(uint32_t num) {
+static const pt_opt_rule *rule_for(uint32_t num) {
   if (num < 64)
-    return low_rules[num].num ? &low_rules[num] : NULL;
+    return pt_opt_low_rules[num].num ? &pt_opt_low_rules[num] : NULL;
   for (size_t i = 0; i < sizeof(high_rules) / sizeof(high_rules[0]); i++)
     if (high_rules[i].num == num)
       return &high_rules[i];
@@ -212,12 +208,12 @@ int pt_opt_is_critical(uint32_t num) {
   return (num & 1) || num == 128 || num == 132 || num == 136 || num == 140;
 }
 
-int pt_opt_recognized(const uint8_t *registered, uint32_t num, size_t vlen,
-                      int repeat) {
+int pt_opt_recognized_all(const uint8_t *registered, uint32_t num, size_t vlen,
+                          int repeat) {
   if (registered && num <= COAP_MAX_OPT &&
       ((registered[num >> 3] >> (num & 7)) & 1))
     return 1;
-  const opt_rule *r = rule_for(num);
+  const pt_opt_rule *r = rule_for(num);
   return r && vlen >= r->min && vlen <= r->max && (!repeat || r->repeatable);
 }
 

@@ -50,13 +50,27 @@ typedef struct pt_opt_hdr {
   uint32_t size;   /* header bytes, 1..5 */
 } pt_opt_hdr;
 
+/* pt_opt_decode() for every header form: extended fields and errors. */
+int pt_opt_decode_ext(const uint8_t *p, size_t avail, pt_opt_hdr *out);
+
 /*
  * Decodes the option header at @p p (borrowed), reading at most @p avail
  * bytes, and checks that the value fits in @p avail too. Returns 0 or a
  * negative pt_parse_err. The caller handles the payload marker (0xFF) before
  * calling: here it is PT_PARSE_ERR_DELTA_RESERVED.
+ *
+ * Inline for the one-byte form (both nibbles below 13), which is what
+ * nearly every option of a request uses; the rest goes out of line.
  */
-int pt_opt_decode(const uint8_t *p, size_t avail, pt_opt_hdr *out);
+static inline int pt_opt_decode(const uint8_t *p, size_t avail,
+                                pt_opt_hdr *out) {
+  if (avail == 0 || p[0] >= 0xD0 || (p[0] & 0x0F) >= 13)
+    return pt_opt_decode_ext(p, avail, out);
+  out->delta = p[0] >> 4;
+  out->length = p[0] & 0x0F;
+  out->size = 1;
+  return avail - 1 < out->length ? PT_PARSE_ERR_VALUE_TRUNC : 0;
+}
 
 /* Header bytes (1..5) for @p delta and @p length; 0 if either is too big. */
 size_t pt_opt_hdr_size(uint32_t delta, size_t length);
@@ -77,6 +91,22 @@ size_t pt_opt_write_hdr(uint8_t *p, uint32_t delta, size_t length);
  */
 int pt_opt_is_critical(uint32_t num);
 
+/* What RFC 7252 5.10 (and RFCs 7641, 7959, 7967, 8768, 9175) define for
+ * an option Petrel understands: its value length range and whether it may
+ * repeat (option.c). */
+typedef struct pt_opt_rule {
+  uint16_t num; /* 0: no such option */
+  uint16_t min, max;
+  uint8_t repeatable;
+} pt_opt_rule;
+
+/* The rules of the options numbered below 64, indexed by number. */
+extern const pt_opt_rule pt_opt_low_rules[64];
+
+/* pt_opt_recognized() in full: the registered bitmap and every rule. */
+int pt_opt_recognized_all(const uint8_t *registered, uint32_t num, size_t vlen,
+                          int repeat);
+
 /*
  * 1 if option @p num with a value of @p vlen bytes is one Petrel can act
  * on: registered in the bitmap @p registered (65536 bits, borrowed; NULL
@@ -84,9 +114,21 @@ int pt_opt_is_critical(uint32_t num);
  * is not a repeat (@p repeat: the option before it had the same number) of
  * a non-repeatable one. RFC 7252 5.4.3 and 5.4.5 treat the other cases as
  * unrecognized. Reserved numbers (0, 128, 132, 136, 140) are unrecognized.
+ *
+ * Inline for a known option numbered below 64 that passes its rule (the
+ * answer is 1 whatever is registered); every other case, including one
+ * that fails the rule but is registered, goes to pt_opt_recognized_all().
  */
-int pt_opt_recognized(const uint8_t *registered, uint32_t num, size_t vlen,
-                      int repeat);
+static inline int pt_opt_recognized(const uint8_t *registered, uint32_t num,
+                                    size_t vlen, int repeat) {
+  if (num < 64) {
+    const pt_opt_rule *r = &pt_opt_low_rules[num];
+    if (r->num != 0 && vlen >= r->min && vlen <= r->max &&
+        (!repeat || r->repeatable))
+      return 1;
+  }
+  return pt_opt_recognized_all(registered, num, vlen, repeat);
+}
 
 /*
  * The number of the first option of @p pdu (borrowed, parsed or built, so

@@ -24,6 +24,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Copies @p n bytes from @p src to @p dst (not overlapping). The short
+ * copies of the request path (a token, an option value, a small payload,
+ * a whole small request) take a few loads and stores of the sizes that
+ * cover them, two of them overlapping in the middle, instead of a call;
+ * each reads and writes only inside the @p n bytes. */
+static inline void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n) {
+  if (n > 32) {
+    memcpy(dst, src, n);
+  } else if (n > 16) {
+    uint64_t a, b, c, d;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + 8, 8);
+    memcpy(&c, src + n - 16, 8);
+    memcpy(&d, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + 8, &b, 8);
+    memcpy(dst + n - 16, &c, 8);
+    memcpy(dst + n - 8, &d, 8);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    /* 1..3 bytes: the first, the middle one and the last (repeats). */
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
 /* ---- life cycle ---- */
 
 coap_pdu_t *coap_pdu_init(coap_pdu_type_t type, coap_pdu_code_t code,
@@ -152,6 +190,14 @@ __attribute__((noinline)) static int pdu_grow(coap_pdu_t *pdu, size_t new_size,
     pdu->data = pdu->token + data_off;
   pdu->alloc_size = alloc;
   return 1;
+}
+
+/* 1 when @p new_size bytes from the token on fit the buffer as it is and
+ * the limit: pt_pdu_resize() would succeed without growing. */
+static inline int pdu_has_room(const coap_pdu_t *pdu, size_t new_size) {
+  return new_size <= pdu->alloc_size &&
+         (pdu->max_size == 0 || new_size <= pdu->max_size) &&
+         new_size <= PT_PDU_MAX_SIZE;
 }
 
 int pt_pdu_resize(coap_pdu_t *pdu, size_t new_size) {
@@ -343,24 +389,77 @@ int pt_pdu_update_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
 
 /* ---- public building API ---- */
 
-int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+/* coap_add_token() in every case. */
+__attribute__((noinline)) static int add_token_any(coap_pdu_t *pdu, size_t len,
+                                                   const uint8_t *data) {
   if (!pdu || pdu->used_size != 0)
     return 0;
   /* An empty PDU (every response built): nothing to move. */
-  if (len > COAP_TOKEN_EXT_MAX || (len && !data) || !pt_pdu_resize(pdu, len))
+  if (len > COAP_TOKEN_EXT_MAX || (len && !data) ||
+      (!pdu_has_room(pdu, len) && !pt_pdu_resize(pdu, len)))
     return 0;
-  if (len)
-    memcpy(pdu->token, data, len);
+  copy_bytes(pdu->token, data, len);
   pdu->token_length = len;
   pdu->used_size = len;
   return 1;
 }
 
-size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len,
-                       const uint8_t *data) {
+int coap_add_token(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+  /* The usual case: an empty PDU, a token of 1..8 bytes and room. */
+  if (pdu && pdu->used_size == 0 && len - 1 < COAP_TOKEN_DEFAULT_MAX && data &&
+      pdu_has_room(pdu, len)) {
+    if (len >= 4) {
+      uint32_t a, b;
+      memcpy(&a, data, 4);
+      memcpy(&b, data + len - 4, 4);
+      memcpy(pdu->token, &a, 4);
+      memcpy(pdu->token + len - 4, &b, 4);
+    } else {
+      copy_bytes(pdu->token, data, len);
+    }
+    pdu->token_length = len;
+    pdu->used_size = len;
+    return 1;
+  }
+  return add_token_any(pdu, len, data);
+}
+
+/* coap_add_option() in every case. Out of line so that the common case
+ * needs none of its registers. */
+__attribute__((noinline)) static size_t add_option_any(coap_pdu_t *pdu,
+                                                       coap_option_num_t number,
+                                                       size_t len,
+                                                       const uint8_t *data) {
   if (!pdu || pdu->data)
     return 0;
   return pt_pdu_insert_option(pdu, number, len, data);
+}
+
+size_t coap_add_option(coap_pdu_t *pdu, coap_option_num_t number, size_t len,
+                       const uint8_t *data) {
+  /* The usual case: no payload yet, appended in number order, a one-byte
+   * header (delta and length below 13) and room already there. */
+  if (!pdu)
+    return 0;
+  /* (A number below the last one wraps delta far above 12.) */
+  uint32_t delta = (uint32_t)number - pdu->max_opt;
+  if (!pdu->data && delta < 13 && len < 13 && (data || !len) &&
+      pdu_has_room(pdu, pdu->used_size + 1 + len)) {
+    uint8_t *at = pdu->token + pdu->used_size;
+    at[0] = (uint8_t)(delta << 4 | len);
+    if (len >= 4) { /* 4..12 bytes: two overlapping moves of 4 or 8 */
+      copy_bytes(at + 1, data, len);
+    } else if (len) {
+      at[1] = data[0];
+      at[1 + len / 2] = data[len / 2];
+      at[len] = data[len - 1];
+    }
+    pdu->used_size += 1 + len;
+    pdu->max_opt = number;
+    pdu->opt_bits |= PT_OPT_BIT(number);
+    return 1 + len;
+  }
+  return add_option_any(pdu, number, len, data);
 }
 
 uint8_t *coap_add_data_after(coap_pdu_t *pdu, size_t len) {
@@ -373,7 +472,9 @@ uint8_t *coap_add_data_after(coap_pdu_t *pdu, size_t len) {
   return pdu->data;
 }
 
-int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+/* coap_add_data() in every case, out of line as add_option_any(). */
+__attribute__((noinline)) static int add_data_any(coap_pdu_t *pdu, size_t len,
+                                                  const uint8_t *data) {
   if (!pdu || (len && !data))
     return 0;
   if (len == 0)
@@ -383,6 +484,20 @@ int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
     return 0;
   memcpy(at, data, len);
   return 1;
+}
+
+int coap_add_data(coap_pdu_t *pdu, size_t len, const uint8_t *data) {
+  /* The usual case: some bytes, no payload yet, and room already there. */
+  if (pdu && data && len && !pdu->data &&
+      pdu_has_room(pdu, pdu->used_size + 1 + len)) {
+    uint8_t *at = pdu->token + pdu->used_size;
+    at[0] = COAP_PAYLOAD_START;
+    pdu->data = at + 1;
+    pdu->used_size += 1 + len;
+    copy_bytes(at + 1, data, len);
+    return 1;
+  }
+  return add_data_any(pdu, len, data);
 }
 
 int coap_get_data(const coap_pdu_t *pdu, size_t *len, const uint8_t **data) {
@@ -400,8 +515,10 @@ int coap_get_data(const coap_pdu_t *pdu, size_t *len, const uint8_t **data) {
 
 /* ---- header fields ---- */
 
-coap_pdu_code_t coap_pdu_get_code(const coap_pdu_t *pdu) {
-  return pdu ? pdu->code : COAP_EMPTY_CODE;
+/* (Parenthesised: pdu.h maps the name to the inline twin for callers
+ * inside the library.) */
+coap_pdu_code_t(coap_pdu_get_code)(const coap_pdu_t *pdu) {
+  return pt_pdu_get_code(pdu);
 }
 
 void coap_pdu_set_code(coap_pdu_t *pdu, coap_pdu_code_t code) {
@@ -409,8 +526,8 @@ void coap_pdu_set_code(coap_pdu_t *pdu, coap_pdu_code_t code) {
     pdu->code = code;
 }
 
-coap_pdu_type_t coap_pdu_get_type(const coap_pdu_t *pdu) {
-  return pdu ? pdu->type : COAP_MESSAGE_CON;
+coap_pdu_type_t(coap_pdu_get_type)(const coap_pdu_t *pdu) {
+  return pt_pdu_get_type(pdu);
 }
 
 void coap_pdu_set_type(coap_pdu_t *pdu, coap_pdu_type_t type) {
@@ -427,8 +544,8 @@ coap_bin_const_t coap_pdu_get_token(const coap_pdu_t *pdu) {
   return t;
 }
 
-coap_mid_t coap_pdu_get_mid(const coap_pdu_t *pdu) {
-  return pdu ? pdu->mid : COAP_INVALID_MID;
+coap_mid_t(coap_pdu_get_mid)(const coap_pdu_t *pdu) {
+  return pt_pdu_get_mid(pdu);
 }
 
 void coap_pdu_set_mid(coap_pdu_t *pdu, coap_mid_t mid) {
@@ -483,7 +600,7 @@ fail:
 #define TKL_EXT1_BASE 13u
 #define TKL_EXT2_BASE 269u
 
-int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
+int pt_pdu_wire_ext(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
   if (!pdu || !data || !len || pdu->token_length > COAP_TOKEN_EXT_MAX)
     return 0;
   size_t tl = pdu->token_length;
@@ -506,13 +623,29 @@ int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len) {
   return 1;
 }
 
-int pt_pdu_parse_opts(coap_pdu_t *pdu) {
+/* pt_pdu_parse_opts(), inline in pt_pdu_parse_udp(). The one-byte option
+ * header (delta and length below 13) is decoded in the loop itself; the
+ * marker and the extended forms take the general path, which rejects what
+ * pt_opt_decode() rejects. */
+static inline int parse_opts(coap_pdu_t *pdu) {
   const uint8_t *p = pdu->token;
   size_t at = pdu->token_length, end = pdu->used_size;
   uint32_t number = 0;
   uint64_t bits = 0;
   while (at < end) {
-    if (p[at] == PT_PAYLOAD_MARKER) {
+    unsigned b = p[at];
+    if (b < 0xD0 && (b & 0x0F) < 13) {
+      size_t vlen = b & 0x0F;
+      if (end - at - 1 < vlen)
+        return PT_PARSE_ERR_VALUE_TRUNC;
+      number += b >> 4;
+      if (number > COAP_MAX_OPT)
+        return PT_PARSE_ERR_NUMBER_OVERFLOW;
+      bits |= PT_OPT_BIT(number);
+      at += 1 + vlen;
+      continue;
+    }
+    if (b == PT_PAYLOAD_MARKER) {
       /* RFC 7252 3: a marker followed by a zero-length payload MUST be
        * processed as a message format error. */
       if (at + 1 == end)
@@ -535,7 +668,13 @@ int pt_pdu_parse_opts(coap_pdu_t *pdu) {
   return 0;
 }
 
-int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
+int pt_pdu_parse_opts(coap_pdu_t *pdu) {
+  return parse_opts(pdu);
+}
+
+/* pt_pdu_parse_udp() for every datagram (pdu.h). */
+__attribute__((noinline)) int
+pt_pdu_parse_udp_any(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
   if (!pdu || !data)
     return PT_PARSE_ERR_ARG;
   if (len < PT_PDU_UDP_HDR)
@@ -543,9 +682,9 @@ int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
   if (data[0] >> 6 != 1)
     return PT_PARSE_ERR_VERSION;
   size_t tkl = data[0] & 0x0F, hdr = PT_PDU_UDP_HDR;
-  if (tkl == 15)
-    return PT_PARSE_ERR_TKL;
-  if (tkl == TKL_EXT1 || tkl == TKL_EXT2) { /* RFC 8974 2.1 */
+  if (tkl >= TKL_EXT1) { /* RFC 8974 2.1 */
+    if (tkl == 15)
+      return PT_PARSE_ERR_TKL;
     hdr += tkl == TKL_EXT1 ? 1 : 2;
     if (len < hdr)
       return PT_PARSE_ERR_TOKEN_TRUNC;
@@ -561,14 +700,64 @@ int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
   size_t limit = pdu->max_size ? pdu->max_size : PT_PDU_MAX_SIZE;
   if (body > limit)
     return PT_PARSE_ERR_TOO_BIG;
-  pt_pdu_clear(pdu, (coap_pdu_type_t)(data[0] >> 4 & 3),
-               (coap_pdu_code_t)data[1], (coap_mid_t)(data[2] << 8 | data[3]));
-  if (!pt_pdu_resize(pdu, body))
+  pdu->data = NULL; /* before a resize, which would move it */
+  if (body > pdu->alloc_size && !pt_pdu_resize(pdu, body))
     return PT_PARSE_ERR_NOMEM;
-  memcpy(pdu->token, data + hdr, body);
+  /* The fields pt_pdu_clear() would set, each written once. */
+  pdu->type = (coap_pdu_type_t)(data[0] >> 4 & 3);
+  pdu->code = (coap_pdu_code_t)data[1];
+  pdu->mid = (coap_mid_t)(data[2] << 8 | data[3]);
+  pdu->hdr_size = 0;
   pdu->token_length = tkl;
   pdu->used_size = body;
-  return pt_pdu_parse_opts(pdu);
+  copy_bytes(pdu->token, data + hdr, body);
+  return parse_opts(pdu);
+}
+
+/* Largest body (token, options, payload) the small-message path takes. */
+#define SMALL_BODY 32u
+
+int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len) {
+  /* A small, well-formed message (most requests): version 1, a token of
+   * 0..12 bytes, not Empty, a body of at most SMALL_BODY bytes that fits
+   * the PDU as it is, and options with one-byte headers. It is parsed here
+   * with no call; at the first thing outside that, pt_pdu_parse_udp_any()
+   * starts over and decides, so every error comes from there. */
+  size_t tkl = data && len >= PT_PDU_UDP_HDR ? data[0] & 0x0Fu : 0;
+  size_t body = len - PT_PDU_UDP_HDR;
+  if (!pdu || !data || len < PT_PDU_UDP_HDR || data[0] >> 6 != 1 ||
+      tkl >= TKL_EXT1 || body < tkl || body > SMALL_BODY ||
+      data[1] == COAP_EMPTY_CODE || body > pdu->alloc_size ||
+      (pdu->max_size != 0 && body > pdu->max_size))
+    return pt_pdu_parse_udp_any(pdu, data, len);
+  pdu->type = (coap_pdu_type_t)(data[0] >> 4 & 3);
+  pdu->code = (coap_pdu_code_t)data[1];
+  pdu->mid = (coap_mid_t)(data[2] << 8 | data[3]);
+  pdu->hdr_size = 0;
+  pdu->token_length = tkl;
+  pdu->used_size = body;
+  pdu->data = NULL;
+  copy_bytes(pdu->token, data + PT_PDU_UDP_HDR, body);
+  const uint8_t *p = pdu->token;
+  size_t at = tkl;
+  uint32_t number = 0; /* at most SMALL_BODY * 12: no overflow here */
+  uint64_t bits = 0;
+  while (at < body) {
+    unsigned b = p[at];
+    if (b < 0xD0 && (b & 0x0F) < 13 && body - at - 1 >= (b & 0x0Fu)) {
+      number += b >> 4;
+      bits |= PT_OPT_BIT(number);
+      at += 1 + (b & 0x0Fu);
+      continue;
+    }
+    if (b != PT_PAYLOAD_MARKER || at + 1 == body)
+      return pt_pdu_parse_udp_any(pdu, data, len);
+    pdu->data = pdu->token + at + 1;
+    break;
+  }
+  pdu->max_opt = (uint16_t)number;
+  pdu->opt_bits = bits;
+  return 0;
 }
 
 int coap_pdu_parse(coap_proto_t proto, const uint8_t *data, size_t length,

@@ -64,6 +64,27 @@ static inline int pt_pdu_may_have(const coap_pdu_t *pdu, uint32_t number) {
   return number <= pdu->max_opt && (pdu->opt_bits & PT_OPT_BIT(number)) != 0;
 }
 
+/* ---- header getters, inline inside the library ----
+ * The exported functions (pdu.c) stay for applications; files of the
+ * library that include this header call these instead, so that reading a
+ * field costs no call. Each answers exactly as its exported twin. */
+
+static inline coap_pdu_code_t pt_pdu_get_code(const coap_pdu_t *pdu) {
+  return pdu ? pdu->code : COAP_EMPTY_CODE;
+}
+
+static inline coap_pdu_type_t pt_pdu_get_type(const coap_pdu_t *pdu) {
+  return pdu ? pdu->type : COAP_MESSAGE_CON;
+}
+
+static inline coap_mid_t pt_pdu_get_mid(const coap_pdu_t *pdu) {
+  return pdu ? pdu->mid : COAP_INVALID_MID;
+}
+
+#define coap_pdu_get_code(pdu) pt_pdu_get_code(pdu)
+#define coap_pdu_get_type(pdu) pt_pdu_get_type(pdu)
+#define coap_pdu_get_mid(pdu) pt_pdu_get_mid(pdu)
+
 /* ---- session hooks (defined by the session module, session.c) ---- */
 
 /* Next message id for @p session (borrowed; NULL gives a random id). */
@@ -74,14 +95,32 @@ size_t pt_session_max_pdu(coap_session_t *session);
 
 /* ---- wire ---- */
 
+/* pt_pdu_wire() for every token length and argument. */
+int pt_pdu_wire_ext(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
+
 /*
  * Writes the UDP header in front of the token (4 bytes, plus 1 or 2 of
  * extended token length for a token of 13 bytes or more, RFC 8974) and
  * points *@p data at the whole datagram (inside the PDU: valid until the
  * PDU changes), *@p len at its size. Returns 1, or 0 if the token is longer
- * than COAP_TOKEN_EXT_MAX.
+ * than COAP_TOKEN_EXT_MAX. Inline for a token of up to 12 bytes (TKL is
+ * the length itself), the rest out of line.
  */
-int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
+static inline int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data,
+                              size_t *len) {
+  if (!pdu || !data || !len || pdu->token_length > 12)
+    return pt_pdu_wire_ext(pdu, data, len);
+  uint8_t *h = pdu->token - PT_PDU_UDP_HDR;
+  h[0] = (uint8_t)(1u << 6 | ((unsigned)pdu->type & 3u) << 4 |
+                   (unsigned)pdu->token_length);
+  h[1] = (uint8_t)pdu->code;
+  h[2] = (uint8_t)((unsigned)pdu->mid >> 8);
+  h[3] = (uint8_t)pdu->mid;
+  pdu->hdr_size = PT_PDU_UDP_HDR;
+  *data = h;
+  *len = PT_PDU_UDP_HDR + pdu->used_size;
+  return 1;
+}
 
 /*
  * Parses the UDP datagram @p data (borrowed; copied into the PDU, whose
@@ -92,6 +131,10 @@ int pt_pdu_wire(coap_pdu_t *pdu, const uint8_t **data, size_t *len);
  * is undefined (clear it before reuse).
  */
 int pt_pdu_parse_udp(coap_pdu_t *pdu, const uint8_t *data, size_t len);
+
+/* pt_pdu_parse_udp() without its small-message path (pdu.c): the same
+ * answer and the same PDU for every input, which the tests check. */
+int pt_pdu_parse_udp_any(coap_pdu_t *pdu, const uint8_t *data, size_t len);
 
 /* Checks the options of a PDU whose token_length and used_size are set
  * (the body just copied in) and finds the payload: sets max_opt and data.
@@ -138,8 +181,19 @@ int pt_pdu_wire_reliable(coap_pdu_t *pdu, int ws, const uint8_t **data,
                          size_t *len);
 
 /* pt_pdu_wire() or pt_pdu_wire_reliable() as @p proto frames messages. */
-int pt_pdu_wire_proto(coap_pdu_t *pdu, coap_proto_t proto,
-                      const uint8_t **data, size_t *len);
+static inline int pt_pdu_wire_proto(coap_pdu_t *pdu, coap_proto_t proto,
+                                    const uint8_t **data, size_t *len) {
+  switch (proto) {
+  case COAP_PROTO_TCP:
+  case COAP_PROTO_TLS:
+    return pt_pdu_wire_reliable(pdu, 0, data, len);
+  case COAP_PROTO_WS:
+  case COAP_PROTO_WSS:
+    return pt_pdu_wire_reliable(pdu, 1, data, len);
+  default:
+    return pt_pdu_wire(pdu, data, len);
+  }
+}
 
 /* ---- editing: every function keeps the option encoding valid ----
  * Value and token pointers given to these must not point into the PDU

@@ -191,17 +191,3 @@ int pt_pdu_wire_reliable(coap_pdu_t *pdu, int ws, const uint8_t **data,
   *len = hdr + pdu->used_size;
   return 1;
 }
-
-int pt_pdu_wire_proto(coap_pdu_t *pdu, coap_proto_t proto, const uint8_t **data,
-                      size_t *len) {
-  switch (proto) {
-  case COAP_PROTO_TCP:
-  case COAP_PROTO_TLS:
-    return pt_pdu_wire_reliable(pdu, 0, data, len);
-  case COAP_PROTO_WS:
-  case COAP_PROTO_WSS:
-    return pt_pdu_wire_reliable(pdu, 1, data, len);
-  default:
-    return pt_pdu_wire(pdu, data, len);
-  }
-}

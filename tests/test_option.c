@@ -270,7 +270,62 @@ TEST(recognized_options_length_bounds_and_repeats) {
   CHECK_INT_EQ(pt_opt_recognized(reg, 11, 256, 0), 0);
 }
 
+/* The inline one-byte decode against the general decoder: every first
+ * byte, every room from 0 to 6 bytes, extension bytes of either kind. */
+TEST(decode_inline_agrees_with_general) {
+  uint8_t m[8];
+  for (unsigned b = 0; b < 256; b++) {
+    for (size_t avail = 0; avail <= 6; avail++) {
+      for (unsigned ext = 0; ext < 3; ext++) {
+        m[0] = (uint8_t)b;
+        for (size_t k = 1; k < sizeof(m); k++)
+          m[k] = (uint8_t)(ext == 0 ? 0 : ext == 1 ? 1 : 0xFF);
+        pt_opt_hdr a = {0, 0, 0}, g = {0, 0, 0};
+        int ra = pt_opt_decode(m, avail, &a),
+            rg = pt_opt_decode_ext(m, avail, &g);
+        CHECK_INT_EQ(ra, rg);
+        if (ra == 0 && rg == 0) {
+          CHECK_UINT_EQ(a.delta, g.delta);
+          CHECK_UINT_EQ(a.length, g.length);
+          CHECK_UINT_EQ(a.size, g.size);
+        }
+        if (test_failed_)
+          return;
+      }
+    }
+  }
+}
+
+/* The inline recognized check against the full one: every number up to
+ * 300 and a few above, lengths around every rule's bounds, repeats, with
+ * no registrations and with some (including numbers that fail a rule). */
+TEST(recognized_inline_agrees_with_full) {
+  static uint8_t reg[8192];
+  reg[11 >> 3] |= 1u << (11 & 7); /* Uri-Path, even when too long */
+  reg[6 >> 3] |= 1u << (6 & 7);   /* Observe */
+  reg[70 >> 3] |= 1u << (70 & 7); /* an unknown one */
+  const uint8_t *regs[2] = {NULL, reg};
+  for (uint32_t num = 0; num < 320; num++) {
+    uint32_t n = num < 300 ? num : 65000 + num;
+    for (size_t vlen = 0; vlen < 270; vlen += vlen < 12 ? 1 : 7) {
+      for (int rep = 0; rep < 2; rep++) {
+        for (int r = 0; r < 2; r++)
+          CHECK_INT_EQ(pt_opt_recognized(regs[r], n, vlen, rep),
+                       pt_opt_recognized_all(regs[r], n, vlen, rep));
+        if (test_failed_)
+          return;
+      }
+    }
+  }
+  /* a registered number that fails its rule is still recognized */
+  CHECK_INT_EQ(pt_opt_recognized(reg, COAP_OPTION_URI_PATH, 300, 0), 1);
+  CHECK_INT_EQ(pt_opt_recognized(reg, COAP_OPTION_OBSERVE, 4, 1), 1);
+  CHECK_INT_EQ(pt_opt_recognized(NULL, COAP_OPTION_OBSERVE, 4, 0), 0);
+}
+
 int main(void) {
+  RUN(decode_inline_agrees_with_general);
+  RUN(recognized_inline_agrees_with_full);
   RUN(recognized_options_length_bounds_and_repeats);
   RUN(opt_header_every_form);
   RUN(opt_setheader_too_small);

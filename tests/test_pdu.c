@@ -257,6 +257,11 @@ TEST(parse_token_past_end) {
 TEST(parse_option_value_past_end) {
   const uint8_t m[] = {0x40, 0x01, 0x00, 0x01, 0xb5, 'a', 'b'};
   CHECK_INT_EQ(parse_rc(m, sizeof(m)), PT_PARSE_ERR_VALUE_TRUNC);
+  /* one byte short, after an option that fits; and exactly fitting */
+  const uint8_t one[] = {0x40, 0x01, 0x00, 0x01, 0x11, 'x', 0xa3, 'a', 'b'};
+  CHECK_INT_EQ(parse_rc(one, sizeof(one)), PT_PARSE_ERR_VALUE_TRUNC);
+  const uint8_t fits[] = {0x40, 0x01, 0x00, 0x01, 0x11, 'x', 0xa2, 'a', 'b'};
+  CHECK_INT_EQ(parse_rc(fits, sizeof(fits)), 0);
 }
 
 TEST(parse_delta_nibble_15) {
@@ -859,7 +864,230 @@ TEST(pdu_filled_to_its_room_is_not_reallocated) {
   coap_delete_pdu(pdu);
 }
 
+/* ---- the small-message parse path against the general one ---- */
+
+/* A deterministic generator (xorshift) for the differential tests. */
+static uint32_t rnd_state = 0x9e3779b9u;
+static uint32_t rnd(void) {
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 17;
+  rnd_state ^= rnd_state << 5;
+  return rnd_state;
+}
+
+/* A message near the small path's edges: mostly a valid header, a token,
+ * options with one-byte and extended headers, maybe a marker and payload,
+ * sometimes cut short or with a bad byte. Returns its length. */
+static size_t random_message(uint8_t *m, size_t cap) {
+  size_t n = 0;
+  unsigned tkl = rnd() % 8 ? rnd() % 9 : rnd() % 16;
+  m[n++] = (uint8_t)(rnd() % 16 ? 0x40 | (rnd() % 4) << 4 | tkl : rnd());
+  m[n++] = (uint8_t)(rnd() % 16 ? 1 + rnd() % 4 : rnd() % 2 ? 0 : rnd());
+  m[n++] = (uint8_t)rnd();
+  m[n++] = (uint8_t)rnd();
+  for (unsigned i = 0; i < tkl && n < cap; i++)
+    m[n++] = (uint8_t)rnd();
+  unsigned opts = rnd() % 6;
+  for (unsigned i = 0; i < opts && n + 3 < cap; i++) {
+    unsigned d = rnd() % 8 ? rnd() % 13 : 13 + rnd() % 3;
+    unsigned l = rnd() % 8 ? rnd() % 6 : 13 + rnd() % 3;
+    m[n++] = (uint8_t)(d << 4 | l);
+    size_t extra = (d == 13) + 2 * (d == 14) + (l == 13) + 2 * (l == 14);
+    for (size_t k = 0; k < extra && n < cap; k++)
+      m[n++] = (uint8_t)(rnd() % 4 ? rnd() % 3 : rnd());
+    for (unsigned k = 0; k < (l < 13 ? l : 2) && n < cap; k++)
+      m[n++] = (uint8_t)rnd();
+  }
+  if (rnd() % 3 == 0 && n < cap) {
+    m[n++] = 0xFF;
+    unsigned pl = rnd() % 4 ? 1 + rnd() % 20 : 0;
+    for (unsigned k = 0; k < pl && n < cap; k++)
+      m[n++] = (uint8_t)rnd();
+  }
+  if (rnd() % 8 == 0 && n > 0)
+    n -= 1 + rnd() % n; /* cut short */
+  return n;
+}
+
+/* 1 when a and b hold the same message as parsing leaves it. */
+static int same_parsed_pdu(const coap_pdu_t *a, const coap_pdu_t *b) {
+  return a->type == b->type && a->code == b->code && a->mid == b->mid &&
+         a->token_length == b->token_length && a->used_size == b->used_size &&
+         a->max_opt == b->max_opt && a->opt_bits == b->opt_bits &&
+         a->hdr_size == b->hdr_size &&
+         (a->data ? a->data - a->token : -1) ==
+             (b->data ? b->data - b->token : -1) &&
+         memcmp(a->token, b->token, a->used_size) == 0;
+}
+
+/* Every message the generator makes, parsed by pt_pdu_parse_udp() (which
+ * takes small ones on its own path) and by the general parser, into PDUs
+ * of a roomy buffer, a tight max_size and a one-byte buffer: the same
+ * answer, and on success the same PDU. */
+TEST(parse_small_path_agrees_with_general) {
+  uint8_t m[64];
+  coap_pdu_t *empty = coap_pdu_init(0, 0, 0, 0);
+  CHECK_NOT_NULL(empty);
+  for (int i = 0; i < 60000 && !test_failed_; i++) {
+    size_t n = random_message(m, sizeof(m));
+    coap_pdu_t *a, *b;
+    switch (i % 3) {
+    case 0:
+      a = coap_pdu_init(0, 0, 0, 0);
+      b = coap_pdu_init(0, 0, 0, 0);
+      break;
+    case 1: /* max_size cuts through the small range */
+      a = coap_pdu_init(0, 0, 0, 10 + i % 20);
+      b = coap_pdu_init(0, 0, 0, 10 + i % 20);
+      break;
+    default: /* a one-byte buffer that has to grow */
+      a = pt_pdu_clone(empty);
+      b = pt_pdu_clone(empty);
+      break;
+    }
+    CHECK(a && b);
+    if (!a || !b)
+      break;
+    int ra = pt_pdu_parse_udp(a, m, n), rb = pt_pdu_parse_udp_any(b, m, n);
+    CHECK_INT_EQ(ra, rb);
+    if (ra == 0 && rb == 0)
+      CHECK(same_parsed_pdu(a, b));
+    coap_delete_pdu(a);
+    coap_delete_pdu(b);
+  }
+  coap_delete_pdu(empty);
+}
+
+/* Bodies of 32 bytes (the small path's last) and 33 (the general path's
+ * first) parse alike, as does a small message whose one-byte option is
+ * followed by an extended one. */
+TEST(parse_small_path_edges) {
+  uint8_t m[4 + 40] = {0x48, 0x01, 0x12, 0x34, 1, 2, 3, 4, 5, 6, 7, 8};
+  for (size_t body = 30; body <= 34; body++) {
+    /* token 8, then Uri-Path (11) with the rest minus its header */
+    m[12] = 0xBD;
+    m[13] = (uint8_t)(body - 8 - 2 - 13);
+    memset(m + 14, 'p', body - 10);
+    coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+    CHECK_INT_EQ(pt_pdu_parse_udp(p, m, 4 + body), 0);
+    CHECK_UINT_EQ(p->used_size, body);
+    CHECK_UINT_EQ(p->max_opt, COAP_OPTION_URI_PATH);
+    CHECK(pt_pdu_may_have(p, COAP_OPTION_URI_PATH));
+    coap_delete_pdu(p);
+  }
+  /* If-Match (1, one byte header), then Size1 (60, delta 59: extended) */
+  const uint8_t mix[] = {0x40, 0x01, 0, 1, 0x11, 0xAA, 0xD1, 59 - 13, 0x07};
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+  CHECK_INT_EQ(pt_pdu_parse_udp(p, mix, sizeof(mix)), 0);
+  CHECK_UINT_EQ(p->max_opt, COAP_OPTION_SIZE1);
+  CHECK(pt_pdu_may_have(p, COAP_OPTION_IF_MATCH));
+  CHECK(pt_pdu_may_have(p, COAP_OPTION_SIZE1));
+  coap_opt_iterator_t it;
+  coap_opt_t *o = coap_check_option(p, COAP_OPTION_SIZE1, &it);
+  CHECK_NOT_NULL(o);
+  CHECK_UINT_EQ(coap_opt_length(o), 1);
+  /* a payload after one-byte options */
+  const uint8_t pay[] = {0x50, 0x02, 0, 2, 0xB1, 'a', 0xFF, 'x', 'y'};
+  CHECK_INT_EQ(pt_pdu_parse_udp(p, pay, sizeof(pay)), 0);
+  size_t dl;
+  const uint8_t *d;
+  CHECK(coap_get_data(p, &dl, &d));
+  CHECK_MEM_EQ(d, dl, U8("xy"), 2);
+  CHECK_UINT_EQ(p->type, COAP_MESSAGE_NON);
+  coap_delete_pdu(p);
+}
+
+/* ---- the building fast paths ---- */
+
+/* coap_add_option() appending with every header form at the one-byte
+ * edge (delta and length 12 and 13) gives the bytes coap_opt_encode()
+ * does, and takes exactly the room max_size leaves. */
+TEST(add_option_append_forms_and_room) {
+  static const unsigned vals[] = {0, 1, 2, 3, 4, 7, 8, 12, 13, 14};
+  size_t nv = sizeof(vals) / sizeof(vals[0]);
+  uint8_t v[16];
+  for (size_t k = 0; k < sizeof(v); k++)
+    v[k] = (uint8_t)('a' + k);
+  for (size_t i = 0; i < nv; i++) {
+    for (size_t j = 0; j < nv; j++) {
+      unsigned delta = vals[i], len = vals[j];
+      coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+      CHECK_INT_EQ(coap_add_token(p, 2, U8("tk")), 1);
+      CHECK_UINT_EQ(coap_add_option(p, 3, 1, U8("h")), 2);
+      size_t want = coap_opt_encode_size((uint16_t)delta, len);
+      CHECK_UINT_EQ(coap_add_option(p, (coap_option_num_t)(3 + delta), len, v),
+                    want);
+      uint8_t ref[32];
+      CHECK_UINT_EQ(coap_opt_encode(ref, sizeof(ref), (uint16_t)delta, v, len),
+                    want);
+      CHECK_MEM_EQ(p->token + 4, p->used_size - 4, ref, want);
+      CHECK_UINT_EQ(p->max_opt, 3 + delta);
+      CHECK(pt_pdu_may_have(p, 3 + delta));
+      coap_delete_pdu(p);
+    }
+  }
+  /* room: a PDU of max_size 6 takes a token of 2 and an option of 1 + 3,
+   * not one of 1 + 4 */
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 6);
+  CHECK_INT_EQ(coap_add_token(p, 2, U8("tk")), 1);
+  CHECK_UINT_EQ(coap_add_option(p, 11, 4, v), 0);
+  CHECK_UINT_EQ(p->used_size, 2);
+  CHECK_UINT_EQ(coap_add_option(p, 11, 3, v), 4);
+  CHECK_UINT_EQ(p->used_size, 6);
+  coap_delete_pdu(p);
+  /* a value pointer of NULL with a length is refused, with none taken */
+  p = coap_pdu_init(0, 0, 0, 0);
+  CHECK_UINT_EQ(coap_add_option(p, 11, 3, NULL), 0);
+  CHECK_UINT_EQ(coap_add_option(p, 12, 0, NULL), 1);
+  CHECK_UINT_EQ(p->used_size, 1);
+  coap_delete_pdu(p);
+}
+
+/* Tokens and payloads of every length up to 40 are copied exactly, with
+ * nothing written past them (the short copies use overlapping moves). */
+TEST(add_token_and_data_every_length) {
+  uint8_t src[48];
+  for (size_t i = 0; i < sizeof(src); i++)
+    src[i] = (uint8_t)(i * 7 + 1);
+  for (size_t len = 0; len <= 40; len++) {
+    coap_pdu_t *p = coap_pdu_init(0, 0, 0, 0);
+    memset(p->token, 0xEE, p->alloc_size);
+    int tok_ok = len <= COAP_TOKEN_EXT_MAX;
+    CHECK_INT_EQ(coap_add_token(p, len, src), tok_ok);
+    CHECK_UINT_EQ(p->token_length, len);
+    CHECK_MEM_EQ(p->token, len, src, len);
+    CHECK_UINT_EQ(p->token[len], 0xEE);
+    CHECK_INT_EQ(coap_add_data(p, len, src + 3), 1);
+    size_t dl = 0;
+    const uint8_t *d = NULL;
+    CHECK_INT_EQ(coap_get_data(p, &dl, &d), len > 0);
+    CHECK_MEM_EQ(d ? d : src, dl, src + 3, len);
+    CHECK_UINT_EQ(p->used_size, len ? 2 * len + 1 : len);
+    CHECK_UINT_EQ(p->token[p->used_size], 0xEE);
+    coap_delete_pdu(p);
+  }
+  /* room: a token of 4 fills a max_size of 4, one of 5 does not fit;
+   * NULL data with a length is refused */
+  coap_pdu_t *p = coap_pdu_init(0, 0, 0, 4);
+  CHECK_INT_EQ(coap_add_token(p, 5, src), 0);
+  CHECK_INT_EQ(coap_add_token(p, 3, NULL), 0);
+  CHECK_UINT_EQ(p->used_size, 0);
+  CHECK_INT_EQ(coap_add_token(p, 4, src), 1);
+  CHECK_INT_EQ(coap_add_data(p, 1, src), 0); /* marker + 1 > 0 left */
+  coap_delete_pdu(p);
+  p = coap_pdu_init(0, 0, 0, 6);
+  CHECK_INT_EQ(coap_add_data(p, 6, src), 0);
+  CHECK_INT_EQ(coap_add_data(p, 5, NULL), 0);
+  CHECK_INT_EQ(coap_add_data(p, 5, src), 1);
+  CHECK_UINT_EQ(p->used_size, 6);
+  coap_delete_pdu(p);
+}
+
 int main(void) {
+  RUN(parse_small_path_agrees_with_general);
+  RUN(parse_small_path_edges);
+  RUN(add_option_append_forms_and_room);
+  RUN(add_token_and_data_every_length);
   RUN(pdu_filled_to_its_room_is_not_reallocated);
   RUN(rfc7252_a1_build_and_parse);
   RUN(rfc7252_a2_token_and_empty);
