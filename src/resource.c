@@ -21,30 +21,24 @@
 
 /* ---- lookup ------------------------------------------------------------- */
 
-typedef struct path_key {
-  const uint8_t *s;
-  size_t len;
-} path_key;
-
 static uint32_t path_hash(const uint8_t *s, size_t len) {
-  return pt_hash_bytes(s, len, PT_RESOURCE_HASH_SEED);
+  return pt_hash_key(s, len, PT_RESOURCE_HASH_SEED);
 }
 
-static int path_eq(const pt_hash_node *node, const void *key_ctx) {
-  const coap_resource_t *r = PT_CONTAINER_OF(node, coap_resource_t, by_path);
-  const path_key *k = key_ctx;
-  return r->uri_path->length == k->len &&
-         (k->len == 0 || memcmp(r->uri_path->s, k->s, k->len) == 0);
-}
-
+/* The chain is walked here rather than through pt_hashmap_find() so that
+ * the key comparison is inlined: this runs for every request. */
 coap_resource_t *pt_resource_find(coap_context_t *ctx, const uint8_t *path,
                                   size_t len) {
   if (!ctx || (!path && len))
     return NULL;
-  path_key k = {path, len};
-  pt_hash_node *n =
-      pt_hashmap_find(&ctx->resources, path_hash(path, len), path_eq, &k);
-  return n ? PT_CONTAINER_OF(n, coap_resource_t, by_path) : NULL;
+  uint32_t h = path_hash(path, len);
+  for (pt_hash_node *n = pt_hashmap_chain(&ctx->resources, h); n; n = n->next) {
+    coap_resource_t *r = PT_CONTAINER_OF(n, coap_resource_t, by_path);
+    if (n->hash == h && r->uri_path->length == len &&
+        pt_bytes_equal(r->uri_path->s, path, len))
+      return r;
+  }
+  return NULL;
 }
 
 /* One leading '/' is not part of a resource's path. */

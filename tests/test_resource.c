@@ -390,7 +390,6 @@ TEST(print_link_obs_only_when_observe_available) {
   coap_delete_resource(NULL, r);
 }
 
-
 TEST(print_link_attr_without_value_and_root) {
   coap_resource_t *r = coap_resource_init(NULL, 0);
   coap_add_attr(r, S("bare"), NULL, 0);
@@ -486,6 +485,33 @@ TEST(wellknown_resource_sets_have_wellknown) {
 /* ---- scale
  * ---------------------------------------------------------------------------
  */
+
+/* Paths of every length from 0 to 24 bytes, each a prefix of the next
+ * ("", "a", "ab", ...), are each found as themselves only, and a path
+ * differing from a registered one in any single byte is not found: the
+ * lookup compares whole keys whatever their length. */
+TEST(find_tells_apart_prefixes_and_one_byte_changes) {
+  coap_context_t *ctx = pt_context_new_detached();
+  static const char all[] = "abcdefghijklmnopqrstuvwx";
+  coap_resource_t *r[sizeof(all)];
+  char path[sizeof(all)];
+  for (size_t len = 0; len < sizeof(all); len++) {
+    memcpy(path, all, len);
+    path[len] = 0;
+    r[len] = add(ctx, path);
+    CHECK_NOT_NULL(r[len]);
+  }
+  for (size_t len = 0; len < sizeof(all); len++) {
+    CHECK(pt_resource_find(ctx, (const uint8_t *)all, len) == r[len]);
+    memcpy(path, all, len);
+    for (size_t i = 0; i < len; i++) {
+      path[i] = 'A';
+      CHECK_NULL(pt_resource_find(ctx, (const uint8_t *)path, len));
+      path[i] = all[i];
+    }
+  }
+  coap_free_context(ctx);
+}
 
 TEST(thousand_resources) {
   coap_context_t *ctx = pt_context_new_detached();
@@ -773,9 +799,9 @@ TEST(empty_first_segment_is_a_segment) {
                COAP_RESPONSE_CODE_CONTENT);
   CHECK(rec_r == ex);
   CHECK_STR_EQ(rec_path, "/x");
-  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("x"),
-                                          NULL)),
-               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(
+      answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("x"), NULL)),
+      COAP_RESPONSE_CODE_CONTENT);
   CHECK(rec_r == x);
   CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 3,
                                           SEGS("", "", "x"), NULL)),
@@ -968,6 +994,7 @@ int main(void) {
   RUN(print_link_with_offset);
   RUN(print_link_bad_arguments);
   RUN(wellknown_resource_sets_have_wellknown);
+  RUN(find_tells_apart_prefixes_and_one_byte_changes);
   RUN(thousand_resources);
   RUN(notify_is_not_implemented_yet);
   RUN(dispatch_wellknown_resource_and_not_found);
