@@ -24,16 +24,23 @@
 
 /* ---- option checks (RFC 7252 5.4.1) ------------------------------------ */
 
+/* RFC 7252 5.10, Table 4: a Uri-Path value is 0 to 255 bytes. */
+#define URI_PATH_MAX_LEN 255
+
 /*
  * 1 if option @num (value @vlen bytes; @repeat: same number as the one
  * before) is one Petrel can act on (option.c). RFC 7252 5.4.1/5.4.3/5.4.5:
  * an unknown option, one whose value is outside its length range and a
  * repeat of a non-repeatable one are all treated as unrecognized -- fatal
  * (4.02) only when critical. Options the application registered are taken
- * as they are.
+ * as they are. Uri-Path, the critical option of nearly every request, is
+ * answered here without the call: it is repeatable and recognized in its
+ * whole length range (test_request checks that option.c agrees).
  */
 static int option_ok(const coap_context_t *ctx, uint32_t num, size_t vlen,
                      int repeat) {
+  if (num == COAP_OPTION_URI_PATH && vlen <= URI_PATH_MAX_LEN)
+    return 1;
   return pt_opt_recognized(ctx->registered_opts, num, vlen, repeat);
 }
 
@@ -42,13 +49,24 @@ static int option_ok(const coap_context_t *ctx, uint32_t num, size_t vlen,
 /*
  * Steps to the next option of the encoded options @opts[0..len) (a parsed
  * or built PDU's, so already checked), at *@at; sets its number (running
- * delta sum in *@num), value and length. Returns 0 at the end.
+ * delta sum in *@num), value and length. Returns 0 at the end. A one-byte
+ * header (delta and length both below 13, RFC 7252 3.1), the usual case,
+ * is read here; the extended forms go to pt_opt_decode().
  */
 static int next_option(const uint8_t *opts, size_t len, size_t *at,
                        uint32_t *num, const uint8_t **val, size_t *vlen) {
+  if (*at >= len || opts[*at] == PT_PAYLOAD_MARKER)
+    return 0;
+  unsigned b = opts[*at], delta = b >> 4, length = b & 15;
+  if (delta < 13 && length < 13 && length < len - *at) {
+    *num += delta;
+    *val = opts + *at + 1;
+    *vlen = length;
+    *at += 1 + length;
+    return 1;
+  }
   pt_opt_hdr h;
-  if (*at >= len || opts[*at] == PT_PAYLOAD_MARKER ||
-      pt_opt_decode(opts + *at, len - *at, &h) != 0)
+  if (pt_opt_decode(opts + *at, len - *at, &h) != 0)
     return 0;
   *num += h.delta;
   *val = opts + *at + h.size;
