@@ -88,11 +88,20 @@ uint32_t pt_hash_bytes(const void *data, size_t len, uint32_t seed);
 uint32_t pt_hash_key(const void *data, size_t len, uint32_t seed);
 
 /* 1 if the len bytes at a and b are equal (both borrowed): memcmp()'s
- * answer for equality, without its call for keys of 4 to 8 bytes. */
+ * answer for equality, without its call for keys of 4 to 16 bytes (read
+ * as two overlapping words). */
 static inline int pt_bytes_equal(const void *a, const void *b, size_t len) {
   const unsigned char *x = a, *y = b;
-  if (len >= 4 && len <= 8) {
-    uint32_t x0, y0, x1, y1; /* first and last 4 bytes, overlapping */
+  if (len >= 8 && len <= 16) {
+    uint64_t x0, y0, x1, y1;
+    memcpy(&x0, x, 8);
+    memcpy(&y0, y, 8);
+    memcpy(&x1, x + len - 8, 8);
+    memcpy(&y1, y + len - 8, 8);
+    return x0 == y0 && x1 == y1;
+  }
+  if (len >= 4 && len < 8) {
+    uint32_t x0, y0, x1, y1;
     memcpy(&x0, x, 4);
     memcpy(&y0, y, 4);
     memcpy(&x1, x + len - 4, 4);

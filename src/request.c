@@ -307,14 +307,17 @@ static void library_error(coap_pdu_t *resp, coap_pdu_code_t code) {
     coap_add_data(resp, strlen(phrase), (const uint8_t *)phrase);
 }
 
-/* Decides who answers (see target). */
-static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
-                  target *t) {
-  coap_context_t *ctx = s->context;
-  coap_pdu_code_t method = coap_pdu_get_code(req);
+/* The resource a request's options name (scan_request(), request_key(),
+ * pt_resource_find()), or NULL with the answer decided: the error code in
+ * @resp, or @t set for the proxy or /.well-known/core. *@found is set
+ * when the answer is still to be decided from the resource (or its
+ * absence: then NULL is returned with *@found set). */
+static coap_resource_t *resolve(coap_context_t *ctx, const coap_pdu_t *req,
+                                coap_pdu_t *resp, target *t, int *found) {
+  coap_pdu_code_t method = req->code;
   uint8_t path[PATH_MAX_LEN];
   req_scan sc;
-  memset(t, 0, sizeof(*t));
+  *found = 0;
   scan_request(ctx, req, path, sizeof(path), &sc);
   if (sc.unknown_critical >= 0) {
     /* RFC 7252 5.5.2: a diagnostic payload naming the option. */
@@ -323,17 +326,17 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
                      sc.unknown_critical);
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_OPTION);
     coap_add_data(resp, (size_t)n, (const uint8_t *)diag);
-    return;
+    return NULL;
   }
   if (sc.proxy) {
     coap_resource_t *proxy = ctx->proxy_resource;
     if (!proxy || !pt_resource_has_handler(proxy, method)) {
       library_error(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
-      return;
+      return NULL;
     }
     if (!proxy_is_local(proxy, &sc, t)) {
       t->r = proxy;
-      return;
+      return NULL;
     }
     t->proxy_local = sc.proxy_uri != NULL; /* else Uri-Path as usual */
   }
@@ -342,18 +345,47 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
   size_t plen;
   if (request_key(req, &sc, t, path, sizeof(path), &key, &plen, &heap) < 0) {
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-    return;
+    return NULL;
   }
   coap_resource_t *r = pt_resource_find(ctx, key, plen);
   int wellknown = !r && !ctx->have_wellknown && plen == 16 &&
                   memcmp(key, ".well-known/core", 16) == 0;
-  free(heap);
+  if (heap)
+    free(heap);
   if (wellknown) {
     if (method == COAP_REQUEST_CODE_GET)
       t->wellknown = 1;
     else
       library_error(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
-    return;
+    return NULL;
+  }
+  if (r && !sc.proxy) { /* the route depends on the options' bytes only */
+    size_t olen;
+    const uint8_t *opts = pt_pdu_opts(req, &olen);
+    pt_route_cache_put(ctx, opts, olen, r);
+  }
+  *found = 1;
+  return r;
+}
+
+/* Decides who answers (see target). A request whose options repeat those
+ * of the last one routed to a resource goes straight to that resource
+ * (pt_route_cache_get()). */
+static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
+                  target *t) {
+  coap_context_t *ctx = s->context;
+  coap_pdu_code_t method = req->code;
+  t->r = NULL;
+  t->wellknown = 0;
+  t->proxy_local = 0;
+  size_t olen;
+  const uint8_t *opts = pt_pdu_opts(req, &olen);
+  coap_resource_t *r = pt_route_cache_get(ctx, opts, olen);
+  if (!r) {
+    int found;
+    r = resolve(ctx, req, resp, t, &found);
+    if (!found)
+      return;
   }
   if (!r && ctx->unknown_resource &&
       pt_resource_has_handler(ctx->unknown_resource, method)) {

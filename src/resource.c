@@ -41,6 +41,29 @@ coap_resource_t *pt_resource_find(coap_context_t *ctx, const uint8_t *path,
   return NULL;
 }
 
+coap_resource_t *pt_route_cache_get(const coap_context_t *ctx,
+                                    const uint8_t *opts, size_t len) {
+  if (ctx->route_cache.len != len || !ctx->route_cache.r ||
+      !pt_bytes_equal(ctx->route_cache.opts, opts, len))
+    return NULL;
+  return ctx->route_cache.r;
+}
+
+void pt_route_cache_put(coap_context_t *ctx, const uint8_t *opts, size_t len,
+                        coap_resource_t *r) {
+  if (len > sizeof(ctx->route_cache.opts))
+    return;
+  if (len)
+    memcpy(ctx->route_cache.opts, opts, len);
+  ctx->route_cache.len = len;
+  ctx->route_cache.r = r;
+}
+
+static void route_cache_clear(coap_context_t *ctx) {
+  ctx->route_cache.r = NULL;
+  ctx->route_cache.len = 0;
+}
+
 /* One leading '/' is not part of a resource's path. */
 static void strip_slash(const uint8_t **s, size_t *len) {
   if (*len > 0 && (*s)[0] == '/') {
@@ -270,6 +293,7 @@ static void resource_unlink(coap_resource_t *r) {
     ctx->proxy_resource = NULL;
   else if (pt_hashmap_contains(&r->by_path)) {
     pt_hashmap_remove(&ctx->resources, &r->by_path);
+    route_cache_clear(ctx);
     if (is_wellknown(r))
       ctx->have_wellknown = 0;
   }
@@ -318,6 +342,7 @@ void coap_add_resource(coap_context_t *context, coap_resource_t *resource) {
                     (int)old->uri_path->length, (const char *)old->uri_path->s);
       coap_delete_resource(context, old);
     }
+    route_cache_clear(context); /* any change of the table empties it */
     uint32_t h = path_hash(resource->uri_path->s, resource->uri_path->length);
     if (pt_hashmap_insert(&context->resources, &resource->by_path, h) < 0) {
       /* No memory for even one bucket: the resource is ours now, so free
@@ -343,6 +368,7 @@ void pt_resources_free_all(coap_context_t *ctx) {
     resource_free(r);
   }
   ctx->have_wellknown = 0;
+  route_cache_clear(ctx);
   if (ctx->unknown_resource)
     coap_delete_resource(ctx, ctx->unknown_resource);
   if (ctx->proxy_resource)
