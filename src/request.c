@@ -159,8 +159,8 @@ static int build_query(const coap_pdu_t *pdu, const coap_uri_t *proxy_uri,
  * a CON must be kept for retransmission). */
 static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
                                 int separate) {
-  coap_pdu_type_t rtype = coap_pdu_get_type(req);
-  coap_bin_const_t token = coap_pdu_get_token(req);
+  coap_pdu_type_t rtype = req->type;
+  coap_bin_const_t token = {req->token_length, req->token};
   /* An extended token (RFC 8974) takes no room from the handler's. */
   size_t extra = token.length > COAP_TOKEN_DEFAULT_MAX
                      ? token.length - COAP_TOKEN_DEFAULT_MAX
@@ -175,7 +175,7 @@ static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
     resp = s->context->tx_pdu;
     int con = rtype == COAP_MESSAGE_CON;
     pt_pdu_clear(resp, con ? COAP_MESSAGE_ACK : COAP_MESSAGE_NON, 0,
-                 con ? coap_pdu_get_mid(req) : pt_session_next_mid(s));
+                 con ? req->mid : pt_session_next_mid(s));
     resp->max_size = (pt_session_reliable(s) ? coap_session_max_pdu_size(s)
                                              : COAP_DEFAULT_MTU - 4) +
                      extra; /* as context.c made it; TCP: the peer's CSM */
@@ -212,8 +212,8 @@ static int no_response(const coap_pdu_t *req, coap_pdu_code_t code) {
 /* Sends what the handler left in @resp, and records it for duplicates. */
 static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
                    pt_dedup *d, int separate, coap_tick_t now) {
-  int con = coap_pdu_get_type(req) == COAP_MESSAGE_CON;
-  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  int con = req->type == COAP_MESSAGE_CON;
+  coap_pdu_code_t code = resp->code;
   if (code == 0 || no_response(req, code)) {
     /* No answer yet, none at all, or one the client asked not to get: a
      * CON still needs its Empty ACK so that the peer stops retransmitting
@@ -418,8 +418,9 @@ static void serve(coap_session_t *s, const coap_pdu_t *hreq, const target *t,
   if (t->wellknown)
     pt_wellknown_respond(s->context, s, hreq, q, resp);
   else
-    pt_resource_call(t->r, coap_pdu_get_code(hreq), s, hreq, q, resp);
-  free(qheap);
+    pt_resource_call(t->r, hreq->code, s, hreq, q, resp);
+  if (qheap)
+    free(qheap);
 }
 
 void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,

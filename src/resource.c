@@ -459,29 +459,46 @@ int pt_resource_has_handler(const coap_resource_t *r, coap_pdu_code_t method) {
   return h->fn != NULL || h->seed_fn != NULL;
 }
 
+/* Calls handler @h in whichever argument order it was registered. */
+static void run_handler(const pt_handler *h, coap_resource_t *r,
+                        coap_session_t *session, const coap_pdu_t *request,
+                        const coap_string_t *query, coap_pdu_t *response) {
+  if (h->fn)
+    h->fn(r, session, request, query, response);
+  else
+    /* The seed shape declares request and query without const; the
+     * header documents that the handler must not change them. */
+    h->seed_fn(session, r, (coap_pdu_t *)request, (coap_string_t *)query,
+               response);
+}
+
+/* The unknown resource's handler: what it adds is a dynamic resource
+ * (persist.c), so the request is made known around the call. */
+static void run_unknown(const pt_handler *h, coap_resource_t *r,
+                        coap_session_t *session, const coap_pdu_t *request,
+                        const coap_string_t *query, coap_pdu_t *response) {
+  coap_context_t *ctx = r->context;
+  coap_session_t *old_s = NULL;
+  const coap_pdu_t *old_req = NULL;
+  if (ctx)
+    pt_persist_unknown_begin(ctx, session, request, &old_s, &old_req);
+  run_handler(h, r, session, request, query, response);
+  if (ctx)
+    pt_persist_unknown_end(ctx, old_s, old_req);
+}
+
 void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
                       coap_session_t *session, const coap_pdu_t *request,
                       const coap_string_t *query, coap_pdu_t *response) {
   if (!pt_resource_has_handler(r, method))
     return;
-  pt_handler h = r->handler[method - 1];
-  unsigned outer = r->in_call; /* a handler may run a nested request */
+  const pt_handler *h = &r->handler[method - 1];
+  uint8_t outer = r->in_call; /* a handler may run a nested request */
   r->in_call = 1;
-  /* What the unknown-resource handler adds is a dynamic resource. */
-  coap_context_t *ctx = r->is_unknown ? r->context : NULL;
-  coap_session_t *old_s = NULL;
-  const coap_pdu_t *old_req = NULL;
-  if (ctx)
-    pt_persist_unknown_begin(ctx, session, request, &old_s, &old_req);
-  if (h.fn)
-    h.fn(r, session, request, query, response);
+  if (r->is_unknown)
+    run_unknown(h, r, session, request, query, response);
   else
-    /* The seed shape declares request and query without const; the
-     * header documents that the handler must not change them. */
-    h.seed_fn(session, r, (coap_pdu_t *)request, (coap_string_t *)query,
-              response);
-  if (ctx)
-    pt_persist_unknown_end(ctx, old_s, old_req);
+    run_handler(h, r, session, request, query, response);
   r->in_call = outer;
   if (!outer && r->delete_pending)
     resource_free(r);

@@ -49,8 +49,10 @@ struct coap_resource_t {
   unsigned is_dynamic : 1;     /* created by the unknown handler (PUT) */
   unsigned observable : 1;
   unsigned hidden : 1;         /* not listed in .well-known/core */
-  unsigned in_call : 1;        /* one of its handlers is running */
-  unsigned delete_pending : 1; /* deleted from its own handler: freed when
+  /* Whole bytes rather than bits: set and restored around every handler
+   * call, where a bit would cost a read-modify-write each time. */
+  uint8_t in_call;             /* one of its handlers is running */
+  uint8_t delete_pending;      /* deleted from its own handler: freed when
                                   pt_resource_call() returns */
   pt_handler handler[PT_METHODS];
   coap_attr_t *link_attr;
