@@ -19,6 +19,10 @@
 #include "persist.h"
 #include "timer.h"
 
+/* Encoded options of at most this many bytes are remembered by the route
+ * cache (resource.h): a Uri-Path or two and a few small options. */
+#define PT_ROUTE_CACHE_OPTS 48
+
 /* Sends one datagram for @session; returns bytes sent or -1. The event
  * loop installs the socket version; tests install a fake. */
 typedef ssize_t (*pt_send_fn)(coap_session_t *session, const uint8_t *data,
@@ -55,6 +59,14 @@ struct coap_context_t {
   /* Every remembered entry, oldest first: the one forgotten at the cap. */
   struct pt_dedup *dedup_oldest, *dedup_newest;
   pt_hashmap resources;        /* by Uri-Path */
+  /* The encoded options of the last request routed to a resource of the
+   * table, and that resource (resource.c): r NULL when empty; emptied
+   * whenever the table changes. */
+  struct {
+    coap_resource_t *r;
+    size_t len;
+    uint8_t opts[PT_ROUTE_CACHE_OPTS];
+  } route_cache;
   pt_heap timers;
   size_t dedup_total;
 

@@ -2,6 +2,7 @@
  * hashmap.c -- intrusive chained hash map and byte hash (hashmap.h).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "hashmap.h"
 
@@ -67,6 +68,49 @@ uint32_t pt_hash_bytes(const void *data, size_t len, uint32_t seed) {
   return avalanche(h);
 }
 
+/* Host-order word loads that need no alignment (a single mov). */
+static uint64_t load64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+static uint32_t load32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+/* Odd 64-bit multipliers with well-spread bits (splitmix64's). */
+#define KEY_K1 0x9e3779b97f4a7c15u
+#define KEY_K2 0xbf58476d1ce4e5b9u
+#define KEY_K3 0x94d049bb133111ebu
+
+uint32_t pt_hash_key(const void *data, size_t len, uint32_t seed) {
+  const uint8_t *p = data;
+  uint64_t h = ((uint64_t)seed << 32 | (uint32_t)len) * KEY_K1, last = 0;
+  if (len > 8) {
+    /* Whole words, then the last 8 bytes (overlapping what came before):
+     * each step is a bijection of h for a given word. */
+    for (size_t i = 0; len - i > 8; i += 8) {
+      h = (h ^ load64(p + i)) * KEY_K2;
+      h ^= h >> 31;
+    }
+    last = load64(p + len - 8);
+  } else if (len >= 4) {
+    /* First and last 4 bytes: together they cover all 4 to 8. */
+    last = (uint64_t)load32(p) << 32 | load32(p + len - 4);
+  } else if (len > 0) {
+    /* 1 to 3 bytes: first, middle and last cover them all. */
+    last = (uint64_t)p[0] << 16 | (uint64_t)p[len / 2] << 8 | p[len - 1];
+  }
+  h = (h ^ last) * KEY_K2;
+  h ^= h >> 29;
+  h *= KEY_K3;
+  h ^= h >> 32;
+  return (uint32_t)h;
+}
+
 uint32_t pt_hash_mix(uint32_t hash, uint32_t value) {
   return avalanche(absorb(hash, value));
 }
@@ -82,10 +126,8 @@ static size_t bucket_count(const pt_hashmap *map) {
   return map->buckets ? (size_t)1 << map->bits : 0;
 }
 
-/* Fibonacci hashing: multiply by 2^32/phi and keep the top bits, so that
- * weak caller hashes (sequential message IDs) still spread evenly. */
 static size_t bucket_of(uint32_t hash, uint32_t bits) {
-  return (uint32_t)(hash * 0x9e3779b9u) >> (32u - bits);
+  return pt_hashmap_bucket_of(hash, bits);
 }
 
 static void link_head(pt_hash_node **head, pt_hash_node *node) {

@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Owner struct of an embedded member. heap.h defines it identically (C
  * allows an identical redefinition), so either header may come first. */
@@ -74,6 +75,42 @@ typedef struct pt_hashmap_iter {
  * The seed lets a map be salted per process against chosen collisions. */
 uint32_t pt_hash_bytes(const void *data, size_t len, uint32_t seed);
 
+/*
+ * A cheaper hash for short keys of a table that lives in this process only
+ * (resource paths): a key of up to 8 bytes is read as two overlapping
+ * words whatever its length, so "hello" costs about 15 instructions
+ * instead of pt_hash_bytes()'s 50; longer keys take 8 bytes a step. Every
+ * byte and the length reach every output bit (a multiply-xorshift
+ * finisher). Words are read in host byte order, so unlike pt_hash_bytes()
+ * the value differs between little- and big-endian machines: never store
+ * or send it. data is borrowed; it may be NULL if len is 0.
+ */
+uint32_t pt_hash_key(const void *data, size_t len, uint32_t seed);
+
+/* 1 if the len bytes at a and b are equal (both borrowed): memcmp()'s
+ * answer for equality, without its call for keys of 4 to 16 bytes (read
+ * as two overlapping words). */
+static inline int pt_bytes_equal(const void *a, const void *b, size_t len) {
+  const unsigned char *x = a, *y = b;
+  if (len >= 8 && len <= 16) {
+    uint64_t x0, y0, x1, y1;
+    memcpy(&x0, x, 8);
+    memcpy(&y0, y, 8);
+    memcpy(&x1, x + len - 8, 8);
+    memcpy(&y1, y + len - 8, 8);
+    return x0 == y0 && x1 == y1;
+  }
+  if (len >= 4 && len < 8) {
+    uint32_t x0, y0, x1, y1;
+    memcpy(&x0, x, 4);
+    memcpy(&y0, y, 4);
+    memcpy(&x1, x + len - 4, 4);
+    memcpy(&y1, y + len - 4, 4);
+    return x0 == y0 && x1 == y1;
+  }
+  return len == 0 || memcmp(x, y, len) == 0;
+}
+
 /* Folds a 32-bit value into a running hash and returns a well-mixed
  * result: pt_hash_mix(pt_hash_mix(seed, a), b) hashes the pair (a, b),
  * order-sensitively. Use it for integer keys (message IDs) and to combine
@@ -108,6 +145,24 @@ void pt_hashmap_remove(pt_hashmap *map, pt_hash_node *node);
  * O(1) average. key_ctx is borrowed and only passed to eq. */
 pt_hash_node *pt_hashmap_find(const pt_hashmap *map, uint32_t hash,
                               pt_hash_eq_fn eq, const void *key_ctx);
+
+/* Fibonacci hashing: multiply by 2^32/phi and keep the top bits, so that
+ * weak caller hashes (sequential message IDs) still spread evenly. */
+static inline size_t pt_hashmap_bucket_of(uint32_t hash, uint32_t bits) {
+  return (uint32_t)(hash * 0x9e3779b9u) >> (32u - bits);
+}
+
+/* The chain that holds every node added under hash (among others), or
+ * NULL: for an owner that compares keys inline instead of through an
+ * eq callback. Walk it with ->next, skipping nodes whose ->hash differs;
+ * the same rules as pt_hashmap_find (nothing inserted or removed during
+ * the walk). */
+static inline pt_hash_node *pt_hashmap_chain(const pt_hashmap *map,
+                                             uint32_t hash) {
+  if (!map->buckets)
+    return NULL;
+  return map->buckets[pt_hashmap_bucket_of(hash, map->bits)];
+}
 
 /* The next node after prev (a result of find or find_next) that matches
  * the same hash and key, or NULL: the way to reach duplicates. */

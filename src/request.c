@@ -24,16 +24,23 @@
 
 /* ---- option checks (RFC 7252 5.4.1) ------------------------------------ */
 
+/* RFC 7252 5.10, Table 4: a Uri-Path value is 0 to 255 bytes. */
+#define URI_PATH_MAX_LEN 255
+
 /*
  * 1 if option @num (value @vlen bytes; @repeat: same number as the one
  * before) is one Petrel can act on (option.c). RFC 7252 5.4.1/5.4.3/5.4.5:
  * an unknown option, one whose value is outside its length range and a
  * repeat of a non-repeatable one are all treated as unrecognized -- fatal
  * (4.02) only when critical. Options the application registered are taken
- * as they are.
+ * as they are. Uri-Path, the critical option of nearly every request, is
+ * answered here without the call: it is repeatable and recognized in its
+ * whole length range (test_request checks that option.c agrees).
  */
 static int option_ok(const coap_context_t *ctx, uint32_t num, size_t vlen,
                      int repeat) {
+  if (num == COAP_OPTION_URI_PATH && vlen <= URI_PATH_MAX_LEN)
+    return 1;
   return pt_opt_recognized(ctx->registered_opts, num, vlen, repeat);
 }
 
@@ -42,13 +49,24 @@ static int option_ok(const coap_context_t *ctx, uint32_t num, size_t vlen,
 /*
  * Steps to the next option of the encoded options @opts[0..len) (a parsed
  * or built PDU's, so already checked), at *@at; sets its number (running
- * delta sum in *@num), value and length. Returns 0 at the end.
+ * delta sum in *@num), value and length. Returns 0 at the end. A one-byte
+ * header (delta and length both below 13, RFC 7252 3.1), the usual case,
+ * is read here; the extended forms go to pt_opt_decode().
  */
 static int next_option(const uint8_t *opts, size_t len, size_t *at,
                        uint32_t *num, const uint8_t **val, size_t *vlen) {
+  if (*at >= len || opts[*at] == PT_PAYLOAD_MARKER)
+    return 0;
+  unsigned b = opts[*at], delta = b >> 4, length = b & 15;
+  if (delta < 13 && length < 13 && length < len - *at) {
+    *num += delta;
+    *val = opts + *at + 1;
+    *vlen = length;
+    *at += 1 + length;
+    return 1;
+  }
   pt_opt_hdr h;
-  if (*at >= len || opts[*at] == PT_PAYLOAD_MARKER ||
-      pt_opt_decode(opts + *at, len - *at, &h) != 0)
+  if (pt_opt_decode(opts + *at, len - *at, &h) != 0)
     return 0;
   *num += h.delta;
   *val = opts + *at + h.size;
@@ -141,8 +159,8 @@ static int build_query(const coap_pdu_t *pdu, const coap_uri_t *proxy_uri,
  * a CON must be kept for retransmission). */
 static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
                                 int separate) {
-  coap_pdu_type_t rtype = coap_pdu_get_type(req);
-  coap_bin_const_t token = coap_pdu_get_token(req);
+  coap_pdu_type_t rtype = req->type;
+  coap_bin_const_t token = {req->token_length, req->token};
   /* An extended token (RFC 8974) takes no room from the handler's. */
   size_t extra = token.length > COAP_TOKEN_DEFAULT_MAX
                      ? token.length - COAP_TOKEN_DEFAULT_MAX
@@ -157,7 +175,7 @@ static coap_pdu_t *response_for(coap_session_t *s, const coap_pdu_t *req,
     resp = s->context->tx_pdu;
     int con = rtype == COAP_MESSAGE_CON;
     pt_pdu_clear(resp, con ? COAP_MESSAGE_ACK : COAP_MESSAGE_NON, 0,
-                 con ? coap_pdu_get_mid(req) : pt_session_next_mid(s));
+                 con ? req->mid : pt_session_next_mid(s));
     resp->max_size = (pt_session_reliable(s) ? coap_session_max_pdu_size(s)
                                              : COAP_DEFAULT_MTU - 4) +
                      extra; /* as context.c made it; TCP: the peer's CSM */
@@ -194,8 +212,8 @@ static int no_response(const coap_pdu_t *req, coap_pdu_code_t code) {
 /* Sends what the handler left in @resp, and records it for duplicates. */
 static void finish(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
                    pt_dedup *d, int separate, coap_tick_t now) {
-  int con = coap_pdu_get_type(req) == COAP_MESSAGE_CON;
-  coap_pdu_code_t code = coap_pdu_get_code(resp);
+  int con = req->type == COAP_MESSAGE_CON;
+  coap_pdu_code_t code = resp->code;
   if (code == 0 || no_response(req, code)) {
     /* No answer yet, none at all, or one the client asked not to get: a
      * CON still needs its Empty ACK so that the peer stops retransmitting
@@ -289,14 +307,17 @@ static void library_error(coap_pdu_t *resp, coap_pdu_code_t code) {
     coap_add_data(resp, strlen(phrase), (const uint8_t *)phrase);
 }
 
-/* Decides who answers (see target). */
-static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
-                  target *t) {
-  coap_context_t *ctx = s->context;
-  coap_pdu_code_t method = coap_pdu_get_code(req);
+/* The resource a request's options name (scan_request(), request_key(),
+ * pt_resource_find()), or NULL with the answer decided: the error code in
+ * @resp, or @t set for the proxy or /.well-known/core. *@found is set
+ * when the answer is still to be decided from the resource (or its
+ * absence: then NULL is returned with *@found set). */
+static coap_resource_t *resolve(coap_context_t *ctx, const coap_pdu_t *req,
+                                coap_pdu_t *resp, target *t, int *found) {
+  coap_pdu_code_t method = req->code;
   uint8_t path[PATH_MAX_LEN];
   req_scan sc;
-  memset(t, 0, sizeof(*t));
+  *found = 0;
   scan_request(ctx, req, path, sizeof(path), &sc);
   if (sc.unknown_critical >= 0) {
     /* RFC 7252 5.5.2: a diagnostic payload naming the option. */
@@ -305,17 +326,17 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
                      sc.unknown_critical);
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_BAD_OPTION);
     coap_add_data(resp, (size_t)n, (const uint8_t *)diag);
-    return;
+    return NULL;
   }
   if (sc.proxy) {
     coap_resource_t *proxy = ctx->proxy_resource;
     if (!proxy || !pt_resource_has_handler(proxy, method)) {
       library_error(resp, COAP_RESPONSE_CODE_PROXYING_NOT_SUPPORTED);
-      return;
+      return NULL;
     }
     if (!proxy_is_local(proxy, &sc, t)) {
       t->r = proxy;
-      return;
+      return NULL;
     }
     t->proxy_local = sc.proxy_uri != NULL; /* else Uri-Path as usual */
   }
@@ -324,18 +345,47 @@ static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
   size_t plen;
   if (request_key(req, &sc, t, path, sizeof(path), &key, &plen, &heap) < 0) {
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
-    return;
+    return NULL;
   }
   coap_resource_t *r = pt_resource_find(ctx, key, plen);
   int wellknown = !r && !ctx->have_wellknown && plen == 16 &&
                   memcmp(key, ".well-known/core", 16) == 0;
-  free(heap);
+  if (heap)
+    free(heap);
   if (wellknown) {
     if (method == COAP_REQUEST_CODE_GET)
       t->wellknown = 1;
     else
       library_error(resp, COAP_RESPONSE_CODE_NOT_ALLOWED);
-    return;
+    return NULL;
+  }
+  if (r && !sc.proxy) { /* the route depends on the options' bytes only */
+    size_t olen;
+    const uint8_t *opts = pt_pdu_opts(req, &olen);
+    pt_route_cache_put(ctx, opts, olen, r);
+  }
+  *found = 1;
+  return r;
+}
+
+/* Decides who answers (see target). A request whose options repeat those
+ * of the last one routed to a resource goes straight to that resource
+ * (pt_route_cache_get()). */
+static void route(coap_session_t *s, const coap_pdu_t *req, coap_pdu_t *resp,
+                  target *t) {
+  coap_context_t *ctx = s->context;
+  coap_pdu_code_t method = req->code;
+  t->r = NULL;
+  t->wellknown = 0;
+  t->proxy_local = 0;
+  size_t olen;
+  const uint8_t *opts = pt_pdu_opts(req, &olen);
+  coap_resource_t *r = pt_route_cache_get(ctx, opts, olen);
+  if (!r) {
+    int found;
+    r = resolve(ctx, req, resp, t, &found);
+    if (!found)
+      return;
   }
   if (!r && ctx->unknown_resource &&
       pt_resource_has_handler(ctx->unknown_resource, method)) {
@@ -368,8 +418,9 @@ static void serve(coap_session_t *s, const coap_pdu_t *hreq, const target *t,
   if (t->wellknown)
     pt_wellknown_respond(s->context, s, hreq, q, resp);
   else
-    pt_resource_call(t->r, coap_pdu_get_code(hreq), s, hreq, q, resp);
-  free(qheap);
+    pt_resource_call(t->r, hreq->code, s, hreq, q, resp);
+  if (qheap)
+    free(qheap);
 }
 
 void pt_request_dispatch(coap_session_t *s, const coap_pdu_t *req, pt_dedup *d,

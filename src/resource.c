@@ -21,30 +21,47 @@
 
 /* ---- lookup ------------------------------------------------------------- */
 
-typedef struct path_key {
-  const uint8_t *s;
-  size_t len;
-} path_key;
-
 static uint32_t path_hash(const uint8_t *s, size_t len) {
-  return pt_hash_bytes(s, len, PT_RESOURCE_HASH_SEED);
+  return pt_hash_key(s, len, PT_RESOURCE_HASH_SEED);
 }
 
-static int path_eq(const pt_hash_node *node, const void *key_ctx) {
-  const coap_resource_t *r = PT_CONTAINER_OF(node, coap_resource_t, by_path);
-  const path_key *k = key_ctx;
-  return r->uri_path->length == k->len &&
-         (k->len == 0 || memcmp(r->uri_path->s, k->s, k->len) == 0);
-}
-
+/* The chain is walked here rather than through pt_hashmap_find() so that
+ * the key comparison is inlined: this runs for every request. */
 coap_resource_t *pt_resource_find(coap_context_t *ctx, const uint8_t *path,
                                   size_t len) {
   if (!ctx || (!path && len))
     return NULL;
-  path_key k = {path, len};
-  pt_hash_node *n =
-      pt_hashmap_find(&ctx->resources, path_hash(path, len), path_eq, &k);
-  return n ? PT_CONTAINER_OF(n, coap_resource_t, by_path) : NULL;
+  uint32_t h = path_hash(path, len);
+  for (pt_hash_node *n = pt_hashmap_chain(&ctx->resources, h); n; n = n->next) {
+    coap_resource_t *r = PT_CONTAINER_OF(n, coap_resource_t, by_path);
+    if (n->hash == h && r->uri_path->length == len &&
+        pt_bytes_equal(r->uri_path->s, path, len))
+      return r;
+  }
+  return NULL;
+}
+
+coap_resource_t *pt_route_cache_get(const coap_context_t *ctx,
+                                    const uint8_t *opts, size_t len) {
+  if (ctx->route_cache.len != len || !ctx->route_cache.r ||
+      !pt_bytes_equal(ctx->route_cache.opts, opts, len))
+    return NULL;
+  return ctx->route_cache.r;
+}
+
+void pt_route_cache_put(coap_context_t *ctx, const uint8_t *opts, size_t len,
+                        coap_resource_t *r) {
+  if (len > sizeof(ctx->route_cache.opts))
+    return;
+  if (len)
+    memcpy(ctx->route_cache.opts, opts, len);
+  ctx->route_cache.len = len;
+  ctx->route_cache.r = r;
+}
+
+static void route_cache_clear(coap_context_t *ctx) {
+  ctx->route_cache.r = NULL;
+  ctx->route_cache.len = 0;
 }
 
 /* One leading '/' is not part of a resource's path. */
@@ -276,6 +293,7 @@ static void resource_unlink(coap_resource_t *r) {
     ctx->proxy_resource = NULL;
   else if (pt_hashmap_contains(&r->by_path)) {
     pt_hashmap_remove(&ctx->resources, &r->by_path);
+    route_cache_clear(ctx);
     if (is_wellknown(r))
       ctx->have_wellknown = 0;
   }
@@ -324,6 +342,7 @@ void coap_add_resource(coap_context_t *context, coap_resource_t *resource) {
                     (int)old->uri_path->length, (const char *)old->uri_path->s);
       coap_delete_resource(context, old);
     }
+    route_cache_clear(context); /* any change of the table empties it */
     uint32_t h = path_hash(resource->uri_path->s, resource->uri_path->length);
     if (pt_hashmap_insert(&context->resources, &resource->by_path, h) < 0) {
       /* No memory for even one bucket: the resource is ours now, so free
@@ -349,6 +368,7 @@ void pt_resources_free_all(coap_context_t *ctx) {
     resource_free(r);
   }
   ctx->have_wellknown = 0;
+  route_cache_clear(ctx);
   if (ctx->unknown_resource)
     coap_delete_resource(ctx, ctx->unknown_resource);
   if (ctx->proxy_resource)
@@ -439,29 +459,46 @@ int pt_resource_has_handler(const coap_resource_t *r, coap_pdu_code_t method) {
   return h->fn != NULL || h->seed_fn != NULL;
 }
 
+/* Calls handler @h in whichever argument order it was registered. */
+static void run_handler(const pt_handler *h, coap_resource_t *r,
+                        coap_session_t *session, const coap_pdu_t *request,
+                        const coap_string_t *query, coap_pdu_t *response) {
+  if (h->fn)
+    h->fn(r, session, request, query, response);
+  else
+    /* The seed shape declares request and query without const; the
+     * header documents that the handler must not change them. */
+    h->seed_fn(session, r, (coap_pdu_t *)request, (coap_string_t *)query,
+               response);
+}
+
+/* The unknown resource's handler: what it adds is a dynamic resource
+ * (persist.c), so the request is made known around the call. */
+static void run_unknown(const pt_handler *h, coap_resource_t *r,
+                        coap_session_t *session, const coap_pdu_t *request,
+                        const coap_string_t *query, coap_pdu_t *response) {
+  coap_context_t *ctx = r->context;
+  coap_session_t *old_s = NULL;
+  const coap_pdu_t *old_req = NULL;
+  if (ctx)
+    pt_persist_unknown_begin(ctx, session, request, &old_s, &old_req);
+  run_handler(h, r, session, request, query, response);
+  if (ctx)
+    pt_persist_unknown_end(ctx, old_s, old_req);
+}
+
 void pt_resource_call(coap_resource_t *r, coap_pdu_code_t method,
                       coap_session_t *session, const coap_pdu_t *request,
                       const coap_string_t *query, coap_pdu_t *response) {
   if (!pt_resource_has_handler(r, method))
     return;
-  pt_handler h = r->handler[method - 1];
-  unsigned outer = r->in_call; /* a handler may run a nested request */
+  const pt_handler *h = &r->handler[method - 1];
+  uint8_t outer = r->in_call; /* a handler may run a nested request */
   r->in_call = 1;
-  /* What the unknown-resource handler adds is a dynamic resource. */
-  coap_context_t *ctx = r->is_unknown ? r->context : NULL;
-  coap_session_t *old_s = NULL;
-  const coap_pdu_t *old_req = NULL;
-  if (ctx)
-    pt_persist_unknown_begin(ctx, session, request, &old_s, &old_req);
-  if (h.fn)
-    h.fn(r, session, request, query, response);
+  if (r->is_unknown)
+    run_unknown(h, r, session, request, query, response);
   else
-    /* The seed shape declares request and query without const; the
-     * header documents that the handler must not change them. */
-    h.seed_fn(session, r, (coap_pdu_t *)request, (coap_string_t *)query,
-              response);
-  if (ctx)
-    pt_persist_unknown_end(ctx, old_s, old_req);
+    run_handler(h, r, session, request, query, response);
   r->in_call = outer;
   if (!outer && r->delete_pending)
     resource_free(r);

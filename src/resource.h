@@ -49,8 +49,10 @@ struct coap_resource_t {
   unsigned is_dynamic : 1;     /* created by the unknown handler (PUT) */
   unsigned observable : 1;
   unsigned hidden : 1;         /* not listed in .well-known/core */
-  unsigned in_call : 1;        /* one of its handlers is running */
-  unsigned delete_pending : 1; /* deleted from its own handler: freed when
+  /* Whole bytes rather than bits: set and restored around every handler
+   * call, where a bit would cost a read-modify-write each time. */
+  uint8_t in_call;             /* one of its handlers is running */
+  uint8_t delete_pending;      /* deleted from its own handler: freed when
                                   pt_resource_call() returns */
   pt_handler handler[PT_METHODS];
   coap_attr_t *link_attr;
@@ -65,6 +67,27 @@ struct coap_resource_t {
  * @path is borrowed. */
 coap_resource_t *pt_resource_find(coap_context_t *ctx, const uint8_t *path,
                                   size_t len);
+
+/*
+ * The route cache: the resource that a request whose encoded options (all
+ * of them, from after the token to the payload marker) are exactly
+ * @opts[0..len) was routed to, or NULL when the last request put there
+ * had other options. Requests from one client, or many clients asking
+ * for the same thing, repeat their options byte for byte; for them the
+ * option walk, the key and the table lookup are skipped. Only a request
+ * that the table answered is put, and only one with no unrecognized
+ * critical option and no proxy option: its outcome depends on nothing but
+ * those bytes and the table, so equal bytes give the same resource while
+ * the table is unchanged. (Recognizing options only grows with
+ * coap_register_option(), so a cached "all recognized" stays true.) Every
+ * change of the table (coap_add_resource(), coap_delete_resource(), context
+ * teardown) empties the cache. @opts is borrowed (copied by put); put
+ * ignores options longer than PT_ROUTE_CACHE_OPTS.
+ */
+coap_resource_t *pt_route_cache_get(const coap_context_t *ctx,
+                                    const uint8_t *opts, size_t len);
+void pt_route_cache_put(coap_context_t *ctx, const uint8_t *opts, size_t len,
+                        coap_resource_t *r);
 
 /* 1 if @r has a handler for request code @method (1..7). */
 int pt_resource_has_handler(const coap_resource_t *r, coap_pdu_code_t method);

@@ -7,6 +7,7 @@
 
 #include "core_harness.h"
 #include "exchange.h"
+#include "option.h"
 
 static int hello_calls;
 static int response_calls;
@@ -141,6 +142,61 @@ TEST(bad_option_reply_names_the_first_unrecognized_critical_option) {
                             sizeof(diag)),
                COAP_RESPONSE_CODE_BAD_OPTION);
   CHECK_STR_EQ(diag, "Bad critical option 9");
+}
+
+/* The dispatcher takes a Uri-Path of up to 255 bytes as recognized
+ * without asking option.c (request.c, option_ok()): this holds only while
+ * option.c's rule agrees, for a first and a repeated Uri-Path. */
+TEST(uri_path_rule_is_the_one_the_dispatcher_assumes) {
+  for (size_t len = 0; len <= 255; len++) {
+    CHECK_INT_EQ(pt_opt_recognized(NULL, COAP_OPTION_URI_PATH, len, 0), 1);
+    CHECK_INT_EQ(pt_opt_recognized(NULL, COAP_OPTION_URI_PATH, len, 1), 1);
+  }
+  CHECK_INT_EQ(pt_opt_recognized(NULL, COAP_OPTION_URI_PATH, 256, 0), 0);
+}
+
+/* Sends GET with one Uri-Path of @len bytes ('a's; the resource "hello" is
+ * the only one); returns the reply's code and copies its payload. */
+static int get_with_path_of(size_t len, char *payload, size_t cap) {
+  static uint8_t path[300];
+  memset(path, 'a', sizeof(path));
+  coap_context_t *ctx = context();
+  coap_session_t *s = h_server_session(40000);
+  coap_pdu_t *p =
+      h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 0x100, 7, NULL);
+  coap_add_option(p, COAP_OPTION_URI_PATH, len, path);
+  h_feed(s, p);
+  int code = -1;
+  coap_pdu_t *r = h_nsent == 1 ? h_parse(0) : NULL;
+  payload[0] = 0;
+  if (r) {
+    code = coap_pdu_get_code(r);
+    size_t dlen;
+    const uint8_t *d;
+    if (coap_get_data(r, &dlen, &d) && dlen < cap) {
+      memcpy(payload, d, dlen);
+      payload[dlen] = 0;
+    }
+    coap_delete_pdu(r);
+  }
+  h_free(ctx);
+  return code;
+}
+
+/* RFC 7252 5.10: Uri-Path is 0 to 255 bytes; a longer one is an
+ * unrecognized critical option (5.4.3), answered 4.02 naming it, while
+ * every length up to 255 (one-byte, 1-byte-extended and 2-byte-extended
+ * option headers alike) is a path looked up as usual: 4.04. */
+TEST(uri_path_over_255_bytes_is_4_02_and_up_to_255_is_looked_up) {
+  char diag[64];
+  static const size_t ok[] = {0, 1, 12, 13, 14, 254, 255};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+    CHECK_INT_EQ(get_with_path_of(ok[i], diag, sizeof(diag)),
+                 COAP_RESPONSE_CODE_NOT_FOUND);
+  CHECK_INT_EQ(get_with_path_of(256, diag, sizeof(diag)),
+               COAP_RESPONSE_CODE_BAD_OPTION);
+  CHECK_STR_EQ(diag, "Bad critical option 11");
+  CHECK_INT_EQ(hello_calls, 0);
 }
 
 /* ---- responses --------------------------------------------------------- */
@@ -485,6 +541,8 @@ int main(void) {
   RUN(request_with_reserved_option_0_is_served);
   RUN(registered_reserved_number_is_accepted);
   RUN(bad_option_reply_names_the_first_unrecognized_critical_option);
+  RUN(uri_path_rule_is_the_one_the_dispatcher_assumes);
+  RUN(uri_path_over_255_bytes_is_4_02_and_up_to_255_is_looked_up);
   RUN(piggybacked_response_with_unrecognized_critical_option_is_ignored);
   RUN(separate_con_response_with_unrecognized_critical_option_gets_rst);
   RUN(non_response_with_unrecognized_critical_option_gets_rst);

@@ -85,6 +85,74 @@ TEST(hash_mix_is_injective_and_ordered) {
   CHECK(pt_hash_mix(0, 1) != pt_hash_mix(1, 1));
 }
 
+/* Every single-bit change of a key of 0..40 bytes, and every change of
+ * length over the same bytes, changes pt_hash_key(): each byte and the
+ * length reach the result, whichever of the three read paths (1-3, 4-8,
+ * more bytes) the length takes. */
+TEST(hash_key_sees_every_bit_and_the_length) {
+  uint8_t key[41];
+  for (size_t i = 0; i < sizeof(key); i++)
+    key[i] = (uint8_t)(i * 37 + 11);
+  for (size_t len = 0; len <= 40; len++) {
+    uint32_t h = pt_hash_key(key, len, 7);
+    CHECK_UINT_EQ(pt_hash_key(key, len, 7), h); /* deterministic */
+    CHECK(pt_hash_key(key, len, 8) != h);       /* the seed counts */
+    if (len < 40)
+      CHECK(pt_hash_key(key, len + 1, 7) != h);
+    for (size_t i = 0; i < len; i++)
+      for (int b = 0; b < 8; b++) {
+        key[i] ^= (uint8_t)(1u << b);
+        uint32_t flipped = pt_hash_key(key, len, 7);
+        key[i] ^= (uint8_t)(1u << b);
+        CHECK_UINT_EQ(flipped != h, 1);
+      }
+  }
+  /* Runs of zero bytes differ by length alone. */
+  static const uint8_t zeros[16];
+  for (size_t len = 1; len < sizeof(zeros); len++)
+    CHECK(pt_hash_key(zeros, len, 0) != pt_hash_key(zeros, len - 1, 0));
+  CHECK_UINT_EQ(pt_hash_key(NULL, 0, 3), pt_hash_key("", 0, 3));
+}
+
+/* Paths an application would register ("r/0" .. "r/9999", and the same
+ * below a longer prefix) spread over the buckets as the map picks them:
+ * no bucket of 16384 gets more than a handful. */
+TEST(hash_key_spreads_similar_paths) {
+  enum { N = 10000, BITS = 14 };
+  static uint16_t per_bucket[1u << BITS];
+  static const char *prefix[] = {"r/", "sensors/building-7/floor-3/room-"};
+  for (size_t p = 0; p < 2; p++) {
+    memset(per_bucket, 0, sizeof(per_bucket));
+    unsigned most = 0;
+    for (int i = 0; i < N; i++) {
+      char path[64];
+      int n = snprintf(path, sizeof(path), "%s%d", prefix[p], i);
+      uint32_t h = pt_hash_key(path, (size_t)n, 0x70657472u);
+      size_t b = pt_hashmap_bucket_of(h, BITS);
+      if (++per_bucket[b] > most)
+        most = per_bucket[b];
+    }
+    CHECK(most <= 8);
+  }
+}
+
+/* pt_bytes_equal() agrees with memcmp() for every length up to 20 and a
+ * difference at every position. */
+TEST(bytes_equal_matches_memcmp) {
+  uint8_t a[20], b[20];
+  for (size_t i = 0; i < sizeof(a); i++)
+    a[i] = b[i] = (uint8_t)('a' + i);
+  for (size_t len = 0; len <= sizeof(a); len++) {
+    CHECK_INT_EQ(pt_bytes_equal(a, b, len), 1);
+    for (size_t i = 0; i < len; i++) {
+      b[i] ^= 0x20;
+      int eq = pt_bytes_equal(a, b, len);
+      b[i] ^= 0x20;
+      CHECK_INT_EQ(eq, 0);
+    }
+  }
+}
+
 /* ---- the map ------------------------------------------------------------ */
 
 TEST(empty_map) {
@@ -347,6 +415,9 @@ TEST(random_ops_match_model) {
 int main(void) {
   RUN(hash_bytes_matches_murmur3_vectors);
   RUN(hash_mix_is_injective_and_ordered);
+  RUN(hash_key_sees_every_bit_and_the_length);
+  RUN(hash_key_spreads_similar_paths);
+  RUN(bytes_equal_matches_memcmp);
   RUN(empty_map);
   RUN(insert_find_remove_100000);
   RUN(double_insert_refused);

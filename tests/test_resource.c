@@ -7,6 +7,7 @@
 #include "coap3/coap.h"
 
 #include "core_harness.h"
+#include "pdu.h"
 #include "resource.h"
 
 #define S(lit) coap_make_str_const(lit)
@@ -390,7 +391,6 @@ TEST(print_link_obs_only_when_observe_available) {
   coap_delete_resource(NULL, r);
 }
 
-
 TEST(print_link_attr_without_value_and_root) {
   coap_resource_t *r = coap_resource_init(NULL, 0);
   coap_add_attr(r, S("bare"), NULL, 0);
@@ -486,6 +486,33 @@ TEST(wellknown_resource_sets_have_wellknown) {
 /* ---- scale
  * ---------------------------------------------------------------------------
  */
+
+/* Paths of every length from 0 to 24 bytes, each a prefix of the next
+ * ("", "a", "ab", ...), are each found as themselves only, and a path
+ * differing from a registered one in any single byte is not found: the
+ * lookup compares whole keys whatever their length. */
+TEST(find_tells_apart_prefixes_and_one_byte_changes) {
+  coap_context_t *ctx = pt_context_new_detached();
+  static const char all[] = "abcdefghijklmnopqrstuvwx";
+  coap_resource_t *r[sizeof(all)];
+  char path[sizeof(all)];
+  for (size_t len = 0; len < sizeof(all); len++) {
+    memcpy(path, all, len);
+    path[len] = 0;
+    r[len] = add(ctx, path);
+    CHECK_NOT_NULL(r[len]);
+  }
+  for (size_t len = 0; len < sizeof(all); len++) {
+    CHECK(pt_resource_find(ctx, (const uint8_t *)all, len) == r[len]);
+    memcpy(path, all, len);
+    for (size_t i = 0; i < len; i++) {
+      path[i] = 'A';
+      CHECK_NULL(pt_resource_find(ctx, (const uint8_t *)path, len));
+      path[i] = all[i];
+    }
+  }
+  coap_free_context(ctx);
+}
 
 TEST(thousand_resources) {
   coap_context_t *ctx = pt_context_new_detached();
@@ -667,6 +694,83 @@ static coap_resource_t *add_rec(coap_context_t *ctx, const char *path) {
 
 #define SEGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* ---- the route cache (resource.h) ---------------------------------------
+ *
+ * A request whose options repeat the last routed request's byte for byte
+ * goes to the resource found then; every change of the table empties it.
+ */
+
+TEST(route_cache_needs_the_same_bytes) {
+  coap_context_t *ctx = pt_context_new_detached();
+  coap_resource_t *r = add(ctx, "x");
+  static const uint8_t opts[] = {0xb5, 'h', 'e', 'l', 'l', 'o'};
+  static const uint8_t other[] = {0xb5, 'h', 'e', 'l', 'l', 'p'};
+  CHECK_NULL(pt_route_cache_get(ctx, opts, sizeof(opts))); /* empty */
+  pt_route_cache_put(ctx, opts, sizeof(opts), r);
+  CHECK(pt_route_cache_get(ctx, opts, sizeof(opts)) == r);
+  CHECK_NULL(pt_route_cache_get(ctx, other, sizeof(other)));
+  CHECK_NULL(pt_route_cache_get(ctx, opts, sizeof(opts) - 1));
+  /* Options longer than it holds are not kept (the old entry stays). */
+  uint8_t big[PT_ROUTE_CACHE_OPTS + 1];
+  memset(big, 0x01, sizeof(big));
+  pt_route_cache_put(ctx, big, sizeof(big), r);
+  CHECK_NULL(pt_route_cache_get(ctx, big, sizeof(big)));
+  CHECK(pt_route_cache_get(ctx, opts, sizeof(opts)) == r);
+  /* Any change of the table empties it. */
+  add(ctx, "y");
+  CHECK_NULL(pt_route_cache_get(ctx, opts, sizeof(opts)));
+  pt_route_cache_put(ctx, opts, sizeof(opts), r);
+  CHECK_INT_EQ(coap_delete_resource(ctx, find(ctx, "y")), 1);
+  CHECK_NULL(pt_route_cache_get(ctx, opts, sizeof(opts)));
+  coap_free_context(ctx);
+}
+
+/* Requests through the dispatcher: a resource deleted, added again, or
+ * replaced by one of the same path after a request was routed to it is
+ * seen by the next identical request; a method without a handler is still
+ * 4.05, and an added critical option still 4.02. */
+TEST(route_cache_follows_the_table) {
+  coap_context_t *ctx = h_context();
+  coap_resource_t *a = add_rec(ctx, "a/b");
+  coap_session_t *s = h_server_session(5683);
+  rec_calls = 0;
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 1,
+                                          SEGS("a", "b"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == a);
+  coap_pdu_t *again =
+      seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("a", "b"), NULL);
+  size_t olen;
+  const uint8_t *o = pt_pdu_opts(again, &olen);
+  CHECK(pt_route_cache_get(ctx, o, olen) == a); /* what the next one hits */
+  CHECK_INT_EQ(answer_code(s, again), COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == a);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_PUT, 3,
+                                          SEGS("a", "b"), NULL)),
+               COAP_RESPONSE_CODE_NOT_ALLOWED);
+  coap_pdu_t *crit =
+      seg_request(COAP_REQUEST_CODE_GET, 4, SEGS("a", "b"), NULL);
+  coap_add_option(crit, 65001, 1, (const uint8_t *)"x");
+  CHECK_INT_EQ(answer_code(s, crit), COAP_RESPONSE_CODE_BAD_OPTION);
+
+  CHECK_INT_EQ(coap_delete_resource(ctx, a), 1);
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 5,
+                                          SEGS("a", "b"), NULL)),
+               COAP_RESPONSE_CODE_NOT_FOUND);
+  coap_resource_t *a2 = add_rec(ctx, "a/b");
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 6,
+                                          SEGS("a", "b"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == a2);
+  coap_resource_t *a3 = add_rec(ctx, "a/b"); /* replaces a2 */
+  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 7,
+                                          SEGS("a", "b"), NULL)),
+               COAP_RESPONSE_CODE_CONTENT);
+  CHECK(rec_r == a3);
+  CHECK_INT_EQ(rec_calls, 4);
+  h_free(ctx);
+}
+
 TEST(uri_path_option_with_slash_is_one_segment) {
   coap_context_t *ctx = h_context();
   coap_resource_t *two = add_rec(ctx, "a/b");
@@ -773,9 +877,9 @@ TEST(empty_first_segment_is_a_segment) {
                COAP_RESPONSE_CODE_CONTENT);
   CHECK(rec_r == ex);
   CHECK_STR_EQ(rec_path, "/x");
-  CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("x"),
-                                          NULL)),
-               COAP_RESPONSE_CODE_CONTENT);
+  CHECK_INT_EQ(
+      answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 2, SEGS("x"), NULL)),
+      COAP_RESPONSE_CODE_CONTENT);
   CHECK(rec_r == x);
   CHECK_INT_EQ(answer_code(s, seg_request(COAP_REQUEST_CODE_GET, 3,
                                           SEGS("", "", "x"), NULL)),
@@ -968,9 +1072,12 @@ int main(void) {
   RUN(print_link_with_offset);
   RUN(print_link_bad_arguments);
   RUN(wellknown_resource_sets_have_wellknown);
+  RUN(find_tells_apart_prefixes_and_one_byte_changes);
   RUN(thousand_resources);
   RUN(notify_is_not_implemented_yet);
   RUN(dispatch_wellknown_resource_and_not_found);
+  RUN(route_cache_needs_the_same_bytes);
+  RUN(route_cache_follows_the_table);
   RUN(uri_path_option_with_slash_is_one_segment);
   RUN(wellknown_core_in_one_option_is_not_found);
   RUN(uri_path_string_and_router_agree);
