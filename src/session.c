@@ -58,9 +58,20 @@ session_new(coap_context_t *ctx, coap_session_type_t type, coap_proto_t proto) {
   return s;
 }
 
+/* An IPv4 peer (the common case) is one 64-bit word, port and address,
+ * folded with the endpoint by one multiply-xorshift; other families mix
+ * their whole address (pt_address_hash). Both are consistent with
+ * pt_address_same(): an IPv4 address only ever equals an IPv4 one. */
 uint32_t pt_session_hash(const coap_endpoint_t *ep,
                          const coap_address_t *remote) {
   uintptr_t p = (uintptr_t)ep;
+  if (remote->addr.sa.sa_family == AF_INET) {
+    uint64_t k = ((uint64_t)remote->addr.sin.sin_port << 32 |
+                  remote->addr.sin.sin_addr.s_addr) ^
+                 ((uint64_t)p * 0x9e3779b97f4a7c15u);
+    k *= 0xff51afd7ed558ccdu;
+    return (uint32_t)(k ^ (k >> 32));
+  }
   return pt_hash_mix(pt_address_hash(remote), (uint32_t)(p ^ (p >> 32)));
 }
 
@@ -72,7 +83,7 @@ typedef struct peer_key {
 static int peer_eq(const pt_hash_node *n, const void *key) {
   const coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
   const peer_key *k = key;
-  return s->endpoint == k->ep && coap_address_equals(&s->remote, k->remote);
+  return s->endpoint == k->ep && pt_address_same(&s->remote, k->remote);
 }
 
 /* A peer sends in runs (a client with 16 requests in flight, a block-wise
@@ -82,8 +93,8 @@ static int peer_eq(const pt_hash_node *n, const void *key) {
 static coap_session_t *find_peer(const coap_context_t *ctx,
                                  const coap_endpoint_t *ep,
                                  const coap_address_t *remote) {
-  coap_session_t *last = ep->last_hit;
-  if (last && coap_address_equals(&last->remote, remote))
+  coap_session_t *last = pt_session_last(ep, remote);
+  if (last)
     return last;
   peer_key k = {ep, remote};
   pt_hash_node *n =
