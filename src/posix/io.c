@@ -67,7 +67,7 @@ struct pt_io_state {
   pt_io_handle timer;
   struct mmsghdr msgs[RX_BATCH];
   struct iovec iov[RX_BATCH];
-  struct sockaddr_storage from[RX_BATCH];
+  coap_address_t from[RX_BATCH]; /* each one's peer, written in place */
   uint8_t ctrl[RX_BATCH][PT_PKTINFO_SPACE]; /* each one's local address */
   uint8_t buf[RX_BATCH][RX_BUF];
   unsigned rx_used; /* headers recvmmsg() wrote to last: to reset */
@@ -104,7 +104,7 @@ int pt_io_context_init(coap_context_t *ctx) {
     io->iov[i].iov_len = RX_BUF;
     io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
     io->msgs[i].msg_hdr.msg_iovlen = 1;
-    io->msgs[i].msg_hdr.msg_name = &io->from[i];
+    io->msgs[i].msg_hdr.msg_name = &io->from[i].addr;
     io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
   }
   io->rx_used = RX_BATCH;
@@ -419,6 +419,26 @@ ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/*
+ * The peer address recvmmsg() wrote into @a, made a whole coap_address_t:
+ * its size (the kernel reports a longer address's full length: kept to
+ * what was stored) and the bytes after it zeroed, as coap_address_init()
+ * leaves them (a buffer of the batch holds the previous datagram's).
+ */
+static coap_address_t *rx_peer(coap_address_t *a, socklen_t len) {
+  if (len >= sizeof(a->addr)) {
+    a->size = sizeof(a->addr);
+    return a;
+  }
+  a->size = len;
+  if (len == sizeof(struct sockaddr_in)) /* the common case: inline */
+    memset((uint8_t *)&a->addr + sizeof(struct sockaddr_in), 0,
+           sizeof(a->addr) - sizeof(struct sockaddr_in));
+  else
+    memset((uint8_t *)&a->addr + len, 0, sizeof(a->addr) - len);
+  return a;
+}
+
 static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
   struct pt_io_state *io = ep->context->io;
   int was_active = io->tx.active;
@@ -427,7 +447,7 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
     /* Room for control data on every socket: one that asks for none gets
      * none (and its length back as 0). */
     for (unsigned i = 0; i < io->rx_used; i++) {
-      io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
+      io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i].addr);
       io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
@@ -435,27 +455,30 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
     if (n <= 0)
       break;
     for (int i = 0; i < n && ep->fd >= 0; i++) {
-      if (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+      struct msghdr *h = &io->msgs[i].msg_hdr;
+      if (h->msg_flags & MSG_TRUNC)
         continue; /* larger than any message we accept */
-      coap_address_t peer;
-      coap_address_init(&peer);
-      peer.size = io->msgs[i].msg_hdr.msg_namelen;
-      memcpy(&peer.addr, &io->from[i], peer.size);
-      coap_address_t local = ep->bind_addr;
+      coap_address_t *peer = rx_peer(&io->from[i], h->msg_namelen);
+      const coap_address_t *local = &ep->bind_addr;
       int ifindex = ep->ifindex;
-      if (ep->pktinfo)
-        pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
-                        coap_address_get_port(&ep->bind_addr), &local,
-                        &ifindex);
+      coap_address_t got;
+      if (ep->pktinfo) {
+        got = ep->bind_addr;
+        pt_pktinfo_read(h, ep->bind_addr.addr.sa.sa_family,
+                        coap_address_get_port(&ep->bind_addr), &got, &ifindex);
+        local = &got;
+      }
       if (ep->proto == COAP_PROTO_DTLS) { /* dtls.c decrypts, then recv.c */
-        pt_dtls_endpoint_input(ep, &peer, &local, ifindex, io->buf[i],
+        pt_dtls_endpoint_input(ep, peer, local, ifindex, io->buf[i],
                                io->msgs[i].msg_len, now);
         continue;
       }
-      coap_session_t *s = pt_session_for_peer(ep, &peer, &local, ifindex, now);
+      coap_session_t *s = pt_session_last(ep, peer);
+      if (!s)
+        s = pt_session_for_peer(ep, peer, local, ifindex, now);
       if (!s)
         continue;
-      s->local = local; /* this datagram's: the answer leaves from it */
+      s->local = *local; /* this datagram's: the answer leaves from it */
       s->ifindex = ifindex;
       pt_recv_datagram(s, io->buf[i], io->msgs[i].msg_len, now);
     }
@@ -474,8 +497,8 @@ static void read_client(coap_session_t *s, coap_tick_t now) {
   coap_session_reference(s);
   while (s->fd >= 0) {
     struct iovec iov = {.iov_base = io->buf[0], .iov_len = RX_BUF};
-    struct msghdr m = {.msg_name = &io->from[0],
-                       .msg_namelen = sizeof(io->from[0]),
+    struct msghdr m = {.msg_name = &io->from[0].addr,
+                       .msg_namelen = sizeof(io->from[0].addr),
                        .msg_iov = &iov,
                        .msg_iovlen = 1,
                        .msg_control = io->ctrl[0],
@@ -492,11 +515,8 @@ static void read_client(coap_session_t *s, coap_tick_t now) {
     if (pt_pktinfo_read(&m, s->local.addr.sa.sa_family,
                         coap_address_get_port(&s->local), &local, &s->ifindex))
       s->local = local;
-    if (s->mcast) {
-      coap_address_init(&s->remote);
-      s->remote.size = m.msg_namelen;
-      memcpy(&s->remote.addr, &io->from[0], m.msg_namelen);
-    }
+    if (s->mcast)
+      s->remote = *rx_peer(&io->from[0], m.msg_namelen);
     if (s->dtls)
       pt_dtls_session_input(s, io->buf[0], (size_t)n, now);
     else
