@@ -228,6 +228,7 @@ static void session_free(coap_session_t *s) {
   pt_cache_session_closed(s);
   pt_dtls_session_free(s); /* close_notify leaves before the socket closes */
   pt_tcp_session_free(s);  /* a TCP connection's socket, either side */
+  pt_io_session_freed(s);  /* its queued datagrams point at its address */
   if (s->in_clients) {
     pt_io_client_close(s);
     if (s->prev)

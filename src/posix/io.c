@@ -52,9 +52,11 @@ typedef struct tx_queue {
   int active; /* queueing (inside a batch or timer run) */
   int fd;     /* the socket of the queued datagrams */
   unsigned n;
+  unsigned runs;           /* messages the queue will leave as */
+  uint8_t start[TX_BATCH]; /* each message's first datagram (gso_joins) */
   struct mmsghdr msgs[TX_BATCH];
   struct iovec iov[TX_BATCH];
-  coap_address_t to[TX_BATCH];
+  const coap_session_t *sess[TX_BATCH];     /* to whose peer each one goes */
   uint8_t ctrl[TX_BATCH][PT_PKTINFO_SPACE]; /* the source address */
   uint8_t buf[TX_BATCH][TX_BUF];
   int no_gso; /* the kernel refused UDP_SEGMENT once: not tried again */
@@ -108,6 +110,13 @@ int pt_io_context_init(coap_context_t *ctx) {
     io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
   }
   io->rx_used = RX_BATCH;
+  /* So do the send headers: tx_queue_add() writes only what varies. */
+  tx_queue *q = &io->tx;
+  for (int i = 0; i < TX_BATCH; i++) {
+    q->iov[i].iov_base = q->buf[i];
+    q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+    q->msgs[i].msg_hdr.msg_iovlen = 1;
+  }
   return 0;
 }
 
@@ -233,25 +242,16 @@ void pt_io_client_close(coap_session_t *s) {
 /* ---- batched sends --------------------------------------------------------
  */
 
-/* memcmp() of two socket addresses, with the common lengths spelled out so
- * that the compiler compares them inline. */
-static int same_bytes(const void *a, const void *b, size_t n) {
-  if (n == sizeof(struct sockaddr_in))
-    return memcmp(a, b, sizeof(struct sockaddr_in)) == 0;
-  if (n == sizeof(struct sockaddr_in6))
-    return memcmp(a, b, sizeof(struct sockaddr_in6)) == 0;
-  return memcmp(a, b, n) == 0;
-}
-
-/* Whether queued datagram @j can follow @i in one UDP GSO message: same
- * peer and source, and every one before it of @i's size. */
+/* Whether queued datagram @j can follow @i (the first of its message, the
+ * ones up to @j-1 all of @i's size) in one UDP GSO message: @j-1 of @i's
+ * size, @j no larger, to the same session's peer (its address does not
+ * change, and a session freed while queued flushes the queue first:
+ * pt_io_session_freed) and from the same source. */
 static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
-  const struct msghdr *a = &q->msgs[i].msg_hdr, *b = &q->msgs[j].msg_hdr;
+  const struct msghdr *a = &q->msgs[j - 1].msg_hdr, *b = &q->msgs[j].msg_hdr;
   size_t seg = q->iov[i].iov_len;
-  return q->iov[j - 1].iov_len == seg && q->iov[j].iov_len <= seg &&
-         a->msg_namelen == b->msg_namelen &&
-         same_bytes(a->msg_name, b->msg_name, a->msg_namelen) &&
-         a->msg_controllen == b->msg_controllen &&
+  return q->sess[j - 1] == q->sess[j] && q->iov[j - 1].iov_len == seg &&
+         q->iov[j].iov_len <= seg && a->msg_controllen == b->msg_controllen &&
          (!a->msg_controllen ||
           memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
 }
@@ -280,16 +280,12 @@ static void gso_message(tx_queue *q, unsigned m, unsigned i, unsigned j) {
   memcpy(CMSG_DATA(c), &seg, sizeof(seg));
 }
 
-/* The queue as messages in out[]: runs of datagrams that can go as one
- * (gso_joins) become one. Returns their number. */
+/* The queue as messages in out[]: the runs tx_queue_add() marked (one
+ * message each). Returns their number. */
 static unsigned tx_messages(tx_queue *q) {
-  unsigned m = 0;
-  for (unsigned i = 0, j; i < q->n; i = j, m++) {
-    for (j = i + 1; !q->no_gso && j < q->n && gso_joins(q, i, j); j++)
-      ;
-    gso_message(q, m, i, j);
-  }
-  return m;
+  for (unsigned m = 0; m < q->runs; m++)
+    gso_message(q, m, q->start[m], m + 1 < q->runs ? q->start[m + 1] : q->n);
+  return q->runs;
 }
 
 /* Sends the queue: every message, one sendmmsg() call per batch; one
@@ -324,50 +320,48 @@ static void tx_flush(tx_queue *q) {
     }
     off += (unsigned)r;
   }
-  q->n = 0;
-}
-
-/* Queues a datagram to @to on socket @fd; 0 if it does not fit. */
-static int tx_queue_add(tx_queue *q, int fd, const coap_address_t *to,
-                        const uint8_t *data, size_t len, const uint8_t *ctrl,
-                        size_t clen) {
-  if (len > TX_BUF)
-    return 0;
-  if (q->n == TX_BATCH || (q->n && q->fd != fd))
-    tx_flush(q);
-  q->fd = fd;
-  unsigned i = q->n++;
-  memcpy(q->buf[i], data, len);
-  q->to[i] = *to;
-  q->iov[i].iov_base = q->buf[i];
-  q->iov[i].iov_len = len;
-  struct msghdr *h = &q->msgs[i].msg_hdr;
-  h->msg_name = &q->to[i].addr;
-  h->msg_namelen = q->to[i].size;
-  h->msg_iov = &q->iov[i];
-  h->msg_iovlen = 1;
-  h->msg_control = NULL;
-  h->msg_controllen = 0;
-  h->msg_flags = 0;
-  if (clen) {
-    memcpy(q->ctrl[i], ctrl, clen);
-    h->msg_control = q->ctrl[i];
-    h->msg_controllen = clen;
-  }
-  return 1;
+  q->n = q->runs = 0;
 }
 
 /*
  * The control message that makes a datagram to @s's peer leave from the
  * address the peer last sent to (coap_session_get_addr_local()), written to
  * @ctrl; its length, or 0 when the endpoint is bound to one address (the
- * kernel can only use that one).
+ * kernel can only use that one). An IPv4 endpoint's test is inline.
  */
 static size_t source_ctrl(const coap_session_t *s, uint8_t *ctrl) {
-  if (!s->endpoint || !coap_address_isany(&s->endpoint->bind_addr) ||
-      coap_address_isany(&s->local))
+  const coap_address_t *bound = &s->endpoint->bind_addr;
+  if (bound->addr.sa.sa_family == AF_INET
+          ? bound->addr.sin.sin_addr.s_addr != htonl(INADDR_ANY)
+          : !coap_address_isany(bound))
+    return 0;
+  if (coap_address_isany(&s->local))
     return 0;
   return pt_pktinfo_write(ctrl, &s->local, s->ifindex);
+}
+
+/* Queues a datagram (@len <= TX_BUF) to @s's peer on the socket of @ep,
+ * its endpoint, and marks where it starts a message of its own
+ * (gso_joins). Only an endpoint that learns each datagram's local address
+ * (ep->pktinfo: bound to a wildcard, among others) may need a source. */
+static void tx_queue_add(tx_queue *q, const coap_endpoint_t *ep,
+                         const coap_session_t *s, const uint8_t *data,
+                         size_t len) {
+  if (q->n == TX_BATCH || (q->n && q->fd != ep->fd))
+    tx_flush(q);
+  q->fd = ep->fd;
+  unsigned i = q->n++;
+  memcpy(q->buf[i], data, len);
+  q->iov[i].iov_len = len;
+  q->sess[i] = s;
+  struct msghdr *h = &q->msgs[i].msg_hdr;
+  h->msg_name = (void *)&s->remote.addr; /* lives until the flush */
+  h->msg_namelen = s->remote.size;
+  size_t clen = ep->pktinfo ? source_ctrl(s, q->ctrl[i]) : 0;
+  h->msg_control = clen ? q->ctrl[i] : NULL;
+  h->msg_controllen = clen;
+  if (!i || q->no_gso || !gso_joins(q, q->start[q->runs - 1], i))
+    q->start[q->runs++] = (uint8_t)i;
 }
 
 static ssize_t send_one(int fd, const coap_address_t *to, const uint8_t *data,
@@ -382,27 +376,49 @@ static ssize_t send_one(int fd, const coap_address_t *to, const uint8_t *data,
   return sendmsg(fd, &m, 0);
 }
 
-ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
+/* A datagram that is not queued goes at once: a client session's, one
+ * sent outside a batch or timer run, or one too large for the queue (which
+ * is flushed first, to keep the order). */
+__attribute__((noinline)) static ssize_t
+send_now(coap_session_t *s, const uint8_t *data, size_t len) {
   ssize_t n;
-  tx_queue *q = s->context->io ? &s->context->io->tx : NULL;
-  uint8_t ctrl[PT_PKTINFO_SPACE];
-  size_t clen = s->fd < 0 ? source_ctrl(s, ctrl) : 0;
-  if (q && q->active && s->fd < 0 && s->endpoint && s->endpoint->fd >= 0) {
-    if (tx_queue_add(q, s->endpoint->fd, &s->remote, data, len, ctrl, clen))
-      return (ssize_t)len;
-    tx_flush(q); /* too big to queue: keep the order */
-  }
+  struct pt_io_state *io = s->context->io;
+  if (io && io->tx.active && s->fd < 0)
+    tx_flush(&io->tx);
   if (s->fd >= 0 && s->mcast) /* a client session to a group: unconnected */
     n = sendto(s->fd, data, len, 0, &s->remote.addr.sa, s->remote.size);
   else if (s->fd >= 0) /* a client session's own connected socket */
     n = send(s->fd, data, len, 0);
-  else if (s->endpoint)
+  else if (s->endpoint) {
+    uint8_t ctrl[PT_PKTINFO_SPACE];
+    size_t clen = source_ctrl(s, ctrl);
     n = send_one(s->endpoint->fd, &s->remote, data, len, ctrl, clen);
-  else
+  } else
     return -1;
   if (n < 0 && errno != ECONNREFUSED)
     coap_log_debug("* %s: send: %s\n", coap_session_str(s), strerror(errno));
   return n;
+}
+
+ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
+  coap_endpoint_t *ep = s->endpoint;
+  struct pt_io_state *io = s->context->io;
+  if (io && io->tx.active && s->fd < 0 && ep && ep->fd >= 0 && len <= TX_BUF) {
+    tx_queue_add(&io->tx, ep, s, data, len);
+    return (ssize_t)len;
+  }
+  return send_now(s, data, len);
+}
+
+void pt_io_session_freed(const coap_session_t *s) {
+  struct pt_io_state *io = s->context ? s->context->io : NULL;
+  if (!io)
+    return;
+  for (unsigned i = 0; i < io->tx.n; i++)
+    if (io->tx.sess[i] == s) {
+      tx_flush(&io->tx);
+      return;
+    }
 }
 
 ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,
