@@ -160,16 +160,13 @@ static int evict_idle(coap_context_t *ctx, const coap_endpoint_t *ep) {
   return 0;
 }
 
-coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
-                                    const coap_address_t *remote,
-                                    const coap_address_t *local, int ifindex,
-                                    coap_tick_t now) {
+/* A new session for (ep, remote): out of line, so that finding one is
+ * cheap. */
+__attribute__((noinline)) static coap_session_t *
+session_add(coap_endpoint_t *ep, const coap_address_t *remote,
+            const coap_address_t *local, int ifindex, coap_tick_t now) {
   coap_context_t *ctx = ep->context;
-  coap_session_t *s = find_peer(ctx, ep, remote);
-  if (s) {
-    ep->last_hit = s;
-    return s;
-  }
+  coap_session_t *s;
   if (ctx->max_sessions_per_endpoint &&
       ep->session_count >= ctx->max_sessions_per_endpoint &&
       !evict_idle(ctx, ep)) {
@@ -202,6 +199,28 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   pt_keepalive_start(s, now);
   pt_event(s, COAP_EVENT_SERVER_SESSION_NEW);
   return s;
+}
+
+coap_session_t *pt_session_for_other_peer(coap_endpoint_t *ep,
+                                          const coap_address_t *remote,
+                                          const coap_address_t *local,
+                                          int ifindex, coap_tick_t now) {
+  peer_key k = {ep, remote};
+  pt_hash_node *n = pt_hashmap_find(&ep->context->sessions,
+                                    pt_session_hash(ep, remote), peer_eq, &k);
+  if (!n)
+    return session_add(ep, remote, local, ifindex, now);
+  coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
+  ep->last_hit = s;
+  return s;
+}
+
+coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
+                                    const coap_address_t *remote,
+                                    const coap_address_t *local, int ifindex,
+                                    coap_tick_t now) {
+  coap_session_t *s = pt_session_last(ep, remote);
+  return s ? s : pt_session_for_other_peer(ep, remote, local, ifindex, now);
 }
 
 coap_session_t *pt_session_detached(coap_context_t *ctx) {

@@ -174,6 +174,13 @@ static inline coap_session_t *pt_session_last(const coap_endpoint_t *ep,
   return last && pt_address_same(&last->remote, remote) ? last : NULL;
 }
 
+/* pt_session_for_peer() for a peer that is not the endpoint's last one
+ * (pt_session_last() gave NULL): the receive loop's second step. */
+coap_session_t *pt_session_for_other_peer(coap_endpoint_t *ep,
+                                          const coap_address_t *remote,
+                                          const coap_address_t *local,
+                                          int ifindex, coap_tick_t now);
+
 /* The server session of (ep, remote), or NULL; never creates one. */
 coap_session_t *pt_session_find(const coap_endpoint_t *ep,
                                 const coap_address_t *remote);

@@ -491,7 +491,7 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
       }
       coap_session_t *s = pt_session_last(ep, peer);
       if (!s)
-        s = pt_session_for_peer(ep, peer, local, ifindex, now);
+        s = pt_session_for_other_peer(ep, peer, local, ifindex, now);
       if (!s)
         continue;
       s->local = *local; /* this datagram's: the answer leaves from it */
