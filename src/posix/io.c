@@ -51,17 +51,17 @@
 typedef struct tx_queue {
   int active; /* queueing (inside a batch or timer run) */
   int fd;     /* the socket of the queued datagrams */
-  unsigned n;
-  unsigned runs;           /* messages the queue will leave as */
-  uint8_t start[TX_BATCH]; /* each message's first datagram (gso_joins) */
+  unsigned n; /* datagrams queued: iov[] and buf[] */
+  unsigned m; /* the messages they make, as sendmmsg() takes them: msgs[] */
   struct mmsghdr msgs[TX_BATCH];
   struct iovec iov[TX_BATCH];
-  const coap_session_t *sess[TX_BATCH];     /* to whose peer each one goes */
-  uint8_t ctrl[TX_BATCH][PT_PKTINFO_SPACE]; /* the source address */
   uint8_t buf[TX_BATCH][TX_BUF];
+  /* Per message: to whose peer it goes, the length of its source control
+   * message, and that (with room for a UDP_SEGMENT one after it). */
+  const coap_session_t *sess[TX_BATCH];
+  size_t clen[TX_BATCH];
+  uint8_t ctrl[TX_BATCH][PT_PKTINFO_SPACE + CMSG_SPACE(sizeof(uint16_t))];
   int no_gso; /* the kernel refused UDP_SEGMENT once: not tried again */
-  struct mmsghdr out[TX_BATCH]; /* what tx_flush() hands to sendmmsg() */
-  uint8_t gctrl[TX_BATCH][PT_PKTINFO_SPACE + CMSG_SPACE(sizeof(uint16_t))];
 } tx_queue;
 
 struct pt_io_state {
@@ -110,13 +110,9 @@ int pt_io_context_init(coap_context_t *ctx) {
     io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
   }
   io->rx_used = RX_BATCH;
-  /* So do the send headers: tx_queue_add() writes only what varies. */
-  tx_queue *q = &io->tx;
-  for (int i = 0; i < TX_BATCH; i++) {
-    q->iov[i].iov_base = q->buf[i];
-    q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
-    q->msgs[i].msg_hdr.msg_iovlen = 1;
-  }
+  /* So do the send buffers. */
+  for (int i = 0; i < TX_BATCH; i++)
+    io->tx.iov[i].iov_base = io->tx.buf[i];
   return 0;
 }
 
@@ -242,67 +238,56 @@ void pt_io_client_close(coap_session_t *s) {
 /* ---- batched sends --------------------------------------------------------
  */
 
-/* Whether queued datagram @j can follow @i (the first of its message, the
- * ones up to @j-1 all of @i's size) in one UDP GSO message: @j-1 of @i's
- * size, @j no larger, to the same session's peer (its address does not
+/*
+ * Whether datagram @i (@len bytes to @s's peer, its source control
+ * message in ctrl[k + 1], @clen bytes) can join message @k, the last, as
+ * one more UDP GSO segment: the same session's peer (its address does not
  * change, and a session freed while queued flushes the queue first:
- * pt_io_session_freed) and from the same source. */
-static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
-  const struct msghdr *a = &q->msgs[j - 1].msg_hdr, *b = &q->msgs[j].msg_hdr;
-  size_t seg = q->iov[i].iov_len;
-  return q->sess[j - 1] == q->sess[j] && q->iov[j - 1].iov_len == seg &&
-         q->iov[j].iov_len <= seg && a->msg_controllen == b->msg_controllen &&
-         (!a->msg_controllen ||
-          memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
+ * pt_io_session_freed), the same source, the datagram before it of the
+ * message's segment size (that of its first) and itself no larger.
+ */
+static int gso_joins(const tx_queue *q, unsigned k, const coap_session_t *s,
+                     unsigned i, size_t len, size_t clen) {
+  size_t seg = q->msgs[k].msg_hdr.msg_iov[0].iov_len;
+  return !q->no_gso && q->sess[k] == s && q->iov[i - 1].iov_len == seg &&
+         len <= seg && q->clen[k] == clen &&
+         (!clen || memcmp(q->ctrl[k], q->ctrl[k + 1], clen) == 0);
 }
 
-/* Makes out[m] the datagrams i..j-1 as one message: with UDP_SEGMENT when
- * there are several, so that the kernel passes them down its stack once
- * and cuts them up at the end (Linux 4.18, "UDP GSO"). */
-static void gso_message(tx_queue *q, unsigned m, unsigned i, unsigned j) {
-  struct msghdr *h = &q->out[m].msg_hdr;
-  *h = q->msgs[i].msg_hdr;
-  if (j - i < 2)
+/* Adds the next datagram to message @k as a segment: with its second, the
+ * message gets its UDP_SEGMENT control message (Linux 4.18, "UDP GSO"),
+ * so that the kernel passes the datagrams down its stack once and cuts
+ * them up at the end. */
+static void gso_extend(tx_queue *q, unsigned k) {
+  struct msghdr *h = &q->msgs[k].msg_hdr;
+  if (h->msg_iovlen++ > 1)
     return;
-  h->msg_iov = &q->iov[i];
-  h->msg_iovlen = j - i;
-  size_t clen = h->msg_controllen;
-  if (clen)
-    memcpy(q->gctrl[m], h->msg_control, clen);
-  h->msg_control = q->gctrl[m];
-  h->msg_controllen = clen + CMSG_SPACE(sizeof(uint16_t));
-  struct cmsghdr *c = (struct cmsghdr *)(void *)(q->gctrl[m] + clen);
+  size_t clen = q->clen[k];
+  struct cmsghdr *c = (struct cmsghdr *)(void *)(q->ctrl[k] + clen);
   memset(c, 0, CMSG_SPACE(sizeof(uint16_t)));
   c->cmsg_level = SOL_UDP;
   c->cmsg_type = UDP_SEGMENT;
   c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  uint16_t seg = (uint16_t)q->iov[i].iov_len;
+  uint16_t seg = (uint16_t)h->msg_iov[0].iov_len;
   memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-}
-
-/* The queue as messages in out[]: the runs tx_queue_add() marked (one
- * message each). Returns their number. */
-static unsigned tx_messages(tx_queue *q) {
-  for (unsigned m = 0; m < q->runs; m++)
-    gso_message(q, m, q->start[m], m + 1 < q->runs ? q->start[m + 1] : q->n);
-  return q->runs;
+  h->msg_control = q->ctrl[k];
+  h->msg_controllen = clen + CMSG_SPACE(sizeof(uint16_t));
 }
 
 /* Sends the queue: every message, one sendmmsg() call per batch; one
  * that fails is skipped, as sendto() would drop it. */
 static void tx_flush(tx_queue *q) {
-  unsigned off = 0, m;
+  unsigned off = 0, m = q->m;
   if (!q->n)
     return;
-  m = tx_messages(q);
   while (off < m) {
-    int r = sendmmsg(q->fd, q->out + off, m - off, 0);
-    if (r < 0 && q->out[off].msg_hdr.msg_iovlen > 1 && errno != ECONNREFUSED &&
+    int r = sendmmsg(q->fd, q->msgs + off, m - off, 0);
+    if (r < 0 && q->msgs[off].msg_hdr.msg_iovlen > 1 && errno != ECONNREFUSED &&
         errno != EAGAIN && errno != ENOBUFS) {
       /* No UDP GSO here: from now on one message per datagram. */
       coap_log_debug("* UDP GSO refused (%s): not used\n", strerror(errno));
       q->no_gso = 1;
-      struct msghdr h = q->out[off].msg_hdr;
+      struct msghdr h = q->msgs[off].msg_hdr;
       for (size_t k = 0; k < h.msg_iovlen; k++) {
         struct msghdr one = h;
         one.msg_iov = &h.msg_iov[k];
@@ -320,7 +305,7 @@ static void tx_flush(tx_queue *q) {
     }
     off += (unsigned)r;
   }
-  q->n = q->runs = 0;
+  q->n = q->m = 0;
 }
 
 /*
@@ -341,27 +326,34 @@ static size_t source_ctrl(const coap_session_t *s, uint8_t *ctrl) {
 }
 
 /* Queues a datagram (@len <= TX_BUF) to @s's peer on the socket of @ep,
- * its endpoint, and marks where it starts a message of its own
- * (gso_joins). Only an endpoint that learns each datagram's local address
- * (ep->pktinfo: bound to a wildcard, among others) may need a source. */
+ * its endpoint: as one more segment of the last message (gso_joins) or
+ * as a message of its own. Only an endpoint that learns each datagram's
+ * local address (ep->pktinfo: bound to a wildcard, among others) may need
+ * a source. */
 static void tx_queue_add(tx_queue *q, const coap_endpoint_t *ep,
                          const coap_session_t *s, const uint8_t *data,
                          size_t len) {
   if (q->n == TX_BATCH || (q->n && q->fd != ep->fd))
     tx_flush(q);
   q->fd = ep->fd;
-  unsigned i = q->n++;
+  unsigned i = q->n++, m = q->m; /* m <= i < TX_BATCH */
   memcpy(q->buf[i], data, len);
   q->iov[i].iov_len = len;
-  q->sess[i] = s;
-  struct msghdr *h = &q->msgs[i].msg_hdr;
+  size_t clen = ep->pktinfo ? source_ctrl(s, q->ctrl[m]) : 0;
+  if (m && gso_joins(q, m - 1, s, i, len, clen)) {
+    gso_extend(q, m - 1);
+    return;
+  }
+  struct msghdr *h = &q->msgs[m].msg_hdr;
   h->msg_name = (void *)&s->remote.addr; /* lives until the flush */
   h->msg_namelen = s->remote.size;
-  size_t clen = ep->pktinfo ? source_ctrl(s, q->ctrl[i]) : 0;
-  h->msg_control = clen ? q->ctrl[i] : NULL;
+  h->msg_iov = &q->iov[i];
+  h->msg_iovlen = 1;
+  h->msg_control = clen ? q->ctrl[m] : NULL;
   h->msg_controllen = clen;
-  if (!i || q->no_gso || !gso_joins(q, q->start[q->runs - 1], i))
-    q->start[q->runs++] = (uint8_t)i;
+  q->sess[m] = s;
+  q->clen[m] = clen;
+  q->m = m + 1;
 }
 
 static ssize_t send_one(int fd, const coap_address_t *to, const uint8_t *data,
@@ -414,8 +406,8 @@ void pt_io_session_freed(const coap_session_t *s) {
   struct pt_io_state *io = s->context ? s->context->io : NULL;
   if (!io)
     return;
-  for (unsigned i = 0; i < io->tx.n; i++)
-    if (io->tx.sess[i] == s) {
+  for (unsigned k = 0; k < io->tx.m; k++)
+    if (io->tx.sess[k] == s) {
       tx_flush(&io->tx);
       return;
     }
