@@ -134,8 +134,8 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
     return (ssize_t)len;
   }
   /* Every datagram that leaves, at debug level (asked here: the call
-   * alone costs more than the question). */
-  if (coap_get_log_level() >= COAP_LOG_DEBUG)
+   * alone costs more than the question; the level is read inline). */
+  if (pt_log_level >= COAP_LOG_DEBUG)
     return send_shown(s, data, len);
   return link_send(s, data, len);
 }
