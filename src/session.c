@@ -59,9 +59,9 @@ session_new(coap_context_t *ctx, coap_session_type_t type, coap_proto_t proto) {
 }
 
 /* An IPv4 peer (the common case) is one 64-bit word, port and address,
- * folded with the endpoint by one multiply-xorshift; other families mix
- * their whole address (pt_address_hash). Both are consistent with
- * pt_address_same(): an IPv4 address only ever equals an IPv4 one. */
+ * with the endpoint folded in, through a 64-bit finalizer; other
+ * families mix their whole address (pt_address_hash). Both are consistent
+ * with pt_address_same(): an IPv4 address only ever equals an IPv4 one. */
 uint32_t pt_session_hash(const coap_endpoint_t *ep,
                          const coap_address_t *remote) {
   uintptr_t p = (uintptr_t)ep;
@@ -69,8 +69,11 @@ uint32_t pt_session_hash(const coap_endpoint_t *ep,
     uint64_t k = ((uint64_t)remote->addr.sin.sin_port << 32 |
                   remote->addr.sin.sin_addr.s_addr) ^
                  ((uint64_t)p * 0x9e3779b97f4a7c15u);
+    k ^= k >> 33; /* MurmurHash3's 64-bit finalizer */
     k *= 0xff51afd7ed558ccdu;
-    return (uint32_t)(k ^ (k >> 32));
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53u;
+    return (uint32_t)(k ^ (k >> 33));
   }
   return pt_hash_mix(pt_address_hash(remote), (uint32_t)(p ^ (p >> 32)));
 }
