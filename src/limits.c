@@ -116,10 +116,9 @@ __attribute__((noinline)) static ssize_t held_back(coap_session_t *s,
   return -1;
 }
 
-/* The common case -- a verified peer or one within its allowance, no
- * simulated loss, logging below debug -- ends in a tail call of the
- * transport's send; the rest is in the helpers above. */
-ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
+/* Every check of pt_send_bytes(), in order. */
+__attribute__((noinline)) static ssize_t
+send_checked(coap_session_t *s, const uint8_t *data, size_t len) {
   /* An Empty message (4 bytes) answers at least 4 bytes received: it
    * never amplifies, so it always goes. */
   if (len > 4 && !amp_allows(s, len))
@@ -137,6 +136,21 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
    * alone costs more than the question; the level is read inline). */
   if (pt_log_level >= COAP_LOG_DEBUG)
     return send_shown(s, data, len);
+  return link_send(s, data, len);
+}
+
+/* The common case -- no keepalive, no simulated loss, logging below debug
+ * level, and a peer that is verified or within its allowance without the
+ * context's shared bucket -- takes the checks of send_checked() that
+ * apply to it, inline, and ends in a tail call of the transport's send. */
+ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
+  const coap_context_t *ctx = s->context;
+  if (ctx->ping_timeout || pt_debug_loss_on || pt_log_level >= COAP_LOG_DEBUG ||
+      (len > 4 && ctx->amp_factor && !s->verified &&
+       s->type == COAP_SESSION_TYPE_SERVER &&
+       s->amp_out + len > s->amp_in * ctx->amp_factor))
+    return send_checked(s, data, len);
+  s->amp_out += len;
   return link_send(s, data, len);
 }
 
