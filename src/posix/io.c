@@ -53,6 +53,9 @@ typedef struct tx_queue {
   int fd;     /* the socket of the queued datagrams */
   unsigned n; /* datagrams queued: iov[] and buf[] */
   unsigned m; /* the messages they make, as sendmmsg() takes them: msgs[] */
+  size_t seg; /* the last message's segment size: that of its first */
+  int open;   /* another segment may join it: UDP GSO not refused, and
+               * its datagrams so far all of the segment size */
   struct mmsghdr msgs[TX_BATCH];
   struct iovec iov[TX_BATCH];
   uint8_t buf[TX_BATCH][TX_BUF];
@@ -239,18 +242,16 @@ void pt_io_client_close(coap_session_t *s) {
  */
 
 /*
- * Whether datagram @i (@len bytes to @s's peer, its source control
- * message in ctrl[k + 1], @clen bytes) can join message @k, the last, as
- * one more UDP GSO segment: the same session's peer (its address does not
- * change, and a session freed while queued flushes the queue first:
- * pt_io_session_freed), the same source, the datagram before it of the
- * message's segment size (that of its first) and itself no larger.
+ * Whether a datagram (@len bytes to @s's peer, its source control message
+ * in ctrl[k + 1], @clen bytes) can join message @k, the last, as one more
+ * UDP GSO segment: the message is open (q->open), goes to the same
+ * session's peer (its address does not change, and a session freed while
+ * queued flushes the queue first: pt_io_session_freed) from the same
+ * source, and the datagram is no larger than its segments.
  */
 static int gso_joins(const tx_queue *q, unsigned k, const coap_session_t *s,
-                     unsigned i, size_t len, size_t clen) {
-  size_t seg = q->msgs[k].msg_hdr.msg_iov[0].iov_len;
-  return !q->no_gso && q->sess[k] == s && q->iov[i - 1].iov_len == seg &&
-         len <= seg && q->clen[k] == clen &&
+                     size_t len, size_t clen) {
+  return q->open && q->sess[k] == s && len <= q->seg && q->clen[k] == clen &&
          (!clen || memcmp(q->ctrl[k], q->ctrl[k + 1], clen) == 0);
 }
 
@@ -268,7 +269,7 @@ static void gso_extend(tx_queue *q, unsigned k) {
   c->cmsg_level = SOL_UDP;
   c->cmsg_type = UDP_SEGMENT;
   c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  uint16_t seg = (uint16_t)h->msg_iov[0].iov_len;
+  uint16_t seg = (uint16_t)q->seg;
   memcpy(CMSG_DATA(c), &seg, sizeof(seg));
   h->msg_control = q->ctrl[k];
   h->msg_controllen = clen + CMSG_SPACE(sizeof(uint16_t));
@@ -325,13 +326,9 @@ static size_t source_ctrl(const coap_session_t *s, uint8_t *ctrl) {
   return pt_pktinfo_write(ctrl, &s->local, s->ifindex);
 }
 
-/* memcpy() of a datagram: one of 16 to 64 bytes (most answers) as two or
- * four overlapping 16-byte moves, inline; others through the call. */
-static void copy_datagram(uint8_t *dst, const uint8_t *src, size_t len) {
-  if (len < 16 || len > 64) {
-    memcpy(dst, src, len);
-    return;
-  }
+/* memcpy() of 16 to 64 bytes (most answers) as two or four overlapping
+ * 16-byte moves, inline. */
+static void copy_short(uint8_t *dst, const uint8_t *src, size_t len) {
   memcpy(dst, src, 16);
   memcpy(dst + len - 16, src + len - 16, 16);
   if (len > 32) {
@@ -340,23 +337,15 @@ static void copy_datagram(uint8_t *dst, const uint8_t *src, size_t len) {
   }
 }
 
-/* Queues a datagram (@len <= TX_BUF) to @s's peer on the socket of @ep,
- * its endpoint: as one more segment of the last message (gso_joins) or
- * as a message of its own. Only an endpoint that learns each datagram's
- * local address (ep->pktinfo: bound to a wildcard, among others) may need
- * a source. */
-static void tx_queue_add(tx_queue *q, const coap_endpoint_t *ep,
-                         const coap_session_t *s, const uint8_t *data,
-                         size_t len) {
-  if (q->n == TX_BATCH || (q->n && q->fd != ep->fd))
-    tx_flush(q);
-  q->fd = ep->fd;
-  unsigned i = q->n++, m = q->m; /* m <= i < TX_BATCH */
-  copy_datagram(q->buf[i], data, len);
-  q->iov[i].iov_len = len;
-  size_t clen = ep->pktinfo ? source_ctrl(s, q->ctrl[m]) : 0;
-  if (m && gso_joins(q, m - 1, s, i, len, clen)) {
+/* Makes queued datagram @i (@len bytes to @s's peer, its source control
+ * message in ctrl[m], @clen bytes, m the message count) one more segment
+ * of the last message (gso_joins) or a message of its own. */
+static void tx_place(tx_queue *q, const coap_session_t *s, unsigned i,
+                     size_t len, size_t clen) {
+  unsigned m = q->m; /* m <= i < TX_BATCH */
+  if (m && gso_joins(q, m - 1, s, len, clen)) {
     gso_extend(q, m - 1);
+    q->open = len == q->seg; /* a shorter one ends the message */
     return;
   }
   struct msghdr *h = &q->msgs[m].msg_hdr;
@@ -369,6 +358,26 @@ static void tx_queue_add(tx_queue *q, const coap_endpoint_t *ep,
   q->sess[m] = s;
   q->clen[m] = clen;
   q->m = m + 1;
+  q->seg = len;
+  q->open = !q->no_gso;
+}
+
+/* Queues a datagram (@len <= TX_BUF) to @s's peer on the socket of @ep,
+ * its endpoint; returns @len. Only an endpoint that learns each
+ * datagram's local address (ep->pktinfo: bound to a wildcard, among
+ * others) may need a source. */
+__attribute__((noinline)) static ssize_t
+tx_queue_add(tx_queue *q, const coap_endpoint_t *ep, const coap_session_t *s,
+             const uint8_t *data, size_t len) {
+  if (q->n == TX_BATCH || (q->n && q->fd != ep->fd))
+    tx_flush(q);
+  q->fd = ep->fd;
+  unsigned i = q->n++;
+  memcpy(q->buf[i], data, len);
+  q->iov[i].iov_len = len;
+  size_t clen = ep->pktinfo ? source_ctrl(s, q->ctrl[q->m]) : 0;
+  tx_place(q, s, i, len, clen);
+  return (ssize_t)len;
 }
 
 static ssize_t send_one(int fd, const coap_address_t *to, const uint8_t *data,
@@ -410,11 +419,20 @@ send_now(coap_session_t *s, const uint8_t *data, size_t len) {
 ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
   coap_endpoint_t *ep = s->endpoint;
   struct pt_io_state *io = s->context->io;
-  if (io && io->tx.active && s->fd < 0 && ep && ep->fd >= 0 && len <= TX_BUF) {
-    tx_queue_add(&io->tx, ep, s, data, len);
-    return (ssize_t)len;
-  }
-  return send_now(s, data, len);
+  if (!io || !io->tx.active || s->fd >= 0 || !ep || ep->fd < 0 || len > TX_BUF)
+    return send_now(s, data, len);
+  /* The common case is tx_queue_add() inline and without a call: room in
+   * the queue for this socket, no source to name, 16 to 64 bytes. */
+  tx_queue *q = &io->tx;
+  if (q->n == TX_BATCH || (q->n && q->fd != ep->fd) || ep->pktinfo ||
+      len < 16 || len > 64)
+    return tx_queue_add(q, ep, s, data, len);
+  q->fd = ep->fd;
+  unsigned i = q->n++;
+  copy_short(q->buf[i], data, len);
+  q->iov[i].iov_len = len;
+  tx_place(q, s, i, len, 0);
+  return (ssize_t)len;
 }
 
 void pt_io_session_freed(const coap_session_t *s) {
