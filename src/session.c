@@ -62,8 +62,8 @@ session_new(coap_context_t *ctx, coap_session_type_t type, coap_proto_t proto) {
  * with the endpoint folded in, through a 64-bit finalizer; other
  * families mix their whole address (pt_address_hash). Both are consistent
  * with pt_address_same(): an IPv4 address only ever equals an IPv4 one. */
-uint32_t pt_session_hash(const coap_endpoint_t *ep,
-                         const coap_address_t *remote) {
+static inline uint32_t session_hash(const coap_endpoint_t *ep,
+                                    const coap_address_t *remote) {
   uintptr_t p = (uintptr_t)ep;
   if (remote->addr.sa.sa_family == AF_INET) {
     uint64_t k = ((uint64_t)remote->addr.sin.sin_port << 32 |
@@ -76,6 +76,11 @@ uint32_t pt_session_hash(const coap_endpoint_t *ep,
     return (uint32_t)(k ^ (k >> 33));
   }
   return pt_hash_mix(pt_address_hash(remote), (uint32_t)(p ^ (p >> 32)));
+}
+
+uint32_t pt_session_hash(const coap_endpoint_t *ep,
+                         const coap_address_t *remote) {
+  return session_hash(ep, remote);
 }
 
 typedef struct peer_key {
@@ -210,7 +215,7 @@ coap_session_t *pt_session_for_other_peer(coap_endpoint_t *ep,
                                           int ifindex, coap_tick_t now) {
   peer_key k = {ep, remote};
   pt_hash_node *n = pt_hashmap_find(&ep->context->sessions,
-                                    pt_session_hash(ep, remote), peer_eq, &k);
+                                    session_hash(ep, remote), peer_eq, &k);
   if (!n)
     return session_add(ep, remote, local, ifindex, now);
   coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
