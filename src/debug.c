@@ -15,7 +15,7 @@
 
 /* ---- levels and handler ---------------------------------------------- */
 
-static coap_log_t log_level = COAP_LOG_WARN;
+coap_log_t pt_log_level = COAP_LOG_WARN; /* debug.h */
 static coap_log_t dtls_log_level = COAP_LOG_EMERG;
 static coap_log_handler_t log_handler;
 static FILE *err_out, *dbg_out; /* test overrides of the default streams */
@@ -24,11 +24,11 @@ static int show_pdu_fprintf = 1;
 #define LOG_MESSAGE_MAX 2048
 
 coap_log_t coap_get_log_level(void) {
-  return log_level;
+  return pt_log_level;
 }
 
 void coap_set_log_level(coap_log_t level) {
-  log_level = level;
+  pt_log_level = level;
 }
 
 coap_log_t coap_dtls_get_log_level(void) {
@@ -83,7 +83,7 @@ static void timestamp(char *buf, size_t size) {
 static int level_passes(coap_log_t level) {
   if ((int)level >= COAP_LOG_DTLS_BASE)
     return (int)level - COAP_LOG_DTLS_BASE <= (int)dtls_log_level;
-  return (int)level <= (int)log_level;
+  return (int)level <= (int)pt_log_level;
 }
 
 void coap_log_impl(coap_log_t level, const char *format, ...) {
@@ -206,6 +206,7 @@ struct loss_setting {
 
 static struct loss_setting loss;
 static unsigned long packets_sent;
+int pt_debug_loss_on; /* debug.h */
 
 /* Reads a decimal number of at most 9 digits; returns the end or NULL. */
 static const char *parse_number(const char *p, unsigned long *out) {
@@ -257,11 +258,12 @@ int coap_debug_set_packet_loss(const char *loss_level) {
   }
   loss = s;
   packets_sent = 0;
+  pt_debug_loss_on = s.count || s.percent_scaled;
   coap_log_debug("packet loss set to \"%s\"\n", loss_level);
   return 1;
 }
 
-unsigned long pt_debug_drop_packet(void) {
+unsigned long pt_debug_drop_counted(void) {
   if (!loss.count && !loss.percent_scaled)
     return 0;
   unsigned long n = ++packets_sent;

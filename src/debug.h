@@ -19,7 +19,15 @@
  * loops in several threads do not share a counter. With a setting in force
  * it is not thread-safe: one sending thread at a time.
  */
-unsigned long pt_debug_drop_packet(void);
+unsigned long pt_debug_drop_counted(void);
+extern int pt_debug_loss_on; /* a loss setting is in force */
+static inline unsigned long pt_debug_drop_packet(void) {
+  return pt_debug_loss_on ? pt_debug_drop_counted() : 0;
+}
+
+/* What coap_get_log_level() returns, for the per-datagram checks to read
+ * without a call. */
+extern coap_log_t pt_log_level;
 
 /* 1 if coap_show_pdu() prints with fprintf (the default), 0 for coap_log(). */
 int pt_show_pdu_use_fprintf(void);

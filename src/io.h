@@ -50,6 +50,10 @@ void pt_io_client_close(coap_session_t *s);
 /* Sends one datagram to @s's peer (the default context->send). */
 ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len);
 
+/* @s is about to be freed: datagrams queued to its peer (they point at its
+ * address) leave now. */
+void pt_io_session_freed(const coap_session_t *s);
+
 /* Sends one datagram from endpoint @ep's socket to @to, leaving from
  * @local (the default context->send_to). */
 ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,

@@ -91,16 +91,38 @@ int pt_amp_probe_answered(coap_session_t *s, coap_mid_t mid) {
   return 1;
 }
 
-ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
+/* The bytes to @s's peer through its transport (plain datagrams: the
+ * context's send). */
+static ssize_t link_send(coap_session_t *s, const uint8_t *data, size_t len) {
+  return s->link ? s->link->send(s, data, len) : s->context->send(s, data, len);
+}
+
+/* Sends, then logs what left (debug level). */
+__attribute__((noinline)) static ssize_t
+send_shown(coap_session_t *s, const uint8_t *data, size_t len) {
+  ssize_t n = link_send(s, data, len);
+  if (n >= 0)
+    pt_show_datagram(s, "sent", data, (size_t)n);
+  return n;
+}
+
+/* What is not sent to an unverified peer (amp_allows). */
+__attribute__((noinline)) static ssize_t held_back(coap_session_t *s,
+                                                   size_t len) {
+  s->context->stat_amp_dropped++;
+  coap_log_debug("* %s: %zu bytes held back (unverified peer)\n",
+                 coap_session_str(s), len);
+  probe(s);
+  return -1;
+}
+
+/* Every check of pt_send_bytes(), in order. */
+__attribute__((noinline)) static ssize_t
+send_checked(coap_session_t *s, const uint8_t *data, size_t len) {
   /* An Empty message (4 bytes) answers at least 4 bytes received: it
    * never amplifies, so it always goes. */
-  if (len > 4 && !amp_allows(s, len)) {
-    s->context->stat_amp_dropped++;
-    coap_log_debug("* %s: %zu bytes held back (unverified peer)\n",
-                   coap_session_str(s), len);
-    probe(s);
-    return -1;
-  }
+  if (len > 4 && !amp_allows(s, len))
+    return held_back(s, len);
   s->amp_out += len;
   if (s->context->ping_timeout) /* keepalive.c: sending is activity */
     s->last_tx = pt_now();
@@ -110,12 +132,26 @@ ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
                    coap_session_str(s), packet, len);
     return (ssize_t)len;
   }
-  ssize_t n = pt_session_link(s)->send(s, data, len);
   /* Every datagram that leaves, at debug level (asked here: the call
-   * alone costs more than the question). */
-  if (n >= 0 && coap_get_log_level() >= COAP_LOG_DEBUG)
-    pt_show_datagram(s, "sent", data, (size_t)n);
-  return n;
+   * alone costs more than the question; the level is read inline). */
+  if (pt_log_level >= COAP_LOG_DEBUG)
+    return send_shown(s, data, len);
+  return link_send(s, data, len);
+}
+
+/* The common case -- no keepalive, no simulated loss, logging below debug
+ * level, and a peer that is verified or within its allowance without the
+ * context's shared bucket -- takes the checks of send_checked() that
+ * apply to it, inline, and ends in a tail call of the transport's send. */
+ssize_t pt_send_bytes(coap_session_t *s, const uint8_t *data, size_t len) {
+  const coap_context_t *ctx = s->context;
+  if (ctx->ping_timeout || pt_debug_loss_on || pt_log_level >= COAP_LOG_DEBUG ||
+      (len > 4 && ctx->amp_factor && !s->verified &&
+       s->type == COAP_SESSION_TYPE_SERVER &&
+       s->amp_out + len > s->amp_in * ctx->amp_factor))
+    return send_checked(s, data, len);
+  s->amp_out += len;
+  return link_send(s, data, len);
 }
 
 void coap_petrel_context_set_amplification(coap_context_t *ctx, unsigned factor,

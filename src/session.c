@@ -58,10 +58,29 @@ session_new(coap_context_t *ctx, coap_session_type_t type, coap_proto_t proto) {
   return s;
 }
 
+/* An IPv4 peer (the common case) is one 64-bit word, port and address,
+ * with the endpoint folded in, through a 64-bit finalizer; other
+ * families mix their whole address (pt_address_hash). Both are consistent
+ * with pt_address_same(): an IPv4 address only ever equals an IPv4 one. */
+static inline uint32_t session_hash(const coap_endpoint_t *ep,
+                                    const coap_address_t *remote) {
+  uintptr_t p = (uintptr_t)ep;
+  if (remote->addr.sa.sa_family == AF_INET) {
+    uint64_t k = ((uint64_t)remote->addr.sin.sin_port << 32 |
+                  remote->addr.sin.sin_addr.s_addr) ^
+                 ((uint64_t)p * 0x9e3779b97f4a7c15u);
+    k ^= k >> 33; /* MurmurHash3's 64-bit finalizer */
+    k *= 0xff51afd7ed558ccdu;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53u;
+    return (uint32_t)(k ^ (k >> 33));
+  }
+  return pt_hash_mix(pt_address_hash(remote), (uint32_t)(p ^ (p >> 32)));
+}
+
 uint32_t pt_session_hash(const coap_endpoint_t *ep,
                          const coap_address_t *remote) {
-  uintptr_t p = (uintptr_t)ep;
-  return pt_hash_mix(pt_address_hash(remote), (uint32_t)(p ^ (p >> 32)));
+  return session_hash(ep, remote);
 }
 
 typedef struct peer_key {
@@ -72,7 +91,7 @@ typedef struct peer_key {
 static int peer_eq(const pt_hash_node *n, const void *key) {
   const coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
   const peer_key *k = key;
-  return s->endpoint == k->ep && coap_address_equals(&s->remote, k->remote);
+  return s->endpoint == k->ep && pt_address_same(&s->remote, k->remote);
 }
 
 /* A peer sends in runs (a client with 16 requests in flight, a block-wise
@@ -82,8 +101,8 @@ static int peer_eq(const pt_hash_node *n, const void *key) {
 static coap_session_t *find_peer(const coap_context_t *ctx,
                                  const coap_endpoint_t *ep,
                                  const coap_address_t *remote) {
-  coap_session_t *last = ep->last_hit;
-  if (last && coap_address_equals(&last->remote, remote))
+  coap_session_t *last = pt_session_last(ep, remote);
+  if (last)
     return last;
   peer_key k = {ep, remote};
   pt_hash_node *n =
@@ -149,16 +168,13 @@ static int evict_idle(coap_context_t *ctx, const coap_endpoint_t *ep) {
   return 0;
 }
 
-coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
-                                    const coap_address_t *remote,
-                                    const coap_address_t *local, int ifindex,
-                                    coap_tick_t now) {
+/* A new session for (ep, remote): out of line, so that finding one is
+ * cheap. */
+__attribute__((noinline)) static coap_session_t *
+session_add(coap_endpoint_t *ep, const coap_address_t *remote,
+            const coap_address_t *local, int ifindex, coap_tick_t now) {
   coap_context_t *ctx = ep->context;
-  coap_session_t *s = find_peer(ctx, ep, remote);
-  if (s) {
-    ep->last_hit = s;
-    return s;
-  }
+  coap_session_t *s;
   if (ctx->max_sessions_per_endpoint &&
       ep->session_count >= ctx->max_sessions_per_endpoint &&
       !evict_idle(ctx, ep)) {
@@ -193,6 +209,28 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
   return s;
 }
 
+coap_session_t *pt_session_for_other_peer(coap_endpoint_t *ep,
+                                          const coap_address_t *remote,
+                                          const coap_address_t *local,
+                                          int ifindex, coap_tick_t now) {
+  peer_key k = {ep, remote};
+  pt_hash_node *n = pt_hashmap_find(&ep->context->sessions,
+                                    session_hash(ep, remote), peer_eq, &k);
+  if (!n)
+    return session_add(ep, remote, local, ifindex, now);
+  coap_session_t *s = PT_CONTAINER_OF(n, coap_session_t, by_peer);
+  ep->last_hit = s;
+  return s;
+}
+
+coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
+                                    const coap_address_t *remote,
+                                    const coap_address_t *local, int ifindex,
+                                    coap_tick_t now) {
+  coap_session_t *s = pt_session_last(ep, remote);
+  return s ? s : pt_session_for_other_peer(ep, remote, local, ifindex, now);
+}
+
 coap_session_t *pt_session_detached(coap_context_t *ctx) {
   coap_session_t *s = session_new(ctx, COAP_SESSION_TYPE_SERVER, COAP_PROTO_UDP);
   if (!s)
@@ -217,6 +255,7 @@ static void session_free(coap_session_t *s) {
   pt_cache_session_closed(s);
   pt_dtls_session_free(s); /* close_notify leaves before the socket closes */
   pt_tcp_session_free(s);  /* a TCP connection's socket, either side */
+  pt_io_session_freed(s);  /* its queued datagrams point at its address */
   if (s->in_clients) {
     pt_io_client_close(s);
     if (s->prev)

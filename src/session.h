@@ -17,6 +17,7 @@
 
 #include "coap3/coap.h"
 
+#include "address.h"
 #include "hashmap.h"
 #include "io.h"
 #include "timer.h"
@@ -165,6 +166,22 @@ coap_session_t *pt_session_for_peer(coap_endpoint_t *ep,
  * without a request from the network (persist.c re-creating a dynamic
  * resource). The caller owns the one reference (coap_session_release()). */
 coap_session_t *pt_session_detached(coap_context_t *ctx);
+
+/* The endpoint's last session (last_hit) when @remote is its peer, else
+ * NULL: the first step of the lookup, inline for the receive loop, where a
+ * peer's datagrams come in runs. */
+static inline coap_session_t *pt_session_last(const coap_endpoint_t *ep,
+                                              const coap_address_t *remote) {
+  coap_session_t *last = ep->last_hit;
+  return last && pt_address_same(&last->remote, remote) ? last : NULL;
+}
+
+/* pt_session_for_peer() for a peer that is not the endpoint's last one
+ * (pt_session_last() gave NULL): the receive loop's second step. */
+coap_session_t *pt_session_for_other_peer(coap_endpoint_t *ep,
+                                          const coap_address_t *remote,
+                                          const coap_address_t *local,
+                                          int ifindex, coap_tick_t now);
 
 /* The server session of (ep, remote), or NULL; never creates one. */
 coap_session_t *pt_session_find(const coap_endpoint_t *ep,

@@ -6,6 +6,7 @@
 #include <netdb.h>
 
 #include "address.h"
+#include "session.h"
 #include "coap3/coap.h"
 #include "test.h"
 
@@ -164,6 +165,72 @@ TEST(hash_consistent_and_spread) {
     CHECK(buckets[i] > 2 && buckets[i] < 40);
   coap_address_t c = ip("2001:db8::1", 5683), d = ip("2001:db8::2", 5683);
   CHECK(pt_address_hash(&c) != pt_address_hash(&d));
+}
+
+/* pt_address_same(), the inline comparison of the per-datagram lookups,
+ * gives coap_address_equals()'s answer for every pair: each field that
+ * counts, each that does not (size, sin6_flowinfo), across families. */
+TEST(inline_equality_agrees_with_coap_address_equals) {
+  coap_address_t v[12];
+  v[0] = ip("192.0.2.1", 5683);
+  v[1] = ip("192.0.2.1", 5683);
+  v[1].size = sizeof(v[1].addr);
+  v[2] = ip("192.0.2.1", 5684);
+  v[3] = ip("192.0.2.2", 5683);
+  v[4] = ip("::ffff:192.0.2.1", 5683);
+  v[5] = ip("fe80::1", 5683);
+  v[6] = ip("fe80::1", 5683);
+  v[6].addr.sin6.sin6_scope_id = 2;
+  v[7] = ip("fe80::1", 5683);
+  v[7].addr.sin6.sin6_flowinfo = 9;
+  v[8] = ip("fe80::1:0:0:1", 5683); /* differs in the second half only */
+  v[9] = ip("fe81::1", 5683);       /* in the first half only */
+  v[10] = ip("fe80::1", 5684);
+  CHECK(coap_address_set_unix_domain(&v[11], (const uint8_t *)"/tmp/s", 6));
+  for (int i = 0; i < 12; i++)
+    for (int j = 0; j < 12; j++) {
+      int want = coap_address_equals(&v[i], &v[j]);
+      if (pt_address_same(&v[i], &v[j]) != want) {
+        printf("  addresses %d and %d: inline %d, coap_address_equals %d\n",
+               i, j, !want, want);
+        CHECK_INT_EQ(pt_address_same(&v[i], &v[j]), want);
+      }
+    }
+  CHECK(pt_address_same(&v[0], &v[1]));
+  CHECK(pt_address_same(&v[5], &v[7]));
+  CHECK(!pt_address_same(&v[5], &v[6]));
+  CHECK(!pt_address_same(&v[5], &v[8]));
+  CHECK(!pt_address_same(&v[5], &v[9]));
+}
+
+/* The session table's key hash: equal peers hash alike (size does not
+ * count), and neighbouring ports or addresses of IPv4 peers, and two
+ * endpoints, spread over the buckets (low and high bits both). */
+TEST(session_hash_consistent_and_spread) {
+  coap_endpoint_t *ep1 = (coap_endpoint_t *)(uintptr_t)0x7f0012345600u;
+  coap_endpoint_t *ep2 = (coap_endpoint_t *)(uintptr_t)0x7f0012345a00u;
+  coap_address_t a = ip("192.0.2.1", 5683), b = ip("192.0.2.1", 5683);
+  b.size = sizeof(b.addr);
+  CHECK_INT_EQ(pt_session_hash(ep1, &a), pt_session_hash(ep1, &b));
+  CHECK(pt_session_hash(ep1, &a) != pt_session_hash(ep2, &a));
+  int lo[64] = {0}, hi[64] = {0}, alo[64] = {0};
+  for (int p = 0; p < 1024; p++) {
+    coap_address_set_port(&a, (uint16_t)(40000 + p));
+    uint32_t h = pt_session_hash(ep1, &a);
+    lo[h & 63]++;
+    hi[h >> 26]++;
+    b = ip("10.0.0.0", 5683);
+    b.addr.sin.sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)p);
+    alo[pt_session_hash(ep1, &b) & 63]++;
+  }
+  for (int i = 0; i < 64; i++) {
+    CHECK(lo[i] > 2 && lo[i] < 40);
+    CHECK(hi[i] > 2 && hi[i] < 40);
+    CHECK(alo[i] > 2 && alo[i] < 40);
+  }
+  coap_address_t c = ip("2001:db8::1", 5683), d = ip("2001:db8::1", 5683);
+  d.size = sizeof(d.addr);
+  CHECK_INT_EQ(pt_session_hash(ep1, &c), pt_session_hash(ep1, &d));
 }
 
 /* ---- resolution (numeric and loopback only: no network here) ---------- */
@@ -345,6 +412,8 @@ int main(void) {
   RUN(unix_domain_malformed_too_long);
   RUN(unix_domain_malformed_nul_and_null);
   RUN(hash_consistent_and_spread);
+  RUN(inline_equality_agrees_with_coap_address_equals);
+  RUN(session_hash_consistent_and_spread);
   RUN(resolve_ipv4_numeric);
   RUN(resolve_ipv6_numeric_with_port);
   RUN(resolve_localhost_gives_loopback);

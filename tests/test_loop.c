@@ -641,11 +641,100 @@ TEST(burst_of_answers_without_udp_gso_each_arrive_as_their_own_datagram) {
   answers_burst(1);
 }
 
+/* An answer waits in the send queue while the batch is handled; when the
+ * next datagram of the batch, from a new peer, evicts the session it is
+ * for (one session per endpoint), the answer still reaches its peer whole
+ * -- the queue names the peer by the session's address, so it leaves
+ * before the session is freed -- and so does the new peer's. */
+TEST(answer_queued_for_an_evicted_session_still_reaches_its_peer) {
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  coap_context_t *c = coap_new_context(NULL);
+  coap_endpoint_t *ep = c ? coap_new_endpoint(c, &a, COAP_PROTO_UDP) : NULL;
+  CHECK(ep != NULL);
+  if (!ep)
+    return;
+  coap_petrel_context_set_max_sessions_per_endpoint(c, 1);
+  coap_resource_t *r = coap_resource_init(coap_make_str_const("hello"), 0);
+  coap_register_handler(r, COAP_REQUEST_GET, hnd_hello);
+  coap_add_resource(c, r);
+  uint16_t p = coap_address_get_port(&ep->bind_addr);
+  udp_client x = udp_client_open(p), y = udp_client_open(p);
+  const uint8_t get_x[] = {0x41, 0x01, 0x12, 0x34, 0xaa,
+                           0xb5, 'h',  'e',  'l',  'l', 'o'};
+  const uint8_t get_y[] = {0x41, 0x01, 0x56, 0x78, 0xbb,
+                           0xb5, 'h',  'e',  'l',  'l', 'o'};
+  CHECK_INT_EQ(udp_send(&x, get_x, sizeof(get_x)), 0);
+  CHECK_INT_EQ(udp_send(&y, get_y, sizeof(get_y)), 0);
+  for (int i = 0; i < 5; i++) /* both are waiting: one batch */
+    coap_io_process(c, COAP_IO_NO_WAIT);
+  uint8_t resp[64];
+  ssize_t n = udp_recv(&x, resp, sizeof(resp), 1000);
+  CHECK_INT_EQ(n, 5 + 1 + 12);
+  CHECK_INT_EQ(resp[0], 0x61); /* ACK, token length 1 */
+  CHECK_INT_EQ(resp[2] << 8 | resp[3], 0x1234);
+  CHECK_INT_EQ(resp[4], 0xaa);
+  n = udp_recv(&y, resp, sizeof(resp), 1000);
+  CHECK_INT_EQ(n, 5 + 1 + 12);
+  CHECK_INT_EQ(resp[2] << 8 | resp[3], 0x5678);
+  CHECK_INT_EQ(resp[4], 0xbb);
+  coap_petrel_stats_t st;
+  CHECK_INT_EQ(coap_petrel_context_get_stats(c, &st), 1);
+  CHECK_INT_EQ(st.sessions_evicted, 1);
+  udp_client_close(&x);
+  udp_client_close(&y);
+  coap_free_context(c);
+}
+
+static uint16_t local_port(const udp_client *c) {
+  struct sockaddr_in a;
+  socklen_t n = sizeof(a);
+  getsockname(c->fd, (struct sockaddr *)&a, &n);
+  return ntohs(a.sin_port);
+}
+
+/* The endpoint remembers the session of its last datagram (the receive
+ * loop's first guess): after each datagram of two alternating peers, the
+ * one that sent it, whether its session was new, found by the hash table,
+ * or the last one again. */
+TEST(endpoint_remembers_the_session_of_its_last_datagram) {
+  coap_address_t a;
+  coap_address_init(&a);
+  a.addr.sin.sin_family = AF_INET;
+  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.size = sizeof(a.addr.sin);
+  coap_context_t *c = coap_new_context(NULL);
+  coap_endpoint_t *ep = c ? coap_new_endpoint(c, &a, COAP_PROTO_UDP) : NULL;
+  CHECK(ep != NULL);
+  if (!ep)
+    return;
+  uint16_t p = coap_address_get_port(&ep->bind_addr);
+  udp_client x = udp_client_open(p), y = udp_client_open(p);
+  const udp_client *order[] = {&x, &y, &x, &x, &y};
+  for (int i = 0; i < 5; i++) {
+    const uint8_t ping[] = {0x40, 0x00, 0x00, (uint8_t)i}; /* Empty CON */
+    CHECK_INT_EQ(udp_send((udp_client *)order[i], ping, sizeof(ping)), 0);
+    coap_io_process(c, 200);
+    CHECK(ep->last_hit != NULL);
+    if (ep->last_hit)
+      CHECK_INT_EQ(coap_address_get_port(&ep->last_hit->remote),
+                   local_port(order[i]));
+  }
+  udp_client_close(&x);
+  udp_client_close(&y);
+  coap_free_context(c);
+}
+
 int main(void) {
   coap_startup();
   RUN(piggybacked_get_on_the_wire);
   RUN(burst_of_answers_to_one_peer_each_arrive_as_their_own_datagram);
   RUN(burst_of_answers_without_udp_gso_each_arrive_as_their_own_datagram);
+  RUN(answer_queued_for_an_evicted_session_still_reaches_its_peer);
+  RUN(endpoint_remembers_the_session_of_its_last_datagram);
   RUN(separate_con_on_the_wire);
   RUN(separate_non_on_the_wire);
   RUN(separate_con_is_retransmitted_without_ack);

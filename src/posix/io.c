@@ -51,15 +51,20 @@
 typedef struct tx_queue {
   int active; /* queueing (inside a batch or timer run) */
   int fd;     /* the socket of the queued datagrams */
-  unsigned n;
+  unsigned n; /* datagrams queued: iov[] and buf[] */
+  unsigned m; /* the messages they make, as sendmmsg() takes them: msgs[] */
+  size_t seg; /* the last message's segment size: that of its first */
+  int open;   /* another segment may join it: UDP GSO not refused, and
+               * its datagrams so far all of the segment size */
   struct mmsghdr msgs[TX_BATCH];
   struct iovec iov[TX_BATCH];
-  coap_address_t to[TX_BATCH];
-  uint8_t ctrl[TX_BATCH][PT_PKTINFO_SPACE]; /* the source address */
   uint8_t buf[TX_BATCH][TX_BUF];
+  /* Per message: to whose peer it goes, the length of its source control
+   * message, and that (with room for a UDP_SEGMENT one after it). */
+  const coap_session_t *sess[TX_BATCH];
+  size_t clen[TX_BATCH];
+  uint8_t ctrl[TX_BATCH][PT_PKTINFO_SPACE + CMSG_SPACE(sizeof(uint16_t))];
   int no_gso; /* the kernel refused UDP_SEGMENT once: not tried again */
-  struct mmsghdr out[TX_BATCH]; /* what tx_flush() hands to sendmmsg() */
-  uint8_t gctrl[TX_BATCH][PT_PKTINFO_SPACE + CMSG_SPACE(sizeof(uint16_t))];
 } tx_queue;
 
 struct pt_io_state {
@@ -67,7 +72,7 @@ struct pt_io_state {
   pt_io_handle timer;
   struct mmsghdr msgs[RX_BATCH];
   struct iovec iov[RX_BATCH];
-  struct sockaddr_storage from[RX_BATCH];
+  coap_address_t from[RX_BATCH]; /* each one's peer, written in place */
   uint8_t ctrl[RX_BATCH][PT_PKTINFO_SPACE]; /* each one's local address */
   uint8_t buf[RX_BATCH][RX_BUF];
   unsigned rx_used; /* headers recvmmsg() wrote to last: to reset */
@@ -104,10 +109,13 @@ int pt_io_context_init(coap_context_t *ctx) {
     io->iov[i].iov_len = RX_BUF;
     io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
     io->msgs[i].msg_hdr.msg_iovlen = 1;
-    io->msgs[i].msg_hdr.msg_name = &io->from[i];
+    io->msgs[i].msg_hdr.msg_name = &io->from[i].addr;
     io->msgs[i].msg_hdr.msg_control = io->ctrl[i];
   }
   io->rx_used = RX_BATCH;
+  /* So do the send buffers. */
+  for (int i = 0; i < TX_BATCH; i++)
+    io->tx.iov[i].iov_base = io->tx.buf[i];
   return 0;
 }
 
@@ -233,80 +241,54 @@ void pt_io_client_close(coap_session_t *s) {
 /* ---- batched sends --------------------------------------------------------
  */
 
-/* memcmp() of two socket addresses, with the common lengths spelled out so
- * that the compiler compares them inline. */
-static int same_bytes(const void *a, const void *b, size_t n) {
-  if (n == sizeof(struct sockaddr_in))
-    return memcmp(a, b, sizeof(struct sockaddr_in)) == 0;
-  if (n == sizeof(struct sockaddr_in6))
-    return memcmp(a, b, sizeof(struct sockaddr_in6)) == 0;
-  return memcmp(a, b, n) == 0;
+/*
+ * Whether a datagram (@len bytes to @s's peer, its source control message
+ * in ctrl[k + 1], @clen bytes) can join message @k, the last, as one more
+ * UDP GSO segment: the message is open (q->open), goes to the same
+ * session's peer (its address does not change, and a session freed while
+ * queued flushes the queue first: pt_io_session_freed) from the same
+ * source, and the datagram is no larger than its segments.
+ */
+static int gso_joins(const tx_queue *q, unsigned k, const coap_session_t *s,
+                     size_t len, size_t clen) {
+  return q->open && q->sess[k] == s && len <= q->seg && q->clen[k] == clen &&
+         (!clen || memcmp(q->ctrl[k], q->ctrl[k + 1], clen) == 0);
 }
 
-/* Whether queued datagram @j can follow @i in one UDP GSO message: same
- * peer and source, and every one before it of @i's size. */
-static int gso_joins(const tx_queue *q, unsigned i, unsigned j) {
-  const struct msghdr *a = &q->msgs[i].msg_hdr, *b = &q->msgs[j].msg_hdr;
-  size_t seg = q->iov[i].iov_len;
-  return q->iov[j - 1].iov_len == seg && q->iov[j].iov_len <= seg &&
-         a->msg_namelen == b->msg_namelen &&
-         same_bytes(a->msg_name, b->msg_name, a->msg_namelen) &&
-         a->msg_controllen == b->msg_controllen &&
-         (!a->msg_controllen ||
-          memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
-}
-
-/* Makes out[m] the datagrams i..j-1 as one message: with UDP_SEGMENT when
- * there are several, so that the kernel passes them down its stack once
- * and cuts them up at the end (Linux 4.18, "UDP GSO"). */
-static void gso_message(tx_queue *q, unsigned m, unsigned i, unsigned j) {
-  struct msghdr *h = &q->out[m].msg_hdr;
-  *h = q->msgs[i].msg_hdr;
-  if (j - i < 2)
+/* Adds the next datagram to message @k as a segment: with its second, the
+ * message gets its UDP_SEGMENT control message (Linux 4.18, "UDP GSO"),
+ * so that the kernel passes the datagrams down its stack once and cuts
+ * them up at the end. */
+static void gso_extend(tx_queue *q, unsigned k) {
+  struct msghdr *h = &q->msgs[k].msg_hdr;
+  if (h->msg_iovlen++ > 1)
     return;
-  h->msg_iov = &q->iov[i];
-  h->msg_iovlen = j - i;
-  size_t clen = h->msg_controllen;
-  if (clen)
-    memcpy(q->gctrl[m], h->msg_control, clen);
-  h->msg_control = q->gctrl[m];
-  h->msg_controllen = clen + CMSG_SPACE(sizeof(uint16_t));
-  struct cmsghdr *c = (struct cmsghdr *)(void *)(q->gctrl[m] + clen);
+  size_t clen = q->clen[k];
+  struct cmsghdr *c = (struct cmsghdr *)(void *)(q->ctrl[k] + clen);
   memset(c, 0, CMSG_SPACE(sizeof(uint16_t)));
   c->cmsg_level = SOL_UDP;
   c->cmsg_type = UDP_SEGMENT;
   c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  uint16_t seg = (uint16_t)q->iov[i].iov_len;
+  uint16_t seg = (uint16_t)q->seg;
   memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-}
-
-/* The queue as messages in out[]: runs of datagrams that can go as one
- * (gso_joins) become one. Returns their number. */
-static unsigned tx_messages(tx_queue *q) {
-  unsigned m = 0;
-  for (unsigned i = 0, j; i < q->n; i = j, m++) {
-    for (j = i + 1; !q->no_gso && j < q->n && gso_joins(q, i, j); j++)
-      ;
-    gso_message(q, m, i, j);
-  }
-  return m;
+  h->msg_control = q->ctrl[k];
+  h->msg_controllen = clen + CMSG_SPACE(sizeof(uint16_t));
 }
 
 /* Sends the queue: every message, one sendmmsg() call per batch; one
  * that fails is skipped, as sendto() would drop it. */
 static void tx_flush(tx_queue *q) {
-  unsigned off = 0, m;
+  unsigned off = 0, m = q->m;
   if (!q->n)
     return;
-  m = tx_messages(q);
   while (off < m) {
-    int r = sendmmsg(q->fd, q->out + off, m - off, 0);
-    if (r < 0 && q->out[off].msg_hdr.msg_iovlen > 1 && errno != ECONNREFUSED &&
+    int r = sendmmsg(q->fd, q->msgs + off, m - off, 0);
+    if (r < 0 && q->msgs[off].msg_hdr.msg_iovlen > 1 && errno != ECONNREFUSED &&
         errno != EAGAIN && errno != ENOBUFS) {
       /* No UDP GSO here: from now on one message per datagram. */
       coap_log_debug("* UDP GSO refused (%s): not used\n", strerror(errno));
       q->no_gso = 1;
-      struct msghdr h = q->out[off].msg_hdr;
+      struct msghdr h = q->msgs[off].msg_hdr;
       for (size_t k = 0; k < h.msg_iovlen; k++) {
         struct msghdr one = h;
         one.msg_iov = &h.msg_iov[k];
@@ -324,50 +306,78 @@ static void tx_flush(tx_queue *q) {
     }
     off += (unsigned)r;
   }
-  q->n = 0;
-}
-
-/* Queues a datagram to @to on socket @fd; 0 if it does not fit. */
-static int tx_queue_add(tx_queue *q, int fd, const coap_address_t *to,
-                        const uint8_t *data, size_t len, const uint8_t *ctrl,
-                        size_t clen) {
-  if (len > TX_BUF)
-    return 0;
-  if (q->n == TX_BATCH || (q->n && q->fd != fd))
-    tx_flush(q);
-  q->fd = fd;
-  unsigned i = q->n++;
-  memcpy(q->buf[i], data, len);
-  q->to[i] = *to;
-  q->iov[i].iov_base = q->buf[i];
-  q->iov[i].iov_len = len;
-  struct msghdr *h = &q->msgs[i].msg_hdr;
-  h->msg_name = &q->to[i].addr;
-  h->msg_namelen = q->to[i].size;
-  h->msg_iov = &q->iov[i];
-  h->msg_iovlen = 1;
-  h->msg_control = NULL;
-  h->msg_controllen = 0;
-  h->msg_flags = 0;
-  if (clen) {
-    memcpy(q->ctrl[i], ctrl, clen);
-    h->msg_control = q->ctrl[i];
-    h->msg_controllen = clen;
-  }
-  return 1;
+  q->n = q->m = 0;
 }
 
 /*
  * The control message that makes a datagram to @s's peer leave from the
  * address the peer last sent to (coap_session_get_addr_local()), written to
  * @ctrl; its length, or 0 when the endpoint is bound to one address (the
- * kernel can only use that one).
+ * kernel can only use that one). An IPv4 endpoint's test is inline.
  */
 static size_t source_ctrl(const coap_session_t *s, uint8_t *ctrl) {
-  if (!s->endpoint || !coap_address_isany(&s->endpoint->bind_addr) ||
-      coap_address_isany(&s->local))
+  const coap_address_t *bound = &s->endpoint->bind_addr;
+  if (bound->addr.sa.sa_family == AF_INET
+          ? bound->addr.sin.sin_addr.s_addr != htonl(INADDR_ANY)
+          : !coap_address_isany(bound))
+    return 0;
+  if (coap_address_isany(&s->local))
     return 0;
   return pt_pktinfo_write(ctrl, &s->local, s->ifindex);
+}
+
+/* memcpy() of 16 to 64 bytes (most answers) as two or four overlapping
+ * 16-byte moves, inline. */
+static void copy_short(uint8_t *dst, const uint8_t *src, size_t len) {
+  memcpy(dst, src, 16);
+  memcpy(dst + len - 16, src + len - 16, 16);
+  if (len > 32) {
+    memcpy(dst + 16, src + 16, 16);
+    memcpy(dst + len - 32, src + len - 32, 16);
+  }
+}
+
+/* Makes queued datagram @i (@len bytes to @s's peer, its source control
+ * message in ctrl[m], @clen bytes, m the message count) one more segment
+ * of the last message (gso_joins) or a message of its own. */
+static void tx_place(tx_queue *q, const coap_session_t *s, unsigned i,
+                     size_t len, size_t clen) {
+  unsigned m = q->m; /* m <= i < TX_BATCH */
+  if (m && gso_joins(q, m - 1, s, len, clen)) {
+    gso_extend(q, m - 1);
+    q->open = len == q->seg; /* a shorter one ends the message */
+    return;
+  }
+  struct msghdr *h = &q->msgs[m].msg_hdr;
+  h->msg_name = (void *)&s->remote.addr; /* lives until the flush */
+  h->msg_namelen = s->remote.size;
+  h->msg_iov = &q->iov[i];
+  h->msg_iovlen = 1;
+  h->msg_control = clen ? q->ctrl[m] : NULL;
+  h->msg_controllen = clen;
+  q->sess[m] = s;
+  q->clen[m] = clen;
+  q->m = m + 1;
+  q->seg = len;
+  q->open = !q->no_gso;
+}
+
+/* Queues a datagram (@len <= TX_BUF) to @s's peer on the socket of @ep,
+ * its endpoint; returns @len. Only an endpoint that learns each
+ * datagram's local address (ep->pktinfo: bound to a wildcard, among
+ * others) may need a source. */
+__attribute__((noinline)) static ssize_t
+tx_queue_add(tx_queue *q, const coap_endpoint_t *ep, const coap_session_t *s,
+             const uint8_t *data, size_t len) {
+  if (q->n == TX_BATCH || (q->n && q->fd != ep->fd))
+    tx_flush(q);
+  q->fd = ep->fd;
+  unsigned i = q->n++;
+  memcpy(q->buf[i], data, len);
+  q->iov[i].iov_len = len;
+  size_t clen = ep->pktinfo ? source_ctrl(s, q->ctrl[q->m]) : 0;
+  tx_place(q, s, i, len, clen);
+  return (ssize_t)len;
 }
 
 static ssize_t send_one(int fd, const coap_address_t *to, const uint8_t *data,
@@ -382,27 +392,58 @@ static ssize_t send_one(int fd, const coap_address_t *to, const uint8_t *data,
   return sendmsg(fd, &m, 0);
 }
 
-ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
+/* A datagram that is not queued goes at once: a client session's, one
+ * sent outside a batch or timer run, or one too large for the queue (which
+ * is flushed first, to keep the order). */
+__attribute__((noinline)) static ssize_t
+send_now(coap_session_t *s, const uint8_t *data, size_t len) {
   ssize_t n;
-  tx_queue *q = s->context->io ? &s->context->io->tx : NULL;
-  uint8_t ctrl[PT_PKTINFO_SPACE];
-  size_t clen = s->fd < 0 ? source_ctrl(s, ctrl) : 0;
-  if (q && q->active && s->fd < 0 && s->endpoint && s->endpoint->fd >= 0) {
-    if (tx_queue_add(q, s->endpoint->fd, &s->remote, data, len, ctrl, clen))
-      return (ssize_t)len;
-    tx_flush(q); /* too big to queue: keep the order */
-  }
+  struct pt_io_state *io = s->context->io;
+  if (io && io->tx.active && s->fd < 0)
+    tx_flush(&io->tx);
   if (s->fd >= 0 && s->mcast) /* a client session to a group: unconnected */
     n = sendto(s->fd, data, len, 0, &s->remote.addr.sa, s->remote.size);
   else if (s->fd >= 0) /* a client session's own connected socket */
     n = send(s->fd, data, len, 0);
-  else if (s->endpoint)
+  else if (s->endpoint) {
+    uint8_t ctrl[PT_PKTINFO_SPACE];
+    size_t clen = source_ctrl(s, ctrl);
     n = send_one(s->endpoint->fd, &s->remote, data, len, ctrl, clen);
-  else
+  } else
     return -1;
   if (n < 0 && errno != ECONNREFUSED)
     coap_log_debug("* %s: send: %s\n", coap_session_str(s), strerror(errno));
   return n;
+}
+
+ssize_t pt_io_send(coap_session_t *s, const uint8_t *data, size_t len) {
+  coap_endpoint_t *ep = s->endpoint;
+  struct pt_io_state *io = s->context->io;
+  if (!io || !io->tx.active || s->fd >= 0 || !ep || ep->fd < 0 || len > TX_BUF)
+    return send_now(s, data, len);
+  /* The common case is tx_queue_add() inline and without a call: room in
+   * the queue for this socket, no source to name, 16 to 64 bytes. */
+  tx_queue *q = &io->tx;
+  if (q->n == TX_BATCH || (q->n && q->fd != ep->fd) || ep->pktinfo ||
+      len < 16 || len > 64)
+    return tx_queue_add(q, ep, s, data, len);
+  q->fd = ep->fd;
+  unsigned i = q->n++;
+  copy_short(q->buf[i], data, len);
+  q->iov[i].iov_len = len;
+  tx_place(q, s, i, len, 0);
+  return (ssize_t)len;
+}
+
+void pt_io_session_freed(const coap_session_t *s) {
+  struct pt_io_state *io = s->context ? s->context->io : NULL;
+  if (!io)
+    return;
+  for (unsigned k = 0; k < io->tx.m; k++)
+    if (io->tx.sess[k] == s) {
+      tx_flush(&io->tx);
+      return;
+    }
 }
 
 ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,
@@ -419,6 +460,26 @@ ssize_t pt_io_endpoint_send(coap_endpoint_t *ep, const coap_address_t *to,
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/*
+ * The peer address recvmmsg() wrote into @a, made a whole coap_address_t:
+ * its size (the kernel reports a longer address's full length: kept to
+ * what was stored) and the bytes after it zeroed, as coap_address_init()
+ * leaves them (a buffer of the batch holds the previous datagram's).
+ */
+static coap_address_t *rx_peer(coap_address_t *a, socklen_t len) {
+  if (len >= sizeof(a->addr)) {
+    a->size = sizeof(a->addr);
+    return a;
+  }
+  a->size = len;
+  if (len == sizeof(struct sockaddr_in)) /* the common case: inline */
+    memset((uint8_t *)&a->addr + sizeof(struct sockaddr_in), 0,
+           sizeof(a->addr) - sizeof(struct sockaddr_in));
+  else
+    memset((uint8_t *)&a->addr + len, 0, sizeof(a->addr) - len);
+  return a;
+}
+
 static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
   struct pt_io_state *io = ep->context->io;
   int was_active = io->tx.active;
@@ -427,7 +488,7 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
     /* Room for control data on every socket: one that asks for none gets
      * none (and its length back as 0). */
     for (unsigned i = 0; i < io->rx_used; i++) {
-      io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
+      io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i].addr);
       io->msgs[i].msg_hdr.msg_controllen = sizeof(io->ctrl[i]);
     }
     int n = recvmmsg(ep->fd, io->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
@@ -435,27 +496,30 @@ static void read_endpoint(coap_endpoint_t *ep, coap_tick_t now) {
     if (n <= 0)
       break;
     for (int i = 0; i < n && ep->fd >= 0; i++) {
-      if (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+      struct msghdr *h = &io->msgs[i].msg_hdr;
+      if (h->msg_flags & MSG_TRUNC)
         continue; /* larger than any message we accept */
-      coap_address_t peer;
-      coap_address_init(&peer);
-      peer.size = io->msgs[i].msg_hdr.msg_namelen;
-      memcpy(&peer.addr, &io->from[i], peer.size);
-      coap_address_t local = ep->bind_addr;
+      coap_address_t *peer = rx_peer(&io->from[i], h->msg_namelen);
+      const coap_address_t *local = &ep->bind_addr;
       int ifindex = ep->ifindex;
-      if (ep->pktinfo)
-        pt_pktinfo_read(&io->msgs[i].msg_hdr, ep->bind_addr.addr.sa.sa_family,
-                        coap_address_get_port(&ep->bind_addr), &local,
-                        &ifindex);
+      coap_address_t got;
+      if (ep->pktinfo) {
+        got = ep->bind_addr;
+        pt_pktinfo_read(h, ep->bind_addr.addr.sa.sa_family,
+                        coap_address_get_port(&ep->bind_addr), &got, &ifindex);
+        local = &got;
+      }
       if (ep->proto == COAP_PROTO_DTLS) { /* dtls.c decrypts, then recv.c */
-        pt_dtls_endpoint_input(ep, &peer, &local, ifindex, io->buf[i],
+        pt_dtls_endpoint_input(ep, peer, local, ifindex, io->buf[i],
                                io->msgs[i].msg_len, now);
         continue;
       }
-      coap_session_t *s = pt_session_for_peer(ep, &peer, &local, ifindex, now);
+      coap_session_t *s = pt_session_last(ep, peer);
+      if (!s)
+        s = pt_session_for_other_peer(ep, peer, local, ifindex, now);
       if (!s)
         continue;
-      s->local = local; /* this datagram's: the answer leaves from it */
+      s->local = *local; /* this datagram's: the answer leaves from it */
       s->ifindex = ifindex;
       pt_recv_datagram(s, io->buf[i], io->msgs[i].msg_len, now);
     }
@@ -474,8 +538,8 @@ static void read_client(coap_session_t *s, coap_tick_t now) {
   coap_session_reference(s);
   while (s->fd >= 0) {
     struct iovec iov = {.iov_base = io->buf[0], .iov_len = RX_BUF};
-    struct msghdr m = {.msg_name = &io->from[0],
-                       .msg_namelen = sizeof(io->from[0]),
+    struct msghdr m = {.msg_name = &io->from[0].addr,
+                       .msg_namelen = sizeof(io->from[0].addr),
                        .msg_iov = &iov,
                        .msg_iovlen = 1,
                        .msg_control = io->ctrl[0],
@@ -492,11 +556,8 @@ static void read_client(coap_session_t *s, coap_tick_t now) {
     if (pt_pktinfo_read(&m, s->local.addr.sa.sa_family,
                         coap_address_get_port(&s->local), &local, &s->ifindex))
       s->local = local;
-    if (s->mcast) {
-      coap_address_init(&s->remote);
-      s->remote.size = m.msg_namelen;
-      memcpy(&s->remote.addr, &io->from[0], m.msg_namelen);
-    }
+    if (s->mcast)
+      s->remote = *rx_peer(&io->from[0], m.msg_namelen);
     if (s->dtls)
       pt_dtls_session_input(s, io->buf[0], (size_t)n, now);
     else
