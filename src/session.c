@@ -27,11 +27,54 @@
 
 static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now);
 
+/* The first lines of a session are the ones a request on a known session
+ * uses (session.h); each group must stay within its line. */
+#define HOT_IN_LINE(field, line)                                               \
+  _Static_assert(offsetof(coap_session_t, field) >= 64 * (line) &&             \
+                     offsetof(coap_session_t, field) +                         \
+                             sizeof(((coap_session_t *)0)->field) <=           \
+                         64 * ((line) + 1),                                    \
+                 #field " left line " #line " of coap_session_t")
+HOT_IN_LINE(by_peer, 0);
+HOT_IN_LINE(endpoint, 0);
+HOT_IN_LINE(remote, 0);
+HOT_IN_LINE(context, 1);
+HOT_IN_LINE(link, 1);
+HOT_IN_LINE(local, 1);
+HOT_IN_LINE(ifindex, 1);
+HOT_IN_LINE(ref, 1);
+HOT_IN_LINE(fd, 1);
+HOT_IN_LINE(proto, 1);
+HOT_IN_LINE(type, 2);
+HOT_IN_LINE(state, 2);
+HOT_IN_LINE(mcast, 2);
+HOT_IN_LINE(closing, 2);
+HOT_IN_LINE(verified, 2);
+HOT_IN_LINE(ka_failed, 2);
+HOT_IN_LINE(amp_in, 2);
+HOT_IN_LINE(amp_out, 2);
+HOT_IN_LINE(last_activity, 2);
+HOT_IN_LINE(prev, 2);
+HOT_IN_LINE(next, 2);
+HOT_IN_LINE(dedup_count, 2);
+HOT_IN_LINE(dedup_head, 3);
+HOT_IN_LINE(dedup_tail, 3);
+HOT_IN_LINE(exchange_lifetime, 3);
+HOT_IN_LINE(dedup_lo, 3);
+HOT_IN_LINE(dedup_indexed, 3);
+HOT_IN_LINE(mtu, 3);
+HOT_IN_LINE(dedup_timer, 3);
+_Static_assert(_Alignof(coap_session_t) == 64,
+               "coap_session_t starts on a cache line");
+
+/* Aligned to a line (sizeof is a multiple of it), so that the hot fields
+ * take four lines and not five. */
 static coap_session_t *
 session_new(coap_context_t *ctx, coap_session_type_t type, coap_proto_t proto) {
-  coap_session_t *s = calloc(1, sizeof(*s));
+  coap_session_t *s = aligned_alloc(_Alignof(coap_session_t), sizeof(*s));
   if (!s)
     return NULL;
+  memset(s, 0, sizeof(*s));
   s->context = ctx;
   s->type = type;
   s->proto = proto;

@@ -45,46 +45,83 @@ struct coap_endpoint_t {
   char str[80];                /* coap_endpoint_str() buffer */
 };
 
+/*
+ * The fields are ordered by when they are used. A piggybacked answer to a
+ * request on a known server session reads and writes only the first four
+ * 64-byte lines (the allocation is aligned to a line, session_new()):
+ *   line 0: what the peer lookup compares (hash node, endpoint, peer);
+ *   line 1: what every datagram in and out reads (context, link, the
+ *           local address written on receipt, reference count, socket);
+ *   line 2: per-message state (type, flags, amplification counters,
+ *           activity stamps, recency links);
+ *   line 3: deduplication's run of recent message IDs and its timer.
+ * Everything after is used on other paths. session.c pins this with
+ * _Static_asserts; moving a field across a line is a performance change.
+ */
 struct coap_session_t {
-  coap_context_t *context;
+  /* ---- line 0: the lookup ---- */
+  _Alignas(64) pt_hash_node by_peer; /* context->sessions (server) */
   coap_endpoint_t *endpoint;   /* server sessions: where the peer came in */
-  coap_session_type_t type;
-  coap_session_state_t state;
-  coap_proto_t proto;
-  unsigned ref;
-  int fd;                      /* client sessions: connected socket, else -1 */
-  pt_io_handle io;             /* client sessions: epoll registration */
-  int ifindex;                 /* interface of the last datagram, or -1 */
   coap_address_t remote;
+
+  /* ---- line 1: every datagram ---- */
+  coap_context_t *context;
+  const struct pt_link *link;  /* what carries its messages (link.h);
+                                * NULL: plain datagrams */
   coap_address_t local;        /* server sessions: where the peer's last
                                 * datagram was sent to (a group address
                                 * for a multicast request) */
-  int mcast;                   /* client session to a group (RFC 7252 8) */
-  coap_address_t mcast_addr;   /* that group: remote is reset to it by
-                                * coap_send(), answers set remote to their
-                                * sender while they are handled */
-  uint32_t hash;               /* pt_session_hash(endpoint, remote) */
+  int ifindex;                 /* interface of the last datagram, or -1 */
+  unsigned ref;
+  int fd;                      /* client sessions: connected socket, else -1 */
+  coap_proto_t proto;
+
+  /* ---- line 2: per message ---- */
+  coap_session_type_t type;
+  coap_session_state_t state;
+  uint8_t mcast;               /* client session to a group (RFC 7252 8) */
+  uint8_t closing;             /* being torn down: send nothing more */
+  /* RFC 7252 11.3 (limits.c): what this peer sent us and what we sent it
+   * until it proved it receives our datagrams. */
+  uint8_t verified;
+  uint8_t ka_failed;           /* server session: the last keepalive ping
+                                * went unanswered; no more until heard from */
+  unsigned dedup_count;        /* (line 3's) */
+  uint64_t amp_in, amp_out;
+  coap_tick_t last_activity;   /* last datagram received */
   coap_session_t *prev, *next; /* context->clients (client sessions), or
                                 * context->lru (server sessions, least
                                 * recently active first) */
-  int closing;                 /* being torn down: send nothing more */
-  int in_clients;              /* linked in context->clients */
-  pt_hash_node by_peer;        /* context->sessions (server sessions) */
+
+  /* ---- line 3: recently received message IDs ---- */
+  /* Oldest first (deduplication), and the timer that frees them as they
+   * expire. */
+  _Alignas(64) pt_dedup *dedup_head;
+  pt_dedup *dedup_tail;
+  coap_tick_t exchange_lifetime; /* its EXCHANGE_LIFETIME, 0 until computed
+                                    and after a parameter of it is set */
+  uint16_t dedup_lo;           /* the head's MID while they are a run */
+  uint8_t dedup_indexed;       /* 1: all in dedup_map; 0: a run (dedup.c) */
+  unsigned mtu;
+  pt_timer dedup_timer;
+
+  /* ---- the rest: other paths ---- */
+  pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
+  uint32_t hash;               /* pt_session_hash(endpoint, remote) */
+  uint8_t in_clients;          /* linked in context->clients */
+  uint8_t probing;             /* a reachability probe is outstanding */
+  uint8_t ka_outstanding;      /* a keepalive ping awaits its answer */
+  coap_mid_t probe_mid;        /* its message ID */
+  coap_tick_t probe_at;        /* when it was sent */
+  pt_io_handle io;             /* client sessions: epoll registration */
+  coap_address_t mcast_addr;   /* the group of a session with mcast set:
+                                * remote is reset to it by coap_send(),
+                                * answers set remote to their sender while
+                                * they are handled */
   pt_timer idle_timer;         /* server sessions: reaped when idle */
-  coap_tick_t last_activity;   /* last datagram received */
   /* Keepalive pings (keepalive.c). */
   pt_timer keepalive_timer;
   coap_tick_t last_tx;         /* last datagram sent, while keepalive is on */
-  uint8_t ka_outstanding;      /* a keepalive ping awaits its answer */
-  uint8_t ka_failed;           /* server session: the last ping went
-                                * unanswered; no more until heard from */
-  /* RFC 7252 11.3 (limits.c): what this peer sent us and what we sent it
-   * until it proved it receives our datagrams. */
-  uint64_t amp_in, amp_out;
-  uint8_t verified;
-  uint8_t probing;             /* a reachability probe is outstanding */
-  coap_mid_t probe_mid;        /* its message ID */
-  coap_tick_t probe_at;        /* when it was sent */
 
   /* RFC 7252 section 4.8 transmission parameters. */
   coap_fixed_point_t ack_timeout;
@@ -98,7 +135,6 @@ struct coap_session_t {
   uint16_t non_max_retransmit;
   coap_fixed_point_t non_timeout;
   coap_fixed_point_t non_receive_timeout;
-  unsigned mtu;
 
   coap_mid_t next_mid;
   /* RFC 8974 (ext_token.c): client sessions learn the server's limit. */
@@ -115,17 +151,6 @@ struct coap_session_t {
   pt_exchange *wait_head, *wait_tail;
   size_t wait_count;
 
-  /* Recently received message IDs, oldest first (deduplication), and the
-   * timer that frees them as they expire. */
-  pt_dedup *dedup_head, *dedup_tail;
-  pt_timer dedup_timer;
-  unsigned dedup_count;
-  uint16_t dedup_lo;           /* the head's MID while they are a run */
-  uint8_t dedup_indexed;       /* 1: all in dedup_map; 0: a run (dedup.c) */
-  pt_hashmap dedup_map;        /* the same entries by MID (dedup.c) */
-  coap_tick_t exchange_lifetime; /* its EXCHANGE_LIFETIME, 0 until computed
-                                    and after a parameter of it is set */
-
   coap_async_t *asyncs;        /* pending separate responses */
   size_t async_count;
   unsigned no_observe_cancel;
@@ -133,8 +158,6 @@ struct coap_session_t {
   pt_dtls *dtls;               /* COAP_PROTO_DTLS: the security layer */
   struct pt_tcp *tcp;          /* TCP and WS: the connection (tcp.c);
                                 * its socket is fd, for server sessions too */
-  const struct pt_link *link;  /* what carries its messages (link.h);
-                                * NULL: plain datagrams */
   void *app_data;
   char str[160];               /* coap_session_str() buffer */
 };
