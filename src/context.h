@@ -73,8 +73,9 @@ struct coap_context_t {
   /* Client sessions are owned by the application; the context keeps a
    * list only to close them when it is freed. */
   coap_session_t *clients;
-  /* Server sessions, least recently active first: the oldest idle one
-   * makes room when max_idle_sessions is reached. */
+  /* Server sessions, least recently active first to within
+   * PT_SESSION_LRU_GRAIN (session.h): the oldest idle one makes room when
+   * max_idle_sessions is reached. */
   coap_session_t *lru_head, *lru_tail;
 
   coap_resource_t *unknown_resource;

@@ -56,6 +56,7 @@ HOT_IN_LINE(amp_out, 2);
 HOT_IN_LINE(last_activity, 2);
 HOT_IN_LINE(prev, 2);
 HOT_IN_LINE(next, 2);
+HOT_IN_LINE(lru_moved, 2);
 HOT_IN_LINE(dedup_count, 2);
 HOT_IN_LINE(dedup_head, 3);
 HOT_IN_LINE(dedup_tail, 3);
@@ -196,19 +197,24 @@ static coap_tick_t idle_ticks(const coap_context_t *ctx) {
 #define EVICT_CANDIDATES 16
 
 /* Frees the least recently active session that holds nothing in flight,
- * among those of @ep (or of any endpoint when @ep is NULL). Returns 1 if one
- * was evicted. */
+ * among those of @ep (or of any endpoint when @ep is NULL) in the first
+ * EVICT_CANDIDATES of the recency list. The list is ordered only to within
+ * PT_SESSION_LRU_GRAIN, so the candidates' last_activity decides (ties:
+ * the first in the list). Returns 1 if one was evicted. */
 static int evict_idle(coap_context_t *ctx, const coap_endpoint_t *ep) {
-  coap_session_t *s = ctx->lru_head;
+  coap_session_t *s = ctx->lru_head, *oldest = NULL;
   for (int i = 0; s && i < EVICT_CANDIDATES; s = s->next, i++) {
     if ((ep && s->endpoint != ep) || !is_idle(s))
       continue;
-    coap_log_debug("* %s: evicted for a new peer\n", coap_session_str(s));
-    ctx->stat_sessions_evicted++;
-    pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
-    return 1;
+    if (!oldest || s->last_activity < oldest->last_activity)
+      oldest = s;
   }
-  return 0;
+  if (!oldest)
+    return 0;
+  coap_log_debug("* %s: evicted for a new peer\n", coap_session_str(oldest));
+  ctx->stat_sessions_evicted++;
+  pt_session_close(oldest, COAP_NACK_NOT_DELIVERABLE);
+  return 1;
 }
 
 /* A new session for (ep, remote): out of line, so that finding one is
@@ -238,6 +244,7 @@ session_add(coap_endpoint_t *ep, const coap_address_t *remote,
   s->hash = pt_session_hash(ep, remote);
   s->ref = 1; /* the context table's reference */
   s->last_activity = now;
+  s->lru_moved = now;
   if (pt_hashmap_insert(&ctx->sessions, &s->by_peer, s->hash) < 0) {
     free(s);
     return NULL;
@@ -370,13 +377,20 @@ static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
   pt_session_close(s, COAP_NACK_NOT_DELIVERABLE);
 }
 
+/* The move is what costs at many peers: unlinking writes to both
+ * neighbours, which are other sessions' lines, cold when peers take turns.
+ * Hence at most one a PT_SESSION_LRU_GRAIN (session.h). */
 void pt_session_touch(coap_session_t *s, coap_tick_t now) {
   s->last_activity = now;
   if (s->ka_failed)
     pt_keepalive_resume(s, now);
-  if (s->context->lru_tail != s && pt_hashmap_contains(&s->by_peer)) {
-    lru_unlink(s->context, s);
-    lru_append(s->context, s);
+  if (now - s->lru_moved >= PT_SESSION_LRU_GRAIN &&
+      pt_hashmap_contains(&s->by_peer)) {
+    s->lru_moved = now;
+    if (s->context->lru_tail != s) {
+      lru_unlink(s->context, s);
+      lru_append(s->context, s);
+    }
   }
 }
 

@@ -91,7 +91,10 @@ struct coap_session_t {
   coap_tick_t last_activity;   /* last datagram received */
   coap_session_t *prev, *next; /* context->clients (client sessions), or
                                 * context->lru (server sessions, least
-                                * recently active first) */
+                                * recently moved first: see
+                                * PT_SESSION_LRU_GRAIN) */
+  coap_tick_t lru_moved;       /* server sessions: when last moved to the
+                                * tail of context->lru */
 
   /* ---- line 3: recently received message IDs ---- */
   /* Oldest first (deduplication), and the timer that frees them as they
@@ -233,7 +236,21 @@ void pt_session_close(coap_session_t *session, coap_nack_reason_t reason);
 /* The next message ID for @session (sequential from a random start). */
 coap_mid_t pt_session_next_mid(coap_session_t *session);
 
-/* Marks @session active at @now (idle reaping looks at this lazily). */
+/*
+ * How stale the order of the context's recency list may be: a server
+ * session is moved to its tail at most once in this many ticks (one
+ * second), not on every message, so that a request does not write to two
+ * other sessions' memory. The list is thus ordered by the last move, and a
+ * session's last_activity is at most this much later than its place says.
+ * Eviction (evict_idle) makes up for it by taking, among the oldest
+ * candidates, the idle one with the least last_activity: it is exact
+ * whenever the least recently active idle session is among them.
+ */
+#define PT_SESSION_LRU_GRAIN COAP_TICKS_PER_SECOND
+
+/* Marks @session active at @now: stamps last_activity (idle reaping looks
+ * at it lazily) and, for a server session whose last move is at least
+ * PT_SESSION_LRU_GRAIN old, moves it to the tail of the recency list. */
 void pt_session_touch(coap_session_t *session, coap_tick_t now);
 
 /* Initial retransmission timeout: ACK_TIMEOUT x a random factor in

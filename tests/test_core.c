@@ -364,7 +364,9 @@ TEST(max_idle_sessions_closes_least_recently_active) {
   coap_context_set_max_idle_sessions(ctx, 2);
   CHECK_INT_EQ(coap_context_get_max_idle_sessions(ctx), 2);
   coap_session_t *a = h_server_session(40001);
+  h_advance(ctx, 1); /* recency is known to the tick (PT_SESSION_LRU_GRAIN) */
   coap_session_t *b = h_server_session(40002);
+  h_advance(ctx, 1);
   h_feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
   coap_session_t *c = h_server_session(40003); /* b is the oldest now */
   CHECK_NOT_NULL(c);

@@ -126,10 +126,15 @@ TEST(full_endpoint_evicts_least_recently_active_idle_session) {
   coap_petrel_context_set_max_sessions_per_endpoint(ctx, 2);
   coap_session_t *a = h_server_session(40001);
   h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
+  h_advance(ctx, 1); /* recency is known to the tick */
   coap_session_t *b = h_server_session(40002);
   h_feed(b, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
+  h_advance(ctx, 1);
   h_feed(a, h_request(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET, 2, 1, "hello"));
-  /* b is now the least recently active: a new peer takes its place. */
+  /* b is now the least recently active: a new peer takes its place, though
+   * a, touched within PT_SESSION_LRU_GRAIN of its last move, is still
+   * first in the recency list. */
+  CHECK(ctx->lru_head == a);
   coap_session_t *c = h_server_session(40003);
   CHECK_NOT_NULL(c);
   coap_petrel_stats_t st = stats(ctx);
@@ -137,6 +142,62 @@ TEST(full_endpoint_evicts_least_recently_active_idle_session) {
   CHECK_UINT_EQ(st.sessions_evicted, 1);
   CHECK(h_server_session(40001) == a); /* found, not created */
   CHECK_UINT_EQ(stats(ctx).sessions_evicted, 1);
+  (void)b;
+  h_free(ctx);
+}
+
+/* The recency list moves a session to its tail at most once a
+ * PT_SESSION_LRU_GRAIN: within it the order stays, after it the session
+ * moves on its next message. */
+TEST(recency_list_moves_a_session_once_a_grain) {
+  coap_context_t *ctx = server();
+  coap_session_t *a = h_server_session(40001);
+  h_advance(ctx, 1);
+  coap_session_t *b = h_server_session(40002);
+  CHECK(ctx->lru_head == a);
+  CHECK(ctx->lru_tail == b);
+  h_advance(ctx, PT_SESSION_LRU_GRAIN - 2);
+  h_feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
+  CHECK_UINT_EQ(a->last_activity, h_now); /* stamped on every message */
+  CHECK(ctx->lru_head == a);              /* but not moved: one tick short */
+  h_advance(ctx, 1);
+  h_feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 2, 1, "hello"));
+  CHECK(ctx->lru_head == b); /* a full grain since its move */
+  CHECK(ctx->lru_tail == a);
+  CHECK(a->prev == b);
+  CHECK(b->next == a);
+  CHECK(b->prev == NULL);
+  CHECK(a->next == NULL);
+  /* Moved at this tick: the next message within the grain leaves it. */
+  h_advance(ctx, 1);
+  h_feed(b, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
+  CHECK(ctx->lru_tail == b);
+  h_feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 3, 1, "hello"));
+  CHECK(ctx->lru_tail == b);
+  CHECK(ctx->lru_head == a);
+  h_free(ctx);
+}
+
+/* Eviction looks at the candidates' activity, not only their place in the
+ * (approximate) list: here the list's first is the most recently active,
+ * and the session after it goes. */
+TEST(eviction_takes_least_recent_activity_among_candidates) {
+  coap_context_t *ctx = server();
+  coap_petrel_context_set_max_sessions_per_endpoint(ctx, 3);
+  coap_session_t *a = h_server_session(40001);
+  h_advance(ctx, 1);
+  coap_session_t *b = h_server_session(40002);
+  h_advance(ctx, 1);
+  coap_session_t *c = h_server_session(40003);
+  h_advance(ctx, 1);
+  h_feed(a, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 1, 1, "hello"));
+  CHECK(ctx->lru_head == a); /* within the grain: not moved */
+  CHECK_NOT_NULL(h_server_session(40004));
+  CHECK_UINT_EQ(stats(ctx).sessions_evicted, 1);
+  CHECK(h_server_session(40001) == a); /* kept */
+  CHECK(h_server_session(40003) == c); /* kept */
+  CHECK(ctx->lru_head == a);
+  CHECK(a->next == c); /* b is gone */
   (void)b;
   h_free(ctx);
 }
@@ -565,6 +626,8 @@ int main(void) {
   RUN(defaults_are_documented_values);
   RUN(setters_round_trip_and_null_is_harmless);
   RUN(full_endpoint_evicts_least_recently_active_idle_session);
+  RUN(recency_list_moves_a_session_once_a_grain);
+  RUN(eviction_takes_least_recent_activity_among_candidates);
   RUN(full_endpoint_of_busy_sessions_refuses_new_peer_only);
   RUN(no_session_limit_when_zero);
   RUN(async_per_session_limit_answers_5_03);

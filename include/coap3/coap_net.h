@@ -286,7 +286,10 @@ COAP_API int coap_context_get_coap_fd(const coap_context_t *context);
 
 /**
  * Sets how many idle server sessions are kept; beyond that the least
- * recently used is freed.
+ * recently used is freed (chosen as for
+ * coap_petrel_context_set_max_sessions_per_endpoint(): among the 16
+ * least recently active to within a second, the idle one heard from
+ * last the longest ago).
  * @param context           The context (borrowed).
  * @param max_idle_sessions Limit, or 0 for no limit (the default).
  */
@@ -301,7 +304,8 @@ COAP_API unsigned int coap_context_get_max_idle_sessions(const coap_context_t *c
 
 /**
  * Sets after how many seconds without traffic from its peer an idle server
- * session (no exchange in flight, no other reference) is freed. Sessions
+ * session (no exchange in flight, no other reference) is freed, counted
+ * from its last datagram to the tick. Sessions
  * that already exist keep the deadline they have until it passes, then
  * follow the new value.
  * @param context         The context (borrowed).

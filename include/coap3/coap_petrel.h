@@ -43,6 +43,10 @@ extern "C" {
  * that holds nothing in flight (no exchange, async or reference held by the
  * application); if every candidate is busy, the datagram is dropped
  * without any answer. Peers that already have a session are not affected.
+ * The candidates are the first 16 of a recency list to whose end a
+ * session's traffic moves it at most once a second (so they are the least
+ * recently active to within a second); among them the idle one whose last
+ * datagram is oldest is evicted.
  */
 COAP_API void
 coap_petrel_context_set_max_sessions_per_endpoint(coap_context_t *ctx,
