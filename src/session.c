@@ -380,17 +380,15 @@ static void idle_fire(coap_context_t *ctx, pt_timer *t, coap_tick_t now) {
 /* The move is what costs at many peers: unlinking writes to both
  * neighbours, which are other sessions' lines, cold when peers take turns.
  * Hence at most one a PT_SESSION_LRU_GRAIN (session.h). */
-void pt_session_touch(coap_session_t *s, coap_tick_t now) {
-  s->last_activity = now;
+void pt_session_touch_rare(coap_session_t *s, coap_tick_t now) {
   if (s->ka_failed)
     pt_keepalive_resume(s, now);
-  if (now - s->lru_moved >= PT_SESSION_LRU_GRAIN &&
-      pt_hashmap_contains(&s->by_peer)) {
-    s->lru_moved = now;
-    if (s->context->lru_tail != s) {
-      lru_unlink(s->context, s);
-      lru_append(s->context, s);
-    }
+  if (now - s->lru_moved < PT_SESSION_LRU_GRAIN)
+    return;
+  s->lru_moved = now; /* a client session's too: no call again for a grain */
+  if (pt_hashmap_contains(&s->by_peer) && s->context->lru_tail != s) {
+    lru_unlink(s->context, s);
+    lru_append(s->context, s);
   }
 }
 

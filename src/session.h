@@ -93,8 +93,9 @@ struct coap_session_t {
                                 * context->lru (server sessions, least
                                 * recently moved first: see
                                 * PT_SESSION_LRU_GRAIN) */
-  coap_tick_t lru_moved;       /* server sessions: when last moved to the
-                                * tail of context->lru */
+  coap_tick_t lru_moved;       /* when pt_session_touch() last moved it to
+                                * the tail of context->lru (or found it
+                                * there, or found it in no table) */
 
   /* ---- line 3: recently received message IDs ---- */
   /* Oldest first (deduplication), and the timer that frees them as they
@@ -248,10 +249,19 @@ coap_mid_t pt_session_next_mid(coap_session_t *session);
  */
 #define PT_SESSION_LRU_GRAIN COAP_TICKS_PER_SECOND
 
+/* The rest of pt_session_touch(), out of line: a keepalive to resume, a
+ * move in the recency list that may be due. */
+void pt_session_touch_rare(coap_session_t *session, coap_tick_t now);
+
 /* Marks @session active at @now: stamps last_activity (idle reaping looks
  * at it lazily) and, for a server session whose last move is at least
- * PT_SESSION_LRU_GRAIN old, moves it to the tail of the recency list. */
-void pt_session_touch(coap_session_t *session, coap_tick_t now);
+ * PT_SESSION_LRU_GRAIN old, moves it to the tail of the recency list.
+ * Inline: per message it is a store and two comparisons. */
+static inline void pt_session_touch(coap_session_t *session, coap_tick_t now) {
+  session->last_activity = now;
+  if (session->ka_failed || now - session->lru_moved >= PT_SESSION_LRU_GRAIN)
+    pt_session_touch_rare(session, now);
+}
 
 /* Initial retransmission timeout: ACK_TIMEOUT x a random factor in
  * [1, ACK_RANDOM_FACTOR], in ticks. */
