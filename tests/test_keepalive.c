@@ -373,6 +373,24 @@ TEST(keepalive_server_session_resumes_when_peer_returns) {
   h_free(ctx);
 }
 
+/* The recency list moves a session at most once a PT_SESSION_LRU_GRAIN;
+ * resuming the keepalive of a returning peer must not wait for that. */
+TEST(keepalive_resumes_on_a_message_within_a_recency_grain) {
+  coap_context_t *ctx = context(30);
+  coap_session_t *s = h_server_session(40000);
+  ADVANCE_UNTIL(ctx, ka_failures, 200);
+  CHECK_INT_EQ(ka_failures, 1);
+  h_advance(ctx, 60 * SEC);
+  s->lru_moved = h_now; /* as if a message had just moved it */
+  h_feed(s, h_request(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET, 8, 2, "hello"));
+  CHECK_INT_EQ(s->ka_failed, 0);
+  int base = h_nsent;
+  h_advance(ctx, 30 * SEC);
+  CHECK_INT_EQ(h_nsent, base + 1);
+  CHECK(is_ping(base));
+  h_free(ctx);
+}
+
 int main(void) {
   RUN(keepalive_is_off_by_default);
   RUN(keepalive_ping_after_interval_not_before);
@@ -389,5 +407,6 @@ int main(void) {
   RUN(keepalive_server_session_pings_idle_peer);
   RUN(keepalive_server_session_failure_then_idle_timeout);
   RUN(keepalive_server_session_resumes_when_peer_returns);
+  RUN(keepalive_resumes_on_a_message_within_a_recency_grain);
   return TEST_SUMMARY();
 }
