@@ -19,9 +19,20 @@ static uint32_t dedup_hash(coap_mid_t mid) {
   return (uint32_t)mid;
 }
 
+/* The entry whose index node is @n. */
+static pt_dedup *entry_of(const pt_hash_node *n) {
+  const struct pt_dedup_cold *c =
+      PT_CONTAINER_OF(n, struct pt_dedup_cold, node);
+  struct pt_dedup_slab *b = pt_dedup_slab_of(c);
+  return &b->e[c - b->cold];
+}
+
+static pt_hash_node *node_of(const pt_dedup *d) {
+  return &pt_dedup_cold_of(d)->node;
+}
+
 static int dedup_eq(const pt_hash_node *n, const void *key) {
-  const pt_dedup *d = PT_CONTAINER_OF(n, pt_dedup, node);
-  return d->mid == *(const coap_mid_t *)key;
+  return entry_of(n)->mid == (uint16_t) * (const coap_mid_t *)key;
 }
 
 /*
@@ -43,7 +54,7 @@ coap_tick_t pt_exchange_lifetime(const coap_session_t *s) {
 
 static void drop_reply(pt_dedup *d) {
   if (d->reply_len > PT_DEDUP_INLINE_REPLY)
-    free(d->reply.heap);
+    free((void *)pt_dedup_reply(d));
   d->reply_len = 0;
 }
 
@@ -51,46 +62,55 @@ static void drop_reply(pt_dedup *d) {
  *
  * Every entry is on one context-wide list, oldest first, so that at the
  * context's cap the oldest can be found without a scan. It is doubly
- * linked because expiry and a session's purge take entries from its
- * middle (sessions interleave, and their lifetimes may differ).
+ * linked because expiry, a session's purge and a busy session's rotation
+ * take entries from its middle (sessions interleave, and their lifetimes
+ * may differ). The ends are told by ctx->dedup_oldest and dedup_newest,
+ * not by NULL links: taking the oldest (a rotation of the session that
+ * has been waiting longest, or an eviction) then leaves its newer
+ * neighbour, a line that is cold with many sessions, unwritten.
  */
 static void order_append(coap_context_t *ctx, pt_dedup *d) {
-  d->newer = NULL;
-  d->older = ctx->dedup_newest;
-  if (d->older)
-    d->older->newer = d;
-  else
+  if (ctx->dedup_newest) {
+    d->older = ctx->dedup_newest;
+    ctx->dedup_newest->newer = d;
+  } else {
     ctx->dedup_oldest = d;
+  }
   ctx->dedup_newest = d;
 }
 
 static void order_remove(coap_context_t *ctx, pt_dedup *d) {
-  if (d->older)
-    d->older->newer = d->newer;
-  else
+  if (d == ctx->dedup_newest) {
+    if (d == ctx->dedup_oldest)
+      ctx->dedup_oldest = ctx->dedup_newest = NULL;
+    else
+      ctx->dedup_newest = d->older;
+    return;
+  }
+  if (d == ctx->dedup_oldest) {
     ctx->dedup_oldest = d->newer;
-  if (d->newer)
-    d->newer->older = d->older;
-  else
-    ctx->dedup_newest = d->older;
+    return;
+  }
+  d->older->newer = d->newer;
+  d->newer->older = d->older;
 }
 
 /* ---- entry memory ---------------------------------------------------------
  *
- * Entries come in slabs of PT_DEDUP_SLAB, so that a context whose number
- * of remembered IDs grows (up to its cap) mallocs once per slab instead
- * of once per message, and one that is full reuses the entry it forgets
- * (pt_dedup_add()). A forgotten entry goes to the context's spare list.
- * The slabs are kept while any entry is remembered -- at most the peak
- * number of entries since the context last remembered none, which the
- * context cap bounds -- and all freed when the last entry goes (and with
- * the context), so an idle server gives every byte back.
+ * Entries come in slabs of PT_DEDUP_SLAB (dedup.h), so that a context
+ * whose number of remembered IDs grows (up to its cap) mallocs once per
+ * slab instead of once per message, and one that is full reuses the entry
+ * it forgets (pt_dedup_add()). A forgotten entry goes to the context's
+ * spare list, which is used first; past it, a slab hands out its entries
+ * in address order (used), each written once when it is taken, so a
+ * growing context writes fresh memory front to back and never reads it
+ * first. A slab is aligned to its size, so an entry finds its cold part
+ * (and an index node its entry) from its own address. The slabs are kept
+ * while any entry is remembered -- at most the peak number of entries
+ * since the context last remembered none, which the context cap bounds --
+ * and all freed when the last entry goes (and with the context), so an
+ * idle server gives every byte back.
  */
-struct pt_dedup_slab {
-  struct pt_dedup_slab *next;
-  pt_dedup e[PT_DEDUP_SLAB];
-};
-
 void pt_dedup_free_spares(coap_context_t *ctx) {
   while (ctx->dedup_slabs) {
     struct pt_dedup_slab *b = ctx->dedup_slabs;
@@ -109,21 +129,31 @@ static void dedup_release(coap_context_t *ctx, pt_dedup *d) {
     pt_dedup_free_spares(ctx);
 }
 
+/* A slab's next entry, never used before: its index node starts out of
+ * every map. */
+static pt_dedup *slab_take(struct pt_dedup_slab *b) {
+  pt_dedup *d = &b->e[b->used];
+  pt_hash_node_init(&b->cold[b->used].node);
+  b->used++;
+  return d;
+}
+
 static pt_dedup *dedup_alloc(coap_context_t *ctx) {
-  if (!ctx->dedup_spare) {
-    struct pt_dedup_slab *b = malloc(sizeof(*b));
+  pt_dedup *d = ctx->dedup_spare;
+  if (d) {
+    ctx->dedup_spare = d->next;
+    return d;
+  }
+  struct pt_dedup_slab *b = ctx->dedup_slabs;
+  if (!b || b->used == PT_DEDUP_SLAB) {
+    b = aligned_alloc(PT_DEDUP_SLAB_BYTES, PT_DEDUP_SLAB_BYTES);
     if (!b)
       return NULL;
     b->next = ctx->dedup_slabs;
+    b->used = 0;
     ctx->dedup_slabs = b;
-    for (size_t i = 0; i < PT_DEDUP_SLAB; i++) {
-      b->e[i].next = ctx->dedup_spare;
-      ctx->dedup_spare = &b->e[i];
-    }
   }
-  pt_dedup *d = ctx->dedup_spare;
-  ctx->dedup_spare = d->next;
-  return d;
+  return slab_take(b);
 }
 
 /*
@@ -144,10 +174,11 @@ static pt_dedup *dedup_alloc(coap_context_t *ctx) {
 static int index_all(coap_session_t *s) {
   if (s->dedup_indexed)
     return 0;
-  for (pt_dedup *d = s->dedup_head; d; d = d->next) {
-    if (pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(d->mid)) < 0) {
+  pt_dedup *d = s->dedup_head;
+  for (unsigned i = 0; i < s->dedup_count; i++, d = d->next) {
+    if (pt_hashmap_insert(&s->dedup_map, node_of(d), dedup_hash(d->mid)) < 0) {
       for (pt_dedup *e = s->dedup_head; e != d; e = e->next)
-        pt_hashmap_remove(&s->dedup_map, &e->node);
+        pt_hashmap_remove(&s->dedup_map, node_of(e));
       return -1;
     }
   }
@@ -169,11 +200,14 @@ static pt_dedup *run_entry(const coap_session_t *s, coap_mid_t mid) {
 static pt_dedup *dedup_unlink_head(coap_session_t *s) {
   coap_context_t *ctx = s->context;
   pt_dedup *d = s->dedup_head;
-  s->dedup_head = d->next;
-  if (!s->dedup_head)
-    s->dedup_tail = NULL;
+  if (d == s->dedup_tail) {
+    s->dedup_head = s->dedup_tail = NULL;
+  } else {
+    s->dedup_head = d->next;
+    s->dedup_tail->next = s->dedup_head; /* (circular) */
+  }
   if (s->dedup_indexed)
-    pt_hashmap_remove(&s->dedup_map, &d->node);
+    pt_hashmap_remove(&s->dedup_map, node_of(d));
   s->dedup_count--;
   s->dedup_lo++; /* a run starts one later (meaningless once indexed) */
   if (!s->dedup_count)
@@ -196,10 +230,10 @@ static void pop_head(coap_session_t *s) {
  * entries left, stays disarmed). */
 static pt_dedup *dedup_forget_oldest(coap_context_t *ctx) {
   const pt_dedup *d = ctx->dedup_oldest;
+  coap_session_t *s = pt_dedup_session(d);
   coap_log_debug("* %s: dedup cap of %zu reached: forgetting mid %d\n",
-                 coap_session_str(d->session), ctx->dedup_max_total,
-                 (int)d->mid);
-  return dedup_unlink_head(d->session);
+                 coap_session_str(s), ctx->dedup_max_total, (int)d->mid);
+  return dedup_unlink_head(s);
 }
 
 static void expire(coap_session_t *s, coap_tick_t now) {
@@ -237,7 +271,7 @@ pt_dedup *pt_dedup_lookup(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
         pt_hashmap_find(&s->dedup_map, dedup_hash(mid), dedup_eq, &mid);
     if (!n)
       return NULL;
-    d = PT_CONTAINER_OF(n, pt_dedup, node);
+    d = entry_of(n);
   }
   return d->expires > now ? d : NULL;
 }
@@ -257,7 +291,7 @@ static int index_new(coap_session_t *s, pt_dedup *d, coap_mid_t mid) {
     if (index_all(s) < 0)
       return -1;
   }
-  return pt_hashmap_insert(&s->dedup_map, &d->node, dedup_hash(mid));
+  return pt_hashmap_insert(&s->dedup_map, node_of(d), dedup_hash(mid));
 }
 
 /* The entry a new message of @s takes (both caps are above 0). At a cap,
@@ -308,12 +342,10 @@ static pt_dedup *dedup_rotate(coap_session_t *s, coap_mid_t mid,
                               coap_tick_t now) {
   coap_context_t *ctx = s->context;
   pt_dedup *d = s->dedup_head;
-  if (d->next) { /* (the only entry stays where it is) */
-    s->dedup_head = d->next;
-    s->dedup_tail->next = d;
-    s->dedup_tail = d;
-    d->next = NULL;
-  }
+  /* The FIFO is circular: the head becomes the tail where it is, and no
+   * other entry is written. (The only entry stays where it is.) */
+  s->dedup_head = d->next;
+  s->dedup_tail = d;
   s->dedup_lo++;
   if (ctx->dedup_newest != d) {
     order_remove(ctx, d);
@@ -321,7 +353,7 @@ static pt_dedup *dedup_rotate(coap_session_t *s, coap_mid_t mid,
   }
   d->reply_len = 0;
   d->state = PT_DEDUP_SEEN;
-  d->mid = mid;
+  d->mid = (uint16_t)mid;
   d->expires = now + dedup_lifetime(s);
   return d;
 }
@@ -348,23 +380,23 @@ dedup_add_slow(coap_session_t *s, coap_mid_t mid, coap_tick_t now) {
   pt_dedup *d = dedup_make_room(s);
   if (!d)
     return NULL;
-  d->next = NULL;
   d->state = PT_DEDUP_SEEN;
   d->reply_len = 0;
-  pt_hash_node_init(&d->node);
-  d->mid = mid; /* before index_new: index_all() may hash it */
+  d->mid = (uint16_t)mid; /* before index_new: index_all() may hash it */
   if (index_new(s, d, mid) < 0) {
     dedup_release(ctx, d);
     return NULL;
   }
-  d->session = s;
+  pt_dedup_cold_of(d)->session = s;
   d->expires = now + dedup_lifetime(s);
   ctx->dedup_total++;
   order_append(ctx, d);
-  if (s->dedup_tail)
+  if (s->dedup_tail) {
+    d->next = s->dedup_head;
     s->dedup_tail->next = d;
-  else
-    s->dedup_head = d;
+  } else {
+    s->dedup_head = d->next = d;
+  }
   s->dedup_tail = d;
   s->dedup_count++;
   if (!pt_timer_armed(&s->dedup_timer))
@@ -392,10 +424,13 @@ void pt_dedup_set_reply(pt_dedup *d, pt_dedup_state state, const uint8_t *data,
     d->state = PT_DEDUP_SEEN;
     return;
   }
-  uint8_t *to = d->reply.in;
-  if (len > PT_DEDUP_INLINE_REPLY && !(to = d->reply.heap = malloc(len))) {
-    d->state = PT_DEDUP_SEEN; /* a duplicate will be dropped, not re-run */
-    return;
+  uint8_t *to = d->reply;
+  if (len > PT_DEDUP_INLINE_REPLY) {
+    if (!(to = malloc(len))) {
+      d->state = PT_DEDUP_SEEN; /* a duplicate will be dropped, not re-run */
+      return;
+    }
+    memcpy(d->reply, &to, sizeof(to));
   }
   memcpy(to, data, len);
   d->reply_len = (uint16_t)len;

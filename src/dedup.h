@@ -20,10 +20,21 @@
  * retransmission repeats -- are always remembered. Entries leave a
  * session's FIFO only at its head, so the context's oldest entry is always
  * the head of its own session's FIFO, and forgetting it is the same pop as
- * expiry's. The list costs two pointers (16 bytes) per entry.
+ * expiry's.
+ *
+ * Memory (dedup.c, "entry memory"): what a new message reads and writes
+ * -- the links, the expiry, the ID and an answer of up to
+ * PT_DEDUP_INLINE_REPLY bytes -- is one 64-byte entry on a cache line of
+ * its own; the session index node and the session pointer, needed only
+ * for out-of-sequence IDs and at the context cap, are 32 bytes beside it
+ * in the same slab. 96 bytes per remembered message, plus the answer
+ * when it is longer than PT_DEDUP_INLINE_REPLY.
  */
 #ifndef PT_DEDUP_H
 #define PT_DEDUP_H
+
+#include <stdint.h>
+#include <string.h>
 
 #include "coap3/coap.h"
 
@@ -40,33 +51,78 @@ typedef enum pt_dedup_state {
 
 typedef struct pt_dedup pt_dedup;
 
-/* Answers up to this size (a piggybacked response with a short payload)
- * are kept inside the entry; larger ones are allocated. Entries are
- * allocated PT_DEDUP_SLAB at a time and reused (dedup.c, "entry memory"),
- * so a steady stream of requests allocates nothing here. */
-#define PT_DEDUP_INLINE_REPLY 32
-#define PT_DEDUP_SLAB 64
+/* Answers up to this size are kept inside the entry: a piggybacked
+ * response with an 8-byte token, one one-byte option and a 12-byte
+ * payload (26 bytes) still fits. A larger one is allocated (the entry then
+ * holds its pointer). Entries are allocated PT_DEDUP_SLAB at a time, in
+ * slabs of PT_DEDUP_SLAB_BYTES aligned to their size, and reused (dedup.c,
+ * "entry memory"), so a steady stream of requests allocates nothing
+ * here. */
+#define PT_DEDUP_INLINE_REPLY 26
+#define PT_DEDUP_SLAB 84
+#define PT_DEDUP_SLAB_BYTES 8192
 
+/* One cache line: all that adding, rotating and answering a message
+ * touches (see "Memory" above). */
 struct pt_dedup {
-  pt_hash_node node;              /* session->dedup_map by MID */
-  struct pt_dedup *next;          /* the session's FIFO */
-  struct pt_dedup *older, *newer; /* the context's arrival order */
-  coap_session_t *session;        /* borrowed: entries die with the session */
+  /* The session's FIFO, circular: the tail's next is the head. */
+  struct pt_dedup *next;
+  /* The context's arrival order. The oldest entry's older and the newest
+   * entry's newer are not kept (ctx->dedup_oldest and dedup_newest say
+   * which they are), so that taking the oldest writes no other entry. */
+  struct pt_dedup *older, *newer;
   coap_tick_t expires;
-  coap_mid_t mid;
+  uint16_t mid;
   uint8_t state; /* pt_dedup_state */
   uint16_t reply_len;
-  union {                              /* the datagram (see pt_dedup_reply()) */
-    uint8_t in[PT_DEDUP_INLINE_REPLY]; /* up to that size */
-    uint8_t *heap;                     /* owned, when larger */
-  } reply;
+  /* The datagram (see pt_dedup_reply()): up to PT_DEDUP_INLINE_REPLY
+   * bytes here; a larger one is allocated, owned, and its pointer is
+   * stored in the first bytes (unaligned: read with memcpy). */
+  uint8_t reply[PT_DEDUP_INLINE_REPLY];
+} __attribute__((aligned(64)));
+
+/* What an entry needs only off the fast path, beside it in its slab. */
+struct pt_dedup_cold {
+  pt_hash_node node;       /* session->dedup_map by MID (when indexed) */
+  coap_session_t *session; /* borrowed: entries die with the session */
 };
+
+struct pt_dedup_slab {
+  pt_dedup e[PT_DEDUP_SLAB];
+  struct pt_dedup_cold cold[PT_DEDUP_SLAB]; /* cold[i] is e[i]'s */
+  struct pt_dedup_slab *next;               /* ctx->dedup_slabs */
+  unsigned used; /* e[0 .. used - 1] have been handed out */
+};
+
+_Static_assert(sizeof(pt_dedup) == 64, "an entry is one cache line");
+_Static_assert(sizeof(struct pt_dedup_slab) <= PT_DEDUP_SLAB_BYTES,
+               "a slab fits its aligned block");
+
+/* The slab of @p, an entry or its cold part. */
+static inline struct pt_dedup_slab *pt_dedup_slab_of(const void *p) {
+  return (struct pt_dedup_slab *)((uintptr_t)p &
+                                  ~(uintptr_t)(PT_DEDUP_SLAB_BYTES - 1));
+}
+
+static inline struct pt_dedup_cold *pt_dedup_cold_of(const pt_dedup *d) {
+  struct pt_dedup_slab *b = pt_dedup_slab_of(d);
+  return &b->cold[d - b->e];
+}
+
+/* The session @d belongs to (borrowed). */
+static inline coap_session_t *pt_dedup_session(const pt_dedup *d) {
+  return pt_dedup_cold_of(d)->session;
+}
 
 /* The stored answer of @d (reply_len bytes; borrowed, NULL if none). */
 static inline const uint8_t *pt_dedup_reply(const pt_dedup *d) {
   if (!d->reply_len)
     return NULL;
-  return d->reply_len <= PT_DEDUP_INLINE_REPLY ? d->reply.in : d->reply.heap;
+  if (d->reply_len <= PT_DEDUP_INLINE_REPLY)
+    return d->reply;
+  const uint8_t *heap;
+  memcpy(&heap, d->reply, sizeof(heap));
+  return heap;
 }
 
 /* pt_dedup_find() past its first test (dedup.c). */

@@ -216,17 +216,44 @@ TEST(closing_the_session_purges_both_indexes) {
 /* ---- the context's cap: the oldest entry makes room -----------------------
  */
 
-/* The context's arrival-order list is whole: linked both ways, as long as
- * dedup_total, and each entry is remembered by its session. */
+/* The context's arrival-order list is whole: linked both ways from
+ * dedup_oldest to dedup_newest (the links past either end are not kept),
+ * and as long as dedup_total. */
 static int order_ok(const coap_context_t *ctx) {
-  size_t n = 0;
-  const pt_dedup *prev = NULL;
-  for (const pt_dedup *d = ctx->dedup_oldest; d; d = d->newer, n++) {
-    if (d->older != prev || n > ctx->dedup_total)
+  const pt_dedup *d = ctx->dedup_oldest;
+  if (!d || !ctx->dedup_newest)
+    return !d && !ctx->dedup_newest && !ctx->dedup_total;
+  size_t n = 1;
+  for (; d != ctx->dedup_newest; d = d->newer, n++) {
+    if (n >= ctx->dedup_total || d->newer->older != d)
       return 0;
-    prev = d;
   }
-  return prev == ctx->dedup_newest && n == ctx->dedup_total;
+  return n == ctx->dedup_total;
+}
+
+/* The session's FIFO is whole: dedup_count entries from head to tail, in
+ * arrival order (expiries never go down), and circular (the tail's next is
+ * the head). */
+static int fifo_ok(const coap_session_t *s) {
+  if (!s->dedup_count)
+    return !s->dedup_head && !s->dedup_tail;
+  const pt_dedup *d = s->dedup_head;
+  for (unsigned i = 1; i < s->dedup_count; i++, d = d->next) {
+    if (d == s->dedup_tail || d->next->expires < d->expires)
+      return 0;
+  }
+  return d == s->dedup_tail && d->next == s->dedup_head;
+}
+
+/* The context's order is arrival order: expiries never go down along it
+ * (one lifetime for every session of these tests). */
+static int order_by_arrival(const coap_context_t *ctx) {
+  for (const pt_dedup *d = ctx->dedup_oldest; d && d != ctx->dedup_newest;
+       d = d->newer) {
+    if (d->newer->expires < d->expires)
+      return 0;
+  }
+  return 1;
 }
 
 /* Adds through a second session until the context has evicted @n of the
@@ -380,8 +407,81 @@ TEST(many_sessions_keep_exactly_the_newest_under_both_caps) {
       }
     }
     CHECK_UINT_EQ(ctx_->dedup_total, (size_t)kept);
+    CHECK(order_ok(ctx_));
+    CHECK(fifo_ok(s[i]));
   }
   CHECK(order_ok(ctx_));
+  h_free(ctx_);
+}
+
+/* Every way an entry comes and goes -- growth, a busy session's rotation,
+ * the session cap out of sequence, the context cap, expiry on the clock
+ * and a session's close -- in a random mix: after each step every
+ * session's FIFO is circular and in arrival order, and the context's list
+ * is whole and in arrival order, whatever links past its ends hold. */
+TEST(the_fifos_and_the_context_order_stay_whole_through_every_path) {
+  enum { SESSIONS = 5, STEPS = 3000 };
+  session();
+  ctx_->dedup_per_session = 6;
+  ctx_->dedup_max_total = 20;
+  coap_context_set_session_timeout(ctx_, 1000000); /* none is reaped */
+  coap_session_t *s[SESSIONS];
+  int last[SESSIONS];
+  for (int i = 0; i < SESSIONS; i++) {
+    s[i] = h_server_session((uint16_t)(42000 + i));
+    last[i] = 100 * i;
+  }
+  coap_tick_t life = lifetime(s[0]);
+  uint32_t rnd = 777;
+  for (int k = 0; k < STEPS; k++) {
+    rnd = rnd * 1103515245u + 12345u;
+    int i = (int)(rnd >> 16) % SESSIONS;
+    unsigned what = (rnd >> 4) % 100;
+    if (what < 3) {
+      h_advance(ctx_, life / 3); /* some expire */
+    } else if (what < 4) {
+      pt_session_close(s[i], COAP_NACK_NOT_DELIVERABLE);
+      s[i] = h_server_session((uint16_t)(42000 + i));
+      CHECK_UINT_EQ(s[i]->dedup_count, 0);
+    } else {
+      last[i] += what < 90 ? 1 : 5; /* mostly a run */
+      h_now += 1;
+      add(s[i], last[i] & 0xffff);
+    }
+    if (!order_ok(ctx_) || !order_by_arrival(ctx_)) {
+      CHECK(order_ok(ctx_) && order_by_arrival(ctx_));
+      printf("  at step %d\n", k);
+      break;
+    }
+    size_t total = 0;
+    for (int j = 0; j < SESSIONS; j++) {
+      CHECK(fifo_ok(s[j]));
+      total += s[j]->dedup_count;
+    }
+    CHECK_UINT_EQ(total, ctx_->dedup_total);
+    CHECK(ctx_->dedup_total <= 20);
+  }
+  h_free(ctx_);
+}
+
+/* An entry is one cache line, on a line of its own, and a growing context
+ * takes fresh entries in address order within a slab; the session and the
+ * index node are found from the entry. */
+TEST(entries_are_one_cache_line_handed_out_in_address_order) {
+  coap_session_t *s = session();
+  CHECK_UINT_EQ(sizeof(pt_dedup), 64);
+  pt_dedup *prev = NULL;
+  for (int i = 0; i < 2 * PT_DEDUP_SLAB + 3; i++) {
+    pt_dedup *d = pt_dedup_add(s, (coap_mid_t)(5 * i), h_now); /* indexed */
+    CHECK_NOT_NULL(d);
+    CHECK_UINT_EQ((uintptr_t)d % 64, 0);
+    CHECK(pt_dedup_session(d) == s);
+    if (i % PT_DEDUP_SLAB)
+      CHECK(d == prev + 1);
+    prev = d;
+  }
+  for (int i = 0; i < 2 * PT_DEDUP_SLAB + 3; i++)
+    CHECK_INT_EQ(pt_dedup_find(s, (coap_mid_t)(5 * i), h_now)->mid, 5 * i);
   h_free(ctx_);
 }
 
@@ -670,13 +770,13 @@ TEST(answers_of_every_length_are_kept_exactly) {
     pt_dedup *d = pt_dedup_add(s, (coap_mid_t)len, h_now);
     CHECK_NOT_NULL(d);
     if (len <= PT_DEDUP_INLINE_REPLY)
-      memset(d->reply.in, 0x55, sizeof(d->reply.in));
+      memset(d->reply, 0x55, sizeof(d->reply));
     pt_dedup_set_reply(d, PT_DEDUP_REPLY, src, len);
     CHECK_INT_EQ(d->state, PT_DEDUP_REPLY);
     CHECK_UINT_EQ(d->reply_len, len);
     CHECK_INT_EQ(memcmp(pt_dedup_reply(d), src, len), 0);
     if (len < PT_DEDUP_INLINE_REPLY)
-      CHECK_UINT_EQ(d->reply.in[len], 0x55);
+      CHECK_UINT_EQ(d->reply[len], 0x55);
   }
   h_free(ctx_);
 }
@@ -734,7 +834,7 @@ TEST(an_entry_reused_at_the_context_cap_moves_to_its_new_session) {
   add(a, 2);
   pt_dedup *n = pt_dedup_add(b, 7, h_now);
   CHECK(n == first);
-  CHECK(n->session == b);
+  CHECK(pt_dedup_session(n) == b);
   CHECK(!found(a, 1) && found(a, 2) && found(b, 7));
   CHECK_UINT_EQ(a->dedup_count, 1);
   CHECK_UINT_EQ(a->dedup_lo, 2);
@@ -773,5 +873,7 @@ int main(void) {
   RUN(a_cap_of_one_keeps_the_newest_id_only);
   RUN(an_entry_reused_at_the_cap_out_of_sequence_is_indexed);
   RUN(an_entry_reused_at_the_context_cap_moves_to_its_new_session);
+  RUN(the_fifos_and_the_context_order_stay_whole_through_every_path);
+  RUN(entries_are_one_cache_line_handed_out_in_address_order);
   return TEST_SUMMARY();
 }
