@@ -48,7 +48,8 @@ struct coap_endpoint_t {
 /*
  * The fields are ordered by when they are used. A piggybacked answer to a
  * request on a known server session reads and writes only the first four
- * 64-byte lines (the allocation is aligned to a line, session_new()):
+ * 64-byte parts of the struct, which malloc's 16-byte alignment places on
+ * four or five cache lines (session_new() says why it is not aligned):
  *   line 0: what the peer lookup compares (hash node, endpoint, peer);
  *   line 1: what every datagram in and out reads (context, link, the
  *           local address written on receipt, reference count, socket);
@@ -60,7 +61,7 @@ struct coap_endpoint_t {
  */
 struct coap_session_t {
   /* ---- line 0: the lookup ---- */
-  _Alignas(64) pt_hash_node by_peer; /* context->sessions (server) */
+  pt_hash_node by_peer; /* context->sessions (server) */
   coap_endpoint_t *endpoint;   /* server sessions: where the peer came in */
   coap_address_t remote;
 
@@ -100,7 +101,7 @@ struct coap_session_t {
   /* ---- line 3: recently received message IDs ---- */
   /* Oldest first (deduplication), and the timer that frees them as they
    * expire. */
-  _Alignas(64) pt_dedup *dedup_head;
+  pt_dedup *dedup_head;
   pt_dedup *dedup_tail;
   coap_tick_t exchange_lifetime; /* its EXCHANGE_LIFETIME, 0 until computed
                                     and after a parameter of it is set */
