@@ -59,15 +59,21 @@ static void *run_loop(void *arg) {
   return NULL;
 }
 
-/* Starts a server on 127.0.0.1 with an ephemeral port; its loop runs
- * coap_io_process(ctx, @timeout_ms) in a thread (COAP_IO_WAIT blocks until
- * something happens). */
-static int start_server(uint32_t timeout_ms) {
+/* 127.0.0.1 with port 0: the kernel picks an ephemeral port. */
+static coap_address_t loopback_any_port(void) {
   coap_address_t a;
   coap_address_init(&a);
   a.addr.sin.sin_family = AF_INET;
   a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.size = sizeof(a.addr.sin);
+  return a;
+}
+
+/* Starts a server on 127.0.0.1 with an ephemeral port; its loop runs
+ * coap_io_process(ctx, @timeout_ms) in a thread (COAP_IO_WAIT blocks until
+ * something happens). */
+static int start_server(uint32_t timeout_ms) {
+  coap_address_t a = loopback_any_port();
   ctx = coap_new_context(NULL);
   coap_endpoint_t *ep = ctx ? coap_new_endpoint(ctx, &a, COAP_PROTO_UDP) : NULL;
   if (!ep)
@@ -417,11 +423,7 @@ TEST(io_process_with_fds_reports_app_fds) {
  * with no timeout of its own still gets the separate response on time:
  * the fd becomes readable when the async's deadline is due. */
 TEST(app_epoll_on_coap_fd_wakes_for_deadlines) {
-  coap_address_t a;
-  coap_address_init(&a);
-  a.addr.sin.sin_family = AF_INET;
-  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.size = sizeof(a.addr.sin);
+  coap_address_t a = loopback_any_port();
   ctx = coap_new_context(&a);
   CHECK_NOT_NULL(ctx);
   port = coap_address_get_port(&ctx->endpoints->bind_addr);
@@ -483,11 +485,7 @@ static void hnd_observed(coap_resource_t *r, coap_session_t *s,
 }
 
 TEST(app_select_on_coap_fd_wakes_for_notify_outside_the_loop) {
-  coap_address_t a;
-  coap_address_init(&a);
-  a.addr.sin.sin_family = AF_INET;
-  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.size = sizeof(a.addr.sin);
+  coap_address_t a = loopback_any_port();
   ctx = coap_new_context(&a);
   CHECK_NOT_NULL(ctx);
   port = coap_address_get_port(&ctx->endpoints->bind_addr);
@@ -647,11 +645,7 @@ TEST(burst_of_answers_without_udp_gso_each_arrive_as_their_own_datagram) {
  * -- the queue names the peer by the session's address, so it leaves
  * before the session is freed -- and so does the new peer's. */
 TEST(answer_queued_for_an_evicted_session_still_reaches_its_peer) {
-  coap_address_t a;
-  coap_address_init(&a);
-  a.addr.sin.sin_family = AF_INET;
-  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.size = sizeof(a.addr.sin);
+  coap_address_t a = loopback_any_port();
   coap_context_t *c = coap_new_context(NULL);
   coap_endpoint_t *ep = c ? coap_new_endpoint(c, &a, COAP_PROTO_UDP) : NULL;
   CHECK(ep != NULL);
@@ -701,11 +695,7 @@ static uint16_t local_port(const udp_client *c) {
  * one that sent it, whether its session was new, found by the hash table,
  * or the last one again. */
 TEST(endpoint_remembers_the_session_of_its_last_datagram) {
-  coap_address_t a;
-  coap_address_init(&a);
-  a.addr.sin.sin_family = AF_INET;
-  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.size = sizeof(a.addr.sin);
+  coap_address_t a = loopback_any_port();
   coap_context_t *c = coap_new_context(NULL);
   coap_endpoint_t *ep = c ? coap_new_endpoint(c, &a, COAP_PROTO_UDP) : NULL;
   CHECK(ep != NULL);
